@@ -1,0 +1,35 @@
+"""The ``pmo-sim`` command line: a thin Click group over the Python API.
+
+Each command module parses options, calls :mod:`pmo_sim` and prints; no model logic lives
+here. Errors a user can act on (:class:`pmo_sim.errors.PmoSimError`) become a clear message
+on stderr and the documented exit code, never a traceback (see :mod:`pmo_sim.cli.common`).
+"""
+
+from __future__ import annotations
+
+import click
+
+from pmo_sim import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="pmo-sim")
+def main() -> None:
+    """Simulate how a portfolio of projects gets delivered under PMO policies.
+
+    \b
+    Start here:
+      pmo-sim new my-portfolio            write a commented starter scenario
+      pmo-sim validate my-portfolio.yaml  check it
+      pmo-sim run scenarios/baseline.yaml -n 200
+      pmo-sim compare results/baseline-<timestamp>
+    """
+
+
+def _register() -> None:
+    # Command modules register themselves on `main`; imported here so `pmo_sim.cli:main`
+    # is complete whichever way it is loaded.
+    from pmo_sim.cli import run_cmds, scenario_cmds  # noqa: F401
+
+
+_register()

@@ -1,0 +1,84 @@
+"""Errors users can act on.
+
+Bad input (a scenario, an override, an option, a results folder) is reported as one or more
+:class:`Problem` lines ``FILE:LINE:COL: dotted.path: what is wrong (got VALUE)`` and exit code
+2 (SPEC section 9). A :class:`ScenarioError` carries *all* problems found at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located in its file."""
+
+    message: str
+    path: str = ""
+    file: str = "<input>"
+    line: int | None = None
+    column: int | None = None
+    got: Any = field(default=None)
+    has_got: bool = False
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column if self.column is not None else 1}"
+        text = f"{where}: "
+        if self.path:
+            text += f"{self.path}: "
+        text += self.message
+        if self.has_got:
+            text += f" (got {format_got(self.got)})"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column, "path": self.path,
+                "message": self.message if not self.has_got
+                else f"{self.message} (got {format_got(self.got)})"}
+
+
+def format_got(value: Any, limit: int = 60) -> str:
+    """A short, readable rendering of an offending value."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, dict):
+        text = "a mapping" if len(str(value)) > limit else str(dict(value))
+    elif isinstance(value, list):
+        text = "a list" if len(str(value)) > limit else str(list(value))
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class PmoSimError(Exception):
+    """Base of the errors pmo-sim raises on purpose."""
+
+    exit_code = 1
+
+
+class UsageError(PmoSimError):
+    """Bad option, bad results folder, refused resume: exit code 2."""
+
+    exit_code = 2
+
+
+class ScenarioError(UsageError):
+    """A scenario (or an override of it) is invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ReplicationFailed(PmoSimError):
+    """A replication raised: reported with its policy, replication and seed."""
+
+    def __init__(self, policy: str, replication: int, seed: int, cause: str):
+        self.policy, self.replication, self.seed, self.cause = policy, replication, seed, cause
+        super().__init__(
+            f"replication {replication} of policy {policy!r} (seed {seed}) failed: {cause}"
+        )

@@ -1,0 +1,1 @@
+"""The input language: distributions, the validated scenario tree, YAML loading and overrides."""

@@ -1,0 +1,308 @@
+"""Random quantities of the scenario language.
+
+Anywhere the scenario allows a random quantity, a plain number means a fixed value and a
+mapping with a ``dist:`` tag names one of the families below (SPEC section 3). Every family
+is a small frozen pydantic model that validates its own parameters and knows how to draw a
+*vector* of values from a numpy ``Generator``: the engine never draws scalars in a loop.
+
+``central()`` is the value the spread is measured around (the mode for the three-point
+families, the mean otherwise); governance's ``estimate_spread_reduction`` shrinks draws
+towards it, which keeps common random numbers intact across policies.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+FloatArray = np.ndarray
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        raise NotImplementedError
+
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    def central(self) -> float:
+        return self.mean()
+
+    def is_fixed(self) -> bool:
+        return False
+
+
+def _finite(v: float, name: str) -> None:
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number")
+
+
+class Fixed(_Dist):
+    dist: Literal["fixed"] = "fixed"
+    value: float
+
+    @model_validator(mode="after")
+    def _check(self) -> Fixed:
+        _finite(self.value, "value")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        return np.full(size, self.value, dtype=float)
+
+    def mean(self) -> float:
+        return self.value
+
+    def is_fixed(self) -> bool:
+        return True
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self) -> Uniform:
+        _finite(self.low, "low")
+        _finite(self.high, "high")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        return rng.uniform(self.low, self.high, size)
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class _ThreePoint(_Dist):
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self) -> _ThreePoint:
+        for n in ("low", "mode", "high"):
+            _finite(getattr(self, n), n)
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                f"mode ({self.mode:g}) must lie in [low, high] = [{self.low:g}, {self.high:g}]"
+            )
+        return self
+
+    def central(self) -> float:
+        return self.mode
+
+
+class Triangular(_ThreePoint):
+    dist: Literal["triangular"]
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        if self.low == self.high:
+            return np.full(size, self.low, dtype=float)
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+
+class Pert(_ThreePoint):
+    dist: Literal["pert"]
+    lambda_: float = Field(4.0, alias="lambda", gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        span = self.high - self.low
+        if span == 0:
+            return np.full(size, self.low, dtype=float)
+        a = 1 + self.lambda_ * (self.mode - self.low) / span
+        b = 1 + self.lambda_ * (self.high - self.mode) / span
+        return self.low + span * rng.beta(a, b, size)
+
+    def mean(self) -> float:
+        return (self.low + self.lambda_ * self.mode + self.high) / (self.lambda_ + 2)
+
+
+class Normal(_Dist):
+    """Normal, redrawn while negative (a truncated normal on [0, inf))."""
+
+    dist: Literal["normal"]
+    mean_: float = Field(alias="mean")
+    sd: float = Field(ge=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Normal:
+        _finite(self.mean_, "mean")
+        _finite(self.sd, "sd")
+        if self.mean_ < 0 and self.sd == 0:
+            raise ValueError("a normal with negative mean and sd 0 can never be non-negative")
+        if self.sd > 0 and self.mean_ / self.sd < -6:
+            raise ValueError("mean is so far below 0 that redrawing negatives cannot succeed")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        x = rng.normal(self.mean_, self.sd, size)
+        bad = x < 0
+        while bad.any():  # rejection, vectorised: redraw only the negatives
+            x[bad] = rng.normal(self.mean_, self.sd, int(bad.sum()))
+            bad = x < 0
+        return x
+
+    def mean(self) -> float:
+        if self.sd == 0:
+            return self.mean_
+        from scipy.stats import truncnorm
+
+        a = -self.mean_ / self.sd
+        return float(truncnorm.mean(a, np.inf, loc=self.mean_, scale=self.sd))
+
+
+class _MeanSd(_Dist):
+    mean_: float = Field(alias="mean", gt=0)
+    sd: float = Field(ge=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> _MeanSd:
+        _finite(self.mean_, "mean")
+        _finite(self.sd, "sd")
+        return self
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Lognormal(_MeanSd):
+    """Lognormal parameterised by its arithmetic mean and standard deviation."""
+
+    dist: Literal["lognormal"]
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        s2 = math.log1p((self.sd / self.mean_) ** 2)
+        mu = math.log(self.mean_) - s2 / 2
+        return rng.lognormal(mu, math.sqrt(s2), size)
+
+
+class Gamma(_MeanSd):
+    dist: Literal["gamma"]
+
+    @model_validator(mode="after")
+    def _check_sd(self) -> Gamma:
+        if self.sd <= 0:
+            raise ValueError(f"sd must be greater than 0 for a gamma (got {self.sd:g})")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        shape = (self.mean_ / self.sd) ** 2
+        return rng.gamma(shape, self.sd**2 / self.mean_, size)
+
+
+class Exponential(_Dist):
+    dist: Literal["exponential"]
+    mean_: float = Field(alias="mean", gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Exponential:
+        _finite(self.mean_, "mean")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        return rng.exponential(self.mean_, size)
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Empirical(_Dist):
+    """Resample one of the observed values uniformly (history-driven estimates)."""
+
+    dist: Literal["empirical"]
+    values: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Empirical:
+        for v in self.values:
+            _finite(v, "every value")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        return np.asarray(self.values, dtype=float)[rng.integers(0, len(self.values), size)]
+
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def is_fixed(self) -> bool:
+        return len(set(self.values)) == 1
+
+
+class Choice(_Dist):
+    dist: Literal["choice"]
+    values: list[float] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Choice:
+        for v in self.values:
+            _finite(v, "every value")
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights has {len(self.weights)} entries but values has {len(self.values)}"
+                )
+            if any((not math.isfinite(w)) or w < 0 for w in self.weights):
+                raise ValueError("weights must be finite and non-negative")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+    def _p(self) -> FloatArray | None:
+        if self.weights is None:
+            return None
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
+
+    def mean(self) -> float:
+        p = self._p()
+        return float(np.mean(self.values) if p is None else np.dot(p, self.values))
+
+    def is_fixed(self) -> bool:
+        return len(set(self.values)) == 1
+
+
+def _number_to_fixed(v: Any) -> Any:
+    # A plain number (not a bool) is shorthand for {dist: fixed, value: v}.
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return {"dist": "fixed", "value": v}
+    return v
+
+
+Distribution = Annotated[
+    Union[Fixed, Uniform, Triangular, Pert, Normal, Lognormal, Exponential, Gamma, Empirical, Choice],
+    Field(discriminator="dist"),
+]
+RandomValue = Annotated[Distribution, BeforeValidator(_number_to_fixed)]
+"""A plain number or a ``{dist: ...}`` mapping."""
+
+DIST_NAMES = ("fixed", "uniform", "triangular", "pert", "normal", "lognormal", "exponential",
+              "gamma", "empirical", "choice")
+
+
+def fixed(value: float) -> Fixed:
+    return Fixed(value=value)
