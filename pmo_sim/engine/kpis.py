@@ -19,6 +19,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.engine.records import KPI_COLUMNS, ReplicationRecords
+from pmo_sim.pmo import training_manager
 
 if TYPE_CHECKING:
     from pmo_sim.engine.world import World
@@ -44,7 +45,7 @@ def records(world: World) -> ReplicationRecords:
     t0, t1 = world.t0, world.t1
     window = t1 - t0
     years = window / sc.days_per_year
-    delta = math.log1p(sc.discount_rate) / sc.days_per_year
+    delta = world.delta
     world._level_change()
 
     # ---- people: close open spells at the horizon
@@ -54,6 +55,7 @@ def records(world: World) -> ReplicationRecords:
         for person in pool.people:
             if person.task is not None:  # still busy at the horizon
                 world._book(person, t1)
+            training_manager.close_open_spells(world, person)
             a, b = max(person.employed_from, t0), min(person.employed_to, t1)
             if b > a:
                 pool.employed_days += b - a
@@ -115,7 +117,7 @@ def records(world: World) -> ReplicationRecords:
                                                        policy.innovation_manager) if role is not None)
     pmo_cost = pmo_per_year * years
     pmo_pv = _pv_flow(pmo_per_year / sc.days_per_year, t0, t1, delta)
-    training_cost = technology_cost = 0.0
+    training_cost, technology_cost = world.training_cost, world.technology_cost
     total_cost = labour_cost + training_cost + technology_cost + pmo_cost
 
     kpis: dict[str, float] = {
@@ -138,7 +140,7 @@ def records(world: World) -> ReplicationRecords:
         "technology_cost": technology_cost,
         "pmo_cost": pmo_cost,
         "total_cost": total_cost,
-        "npv": value_pv - (labour_pv + pmo_pv),
+        "npv": value_pv - (labour_pv + pmo_pv + world.training_pv + world.technology_pv),
         "rework_effort": world.rework_total,
         "changes": world.n_changes,
         "changes_rejected": world.n_rejected,

@@ -39,7 +39,8 @@ class Person:
     __slots__ = (
         "label", "pool", "pools", "slot", "occupant", "base", "gain", "ramps",
         "task", "last_project", "employed_from", "employed_to", "busy_since",
-        "hazard_budget", "quit_pending",
+        "hazard_budget", "hazard_rate", "hazard_used", "hazard_t", "quit_version", "quit_pending",
+        "training", "training_since", "trained",
     )
 
     def __init__(self, label: str, pool: PoolState, slot: int, occupant: int, base: float,
@@ -57,8 +58,17 @@ class Person:
         self.employed_from = employed_from
         self.employed_to = INF
         self.busy_since = NAN
+        # Attrition: the person leaves when the hazard used reaches the pre-drawn budget.
         self.hazard_budget = hazard_budget
+        self.hazard_rate = 0.0
+        self.hazard_used = 0.0
+        self.hazard_t = employed_from
+        self.quit_version = 0
         self.quit_pending = False
+        # Training: the programme waiting for this person to finish their task, or running.
+        self.training: Any = None
+        self.training_since = NAN
+        self.trained: set[str] = set()
 
     def productivity(self, now: float) -> float:
         p = self.base * self.gain
@@ -69,13 +79,21 @@ class Person:
             p = self.base * self.gain
             for r in self.ramps:
                 p *= r.at(now)
+        for r in self.pool.tech:
+            p *= r.at(now)
         return p
+
+    @property
+    def available(self) -> bool:
+        """Free for project work: employed, not on a task, not in or waiting for training."""
+        return self.task is None and self.training is None and self.employed_to == INF
 
 
 class PoolState:
     __slots__ = (
-        "index", "name", "day_rate", "productivity", "people", "idle", "ready",
+        "index", "name", "day_rate", "productivity", "people", "idle", "ready", "tech",
         "busy_days", "training_days", "employed_days", "wait_sum", "wait_n", "tasks_started",
+        "review_wait_sum", "review_wait_n",
     )
 
     def __init__(self, index: int, name: str, day_rate: float, productivity: float):
@@ -86,12 +104,15 @@ class PoolState:
         self.people: list[Person] = []  # everyone ever employed in the pool
         self.idle: list[Person] = []  # free to be assigned, longest idle first
         self.ready: list[TaskState] = []  # ready tasks waiting for a crew
+        self.tech: list[Ramp] = []  # technology J-curves, applying to everyone in the pool
         self.busy_days = 0.0
         self.training_days = 0.0
         self.employed_days = 0.0
         self.wait_sum = 0.0
         self.wait_n = 0
         self.tasks_started = 0
+        self.review_wait_sum = 0.0  # waits since the training manager's last review
+        self.review_wait_n = 0
 
 
 class TaskState:
@@ -141,7 +162,7 @@ class ProjectState:
         "plan", "index", "name", "template", "arrival", "due_date", "priority", "value_per_day",
         "completion_value", "budget", "counted", "tasks", "order", "unfinished", "running",
         "admitted", "start", "finish", "status", "paused_until", "pause_total", "rework",
-        "changes", "cost", "effort_planned", "_cp_cache",
+        "changes", "cost", "effort_planned", "effort_estimate", "gate_passed", "_cp_cache",
     )
 
     def __init__(self, plan: Any, counted: bool):
@@ -171,6 +192,8 @@ class ProjectState:
         self.changes = 0
         self.cost = 0.0
         self.effort_planned = 0.0
+        self.effort_estimate = float(plan.efforts_central.sum())
+        self.gate_passed = False
         self._cp_cache: tuple[float, float] = (NAN, 0.0)
 
     @property

@@ -24,7 +24,8 @@ import simpy
 
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.engine.state import INF, Person, PoolState, ProjectState, Ramp, TaskState
-from pmo_sim.pmo import change_manager
+from pmo_sim.pmo import change_manager, governance, innovation_manager, technology_manager
+from pmo_sim.pmo import training_manager
 from pmo_sim.pmo.allocation import ALLOCATION_RULES
 from pmo_sim.sampling import Plan
 from pmo_sim.scenario.models import PMO, Scenario
@@ -63,9 +64,15 @@ class World:
         self.rework_total = 0.0
         self.leavers = 0
         self.hires = 0
+        self.ideas_applied = 0
+        # Spend on levers: nominal within the window, and present value at day 0.
+        self.delta = math.log1p(scenario.discount_rate) / scenario.days_per_year
+        self.training_cost = self.training_pv = 0.0
+        self.technology_cost = self.technology_pv = 0.0
 
         self.pools = [PoolState(i, name, p.day_rate, p.productivity)
                       for i, (name, p) in enumerate(scenario.resources.items())]
+        self.pool_by_name = {pool.name: pool for pool in self.pools}
         wf = scenario.workforce
         self.attrition = (wf.attrition_per_year / scenario.days_per_year) if wf else 0.0
         for pool, spec in zip(self.pools, scenario.resources.values()):
@@ -77,6 +84,9 @@ class World:
         self.backlog: list[ProjectState] = []
         self.cm_desk = change_manager.desk(self)
         self.env.process(self._arrivals())
+        training_manager.start(self)
+        technology_manager.start(self)
+        innovation_manager.start(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -107,10 +117,27 @@ class World:
         pool.people.append(person)
         pool.idle.append(person)
         if self.attrition > 0:
-            leave_at = budget / self.attrition  # days from now: hazard budget / constant rate
-            if now + leave_at < self.t1:
-                self.env.timeout(leave_at).callbacks.append(partial(self._quit, person))
+            person.hazard_rate = self.attrition
+            self._schedule_quit(person)
         return person
+
+    def _schedule_quit(self, person: Person) -> None:
+        """(Re)schedule the day the person's used hazard reaches their budget."""
+        person.quit_version += 1  # any earlier scheduled quit is now stale
+        if person.hazard_rate <= 0:
+            return
+        days = (person.hazard_budget - person.hazard_used) / person.hazard_rate
+        if self.env.now + days < self.t1:
+            self.env.timeout(days).callbacks.append(
+                partial(self._quit, person, person.quit_version))
+
+    def change_attrition(self, person: Person, factor: float) -> None:
+        """Scale the person's attrition rate from now on (retention), same hazard budget."""
+        now = self.env.now
+        person.hazard_used += person.hazard_rate * (now - person.hazard_t)
+        person.hazard_t = now
+        person.hazard_rate *= factor
+        self._schedule_quit(person)
 
     # ------------------------------------------------------------------ levels
 
@@ -136,7 +163,7 @@ class World:
                 self.backlog.append(proj)
             else:
                 self._admit(proj)
-            self._dispatch_all()
+            self.dispatch_all()
 
     def _admit(self, proj: ProjectState) -> None:
         self._level_change()
@@ -158,6 +185,13 @@ class World:
             self.backlog.remove(best)
             self._admit(best)
 
+    def cancel(self, proj: ProjectState) -> None:
+        """Stop a project: it starts no more tasks; running ones finish and earn nothing."""
+        for pool in self.pools:
+            if any(t.project is proj for t in pool.ready):
+                pool.ready = [t for t in pool.ready if t.project is not proj]
+        self._close(proj, "cancelled")
+
     def _close(self, proj: ProjectState, status: str) -> None:
         self._level_change()
         self.wip -= 1
@@ -173,7 +207,7 @@ class World:
         task.fifo_key = (task.project.arrival, now, task.project.index, task.index)
         task.pool.ready.append(task)
 
-    def _dispatch_all(self) -> None:
+    def dispatch_all(self) -> None:
         for pool in self.pools:
             if pool.ready and pool.idle:
                 self._dispatch(pool)
@@ -243,9 +277,12 @@ class World:
         task.crew, task.rate, task.start = crew, rate, now
         task.work_start = now + setup
         task.pause_mark = proj.pause_total
+        wait = now - task.ready_time
+        pool.review_wait_sum += wait
+        pool.review_wait_n += 1
         if now >= self.t0:
             pool.tasks_started += 1
-            pool.wait_sum += now - task.ready_time
+            pool.wait_sum += wait
             pool.wait_n += 1
         if proj.start != proj.start:
             proj.start = now
@@ -268,7 +305,8 @@ class World:
             self._book(person, now)
             person.task = None
             person.last_project = proj
-            self._release(person)
+            self.release(person)
+        governance.after_task(self, proj)
         tasks = proj.tasks
         for s in task.succs:
             succ = tasks[s]
@@ -277,7 +315,7 @@ class World:
                 self._make_ready(succ)
         if proj.unfinished == 0 and not proj.closed:
             self._close(proj, "completed")
-        self._dispatch_all()
+        self.dispatch_all()
 
     # ------------------------------------------------------------------ people
 
@@ -290,17 +328,20 @@ class World:
         assert person.task is not None
         person.task.project.cost += person.pool.day_rate * (until - since)
 
-    def _release(self, person: Person) -> None:
+    def release(self, person: Person) -> None:
+        """A person done with a task or a training: leave, train, or become free."""
         if person.quit_pending:
             self._leave(person)
+        elif person.training is not None:
+            training_manager.begin(self, person)
         else:
             for p in person.pools:
                 p.idle.append(person)
 
-    def _quit(self, person: Person, _event: Any = None) -> None:
-        if person.employed_to < INF:
+    def _quit(self, person: Person, version: int, _event: Any = None) -> None:
+        if version != person.quit_version or person.employed_to < INF:
             return
-        if person.task is not None:
+        if person.task is not None or person.training_since == person.training_since:
             person.quit_pending = True  # works out their notice: leaves when the task ends
         else:
             for p in person.pools:
@@ -322,7 +363,7 @@ class World:
         self._employ(pool, slot, occupant, ramp=True)
         if self.env.now >= self.t0:
             self.hires += 1
-        self._dispatch_all()
+        self.dispatch_all()
 
     # ------------------------------------------------------------------ change requests
 
@@ -339,7 +380,7 @@ class World:
             if added_pause > 0:
                 proj.pause_total += added_pause
                 proj.paused_until = until
-                self.env.timeout(disruption).callbacks.append(lambda _e: self._dispatch_all())
+                self.env.timeout(disruption).callbacks.append(lambda _e: self.dispatch_all())
 
     def _add_rework(self, proj: ProjectState, added: float) -> None:
         proj.rework += added

@@ -1,0 +1,47 @@
+"""One replication, for looking inside: ``pmo_sim.simulate``.
+
+Where :func:`pmo_sim.run_experiment` is for statistics over many replications, ``simulate``
+runs a single (policy, replication) with the task trace switched on and hands back pandas
+tables: the KPIs, the projects, the pools and every task with who did it and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pmo_sim.engine import run_replication
+from pmo_sim.scenario.models import Scenario
+
+
+@dataclass
+class SimulationResult:
+    """One replication's results, as pandas objects."""
+
+    policy: str
+    replication: int
+    seed: int
+    kpis: pd.Series
+    projects: pd.DataFrame
+    pools: pd.DataFrame
+    tasks: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return (f"SimulationResult(policy={self.policy!r}, replication={self.replication}, "
+                f"seed={self.seed}, projects={len(self.projects)}, tasks={len(self.tasks)})")
+
+
+def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
+             replication: int = 0) -> SimulationResult:
+    """Run one replication of one policy (default: the first) with its task trace."""
+    name = policy if policy is not None else scenario.policy_names[0]
+    rec = run_replication(scenario, replication, seed, [name], trace=True)[0]
+    assert rec.tasks is not None
+    return SimulationResult(
+        policy=name, replication=replication, seed=seed,
+        kpis=pd.Series(rec.kpis, name=name),
+        projects=pd.DataFrame(rec.projects),
+        pools=pd.DataFrame(rec.pools),
+        tasks=pd.DataFrame(rec.tasks),
+    )
