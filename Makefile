@@ -1,0 +1,22 @@
+# Developer checks. `make check` is what a change must pass before it is merged: lint, types,
+# and the whole suite with the statistical checks at full size (PMO_SIM_FULL=1).
+PY ?= .venv/bin/python
+
+.PHONY: check lint types test test-full bench
+
+check: lint types test-full
+
+lint:
+	$(PY) -m ruff check pmo_sim tests benchmarks
+
+types:
+	$(PY) -m mypy
+
+test:
+	$(PY) -m pytest
+
+test-full:
+	PMO_SIM_FULL=1 $(PY) -m pytest
+
+bench:
+	$(PY) benchmarks/run.py

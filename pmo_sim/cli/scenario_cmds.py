@@ -1,0 +1,131 @@
+"""Commands about the scenario file itself: ``validate``, ``schema`` and ``new``.
+
+They never simulate anything: they check a scenario (with the same loader ``run`` uses, so
+a scenario that validates is one ``run`` accepts), describe the format, or write a commented
+starter file to begin from.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pmo_sim.cli import main
+from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.errors import ScenarioError, UsageError
+from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.scenario.models import Scenario
+
+
+def _summary(scenario: Scenario) -> str:
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
+    parts = [
+        f"{count(len(scenario.policies), 'policy').replace('policys', 'policies')} "
+        f"({', '.join(scenario.policy_names)})",
+        f"{count(len(scenario.resources), 'pool')} ({', '.join(scenario.pool_names)})",
+        count(len(scenario.projects), "project"),
+    ]
+    if scenario.intake is not None:
+        limit = "until the horizon" if scenario.intake.count is None else f"up to {scenario.intake.count}"
+        parts.append(f"an intake of {count(len(scenario.intake.templates), 'template')} ({limit})")
+    return f"scenario {scenario.name!r}: " + ", ".join(parts)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@set_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: `ok` or one line per problem on stderr; json: one document on stdout.")
+@handles_errors
+def validate(scenario: Path, sets: tuple[str, ...], fmt: str) -> None:
+    """Check SCENARIO and report every problem at once.
+
+    Prints `ok` and a one-line summary (exit 0), or one line per problem,
+    FILE:LINE:COL: path: what is wrong (got VALUE), on stderr (exit 2).
+
+    \b
+    Examples:
+      pmo-sim validate portfolio.yaml
+      pmo-sim validate portfolio.yaml --set resources.developers.headcount=15
+      pmo-sim validate portfolio.yaml --format json | jq '.errors[].message'
+    """
+    try:
+        loaded = load_scenario(scenario, overrides=parse_sets(sets))
+    except ScenarioError as exc:
+        if fmt != "json":
+            raise
+        click.echo(json.dumps({"ok": False, "errors": [p.as_dict() for p in exc.problems]}, indent=2))
+        sys.exit(exc.exit_code)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": True, "errors": []}, indent=2))
+    else:
+        click.echo("ok")
+        click.echo(_summary(loaded))
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the schema to this file instead of stdout.")
+@handles_errors
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of the scenario format.
+
+    Editors use it to complete and check scenario files as you type; add
+    `# yaml-language-server: $schema=scenario.schema.json` at the top of a scenario.
+
+    \b
+    Examples:
+      pmo-sim schema > scenario.schema.json
+      pmo-sim schema --out scenario.schema.json
+    """
+    from pmo_sim.scenario.schema import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write NAME.yaml into (created if missing).")
+@click.option("--force", is_flag=True, help="Overwrite NAME.yaml if it already exists.")
+@handles_errors
+def new(name: str, directory: Path, force: bool) -> None:
+    """Write a commented starter scenario to DIR/NAME.yaml.
+
+    The starter shows every section of the format with comments, loads
+    without errors and simulates in about a second: edit it from there.
+
+    \b
+    Examples:
+      pmo-sim new my-portfolio
+      pmo-sim new my-portfolio.yaml --dir scenarios
+      pmo-sim new my-portfolio --force        # overwrite an existing file
+    """
+    from pmo_sim.scenario.starter import starter_scenario
+
+    stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
+    if not stem or "/" in stem or "\\" in stem:
+        raise UsageError(f"NAME must be a plain file name, without folders (got {name!r}); use --dir")
+    target = directory / f"{stem}.yaml"
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; use --force to overwrite it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter_scenario(stem), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(f"wrote {target}")
+    click.echo(f"next: pmo-sim validate {target}")

@@ -1,0 +1,106 @@
+"""``--set PATH=VALUE`` overrides of a scenario.
+
+An override replaces one node of the *raw* scenario tree (the parsed YAML) before anything
+is validated, so an overridden value is type-checked exactly like one written in the file
+(pydantic rejects a new key the models do not know).
+
+PATH is dotted. Mapping entries are addressed by key; list items by their ``name`` (e.g.
+``projects.CRM upgrade.due``) or by their 0-based index (``projects.0.due``); a name wins
+over an index when both could match. Every segment but the last must exist; the last may be
+a new key of an existing mapping. VALUE, when it is a string (the command line), is read as a
+YAML flow value: ``15`` is a number, ``[1, 2]`` a list, ``{dist: fixed, value: 3}`` a mapping
+and ``wsjf`` a string. Names that contain a dot cannot be addressed by name (use the index).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Union
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+KeyPath = tuple[Union[str, int], ...]
+
+
+class OverrideError(Exception):
+    """An override whose path does not exist or whose value cannot be read."""
+
+    def __init__(self, message: str, got: Any):
+        super().__init__(message)
+        self.message, self.got = message, got
+
+
+def parse_value(value: Any) -> Any:
+    """The Python value of an override: strings are YAML flow values, objects are copied."""
+    if not isinstance(value, str):
+        return _plain(value)
+    try:
+        return YAML(typ="safe", pure=True).load(value)
+    except YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise OverrideError(f"value is not valid YAML: {problem}", value) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def _item_index(items: list[Any], segment: str) -> int | None:
+    named = [i for i, item in enumerate(items) if isinstance(item, Mapping) and item.get("name") == segment]
+    if len(named) == 1:
+        return named[0]
+    if segment.isdigit() and int(segment) < len(items):
+        return int(segment)
+    return None
+
+
+def _describe_list(items: list[Any]) -> str:
+    names = [str(item["name"]) for item in items if isinstance(item, Mapping) and "name" in item]
+    if not items:
+        return "the list is empty"
+    text = "expected index 0" if len(items) == 1 else f"expected an index 0..{len(items) - 1}"
+    return text + (f" or one of the names: {', '.join(names)}" if names else "")
+
+
+def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, Union[str, int]]:
+    """Where PATH points: ``(key path, parent container, last key)``.
+
+    Raises :class:`OverrideError` naming the first segment that does not exist.
+    """
+    segments = dotted.split(".")
+    if any(not s for s in segments):
+        raise OverrideError("empty segment in the path", dotted)
+    node: Any = tree
+    path: KeyPath = ()
+    for depth, segment in enumerate(segments):
+        last = depth == len(segments) - 1
+        if isinstance(node, dict):
+            if segment not in node and not last:
+                keys = ", ".join(map(str, node)) or "none (the mapping is empty)"
+                raise OverrideError(f"no such key; expected one of: {keys}", segment)
+            key: Union[str, int] = segment
+        elif isinstance(node, list):
+            index = _item_index(node, segment)
+            if index is None:
+                raise OverrideError(f"no such item; {_describe_list(node)}", segment)
+            key = index
+        else:
+            where = ".".join(segments[:depth]) or "the scenario"
+            raise OverrideError(f"{where} holds a single value, so it has no entry {segment!r}", segment)
+        if last:
+            return path + (key,), node, key
+        node, path = node[key], path + (key,)
+    raise AssertionError("unreachable: the loop returns on the last segment")
+
+
+def apply_override(tree: Any, dotted: str, value: Any) -> KeyPath:
+    """Set the node at PATH to VALUE in place; returns the key path that was set."""
+    path, parent, key = resolve(tree, dotted)
+    parent[key] = parse_value(value)
+    return path
