@@ -181,7 +181,7 @@ class Sampler:
 
     def _explicit(self, seed: int, replication: int) -> list[ProjectPlan]:
         out = []
-        for i, (spec, net) in enumerate(zip(self.scenario.projects, self.explicit_networks)):
+        for i, (spec, net) in enumerate(zip(self.scenario.projects, self.explicit_networks, strict=True)):
             rng = stream(seed, replication, Source.EXPLICIT, i)
             attrs = _draw_attributes(spec, rng, 1)
             efforts = np.array([t.effort.sample(rng, 1)[0] for t in spec.tasks])
@@ -202,21 +202,19 @@ class Sampler:
             len(weights), size=n, p=weights / weights.sum())
         out: list[ProjectPlan] = []
         offset = len(self.scenario.projects)
-        names = {}
-        counter = 0
-        for k, (tpl, net) in enumerate(zip(intake.templates, self.template_networks)):
+        names: dict[int, tuple] = {}
+        for k, (tpl, net) in enumerate(zip(intake.templates, self.template_networks, strict=True)):
             members = np.flatnonzero(kinds == k)
             if len(members) == 0:
                 continue
             rng = stream(seed, replication, Source.GENERATED, k)
             attrs = _draw_attributes(tpl, rng, len(members))
             efforts = np.column_stack([t.effort.sample(rng, len(members)) for t in tpl.tasks])
-            for j, m in enumerate(members):
+            for j, m in enumerate(members.tolist()):
                 names[m] = (tpl, net, attrs, efforts[j], j)
-        for m in range(n):  # names count in arrival order across the intake
+        for m in range(n):  # names count from 1 in arrival order across the intake
             tpl, net, attrs, efforts, j = names[m]
-            counter += 1
-            out.append(_project(offset + m, f"{tpl.name}-{counter}", tpl.name, float(arrivals[m]),
+            out.append(_project(offset + m, f"{tpl.name}-{m + 1}", tpl.name, float(arrivals[m]),
                                 attrs, j, net, efforts, tpl))
         return out
 
@@ -237,7 +235,7 @@ class Sampler:
         u_reject = rng.random(total)
         ends = np.cumsum(counts)
         starts = ends - counts
-        for p, a, b, span in zip(projects, starts, ends, spans):
+        for p, a, b, span in zip(projects, starts, ends, spans, strict=True):
             times = p.arrival + np.sort(u_time[a:b]) * span
             p.change_times, p.change_fraction = times, fractions[a:b]
             p.change_disruption, p.change_u = disruptions[a:b], u_reject[a:b]

@@ -17,6 +17,7 @@ and every random number was drawn up front into the Plan.
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from functools import partial
 from typing import Any
 
@@ -24,8 +25,7 @@ import simpy
 
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.engine.state import INF, Person, PoolState, ProjectState, Ramp, TaskState
-from pmo_sim.pmo import change_manager, governance, innovation_manager, technology_manager
-from pmo_sim.pmo import training_manager
+from pmo_sim.pmo import change_manager, governance, innovation_manager, technology_manager, training_manager
 from pmo_sim.pmo.allocation import ALLOCATION_RULES
 from pmo_sim.sampling import Plan
 from pmo_sim.scenario.models import PMO, Scenario
@@ -75,7 +75,7 @@ class World:
         self.pool_by_name = {pool.name: pool for pool in self.pools}
         wf = scenario.workforce
         self.attrition = (wf.attrition_per_year / scenario.days_per_year) if wf else 0.0
-        for pool, spec in zip(self.pools, scenario.resources.values()):
+        for pool, spec in zip(self.pools, scenario.resources.values(), strict=True):
             for slot in range(spec.headcount):
                 self._employ(pool, slot, 0, ramp=False)
 
@@ -152,7 +152,7 @@ class World:
 
     # ------------------------------------------------------------------ projects
 
-    def _arrivals(self):  # type: ignore[no-untyped-def]
+    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
         for proj in self.projects:  # sorted by arrival in the Plan
             if proj.arrival > env.now:
@@ -220,7 +220,8 @@ class World:
             if self.rule_name == "fifo":
                 ready.sort(key=_fifo_key)
             else:
-                rule, keys = self.rule, {}  # one rule evaluation per project per dispatch
+                rule = self.rule
+                keys: dict[ProjectState, float] = {}  # one rule evaluation per project per dispatch
 
                 def key(t: TaskState) -> tuple:
                     k = keys.get(t.project)
@@ -416,8 +417,8 @@ class World:
     def processed_events(self) -> int:
         # NOTE: SimPy numbers every scheduled event (Environment._eid); the ones still queued
         # at the horizon were never processed. Reading the counter costs nothing per event.
-        scheduled = next(self.env._eid)  # type: ignore[attr-defined]
-        return int(scheduled - 1 - len(self.env._queue))  # type: ignore[attr-defined]
+        scheduled = next(self.env._eid)
+        return int(scheduled - 1 - len(self.env._queue))
 
 
 def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:

@@ -185,7 +185,7 @@ class Governance(Model):
 class PMO(Model):
     """One setting of the PMO's levers: a policy."""
 
-    resource_manager: ResourceManager = Field(default_factory=ResourceManager)
+    resource_manager: ResourceManager = Field(default_factory=lambda: ResourceManager())
     change_manager: ChangeManager | None = None
     training_manager: TrainingManager | None = None
     technology_manager: TechnologyManager | None = None
