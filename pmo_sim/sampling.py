@@ -169,6 +169,8 @@ class Sampler:
     def plan(self, seed: int, replication: int) -> Plan:
         sc = self.scenario
         projects = self._explicit(seed, replication) + self._generated(seed, replication)
+        # A project arriving at or after the horizon never enters the simulated portfolio.
+        projects = [p for p in projects if p.arrival < sc.horizon]
         projects.sort(key=lambda p: (p.arrival, p.index))
         for i, p in enumerate(projects):
             p.index = i

@@ -67,7 +67,7 @@ def records(world: World) -> ReplicationRecords:
         "project", "template", "priority", "arrival", "admitted", "start", "finish", "due_date",
         "status", "effort_planned", "effort_done", "rework_effort", "changes", "cost", "budget",
         "value_delivered", "counted")}
-    counted = [p for p in world.projects if p.counted and p.arrival <= t1]
+    counted = [p for p in world.projects if p.counted]
     value = 0.0
     value_pv = 0.0
     for proj in world.projects:

@@ -118,7 +118,7 @@ class PoolState:
 class TaskState:
     __slots__ = (
         "project", "index", "name", "pool", "effort", "people", "succs", "npred", "ready_time",
-        "start", "finish", "crew", "rate", "work_start", "pause_mark", "fifo_key",
+        "start", "finish", "crew", "rate", "work_start", "pause_mark", "pause_honoured", "fifo_key",
     )
 
     def __init__(self, project: ProjectState, index: int, name: str, pool: PoolState,
@@ -137,7 +137,8 @@ class TaskState:
         self.crew: list[Person] = []
         self.rate = 0.0
         self.work_start = NAN
-        self.pause_mark = 0.0
+        self.pause_mark = 0.0  # the project's pause_total when the task started
+        self.pause_honoured = 0.0  # pause time already added to the task's finish
         self.fifo_key: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
 
     @property
@@ -150,7 +151,9 @@ class TaskState:
             return self.effort
         if self.finish == self.finish:
             return 0.0
-        paused = self.project.pause_total - self.pause_mark
+        proj = self.project
+        # Only the part of the pauses since the start that has already elapsed held work up.
+        paused = (proj.pause_total - self.pause_mark) - max(0.0, proj.paused_until - now)
         done = self.rate * max(0.0, now - self.work_start - paused)
         return max(0.0, self.effort - done)
 

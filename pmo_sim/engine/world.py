@@ -292,10 +292,10 @@ class World:
 
     def _finish(self, task: TaskState, _event: Any = None) -> None:
         proj = task.project
-        extra = proj.pause_total - task.pause_mark
+        extra = proj.pause_total - task.pause_mark - task.pause_honoured
         if extra > 0:
             # The project was paused while this task ran: its crew stood by that long.
-            task.pause_mark = proj.pause_total
+            task.pause_honoured += extra
             self.env.timeout(extra).callbacks.append(partial(self._finish, task))
             return
         now = self.env.now
