@@ -1,0 +1,350 @@
+"""Where chunks of replications run: in-process, a local process pool, or Dask.
+
+The unit of work is a *chunk*: a range of consecutive replications, each simulated under
+every selected policy on the same random plan (common random numbers, SPEC 4.2). One
+replication of a small scenario takes milliseconds, so shipping replications one by one
+would spend more time pickling than simulating; a chunk amortises that overhead while still
+leaving several chunks per worker for load balancing, progress and resumability (a chunk is
+also the unit the results store writes and a resume skips).
+
+:func:`run_chunk` is the one picklable, module-level function every backend runs. It returns
+*compact columnar records* (plain lists per column), never DataFrames: workers stay light
+and the parent builds Arrow tables once. A replication that raises is caught *per
+replication*, so the failure is reported with its policy, replication and seed instead of
+as an anonymous broken chunk.
+
+Backends are interchangeable (STYLE 9): each streams :class:`ChunkResult` objects in
+completion order while keeping at most about two chunks per worker in flight, so memory
+stays flat however many replications are asked for. Completion order is arbitrary; the
+store sorts rows by (policy, replication) when it assembles the tables, which is why
+results never depend on the backend, the number of jobs or the chunking.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import threading
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pmo_sim.engine.records import KEY_COLUMNS, KPI_COLUMNS, POOL_COLUMNS, PROJECT_COLUMNS
+from pmo_sim.errors import UsageError
+
+if TYPE_CHECKING:
+    from pmo_sim.engine.records import ReplicationRecords
+    from pmo_sim.scenario.models import Scenario
+
+#: ``run_replication``'s signature: (scenario, replication, seed, policies) -> one record per policy.
+Replicate = Callable[["Scenario", int, int, Sequence[str]], "list[ReplicationRecords]"]
+
+BACKENDS = ("serial", "local", "dask")
+
+#: The three tables of a results folder and their columns, keys first (SPEC 7.1-7.3).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "replications": KEY_COLUMNS + KPI_COLUMNS,
+    "projects": KEY_COLUMNS + PROJECT_COLUMNS,
+    "pools": KEY_COLUMNS + POOL_COLUMNS,
+}
+TABLES = tuple(TABLE_COLUMNS)
+
+Columns = dict[str, list[Any]]
+
+
+# --------------------------------------------------------------------------- the work unit
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Replications ``start .. stop-1`` of ``scenario`` under ``policies``, from root ``seed``."""
+
+    scenario: Scenario
+    seed: int
+    start: int
+    stop: int
+    policies: tuple[str, ...]
+    #: the replication function; None means :func:`pmo_sim.engine.run_replication`
+    replicate: Replicate | None = None
+
+
+@dataclass(frozen=True)
+class ChunkFailure:
+    """Which replication raised, and why (becomes :class:`pmo_sim.errors.ReplicationFailed`)."""
+
+    policy: str
+    replication: int
+    seed: int
+    cause: str
+    details: str = ""
+
+
+@dataclass
+class ChunkResult:
+    """The records of one chunk, columnar per table; or the failure that stopped it."""
+
+    start: int
+    stop: int
+    tables: dict[str, Columns] = field(default_factory=dict)
+    failure: ChunkFailure | None = None
+
+
+def _default_replicate() -> Replicate:
+    from pmo_sim.engine import run_replication
+
+    return run_replication
+
+
+def _append(columns: Columns, names: Sequence[str], rows: dict[str, list[Any]], policy: str,
+            replication: int) -> None:
+    n = len(rows[names[0]]) if names and names[0] in rows else 0
+    columns["policy"].extend([policy] * n)
+    columns["replication"].extend([replication] * n)
+    for name in names:
+        values = rows.get(name)
+        columns[name].extend(values if values is not None else [None] * n)
+
+
+def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> str:
+    # run_replication runs every policy on one plan, so a raise does not say which policy
+    # failed. Replications are deterministic: re-running the policies one at a time finds it.
+    for policy in task.policies:
+        try:
+            replicate(task.scenario, replication, task.seed, [policy])
+        except Exception:
+            return policy
+    return ",".join(task.policies)
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Simulate one chunk; returns its columnar records (the function every backend runs)."""
+    replicate = task.replicate or _default_replicate()
+    tables: dict[str, Columns] = {name: {c: [] for c in cols} for name, cols in TABLE_COLUMNS.items()}
+    for r in range(task.start, task.stop):
+        try:
+            records = replicate(task.scenario, r, task.seed, list(task.policies))
+            got = [rec.policy for rec in records]
+            if got != list(task.policies):
+                raise RuntimeError(f"engine returned policies {got}, expected {list(task.policies)}")
+        except Exception as exc:
+            return ChunkResult(task.start, task.stop, failure=ChunkFailure(
+                policy=_failing_policy(replicate, task, r), replication=r, seed=task.seed,
+                cause=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()))
+        for rec in records:
+            kpis = tables["replications"]
+            kpis["policy"].append(rec.policy)
+            kpis["replication"].append(r)
+            for name in KPI_COLUMNS:
+                kpis[name].append(rec.kpis.get(name))
+            _append(tables["projects"], PROJECT_COLUMNS, rec.projects, rec.policy, r)
+            _append(tables["pools"], POOL_COLUMNS, rec.pools, rec.policy, r)
+    return ChunkResult(task.start, task.stop, tables)
+
+
+def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]]:
+    """Split replication indices into ranges of consecutive indices, at most ``size`` long."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(set(replications)):
+        if out and out[-1][1] == r and r - out[-1][0] < size:
+            out[-1] = (out[-1][0], r + 1)
+        else:
+            out.append((r, r + 1))
+    return out
+
+
+def auto_chunk_size(replications: int, workers: int, cap: int = 50) -> int:
+    """About four chunks per worker (load balance, fine-grained resume), at most ``cap``."""
+    return max(1, min(cap, -(-replications // (max(1, workers) * 4))))
+
+
+# --------------------------------------------------------------------------- backends
+
+
+class Backend(ABC):
+    """Runs chunks somewhere; a context manager owning its workers."""
+
+    workers: int = 1
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close(abort=exc is not None)
+
+    def close(self, abort: bool = False) -> None:  # noqa: B027 - optional hook
+        """Release the workers; ``abort`` drops queued and running work at once."""
+
+    @abstractmethod
+    def stream(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+        """Results in completion order, at most ~2 chunks per worker in flight."""
+
+
+class SerialBackend(Backend):
+    """In this process, one chunk after the other (``jobs=1``, debugging, profiling)."""
+
+    def stream(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+        for task in tasks:
+            yield run_chunk(task)
+
+
+class _FutureBackend(Backend):
+    """Bounded waves over an executor with futures: submit, wait for the first, refill."""
+
+    def stream(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+        todo = iter(tasks)
+        pending: set[Any] = set()
+        limit = 2 * max(1, self.workers)
+        try:
+            while True:
+                while len(pending) < limit and (task := next(todo, None)) is not None:
+                    pending.add(self._submit(task))
+                if not pending:
+                    return
+                done, pending = self._wait_first(pending)
+                for fut in done:
+                    yield fut.result()
+        finally:
+            if pending:  # interrupted or a consumer stopped early: drop the rest now
+                self._cancel(pending)
+
+    @abstractmethod
+    def _submit(self, task: ChunkTask) -> Any: ...
+
+    @abstractmethod
+    def _wait_first(self, pending: set[Any]) -> tuple[set[Any], set[Any]]: ...
+
+    @abstractmethod
+    def _cancel(self, pending: set[Any]) -> None: ...
+
+
+def _init_worker() -> None:
+    # Ctrl+C reaches the whole process group; the parent decides what to keep, so workers
+    # must not die mid-message and break the pool before it can cancel cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the parent is killed outright (SIGKILL, OOM) nobody tells the pool's workers, which
+    # would wait for work forever: each worker watches its parent and leaves with it.
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()  # returns once the parent's end of the sentinel pipe is closed
+        os._exit(1)
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # forkserver: workers fork from a clean, single-threaded server that has the engine
+    # preloaded (fast start, no fork-with-threads hazards); spawn where it does not exist.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["pmo_sim.experiment.backends", "pmo_sim.engine"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class LocalBackend(_FutureBackend):
+    """A :class:`concurrent.futures.ProcessPoolExecutor` of ``jobs`` worker processes."""
+
+    def __init__(self, jobs: int):
+        self.workers = jobs
+        self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(),
+                                            initializer=_init_worker)
+
+    def _submit(self, task: ChunkTask) -> cf.Future[ChunkResult]:
+        return self._pool.submit(run_chunk, task)
+
+    def _wait_first(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        done, rest = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(rest)
+
+    def _cancel(self, pending: set[Any]) -> None:
+        for fut in pending:
+            fut.cancel()
+
+    def close(self, abort: bool = False) -> None:
+        if not abort:
+            self._pool.shutdown(wait=True)
+            return
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        # NOTE: ProcessPoolExecutor (before 3.14's terminate_workers) cannot stop running
+        # work; an interrupted run must not wait for in-flight chunks, so end the workers.
+        for proc in processes:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+
+
+class DaskBackend(_FutureBackend):
+    """Dask distributed: a LocalCluster of ``jobs`` processes, or the scheduler at ``address``."""
+
+    def __init__(self, jobs: int, address: str | None = None):
+        try:
+            import logging
+
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise UsageError("--backend dask needs Dask: pip install 'pmo-sim[dask]'") from exc
+        self._cluster: Any = None
+        try:
+            if address:
+                self._client = Client(address, timeout="10s")
+            else:
+                self._cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR)
+                self._client = Client(self._cluster)
+        except OSError as exc:
+            raise UsageError(f"cannot reach the Dask scheduler {address!r}: {exc}") from exc
+        n = len(self._client.scheduler_info().get("workers", {}))
+        self.workers = max(1, n or jobs)
+
+    def _submit(self, task: ChunkTask) -> Any:
+        # pure=False: identical tasks (e.g. a recomputed chunk) must run, not be deduplicated
+        return self._client.submit(run_chunk, task, pure=False)
+
+    def _wait_first(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        from distributed import wait
+
+        done, rest = wait(list(pending), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
+
+    def _cancel(self, pending: set[Any]) -> None:
+        self._client.cancel(list(pending))
+
+    def close(self, abort: bool = False) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def check_backend(name: str, jobs: int | None = None, scheduler: str | None = None) -> None:
+    """Refuse bad backend options up front (before a results folder is created)."""
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {jobs})")
+    if scheduler and name != "dask":
+        raise UsageError("--scheduler needs --backend dask")
+
+
+def make_backend(name: str, jobs: int | None = None, scheduler: str | None = None) -> Backend:
+    """The backend called ``name`` (``serial``, ``local`` or ``dask``) with ``jobs`` workers.
+
+    ``local`` with one job runs in-process (a pool of one only adds start-up time); the
+    results are the same either way.
+    """
+    check_backend(name, jobs, scheduler)
+    n = jobs or os.cpu_count() or 1
+    if name == "dask":
+        return DaskBackend(n, scheduler)
+    if name == "serial" or n == 1:
+        return SerialBackend()
+    return LocalBackend(n)

@@ -1,0 +1,182 @@
+"""What a run gives back: the three tables, their provenance, and the analyses on them.
+
+:class:`Results` is a thin, in-memory view of a results folder (SPEC 7): ``replications``,
+``projects`` and ``pools`` DataFrames with ``policy`` and ``replication`` first, rows sorted
+by (policy in scenario order, replication), plus the ``manifest`` (provenance and status).
+The statistics are delegated to :mod:`pmo_sim.analysis`, pure functions on those frames, so
+``res.summary()`` and ``summary.csv`` are the same table by construction.
+
+:func:`load_results` reopens a folder. A complete run is read from its consolidated tables;
+a partial one (interrupted, or a replication failed) is assembled from its finished chunks,
+and says so through ``manifest["status"] == "partial"``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pmo_sim.errors import ScenarioError, UsageError
+from pmo_sim.experiment.backends import TABLES
+from pmo_sim.experiment.store import (
+    SCENARIO,
+    SCHEMAS,
+    SUMMARY,
+    ChunkStore,
+    ResultsFolder,
+    parquet_bytes,
+)
+
+if TYPE_CHECKING:
+    from pmo_sim.analysis.compare import Selection
+    from pmo_sim.scenario.models import Scenario
+
+log = logging.getLogger(__name__)
+
+
+def frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as the DataFrame users get (one conversion path for memory and disk)."""
+    return table.to_pandas()
+
+
+class Results:
+    """The outcome of :func:`pmo_sim.run_experiment` or :func:`load_results`."""
+
+    def __init__(self, replications: pd.DataFrame, projects: pd.DataFrame, pools: pd.DataFrame,
+                 manifest: dict[str, Any], scenario: Scenario | None = None,
+                 path: str | os.PathLike[str] | None = None):
+        self.replications = replications
+        self.projects = projects
+        self.pools = pools
+        self.manifest = manifest
+        self.path = Path(path) if path is not None else None
+        self._scenario = scenario
+
+    @classmethod
+    def from_store(cls, store: ChunkStore, manifest: dict[str, Any],
+                   scenario: Scenario | None = None) -> Results:
+        """Assemble the tables from a store's chunks (sorted by policy, replication)."""
+        policies = list(manifest["policies"])
+        tables = {t: frame(store.table(t, policies)) for t in TABLES}
+        path = store.path if isinstance(store, ResultsFolder) else None
+        return cls(tables["replications"], tables["projects"], tables["pools"], manifest,
+                   scenario, path)
+
+    # ---------------------------------------------------------------- provenance
+
+    @property
+    def scenario(self) -> Scenario:
+        """The resolved scenario (read from the folder's ``scenario.yaml`` when loaded)."""
+        if self._scenario is None:
+            if self.path is None:
+                raise UsageError("these results carry no scenario")
+            from pmo_sim.scenario.loader import load_scenario
+
+            try:
+                self._scenario = load_scenario(self.path / SCENARIO, None)
+            except ScenarioError as exc:
+                raise UsageError(f"{self.path / SCENARIO} no longer loads: {exc}") from exc
+        return self._scenario
+
+    @property
+    def policies(self) -> list[str]:
+        return list(self.manifest["policies"])
+
+    @property
+    def complete(self) -> bool:
+        return self.manifest.get("status") == "complete"
+
+    def __repr__(self) -> str:
+        n = self.replications["replication"].nunique() if len(self.replications) else 0
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return (f"Results(scenario={self.manifest.get('scenario')!r}, policies={self.policies}, "
+                f"replications={n}, status={self.manifest.get('status')!r}{where})")
+
+    # ---------------------------------------------------------------- analyses
+
+    def summary(self, metrics: list[str] | None = None) -> pd.DataFrame:
+        """Per policy and KPI: mean, sd, 95% t CI, p10/p50/p90, n (as ``summary.csv``)."""
+        from pmo_sim.analysis.stats import summary
+
+        return summary(self.replications, metrics)
+
+    def compare(self, baseline: str | None = None, metric: str = "npv",
+                metrics: list[str] | None = None) -> pd.DataFrame:
+        """Paired differences policy − ``baseline`` (default: the first policy) with CIs."""
+        from pmo_sim.analysis.compare import compare
+
+        base = self.resolve_baseline(baseline)
+        return compare(self.replications, base, list(metrics) if metrics else [metric])
+
+    def select_best(self, metric: str = "npv", delta: float | None = None,
+                    alpha: float = 0.05) -> Selection:
+        """The best policy on ``metric``, with how confident that choice is."""
+        from pmo_sim.analysis.compare import select_best
+
+        return select_best(self.replications, metric, delta=delta, alpha=alpha)
+
+    def resolve_baseline(self, baseline: str | None) -> str:
+        """``baseline`` checked against the policies; ``None`` means the first policy."""
+        if baseline is None:
+            return self.policies[0]
+        if baseline not in self.policies:
+            raise UsageError(f"unknown baseline policy {baseline!r}; "
+                             f"the results have: {', '.join(self.policies)}")
+        return baseline
+
+    # ---------------------------------------------------------------- saving
+
+    def save(self, path: str | os.PathLike[str], force: bool = False) -> Path:
+        """Write these results as a results folder (no chunk files); returns its path."""
+        manifest = copy.deepcopy(self.manifest)
+        manifest["chunks"] = []
+        if self.path is not None and (self.path / SCENARIO).is_file():
+            scenario_yaml = (self.path / SCENARIO).read_text(encoding="utf-8")
+        else:
+            from pmo_sim.scenario.loader import dump_scenario
+
+            scenario_yaml = dump_scenario(self.scenario)
+        folder = ResultsFolder.create(path, manifest, scenario_yaml, force=force)
+        for name in TABLES:
+            df = getattr(self, name)
+            table = pa.Table.from_pandas(df, schema=SCHEMAS[name], preserve_index=False)
+            folder.write_file(f"{name}.parquet", parquet_bytes(table))
+        folder.write_file(SUMMARY, self.summary().to_csv(index=False))
+        folder.write_manifest()
+        return folder.path
+
+
+def load_results(path: str | os.PathLike[str]) -> Results:
+    """Reopen a results folder, or refuse (:class:`UsageError`) one that is not a results folder."""
+    folder = ResultsFolder.open(path)
+    manifest = folder.manifest
+    if manifest["status"] == "complete":
+        missing = [f"{t}.parquet" for t in TABLES if t not in folder.tables_present()]
+        if missing:
+            raise UsageError(f"{folder.path} is not a complete results folder: "
+                             f"{', '.join(missing)} missing")
+        return read_consolidated(folder, manifest)
+    for problem in folder.verify_chunks(drop=False):
+        log.warning("%s; left out", problem)
+    return Results.from_store(folder, manifest)
+
+
+def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
+                      scenario: Scenario | None = None) -> Results:
+    """The consolidated tables of a folder as :class:`Results`."""
+    tables = {}
+    for t in TABLES:
+        file = folder.path / f"{t}.parquet"
+        try:
+            tables[t] = frame(pq.read_table(file, schema=SCHEMAS[t]))
+        except (OSError, pa.ArrowException) as exc:
+            raise UsageError(f"{file} is unreadable: {exc}") from exc
+    return Results(tables["replications"], tables["projects"], tables["pools"], manifest,
+                   scenario, folder.path)

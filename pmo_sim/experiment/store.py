@@ -1,0 +1,368 @@
+"""The results folder (SPEC 7): chunk files, a manifest, consolidated tables, atomically.
+
+Layout of a folder ``DIR``::
+
+    manifest.json          provenance, status (partial/complete) and the list of chunks
+    scenario.yaml          the resolved scenario (overrides applied)
+    chunks/                one Parquet file per (chunk, table), written as chunks finish
+    replications.parquet   consolidated tables, written once every chunk is in
+    projects.parquet
+    pools.parquet
+    summary.csv
+
+Why chunks on disk: a long run is only as safe as its last checkpoint. Each finished chunk is
+written at once, then the manifest (which lists the chunks with their SHA-256 and row counts)
+is rewritten; both through a temporary file in the same folder and :func:`os.replace`, so no
+file ever exists half-written under its final name and a run killed at any instant (even by
+SIGKILL) leaves a consistent folder that ``--resume`` continues. A chunk file whose checksum
+does not match the manifest is reported and recomputed; replications are deterministic, so
+the recomputed rows are the rows that were lost.
+
+Assembly streams: the consolidated tables are written chunk by chunk with a Parquet writer,
+policy by policy and chunks in replication order, so rows come out sorted by (policy order,
+replication) whatever the completion order, and memory holds one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pmo_sim.engine.records import INT_KPIS
+from pmo_sim.errors import PmoSimError, UsageError
+from pmo_sim.experiment.backends import TABLE_COLUMNS, TABLES, Columns
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+SCENARIO = "scenario.yaml"
+SUMMARY = "summary.csv"
+CHUNK_DIR = "chunks"
+FORMAT = "pmo-sim-results"
+FORMAT_VERSION = 1
+#: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
+OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in TABLES))
+
+ROW_GROUP_ROWS = 100_000
+
+_STRINGS = frozenset({"policy", "project", "template", "status", "pool"})
+_INTS = INT_KPIS | {"replication", "priority", "changes", "tasks_started"}
+_BOOLS = frozenset({"counted"})
+
+
+class StoreError(PmoSimError):
+    """Writing the results folder failed mid-run (disk full, permissions changed): exit 1."""
+
+
+def _arrow_type(column: str) -> pa.DataType:
+    if column in _STRINGS:
+        return pa.string()
+    if column in _INTS:
+        return pa.int64()
+    if column in _BOOLS:
+        return pa.bool_()
+    return pa.float64()
+
+
+#: Explicit schemas: every chunk has the same column types (a chunk where a column happens to
+#: be all missing must not become a ``null`` column that cannot be concatenated).
+SCHEMAS: dict[str, pa.Schema] = {
+    name: pa.schema([(c, _arrow_type(c)) for c in cols]) for name, cols in TABLE_COLUMNS.items()
+}
+
+
+def to_arrow(table: str, columns: Columns) -> pa.Table:
+    """Columnar records of ``table`` as an Arrow table with the table's fixed schema."""
+    schema = SCHEMAS[table]
+    arrays = []
+    for fld in schema:
+        values = columns[fld.name]
+        if pa.types.is_floating(fld.type):
+            # None -> NaN: "times not reached are NaN" (SPEC 7.2), not Arrow nulls
+            arrays.append(pa.array(np.asarray(values, dtype=np.float64), type=fld.type))
+        elif pa.types.is_string(fld.type):
+            arrays.append(pa.array(["" if v is None else str(v) for v in values], type=fld.type))
+        elif pa.types.is_integer(fld.type):
+            arrays.append(pa.array(np.asarray(values).astype(np.int64), type=fld.type))
+        else:
+            arrays.append(pa.array(np.asarray(values, dtype=bool), type=fld.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def empty_table(table: str) -> pa.Table:
+    return SCHEMAS[table].empty_table()
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def manifest_text(manifest: Mapping[str, Any]) -> str:
+    """Readable JSON, one line per chunk: the manifest is rewritten after every chunk, and
+    fully indented JSON goes through Python's slow encoder."""
+    head = json.dumps({k: v for k, v in manifest.items() if k != "chunks"}, indent=2)
+    chunks = ",\n    ".join(json.dumps(c, separators=(",", ":")) for c in manifest.get("chunks", []))
+    body = f'[\n    {chunks}\n  ]' if chunks else "[]"
+    return f'{head[:-2]},\n  "chunks": {body}\n}}\n'
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_empty_dir(path: Path) -> bool:
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
+
+
+# --------------------------------------------------------------------------- chunk stores
+
+
+class ChunkStore:
+    """Finished chunks kept in memory (the API without ``out``); base of :class:`ResultsFolder`.
+
+    ``chunks`` maps a chunk's first replication to its manifest entry
+    ``{"start", "stop", "files": {table: {"file", "sha256", "rows"}}}``.
+    """
+
+    def __init__(self) -> None:
+        self.chunks: dict[int, dict[str, Any]] = {}
+        self._tables: dict[int, dict[str, pa.Table]] = {}
+
+    def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
+        self.chunks[start] = {"start": start, "stop": stop,
+                              "files": {t: {"rows": tables[t].num_rows} for t in TABLES}}
+        self._tables[start] = dict(tables)
+
+    def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+        data = self._tables[start][table]
+        return data.select(list(columns)) if columns else data
+
+    def done(self) -> set[int]:
+        """Replication indices finished so far."""
+        return {r for c in self.chunks.values() for r in range(c["start"], c["stop"])}
+
+    def ordered(self) -> list[int]:
+        return sorted(self.chunks)
+
+    def assemble(self, table: str, policies: Sequence[str]) -> Iterator[pa.Table]:
+        """The table's rows, chunk by chunk, sorted by (policy order, replication)."""
+        for policy in policies:
+            for start in self.ordered():
+                data = self.read_chunk(start, table)
+                yield data.filter(pc.equal(data["policy"], policy))
+
+    def table(self, table: str, policies: Sequence[str]) -> pa.Table:
+        parts = list(self.assemble(table, policies))
+        return pa.concat_tables(parts) if parts else empty_table(table)
+
+
+class ResultsFolder(ChunkStore):
+    """A results folder on disk; see the module docstring for the layout and guarantees."""
+
+    def __init__(self, path: str | os.PathLike[str], manifest: dict[str, Any]):
+        super().__init__()
+        self.path = Path(path)
+        self.manifest = manifest
+        self.chunks = {int(c["start"]): c for c in manifest.get("chunks", [])}
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], manifest: dict[str, Any], scenario_yaml: str,
+               force: bool = False) -> ResultsFolder:
+        """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go)."""
+        root = Path(path)
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--out {root} exists and is not a folder")
+        if not is_empty_dir(root):
+            if not force:
+                raise UsageError(
+                    f"results folder {root} already exists and is not empty; use --resume to "
+                    f"continue the run in it, --force to overwrite it, or another --out")
+            cls._remove_own_files(root)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / CHUNK_DIR).mkdir(exist_ok=True)
+            folder = cls(root, manifest)
+            atomic_write(root / SCENARIO, scenario_yaml)
+            folder.write_manifest()
+        except OSError as exc:
+            raise UsageError(f"cannot write the results folder {root}: {exc.strerror or exc}") from exc
+        return folder
+
+    @staticmethod
+    def _remove_own_files(root: Path) -> None:
+        try:
+            for name in OWN_FILES:
+                (root / name).unlink(missing_ok=True)
+            if (root / CHUNK_DIR).exists():
+                shutil.rmtree(root / CHUNK_DIR)
+        except OSError as exc:
+            raise UsageError(f"--force cannot clear {root}: {exc.strerror or exc}") from exc
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> ResultsFolder:
+        """An existing results folder, or a :class:`UsageError` saying why it is not one."""
+        root = Path(path)
+        if not root.is_dir():
+            raise UsageError(f"{root} is not a results folder: no such folder")
+        mpath = root / MANIFEST
+        if not mpath.is_file():
+            raise UsageError(f"{root} is not a results folder: {MANIFEST} is missing")
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"{root} is not a results folder: {MANIFEST} is unreadable ({exc})") from exc
+        missing = [k for k in ("scenario_sha256", "seed", "policies", "replications", "status")
+                   if not isinstance(manifest, dict) or k not in manifest]
+        if missing:
+            raise UsageError(f"{root} is not a results folder: {MANIFEST} lacks {', '.join(missing)}")
+        return cls(root, manifest)
+
+    # ---------------------------------------------------------------- writing
+
+    def write_manifest(self, final: bool = False) -> None:
+        """Rewrite manifest.json atomically; ``final`` keeps only the chunk ranges (the
+        chunk files go once the consolidated tables are written)."""
+        entries = [self.chunks[s] for s in self.ordered()]
+        self.manifest["chunks"] = ([{"start": c["start"], "stop": c["stop"]} for c in entries]
+                                   if final else entries)
+        atomic_write(self.path / MANIFEST, manifest_text(self.manifest))
+
+    def _chunk_name(self, start: int, stop: int, table: str) -> str:
+        return f"{CHUNK_DIR}/{start:07d}-{stop:07d}.{table}.parquet"
+
+    def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
+        """Write a finished chunk's files, then the manifest that lists them."""
+        files = {}
+        try:
+            for t in TABLES:
+                data = parquet_bytes(tables[t])
+                name = self._chunk_name(start, stop, t)
+                atomic_write(self.path / name, data)
+                files[t] = {"file": name, "sha256": sha256(data), "rows": tables[t].num_rows}
+            self.chunks[start] = {"start": start, "stop": stop, "files": files}
+            self.write_manifest()
+        except OSError as exc:
+            raise StoreError(f"cannot write to the results folder {self.path}: "
+                             f"{exc.strerror or exc}") from exc
+
+    def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+        entry = self.chunks[start]["files"][table]
+        return pq.read_table(self.path / entry["file"], columns=list(columns) if columns else None,
+                             schema=SCHEMAS[table])
+
+    def write_table(self, table: str, policies: Sequence[str]) -> None:
+        """Consolidate one table from the chunk files, streaming, atomically."""
+        final = self.path / f"{table}.parquet"
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        try:
+            with pq.ParquetWriter(tmp, SCHEMAS[table]) as writer:
+                # Buffer small chunk slices into row groups of a useful size.
+                buffered: list[pa.Table] = []
+                for part in self.assemble(table, policies):
+                    buffered.append(part)
+                    if sum(b.num_rows for b in buffered) >= ROW_GROUP_ROWS:
+                        writer.write_table(pa.concat_tables(buffered))
+                        buffered = []
+                if buffered:
+                    writer.write_table(pa.concat_tables(buffered))
+            os.replace(tmp, final)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise StoreError(f"cannot write {final}: {exc.strerror or exc}") from exc
+
+    def write_file(self, name: str, data: bytes | str) -> None:
+        """Write one file of the folder atomically."""
+        try:
+            atomic_write(self.path / name, data)
+        except OSError as exc:
+            raise StoreError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
+
+    # ---------------------------------------------------------------- checking
+
+    def verify_chunks(self, drop: bool) -> list[str]:
+        """Check every listed chunk file against its checksum and row count.
+
+        Returns one message per bad chunk. With ``drop`` the bad chunks leave the manifest
+        (their files are deleted) so a resume recomputes them; otherwise they are skipped.
+        """
+        problems = []
+        for start in self.ordered():
+            entry = self.chunks[start]
+            for info in entry["files"].values():
+                why = self._check_file(self.path / info["file"], info)
+                if why:
+                    problems.append(f"chunk {entry['start']}-{entry['stop'] - 1} "
+                                    f"({info['file']}) {why}")
+                    break
+            else:
+                continue
+            del self.chunks[start]
+            if drop:
+                for info in entry["files"].values():
+                    with contextlib.suppress(OSError):
+                        (self.path / info["file"]).unlink()
+        if drop and problems:
+            self.write_manifest()
+        return problems
+
+    @staticmethod
+    def _check_file(path: Path, info: Mapping[str, Any]) -> str | None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return f"is unreadable ({exc.strerror or exc})"
+        if sha256(data) != info.get("sha256"):
+            return "is corrupt (checksum mismatch)"
+        try:
+            rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        except (OSError, pa.ArrowException) as exc:
+            return f"is not a Parquet file ({exc})"
+        return None if rows == info.get("rows") else f"has {rows} rows, expected {info.get('rows')}"
+
+    def clean_strays(self) -> None:
+        """Delete temporary files and chunk files no manifest entry refers to (killed runs)."""
+        listed = {info["file"] for c in self.chunks.values() for info in c["files"].values()}
+        chunk_dir = self.path / CHUNK_DIR
+        chunk_dir.mkdir(exist_ok=True)
+        for p in [*chunk_dir.iterdir(), *self.path.glob(".*.tmp")]:
+            rel = f"{CHUNK_DIR}/{p.name}" if p.parent == chunk_dir else p.name
+            if rel not in listed and p.is_file():
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+    def tables_present(self) -> list[str]:
+        return [t for t in TABLES if (self.path / f"{t}.parquet").is_file()]

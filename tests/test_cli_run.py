@@ -1,0 +1,211 @@
+"""``pmo-sim run`` and ``pmo-sim compare``: outputs, exit codes, and real interruptions.
+
+The interruption tests run the real ``pmo-sim`` executable in a subprocess and stop it with
+SIGINT (Ctrl+C: exit 130, partial folder kept) or SIGKILL (no chance to clean up: the atomic
+writes must still leave a folder that ``--resume`` completes into the uninterrupted tables).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_experiment import TINY_YAML, assert_same_tables, write_tiny
+
+from pmo_sim.cli import main
+from pmo_sim.experiment import load_results, run_experiment
+from pmo_sim.scenario.loader import load_scenario
+
+SUMMARY_KEYS = {"policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10", "p50", "p90", "n"}
+COMPARE_KEYS = {"policy", "metric", "diff_mean", "ci_low", "ci_high", "p_value", "p_adjusted",
+                "better"}
+PMO_SIM = str(Path(sys.executable).with_name("pmo-sim"))
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    return write_tiny(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("done")
+    res = invoke("run", str(write_tiny(folder)), "-n", "8", "-j", "1", "--out", str(folder / "r"))
+    assert res.exit_code == 0, res.output
+    return folder / "r"
+
+
+def test_help_has_examples() -> None:
+    for command in ("run", "compare"):
+        res = invoke(command, "--help")
+        assert res.exit_code == 0 and "Examples:" in res.output
+
+
+def test_run_json_is_the_spec_document(scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    res = invoke("run", str(scenario_file), "-n", "6", "-j", "1", "--out", str(out),
+                 "--format", "json", "--set", "resources.dev.headcount=5")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert set(doc) == {"results", "summary"} and doc["results"] == str(out)
+    assert doc["summary"] and all(set(row) == SUMMARY_KEYS for row in doc["summary"])
+    assert {row["policy"] for row in doc["summary"]} == {"base", "focused"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["command"].startswith("pmo-sim run")
+    assert load_scenario(out / "scenario.yaml", None).resources["dev"].headcount == 5
+
+
+def test_run_csv_prints_summary_csv(scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    res = invoke("run", str(scenario_file), "-n", "4", "-j", "1", "--out", str(out), "--format", "csv")
+    assert res.exit_code == 0
+    assert res.stdout == (out / "summary.csv").read_text()
+
+
+def test_compare_table_output(finished: Path) -> None:
+    res = invoke("compare", str(finished))
+    assert res.exit_code == 0
+    assert "focused" in res.stdout and "Best" in res.stdout
+
+
+def test_run_table_prints_summary_comparison_and_folder(scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    res = invoke("run", str(scenario_file), "-n", "4", "-j", "1", "--out", str(out), "--policy", "base",
+                 "--policy", "focused")
+    assert res.exit_code == 0
+    assert "mean [95% CI]" in res.stdout and "difference to 'base'" in res.stdout
+    assert res.stdout.rstrip().endswith(f"results: {out}")
+
+
+def test_compare_json(finished: Path) -> None:
+    res = invoke("compare", str(finished), "--metric", "npv", "--metric", "on_time_rate",
+                 "--format", "json")
+    assert res.exit_code == 0
+    doc = json.loads(res.stdout)
+    assert set(doc) == {"baseline", "rows", "best"} and doc["baseline"] == "base"
+    assert [r["metric"] for r in doc["rows"]] == ["npv", "on_time_rate"]
+    assert all(set(r) == COMPARE_KEYS for r in doc["rows"])
+    assert set(doc["best"]) == {"metric", "policy", "method", "confident"}
+    assert doc["best"]["metric"] == "npv" and isinstance(doc["best"]["confident"], bool)
+
+
+@pytest.mark.parametrize("args", [["--baseline", "nope"], ["--metric", "nope"]])
+def test_compare_bad_options_exit_2(finished: Path, args: list[str]) -> None:
+    assert invoke("compare", str(finished), *args).exit_code == 2
+
+
+def test_compare_refuses_non_results_folder(tmp_path: Path) -> None:
+    res = invoke("compare", str(tmp_path))
+    assert res.exit_code == 2
+    assert "not a results folder" in res.stderr and "Traceback" not in res.output
+
+
+def test_existing_folder_refused_without_resume_or_force(finished: Path, scenario_file: Path) -> None:
+    before = (finished / "manifest.json").read_text()
+    res = invoke("run", str(scenario_file), "-n", "8", "--out", str(finished))
+    assert res.exit_code == 2
+    assert "--resume" in res.stderr and "--force" in res.stderr
+    assert (finished / "manifest.json").read_text() == before
+
+
+def test_resume_with_other_seed_or_scenario_exits_2(finished: Path, tmp_path: Path) -> None:
+    res = invoke("run", str(write_tiny(tmp_path)), "--seed", "1", "--out", str(finished), "--resume")
+    assert res.exit_code == 2 and "seed differs" in res.stderr
+    other = write_tiny(tmp_path, TINY_YAML.replace("count: 10", "count: 11"))
+    res = invoke("run", str(other), "--out", str(finished), "--resume")
+    assert res.exit_code == 2 and "scenario differs" in res.stderr
+
+
+def test_unknown_policy_and_bad_set_exit_2(scenario_file: Path, tmp_path: Path) -> None:
+    res = invoke("run", str(scenario_file), "--policy", "nope", "--out", str(tmp_path / "r"))
+    assert res.exit_code == 2 and "base, focused" in res.stderr
+    res = invoke("run", str(scenario_file), "--set", "resources.nope.x=1", "--out", str(tmp_path / "r"))
+    assert res.exit_code == 2
+
+
+def test_unwritable_out_is_a_clear_error(scenario_file: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    res = invoke("run", str(scenario_file), "-n", "2", "-j", "1", "--out", str(blocker / "r"))
+    assert res.exit_code == 2 and "cannot write the results folder" in res.stderr
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root can write anywhere: nothing to check then
+            res = invoke("run", str(scenario_file), "-n", "2", "-j", "1", "--out", str(locked / "r"))
+            assert res.exit_code == 2 and "cannot write" in res.stderr
+            assert "Traceback" not in res.output
+    finally:
+        locked.chmod(0o700)
+
+
+# --------------------------------------------------------------------------- real processes
+
+
+def _start(scenario_file: Path, out: Path, n: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [PMO_SIM, "run", str(scenario_file), "-n", str(n), "-j", "2", "--chunk-size", "1",
+         "--seed", "2", "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_chunks(proc: subprocess.Popen[str], out: Path, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        try:
+            if len(json.loads((out / "manifest.json").read_text())["chunks"]) >= count:
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail("no chunk finished in time")
+
+
+def test_sigint_exits_130_and_keeps_finished_chunks(scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = _start(scenario_file, out, 400)
+    _wait_for_chunks(proc, out, 3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and str(out) in stderr and "Traceback" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "partial" and len(manifest["chunks"]) >= 3
+    for chunk in manifest["chunks"]:
+        for info in chunk["files"].values():
+            assert (out / info["file"]).is_file()
+    assert not (out / "replications.parquet").exists()
+    assert load_results(out).manifest["status"] == "partial"
+
+
+def test_sigkill_then_resume_equals_uninterrupted(scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = _start(scenario_file, out, 150)
+    _wait_for_chunks(proc, out, 2)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert json.loads((out / "manifest.json").read_text())["status"] == "partial"
+    res = subprocess.run([PMO_SIM, "run", str(scenario_file), "-n", "150", "-j", "2", "--seed", "2",
+                          "--out", str(out), "--resume", "--quiet", "--format", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["results"] == str(out)
+    reference = run_experiment(load_scenario(scenario_file, None), replications=150, seed=2, jobs=1)
+    assert_same_tables(load_results(out), reference)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), reference.summary(),
+                                  check_dtype=False)

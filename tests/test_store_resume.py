@@ -1,0 +1,172 @@
+"""The results folder: atomic chunks, manifest, refusals, resume and corrupt-chunk recovery."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from test_experiment import TINY_YAML, assert_same_tables, write_tiny
+
+from pmo_sim.errors import UsageError
+from pmo_sim.experiment import Results, RunInterrupted, load_results, run_experiment
+from pmo_sim.experiment.runner import scenario_sha256
+from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.scenario.models import Scenario
+
+N, SEED = 10, 5
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return load_scenario(write_tiny(tmp_path_factory.mktemp("sc")), None)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Results:
+    return run_experiment(tiny, replications=N, seed=SEED, jobs=1,
+                          out=tmp_path_factory.mktemp("runs") / "full")
+
+
+def interrupted_run(tiny: Scenario, out: Path, chunks: int = 2) -> RunInterrupted:
+    """A run stopped (as by Ctrl+C) after ``chunks`` chunks of 2 replications."""
+    with pytest.raises(RunInterrupted) as info:
+        run_experiment(tiny, replications=N, seed=SEED, jobs=1, chunk_size=2, out=out,
+                       command=f"pmo-sim run tiny.yaml -n {N} --out {out}",
+                       _stop_after_chunks=chunks)
+    return info.value
+
+
+def test_complete_folder_layout(uninterrupted: Results, tiny: Scenario) -> None:
+    folder = uninterrupted.path
+    assert folder is not None
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "manifest.json", "pools.parquet", "projects.parquet", "replications.parquet",
+        "scenario.yaml", "summary.csv"]
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["finished"] and m["started"]
+    assert (m["scenario"], m["seed"], m["replications"], m["policies"]) == ("tiny", SEED, N,
+                                                                             ["base", "focused"])
+    assert m["scenario_sha256"] == scenario_sha256(tiny)
+    assert m["pmo_sim_version"] and m["chunk_size"] >= 1
+    assert sum(c["stop"] - c["start"] for c in m["chunks"]) == N
+    assert load_scenario(folder / "scenario.yaml", None) == tiny
+    assert_same_tables(load_results(folder), uninterrupted)
+
+
+def test_interrupted_run_keeps_finished_chunks_and_resumes(
+        tiny: Scenario, tmp_path: Path, uninterrupted: Results) -> None:
+    out = tmp_path / "r"
+    exc = interrupted_run(tiny, out)
+    assert (exc.done, exc.total) == (4, N)
+    assert exc.resume_command.endswith(f"--out {out} --resume")
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "partial" and len(m["chunks"]) == 2
+    assert len(list((out / "chunks").glob("*.parquet"))) == 6
+    assert not (out / "replications.parquet").exists()
+    partial = load_results(out)
+    assert partial.manifest["status"] == "partial"
+    assert sorted(partial.replications["replication"].unique()) == [0, 1, 2, 3]
+    # a resume may use another job count and chunking: same tables
+    resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=2, out=out, resume=True)
+    assert resumed.manifest["status"] == "complete" and resumed.manifest["resumed"]
+    assert_same_tables(resumed, uninterrupted)
+    assert_same_tables(load_results(out), uninterrupted)
+    # resuming a complete run just returns it
+    assert_same_tables(run_experiment(tiny, replications=N, seed=SEED, out=out, resume=True),
+                       uninterrupted)
+
+
+def test_corrupt_and_stray_files_are_handled_on_resume(
+        tiny: Scenario, tmp_path: Path, uninterrupted: Results,
+        caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=3)
+    victim = sorted((out / "chunks").glob("*.projects.parquet"))[1]
+    victim.write_bytes(victim.read_bytes()[:50])  # truncated
+    stray = out / "chunks" / "0000008-0000010.pools.parquet"  # written, never listed
+    stray.write_bytes(b"garbage")
+    (out / ".manifest.json.123.tmp").write_text("{")
+    with caplog.at_level(logging.WARNING, logger="pmo_sim"):
+        resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+    assert any("corrupt" in r.getMessage() and "recomputing" in r.getMessage()
+               for r in caplog.records)
+    assert_same_tables(resumed, uninterrupted)
+    assert not (out / ".manifest.json.123.tmp").exists()
+
+
+def test_partial_load_skips_a_corrupt_chunk(tiny: Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=2)
+    first = sorted((out / "chunks").glob("*.replications.parquet"))[0]
+    first.write_bytes(b"not parquet")
+    partial = load_results(out)
+    assert sorted(partial.replications["replication"].unique()) == [2, 3]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"seed": SEED + 1}, "seed differs"),
+    ({"policies": ["focused"]}, "policies differ"),
+    ({"replications": N + 1}, "replications differ"),
+    ({"scenario_text": TINY_YAML.replace("headcount: 4", "headcount: 5")}, "scenario differs"),
+])
+def test_resume_with_other_settings_is_refused(tiny: Scenario, tmp_path: Path, change: dict,
+                                               message: str) -> None:
+    out = tmp_path / "r"
+    interrupted_run(tiny, out)
+    before = (out / "manifest.json").read_text()
+    text = change.pop("scenario_text", None)
+    scenario = load_scenario(write_tiny(tmp_path, text), None) if text else tiny
+    kwargs = {"replications": N, "seed": SEED, "jobs": 1, **change}
+    with pytest.raises(UsageError, match=message):
+        run_experiment(scenario, out=out, resume=True, **kwargs)
+    assert (out / "manifest.json").read_text() == before
+
+
+def test_existing_folder_needs_resume_or_force(tiny: Scenario, tmp_path: Path,
+                                               uninterrupted: Results) -> None:
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match="--resume.*--force"):
+        run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out)
+    res = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, force=True)
+    assert_same_tables(res, uninterrupted)
+    assert (out / "notes.txt").read_text() == "mine"  # --force removes only pmo-sim's files
+    with pytest.raises(UsageError, match="nothing to resume"):
+        run_experiment(tiny, replications=N, seed=SEED, out=tmp_path / "new", resume=True)
+
+
+def test_not_a_results_folder_is_refused(tmp_path: Path, uninterrupted: Results) -> None:
+    with pytest.raises(UsageError, match="manifest.json is missing"):
+        load_results(tmp_path)
+    with pytest.raises(UsageError, match="no such folder"):
+        load_results(tmp_path / "absent")
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(UsageError, match="unreadable"):
+        load_results(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"hello": 1}')
+    with pytest.raises(UsageError, match="lacks"):
+        load_results(tmp_path)
+    copy = tmp_path / "copy"
+    assert uninterrupted.path is not None
+    uninterrupted.save(copy)
+    (copy / "projects.parquet").unlink()
+    with pytest.raises(UsageError, match="projects.parquet missing"):
+        load_results(copy)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_unwritable_folder_is_a_clear_error(tiny: Scenario, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        with pytest.raises(UsageError, match="cannot write the results folder"):
+            run_experiment(tiny, replications=2, jobs=1, out=locked / "r")
+    finally:
+        locked.chmod(0o700)
