@@ -82,3 +82,7 @@ class ReplicationFailed(PmoSimError):
         super().__init__(
             f"replication {replication} of policy {policy!r} (seed {seed}) failed: {cause}"
         )
+
+    def __reduce__(self) -> tuple[type, tuple[str, int, int, str]]:
+        # Picklable, so a worker process can raise it to its parent.
+        return (type(self), (self.policy, self.replication, self.seed, self.cause))

@@ -100,6 +100,11 @@ def _fmt(x: Any) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
+        # Compact, so that a mean and its CI fit a table cell: 4.687M, 51.2k, 0.667.
+        if abs(v) >= 1e6:
+            return f"{v / 1e6:,.3f}M"
+        if abs(v) >= 1e4:
+            return f"{v / 1e3:,.1f}k"
         return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
     return str(v)
 
