@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +47,23 @@ def frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas()
 
 
-class Results:
-    """The outcome of :func:`pmo_sim.run_experiment` or :func:`load_results`."""
+TableSource = pd.DataFrame | Callable[[], pd.DataFrame]
 
-    def __init__(self, replications: pd.DataFrame, projects: pd.DataFrame, pools: pd.DataFrame,
+
+class Results:
+    """The outcome of :func:`pmo_sim.run_experiment` or :func:`load_results`.
+
+    ``projects`` and ``pools`` of results on disk are read on first access: a run of 100,000
+    replications prints its summary from the small ``replications`` table without ever holding
+    millions of project rows in memory.
+    """
+
+    def __init__(self, replications: pd.DataFrame, projects: TableSource, pools: TableSource,
                  manifest: dict[str, Any], scenario: Scenario | None = None,
                  path: str | os.PathLike[str] | None = None):
         self.replications = replications
-        self.projects = projects
-        self.pools = pools
+        self._projects = projects
+        self._pools = pools
         self.manifest = manifest
         self.path = Path(path) if path is not None else None
         self._scenario = scenario
@@ -68,6 +77,20 @@ class Results:
         path = store.path if isinstance(store, ResultsFolder) else None
         return cls(tables["replications"], tables["projects"], tables["pools"], manifest,
                    scenario, path)
+
+    @property
+    def projects(self) -> pd.DataFrame:
+        """One row per (policy, replication, project) (SPEC 7.2)."""
+        if callable(self._projects):
+            self._projects = self._projects()
+        return self._projects
+
+    @property
+    def pools(self) -> pd.DataFrame:
+        """One row per (policy, replication, pool) (SPEC 7.3)."""
+        if callable(self._pools):
+            self._pools = self._pools()
+        return self._pools
 
     # ---------------------------------------------------------------- provenance
 
@@ -171,12 +194,15 @@ def load_results(path: str | os.PathLike[str]) -> Results:
 def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
                       scenario: Scenario | None = None) -> Results:
     """The consolidated tables of a folder as :class:`Results`."""
-    tables = {}
-    for t in TABLES:
-        file = folder.path / f"{t}.parquet"
-        try:
-            tables[t] = frame(pq.read_table(file, schema=SCHEMAS[t]))
-        except (OSError, pa.ArrowException) as exc:
-            raise UsageError(f"{file} is unreadable: {exc}") from exc
-    return Results(tables["replications"], tables["projects"], tables["pools"], manifest,
+    def reader(t: str) -> Callable[[], pd.DataFrame]:
+        def read() -> pd.DataFrame:
+            file = folder.path / f"{t}.parquet"
+            try:
+                return frame(pq.read_table(file, schema=SCHEMAS[t]))
+            except (OSError, pa.ArrowException) as exc:
+                raise UsageError(f"{file} is unreadable: {exc}") from exc
+
+        return read
+
+    return Results(reader("replications")(), reader("projects"), reader("pools"), manifest,
                    scenario, folder.path)
