@@ -462,3 +462,27 @@ def test_idle_leaver_leaves_at_once():
     rec = records(sc, seed=seed)
     # Employed [0, L] and [L + 5, 50]: 45 days again.
     assert rec.pools["headcount_avg"] == [pytest.approx(0.9)]
+
+
+def test_retention_training_of_a_person_already_leaving_does_not_reschedule_them():
+    # Regression: a developer whose leave day falls during a course is leaving when it ends;
+    # the course's retention gain must not reschedule (or crash on) that departure.
+    import pmo_sim as ps
+    from pmo_sim.scenario.models import Scenario
+
+    sc = Scenario.model_validate({
+        "name": "retain", "horizon": 100,
+        "resources": {"dev": {"headcount": 1}},
+        "projects": [{"name": "A", "tasks": [{"name": "t", "skill": "dev", "effort": 5}]}],
+        "workforce": {"attrition_per_year": 25.0, "hiring_delay": 10},
+        "policies": {"train": {"training_manager": {"programmes": [
+            {"name": "c", "skill": "dev", "trainees": 1, "start": 0, "duration_days": 30,
+             "retention_gain": 0.5}]}}},
+    })
+    # Attrition 0.1 a day: the leave day is 10 x the hazard budget. The person works on A over
+    # [0, 5] and trains over [5, 35]; pick a seed whose leave day falls inside the course.
+    seed = next(s for s in range(100)
+                if 5 < 10 * sampler_for(sc).plan(s, 0).leave_budget[0][0, 0] < 35)
+    res = ps.simulate(sc, seed=seed)
+    assert res.kpis["leavers"] >= 1
+    assert res.pools["training_days"][0] == pytest.approx(30.0)

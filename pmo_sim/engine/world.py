@@ -124,9 +124,9 @@ class World:
     def _schedule_quit(self, person: Person) -> None:
         """(Re)schedule the day the person's used hazard reaches their budget."""
         person.quit_version += 1  # any earlier scheduled quit is now stale
-        if person.hazard_rate <= 0:
-            return
-        days = (person.hazard_budget - person.hazard_used) / person.hazard_rate
+        if person.hazard_rate <= 0 or person.quit_pending:
+            return  # never leaving, or already leaving when their task or training ends
+        days = max(0.0, (person.hazard_budget - person.hazard_used) / person.hazard_rate)
         if self.env.now + days < self.t1:
             self.env.timeout(days).callbacks.append(
                 partial(self._quit, person, person.quit_version))
