@@ -74,6 +74,10 @@ class ScenarioError(UsageError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class WorkerLost(PmoSimError):
+    """A worker process died (killed, out of memory) while running replications: exit 1."""
+
+
 class ReplicationFailed(PmoSimError):
     """A replication raised: reported with its policy, replication and seed."""
 

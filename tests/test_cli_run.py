@@ -209,3 +209,43 @@ def test_sigkill_then_resume_equals_uninterrupted(scenario_file: Path, tmp_path:
     assert_same_tables(load_results(out), reference)
     pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), reference.summary(),
                                   check_dtype=False)
+
+
+def _grandchildren(pid: int) -> list[int]:
+    """Worker processes: the forkserver is the run's child, its children are the workers."""
+    def children(p: int) -> list[int]:
+        out = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == p:
+                    out.append(int(entry.name))
+        return out
+
+    return [g for c in children(pid) for g in children(c)]
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find worker processes")
+def test_killed_worker_fails_clearly_keeps_chunks_and_resumes(scenario_file: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = _start(scenario_file, out, 400)
+    _wait_for_chunks(proc, out, 2)
+    workers = _grandchildren(proc.pid)
+    assert workers, "no worker processes found"
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    assert "a worker process died" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "partial" and len(manifest["chunks"]) >= 2
+    res = subprocess.run([PMO_SIM, "run", str(scenario_file), "-n", "400", "-j", "2", "--seed", "2",
+                          "--out", str(out), "--resume", "--quiet", "--format", "json"],
+                         capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stderr
+    reference = run_experiment(load_scenario(scenario_file, None), replications=400, seed=2, jobs=1)
+    assert_same_tables(load_results(out), reference)

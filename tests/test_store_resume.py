@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_experiment import TINY_YAML, assert_same_tables, write_tiny
 
@@ -170,3 +171,49 @@ def test_unwritable_folder_is_a_clear_error(tiny: Scenario, tmp_path: Path) -> N
             run_experiment(tiny, replications=2, jobs=1, out=locked / "r")
     finally:
         locked.chmod(0o700)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 200 KB filesystem (tmpfs) that fills up mid-run; needs permission to mount."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_full_disk_fails_clearly_and_keeps_what_finished(tiny_disk: Path, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from pmo_sim.experiment import load_results
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
+    out = tiny_disk / "r"
+    args = [pmo_sim, "run", str(scenario), "-n", "60", "-j", "1", "--chunk-size", "5", "--seed", "3"]
+    res = subprocess.run([*args, "--out", str(out), "--quiet"], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 1, res.stderr
+    assert "No space left on device" in res.stderr and "--resume" in res.stderr
+    assert "Traceback" not in res.stderr
+    kept = load_results(out)
+    assert kept.manifest["status"] == "partial" and len(kept.replications) > 0
+    # Move the folder to a disk with room: resume finishes it, equal to an uninterrupted run.
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    res = subprocess.run([*args, "--out", str(moved), "--resume", "--quiet"], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    fresh = tmp_path / "fresh"
+    res = subprocess.run([*args, "--out", str(fresh), "--quiet"], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(load_results(moved).replications, load_results(fresh).replications)

@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.engine.records import KEY_COLUMNS, KPI_COLUMNS, POOL_COLUMNS, PROJECT_COLUMNS
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, WorkerLost
 
 if TYPE_CHECKING:
     from pmo_sim.engine.records import ReplicationRecords
@@ -209,6 +209,12 @@ class _FutureBackend(Backend):
                 done, pending = self._wait_first(pending)
                 for fut in done:
                     yield fut.result()
+        except Exception as exc:
+            # A dead worker breaks the pool: whichever call notices (submit or result), say so.
+            if self._worker_lost(exc):
+                raise WorkerLost(f"a worker process died while running replications "
+                                 f"({type(exc).__name__}: {exc})") from exc
+            raise
         finally:
             if pending:  # interrupted or a consumer stopped early: drop the rest now
                 self._cancel(pending)
@@ -221,6 +227,10 @@ class _FutureBackend(Backend):
 
     @abstractmethod
     def _cancel(self, pending: set[Any]) -> None: ...
+
+    def _worker_lost(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means a worker process died (rather than the work failing)."""
+        return isinstance(exc, cf.process.BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
 
 
 def _init_worker() -> None:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from pmo_sim import __version__
 from pmo_sim.engine.records import KPI_COLUMNS
-from pmo_sim.errors import ReplicationFailed, UsageError
+from pmo_sim.errors import ReplicationFailed, UsageError, WorkerLost
 from pmo_sim.experiment.backends import (
     TABLES,
     Backend,
@@ -58,6 +58,7 @@ from pmo_sim.experiment.store import (
     SUMMARY,
     ChunkStore,
     ResultsFolder,
+    StoreError,
     is_empty_dir,
     to_arrow,
 )
@@ -286,6 +287,17 @@ def run_experiment(
             done = len(store.done())
             raise RunInterrupted(store.path, done, int(manifest["replications"]),
                                  _resume_command(manifest.get("command"), store.path)) from None
+        except (WorkerLost, StoreError) as exc:
+            # The machine let the run down (a worker died, the disk filled): what finished is
+            # on disk and listed in the manifest; say how much, and how to continue.
+            if not isinstance(store, ResultsFolder):
+                raise
+            with contextlib.suppress(StoreError):
+                _save_manifest(store)
+            raise type(exc)(
+                f"{exc}; {len(store.done())} of {manifest['replications']} replications are kept "
+                f"in {store.path}; continue with: "
+                f"{_resume_command(manifest.get('command'), store.path)}") from exc
         except ReplicationFailed as exc:
             if isinstance(store, ResultsFolder):
                 manifest["failure"] = {"policy": exc.policy, "replication": exc.replication,

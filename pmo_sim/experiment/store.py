@@ -258,7 +258,10 @@ class ResultsFolder(ChunkStore):
         entries = [self.chunks[s] for s in self.ordered()]
         self.manifest["chunks"] = ([{"start": c["start"], "stop": c["stop"]} for c in entries]
                                    if final else entries)
-        atomic_write(self.path / MANIFEST, manifest_text(self.manifest))
+        try:
+            atomic_write(self.path / MANIFEST, manifest_text(self.manifest))
+        except OSError as exc:  # the previous manifest stays in place (atomic replace)
+            raise StoreError(f"cannot write {self.path / MANIFEST}: {exc.strerror or exc}") from exc
 
     def _chunk_name(self, start: int, stop: int, table: str) -> str:
         return f"{CHUNK_DIR}/{start:07d}-{stop:07d}.{table}.parquet"
