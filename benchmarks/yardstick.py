@@ -86,7 +86,7 @@ class Person:
 
 class Task:
     __slots__ = ("proj", "index", "pool", "effort", "people", "succs", "npred", "key",
-                 "started", "finished", "rate", "work_start", "pause_mark", "crew")
+                 "started", "finished", "rate", "work_start", "pause_mark", "pause_honoured", "crew")
 
     def __init__(self, proj: Project, index: int, pool: Pool, effort: float, people: int,
                  succs: list[int], npred: int):
@@ -103,6 +103,7 @@ class Task:
         self.rate = 0.0
         self.work_start = 0.0
         self.pause_mark = 0.0
+        self.pause_honoured = 0.0
         self.crew: list[Person] = []
 
     def remaining(self, now: float) -> float:
@@ -110,7 +111,8 @@ class Task:
             return self.effort
         if self.finished:
             return 0.0
-        paused = self.proj.pause_total - self.pause_mark
+        proj = self.proj
+        paused = (proj.pause_total - self.pause_mark) - max(0.0, proj.paused_until - now)
         return max(0.0, self.effort - self.rate * max(0.0, now - self.work_start - paused))
 
 
@@ -256,9 +258,9 @@ class Yardstick:
 
     def _finish(self, task: Task, _event: object) -> None:
         proj = task.proj
-        extra = proj.pause_total - task.pause_mark
+        extra = proj.pause_total - task.pause_mark - task.pause_honoured
         if extra > 0:  # the project was paused meanwhile: the crew stood by that long
-            task.pause_mark = proj.pause_total
+            task.pause_honoured += extra
             self.env.timeout(extra).callbacks.append(partial(self._finish, task))
             return
         now = self.env.now

@@ -64,7 +64,10 @@ class Network:
     people: tuple[int, ...]
     preds: tuple[tuple[int, ...], ...]
     succs: tuple[tuple[int, ...], ...]
+    npreds: tuple[int, ...]
     order: tuple[int, ...]  # file indices in topological order (file order among ties)
+    central: np.ndarray  # the effort distributions' central values (the estimate per task)
+    estimate: float  # the project's estimated effort: the sum of the central values
 
 
 def compile_network(spec: ProjectSpec | Template, pool_index: dict[str, int]) -> Network:
@@ -89,13 +92,17 @@ def compile_network(spec: ProjectSpec | Template, pool_index: dict[str, int]) ->
                 frontier.sort()
     if len(order) != len(names):
         raise ValueError("precedence cycle")  # the loader's checks report it properly
+    central = np.array([t.effort.central() for t in spec.tasks])
     return Network(
         names=names,
         pools=tuple(pool_index[t.skill] for t in spec.tasks),
         people=tuple(t.people for t in spec.tasks),
         preds=preds,
         succs=tuple(tuple(s) for s in succs),
+        npreds=tuple(len(p) for p in preds),
         order=tuple(order),
+        central=central,
+        estimate=float(central.sum()),
     )
 
 
@@ -117,7 +124,6 @@ class ProjectPlan:
     budget: float  # NaN without a budget
     network: Network
     efforts: np.ndarray  # per task, file order
-    efforts_central: np.ndarray  # the distributions' central values (for spread reduction)
     change_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_fraction: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_disruption: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -187,7 +193,7 @@ class Sampler:
             rng = stream(seed, replication, Source.EXPLICIT, i)
             attrs = _draw_attributes(spec, rng, 1)
             efforts = np.array([t.effort.sample(rng, 1)[0] for t in spec.tasks])
-            out.append(_project(i, spec.name, "", spec.arrival, attrs, 0, net, efforts, spec))
+            out.append(_project(i, spec.name, "", spec.arrival, attrs, 0, net, efforts))
         return out
 
     def _generated(self, seed: int, replication: int) -> list[ProjectPlan]:
@@ -217,7 +223,7 @@ class Sampler:
         for m in range(n):  # names count from 1 in arrival order across the intake
             tpl, net, attrs, efforts, j = names[m]
             out.append(_project(offset + m, f"{tpl.name}-{m + 1}", tpl.name, float(arrivals[m]),
-                                attrs, j, net, efforts, tpl))
+                                attrs, j, net, efforts))
         return out
 
     # -- change requests
@@ -293,7 +299,7 @@ def _draw_attributes(spec: ProjectSpec | Template, rng: np.random.Generator, n: 
 
 
 def _project(index: int, name: str, template: str, arrival: float, attrs: dict, j: int,
-             net: Network, efforts: np.ndarray, spec: ProjectSpec | Template) -> ProjectPlan:
+             net: Network, efforts: np.ndarray) -> ProjectPlan:
     return ProjectPlan(
         index=index, name=name, template=template, arrival=arrival,
         due_date=arrival + float(attrs["due"][j]),
@@ -303,5 +309,4 @@ def _project(index: int, name: str, template: str, arrival: float, attrs: dict, 
         budget=float(attrs["budget"][j]),
         network=net,
         efforts=np.asarray(efforts, dtype=float),
-        efforts_central=np.array([t.effort.central() for t in spec.tasks]),
     )

@@ -122,7 +122,7 @@ class TaskState:
     )
 
     def __init__(self, project: ProjectState, index: int, name: str, pool: PoolState,
-                 effort: float, people: int, succs: list[int], npred: int):
+                 effort: float, people: int, succs: tuple[int, ...], npred: int):
         self.project = project
         self.index = index
         self.name = name
@@ -195,7 +195,7 @@ class ProjectState:
         self.changes = 0
         self.cost = 0.0
         self.effort_planned = 0.0
-        self.effort_estimate = float(plan.efforts_central.sum())
+        self.effort_estimate: float = plan.network.estimate
         self.gate_passed = False
         self._cp_cache: tuple[float, float] = (NAN, 0.0)
 

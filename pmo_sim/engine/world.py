@@ -51,6 +51,13 @@ class World:
         self.wip_limit = rm.wip_limit
         inn = self.policy.innovation_manager
         self.work_share = 1.0 - (inn.time_fraction if inn else 0.0)
+        tm = self.policy.training_manager
+        # Crews are simply the longest-idle people unless set-up costs or cross-skilled people
+        # make the choice (and the removal from several idle lists) more involved.
+        self.simple_crews = self.switch_cost == 0 and not (
+            tm and any(p.cross_skill for p in tm.programmes))
+        gov = self.policy.governance
+        self.stage_gate = gov is not None and gov.stage_gate is not None
 
         # Levels and their time-integrals over [warmup, horizon] (avg_wip, avg_in_system).
         self.wip = 0
@@ -97,12 +104,14 @@ class World:
         if spread > 0:
             # Better estimating practice: draws shrink towards the distribution's centre,
             # keeping each draw's rank (common random numbers survive).
-            efforts = plan.efforts_central + (plan.efforts - plan.efforts_central) * (1 - spread)
-        for i, name in enumerate(net.names):
-            proj.tasks.append(TaskState(proj, i, name, self.pools[net.pools[i]], float(efforts[i]),
-                                        net.people[i], list(net.succs[i]), len(net.preds[i])))
-        proj.unfinished = len(proj.tasks)
-        proj.effort_planned = float(sum(t.effort for t in proj.tasks))
+            efforts = net.central + (efforts - net.central) * (1 - spread)
+        values = efforts.tolist()
+        pools, names, where, people, succs, npreds = (self.pools, net.names, net.pools, net.people,
+                                                      net.succs, net.npreds)
+        proj.tasks = [TaskState(proj, i, names[i], pools[where[i]], e, people[i], succs[i], npreds[i])
+                      for i, e in enumerate(values)]
+        proj.unfinished = len(values)
+        proj.effort_planned = sum(values)
         return proj
 
     def _employ(self, pool: PoolState, slot: int, occupant: int, ramp: bool) -> Person:
@@ -175,7 +184,7 @@ class World:
             if task.npred == 0:
                 self._make_ready(task)
         if len(proj.plan.change_times):
-            self.env.process(change_manager.requests(self, proj))
+            change_manager.follow(self, proj)
 
     def _admit_from_backlog(self) -> None:
         now = self.env.now
@@ -263,12 +272,18 @@ class World:
         env = self.env
         now = env.now
         proj = task.project
-        crew = self._pick_crew(task, pool)
+        if self.simple_crews:  # NOTE: inlined for speed: the head of the idle list
+            k = task.people
+            crew = pool.idle[:k]
+            del pool.idle[:k]
+        else:
+            crew = self._pick_crew(task, pool)
+            for person in crew:
+                for p in person.pools:
+                    p.idle.remove(person)
         rate = 0.0
         setup = 0.0
         for person in crew:
-            for p in person.pools:
-                p.idle.remove(person)
             person.task = task
             person.busy_since = now
             rate += person.productivity(now)
@@ -307,7 +322,8 @@ class World:
             person.task = None
             person.last_project = proj
             self.release(person)
-        governance.after_task(self, proj)
+        if self.stage_gate:
+            governance.after_task(self, proj)
         tasks = proj.tasks
         for s in task.succs:
             succ = tasks[s]
@@ -398,10 +414,10 @@ class World:
         now = self.env.now
         lead = max(proj.running, key=lambda t: t.remaining(now))
         index = len(proj.tasks)
-        task = TaskState(proj, index, f"rework-{index + 1}", lead.pool, added, lead.people, [],
+        task = TaskState(proj, index, f"rework-{index + 1}", lead.pool, added, lead.people, (),
                          len(proj.running))
         for t in proj.running:
-            t.succs.append(index)
+            t.succs = (*t.succs, index)
         proj.tasks.append(task)
         proj.order.append(index)
         proj.unfinished += 1

@@ -12,8 +12,10 @@ and what is accepted applies with ``rework_reduction`` and ``disruption_reductio
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 
 from pmo_sim.scenario.models import ChangeManager
@@ -31,27 +33,39 @@ def desk(world: World) -> simpy.Resource | None:
     return simpy.Resource(world.env, capacity=cm.managers)
 
 
-def requests(world: World, proj: ProjectState) -> Generator[Any, Any, None]:
-    """Process: walk the project's pre-drawn change requests in time order."""
-    env = world.env
-    cm = world.policy.change_manager
-    for k, t in enumerate(proj.plan.change_times):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        if proj.closed:
-            return
-        if proj.start != proj.start:
-            continue  # not started yet: the request does not reach it
+def follow(world: World, proj: ProjectState) -> None:
+    """From admission on, wait for the project's pre-drawn change requests in time order.
+
+    Requests before admission cannot reach it (it has not started). Each request is one
+    timeout with a callback that schedules the next (no process per project).
+    """
+    times = proj.plan.change_times
+    _schedule(world, proj, int(np.searchsorted(times, world.env.now)))
+
+
+def _schedule(world: World, proj: ProjectState, k: int) -> None:
+    times = proj.plan.change_times
+    if k < len(times) and not proj.closed:
+        world.env.timeout(float(times[k]) - world.env.now).callbacks.append(
+            partial(_request, world, proj, k))
+
+
+def _request(world: World, proj: ProjectState, k: int, _event: Any) -> None:
+    if proj.closed:
+        return
+    if proj.start == proj.start:  # only a started project is reached by a request
         proj.changes += 1
         if proj.counted:
             world.n_changes += 1
+        cm = world.policy.change_manager
         if cm is None:
             world.apply_change(proj, float(proj.plan.change_fraction[k]),
                                float(proj.plan.change_disruption[k]))
         elif cm.assessment_days > 0 or world.cm_desk is not None:
-            env.process(_assess(world, cm, proj, k))
+            world.env.process(_assess(world, cm, proj, k))
         else:
             _decide(world, cm, proj, k)
+    _schedule(world, proj, k + 1)
 
 
 def _assess(world: World, cm: ChangeManager, proj: ProjectState, k: int) -> Generator[Any, Any, None]:
