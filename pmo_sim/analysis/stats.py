@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
+# NOTE: scipy.special's t quantile rather than scipy.stats: same values, far lighter import.
+from scipy.special import stdtrit
 
 from pmo_sim.analysis.metrics import kpi_order
 from pmo_sim.engine.records import KPI_COLUMNS
@@ -104,7 +105,7 @@ def t_quantile(confidence: float, n: ArrayLike) -> NDArray[np.float64]:
     """Two-sided Student-t critical value t_{(1+c)/2, n−1}; NaN where n < 2."""
     dof = np.asarray(n, dtype=float) - 1.0
     with np.errstate(invalid="ignore"):
-        q = sps.t.ppf((1.0 + check_confidence(confidence)) / 2.0, np.where(dof >= 1, dof, np.nan))
+        q = stdtrit(np.where(dof >= 1, dof, np.nan), (1.0 + check_confidence(confidence)) / 2.0)
     return np.asarray(q, dtype=float)
 
 
