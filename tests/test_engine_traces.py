@@ -71,19 +71,20 @@ def test_allocation_rule_orders_the_queue(rule):
     assert task_log(sc) == expected
 
 
-@pytest.mark.parametrize(("z_effort", "first"), [(5, "Q"), (8, "P")])
+@pytest.mark.parametrize(("z_effort", "first"), [(5, "Q"), (9, "P")])
 def test_srpt_ranks_by_whole_project_remaining_effort_including_running_work(z_effort, first):
-    # dev: Z holds the developer until day z. P's p1 (qa, 10) runs from day 0; P's p2 (dev, 1)
-    # and Q's q (dev, 4) wait for the developer. At day z, P has (10 - z) + 1 left, Q has 4:
-    #   z = 5: P 6 > Q 4 -> q first (task-level SPT would pick p2, the 1-day task);
-    #   z = 8: P 3 < Q 4 -> p2 first: the running task's progress counts.
+    # dev: Z (alone on day 0) holds the developer until day z. P and Q arrive on day 1: P's p1
+    # (qa, 10) runs over days 1-11; P's p2 (dev, 1) and Q's q (dev, 4) wait for the developer.
+    # At day z, P has (11 - z) + 1 left, Q has 4:
+    #   z = 5: P 7 > Q 4 -> q first (task-level SPT would pick p2, the 1-day task);
+    #   z = 9: P 3 < Q 4 -> p2 first: the running task's progress counts.
     sc = make_scenario(
         [project("Z", task("z", z_effort)),
-         project("P", task("p1", 10, skill="qa"), task("p2", 1)),
-         project("Q", task("q", 4))],
+         project("P", task("p1", 10, skill="qa"), task("p2", 1), arrival=1),
+         project("Q", task("q", 4), arrival=1)],
         resources={"dev": 1, "qa": 1}, pmo={"resource_manager": {"allocation": "srpt"}})
     z = float(z_effort)
-    head = [("Z", "z", 0, z, "dev-1"), ("P", "p1", 0, 10.0, "qa-1")]
+    head = [("Z", "z", 0, z, "dev-1"), ("P", "p1", 1, 11.0, "qa-1")]
     if first == "Q":
         tail = [("Q", "q", z, z + 4, "dev-1"), ("P", "p2", z + 4, z + 5, "dev-1")]
     else:
@@ -486,3 +487,20 @@ def test_retention_training_of_a_person_already_leaving_does_not_reschedule_them
     res = ps.simulate(sc, seed=seed)
     assert res.kpis["leavers"] >= 1
     assert res.pools["training_days"][0] == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_projects_arriving_together_are_ranked_by_the_rule_not_by_file_order(rule):
+    # All four arrive on day 0 for one developer: the rule alone decides who goes first
+    # (file order would always start Z). Expected first pick per rule, by its definition:
+    #   fifo: Z (file order); priority: D (1); edd: C (due 17); srpt: B (1 day);
+    #   wsjf: D (10/2 = 5 per day); min_slack: C (17 - 3 = 14).
+    first = {"fifo": "Z", "priority": "D", "edd": "C", "srpt": "B", "wsjf": "D",
+             "min_slack": "C"}[rule]
+    together = [project("Z", task("z", 10), priority=5),
+                project("A", task("a", 4), priority=4, due=19.5, value_per_day=12),
+                project("B", task("b", 1), priority=3, due=21, value_per_day=4),
+                project("C", task("c", 3), priority=2, due=17, value_per_day=3),
+                project("D", task("d", 2), priority=1, due=18, value_per_day=10)]
+    sc = make_scenario(together, pmo={"resource_manager": {"allocation": rule}})
+    assert task_log(sc)[0][:3] == (first, first.lower(), 0)

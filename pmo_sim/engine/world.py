@@ -163,15 +163,19 @@ class World:
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        for proj in self.projects:  # sorted by arrival in the Plan
-            if proj.arrival > env.now:
-                yield env.timeout(proj.arrival - env.now)
+        projects = self.projects  # sorted by arrival in the Plan
+        i = 0
+        while i < len(projects):
+            if projects[i].arrival > env.now:
+                yield env.timeout(projects[i].arrival - env.now)
+            # Everything arriving at this instant joins the backlog together, so that the
+            # allocation rule (not file order) decides who is admitted and served first.
             self._level_change()
-            self.in_system += 1
-            if self.wip_limit is not None and self.wip >= self.wip_limit:
-                self.backlog.append(proj)
-            else:
-                self._admit(proj)
+            while i < len(projects) and projects[i].arrival <= env.now:
+                self.in_system += 1
+                self.backlog.append(projects[i])
+                i += 1
+            self._admit_from_backlog()
             self.dispatch_all()
 
     def _admit(self, proj: ProjectState) -> None:
