@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
 # NOTE: scipy.special, not scipy.stats: the same t distribution at a fraction of the import
 # cost (scipy.stats pulls ~60 MB into every process that prints a summary).
 from scipy.special import stdtr

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+
 # NOTE: scipy.special's t quantile rather than scipy.stats: same values, far lighter import.
 from scipy.special import stdtrit
 
