@@ -148,7 +148,11 @@ def resource_managers(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def scenarios(draw: st.DrawFn, max_policies: int = 2) -> Scenario:
-    """A small valid scenario exercising the resource manager, changes and the workforce."""
+    """A small valid scenario exercising every PMO role, changes and the workforce.
+
+    Not generated: cross-skilling (pools' busy time is the home pool's, which the trace-based
+    properties cannot see) and innovation ideas (they cut effort already planned).
+    """
     pools = POOLS[:draw(st.integers(1, 3))]
     headcount = {p: draw(st.integers(1, 4)) for p in pools}
     horizon = draw(st.sampled_from([60.0, 150.0, 400.0]))
@@ -201,6 +205,34 @@ def scenarios(draw: st.DrawFn, max_policies: int = 2) -> Scenario:
             "reject_fraction": draw(st.sampled_from([0.0, 0.3, 1.0])),
             "cost_per_year": draw(st.sampled_from([0.0, 50_000.0])),
         }
+    first_pool = pools[0]
+    if draw(st.booleans()):
+        pmo["training_manager"] = {"programmes": [{
+            "name": "course", "skill": first_pool,
+            "trainees": draw(st.sampled_from([1, 0.5])),
+            "start": draw(st.sampled_from([0.0, horizon / 3])),
+            "duration_days": draw(st.sampled_from([0.0, 5.0, 20.0])),
+            "cost_per_trainee": 1000.0,
+            "productivity_gain": draw(st.sampled_from([0.0, 0.2])),
+            "ramp_days": draw(st.sampled_from([0.0, 15.0])),
+            "retention_gain": draw(st.sampled_from([0.0, 0.5])),
+            "repeat_every": draw(st.none() | st.just(horizon / 4)),
+        }]}
+    if draw(st.booleans()):
+        pmo["technology_manager"] = {"adoptions": [{
+            "name": "tool", "day": draw(st.sampled_from([0.0, horizon / 2])), "cost": 5000.0,
+            "skills": draw(st.sampled_from([[], [first_pool]])),
+            "productivity_gain": draw(st.sampled_from([0.0, 0.1])),
+            "dip": draw(st.sampled_from([0.0, 0.3])), "dip_days": draw(st.sampled_from([0.0, 10.0]))}]}
+    if draw(st.booleans()):
+        pmo["governance"] = {
+            "stage_gate": draw(st.none() | st.just({"at_progress": 0.5, "cancel_if_overrun": 1.2})),
+            "estimate_spread_reduction": draw(st.sampled_from([0.0, 0.5])),
+            "cost_per_year": 10_000.0}
+    if draw(st.booleans()):
+        # Time for improvement only: successful ideas would cut planned effort after the fact.
+        pmo["innovation_manager"] = {"time_fraction": draw(st.sampled_from([0.0, 0.1])),
+                                     "cost_per_year": 5_000.0}
     policies = {f"pol{k}": {"resource_manager": draw(resource_managers())}
                 for k in range(draw(st.integers(1, max_policies)))}
     return make_scenario(projects, resources={p: {"headcount": n, "day_rate": 100.0 * (i + 1)}
