@@ -7,20 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import MINIMAL_YAML
 
 from pmo_sim.cli import main
 from pmo_sim.scenario.loader import load_scenario
 
-TINY = """\
-name: tiny
-horizon: 100
-resources:
-  developers: {headcount: 2, day_rate: 500}
-projects:
-  - name: A
-    tasks:
-      - {name: build, skill: developers, effort: 10}
-"""
+TINY = MINIMAL_YAML
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from samples import MINIMAL_YAML
 
 import pmo_sim
 from pmo_sim.errors import ScenarioError
@@ -15,16 +16,7 @@ from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.schema import scenario_json_schema
 from pmo_sim.scenario.starter import starter_scenario
 
-TINY = """\
-name: tiny
-horizon: 100
-resources:
-  developers: {headcount: 2, day_rate: 500}
-projects:
-  - name: A
-    tasks:
-      - {name: build, skill: developers, effort: 10}
-"""
+TINY = MINIMAL_YAML
 
 POLICIES = TINY + """\
 pmo:
