@@ -186,7 +186,7 @@ Examples:
   pmo-sim run scenarios/baseline.yaml -n 200 -j 4
   pmo-sim run baseline.yaml --policy baseline --policy focused --set resources.developers.headcount=15
   pmo-sim run baseline.yaml --precision 0.02 --metric npv --max-replications 2000
-  pmo-sim run baseline.yaml --backend dask --scheduler tcp://10.0.0.5:8786
+  pmo-sim run baseline.yaml --backend dask --scheduler tcp://scheduler-host:8786
   pmo-sim run baseline.yaml --out results/base --resume     # continue an interrupted run
   pmo-sim run baseline.yaml --format json --quiet > run.json
 """)
@@ -205,7 +205,7 @@ Examples:
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Results folder [default: results/<scenario>-<timestamp>].")
 @click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None, metavar="REL",
-              help="Add replications until the 95%% CI half-width of --metric is <= REL x |mean|.")
+              help="Add replications until the 95% CI half-width of --metric is <= REL x |mean|.")
 @click.option("--metric", default="npv", show_default=True, help="KPI for --precision and the verdict.")
 @click.option("--max-replications", type=click.IntRange(min=1), default=None,
               help="Cap for --precision [default: 10 x --replications].")
