@@ -1,0 +1,1 @@
+"""Analysis commands: trace, roi, sweep (being written)."""
