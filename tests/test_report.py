@@ -1,0 +1,195 @@
+"""``pmo-sim report``: one self-contained, escaped HTML file with the verdict and figures.
+
+Real runs of a tiny two-policy scenario whose description and one policy name carry markup,
+so every test also checks that user text is escaped.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+import pmo_sim
+from pmo_sim.analysis.report import completions_curve, render_report, write_report
+from pmo_sim.cli import main
+from pmo_sim.errors import UsageError
+from pmo_sim.experiment import Results
+from pmo_sim.scenario.loader import load_scenario
+
+NASTY = "<script>alert('x')</script>"
+POLICIES = ("base", NASTY)
+SCENARIO_YAML = f"""\
+name: tiny_report
+description: "A tiny portfolio {NASTY} & friends"
+horizon: 150
+resources:
+  dev: {{headcount: 3, day_rate: 500}}
+  ana: {{headcount: 1, day_rate: 550}}
+intake:
+  arrivals: {{dist: exponential, mean: 10}}
+  count: 8
+  templates:
+    - name: enh
+      due: 40
+      value_per_day: {{dist: lognormal, mean: 800, sd: 300}}
+      tasks:
+        - {{name: spec, skill: ana, effort: {{dist: triangular, low: 2, mode: 4, high: 8}}}}
+        - {{name: build, skill: dev, effort: {{dist: pert, low: 5, mode: 10, high: 30}}, after: [spec]}}
+policies:
+  base: {{}}
+  "{NASTY}":
+    resource_manager: {{allocation: wsjf, wip_limit: 2}}
+"""
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, and the text, of an HTML document."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.chunks: list[str] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.chunks).split())
+
+    def named(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for t, attrs in self.tags if t == tag]
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sc") / "tiny_report.yaml"
+    path.write_text(SCENARIO_YAML)
+    return path
+
+
+@pytest.fixture(scope="module")
+def results(scenario_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Results:
+    sc = load_scenario(scenario_file, None)
+    return pmo_sim.run_experiment(sc, replications=10, seed=1, jobs=1,
+                                  out=tmp_path_factory.mktemp("runs") / "full")
+
+
+@pytest.fixture(scope="module")
+def html(results: Results) -> str:
+    return render_report(results)
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_report_has_title_verdict_tables_and_figures(results: Results, html: str) -> None:
+    page = Page(html)
+    assert "tiny_report" in page.text and "A tiny portfolio" in page.text
+    for policy in POLICIES:
+        assert policy in page.text
+    selection = results.select_best(metric="npv")
+    message = selection.message[0].upper() + selection.message[1:]
+    assert message in page.text
+    assert "Headline KPIs" in page.text and "Paired comparison with “base”" in page.text
+    assert "How to read this report" in page.text and "Bonferroni" in page.text
+    figures = page.named("svg") + [a for a in page.named("img") if (a.get("src") or "").startswith("data:")]
+    assert len(figures) >= 4
+    assert "complete" in page.text and "Partial run" not in page.text
+
+
+def test_report_references_nothing_outside_the_file(html: str) -> None:
+    page = Page(html)
+    for tag, attrs in page.tags:
+        for name, value in attrs.items():
+            if name in ("src", "href", "xlink:href", "action", "data") and value is not None:
+                assert value.startswith(("data:", "#")), (tag, name, value)
+    assert "url(" not in html.replace("url(#", "")
+    assert "http:" not in html and "https:" not in html and "@import" not in html
+    assert not page.named("script") and not page.named("link")
+
+
+def test_user_text_is_escaped(html: str) -> None:
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;" in html
+    assert not Page(html).named("script")
+
+
+def test_partial_results_carry_a_warning_banner(scenario_file: Path, tmp_path: Path) -> None:
+    sc = load_scenario(scenario_file, None)
+    out = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        pmo_sim.run_experiment(sc, replications=10, seed=1, jobs=1, chunk_size=2, out=out,
+                               command=f"pmo-sim run tiny_report.yaml -n 10 --out {out}",
+                               _stop_after_chunks=1)
+    res = invoke("report", str(out))
+    assert res.exit_code == 0, res.output
+    assert "partial run" in res.stderr
+    page = Page((out / "report.html").read_text(encoding="utf-8"))
+    banners = [a for a in page.named("div") if a.get("class") == "banner"]
+    assert banners and "Partial run: 2 of 10" in page.text and "2 of 10 replications" in page.text
+    assert "--resume" in page.text
+
+
+def test_cli_writes_once_and_refuses_to_overwrite_without_force(results: Results) -> None:
+    folder = str(results.path)
+    first = invoke("report", folder, "--metric", "on_time_rate", "--metric", "npv")
+    target = Path(folder) / "report.html"
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip() == str(target) and target.is_file()
+    assert "On-time rate" in Page(target.read_text(encoding="utf-8")).text
+    again = invoke("report", folder)
+    assert again.exit_code == 2 and "already exists" in again.stderr and "--force" in again.stderr
+    assert "Traceback" not in again.output
+    forced = invoke("report", folder, "--force", "--baseline", NASTY)
+    assert forced.exit_code == 0, forced.output
+    assert f"Paired comparison with “{NASTY}”" in Page(target.read_text(encoding="utf-8")).text
+    assert not list(Path(folder).glob(".report.html.*"))   # no temporary file left behind
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--metric", "no_such_kpi"), "unknown metric"),
+    (("--baseline", "nobody"), "unknown baseline"),
+])
+def test_cli_refuses_bad_options(results: Results, tmp_path: Path, args: tuple[str, ...],
+                                 message: str) -> None:
+    res = invoke("report", str(results.path), "--out", str(tmp_path / "r.html"), *args)
+    assert res.exit_code == 2 and message in res.stderr and "Traceback" not in res.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_refuses_a_folder_that_is_not_results(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    res = invoke("report", str(tmp_path))
+    assert res.exit_code == 2 and "not a results folder" in res.stderr
+    assert "Traceback" not in res.output and not (tmp_path / "report.html").exists()
+
+
+def test_write_report_refuses_a_directory(results: Results, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is a directory"):
+        write_report(results, tmp_path)
+
+
+def test_completions_curve_counts_counted_completions_per_replication() -> None:
+    projects = pd.DataFrame({
+        "policy": ["a", "a", "a", "a", "b"],
+        "replication": [0, 0, 1, 1, 0],
+        "status": ["completed", "completed", "completed", "open", "cancelled"],
+        "finish": [5.0, 10.0, 10.0, np.nan, 3.0],
+        "counted": [True, False, True, True, True],
+    })
+    replications = pd.DataFrame({"policy": ["a", "a", "b", "b"], "replication": [0, 1, 0, 1]})
+    curve = completions_curve(projects, replications, np.array([0.0, 5.0, 9.9, 10.0]))
+    assert curve["a"].tolist() == [0.0, 0.5, 0.5, 1.0]   # (5 in rep 0) then (10 in rep 1), over 2 reps
+    assert curve["b"].tolist() == [0.0, 0.0, 0.0, 0.0]   # a cancelled project never counts
