@@ -1,1 +1,265 @@
-"""Analysis commands: trace, roi, sweep (being written)."""
+"""``pmo-sim trace``, ``roi`` and ``sweep``: look inside one replication, price a programme,
+and move one parameter.
+
+Thin like the rest of the CLI: the work is in :mod:`pmo_sim.single`,
+:mod:`pmo_sim.analysis.roi`, :mod:`pmo_sim.analysis.sweep` and :mod:`pmo_sim.analysis.plots`.
+The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--scheduler``,
+``--policy``) are ``run``'s own option objects, so they read and behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pmo_sim.cli import main
+from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.run_cmds import _console, _emit_json, _fmt, _log_to_stderr, _plain, run
+
+
+def _run_options(*names: str, **help_texts: str) -> list[click.Parameter]:
+    """``run``'s options of these names, in that order (help text replaced where given)."""
+    by_name = {p.name: p for p in run.params}
+    params = []
+    for name in names:
+        param = by_name[name]
+        if name in help_texts:
+            param = copy.copy(param)
+            param.help = help_texts[name]
+        params.append(param)
+    return params
+
+
+def _share(command: click.Command, *names: str, **help_texts: str) -> None:
+    # After the SCENARIO argument, before the command's own options.
+    command.params[1:1] = _run_options(*names, **help_texts)
+
+
+_EXPERIMENT = ("replications", "seed", "jobs", "backend", "scheduler")
+_N_HELP = "Replications per policy (paired across policies)."
+
+
+def _default_out(scenario_name: str, kind: str) -> Path:
+    return Path("results") / f"{scenario_name}-{kind}"
+
+
+# --------------------------------------------------------------------------- trace
+
+
+@main.command(epilog="""\b
+Examples:
+  pmo-sim trace scenarios/training.yaml --policy upskill --replication 3
+  pmo-sim trace baseline.yaml --policy focused --replication 0 --seed 7 --out results/look
+  pmo-sim trace baseline.yaml --policy focused --replication 0 --format csv > tasks.csv
+""")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--policy", required=True, metavar="NAME", help="Policy to simulate.")
+@click.option("--replication", type=click.IntRange(min=0), required=True, metavar="R",
+              help="Replication number (the same random world as replication R of `run`).")
+@set_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for the task log and the chart [default: results/<scenario>-trace].")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
+              show_default=True, help="table: the KPIs; csv: the task log on stdout.")
+@handles_errors
+def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[str, ...],
+          out: str | None, fmt: str) -> None:
+    """One replication of one policy, with its task log: who did what when.
+
+    Writes OUT/trace-<policy>-r<R>.csv (one row per task: project, task, pool, ready, start,
+    finish, effort, crew, people) and OUT/trace-<policy>-r<R>.png, a Gantt chart with one
+    row per person grouped by pool and bars coloured by project; prints the replication's
+    KPIs. With the same --seed, replication R is exactly replication R of `pmo-sim run`.
+    """
+    from pmo_sim.analysis.plots import gantt, save
+    from pmo_sim.scenario.loader import load_scenario
+    from pmo_sim.single import simulate
+
+    sc = load_scenario(scenario, parse_sets(sets) or None)
+    one = simulate(sc, policy=policy, seed=seed, replication=replication)
+    folder = Path(out) if out else _default_out(sc.name, "trace")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"trace-{policy}-r{replication}"
+    one.tasks.to_csv(stem.with_suffix(".csv"), index=False)
+    save(gantt(one.tasks), stem.with_suffix(".png"))
+    if fmt == "csv":
+        click.echo(one.tasks.to_csv(index=False), nl=False)
+    else:
+        from rich.table import Table
+
+        from pmo_sim.analysis.metrics import metric_info
+
+        table = Table(title=f"{sc.name}: policy {policy}, replication {replication}, seed {seed}")
+        table.add_column("KPI")
+        table.add_column("value", justify="right")
+        for name, value in one.kpis.items():
+            table.add_row(metric_info(str(name)).label, _fmt(value))
+        _console().print(table)
+    click.echo(f"task log: {stem.with_suffix('.csv')}\nGantt chart: {stem.with_suffix('.png')}",
+               err=fmt == "csv")
+
+
+_share(trace, "seed")
+
+
+# --------------------------------------------------------------------------- roi
+
+
+@main.command(epilog="""\b
+Definitions (per replication, P minus the baseline, common random numbers):
+  investment = extra training_cost + technology_cost + pmo_cost
+  benefit    = extra value_delivered - extra labour_cost (undiscounted, by the horizon)
+  ROI %      = 100 x (benefit - investment) / investment;  BCR = benefit / investment
+  payback    = first day on which cumulative extra value - extra labour so far - investment
+               >= 0 (value of a completed project spread evenly from its finish to the
+               horizon; all of the investment paid on the first programme start /
+               adoption day); median over replications, null if not within the horizon
+
+\b
+Examples:
+  pmo-sim roi scenarios/training.yaml --policy upskill --programme dev-course -n 200
+  pmo-sim roi scenarios/training.yaml --policy new_tool --against no_training
+  pmo-sim roi training.yaml --policy upskill --programme dev-course --format json
+""")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--policy", required=True, metavar="P", help="The policy that spends.")
+@click.option("--programme", metavar="NAME", help="Price this training programme of P "
+              "(P as is against P without it).")
+@click.option("--against", metavar="Q", help="Price P's extra spend over policy Q.")
+@set_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@handles_errors
+def roi(scenario: str, policy: str, programme: str | None, against: str | None,
+        replications: int, seed: int, jobs: int | None, backend: str, scheduler: str | None,
+        sets: tuple[str, ...], fmt: str) -> None:
+    """Return on investment of a training programme (--programme) or of a policy (--against).
+
+    Both policies run on the same random worlds, so each replication gives a paired
+    investment, benefit, ROI and benefit-cost ratio (BCR); the means come with 95% t
+    intervals over replications, the share of replications where benefit exceeds
+    investment, and the median payback day. The benefit is the extra value delivered minus
+    the extra labour cost, undiscounted over the horizon; time people spend in training is
+    already in it as value not delivered.
+    """
+    from pmo_sim.analysis.roi import roi as roi_experiment
+    from pmo_sim.scenario.loader import load_scenario
+
+    if (programme is None) == (against is None):
+        raise click.UsageError("give exactly one of --programme NAME and --against Q")
+    _log_to_stderr()
+    sc = load_scenario(scenario, parse_sets(sets) or None)
+    document, _ = roi_experiment(sc, policy, programme=programme, against=against,
+                                 replications=replications, seed=seed, jobs=jobs,
+                                 backend=backend, scheduler=scheduler)
+    document = {key: _plain(value) for key, value in document.items()}
+    if fmt == "json":
+        _emit_json(document)
+        return
+    _print_roi(document, sc.currency)
+
+
+def _print_roi(doc: dict[str, Any], currency: str) -> None:
+    from rich.table import Table
+
+    baseline = (f"{doc['policy']} without {doc['programme']}" if "programme" in doc
+                else str(doc["against"]))
+    table = Table(title=f"ROI of {doc['policy']} over {baseline} ({doc['replications']} "
+                        "paired replications, 95% CI)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row(f"investment (mean, {currency})", _fmt(doc["investment_mean"]))
+    table.add_row(f"benefit (mean, {currency})", _fmt(doc["benefit_mean"]))
+    table.add_row("ROI %", f"{_fmt(doc['roi_pct_mean'])} [{_fmt(doc['roi_pct_ci_low'])}, "
+                           f"{_fmt(doc['roi_pct_ci_high'])}]")
+    table.add_row("benefit-cost ratio", f"{_fmt(doc['bcr_mean'])} [{_fmt(doc['bcr_ci_low'])}, "
+                                        f"{_fmt(doc['bcr_ci_high'])}]")
+    table.add_row("P(benefit > investment)", _fmt(doc["p_positive"]))
+    payback = doc["payback_day_median"]
+    table.add_row("payback day (median)", "not within the horizon" if payback is None
+                  else _fmt(payback))
+    _console().print(table)
+    click.echo("benefit = extra value delivered - extra labour cost (undiscounted, by the "
+               "horizon); investment = extra training + technology + PMO cost")
+
+
+_share(roi, *_EXPERIMENT, replications=_N_HELP)
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+@main.command(epilog="""\b
+Examples:
+  pmo-sim sweep scenarios/baseline.yaml --vary resources.developers.headcount=6,8,10,12
+  pmo-sim sweep baseline.yaml --vary resources.developers.headcount=6:12:4 --metric mean_cycle_time
+  pmo-sim sweep baseline.yaml --vary pmo.resource_manager.wip_limit=2,4,8 --policy baseline
+  pmo-sim sweep baseline.yaml --vary pmo.resource_manager.allocation=fifo,edd,wsjf --format csv
+""")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--vary", required=True, metavar="PATH=V1,V2,...|PATH=low:high:steps",
+              help="The field to vary (any --set path) and its values: a list, or `steps` "
+                   "evenly spaced values from low to high (integers for integer fields).")
+@click.option("--metric", default="npv", show_default=True, help="KPI to summarise.")
+@set_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for sweep.csv and sweep.png [default: results/<scenario file stem>-sweep].")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@handles_errors
+def sweep(scenario: str, vary: str, metric: str, replications: int, seed: int, jobs: int | None,
+          backend: str, scheduler: str | None, policies: tuple[str, ...], sets: tuple[str, ...],
+          out: str | None, fmt: str) -> None:
+    """Run every policy (or --policy ones) at each value of one scenario field.
+
+    Every value and policy runs on the same seed (common random numbers), so the curves
+    differ by the parameter, not by sampling noise. Prints the mean of --metric with its
+    95% CI per value and policy, and writes OUT/sweep.csv and OUT/sweep.png (the metric
+    against the value, one line per policy with its CI band).
+    """
+    from pmo_sim.analysis.plots import save, sweep_plot
+    from pmo_sim.analysis.sweep import SWEEP_COLUMNS, parse_vary
+    from pmo_sim.analysis.sweep import sweep as run_sweep
+
+    _log_to_stderr()
+    path, values = parse_vary(vary)
+    table = run_sweep(scenario, path, values, metric=metric, replications=replications,
+                      seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
+                      policies=list(policies) or None, sets=parse_sets(sets))
+    folder = Path(out) if out else _default_out(Path(scenario).stem, "sweep")
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / "sweep.csv", index=False)
+    save(sweep_plot(table), folder / "sweep.png")
+    if fmt == "json":
+        _emit_json({"parameter": path, "metric": metric, "results": str(folder),
+                    "rows": [{c: _plain(row[c]) for c in SWEEP_COLUMNS}
+                             for row in table.to_dict("records")]})
+        return
+    if fmt == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+        return
+    _print_sweep(table, path, metric)
+    click.echo(f"results: {folder / 'sweep.csv'}, {folder / 'sweep.png'}")
+
+
+def _print_sweep(table: Any, path: str, metric: str) -> None:
+    from rich.table import Table
+
+    from pmo_sim.analysis.metrics import metric_info
+
+    out = Table(title=f"{metric_info(metric).label} against {path}: mean [95% CI]")
+    out.add_column(path)
+    policies = list(dict.fromkeys(table["policy"]))
+    for policy in policies:
+        out.add_column(str(policy), justify="right")
+    for value, rows in table.groupby("value", sort=False):
+        by_policy = {r["policy"]: r for r in rows.to_dict("records")}
+        out.add_row(str(value), *[f"{_fmt(by_policy[p]['mean'])} [{_fmt(by_policy[p]['ci_low'])}, "
+                                  f"{_fmt(by_policy[p]['ci_high'])}]" for p in policies])
+    _console().print(out)
+
+
+_share(sweep, *_EXPERIMENT, "policies", replications=_N_HELP)

@@ -1,0 +1,141 @@
+"""Figures of the analysis commands: a replication's Gantt chart and a sweep's response curves.
+
+Functions draw on a Matplotlib ``Axes`` they are given (a notebook passes one from
+``plt.subplots``) or, without one, on a new :class:`matplotlib.figure.Figure` that is not
+registered with pyplot: it renders with the Agg canvas whatever backend is configured, holds
+no global state and is freed when dropped, so the command line never opens a window.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def new_axes(width: float, height: float) -> Axes:
+    """Axes on a fresh, pyplot-free figure of ``width`` × ``height`` inches."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained").add_subplot()
+
+
+def save(ax: Axes, path: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write the figure of ``ax`` (PNG, or the format of the file name)."""
+    figure = ax.get_figure(root=True)
+    assert figure is not None
+    figure.savefig(os.fspath(path), dpi=dpi)
+
+
+# --------------------------------------------------------------------------- Gantt chart
+
+
+def people_by_pool(tasks: pd.DataFrame) -> list[tuple[str, str]]:
+    """Every person of a task log as ``(pool, person)``, grouped by home pool, in hire order.
+
+    People are named ``<pool>-<n>`` (replacements ``<pool>-<n>.<k>``); a person whose name
+    does not start with a pool of the log is put in the pool of their first task.
+    """
+    pools = list(dict.fromkeys(tasks["pool"].astype(str)))
+    home: dict[str, str] = {}
+    for crew, pool in zip(tasks["crew"].astype(str), tasks["pool"].astype(str), strict=True):
+        for person in filter(None, crew.split(",")):
+            prefix = person.rsplit("-", 1)[0]
+            home.setdefault(person, prefix if prefix in pools else pool)
+
+    def order(person: str) -> tuple[int, list[Any]]:
+        number = person.rsplit("-", 1)[-1]
+        return pools.index(home[person]), [int(p) if p.isdigit() else p for p in number.split(".")]
+
+    return [(home[p], p) for p in sorted(home, key=order)]
+
+
+def gantt(tasks: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Who did what when: one row per person, a bar per task worked, coloured by project.
+
+    ``tasks`` is a task log (``simulate(...).tasks``: project, pool, start, finish, crew).
+    Rows are grouped by the person's home pool (labelled, separated by lines); a person on a
+    crew of several gets the task's bar on their own row. Tasks still running at the horizon
+    (no finish) are not drawn. A legend of projects is shown when there are at most 20.
+    """
+    people = people_by_pool(tasks)
+    if ax is None:
+        ax = new_axes(12.0, 1.5 + 0.3 * max(len(people), 1))
+    row = {person: i for i, (_, person) in enumerate(people)}
+    projects = list(dict.fromkeys(tasks["project"].astype(str)))
+    palette = _colours(len(projects))
+    colour = dict(zip(projects, palette, strict=True))
+    done = tasks[tasks["finish"].notna() & tasks["start"].notna()]
+    for rec in done.to_dict("records"):
+        for person in filter(None, str(rec["crew"]).split(",")):
+            ax.broken_barh([(rec["start"], rec["finish"] - rec["start"])], (row[person] - 0.4, 0.8),
+                           facecolors=colour[str(rec["project"])], edgecolors="white", linewidth=0.3)
+    ax.set_yticks(range(len(people)), [p for _, p in people], fontsize=7)
+    ax.set_ylim(len(people) - 0.5, -0.5)
+    pools = [pool for pool, _ in people]
+    for i in range(1, len(pools)):
+        if pools[i] != pools[i - 1]:
+            ax.axhline(i - 0.5, color="black", linewidth=0.8)
+    for pool in dict.fromkeys(pools):
+        first = pools.index(pool)
+        ax.annotate(pool, (1.0, first - 0.45), xycoords=("axes fraction", "data"),
+                    xytext=(4, 0), textcoords="offset points", va="top", fontsize=8,
+                    fontweight="bold")
+    ax.set_xlabel("working day")
+    ax.set_title("Who did what when (colour: project)")
+    if 0 < len(projects) <= 20:
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=colour[p], label=p) for p in projects], fontsize=7,
+                  loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False)
+    return ax
+
+
+def _colours(n: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def sweep_plot(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """A sweep's metric against the varied value: one line per policy with its 95% CI band.
+
+    ``table`` has the columns of :data:`pmo_sim.analysis.sweep.SWEEP_COLUMNS`. Numeric values
+    are placed on a numeric axis; other values (allocation rules, say) evenly, in order.
+    """
+    from pmo_sim.analysis.metrics import metric_info
+
+    if ax is None:
+        ax = new_axes(8.0, 5.0)
+    values = list(dict.fromkeys(table["value"]))
+    numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values)
+    position = {v: (float(v) if numeric else float(i)) for i, v in enumerate(values)}
+    for policy, rows in table.groupby("policy", sort=False):
+        x = np.array([position[v] for v in rows["value"]])
+        line = ax.plot(x, rows["mean"].to_numpy(dtype=float), marker="o", label=str(policy))[0]
+        ax.fill_between(x, rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float),
+                        color=line.get_color(), alpha=0.2, linewidth=0)
+    if not numeric:
+        ax.set_xticks(list(position.values()), [str(v) for v in values])
+    parameter = _only(table["parameter"]) if "parameter" in table.columns else "value"
+    metric = _only(table["metric"]) if "metric" in table.columns else "metric"
+    ax.set_xlabel(parameter)
+    ax.set_ylabel(f"{metric_info(metric).label} (mean, 95% CI)")
+    ax.set_title(f"{metric} against {parameter}")
+    ax.legend(title="policy", fontsize=8)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _only(column: Iterable[Any]) -> str:
+    return ", ".join(str(v) for v in dict.fromkeys(column))
