@@ -71,7 +71,6 @@ class World:
         self.rework_total = 0.0
         self.leavers = 0
         self.hires = 0
-        self.ideas_applied = 0
         # Spend on levers: nominal within the window, and present value at day 0.
         self.delta = math.log1p(scenario.discount_rate) / scenario.days_per_year
         self.training_cost = self.training_pv = 0.0

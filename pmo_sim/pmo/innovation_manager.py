@@ -36,7 +36,6 @@ def _ideas(world: World, times: list[float], reduction: float) -> Generator[Any,
     env = world.env
     for t in times:
         yield env.timeout(t - env.now)
-        world.ideas_applied += 1
         for proj in world.projects:
             if proj.status == "open":
                 for task in proj.tasks:
