@@ -118,7 +118,7 @@ class PoolState:
 class TaskState:
     __slots__ = (
         "project", "index", "name", "pool", "effort", "people", "succs", "npred", "ready_time",
-        "start", "finish", "crew", "rate", "work_start", "pause_mark", "pause_honoured", "fifo_key",
+        "start", "finish", "crew", "rate", "work_start", "pause_mark", "pause_honoured", "fifo_key", "rank",
     )
 
     def __init__(self, project: ProjectState, index: int, name: str, pool: PoolState,
@@ -139,7 +139,9 @@ class TaskState:
         self.work_start = NAN
         self.pause_mark = 0.0  # the project's pause_total when the task started
         self.pause_honoured = 0.0  # pause time already added to the task's finish
+        # Tie-break of every rule: (project arrival, ready time, project index, task index).
         self.fifo_key: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
+        self.rank: tuple[float, ...] = ()  # under a static rule: (rule key, *fifo_key)
 
     @property
     def started(self) -> bool:

@@ -16,6 +16,7 @@ and every random number was drawn up front into the Plan.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Generator
 from functools import partial
@@ -26,7 +27,7 @@ import simpy
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.engine.state import INF, Person, PoolState, ProjectState, Ramp, TaskState
 from pmo_sim.pmo import change_manager, governance, innovation_manager, technology_manager, training_manager
-from pmo_sim.pmo.allocation import ALLOCATION_RULES
+from pmo_sim.pmo.allocation import ALLOCATION_RULES, STATIC_RULES
 from pmo_sim.sampling import Plan
 from pmo_sim.scenario.models import PMO, Scenario
 
@@ -44,8 +45,8 @@ class World:
         self.t0, self.t1 = scenario.warmup, scenario.horizon
 
         rm = self.policy.resource_manager
-        self.rule_name = rm.allocation
         self.rule = ALLOCATION_RULES[rm.allocation]
+        self.static_rule = rm.allocation in STATIC_RULES
         self.backfill = rm.backfill
         self.switch_cost = rm.switch_cost_days
         self.wip_limit = rm.wip_limit
@@ -216,8 +217,14 @@ class World:
 
     def _make_ready(self, task: TaskState) -> None:
         task.ready_time = now = self.env.now
-        task.fifo_key = (task.project.arrival, now, task.project.index, task.index)
-        task.pool.ready.append(task)
+        proj = task.project
+        task.fifo_key = (proj.arrival, now, proj.index, task.index)
+        if self.static_rule:
+            # The rank never changes: keep the queue sorted as tasks join (no re-sorting).
+            task.rank = (self.rule(proj, now), *task.fifo_key)
+            bisect.insort(task.pool.ready, task, key=_rank)
+        else:
+            task.pool.ready.append(task)
 
     def dispatch_all(self) -> None:
         for pool in self.pools:
@@ -228,20 +235,18 @@ class World:
         """Give the pool's free people to its ready tasks, best-ranked first."""
         now = self.env.now
         ready = pool.ready
-        if len(ready) > 1:
-            if self.rule_name == "fifo":
-                ready.sort(key=_fifo_key)
-            else:
-                rule = self.rule
-                keys: dict[ProjectState, float] = {}  # one rule evaluation per project per dispatch
+        if len(ready) > 1 and not self.static_rule:
+            # A dynamic rule (remaining effort, slack) ranks afresh at every dispatch.
+            rule = self.rule
+            keys: dict[ProjectState, float] = {}  # one rule evaluation per project per dispatch
 
-                def key(t: TaskState) -> tuple:
-                    k = keys.get(t.project)
-                    if k is None:
-                        k = keys[t.project] = rule(t.project, now)
-                    return (k, *t.fifo_key)
+            def key(t: TaskState) -> tuple:
+                k = keys.get(t.project)
+                if k is None:
+                    k = keys[t.project] = rule(t.project, now)
+                return (k, *t.fifo_key)
 
-                ready.sort(key=key)
+            ready.sort(key=key)
         free = len(pool.idle)
         keep: list[TaskState] = []
         for i, task in enumerate(ready):
@@ -451,10 +456,5 @@ class World:
         return int(scheduled - 1 - len(self.env._queue))
 
 
-def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
-    return task.fifo_key
-
-
-def discount(rate_per_year: float, days_per_year: float) -> float:
-    """Continuous daily discount intensity equivalent to an annual rate."""
-    return math.log1p(rate_per_year) / days_per_year
+def _rank(task: TaskState) -> tuple[float, ...]:
+    return task.rank

@@ -6,7 +6,9 @@ project is admitted). Ties fall back to FIFO: earliest project arrival, then tas
 then file order — the engine appends that tie-break, so a rule only says what it ranks by.
 
 Rules live in :data:`ALLOCATION_RULES`; validation, the CLI's choices and the docs all read
-this registry, so adding a rule is adding one decorated function.
+this registry, so adding a rule is adding one decorated function. A rule registered as
+``static`` ranks by attributes a project never changes (its arrival, priority, due date); the
+engine then keeps ready queues sorted as tasks join instead of re-ranking at every dispatch.
 """
 
 from __future__ import annotations
@@ -30,30 +32,33 @@ class RankedProject(Protocol):
 Rule = Callable[[RankedProject, float], float]
 ALLOCATION_RULES: dict[str, Rule] = {}
 RULE_DOCS: dict[str, str] = {}
+STATIC_RULES: set[str] = set()
 
 
-def rule(name: str) -> Callable[[Rule], Rule]:
+def rule(name: str, static: bool = False) -> Callable[[Rule], Rule]:
     def register(fn: Rule) -> Rule:
         ALLOCATION_RULES[name] = fn
         RULE_DOCS[name] = (fn.__doc__ or "").strip()
+        if static:
+            STATIC_RULES.add(name)
         return fn
 
     return register
 
 
-@rule("fifo")
+@rule("fifo", static=True)
 def fifo(project: RankedProject, now: float) -> float:
     """First come, first served: earliest project arrival, then task ready time, then file order."""
     return 0.0
 
 
-@rule("priority")
+@rule("priority", static=True)
 def priority(project: RankedProject, now: float) -> float:
     """Lowest priority number first (1 is the most urgent)."""
     return project.priority
 
 
-@rule("edd")
+@rule("edd", static=True)
 def edd(project: RankedProject, now: float) -> float:
     """Earliest due date first; projects without a due date come last."""
     return project.due_date
