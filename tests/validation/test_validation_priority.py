@@ -45,8 +45,8 @@ def two_class_run() -> QueueRun:
         one_task_template("routine", {"dist": "gamma", "mean": MEANS[1], "sd": SDS[1]},
                           weight=LAMS[1], priority=2),
     ]
-    return run_queue(sum(LAMS), 1, templates, customers=size(6_000, 60_000), warmup=200.0,
-                     margin=600.0, replications=size(20, 60), seed=seed_for("cobham"),
+    return run_queue(sum(LAMS), 1, templates, customers=size(6_000, 30_000), warmup=200.0,
+                     margin=600.0, replications=size(20, 40), seed=seed_for("cobham"),
                      policies=POLICIES)
 
 
