@@ -91,7 +91,7 @@ class Person:
 
 class PoolState:
     __slots__ = (
-        "index", "name", "day_rate", "productivity", "people", "idle", "ready", "tech",
+        "index", "name", "day_rate", "productivity", "people", "idle", "ready", "ready_sorted", "tech",
         "busy_days", "training_days", "employed_days", "wait_sum", "wait_n", "tasks_started",
         "review_wait_sum", "review_wait_n",
     )
@@ -104,6 +104,7 @@ class PoolState:
         self.people: list[Person] = []  # everyone ever employed in the pool
         self.idle: list[Person] = []  # free to be assigned, longest idle first
         self.ready: list[TaskState] = []  # ready tasks waiting for a crew
+        self.ready_sorted = True  # under a static rule: no task joined since the last sort
         self.tech: list[Ramp] = []  # technology J-curves, applying to everyone in the pool
         self.busy_days = 0.0
         self.training_days = 0.0

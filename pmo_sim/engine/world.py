@@ -16,7 +16,6 @@ and every random number was drawn up front into the Plan.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Generator
 from functools import partial
@@ -47,6 +46,7 @@ class World:
         rm = self.policy.resource_manager
         self.rule = ALLOCATION_RULES[rm.allocation]
         self.static_rule = rm.allocation in STATIC_RULES
+        self.fifo = rm.allocation == "fifo"
         self.backfill = rm.backfill
         self.switch_cost = rm.switch_cost_days
         self.wip_limit = rm.wip_limit
@@ -220,11 +220,10 @@ class World:
         proj = task.project
         task.fifo_key = (proj.arrival, now, proj.index, task.index)
         if self.static_rule:
-            # The rank never changes: keep the queue sorted as tasks join (no re-sorting).
-            task.rank = (self.rule(proj, now), *task.fifo_key)
-            bisect.insort(task.pool.ready, task, key=_rank)
-        else:
-            task.pool.ready.append(task)
+            # The rank never changes, so a sorted queue stays sorted: sort only after joins.
+            task.rank = task.fifo_key if self.fifo else (self.rule(proj, now), *task.fifo_key)
+            task.pool.ready_sorted = False
+        task.pool.ready.append(task)
 
     def dispatch_all(self) -> None:
         for pool in self.pools:
@@ -235,7 +234,11 @@ class World:
         """Give the pool's free people to its ready tasks, best-ranked first."""
         now = self.env.now
         ready = pool.ready
-        if len(ready) > 1 and not self.static_rule:
+        if self.static_rule:
+            if not pool.ready_sorted:
+                ready.sort(key=_rank)
+                pool.ready_sorted = True
+        elif len(ready) > 1:
             # A dynamic rule (remaining effort, slack) ranks afresh at every dispatch.
             rule = self.rule
             keys: dict[ProjectState, float] = {}  # one rule evaluation per project per dispatch
@@ -290,13 +293,16 @@ class World:
                 for p in person.pools:
                     p.idle.remove(person)
         rate = 0.0
-        setup = 0.0
         for person in crew:
             person.task = task
             person.busy_since = now
-            rate += person.productivity(now)
-            if self.switch_cost > 0 and person.last_project is not None and person.last_project is not proj:
-                setup = self.switch_cost
+            # NOTE: inlined for speed: with no ramp or J-curve under way the multiplier is settled.
+            rate += (person.productivity(now) if person.ramps or person.pool.tech
+                     else person.base * person.gain)
+        setup = 0.0
+        if self.switch_cost > 0 and any(p.last_project is not None and p.last_project is not proj
+                                        for p in crew):
+            setup = self.switch_cost
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
         task.work_start = now + setup
