@@ -56,7 +56,7 @@ FORMAT_VERSION = 1
 #: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
 OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in TABLES))
 
-ROW_GROUP_ROWS = 100_000
+ROW_GROUP_ROWS = 20_000
 
 _STRINGS = frozenset({"policy", "project", "template", "status", "pool"})
 _INTS = INT_KPIS | {"replication", "priority", "changes", "tasks_started"}
