@@ -17,7 +17,8 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
-from pmo_sim.cli.run_cmds import _console, _emit_json, _fmt, _log_to_stderr, _plain, run
+from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain
+from pmo_sim.cli.run_cmds import run
 
 
 def _run_options(*names: str, **help_texts: str) -> list[click.Parameter]:
@@ -96,8 +97,8 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
         table.add_column("KPI")
         table.add_column("value", justify="right")
         for name, value in one.kpis.items():
-            table.add_row(metric_info(str(name)).label, _fmt(value))
-        _console().print(table)
+            table.add_row(metric_info(str(name)).label, compact(value))
+        console().print(table)
     click.echo(f"task log: {stem.with_suffix('.csv')}\nGantt chart: {stem.with_suffix('.png')}",
                err=fmt == "csv")
 
@@ -150,14 +151,14 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None,
 
     if (programme is None) == (against is None):
         raise click.UsageError("give exactly one of --programme NAME and --against Q")
-    _log_to_stderr()
+    log_to_stderr()
     sc = load_scenario(scenario, parse_sets(sets) or None)
     document, _ = roi_experiment(sc, policy, programme=programme, against=against,
                                  replications=replications, seed=seed, jobs=jobs,
                                  backend=backend, scheduler=scheduler)
-    document = {key: _plain(value) for key, value in document.items()}
+    document = {key: plain(value) for key, value in document.items()}
     if fmt == "json":
-        _emit_json(document)
+        emit_json(document)
         return
     _print_roi(document, sc.currency)
 
@@ -171,17 +172,17 @@ def _print_roi(doc: dict[str, Any], currency: str) -> None:
                         "paired replications, 95% CI)")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row(f"investment (mean, {currency})", _fmt(doc["investment_mean"]))
-    table.add_row(f"benefit (mean, {currency})", _fmt(doc["benefit_mean"]))
-    table.add_row("ROI %", f"{_fmt(doc['roi_pct_mean'])} [{_fmt(doc['roi_pct_ci_low'])}, "
-                           f"{_fmt(doc['roi_pct_ci_high'])}]")
-    table.add_row("benefit-cost ratio", f"{_fmt(doc['bcr_mean'])} [{_fmt(doc['bcr_ci_low'])}, "
-                                        f"{_fmt(doc['bcr_ci_high'])}]")
-    table.add_row("P(benefit > investment)", _fmt(doc["p_positive"]))
+    table.add_row(f"investment (mean, {currency})", compact(doc["investment_mean"]))
+    table.add_row(f"benefit (mean, {currency})", compact(doc["benefit_mean"]))
+    table.add_row("ROI %", f"{compact(doc['roi_pct_mean'])} [{compact(doc['roi_pct_ci_low'])}, "
+                           f"{compact(doc['roi_pct_ci_high'])}]")
+    table.add_row("benefit-cost ratio", f"{compact(doc['bcr_mean'])} [{compact(doc['bcr_ci_low'])}, "
+                                        f"{compact(doc['bcr_ci_high'])}]")
+    table.add_row("P(benefit > investment)", compact(doc["p_positive"]))
     payback = doc["payback_day_median"]
     table.add_row("payback day (median)", "not within the horizon" if payback is None
-                  else _fmt(payback))
-    _console().print(table)
+                  else compact(payback))
+    console().print(table)
     click.echo("benefit = extra value delivered - extra labour cost (undiscounted, by the "
                "horizon); investment = extra training + technology + PMO cost")
 
@@ -224,7 +225,7 @@ def sweep(scenario: str, vary: str, metric: str, replications: int, seed: int, j
     from pmo_sim.analysis.sweep import SWEEP_COLUMNS, parse_vary
     from pmo_sim.analysis.sweep import sweep as run_sweep
 
-    _log_to_stderr()
+    log_to_stderr()
     path, values = parse_vary(vary)
     table = run_sweep(scenario, path, values, metric=metric, replications=replications,
                       seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
@@ -234,8 +235,8 @@ def sweep(scenario: str, vary: str, metric: str, replications: int, seed: int, j
     table.to_csv(folder / "sweep.csv", index=False)
     save(sweep_plot(table), folder / "sweep.png")
     if fmt == "json":
-        _emit_json({"parameter": path, "metric": metric, "results": str(folder),
-                    "rows": [{c: _plain(row[c]) for c in SWEEP_COLUMNS}
+        emit_json({"parameter": path, "metric": metric, "results": str(folder),
+                    "rows": [{c: plain(row[c]) for c in SWEEP_COLUMNS}
                              for row in table.to_dict("records")]})
         return
     if fmt == "csv":
@@ -257,9 +258,9 @@ def _print_sweep(table: Any, path: str, metric: str) -> None:
         out.add_column(str(policy), justify="right")
     for value, rows in table.groupby("value", sort=False):
         by_policy = {r["policy"]: r for r in rows.to_dict("records")}
-        out.add_row(str(value), *[f"{_fmt(by_policy[p]['mean'])} [{_fmt(by_policy[p]['ci_low'])}, "
-                                  f"{_fmt(by_policy[p]['ci_high'])}]" for p in policies])
-    _console().print(out)
+        out.add_row(str(value), *[f"{compact(by_policy[p]['mean'])} [{compact(by_policy[p]['ci_low'])}, "
+                                  f"{compact(by_policy[p]['ci_high'])}]" for p in policies])
+    console().print(out)
 
 
 _share(sweep, *_EXPERIMENT, "policies", replications=_N_HELP)

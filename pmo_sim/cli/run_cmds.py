@@ -8,13 +8,9 @@ to stderr, so ``--format json`` output can be piped as is. Exit codes (SPEC 6.1)
 
 from __future__ import annotations
 
-import json
-import logging
-import math
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,9 +19,9 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain, progress_bar, records
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from pmo_sim.experiment import Results
 
@@ -34,85 +30,7 @@ SPEC_COMPARE_KEYS = ("policy", "metric", "diff_mean", "ci_low", "ci_high", "p_va
                      "better")
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe scalar: numpy to Python, NaN/NA to null."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [{c: _plain(row[c]) for c in columns} for row in df.to_dict("records")]
-
-
-def _emit_json(document: dict[str, Any]) -> None:
-    click.echo(json.dumps(document, indent=2, allow_nan=False))
-
-
-class _StderrHandler(logging.Handler):
-    """Warnings of the library (e.g. a corrupt chunk recomputed) as ``warning: ...`` lines."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
-
-
-def _log_to_stderr() -> None:
-    logger = logging.getLogger("pmo_sim")
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler(logging.WARNING)
-        logger.addHandler(handler)
-    logger.propagate = False
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr, only on a terminal; yields the runner's callback."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("replications"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("run", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _fmt(x: Any) -> str:
-    v = _plain(x)
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        # Compact, so that a mean and its CI fit a table cell: 4.687M, 51.2k, 0.667.
-        if abs(v) >= 1e6:
-            return f"{v / 1e6:,.3f}M"
-        if abs(v) >= 1e4:
-            return f"{v / 1e3:,.1f}k"
-        return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-    return str(v)
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=max(100, Console().width))
+# --------------------------------------------------------------------------- printing
 
 
 def _print_summary(res: Results, metrics: Sequence[str]) -> None:
@@ -128,10 +46,10 @@ def _print_summary(res: Results, metrics: Sequence[str]) -> None:
         table.add_column(metric_info(m).label, justify="right")
     for policy, rows in summary.groupby("policy", sort=False):
         by_metric = {r["metric"]: r for r in rows.to_dict("records")}
-        cells = [f"{_fmt(by_metric[m]['mean'])}\n[{_fmt(by_metric[m]['ci_low'])}, "
-                 f"{_fmt(by_metric[m]['ci_high'])}]" for m in metrics]
+        cells = [f"{compact(by_metric[m]['mean'])}\n[{compact(by_metric[m]['ci_low'])}, "
+                 f"{compact(by_metric[m]['ci_high'])}]" for m in metrics]
         table.add_row(str(policy), str(int(rows["n"].max())), *cells)
-    _console().print(table)
+    console().print(table)
 
 
 def _print_comparison(res: Results, baseline: str, metrics: Sequence[str], delta: float | None,
@@ -147,11 +65,11 @@ def _print_comparison(res: Results, baseline: str, metrics: Sequence[str], delta
         for col in ("policy", "metric", "diff_mean", "ci_low", "ci_high", "p_adjusted", "better"):
             table.add_column(col, justify="left" if col in ("policy", "metric") else "right")
         for row in comparison.to_dict("records"):
-            better = _plain(row["better"])
-            table.add_row(str(row["policy"]), str(row["metric"]), _fmt(row["diff_mean"]),
-                          _fmt(row["ci_low"]), _fmt(row["ci_high"]), _fmt(row["p_adjusted"]),
+            better = plain(row["better"])
+            table.add_row(str(row["policy"]), str(row["metric"]), compact(row["diff_mean"]),
+                          compact(row["ci_low"]), compact(row["ci_high"]), compact(row["p_adjusted"]),
                           "-" if better is None else ("yes" if better else "no"))
-        _console().print(table)
+        console().print(table)
     click.echo(verdict_text(comparison, selection))
 
 
@@ -231,7 +149,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     from pmo_sim.experiment.runner import RunInterrupted
     from pmo_sim.scenario.loader import load_scenario
 
-    _log_to_stderr()
+    log_to_stderr()
     sc = load_scenario(scenario, parse_sets(sets) or None)
     ctx = click.get_current_context()
     explicit_n = ctx.get_parameter_source("replications") != click.core.ParameterSource.DEFAULT
@@ -241,7 +159,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     command = _command_line(scenario, params, Path(out)) if out else None
     show_bar = not quiet and sys.stderr.isatty()
     try:
-        with _progress_bar(show_bar) as progress:
+        with progress_bar(show_bar) as progress:
             res = run_experiment(
                 sc, replications=replications if (explicit_n or not resume) else None, seed=seed,
                 jobs=jobs, backend=backend, scheduler=scheduler, policies=list(policies) or None,
@@ -255,8 +173,8 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     if fmt == "json":
         from pmo_sim.analysis.stats import SUMMARY_COLUMNS
 
-        _emit_json({"results": str(res.path) if res.path else None,
-                    "summary": _records(res.summary(), SUMMARY_COLUMNS)})
+        emit_json({"results": str(res.path) if res.path else None,
+                    "summary": records(res.summary(), SUMMARY_COLUMNS)})
         return
     if fmt == "csv":
         click.echo(res.summary().to_csv(index=False), nl=False)
@@ -305,7 +223,7 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     from pmo_sim.analysis.metrics import HEADLINE_METRICS
     from pmo_sim.experiment import load_results
 
-    _log_to_stderr()
+    log_to_stderr()
     res = load_results(results)
     if res.manifest.get("status") != "complete":
         click.echo(f"warning: {results} is a partial run; comparing what is finished", err=True)
@@ -314,7 +232,7 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     if fmt == "json":
         comparison = res.compare(baseline=base, metrics=chosen)
         sel = res.select_best(metric=chosen[0], delta=delta)
-        _emit_json({"baseline": base, "rows": _records(comparison, SPEC_COMPARE_KEYS),
+        emit_json({"baseline": base, "rows": records(comparison, SPEC_COMPARE_KEYS),
                     "best": {"metric": sel.metric, "policy": sel.policy, "method": sel.method,
                              "confident": bool(sel.confident)}})
         return
