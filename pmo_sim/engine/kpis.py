@@ -18,7 +18,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from pmo_sim.engine.records import KPI_COLUMNS, ReplicationRecords
+from pmo_sim.engine.records import (
+    KPI_COLUMNS,
+    POOL_COLUMNS,
+    PROJECT_COLUMNS,
+    TASK_COLUMNS,
+    ReplicationRecords,
+)
 from pmo_sim.pmo import training_manager
 
 if TYPE_CHECKING:
@@ -34,6 +40,18 @@ def _pv_flow(rate: float, a: float, b: float, delta: float) -> float:
     if delta == 0:
         return rate * (b - a)
     return rate * (math.exp(-delta * a) - math.exp(-delta * b)) / delta
+
+
+def _columns(names: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Empty columns of a record table, named as in :mod:`pmo_sim.engine.records`."""
+    return {name: [] for name in names}
+
+
+def _append(cols: dict[str, list[Any]], row: tuple[tuple[str, Any], ...]) -> None:
+    """Append one row given as (column, value) pairs; every column exactly once."""
+    assert len(row) == len(cols)
+    for name, value in row:
+        cols[name].append(value)
 
 
 def _mean(values: list[float]) -> float:
@@ -63,10 +81,7 @@ def records(world: World) -> ReplicationRecords:
                 labour_pv += _pv_flow(pool.day_rate, a, b, delta)
 
     # ---- projects
-    p_cols: dict[str, list[Any]] = {k: [] for k in (
-        "project", "template", "priority", "arrival", "admitted", "start", "finish", "due_date",
-        "status", "effort_planned", "effort_done", "rework_effort", "changes", "cost", "budget",
-        "value_delivered", "counted")}
+    p_cols = _columns(PROJECT_COLUMNS)
     counted = [p for p in world.projects if p.counted]
     value = 0.0
     value_pv = 0.0
@@ -80,36 +95,32 @@ def records(world: World) -> ReplicationRecords:
                 value_pv += (_pv_flow(proj.value_per_day, proj.finish, t1, delta)
                              + proj.completion_value * math.exp(-delta * proj.finish))
         due = proj.due_date
-        for k, x in (("project", proj.name), ("template", proj.template),
+        _append(p_cols, (("project", proj.name), ("template", proj.template),
                      ("priority", int(proj.priority)), ("arrival", proj.arrival),
                      ("admitted", proj.admitted), ("start", proj.start), ("finish", proj.finish),
                      ("due_date", due if due < math.inf else NAN), ("status", proj.status),
                      ("effort_planned", proj.effort_planned), ("effort_done", done),
                      ("rework_effort", proj.rework), ("changes", proj.changes),
                      ("cost", proj.cost), ("budget", proj.budget), ("value_delivered", v),
-                     ("counted", proj.counted)):
-            p_cols[k].append(x)
+                         ("counted", proj.counted)))
 
     completed = [p for p in counted if p.status == "completed"]
     with_due = [p for p in completed if p.due_date < math.inf]
     started = [p for p in counted if p.start == p.start]
 
     # ---- pools
-    pool_cols: dict[str, list[Any]] = {k: [] for k in (
-        "pool", "headcount_avg", "utilisation", "mean_wait", "tasks_started", "busy_days",
-        "training_days", "idle_days")}
+    pool_cols = _columns(POOL_COLUMNS)
     busy = employed = training = 0.0
     for pool in world.pools:
         busy += pool.busy_days
         employed += pool.employed_days
         training += pool.training_days
-        for k, x in (("pool", pool.name), ("headcount_avg", pool.employed_days / window),
+        _append(pool_cols, (("pool", pool.name), ("headcount_avg", pool.employed_days / window),
                      ("utilisation", pool.busy_days / pool.employed_days if pool.employed_days else NAN),
                      ("mean_wait", pool.wait_sum / pool.wait_n if pool.wait_n else NAN),
                      ("tasks_started", pool.tasks_started), ("busy_days", pool.busy_days),
                      ("training_days", pool.training_days),
-                     ("idle_days", pool.employed_days - pool.busy_days - pool.training_days)):
-            pool_cols[k].append(x)
+                     ("idle_days", pool.employed_days - pool.busy_days - pool.training_days)))
 
     # ---- costs
     policy = world.policy
@@ -159,14 +170,12 @@ def records(world: World) -> ReplicationRecords:
 
 
 def _task_trace(world: World) -> dict[str, list[Any]]:
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "project", "task", "pool", "ready", "start", "finish", "effort", "crew", "people")}
+    cols = _columns(TASK_COLUMNS)
     rows = [t for p in world.projects for t in p.tasks if t.start == t.start]
     rows.sort(key=lambda t: (t.start, t.project.index, t.index))
     for t in rows:
-        for k, x in (("project", t.project.name), ("task", t.name), ("pool", t.pool.name),
+        _append(cols, (("project", t.project.name), ("task", t.name), ("pool", t.pool.name),
                      ("ready", t.ready_time), ("start", t.start), ("finish", t.finish),
                      ("effort", t.effort), ("crew", ",".join(p.label for p in t.crew)),
-                     ("people", t.people)):
-            cols[k].append(x)
+                       ("people", t.people)))
     return cols

@@ -83,11 +83,6 @@ class Person:
             p *= r.at(now)
         return p
 
-    @property
-    def available(self) -> bool:
-        """Free for project work: employed, not on a task, not in or waiting for training."""
-        return self.task is None and self.training is None and self.employed_to == INF
-
 
 class PoolState:
     __slots__ = (
@@ -143,10 +138,6 @@ class TaskState:
         # Tie-break of every rule: (project arrival, ready time, project index, task index).
         self.fifo_key: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
         self.rank: tuple[float, ...] = ()  # under a static rule: (rule key, *fifo_key)
-
-    @property
-    def started(self) -> bool:
-        return self.start == self.start  # not NaN
 
     def remaining(self, now: float) -> float:
         """Effort still to do (running tasks: linear progress, pauses left out)."""

@@ -5,8 +5,8 @@ the project's ready tasks get free people (and, under a WIP limit, the sooner a 
 project is admitted). Ties fall back to FIFO: earliest project arrival, then task ready time,
 then file order — the engine appends that tie-break, so a rule only says what it ranks by.
 
-Rules live in :data:`ALLOCATION_RULES`; validation, the CLI's choices and the docs all read
-this registry, so adding a rule is adding one decorated function. A rule registered as
+Rules live in :data:`ALLOCATION_RULES`; validation reads this registry (its error lists the
+rules), so adding a rule is adding one decorated function. A rule registered as
 ``static`` ranks by attributes a project never changes (its arrival, priority, due date); the
 engine then keeps ready queues sorted as tasks join instead of re-ranking at every dispatch.
 """
@@ -31,14 +31,12 @@ class RankedProject(Protocol):
 
 Rule = Callable[[RankedProject, float], float]
 ALLOCATION_RULES: dict[str, Rule] = {}
-RULE_DOCS: dict[str, str] = {}
 STATIC_RULES: set[str] = set()
 
 
 def rule(name: str, static: bool = False) -> Callable[[Rule], Rule]:
     def register(fn: Rule) -> Rule:
         ALLOCATION_RULES[name] = fn
-        RULE_DOCS[name] = (fn.__doc__ or "").strip()
         if static:
             STATIC_RULES.add(name)
         return fn

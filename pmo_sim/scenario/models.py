@@ -193,8 +193,6 @@ class PMO(Model):
     governance: Governance | None = None
 
 
-ROLE_NAMES = tuple(PMO.model_fields)
-
 
 # --------------------------------------------------------------------------- the scenario
 
@@ -233,6 +231,6 @@ class Scenario(Model):
 
 __all__ = [
     "Adoption", "ChangeManager", "Changes", "Fixed", "GapDriven", "Governance", "InnovationManager",
-    "Intake", "PMO", "Pool", "Programme", "ProjectSpec", "ResourceManager", "ROLE_NAMES", "Scenario",
+    "Intake", "PMO", "Pool", "Programme", "ProjectSpec", "ResourceManager", "Scenario",
     "StageGate", "TaskSpec", "Template", "TechnologyManager", "TrainingManager", "Workforce",
 ]
