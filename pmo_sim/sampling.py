@@ -44,6 +44,9 @@ class Source(IntEnum):
     WORKFORCE = 5
     INNOVATION = 6
     GOVERNANCE = 7
+    ESTIMATE_ERROR = 8  # per-skill estimate-error multipliers (calibration from history)
+    ALIGNMENT = 9  # templates' strategic alignment draws
+    RISKS = 10  # the risk register: strike uniforms, timing and impacts per (risk, project)
 
 
 def stream(seed: int, replication: int, source: Source | int, *more: int) -> np.random.Generator:

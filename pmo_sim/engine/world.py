@@ -26,7 +26,7 @@ import simpy
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.engine.state import INF, Person, PoolState, ProjectState, Ramp, TaskState
 from pmo_sim.pmo import change_manager, governance, innovation_manager, technology_manager, training_manager
-from pmo_sim.pmo.allocation import ALLOCATION_RULES, STATIC_RULES
+from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES
 from pmo_sim.sampling import Plan
 from pmo_sim.scenario.models import PMO, Scenario
 

@@ -1,0 +1,113 @@
+"""The PMO's levers (SPEC section 5): one section per role, and :class:`PMO`, one policy.
+
+A policy is one setting of these levers; ``policies`` in a scenario deep-merge over ``pmo``.
+Each role's section is a small frozen model here, next to the others, so adding a lever is
+one field in its role's model (plus the role module in :mod:`pmo_sim.pmo` that acts on it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from pmo_sim.rules.allocation import ALLOCATION_RULES
+from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg, Pos
+
+
+class ResourceManager(Model):
+    allocation: str = "fifo"
+    wip_limit: int | None = Field(None, ge=1)
+    backfill: bool = True
+    switch_cost_days: NonNeg = 0.0
+
+    @field_validator("allocation")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        if v not in ALLOCATION_RULES:
+            raise ValueError(f"unknown allocation rule, expected one of {', '.join(ALLOCATION_RULES)}")
+        return v
+
+
+class ChangeManager(Model):
+    assessment_days: NonNeg = 0.0
+    managers: int | None = Field(None, ge=1)
+    rework_reduction: Fraction = 0.0
+    disruption_reduction: Fraction = 0.0
+    reject_fraction: Fraction = 0.0
+    cost_per_year: NonNeg = 0.0
+
+
+class Programme(Model):
+    name: Name
+    skill: Name
+    trainees: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1
+    start: NonNeg = 0.0
+    duration_days: NonNeg = 0.0
+    cost_per_trainee: NonNeg = 0.0
+    productivity_gain: NonNeg = 0.0
+    ramp_days: NonNeg = 0.0
+    retention_gain: Fraction = 0.0
+    repeat_every: Pos | None = None
+    cross_skill: Name | None = None
+
+    @field_validator("trainees")
+    @classmethod
+    def _count_or_fraction(cls, v: float) -> float:
+        if v >= 1 and v != int(v):
+            raise ValueError("trainees must be a whole number of people or a fraction below 1")
+        return v
+
+
+class GapDriven(Model):
+    threshold_days: Pos
+    programme: Name
+
+
+class TrainingManager(Model):
+    programmes: list[Programme] = Field(default_factory=list)
+    gap_driven: GapDriven | None = None
+
+
+class Adoption(Model):
+    name: Name
+    day: NonNeg = 0.0
+    skills: list[Name] = Field(default_factory=list)
+    cost: NonNeg = 0.0
+    productivity_gain: NonNeg = 0.0
+    dip: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    dip_days: NonNeg = 0.0
+
+
+class TechnologyManager(Model):
+    adoptions: list[Adoption] = Field(default_factory=list)
+
+
+class InnovationManager(Model):
+    time_fraction: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    ideas_per_year: NonNeg = 0.0
+    success_probability: Fraction = 0.0
+    effort_reduction: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    cost_per_year: NonNeg = 0.0
+
+
+class StageGate(Model):
+    at_progress: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+    cancel_if_overrun: Annotated[float, Field(ge=1, allow_inf_nan=False)]
+
+
+class Governance(Model):
+    stage_gate: StageGate | None = None
+    estimate_spread_reduction: Fraction = 0.0
+    cost_per_year: NonNeg = 0.0
+
+
+class PMO(Model):
+    """One setting of the PMO's levers: a policy."""
+
+    resource_manager: ResourceManager = Field(default_factory=lambda: ResourceManager())
+    change_manager: ChangeManager | None = None
+    training_manager: TrainingManager | None = None
+    technology_manager: TechnologyManager | None = None
+    innovation_manager: InnovationManager | None = None
+    governance: Governance | None = None
