@@ -52,7 +52,8 @@ from typing import Any
 
 from yardstick import YARDSTICK_KPIS, simulate
 
-from pmo_sim.engine import run_replication, sampler_for
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.models import Scenario
 
 HERE = Path(__file__).resolve().parent
@@ -132,12 +133,12 @@ def pmo_sim_block(sc: Scenario, seed: int, reps: range) -> int:
 
 
 def yardstick_block(sc: Scenario, seed: int, reps: range) -> int:
-    sampler = sampler_for(sc)
+    sampler = Sampler(sc)
     return sum(int(simulate(sc, sampler.plan(seed, r))["events"]) for r in reps)
 
 
 def plan_block(sc: Scenario, seed: int, reps: range) -> int:
-    sampler = sampler_for(sc)
+    sampler = Sampler(sc)
     for r in reps:
         sampler.plan(seed, r)
     return 0
@@ -148,7 +149,7 @@ def agreement(sc: Scenario, seed: int, reps: range) -> dict[str, float]:
     worst = dict.fromkeys(YARDSTICK_KPIS, 0.0)
     for r in reps:
         ours = run_replication(sc, r, seed, [POLICY])[0].kpis
-        theirs = simulate(sc, sampler_for(sc).plan(seed, r))
+        theirs = simulate(sc, Sampler(sc).plan(seed, r))
         for k in YARDSTICK_KPIS:
             a, b = float(ours[k]), float(theirs[k])
             if math.isnan(a) and math.isnan(b):

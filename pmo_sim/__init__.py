@@ -21,7 +21,7 @@ from pmo_sim._version import __version__
 _API = {
     "load_scenario": "pmo_sim.scenario.loader",
     "Scenario": "pmo_sim.scenario.models",
-    "simulate": "pmo_sim.single",
+    "simulate": "pmo_sim.experiment.single",
     "run_experiment": "pmo_sim.experiment",
     "Results": "pmo_sim.experiment",
     "load_results": "pmo_sim.experiment",

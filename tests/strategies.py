@@ -16,8 +16,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pmo_sim.engine import run_replication, sampler_for
-from pmo_sim.sampling import Plan
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.sampling import Plan, Sampler
 from pmo_sim.scenario.models import Scenario
 
 FULL = os.environ.get("PMO_SIM_FULL") == "1"
@@ -100,7 +100,7 @@ def first_seed(sc: Scenario, wanted: Callable[[Plan], bool], tries: int = 2000) 
     Used to pin random event times (change requests, leavers) without hard-coding the
     sampler's output: the test then derives the exact schedule from the Plan.
     """
-    sampler = sampler_for(sc)
+    sampler = Sampler(sc)
     for seed in range(tries):
         if wanted(sampler.plan(seed, 0)):
             return seed

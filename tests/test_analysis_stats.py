@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import typing
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,8 @@ from pmo_sim.analysis import (
     sense,
     summary,
 )
-from pmo_sim.engine.records import KPI_COLUMNS
 from pmo_sim.errors import UsageError
+from pmo_sim.schema import KPI_COLUMNS, Unit
 
 COLUMNS = ["policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10", "p50", "p90", "n"]
 
@@ -161,6 +162,9 @@ def test_metric_registry() -> None:
         assert sense(m) == "lower"
     for m in ("avg_wip", "utilisation", "events", "changes", "leavers", "hires"):
         assert sense(m) == "neutral"
-    assert {i.unit for i in METRICS.values()} <= {"days", "money", "count", "rate"}
+    # Every KPI has a unit of the schema's vocabulary (durations in days, effort in person-days).
+    assert {i.unit for i in METRICS.values()} <= set(typing.get_args(Unit)) - {""}
+    assert metric_info("mean_cycle_time").unit == "days"
+    assert metric_info("rework_effort").unit == "person-days"
     assert metric_info("npv").unit == "money" and metric_info("on_time_rate").unit == "rate"
     assert metric_info("my_column").sense == "neutral"

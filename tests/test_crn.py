@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from strategies import make_scenario, project, task
 
-from pmo_sim.engine import run_replication, sampler_for
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.sampling import Sampler
 
 TRI = {"dist": "triangular", "low": 2, "mode": 4, "high": 9}
 PROJECT_ATTRS = ("project", "template", "arrival", "due_date", "priority", "effort_planned")
@@ -83,9 +84,9 @@ def test_every_policy_sees_the_same_projects(scenario):
 
 
 def test_change_requests_are_drawn_once_per_replication(scenario):
-    sampler = sampler_for(scenario)
+    sampler = Sampler(scenario)
     plan = sampler.plan(7, 2)
-    again = sampler_for(scenario).plan(7, 2)
+    again = Sampler(scenario).plan(7, 2)
     assert sum(len(p.change_times) for p in plan.projects) > 0
     for p, q in zip(plan.projects, again.projects, strict=True):
         assert p.name == q.name
@@ -120,7 +121,7 @@ def test_replication_results_do_not_depend_on_other_replications(scenario):
     # ...nor on a fresh Sampler (no state carried between plans).
     from pmo_sim.sampling import Sampler
     fresh = Sampler(scenario).plan(11, 3)
-    cached = sampler_for(scenario).plan(11, 3)
+    cached = Sampler(scenario).plan(11, 3)
     assert [p.name for p in fresh.projects] == [p.name for p in cached.projects]
     np.testing.assert_array_equal(np.concatenate([p.efforts for p in fresh.projects]),
                                   np.concatenate([p.efforts for p in cached.projects]))
@@ -162,8 +163,8 @@ def test_an_explicit_projects_draws_do_not_depend_on_the_rest_of_the_portfolio()
         [big, project("Other", task("x", TRI))], resources={"dev": 2},
         intake={"arrivals": 10, "count": 3, "templates": [{"name": "t", "tasks": [task("y", TRI)]}]})
     for r in range(3):
-        p = sampler_for(small).plan(9, r).projects[0]
-        q = next(q for q in sampler_for(larger).plan(9, r).projects if q.name == "Big")
+        p = Sampler(small).plan(9, r).projects[0]
+        q = next(q for q in Sampler(larger).plan(9, r).projects if q.name == "Big")
         assert (p.arrival, p.due_date, p.priority) == (q.arrival, q.due_date, q.priority)
         np.testing.assert_array_equal(p.efforts, q.efforts)
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import FULL, scenarios
 
-from pmo_sim.engine import run_replication
-from pmo_sim.engine.records import KPI_COLUMNS, PROJECT_STATUSES
+from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.scenario.models import Scenario
+from pmo_sim.schema import KPI_COLUMNS, PROJECT_STATUSES
 
 SETTINGS = settings(max_examples=400 if FULL else 60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from strategies import RULES, first_seed, make_scenario, project, task, task_log
 
-from pmo_sim.engine import run_replication, sampler_for
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.sampling import Sampler
 
 
 def records(sc, policy=None, seed=0):
@@ -266,9 +267,9 @@ def change_case():
     scenario with B's effort set to tc + 1 keeps the very same requests.
     """
     seed = first_seed(change_model(1.0), _one_early_change)
-    tc = float(sampler_for(change_model(1.0)).plan(seed, 0).projects[1].change_times[0])
+    tc = float(Sampler(change_model(1.0)).plan(seed, 0).projects[1].change_times[0])
     sc = change_model(tc + 1)
-    assert float(sampler_for(sc).plan(seed, 0).projects[1].change_times[0]) == tc
+    assert float(Sampler(sc).plan(seed, 0).projects[1].change_times[0]) == tc
     return sc, seed, tc
 
 
@@ -340,7 +341,7 @@ def test_requests_reach_a_project_only_while_it_is_started_and_open():
         return int(((times >= start) & (times < finish)).sum())
 
     seed = first_seed(sc, lambda p: reaching(p.projects[1].change_times, 50, 55) >= 1)
-    z, a = sampler_for(sc).plan(seed, 0).projects
+    z, a = Sampler(sc).plan(seed, 0).projects
     expected = [reaching(z.change_times, 0, 50), reaching(a.change_times, 50, 55)]
     assert len(a.change_times) > expected[1]  # some of A's requests fall outside: dropped
     rec = records(sc, seed=seed)
@@ -362,7 +363,7 @@ def test_change_managers_assess_in_parallel_or_queue(managers):
         pmo={"change_manager": {"assessment_days": 3, "managers": managers}})
     seed = first_seed(sc, lambda p: len(t := p.projects[0].change_times) >= 2 and 1 < t[0] < 40
                       and t[1] - t[0] < 3 and (len(t) == 2 or t[2] > 100))
-    tc1, tc2 = (float(x) for x in sampler_for(sc).plan(seed, 0).projects[0].change_times[:2])
+    tc1, tc2 = (float(x) for x in Sampler(sc).plan(seed, 0).projects[0].change_times[:2])
     a1, a2 = tc1 + 3, (tc1 + 6 if managers == 1 else tc2 + 3)
     r1 = 0.2 * (60 - a1)
     r2 = 0.2 * (60 + r1 - a2)
@@ -378,7 +379,7 @@ def test_rework_with_nothing_left_to_start_becomes_a_new_task_after_the_running_
                        changes={"per_project_per_year": 5, "effort_added": 0.5})
     seed = first_seed(sc, lambda p: len(times := p.projects[0].change_times) >= 1
                       and 1 < times[0] < 9 and (len(times) == 1 or times[1] > 20))
-    tc = float(sampler_for(sc).plan(seed, 0).projects[0].change_times[0])
+    tc = float(Sampler(sc).plan(seed, 0).projects[0].change_times[0])
     r = 0.5 * (10 - tc)
     assert task_log(sc, seed=seed) == [("A", "t1", 0, 10.0, "dev-1"),
                                        ("A", "rework-2", 10.0, round(10 + r, 9), "dev-1")]
@@ -400,7 +401,7 @@ def test_remaining_effort_of_a_paused_task_counts_only_work_actually_done():
                        changes={"per_project_per_year": 25, "effort_added": 0.5, "disruption": 20})
     seed = first_seed(sc, lambda p: len(t := p.projects[0].change_times) == 2
                       and 1 < t[0] < 5 and t[1] < 20)
-    tc1 = float(sampler_for(sc).plan(seed, 0).projects[0].change_times[0])
+    tc1 = float(Sampler(sc).plan(seed, 0).projects[0].change_times[0])
     r1 = 0.5 * (20 - tc1)
     r2 = 0.5 * (20 - tc1 + r1)
     rec = records(sc, seed=seed)
@@ -456,7 +457,7 @@ def test_idle_leaver_leaves_at_once():
     per_day = ATTRITION / sc.days_per_year
     seed = first_seed(sc, lambda p: 1 < p.leave_budget[0][0, 0] / per_day < 9
                       and p.leave_budget[0][0, 1] / per_day > 50)
-    leave = float(sampler_for(sc).plan(seed, 0).leave_budget[0][0, 0]) / per_day
+    leave = float(Sampler(sc).plan(seed, 0).leave_budget[0][0, 0]) / per_day
     productivity = 0.5 + 0.5 * (20 - (leave + 5)) / 20
     log = task_log(sc, seed=seed)
     assert log[0] == ("A", "a1", 20.0, round(20 + 10 / productivity, 9), "dev-1.1")
@@ -483,7 +484,7 @@ def test_retention_training_of_a_person_already_leaving_does_not_reschedule_them
     # Attrition 0.1 a day: the leave day is 10 x the hazard budget. The person works on A over
     # [0, 5] and trains over [5, 35]; pick a seed whose leave day falls inside the course.
     seed = next(s for s in range(100)
-                if 5 < 10 * sampler_for(sc).plan(s, 0).leave_budget[0][0, 0] < 35)
+                if 5 < 10 * Sampler(sc).plan(s, 0).leave_budget[0][0, 0] < 35)
     res = ps.simulate(sc, seed=seed)
     assert res.kpis["leavers"] >= 1
     assert res.pools["training_days"][0] == pytest.approx(30.0)

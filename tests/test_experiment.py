@@ -12,13 +12,14 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from pmo_sim.engine import run_replication
-from pmo_sim.engine.records import KEY_COLUMNS, KPI_COLUMNS, POOL_COLUMNS, PROJECT_COLUMNS
 from pmo_sim.errors import ReplicationFailed, UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
 from pmo_sim.experiment.backends import auto_chunk_size, chunk_ranges
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
+from pmo_sim.schema import KEY_COLUMNS, KPI_COLUMNS, POOLS, PROJECTS
 
 TINY_YAML = """\
 name: tiny
@@ -76,8 +77,8 @@ def reference(tiny: Scenario) -> Results:
 def test_tables_have_spec_columns_and_sorted_rows(reference: Results, tiny: Scenario) -> None:
     res = reference
     assert tuple(res.replications.columns) == KEY_COLUMNS + KPI_COLUMNS
-    assert tuple(res.projects.columns) == KEY_COLUMNS + PROJECT_COLUMNS
-    assert tuple(res.pools.columns) == KEY_COLUMNS + POOL_COLUMNS
+    assert tuple(res.projects.columns) == KEY_COLUMNS + PROJECTS.names
+    assert tuple(res.pools.columns) == KEY_COLUMNS + POOLS.names
     expected = [(p, r) for p in tiny.policy_names for r in range(12)]
     assert list(res.replications[["policy", "replication"]].itertuples(index=False, name=None)) == expected
     assert pd.api.types.is_string_dtype(res.replications["policy"])
@@ -166,7 +167,7 @@ def _failing_replicate(scenario: Scenario, replication: int, seed: int, policies
 def test_failed_replication_is_reported_and_run_stays_partial(tiny: Scenario, tmp_path: Path) -> None:
     with pytest.raises(ReplicationFailed) as info:
         run_experiment(tiny, replications=6, seed=7, jobs=1, chunk_size=2, out=tmp_path / "r",
-                       _replicate=_failing_replicate)
+                       seams=Seams(replicate=_failing_replicate))
     exc = info.value
     assert (exc.policy, exc.replication, exc.seed) == ("focused", 3, 7)
     assert "ValueError: boom" in str(exc)

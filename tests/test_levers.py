@@ -12,8 +12,8 @@ import pytest
 from strategies import make_scenario, project, task, task_log
 
 import pmo_sim
-from pmo_sim.engine import run_replication, sampler_for
-from pmo_sim.sampling import Source, stream
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.sampling import Sampler, Source, stream
 
 TWO_STEPS = [project("A", task("t1", 10), task("t2", 10, after=["t1"]))]
 
@@ -74,7 +74,7 @@ def test_stage_gate_cancels_a_project_whose_forecast_overruns_its_estimate(seed)
                                 value_per_day=100)],
                        pmo={"governance": {"stage_gate": {"at_progress": 0.5,
                                                           "cancel_if_overrun": 1.5}}})
-    e1, e2 = sampler_for(sc).plan(seed, 0).projects[0].efforts
+    e1, e2 = Sampler(sc).plan(seed, 0).projects[0].efforts
     rec = run_replication(sc, 0, seed, trace=True)[0]
     status = rec.projects["status"][0]
     if e1 + e2 > 30:

@@ -19,6 +19,7 @@ from pmo_sim.analysis.report import completions_curve, render_report, write_repo
 from pmo_sim.cli import main
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results
+from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 
 NASTY = "<script>alert('x')</script>"
@@ -132,7 +133,7 @@ def test_partial_results_carry_a_warning_banner(scenario_file: Path, tmp_path: P
     with pytest.raises(KeyboardInterrupt):
         pmo_sim.run_experiment(sc, replications=10, seed=1, jobs=1, chunk_size=2, out=out,
                                command=f"pmo-sim run tiny_report.yaml -n 10 --out {out}",
-                               _stop_after_chunks=1)
+                               seams=Seams(stop_after_chunks=1))
     res = invoke("report", str(out))
     assert res.exit_code == 0, res.output
     assert "partial run" in res.stderr

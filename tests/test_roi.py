@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from pmo_sim.analysis.roi import roi, roi_summary, roi_table
+from pmo_sim.analysis.roi import roi_summary, roi_table
 from pmo_sim.cli import main
 from pmo_sim.errors import UsageError
+from pmo_sim.experiment.roi import roi
 from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 
 TRAINING = str(Path(__file__).parents[1] / "scenarios" / "training.yaml")
@@ -120,7 +121,7 @@ def test_removing_a_programme_drops_the_gap_driven_rule_that_runs_it() -> None:
     text = COURSES_YAML.replace("cost_per_trainee: 3000, productivity_gain: 0, retention_gain: 0}",
                                 "cost_per_trainee: 3000}\n      gap_driven: {threshold_days: 5, "
                                 "programme: idle-course}")
-    from pmo_sim.analysis.roi import without_programme
+    from pmo_sim.experiment.roi import without_programme
 
     derived, name = without_programme(load_scenario_text(text), "useless", "idle-course")
     tm = derived.policies[name].training_manager

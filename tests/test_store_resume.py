@@ -14,6 +14,7 @@ from test_experiment import TINY_YAML, assert_same_tables, write_tiny
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, RunInterrupted, load_results, run_experiment
 from pmo_sim.experiment.runner import scenario_sha256
+from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
@@ -36,7 +37,7 @@ def interrupted_run(tiny: Scenario, out: Path, chunks: int = 2) -> RunInterrupte
     with pytest.raises(RunInterrupted) as info:
         run_experiment(tiny, replications=N, seed=SEED, jobs=1, chunk_size=2, out=out,
                        command=f"pmo-sim run tiny.yaml -n {N} --out {out}",
-                       _stop_after_chunks=chunks)
+                       seams=Seams(stop_after_chunks=chunks))
     return info.value
 
 

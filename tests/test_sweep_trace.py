@@ -11,9 +11,9 @@ from click.testing import CliRunner, Result
 from test_experiment import write_tiny
 
 import pmo_sim
-from pmo_sim.analysis.sweep import load_variants, parse_vary, sweep
 from pmo_sim.cli import main
 from pmo_sim.errors import ScenarioError
+from pmo_sim.experiment.sweep import load_variants, parse_vary, sweep
 
 
 def invoke(*args: str) -> Result:

@@ -110,7 +110,7 @@ def _colours(n: int) -> list[Any]:
 def sweep_plot(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """A sweep's metric against the varied value: one line per policy with its 95% CI band.
 
-    ``table`` has the columns of :data:`pmo_sim.analysis.sweep.SWEEP_COLUMNS`. Numeric values
+    ``table`` has the columns of :data:`pmo_sim.experiment.sweep.SWEEP_COLUMNS`. Numeric values
     are placed on a numeric axis; other values (allocation rules, say) evenly, in order.
     """
     from pmo_sim.analysis.metrics import metric_info

@@ -105,12 +105,13 @@ def format_value(x: Any, info: MetricInfo, currency: str = "", signed: bool = Fa
         return text
     if info.unit == "money":
         return f"{currency} {text}".strip()
-    return f"{text} d" if info.unit == "days" else text
+    return f"{text} d" if info.unit in ("days", "person-days") else text
 
 
 def unit_text(info: MetricInfo, currency: str) -> str:
     """The unit of a KPI in words, for table headers and axis labels."""
-    return {"money": currency or "money", "days": "days", "rate": "%", "count": "count"}[info.unit]
+    return {"money": currency or "money", "days": "days", "day": "day", "person-days": "person-days",
+            "rate": "%", "count": "count", "per-year": "per year", "": ""}[info.unit]
 
 
 def _axis_formatter(info: MetricInfo) -> FuncFormatter:

@@ -35,8 +35,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import stdtrit
 
 from pmo_sim.analysis.metrics import kpi_order
-from pmo_sim.engine.records import KPI_COLUMNS
 from pmo_sim.errors import UsageError
+from pmo_sim.schema import KPI_COLUMNS
 
 SUMMARY_COLUMNS = ("policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10", "p50", "p90", "n")
 

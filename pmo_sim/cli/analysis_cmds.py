@@ -1,8 +1,8 @@
 """``pmo-sim trace``, ``roi`` and ``sweep``: look inside one replication, price a programme,
 and move one parameter.
 
-Thin like the rest of the CLI: the work is in :mod:`pmo_sim.single`,
-:mod:`pmo_sim.analysis.roi`, :mod:`pmo_sim.analysis.sweep` and :mod:`pmo_sim.analysis.plots`.
+Thin like the rest of the CLI: the work is in :mod:`pmo_sim.experiment.single`,
+:mod:`pmo_sim.experiment.roi`, :mod:`pmo_sim.experiment.sweep` and :mod:`pmo_sim.analysis.plots`.
 The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--scheduler``,
 ``--policy``) are ``run``'s own option objects, so they read and behave the same everywhere.
 """
@@ -76,8 +76,8 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     KPIs. With the same --seed, replication R is exactly replication R of `pmo-sim run`.
     """
     from pmo_sim.analysis.plots import gantt, save
+    from pmo_sim.experiment.single import simulate
     from pmo_sim.scenario.loader import load_scenario
-    from pmo_sim.single import simulate
 
     sc = load_scenario(scenario, parse_sets(sets) or None)
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
@@ -146,7 +146,7 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None,
     the extra labour cost, undiscounted over the horizon; time people spend in training is
     already in it as value not delivered.
     """
-    from pmo_sim.analysis.roi import roi as roi_experiment
+    from pmo_sim.experiment.roi import roi as roi_experiment
     from pmo_sim.scenario.loader import load_scenario
 
     if (programme is None) == (against is None):
@@ -222,8 +222,8 @@ def sweep(scenario: str, vary: str, metric: str, replications: int, seed: int, j
     against the value, one line per policy with its CI band).
     """
     from pmo_sim.analysis.plots import save, sweep_plot
-    from pmo_sim.analysis.sweep import SWEEP_COLUMNS, parse_vary
-    from pmo_sim.analysis.sweep import sweep as run_sweep
+    from pmo_sim.experiment.sweep import SWEEP_COLUMNS, parse_vary
+    from pmo_sim.experiment.sweep import sweep as run_sweep
 
     log_to_stderr()
     path, values = parse_vary(vary)

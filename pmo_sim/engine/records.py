@@ -1,47 +1,40 @@
-"""What one replication emits: flat, columnar records, no pandas (SPEC section 7).
+"""From the final state of a replication to its flat records (SPEC 7.1-7.3, :mod:`pmo_sim.schema`).
 
-Workers return these compact records; the experiment layer turns them into DataFrames and
-Parquet. Column names and order are the contract of SPEC 7.1-7.3 (plus a few documented
-extras), so they are spelled out once, here.
+Workers return these compact, columnar records; the experiment layer turns them into Arrow
+tables and DataFrames. Columns and their order come from :mod:`pmo_sim.schema`.
+
+Definitions, in one place:
+
+* Only projects arriving at or after ``warmup`` count in project KPIs; time-averages and
+  people's time run over the window ``[warmup, horizon]``.
+* A person's *available* time is their employed time in the window; it splits exactly into
+  busy (held by a task, set-up and pauses included), away (training) and idle time.
+* ``labour_cost`` is payroll: day rate × employed days in the window (people are paid whether
+  busy or not). A project's ``cost`` is the labour *booked* on it (crew-days × day rate).
+* ``value_delivered`` is undiscounted: value_per_day from finish to horizon plus the
+  completion value. ``npv`` discounts benefits and costs continuously to day 0 at the annual
+  ``discount_rate`` taken as an effective rate (daily intensity ln(1 + r) / days_per_year).
+* The roles' KPIs and costs arrive through :class:`~pmo_sim.engine.roles.Accounts`; costs
+  add up in ``total_cost`` in the schema's :data:`~pmo_sim.schema.COST_KPIS` order, and NPV
+  subtracts the present value of the per-year flows, then of the one-off payments.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-KEY_COLUMNS = ("policy", "replication")
+from pmo_sim.engine.roles import Accounts
+from pmo_sim.schema import COST_KPIS, KPI_COLUMNS, POOLS, PROJECTS, TASKS
 
-KPI_COLUMNS = (
-    "projects_arrived", "projects_completed", "projects_cancelled", "projects_open",
-    "on_time_rate", "mean_cycle_time", "mean_wait", "mean_delay", "throughput_per_year",
-    "avg_wip", "avg_in_system", "utilisation", "value_delivered", "labour_cost",
-    "training_cost", "technology_cost", "pmo_cost", "total_cost", "npv", "rework_effort",
-    "changes", "changes_rejected", "training_days", "leavers", "hires", "events",
-)
-INT_KPIS = frozenset({
-    "projects_arrived", "projects_completed", "projects_cancelled", "projects_open",
-    "changes", "changes_rejected", "leavers", "hires", "events",
-})
+if TYPE_CHECKING:
+    from pmo_sim.engine.state import ProjectState, TaskState
+    from pmo_sim.engine.world import World
 
-PROJECT_COLUMNS = (
-    "project", "template", "priority", "arrival", "admitted", "start", "finish", "due_date",
-    "status", "effort_planned", "effort_done", "rework_effort", "changes", "cost", "budget",
-    "value_delivered",
-    # extra (not in SPEC 7.2): whether the project counts in the KPIs (arrived >= warmup)
-    "counted",
-)
+NAN = math.nan
 
-POOL_COLUMNS = (
-    "pool", "headcount_avg", "utilisation", "mean_wait", "tasks_started", "busy_days",
-    "training_days", "idle_days",
-)
-
-TASK_COLUMNS = (
-    "project", "task", "pool", "ready", "start", "finish", "effort", "crew", "people",
-)
-
-PROJECT_STATUSES = ("completed", "cancelled", "open", "backlog")
+Columns = dict[str, list[Any]]
 
 
 @dataclass
@@ -52,6 +45,172 @@ class ReplicationRecords:
     replication: int
     seed: int
     kpis: dict[str, float]
-    projects: dict[str, list[Any]]
-    pools: dict[str, list[Any]]
-    tasks: dict[str, list[Any]] | None = field(default=None)
+    projects: Columns
+    pools: Columns
+    tasks: Columns | None = field(default=None)
+
+
+def pv_flow(rate: float, a: float, b: float, delta: float) -> float:
+    """Present value at day 0 of a constant flow ``rate`` per day over [a, b]."""
+    if b <= a:
+        return 0.0
+    if delta == 0:
+        return rate * (b - a)
+    return rate * (math.exp(-delta * a) - math.exp(-delta * b)) / delta
+
+
+def _nan(value: float | None) -> float:
+    return NAN if value is None else value
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else NAN
+
+
+def build_records(world: World) -> ReplicationRecords:
+    """The records of a world whose clock has reached the horizon."""
+    labour_cost, labour_pv = _close_people(world)
+    projects, value, value_pv = _project_rows(world)
+    pools = _pool_rows(world)
+    acc = Accounts(world.t0, world.t1, world.delta, world.scenario.days_per_year)
+    for role in world.roles:
+        role.report(acc)
+    kpis = _kpis(world, acc, labour_cost, labour_pv, value, value_pv)
+    tasks = _task_rows(world) if world.trace else None
+    return ReplicationRecords(world.policy_name, world.plan.replication, world.plan.seed, kpis,
+                              projects, pools, tasks)
+
+
+def _close_people(world: World) -> tuple[float, float]:
+    """Close the spells still open at the horizon; payroll (nominal, present value)."""
+    t0, t1, delta = world.t0, world.t1, world.delta
+    labour_cost = labour_pv = 0.0
+    for pool in world.pools:
+        for person in pool.people:
+            if person.task is not None:  # still busy at the horizon
+                world.book_busy(person, t1)
+            world.close_away(person, t1)
+            a, b = max(person.employed_from, t0), min(person.employed_to, t1)
+            if b > a:
+                pool.employed_days += b - a
+                labour_cost += pool.day_rate * (b - a)
+                labour_pv += pv_flow(pool.day_rate, a, b, delta)
+    return labour_cost, labour_pv
+
+
+def _project_value(proj: ProjectState, t1: float, delta: float) -> tuple[float, float]:
+    """(undiscounted value delivered by the horizon, its present value at day 0)."""
+    if proj.status != "completed" or proj.finish is None:
+        return 0.0, 0.0
+    v = proj.value_per_day * (t1 - proj.finish) + proj.completion_value
+    pv = (pv_flow(proj.value_per_day, proj.finish, t1, delta)
+          + proj.completion_value * math.exp(-delta * proj.finish))
+    return v, pv
+
+
+def _project_rows(world: World) -> tuple[Columns, float, float]:
+    cols: Columns = {name: [] for name in PROJECTS.names}
+    t1 = world.t1
+    value = value_pv = 0.0
+    for proj in world.projects:
+        done = sum(t.effort - t.remaining(t1) for t in proj.tasks if t.start is not None)
+        v, pv = _project_value(proj, t1, world.delta)
+        if proj.counted:
+            value += v
+            value_pv += pv
+        due = proj.due_date
+        row = (proj.name, proj.template, int(proj.priority), proj.arrival, _nan(proj.admitted),
+               _nan(proj.start), _nan(proj.finish), due if due < math.inf else NAN, proj.status,
+               proj.effort_planned, done, proj.rework, proj.changes, proj.cost, proj.budget, v,
+               proj.counted)
+        for name, x in zip(PROJECTS.names, row, strict=True):
+            cols[name].append(x)
+    return cols, value, value_pv
+
+
+def _pool_rows(world: World) -> Columns:
+    cols: Columns = {name: [] for name in POOLS.names}
+    window = world.t1 - world.t0
+    for pool in world.pools:
+        employed = pool.employed_days
+        row = (pool.name, employed / window, pool.busy_days / employed if employed else NAN,
+               pool.wait_sum / pool.wait_n if pool.wait_n else NAN, pool.tasks_started,
+               pool.busy_days, pool.away_days, employed - pool.busy_days - pool.away_days)
+        for name, x in zip(POOLS.names, row, strict=True):
+            cols[name].append(x)
+    return cols
+
+
+def _costs(acc: Accounts, labour_cost: float, labour_pv: float, window: float
+           ) -> tuple[dict[str, float], float]:
+    """Every cost KPI (nominal, in the window) and the present value of all costs."""
+    dpy = acc.days_per_year
+    years = window / dpy
+    nominal = {"labour_cost": labour_cost}
+    present = labour_pv
+    for kpi in COST_KPIS[1:]:
+        per_year = acc.flows.get(kpi, 0.0)
+        nominal[kpi] = acc.nominal.get(kpi, 0.0) + per_year * years
+        if per_year:
+            present += pv_flow(per_year / dpy, acc.t0, acc.t1, acc.delta)
+    for kpi in COST_KPIS[1:]:
+        present += acc.present.get(kpi, 0.0)
+    return nominal, present
+
+
+def _kpis(world: World, acc: Accounts, labour_cost: float, labour_pv: float, value: float,
+          value_pv: float) -> dict[str, float]:
+    window = world.t1 - world.t0
+    years = window / world.scenario.days_per_year
+    counted = [p for p in world.projects if p.counted]
+    completed = [p for p in counted if p.status == "completed"]
+    with_due = [p for p in completed if p.due_date < math.inf]
+    started = [p for p in counted if p.start is not None]
+    busy = sum(pool.busy_days for pool in world.pools)
+    employed = sum(pool.employed_days for pool in world.pools)
+    costs, cost_pv = _costs(acc, labour_cost, labour_pv, window)
+    core: dict[str, float] = {
+        "projects_arrived": len(counted),
+        "projects_completed": len(completed),
+        "projects_cancelled": sum(p.status == "cancelled" for p in counted),
+        "projects_open": sum(p.status in ("open", "backlog") for p in counted),
+        "on_time_rate": (sum(_finish(p) <= p.due_date for p in with_due) / len(with_due)
+                         if with_due else NAN),
+        "mean_cycle_time": _mean([_finish(p) - p.arrival for p in completed]),
+        "mean_wait": _mean([_start(p) - p.arrival for p in started]),
+        "mean_delay": _mean([max(0.0, _finish(p) - p.due_date) for p in with_due]),
+        "throughput_per_year": len(completed) / years,
+        "avg_wip": world.area_wip / window,
+        "avg_in_system": world.area_system / window,
+        "utilisation": busy / employed if employed else NAN,
+        "value_delivered": value,
+        **costs,
+        "total_cost": sum(costs[k] for k in COST_KPIS),
+        "npv": value_pv - cost_pv,
+        "rework_effort": world.rework_total,
+        "training_days": sum(pool.away_days for pool in world.pools),
+        "leavers": world.leavers,
+        "hires": world.hires,
+        "events": world.processed_events(),
+    }
+    return {name: core[name] if name in core else acc.counts.get(name, 0) for name in KPI_COLUMNS}
+
+
+def _finish(p: ProjectState) -> float:
+    return _nan(p.finish)
+
+
+def _start(p: ProjectState) -> float:
+    return _nan(p.start)
+
+
+def _task_rows(world: World) -> Columns:
+    cols: Columns = {name: [] for name in TASKS.names}
+    rows: list[TaskState] = [t for p in world.projects for t in p.tasks if t.start is not None]
+    rows.sort(key=lambda t: (_nan(t.start), t.project.index, t.index))
+    for t in rows:
+        row = (t.project.name, t.name, t.pool.name, t.ready_time, _nan(t.start), _nan(t.finish),
+               t.effort, ",".join(p.label for p in t.crew), t.people)
+        for name, x in zip(TASKS.names, row, strict=True):
+            cols[name].append(x)
+    return cols

@@ -1,26 +1,33 @@
 """The mutable state of one replication: people, pools, tasks and projects.
 
 These are plain slotted objects (no SimPy inside): the :class:`~pmo_sim.engine.world.World`
-moves them through their life cycles and the KPI code reads them at the end.
+moves them through their life cycles, the PMO roles read and steer them through the world's
+methods, and the records read them at the end.
+
+Times a thing has not reached yet are ``None`` (a task that has not started has
+``start is None``); the records turn them into NaN, as SPEC 7.2 asks.
 
 People are individuals. A person's productivity multiplier is
-``base × gain × Π ramps(t)``: ``base`` is the pool's productivity, ``gain`` the settled product
-of permanent changes (training, technology), and each ramp a linear move of a multiplier
-between two days (a new hire's ramp-up, a training's gain coming in, a technology J-curve
-dip). A ramp that has ended is folded into ``gain``.
+``base × gain × Π ramps(t) × Π pool-wide ramps(t)``: ``base`` is the pool's productivity,
+``gain`` the settled product of permanent changes (training), each ramp a linear move of a
+multiplier between two days (a new hire's ramp-up, a training's gain coming in), and the
+pool-wide ramps apply to everyone in the pool (technology J-curves). A personal ramp that has
+ended is folded into ``gain``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+
+from pmo_sim.sampling import ProjectPlan
 
 INF = math.inf
-NAN = math.nan
 
 
 class Ramp:
-    """A multiplier moving linearly from ``m0`` at day ``t0`` to ``m1`` at day ``t1``."""
+    """A multiplier: ``m0`` before day ``t0``, linear from ``m0`` to ``m1`` over [t0, t1],
+    ``m1`` from ``t1`` on."""
 
     __slots__ = ("t0", "t1", "m0", "m1")
 
@@ -36,11 +43,13 @@ class Ramp:
 
 
 class Person:
+    """One individual: employment, attrition hazard, productivity, what they are doing."""
+
     __slots__ = (
         "label", "pool", "pools", "slot", "occupant", "base", "gain", "ramps",
         "task", "last_project", "employed_from", "employed_to", "busy_since",
         "hazard_budget", "hazard_rate", "hazard_used", "hazard_t", "quit_version", "quit_pending",
-        "training", "training_since", "trained",
+        "claim", "away_since",
     )
 
     def __init__(self, label: str, pool: PoolState, slot: int, occupant: int, base: float,
@@ -57,7 +66,7 @@ class Person:
         self.last_project: ProjectState | None = None
         self.employed_from = employed_from
         self.employed_to = INF
-        self.busy_since = NAN
+        self.busy_since = 0.0  # meaningful while ``task`` is set
         # Attrition: the person leaves when the hazard used reaches the pre-drawn budget.
         self.hazard_budget = hazard_budget
         self.hazard_rate = 0.0
@@ -65,10 +74,14 @@ class Person:
         self.hazard_t = employed_from
         self.quit_version = 0
         self.quit_pending = False
-        # Training: the programme waiting for this person to finish their task, or running.
-        self.training: Any = None
-        self.training_since = NAN
-        self.trained: set[str] = set()
+        # A role's claim on the person once their task is done (e.g. a training place).
+        self.claim: Callable[[Person], None] | None = None
+        # Off project work (e.g. in training) since this day; None while at work.
+        self.away_since: float | None = None
+
+    @property
+    def employed(self) -> bool:
+        return self.employed_to == INF
 
     def productivity(self, now: float) -> float:
         p = self.base * self.gain
@@ -85,10 +98,11 @@ class Person:
 
 
 class PoolState:
+    """A pool of people: who is employed, who is free, which tasks wait, time accounts."""
+
     __slots__ = (
         "index", "name", "day_rate", "productivity", "people", "idle", "ready", "ready_sorted", "tech",
-        "busy_days", "training_days", "employed_days", "wait_sum", "wait_n", "tasks_started",
-        "review_wait_sum", "review_wait_n",
+        "busy_days", "away_days", "employed_days", "wait_sum", "wait_n", "tasks_started",
     )
 
     def __init__(self, index: int, name: str, day_rate: float, productivity: float):
@@ -98,20 +112,20 @@ class PoolState:
         self.productivity = productivity
         self.people: list[Person] = []  # everyone ever employed in the pool
         self.idle: list[Person] = []  # free to be assigned, longest idle first
-        self.ready: list[TaskState] = []  # ready tasks waiting for a crew
+        self.ready: list[TaskState] = []  # ready tasks waiting for a crew (the resource manager's queue)
         self.ready_sorted = True  # under a static rule: no task joined since the last sort
-        self.tech: list[Ramp] = []  # technology J-curves, applying to everyone in the pool
+        self.tech: list[Ramp] = []  # pool-wide multipliers (technology J-curves)
         self.busy_days = 0.0
-        self.training_days = 0.0
+        self.away_days = 0.0  # off project work (training) within the window
         self.employed_days = 0.0
         self.wait_sum = 0.0
         self.wait_n = 0
         self.tasks_started = 0
-        self.review_wait_sum = 0.0  # waits since the training manager's last review
-        self.review_wait_n = 0
 
 
 class TaskState:
+    """A task of a project: waiting for predecessors, ready, running, finished."""
+
     __slots__ = (
         "project", "index", "name", "pool", "effort", "people", "succs", "npred", "ready_time",
         "start", "finish", "crew", "rate", "work_start", "pause_mark", "pause_honoured", "fifo_key", "rank",
@@ -127,23 +141,31 @@ class TaskState:
         self.people = people
         self.succs = succs
         self.npred = npred
-        self.ready_time = NAN
-        self.start = NAN
-        self.finish = NAN
+        self.ready_time = 0.0  # meaningful once ready
+        self.start: float | None = None
+        self.finish: float | None = None
         self.crew: list[Person] = []
         self.rate = 0.0
-        self.work_start = NAN
+        self.work_start = 0.0  # start + set-up
         self.pause_mark = 0.0  # the project's pause_total when the task started
         self.pause_honoured = 0.0  # pause time already added to the task's finish
         # Tie-break of every rule: (project arrival, ready time, project index, task index).
         self.fifo_key: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
         self.rank: tuple[float, ...] = ()  # under a static rule: (rule key, *fifo_key)
 
+    @property
+    def started(self) -> bool:
+        return self.start is not None
+
+    @property
+    def finished(self) -> bool:
+        return self.finish is not None
+
     def remaining(self, now: float) -> float:
         """Effort still to do (running tasks: linear progress, pauses left out)."""
-        if self.start != self.start:
+        if self.start is None:
             return self.effort
-        if self.finish == self.finish:
+        if self.finish is not None:
             return 0.0
         proj = self.project
         # Only the part of the pauses since the start that has already elapsed held work up.
@@ -159,17 +181,17 @@ class ProjectState:
         "plan", "index", "name", "template", "arrival", "due_date", "priority", "value_per_day",
         "completion_value", "budget", "counted", "tasks", "order", "unfinished", "running",
         "admitted", "start", "finish", "status", "paused_until", "pause_total", "rework",
-        "changes", "cost", "effort_planned", "effort_estimate", "gate_passed", "_cp_cache",
+        "changes", "cost", "effort_planned", "effort_estimate", "_cp_cache",
     )
 
-    def __init__(self, plan: Any, counted: bool):
+    def __init__(self, plan: ProjectPlan, counted: bool):
         self.plan = plan
         self.index: int = plan.index
         self.name: str = plan.name
         self.template: str = plan.template
         self.arrival: float = plan.arrival
         due = plan.due_date
-        self.due_date: float = INF if due != due else due
+        self.due_date: float = INF if math.isnan(due) else due
         self.priority: float = plan.priority
         self.value_per_day: float = plan.value_per_day
         self.completion_value: float = plan.completion_value
@@ -179,9 +201,9 @@ class ProjectState:
         self.order: list[int] = list(plan.network.order)  # rework tasks are appended
         self.unfinished = 0
         self.running: list[TaskState] = []
-        self.admitted = NAN
-        self.start = NAN
-        self.finish = NAN
+        self.admitted: float | None = None
+        self.start: float | None = None
+        self.finish: float | None = None
         self.status = "backlog"
         self.paused_until = -INF
         self.pause_total = 0.0
@@ -190,15 +212,18 @@ class ProjectState:
         self.cost = 0.0
         self.effort_planned = 0.0
         self.effort_estimate: float = plan.network.estimate
-        self.gate_passed = False
-        self._cp_cache: tuple[float, float] = (NAN, 0.0)
+        self._cp_cache: tuple[float, float] = (math.nan, 0.0)
 
     @property
     def closed(self) -> bool:
         return self.status == "completed" or self.status == "cancelled"
 
+    @property
+    def started(self) -> bool:
+        return self.start is not None
+
     def remaining_effort(self, now: float) -> float:
-        return sum(t.remaining(now) for t in self.tasks if t.finish != t.finish)
+        return sum(t.remaining(now) for t in self.tasks if t.finish is None)
 
     def remaining_critical_path(self, now: float) -> float:
         """Longest chain of remaining work, in days at the crews' base productivity."""
@@ -209,7 +234,7 @@ class ProjectState:
         best = 0.0
         for i in reversed(self.order):
             t = tasks[i]
-            if t.finish == t.finish:
+            if t.finish is not None:
                 continue
             after = max((tail[s] for s in t.succs), default=0.0)
             tail[i] = t.remaining(now) / (t.people * t.pool.productivity) + after

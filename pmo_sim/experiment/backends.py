@@ -29,30 +29,26 @@ import signal
 import threading
 import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pmo_sim.engine.records import KEY_COLUMNS, KPI_COLUMNS, POOL_COLUMNS, PROJECT_COLUMNS
+from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.errors import UsageError, WorkerLost
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.experiment.spec import Replicate
+from pmo_sim.sampling import Sampler
+from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS
+from pmo_sim.schema import TABLES as SCHEMA_TABLES
 
 if TYPE_CHECKING:
-    from pmo_sim.engine.records import ReplicationRecords
     from pmo_sim.scenario.models import Scenario
-
-#: ``run_replication``'s signature: (scenario, replication, seed, policies) -> one record per policy.
-Replicate = Callable[["Scenario", int, int, Sequence[str]], "list[ReplicationRecords]"]
 
 BACKENDS = ("serial", "local", "dask")
 
-#: The three tables of a results folder and their columns, keys first (SPEC 7.1-7.3).
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "replications": KEY_COLUMNS + KPI_COLUMNS,
-    "projects": KEY_COLUMNS + PROJECT_COLUMNS,
-    "pools": KEY_COLUMNS + POOL_COLUMNS,
-}
-TABLES = tuple(TABLE_COLUMNS)
+#: The tables of a results folder (SPEC 7.1-7.3), in file order.
+TABLES = tuple(SCHEMA_TABLES)
 
 Columns = dict[str, list[Any]]
 
@@ -69,7 +65,7 @@ class ChunkTask:
     start: int
     stop: int
     policies: tuple[str, ...]
-    #: the replication function; None means :func:`pmo_sim.engine.run_replication`
+    #: the replication function; None means :func:`pmo_sim.experiment.replicate.run_replication`
     replicate: Replicate | None = None
 
 
@@ -94,10 +90,15 @@ class ChunkResult:
     failure: ChunkFailure | None = None
 
 
-def _default_replicate() -> Replicate:
-    from pmo_sim.engine import run_replication
+def _default_replicate(scenario: Scenario) -> Replicate:
+    # One Sampler per chunk: the scenario's task networks are compiled once, not per replication.
+    sampler = Sampler(scenario)
 
-    return run_replication
+    def replicate(sc: Scenario, replication: int, seed: int, policies: Sequence[str]
+                  ) -> list[ReplicationRecords]:
+        return run_replication(sc, replication, seed, policies, sampler=sampler)
+
+    return replicate
 
 
 def _append(columns: Columns, names: Sequence[str], rows: dict[str, list[Any]], policy: str,
@@ -123,8 +124,9 @@ def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one chunk; returns its columnar records (the function every backend runs)."""
-    replicate = task.replicate or _default_replicate()
-    tables: dict[str, Columns] = {name: {c: [] for c in cols} for name, cols in TABLE_COLUMNS.items()}
+    replicate = task.replicate or _default_replicate(task.scenario)
+    tables: dict[str, Columns] = {name: {c: [] for c in t.column_names}
+                                  for name, t in SCHEMA_TABLES.items()}
     for r in range(task.start, task.stop):
         try:
             records = replicate(task.scenario, r, task.seed, list(task.policies))
@@ -141,8 +143,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             kpis["replication"].append(r)
             for name in KPI_COLUMNS:
                 kpis[name].append(rec.kpis.get(name))
-            _append(tables["projects"], PROJECT_COLUMNS, rec.projects, rec.policy, r)
-            _append(tables["pools"], POOL_COLUMNS, rec.pools, rec.policy, r)
+            _append(tables["projects"], PROJECTS.names, rec.projects, rec.policy, r)
+            _append(tables["pools"], POOLS.names, rec.pools, rec.policy, r)
     return ChunkResult(task.start, task.stop, tables)
 
 
@@ -155,6 +157,21 @@ def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]
         else:
             out.append((r, r + 1))
     return out
+
+
+def missing_ranges(done: Iterable[tuple[int, int]], target: int, size: int
+                   ) -> Iterator[tuple[int, int]]:
+    """The ranges of replications 0..target-1 not covered by the ``done`` ranges, lazily, in
+    order, at most ``size`` long (memory does not grow with ``target``)."""
+    at = 0
+    for start, stop in sorted(done) + [(target, target)]:
+        end = min(start, target)
+        while at < end:
+            yield at, min(at + size, end)
+            at = min(at + size, end)
+        at = max(at, stop)
+        if at >= target:
+            return
 
 
 def auto_chunk_size(replications: int, workers: int, cap: int = 50) -> int:
@@ -254,7 +271,7 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     # preloaded (fast start, no fork-with-threads hazards); spawn where it does not exist.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pmo_sim.experiment.backends", "pmo_sim.engine"])
+        ctx.set_forkserver_preload(["pmo_sim.experiment.backends"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -38,19 +38,19 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pmo_sim import __version__
-from pmo_sim.engine.records import KPI_COLUMNS
+from pmo_sim.analysis.stats import relative_half_width
 from pmo_sim.errors import ReplicationFailed, UsageError, WorkerLost
 from pmo_sim.experiment.backends import (
     TABLES,
     Backend,
     ChunkTask,
-    Replicate,
     auto_chunk_size,
     check_backend,
-    chunk_ranges,
     make_backend,
+    missing_ranges,
 )
 from pmo_sim.experiment.results import Results, load_results, read_consolidated
+from pmo_sim.experiment.spec import ExperimentSpec
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
     FORMAT,
@@ -62,14 +62,13 @@ from pmo_sim.experiment.store import (
     is_empty_dir,
     to_arrow,
 )
+from pmo_sim.scenario.loader import dump_scenario
 
 if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
 
 log = logging.getLogger(__name__)
 
-#: ``progress(replications_done, replications_total)``, called as chunks finish.
-Progress = Callable[[int, int], None]
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -118,23 +117,6 @@ def _check_policies(scenario: Scenario, policies: Sequence[str] | None) -> list[
     return [p for p in known if p in chosen]  # scenario order, duplicates dropped
 
 
-def _check_numbers(replications: int | None, seed: int, precision: float | None, metric: str,
-                   max_replications: int | None, chunk_size: int | None) -> None:
-    if replications is not None and replications < 1:
-        raise UsageError(f"--replications must be at least 1 (got {replications})")
-    if seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer (got {seed})")
-    if precision is not None and not precision > 0:
-        raise UsageError(f"--precision must be positive (got {precision})")
-    if metric not in KPI_COLUMNS:
-        raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
-    if max_replications is not None and replications is not None and max_replications < replications:
-        raise UsageError(f"--max-replications ({max_replications}) is below --replications "
-                         f"({replications})")
-    if chunk_size is not None and chunk_size < 1:
-        raise UsageError(f"chunk size must be at least 1 (got {chunk_size})")
-
-
 def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
                    replications: int | None) -> ResultsFolder:
     if is_empty_dir(out):
@@ -173,8 +155,6 @@ def _metric_frame(store: ChunkStore, metric: str) -> pd.DataFrame:
 def precision_met(store: ChunkStore, policies: list[str], metric: str, rel: float,
                   paired: bool) -> bool:
     """Is every policy's (or paired difference's) 95% half-width ≤ rel × |mean|?"""
-    from pmo_sim.analysis.stats import relative_half_width
-
     wide = _metric_frame(store, metric).pivot(index="replication", columns="policy", values=metric)
     wide = wide.reindex(columns=policies).sort_index()
     if paired and len(policies) > 1:
@@ -188,103 +168,83 @@ def precision_met(store: ChunkStore, policies: list[str], metric: str, rel: floa
 # --------------------------------------------------------------------------- the run
 
 
-def run_experiment(
-    scenario: Scenario,
-    replications: int | None = 100,
-    seed: int = 0,
-    jobs: int | None = None,
-    backend: str = "local",
-    scheduler: str | None = None,
-    policies: Sequence[str] | None = None,
-    out: str | os.PathLike[str] | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: Progress | None = None,
-    precision: float | None = None,
-    metric: str = "npv",
-    max_replications: int | None = None,
-    paired: bool = False,
-    command: str | None = None,
-    chunk_size: int | None = None,
-    *,
-    _replicate: Replicate | None = None,
-    _stop_after_chunks: int | None = None,
-) -> Results:
-    """Run every selected policy × ``replications`` of ``scenario`` on common random numbers.
+def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> Results:
+    """Run every selected policy × replications of a scenario on common random numbers.
 
-    Parameters
-    ----------
-    scenario:
-        A validated :class:`~pmo_sim.scenario.models.Scenario` (see ``load_scenario``).
-    replications, seed:
-        Replications 0..replications-1 from root ``seed``: the tables depend on nothing else.
-        With ``resume``, ``None`` means "as recorded in the folder".
-    jobs, backend, scheduler:
-        ``backend`` is ``"local"`` (process pool of ``jobs`` workers, default the CPU count;
-        in-process when ``jobs=1``), ``"serial"`` or ``"dask"`` (a local cluster of ``jobs``
-        processes, or the scheduler at ``scheduler``).
-    policies:
-        Names to run (default all), kept in scenario order.
-    out, resume, force:
-        Without ``out`` nothing is written to disk. With it, a results folder (SPEC 7) is
-        written as chunks finish; an existing non-empty folder is refused unless ``resume``
-        (continue it: same scenario, seed, policies) or ``force`` (overwrite it).
-    progress:
-        ``progress(done, total)`` after each chunk.
-    precision, metric, max_replications, paired:
-        Add replications until the 95% CI half-width of ``metric``'s mean is at most
-        ``precision`` × |mean| for every policy (or every paired difference to the first
-        policy), up to ``max_replications`` (default 10 × ``replications``).
-    command:
-        The command line, recorded in the manifest and used in the resume hint.
-    chunk_size:
-        Replications per work unit (default: about four chunks per worker, at most 50).
+    ``experiment`` is an :class:`~pmo_sim.experiment.spec.ExperimentSpec`, or a validated
+    :class:`~pmo_sim.scenario.models.Scenario` with the flat keywords of
+    :meth:`ExperimentSpec.from_options <pmo_sim.experiment.spec.ExperimentSpec.from_options>`
+    (``replications``, ``seed``, ``jobs``, ``backend``, ``scheduler``, ``policies``, ``out``,
+    ``resume``, ``force``, ``progress``, ``precision``, ``metric``, ``max_replications``,
+    ``paired``, ``command``, ``chunk_size``).
+
+    Without an output folder nothing is written to disk. With one, a results folder (SPEC 7)
+    is written as chunks finish; an existing non-empty folder is refused unless resumed
+    (continue it: same scenario, seed, policies) or forced (overwrite it).
     """
-    chosen = _check_policies(scenario, policies)
-    _check_numbers(replications, seed, precision, metric, max_replications, chunk_size)
-    check_backend(backend, jobs, scheduler)
-    digest = scenario_sha256(scenario)
-    store: ChunkStore
+    if isinstance(experiment, ExperimentSpec):
+        if options:
+            raise TypeError("give either an ExperimentSpec or a scenario with options, not both")
+        spec = experiment
+    else:
+        spec = ExperimentSpec.from_options(experiment, **options)
+    chosen = _check_policies(spec.scenario, spec.policies)
+    spec.check()
+    ex = spec.execution
+    check_backend(ex.backend, ex.jobs, ex.scheduler)
+    opened = _open_store(spec, chosen)
+    if isinstance(opened, Results):
+        return opened  # resuming a run that is already complete
+    store, manifest = opened
+    requested = int(manifest["requested_replications"])
+    workers = 1 if ex.backend == "serial" else (ex.jobs or os.cpu_count() or 1)
+    # The chunk size only affects speed and checkpoint granularity, never the tables, so a
+    # resume picks its own.
+    size = ex.chunk_size or auto_chunk_size(requested, workers)
+    manifest.update(chunk_size=size, backend=ex.backend, jobs=workers)
+    p = spec.precision
+    if p is not None:
+        manifest["precision"] = {"rel": p.rel, "metric": p.metric, "paired": p.paired,
+                                 "max_replications": p.max_replications or 10 * requested,
+                                 "target_met": None}
+    run = _Run(spec, chosen, store, size)
+    _execute(run, store, manifest)
+    return _finish(store, manifest, spec.scenario)
+
+
+def _open_store(spec: ExperimentSpec, chosen: list[str]
+                ) -> tuple[ChunkStore, dict[str, Any]] | Results:
+    """The store the run writes to (memory, a new folder, or the folder it resumes)."""
+    scenario, digest = spec.scenario, scenario_sha256(spec.scenario)
+    n = spec.replications or 100
+    command = spec.output.command if spec.output else None
+    out = spec.output
     if out is None:
-        if resume:
-            raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
-        store = ChunkStore()
-        manifest = _new_manifest(scenario, digest, seed, chosen, replications or 100, command)
-    elif resume:
-        folder = _resume_folder(Path(out), digest, seed, chosen, replications)
+        return ChunkStore(), _new_manifest(scenario, digest, spec.seed, chosen, n, command)
+    if out.resume:
+        folder = _resume_folder(out.out, digest, spec.seed, chosen, spec.replications)
         if folder.manifest["status"] == "complete":
             return load_results(folder.path)
         _prepare_resume(folder)
-        store, manifest = folder, folder.manifest
-    else:
-        from pmo_sim.scenario.loader import dump_scenario
+        return folder, folder.manifest
+    manifest = _new_manifest(scenario, digest, spec.seed, chosen, n, command)
+    return ResultsFolder.create(out.out, manifest, dump_scenario(scenario), force=out.force), manifest
 
-        manifest = _new_manifest(scenario, digest, seed, chosen, replications or 100, command)
-        store = ResultsFolder.create(out, manifest, dump_scenario(scenario), force=force)
 
-    requested = int(manifest["requested_replications"])
-    workers = 1 if backend == "serial" else (jobs or os.cpu_count() or 1)
-    # The chunk size only affects speed and checkpoint granularity, never the tables, so a
-    # resume picks its own.
-    size = chunk_size or auto_chunk_size(requested, workers)
-    manifest.update(chunk_size=size, backend=backend, jobs=workers)
-    if precision is not None:
-        manifest["precision"] = {"rel": precision, "metric": metric, "paired": paired,
-                                 "max_replications": max_replications or 10 * requested,
-                                 "target_met": None}
-
-    run = _Run(scenario, seed, chosen, store, size, progress, _replicate, _stop_after_chunks)
+def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any]) -> None:
+    """Run to the end; on interruption or failure keep what finished and say how to go on."""
+    ex = run.spec.execution
     with contextlib.ExitStack() as stack:
         def backend_factory() -> Backend:
-            return stack.enter_context(make_backend(backend, jobs, scheduler))
+            return stack.enter_context(make_backend(ex.backend, ex.jobs, ex.scheduler))
 
         try:
-            run.execute(backend_factory, manifest, precision, metric, paired)
+            run.execute(backend_factory, manifest)
         except KeyboardInterrupt:
             if not isinstance(store, ResultsFolder):
                 raise
             _save_manifest(store)
-            done = len(store.done())
+            done = store.count_done()
             raise RunInterrupted(store.path, done, int(manifest["replications"]),
                                  _resume_command(manifest.get("command"), store.path)) from None
         except (WorkerLost, StoreError) as exc:
@@ -295,7 +255,7 @@ def run_experiment(
             with contextlib.suppress(StoreError):
                 _save_manifest(store)
             raise type(exc)(
-                f"{exc}; {len(store.done())} of {manifest['replications']} replications are kept "
+                f"{exc}; {store.count_done()} of {manifest['replications']} replications are kept "
                 f"in {store.path}; continue with: "
                 f"{_resume_command(manifest.get('command'), store.path)}") from exc
         except ReplicationFailed as exc:
@@ -304,7 +264,6 @@ def run_experiment(
                                        "seed": exc.seed, "cause": exc.cause}
                 _save_manifest(store)
             raise
-    return _finish(store, manifest, scenario)
 
 
 def _new_manifest(scenario: Scenario, digest: str, seed: int, policies: list[str],
@@ -335,24 +294,20 @@ def _save_manifest(store: ChunkStore) -> None:
 class _Run:
     """One run's loop: submit the missing chunks, store results as they come, grow if asked."""
 
-    def __init__(self, scenario: Scenario, seed: int, policies: list[str], store: ChunkStore,
-                 chunk_size: int, progress: Progress | None, replicate: Replicate | None,
-                 stop_after: int | None):
-        self.scenario, self.seed, self.policies, self.store = scenario, seed, policies, store
-        self.chunk_size, self.progress, self.replicate = chunk_size, progress, replicate
-        self.stop_after = stop_after  # test hook: simulate Ctrl+C after this many new chunks
+    def __init__(self, spec: ExperimentSpec, policies: list[str], store: ChunkStore, chunk_size: int):
+        self.spec, self.policies, self.store, self.chunk_size = spec, policies, store, chunk_size
         self.new_chunks = 0
         self._backend: Backend | None = None
 
-    def execute(self, backend_factory: Callable[[], Backend], manifest: dict[str, Any],
-                precision: float | None, metric: str, paired: bool) -> None:
+    def execute(self, backend_factory: Callable[[], Backend], manifest: dict[str, Any]) -> None:
         target = int(manifest["replications"])
+        p = self.spec.precision
         while True:
             self._complete(target, backend_factory)
-            if precision is None:
+            if p is None:
                 return
             spec = manifest["precision"]
-            met = precision_met(self.store, self.policies, metric, precision, paired)
+            met = precision_met(self.store, self.policies, p.metric, p.rel, p.paired)
             limit = int(spec["max_replications"])
             if met or target >= limit:
                 spec.update(target_met=met, replications_needed=target)
@@ -362,13 +317,14 @@ class _Run:
             _save_manifest(self.store)
 
     def _complete(self, target: int, backend_factory: Callable[[], Backend]) -> None:
-        missing = set(range(target)) - self.store.done()
+        ranges = missing_ranges(self.store.chunks_done(), target, self.chunk_size)
         self._report(target)
-        if not missing:
+        if not ranges:
             return
         if self._backend is None:
             self._backend = backend_factory()
-        for result in self._backend.stream(self._tasks(missing)):
+        stop_after = self.spec.seams.stop_after_chunks
+        for result in self._backend.stream(self._tasks(ranges)):
             if result.failure is not None:
                 f = result.failure
                 log.debug("replication %d failed:\n%s", f.replication, f.details)
@@ -377,17 +333,18 @@ class _Run:
                                  {t: to_arrow(t, result.tables[t]) for t in TABLES})
             self.new_chunks += 1
             self._report(target)
-            if self.stop_after is not None and self.new_chunks >= self.stop_after:
+            if stop_after is not None and self.new_chunks >= stop_after:
                 raise KeyboardInterrupt
 
-    def _tasks(self, missing: set[int]) -> Iterator[ChunkTask]:
-        for start, stop in chunk_ranges(missing, self.chunk_size):
-            yield ChunkTask(self.scenario, self.seed, start, stop, tuple(self.policies),
-                            self.replicate)
+    def _tasks(self, ranges: Iterator[tuple[int, int]]) -> Iterator[ChunkTask]:
+        spec = self.spec
+        for start, stop in ranges:
+            yield ChunkTask(spec.scenario, spec.seed, start, stop, tuple(self.policies),
+                            spec.seams.replicate)
 
     def _report(self, target: int) -> None:
-        if self.progress is not None:
-            self.progress(len(self.store.done()), target)
+        if self.spec.progress is not None:
+            self.spec.progress(self.store.count_done(), target)
 
 
 def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> Results:

@@ -41,9 +41,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pmo_sim.engine.records import INT_KPIS
+from pmo_sim.engine.records import Columns
 from pmo_sim.errors import PmoSimError, UsageError
-from pmo_sim.experiment.backends import TABLE_COLUMNS, TABLES, Columns
+from pmo_sim.schema import TABLES as SCHEMA_TABLES
+from pmo_sim.schema import Dtype
 
 log = logging.getLogger(__name__)
 
@@ -53,34 +54,26 @@ SUMMARY = "summary.csv"
 CHUNK_DIR = "chunks"
 FORMAT = "pmo-sim-results"
 FORMAT_VERSION = 1
+TABLES = tuple(SCHEMA_TABLES)
 #: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
 OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in TABLES))
 
 ROW_GROUP_ROWS = 20_000
-
-_STRINGS = frozenset({"policy", "project", "template", "status", "pool"})
-_INTS = INT_KPIS | {"replication", "priority", "changes", "tasks_started"}
-_BOOLS = frozenset({"counted"})
 
 
 class StoreError(PmoSimError):
     """Writing the results folder failed mid-run (disk full, permissions changed): exit 1."""
 
 
-def _arrow_type(column: str) -> pa.DataType:
-    if column in _STRINGS:
-        return pa.string()
-    if column in _INTS:
-        return pa.int64()
-    if column in _BOOLS:
-        return pa.bool_()
-    return pa.float64()
+_ARROW: dict[Dtype, pa.DataType] = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(),
+                                    "bool": pa.bool_()}
 
-
-#: Explicit schemas: every chunk has the same column types (a chunk where a column happens to
-#: be all missing must not become a ``null`` column that cannot be concatenated).
+#: Explicit schemas from :mod:`pmo_sim.schema`: every chunk has the same column types (a chunk
+#: where a column happens to be all missing must not become a ``null`` column that cannot be
+#: concatenated).
 SCHEMAS: dict[str, pa.Schema] = {
-    name: pa.schema([(c, _arrow_type(c)) for c in cols]) for name, cols in TABLE_COLUMNS.items()
+    name: pa.schema([(c.name, _ARROW[c.dtype]) for c in table.all_columns])
+    for name, table in SCHEMA_TABLES.items()
 }
 
 
@@ -168,9 +161,13 @@ class ChunkStore:
         data = self._tables[start][table]
         return data.select(list(columns)) if columns else data
 
-    def done(self) -> set[int]:
-        """Replication indices finished so far."""
-        return {r for c in self.chunks.values() for r in range(c["start"], c["stop"])}
+    def chunks_done(self) -> list[tuple[int, int]]:
+        """The (start, stop) ranges of the finished chunks."""
+        return [(int(c["start"]), int(c["stop"])) for c in self.chunks.values()]
+
+    def count_done(self) -> int:
+        """How many replications are finished (chunks never overlap)."""
+        return sum(stop - start for start, stop in self.chunks_done())
 
     def ordered(self) -> list[int]:
         return sorted(self.chunks)

@@ -2,32 +2,44 @@
 
 On an adoption's ``day``, everyone in its ``skills`` pools (all pools when empty), new hires
 included, loses ``dip`` of their productivity, then recovers linearly over ``dip_days`` to
-``1 + productivity_gain`` times what they had: the classic J-curve of a new tool. Its ``cost``
-is paid on that day.
+``1 + productivity_gain`` times what they had: the classic J-curve of a new tool. Before the
+adoption day the tool changes nothing. Its ``cost`` is paid on that day.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
+from pmo_sim.engine.roles import Accounts, Role, WorldAPI, payment
 from pmo_sim.engine.state import Ramp
 
 if TYPE_CHECKING:
-    from pmo_sim.engine.world import World
+    from pmo_sim.scenario.models import Scenario
+    from pmo_sim.scenario.policy import PMO
+    from pmo_sim.scenario.policy import TechnologyManager as TechnologySpec
 
 
-def start(world: World) -> None:
-    tech = world.policy.technology_manager
-    if tech is None:
-        return
-    for ad in tech.adoptions:
-        if ad.day >= world.t1:
-            continue
-        pools = [world.pool_by_name[s] for s in ad.skills] if ad.skills else world.pools
-        end = ad.day + ad.dip_days
-        for pool in pools:
-            pool.tech.append(Ramp(ad.day, end, 1 - ad.dip, 1 + ad.productivity_gain))
-        if ad.day >= world.t0:
-            world.technology_cost += ad.cost
-        world.technology_pv += ad.cost * math.exp(-world.delta * ad.day)
+class TechnologyManager(Role):
+    """Adopts the policy's tools on their days; pays for them."""
+
+    section = "technology_manager"
+
+    def __init__(self, scenario: Scenario, policy: PMO):
+        assert policy.technology_manager is not None
+        self.spec: TechnologySpec = policy.technology_manager
+        self.cost = self.cost_pv = 0.0
+
+    def attach(self, world: WorldAPI) -> None:
+        for ad in self.spec.adoptions:
+            if ad.day >= world.t1:
+                continue
+            pools = [world.pool_by_name[s] for s in ad.skills] if ad.skills else world.pools
+            for pool in pools:
+                world.add_pool_ramp(pool, Ramp(ad.day, ad.day + ad.dip_days, 1 - ad.dip,
+                                               1 + ad.productivity_gain))
+            nominal, present = payment(ad.cost, ad.day, world.t0, world.delta)
+            self.cost += nominal
+            self.cost_pv += present
+
+    def report(self, acc: Accounts) -> None:
+        acc.pay("technology_cost", self.cost, self.cost_pv)

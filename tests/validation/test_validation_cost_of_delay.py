@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from validation_helpers import size
 
-from pmo_sim.engine import run_replication
+from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.scenario.models import Scenario
 
 HORIZON = 1_000.0

@@ -24,7 +24,7 @@ import pytest
 from validation_helpers import erlang_c, one_task_template, queue_scenario, size
 
 from pmo_sim.analysis.compare import select_best
-from pmo_sim.engine import run_replication
+from pmo_sim.experiment.replicate import run_replication
 
 LAM, MU = 2.0, 1.0  # arrivals per day, service rate per person-day
 DAY_RATE, VALUE = 500.0, 1800.0  # r: cost per person-day; v: value per project-day

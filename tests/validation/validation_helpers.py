@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from pmo_sim.engine import run_replication
 from pmo_sim.engine.records import ReplicationRecords
+from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.scenario.models import Scenario
 
 FULL = os.environ.get("PMO_SIM_FULL", "") not in ("", "0")

@@ -26,10 +26,12 @@ import numpy as np
 import pandas as pd
 
 from pmo_sim.analysis.stats import summary
-from pmo_sim.engine.records import KPI_COLUMNS
 from pmo_sim.errors import Problem, ScenarioError, UsageError
+from pmo_sim.experiment.runner import run_experiment
+from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import OverrideError, parse_value, resolve
+from pmo_sim.schema import KPI_COLUMNS
 
 SWEEP_COLUMNS = ("parameter", "value", "policy", "metric", "mean", "ci_low", "ci_high", "n")
 
@@ -101,8 +103,6 @@ def load_variants(scenario_path: str | os.PathLike[str], path: str, values: Sequ
     Problems with the varied field are located at ``--vary`` rather than at a ``--set`` line
     (once, when every value has it); all are raised at once as one :class:`ScenarioError`.
     """
-    from pmo_sim.scenario.loader import load_scenario
-
     base = load_scenario(scenario_path, dict(sets or {}) or None)
     if integer_field(base, path):
         values = as_integers(values)
@@ -132,8 +132,6 @@ def sweep(scenario_path: str | os.PathLike[str], path: str, values: Sequence[Any
     one row per value × policy, values in the order given, with the columns of
     ``SWEEP_COLUMNS``: the mean of ``metric``, its 95% t interval and the replications used.
     """
-    from pmo_sim.experiment import run_experiment
-
     if metric not in KPI_COLUMNS:
         raise UsageError(f"unknown metric {metric!r}; available: {', '.join(KPI_COLUMNS)}")
     if not values:

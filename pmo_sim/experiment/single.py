@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pmo_sim.engine import run_replication
+from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.scenario.models import Scenario
 
 

@@ -1,0 +1,161 @@
+"""What an experiment is: a typed specification, checked before anything runs.
+
+:class:`ExperimentSpec` holds everything :func:`~pmo_sim.experiment.runner.run_experiment`
+needs, grouped by concern: what to run (scenario, replications, seed, policies), how far
+(:class:`Precision`), where (:class:`Execution`: backend and workers), what to keep
+(:class:`Output`: a results folder) and how to watch it (``progress``). Test seams (a
+replacement replication function, a simulated interruption) are injected through
+:class:`Seams` rather than private keywords.
+
+``ExperimentSpec.from_options(scenario, replications=..., jobs=..., out=..., ...)`` builds one
+from the flat keywords of SPEC 8 (``ps.run_experiment(sc, replications=200, jobs=2)``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pmo_sim.errors import UsageError
+from pmo_sim.schema import KPI_COLUMNS
+
+if TYPE_CHECKING:
+    from pmo_sim.engine.records import ReplicationRecords
+    from pmo_sim.scenario.models import Scenario
+
+#: ``progress(replications_done, replications_total)``, called as chunks finish.
+Progress = Callable[[int, int], None]
+#: The replication function's signature: (scenario, replication, seed, policies) -> records.
+Replicate = Callable[["Scenario", int, int, Sequence[str]], "list[ReplicationRecords]"]
+
+#: Most replications one run may ask for (``-n`` or ``--max-replications``).
+MAX_REPLICATIONS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Add replications until the 95% half-width of ``metric``'s mean is within ``rel`` × |mean|
+    for every policy (or every paired difference to the first policy), up to ``max_replications``
+    (default 10 × the initial replications)."""
+
+    rel: float
+    metric: str = "npv"
+    paired: bool = False
+    max_replications: int | None = None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where the chunks run: ``local`` (a process pool of ``jobs`` workers, default the CPU
+    count; in-process when ``jobs=1``), ``serial`` or ``dask`` (a local cluster of ``jobs``
+    processes, or the scheduler at ``scheduler``); ``chunk_size`` replications per work unit
+    (default: about four chunks per worker, at most 50)."""
+
+    jobs: int | None = None
+    backend: str = "local"
+    scheduler: str | None = None
+    chunk_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """A results folder (SPEC 7): ``resume`` continues one (same scenario, seed, policies),
+    ``force`` overwrites one; ``command`` is recorded in the manifest and used in the resume hint."""
+
+    out: Path
+    resume: bool = False
+    force: bool = False
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class Seams:
+    """Test seams: a replacement replication function, and a simulated Ctrl+C after this many
+    new chunks."""
+
+    replicate: Replicate | None = None
+    stop_after_chunks: int | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """Every selected policy × ``replications`` of ``scenario`` on common random numbers.
+
+    ``replications`` and ``seed`` give replications 0..replications-1 from root ``seed``: the
+    tables depend on nothing else. With a resumed output, ``replications=None`` means "as
+    recorded in the folder". ``policies`` are the names to run (default all), kept in
+    scenario order.
+    """
+
+    scenario: Scenario
+    replications: int | None = 100
+    seed: int = 0
+    policies: tuple[str, ...] | None = None
+    precision: Precision | None = None
+    execution: Execution = field(default_factory=Execution)
+    output: Output | None = None
+    progress: Progress | None = None
+    seams: Seams = field(default_factory=Seams)
+
+    @classmethod
+    def from_options(cls, scenario: Scenario, *, replications: int | None = 100, seed: int = 0,
+                     policies: Sequence[str] | None = None, jobs: int | None = None,
+                     backend: str = "local", scheduler: str | None = None,
+                     chunk_size: int | None = None, out: str | os.PathLike[str] | None = None,
+                     resume: bool = False, force: bool = False, command: str | None = None,
+                     precision: float | None = None, metric: str = "npv",
+                     max_replications: int | None = None, paired: bool = False,
+                     progress: Progress | None = None, seams: Seams | None = None) -> ExperimentSpec:
+        """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
+        if out is None and resume:
+            raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
+        if metric not in KPI_COLUMNS:
+            raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
+        _check_max(max_replications, replications)
+        return cls(
+            scenario=scenario, replications=replications, seed=seed,
+            policies=tuple(policies) if policies else None,
+            precision=(Precision(precision, metric, paired, max_replications)
+                       if precision is not None else None),
+            execution=Execution(jobs, backend, scheduler, chunk_size),
+            output=Output(Path(out), resume, force, command) if out is not None else None,
+            progress=progress, seams=seams or Seams(),
+        )
+
+    @property
+    def metric(self) -> str:
+        return self.precision.metric if self.precision else "npv"
+
+    def check(self) -> None:
+        """Refuse bad numbers up front (before a results folder is created)."""
+        n, p = self.replications, self.precision
+        if n is not None and not 1 <= n <= MAX_REPLICATIONS:
+            raise UsageError(f"--replications must be between 1 and {MAX_REPLICATIONS:,} (got {n})")
+        if self.seed < 0:
+            raise UsageError(f"--seed must be a non-negative integer (got {self.seed})")
+        if p is not None:
+            _check_precision(p, n)
+        size = self.execution.chunk_size
+        if size is not None and size < 1:
+            raise UsageError(f"chunk size must be at least 1 (got {size})")
+
+
+def _check_precision(p: Precision, replications: int | None) -> None:
+    if not p.rel > 0:
+        raise UsageError(f"--precision must be positive (got {p.rel})")
+    if p.metric not in KPI_COLUMNS:
+        raise UsageError(f"unknown metric {p.metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
+    _check_max(p.max_replications, replications)
+
+
+def _check_max(m: int | None, replications: int | None) -> None:
+    if m is not None and not m <= MAX_REPLICATIONS:
+        raise UsageError(f"--max-replications must be at most {MAX_REPLICATIONS:,} (got {m})")
+    if m is not None and replications is not None and m < replications:
+        raise UsageError(f"--max-replications ({m}) is below --replications ({replications})")
+
+
+__all__ = ["Execution", "ExperimentSpec", "Output", "Precision", "Progress", "Replicate", "Seams"]
