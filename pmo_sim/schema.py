@@ -25,6 +25,7 @@ Vocabulary:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 Dtype = Literal["string", "int", "float", "bool"]
@@ -58,16 +59,16 @@ class Table:
     key: tuple[Column, ...]
     columns: tuple[Column, ...]
 
-    @property
+    @cached_property
     def all_columns(self) -> tuple[Column, ...]:
         return self.key + self.columns
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """The table's own column names (without the key)."""
         return tuple(c.name for c in self.columns)
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         """Every column name in file order, key first."""
         return tuple(c.name for c in self.all_columns)

@@ -434,7 +434,7 @@ def verdict_text(compare_df: pd.DataFrame, selection: Selection | None = None) -
             groups: dict[object, list[str]] = {True: [], False: [], None: []}
             for row in rows.to_dict("records"):
                 flag = row["better"]
-                b = None if flag is None or flag is pd.NA or flag != flag else bool(flag)
+                b = None if pd.isna(flag) else bool(flag)
                 groups[b].append(f"'{row['policy']}' ({_fmt(float(row['diff_mean']))}, CI "
                                  f"{_fmt(float(row['ci_low']))} to {_fmt(float(row['ci_high']))})")
             if groups[True]:

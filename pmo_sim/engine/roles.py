@@ -95,8 +95,8 @@ class WorldAPI(Protocol):
         """Multiply the effort of the project's tasks that have not started by ``factor``."""
 
     # ---- tasks and people
-    def start_task(self, task: TaskState, crew: Sequence[Person], setup: float) -> None:
-        """Start ``task`` with ``crew`` (taken off the idle lists by the caller)."""
+    def start_task(self, task: TaskState, crew: list[Person], setup: float) -> None:
+        """Start ``task`` with ``crew`` (a new list, taken off the idle lists by the caller)."""
 
     def dispatch(self) -> None:
         """Ask the allocator to give free people to ready tasks."""

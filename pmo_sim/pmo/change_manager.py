@@ -70,7 +70,7 @@ class ChangeManager(Role):
             self.env.timeout(float(times[k]) - self.env.now).callbacks.append(
                 partial(self._request, proj, k))
 
-    def _request(self, proj: ProjectState, k: int, _event: Any) -> None:
+    def _request(self, proj: ProjectState, k: int, _event: simpy.Event) -> None:
         if proj.closed:
             return
         if proj.start is not None:  # only a started project is reached by a request
