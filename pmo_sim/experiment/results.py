@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pmo_sim.errors import ScenarioError, UsageError
 from pmo_sim.experiment.backends import TABLES
@@ -33,6 +32,7 @@ from pmo_sim.experiment.store import (
     ChunkStore,
     ResultsFolder,
     parquet_bytes,
+    read_checked,
 )
 
 if TYPE_CHECKING:
@@ -177,7 +177,12 @@ class Results:
 
 
 def load_results(path: str | os.PathLike[str]) -> Results:
-    """Reopen a results folder, or refuse (:class:`UsageError`) one that is not a results folder."""
+    """Reopen a results folder, or refuse (:class:`UsageError`) one that is not a results folder.
+
+    The manifest and every table are checked against what pmo-sim writes (see
+    :mod:`pmo_sim.experiment.manifest` and :func:`~pmo_sim.experiment.store.read_checked`):
+    an edited folder is refused with the reason, never half-read.
+    """
     folder = ResultsFolder.open(path)
     manifest = folder.manifest
     if manifest["status"] == "complete":
@@ -185,10 +190,37 @@ def load_results(path: str | os.PathLike[str]) -> Results:
         if missing:
             raise UsageError(f"{folder.path} is not a complete results folder: "
                              f"{', '.join(missing)} missing")
-        return read_consolidated(folder, manifest)
-    for problem in folder.verify_chunks(drop=False):
-        log.warning("%s; left out", problem)
-    return Results.from_store(folder, manifest)
+        results = read_consolidated(folder, manifest)
+    else:
+        for problem in folder.verify_chunks(drop=False):
+            log.warning("%s; left out", problem)
+        results = Results.from_store(folder, manifest)
+    check_policies(results.replications, manifest, folder.path / "replications.parquet",
+                   complete=manifest["status"] == "complete")
+    return results
+
+
+def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: Path,
+                   complete: bool) -> None:
+    """The replications table holds the manifest's policies, each with the same replications
+    (all of 0..n-1 once each when the run is complete)."""
+    policies = list(manifest["policies"])
+    got = replications.groupby("policy", sort=False)["replication"]
+    present = set(got.groups)
+    extra = sorted(str(p) for p in present - set(policies))
+    lacking = [p for p in policies if p not in present]
+    if extra or (lacking and complete):
+        what = (f"rows of policies the manifest does not list ({', '.join(extra)})" if extra
+                else f"no rows for the policies {', '.join(lacking)}")
+        raise UsageError(f"{file} does not match the manifest: it has {what}")
+    if not complete:
+        return
+    n = int(manifest["replications"])
+    for policy, reps in got:
+        values = reps.to_numpy()
+        if len(values) != n or set(values.tolist()) != set(range(n)):
+            raise UsageError(f"{file} does not match the manifest: policy {policy!r} has "
+                             f"{len(values)} rows, expected replications 0..{n - 1} once each")
 
 
 def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
@@ -196,11 +228,7 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
     """The consolidated tables of a folder as :class:`Results`."""
     def reader(t: str) -> Callable[[], pd.DataFrame]:
         def read() -> pd.DataFrame:
-            file = folder.path / f"{t}.parquet"
-            try:
-                return frame(pq.read_table(file, schema=SCHEMAS[t]))
-            except (OSError, pa.ArrowException) as exc:
-                raise UsageError(f"{file} is unreadable: {exc}") from exc
+            return frame(read_checked(folder.inside(f"{t}.parquet"), t))
 
         return read
 

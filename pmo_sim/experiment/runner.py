@@ -82,8 +82,13 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def scenario_sha256(scenario: Scenario) -> str:
-    """Fingerprint of the *resolved* scenario (overrides applied), independent of YAML layout."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Fingerprint of the *resolved* scenario (overrides applied), independent of YAML layout.
+
+    Fields left at their defaults are left out, so a newer pmo-sim that adds an optional field
+    (off by default) still recognises, and resumes, a folder written before it.
+    """
+    canonical = json.dumps(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=True,
+                           separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -32,7 +32,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +43,14 @@ import pyarrow.parquet as pq
 
 from pmo_sim.engine.records import Columns
 from pmo_sim.errors import PmoSimError, UsageError
+from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
 from pmo_sim.schema import TABLES as SCHEMA_TABLES
 from pmo_sim.schema import Dtype
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 SCENARIO = "scenario.yaml"
 SUMMARY = "summary.csv"
-CHUNK_DIR = "chunks"
 FORMAT = "pmo-sim-results"
 FORMAT_VERSION = 1
 TABLES = tuple(SCHEMA_TABLES)
@@ -93,6 +92,42 @@ def to_arrow(table: str, columns: Columns) -> pa.Table:
         else:
             arrays.append(pa.array(np.asarray(values, dtype=bool), type=fld.type))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_KINDS: dict[Dtype, Callable[[pa.DataType], bool]] = {
+    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+    "int": pa.types.is_integer,
+    "float": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+    "bool": pa.types.is_boolean,
+}
+
+
+def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+    """A table file of a results folder, checked against the results schema first.
+
+    Every column of :mod:`pmo_sim.schema` must be there with a compatible type: a file that
+    lacks one (edited, or from elsewhere) is refused with a :class:`UsageError` naming the file
+    and the columns, never filled in silently. Extra columns are ignored.
+    """
+    try:
+        found = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise UsageError(f"{path} is unreadable: {exc}") from exc
+    want = SCHEMA_TABLES[table]
+    missing = [c.name for c in want.all_columns if c.name not in found.names]
+    wrong = [f"{c.name} ({found.field(c.name).type}, expected {c.dtype})" for c in want.all_columns
+             if c.name in found.names and not _KINDS[c.dtype](found.field(c.name).type)]
+    if missing or wrong:
+        what = (f"lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}" if missing
+                else "") + ("; " if missing and wrong else "") + (
+                f"has columns of the wrong type: {', '.join(wrong)}" if wrong else "")
+        raise UsageError(f"{path} is not a pmo-sim {table} table: it {what}")
+    names = list(columns) if columns else list(want.column_names)
+    try:
+        data = pq.read_table(path, columns=names)
+        return data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
+    except (OSError, pa.ArrowException) as exc:
+        raise UsageError(f"{path} is unreadable: {exc}") from exc
 
 
 def empty_table(table: str) -> pa.Table:
@@ -223,29 +258,29 @@ class ResultsFolder(ChunkStore):
         try:
             for name in OWN_FILES:
                 (root / name).unlink(missing_ok=True)
-            if (root / CHUNK_DIR).exists():
-                shutil.rmtree(root / CHUNK_DIR)
+            chunk_dir = root / CHUNK_DIR
+            if chunk_dir.is_symlink():
+                chunk_dir.unlink()  # the link goes, never what it points to
+            elif chunk_dir.exists():
+                shutil.rmtree(chunk_dir)
         except OSError as exc:
             raise UsageError(f"--force cannot clear {root}: {exc.strerror or exc}") from exc
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> ResultsFolder:
-        """An existing results folder, or a :class:`UsageError` saying why it is not one."""
+        """An existing results folder, or a :class:`UsageError` saying why it is not one.
+
+        The manifest is checked before it is trusted (:mod:`pmo_sim.experiment.manifest`): a
+        folder whose manifest names files outside the folder, or is malformed, is refused.
+        """
         root = Path(path)
         if not root.is_dir():
             raise UsageError(f"{root} is not a results folder: no such folder")
-        mpath = root / MANIFEST
-        if not mpath.is_file():
-            raise UsageError(f"{root} is not a results folder: {MANIFEST} is missing")
-        try:
-            manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{root} is not a results folder: {MANIFEST} is unreadable ({exc})") from exc
-        missing = [k for k in ("scenario_sha256", "seed", "policies", "replications", "status")
-                   if not isinstance(manifest, dict) or k not in manifest]
-        if missing:
-            raise UsageError(f"{root} is not a results folder: {MANIFEST} lacks {', '.join(missing)}")
-        return cls(root, manifest)
+        chunk_dir = root / CHUNK_DIR
+        if chunk_dir.is_symlink() or (chunk_dir.exists() and not chunk_dir.is_dir()):
+            raise UsageError(f"{root} is not a results folder pmo-sim wrote: {CHUNK_DIR} is not a "
+                             f"plain folder")
+        return cls(root, read_manifest(root))
 
     # ---------------------------------------------------------------- writing
 
@@ -260,8 +295,6 @@ class ResultsFolder(ChunkStore):
         except OSError as exc:  # the previous manifest stays in place (atomic replace)
             raise StoreError(f"cannot write {self.path / MANIFEST}: {exc.strerror or exc}") from exc
 
-    def _chunk_name(self, start: int, stop: int, table: str) -> str:
-        return f"{CHUNK_DIR}/{start:07d}-{stop:07d}.{table}.parquet"
 
     def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
         """Write a finished chunk's files, then the manifest that lists them."""
@@ -269,7 +302,7 @@ class ResultsFolder(ChunkStore):
         try:
             for t in TABLES:
                 data = parquet_bytes(tables[t])
-                name = self._chunk_name(start, stop, t)
+                name = chunk_file_name(start, stop, t)
                 atomic_write(self.path / name, data)
                 files[t] = {"file": name, "sha256": sha256(data), "rows": tables[t].num_rows}
             self.chunks[start] = {"start": start, "stop": stop, "files": files}
@@ -278,10 +311,18 @@ class ResultsFolder(ChunkStore):
             raise StoreError(f"cannot write to the results folder {self.path}: "
                              f"{exc.strerror or exc}") from exc
 
+    def inside(self, name: str) -> Path:
+        """``name`` (relative) as a path that resolves inside the folder, or a UsageError."""
+        candidate = self.path / name
+        root = self.path.resolve()
+        if candidate.is_symlink() or not candidate.resolve().is_relative_to(root):
+            raise UsageError(f"{self.path}: {name} is a link or points outside the results folder; "
+                             "refused")
+        return candidate
+
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
         entry = self.chunks[start]["files"][table]
-        return pq.read_table(self.path / entry["file"], columns=list(columns) if columns else None,
-                             schema=SCHEMAS[table])
+        return read_checked(self.inside(entry["file"]), table, columns)
 
     def write_table(self, table: str, policies: Sequence[str]) -> None:
         """Consolidate one table from the chunk files, streaming, atomically."""
@@ -323,7 +364,7 @@ class ResultsFolder(ChunkStore):
         for start in self.ordered():
             entry = self.chunks[start]
             for info in entry["files"].values():
-                why = self._check_file(self.path / info["file"], info)
+                why = self._check_file(self.inside(info["file"]), info)
                 if why:
                     problems.append(f"chunk {entry['start']}-{entry['stop'] - 1} "
                                     f"({info['file']}) {why}")
@@ -334,7 +375,7 @@ class ResultsFolder(ChunkStore):
             if drop:
                 for info in entry["files"].values():
                     with contextlib.suppress(OSError):
-                        (self.path / info["file"]).unlink()
+                        self.inside(info["file"]).unlink()
         if drop and problems:
             self.write_manifest()
         return problems
@@ -357,10 +398,14 @@ class ResultsFolder(ChunkStore):
         """Delete temporary files and chunk files no manifest entry refers to (killed runs)."""
         listed = {info["file"] for c in self.chunks.values() for info in c["files"].values()}
         chunk_dir = self.path / CHUNK_DIR
+        if chunk_dir.is_symlink():  # never follow a link out of the folder (open() refuses it too)
+            raise UsageError(f"{self.path}: {CHUNK_DIR} is a link; refused")
         chunk_dir.mkdir(exist_ok=True)
         for p in [*chunk_dir.iterdir(), *self.path.glob(".*.tmp")]:
             rel = f"{CHUNK_DIR}/{p.name}" if p.parent == chunk_dir else p.name
-            if rel not in listed and p.is_file():
+            # Only pmo-sim's own kinds of file: Parquet chunks and its temporary files.
+            ours = p.name.endswith((".parquet", ".tmp"))
+            if rel not in listed and ours and (p.is_symlink() or p.is_file()):
                 with contextlib.suppress(OSError):
                     p.unlink()
 

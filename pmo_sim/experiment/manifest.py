@@ -1,0 +1,200 @@
+"""The manifest of a results folder, checked before anything in the folder is trusted.
+
+Results folders travel: they are mailed, copied to shared drives and edited by hand. So
+``manifest.json`` is read as untrusted input, the way a scenario is:
+
+- it must be a JSON object of bounded size and nesting, with the fields and types below
+  (a pydantic model in strict mode: ``true`` is not a number, ``"3"`` is not 3);
+- the policies are a non-empty list of distinct non-empty names;
+- every chunk lies within ``[0, replications)``, chunks do not overlap, and each chunk's files
+  are exactly the names pmo-sim gives them (``chunks/<start>-<stop>.<table>.parquet``, for the
+  tables of :mod:`pmo_sim.schema`): a manifest cannot point anywhere else, so nothing outside
+  the folder is ever read, written or deleted through it.
+
+A manifest that fails is refused with a :class:`~pmo_sim.errors.UsageError` naming the file,
+the entry and what is wrong (exit code 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from pmo_sim.errors import UsageError
+from pmo_sim.experiment.spec import MAX_REPLICATIONS
+from pmo_sim.schema import TABLES
+
+MANIFEST = "manifest.json"
+CHUNK_DIR = "chunks"
+#: A manifest larger than this is not one pmo-sim wrote (10 million replications in chunks of
+#: one would need about 3 GB; in the default chunks of up to 50, about 60 MB).
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+#: pmo-sim writes manifests four levels deep; JSON nested deeper is refused before parsing.
+MAX_DEPTH = 16
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_REPLICATIONS)]
+Positive = Annotated[StrictInt, Field(ge=1, le=MAX_REPLICATIONS)]
+
+
+class _Model(BaseModel):
+    # Unknown keys are kept (a newer pmo-sim may add some); known ones are typed strictly.
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class ChunkFile(_Model):
+    file: StrictStr
+    sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+    rows: Annotated[StrictInt, Field(ge=0)]
+
+
+class Chunk(_Model):
+    start: Count
+    stop: Positive
+    files: dict[StrictStr, ChunkFile] | None = None
+
+
+class PrecisionRecord(_Model):
+    rel: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    metric: StrictStr
+    paired: bool
+    max_replications: Positive
+    target_met: bool | None = None
+    replications_needed: Positive | None = None
+
+
+class Manifest(_Model):
+    format: StrictStr | None = None
+    format_version: StrictInt | None = None
+    scenario: StrictStr | None = None
+    scenario_sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+    seed: Annotated[StrictInt, Field(ge=0)]
+    replications: Positive
+    requested_replications: Positive | None = None
+    policies: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=1000)]],
+                        Field(min_length=1)]
+    status: Literal["complete", "partial"]
+    command: StrictStr | None = None
+    chunk_size: Positive | None = None
+    precision: PrecisionRecord | None = None
+    resumed: list[StrictStr] | None = None
+    chunks: list[Chunk] = Field(default_factory=list)
+
+
+REQUIRED = tuple(name for name, f in Manifest.model_fields.items() if f.is_required())
+
+
+def chunk_file_name(start: int, stop: int, table: str) -> str:
+    """The one name a chunk's file of ``table`` may have, relative to the folder."""
+    return f"{CHUNK_DIR}/{start:07d}-{stop:07d}.{table}.parquet"
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    """``root/manifest.json``, parsed and checked; a :class:`UsageError` saying why not."""
+    path = root / MANIFEST
+    if path.is_symlink() or not path.is_file():
+        raise UsageError(f"{root} is not a results folder: {MANIFEST} is missing"
+                         + (" (it is a symbolic link)" if path.is_symlink() else ""))
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise UsageError(f"{path}: larger than {MAX_MANIFEST_BYTES // 2**20} MB; not a manifest "
+                             f"pmo-sim wrote")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{root} is not a results folder: {MANIFEST} is unreadable ({exc})") from exc
+    _check_depth(text, path)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"{root} is not a results folder: {MANIFEST} is unreadable (not valid "
+                         f"JSON: {exc})") from exc
+    return check_manifest(data, path)
+
+
+def _check_depth(text: str, path: Path) -> None:
+    """Refuse JSON nested deeper than pmo-sim writes, before the parser recurses into it."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise UsageError(f"{path}: nested more than {MAX_DEPTH} levels deep; not a manifest "
+                                 f"pmo-sim wrote")
+        elif ch in "]}":
+            depth -= 1
+
+
+def check_manifest(data: Any, path: Path) -> dict[str, Any]:
+    """The manifest ``data`` checked (types, ranges, chunk ranges and file names)."""
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{path}: the manifest must be a JSON object (got {type(data).__name__})")
+    lacking = [k for k in REQUIRED if k not in data]
+    if lacking:
+        raise UsageError(f"{path.parent} is not a results folder: {MANIFEST} lacks {', '.join(lacking)}")
+    try:
+        model = Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors(include_url=False)[:5])
+                         ) from None
+    problems = _policy_problems(model.policies) + _chunk_problems(model)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise UsageError(f"{path}: " + "; ".join(problems[:5]) + more)
+    # Optional fields the runner reads get their defaults, so later code never meets a gap.
+    return {**data, "requested_replications": model.requested_replications or model.replications,
+            "chunks": data.get("chunks") or [], "precision": data.get("precision"),
+            "command": model.command}
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "the manifest"
+    got = repr(err.get("input"))
+    got = got if len(got) <= 60 else got[:57] + "..."
+    return f"{where}: {err['msg']} (got {got})"
+
+
+def _policy_problems(policies: list[str]) -> list[str]:
+    dup = sorted({p for p in policies if policies.count(p) > 1})
+    bad = [p for p in policies if any(ord(c) < 32 for c in p)]
+    out = [f"policies: {p!r} is listed more than once" for p in dup]
+    out += [f"policies: {p!r} contains control characters" for p in bad]
+    return out
+
+
+def _chunk_problems(m: Manifest) -> list[str]:
+    out: list[str] = []
+    last_stop = -1
+    for i, c in enumerate(sorted(m.chunks, key=lambda c: c.start)):
+        where = f"chunks[{i}] ({c.start}-{c.stop})"
+        if c.stop <= c.start:
+            out.append(f"{where}: stop must be after start")
+        if c.stop > m.replications:
+            out.append(f"{where}: beyond the {m.replications} replications of the run")
+        if c.start < last_stop:
+            out.append(f"{where}: overlaps the chunk before it")
+        last_stop = max(last_stop, c.stop)
+        if c.files is None:
+            if m.status == "partial":
+                out.append(f"{where}: a partial run's chunk must list its files")
+            continue
+        if set(c.files) != set(TABLES):
+            out.append(f"{where}: files must be exactly the tables {', '.join(TABLES)} "
+                       f"(got {', '.join(sorted(c.files)) or 'none'})")
+        for table, info in c.files.items():
+            expected = chunk_file_name(c.start, c.stop, table)
+            if info.file != expected:
+                out.append(f"{where}: file {info.file!r} is not the chunk's own file {expected!r}")
+    return out
