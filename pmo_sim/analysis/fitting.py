@@ -27,13 +27,14 @@ are uncertain. Parameters are reported as the scenario language takes them (SPEC
 ARITHMETIC mean and sd for lognormal and gamma (never mu and sigma of the logarithms), the
 mean for the exponential, the sorted ``values`` for empirical.
 
-**Arrival gaps from dates.** A history dates work to the day, so arrivals are known only to
-the working day and several projects may start on the same day. :func:`arrival_gaps` places
-the i-th of k arrivals of a working day at ``day + i / (k + 1)`` (the expected positions of k
-uniform points in the day, which is where a Poisson process puts them given the count) before
-taking differences, so gaps are positive and their mean is that of the day differences. When
-arrivals are only a few days apart the gaps are lumpy (mostly whole days) and the KS test can
-reject a family that is right; the fit then falls back to the empirical gaps.
+**Arrival gaps from dates.** A history dates work to the day, so an arrival is known only by
+its working day, and the gaps are whole-day differences D >= 0 (0: two projects arrived on
+the same day). Fitting a continuous family to D itself would mistake that rounding for the
+shape of the gaps (an exponential's many short gaps become zeros and ones). Instead the gap G
+behind D is fitted: with both arrivals at uniform positions within their days,
+P(D = k) = integral of f(g) max(0, 1 - |g - k|) dg (:func:`day_pmf`), which is maximised
+numerically for each family; E[D] = E[G], so the mean is not biased by the rounding. The KS
+test compares the step CDFs of D and of the model; it is conservative for steps.
 
 Pure functions of numpy arrays: no I/O, no random numbers.
 """
@@ -41,12 +42,12 @@ Pure functions of numpy arrays: no I/O, no random numbers.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
 
 EFFORT_FAMILIES = ("lognormal", "gamma")
 """Candidates for efforts and estimate-error ratios."""
@@ -164,19 +165,7 @@ def fit_sample(values: Sequence[float] | np.ndarray, families: Sequence[str] = E
     x = np.asarray(values, dtype=float)
     if x.size == 0 or not np.all(np.isfinite(x)) or np.any(x <= 0):
         raise ValueError("a fit needs at least one value, all finite and greater than 0")
-    n = len(x)
-    few = (f"few rows (n < {FEW_ROWS})",) if n < FEW_ROWS else ()
-    if n < MIN_PARAMETRIC_ROWS:
-        return _empirical(x, (), (f"empirical: fewer than {MIN_PARAMETRIC_ROWS} rows", *few))
-    if np.ptp(x) == 0:
-        return _empirical(x, (), ("empirical: all values equal", *few))
-    candidates = tuple(c for c in (fit_candidate(f, x) for f in families) if c is not None)
-    passing = [c for c in candidates if c.passes]
-    if not passing:
-        return _empirical(x, candidates, (f"empirical: no family passes KS at {KS_ALPHA:.0%}", *few))
-    best = min(passing, key=lambda c: c.aic)
-    params = {"mean": best.mean} if best.family == "exponential" else {"mean": best.mean, "sd": best.sd}
-    return Fit(best.family, params, n, best.aic, best.ks_pvalue, candidates, few)
+    return _choose(x, lambda: tuple(fit_candidate(f, x) for f in families))
 
 
 def fit_effort(values: Sequence[float] | np.ndarray) -> Fit:
@@ -184,9 +173,21 @@ def fit_effort(values: Sequence[float] | np.ndarray) -> Fit:
     return fit_sample(values, EFFORT_FAMILIES)
 
 
-def fit_gaps(gaps: Sequence[float] | np.ndarray) -> Fit:
-    """Gaps between arrivals: exponential, gamma or lognormal by AIC, else empirical."""
-    return fit_sample(gaps, GAP_FAMILIES)
+def _choose(values: np.ndarray, fit_all: Callable[[], tuple[Candidate | None, ...]]) -> Fit:
+    """The selection rule of the module docstring; ``fit_all`` fits the candidates if needed."""
+    n = len(values)
+    few = (f"few rows (n < {FEW_ROWS})",) if n < FEW_ROWS else ()
+    if n < MIN_PARAMETRIC_ROWS:
+        return _empirical(values, (), (f"empirical: fewer than {MIN_PARAMETRIC_ROWS} rows", *few))
+    if np.ptp(values) == 0:
+        return _empirical(values, (), ("empirical: all values equal", *few))
+    candidates = tuple(c for c in fit_all() if c is not None)
+    passing = [c for c in candidates if c.passes]
+    if not passing:
+        return _empirical(values, candidates, (f"empirical: no family passes KS at {KS_ALPHA:.0%}", *few))
+    best = min(passing, key=lambda c: c.aic)
+    params = {"mean": best.mean} if best.family == "exponential" else {"mean": best.mean, "sd": best.sd}
+    return Fit(best.family, params, n, best.aic, best.ks_pvalue, candidates, few)
 
 
 def _empirical(x: np.ndarray, candidates: tuple[Candidate, ...], flags: tuple[str, ...]) -> Fit:
@@ -194,17 +195,80 @@ def _empirical(x: np.ndarray, candidates: tuple[Candidate, ...], flags: tuple[st
     return Fit("empirical", {"values": values}, len(x), math.nan, math.nan, candidates, flags)
 
 
-def arrival_gaps(days: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Gaps between arrivals known only to the (working) day, as positive numbers of days.
+# --------------------------------------------------------------------------- arrivals by the day
 
-    ``days`` are the arrivals' working-day numbers, in any order. The i-th (1-based) of the k
-    arrivals of one day is placed at ``day + i / (k + 1)`` before differencing, so same-day
-    arrivals are ``1 / (k + 1)`` apart and the gaps sum to the span between the first and
-    the last arrival's positions.
+
+def _gap_cdfs(family: str, mean: float, sd: float) -> tuple[Callable[[np.ndarray], np.ndarray], ...]:
+    """The CDF of the gap, and of its size-biased law (density g f(g) / mean): the mean times
+    the latter is the partial expectation of the gap below x. Straight from scipy.special:
+    the likelihood below evaluates them hundreds of times."""
+    if family == "lognormal":
+        s = math.sqrt(math.log1p((sd / mean) ** 2))
+        mu = math.log(mean) - s * s / 2
+
+        def lognormal(shift: float) -> Callable[[np.ndarray], np.ndarray]:
+            def cdf(x: np.ndarray) -> np.ndarray:
+                with np.errstate(divide="ignore"):
+                    return np.asarray(special.ndtr((np.log(np.maximum(x, 0.0)) - mu - shift) / s))
+            return cdf
+
+        return lognormal(0.0), lognormal(s * s)
+    shape, scale = (1.0, mean) if family == "exponential" else ((mean / sd) ** 2, sd**2 / mean)
+
+    def gamma(a: float) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda x: np.asarray(special.gammainc(a, np.maximum(x, 0.0) / scale))
+
+    return gamma(shape), gamma(shape + 1)
+
+
+def day_pmf(family: str, mean: float, sd: float, k: np.ndarray) -> np.ndarray:
+    """P(D = k): the whole-day difference of two arrivals ``G`` apart (G of this family), each
+    at a uniform position in its day: the hat-weighted integral of G's density around k."""
+    cdf, biased = _gap_cdfs(family, mean, sd)
+    k = np.asarray(k, dtype=float)
+    rising = mean * (biased(k) - biased(k - 1)) - (k - 1) * (cdf(k) - cdf(k - 1))
+    falling = (k + 1) * (cdf(k + 1) - cdf(k)) - mean * (biased(k + 1) - biased(k))
+    return np.clip(rising + falling, 1e-300, 1.0)
+
+
+def fit_day_candidate(family: str, days: np.ndarray) -> Candidate | None:
+    """``family`` for the gaps behind whole-day differences ``days``, by maximum likelihood
+    of :func:`day_pmf`; the KS p-value compares the step CDFs (conservative for steps)."""
+    values, counts = np.unique(days, return_counts=True)
+    n = int(counts.sum())
+    mean0 = float(np.dot(values, counts)) / n  # E[D] = E[G]: the day positions cancel out
+    # Var D = Var G + 1/6 (the difference of two uniform positions); keep a positive start.
+    sd0 = math.sqrt(max(float(np.dot((values - mean0) ** 2, counts)) / n - 1 / 6, 0.01 * mean0**2))
+
+    def nll(theta: np.ndarray) -> float:
+        mean = math.exp(theta[0])
+        sd = mean if family == "exponential" else math.exp(theta[1])
+        return -float(np.dot(counts, np.log(day_pmf(family, mean, sd, values))))
+
+    start = [math.log(mean0)] if family == "exponential" else [math.log(mean0), math.log(sd0)]
+    result = optimize.minimize(nll, np.array(start), method="Nelder-Mead",
+                               options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
+    mean = math.exp(result.x[0])
+    sd = mean if family == "exponential" else math.exp(result.x[1])
+    if not (result.success and math.isfinite(result.fun) and math.isfinite(sd)):
+        return None
+    grid = np.arange(int(values.max()) + 1)
+    model = np.cumsum(day_pmf(family, mean, sd, grid))
+    observed = np.cumsum(np.bincount(days.astype(int), minlength=len(grid))) / n
+    statistic = float(np.max(np.abs(observed - model)))
+    return Candidate(family, mean, sd, 2 * _PARAMETERS[family] + 2 * float(result.fun),
+                     float(stats.kstwo.sf(statistic, n)))
+
+
+def fit_arrival_days(days: Sequence[int] | np.ndarray) -> Fit | None:
+    """The gaps between arrivals known only by their (working) day numbers ``days``.
+
+    Gaps are whole-day differences D >= 0; each family is fitted to the continuous gap G
+    behind them (:func:`fit_day_candidate`) and chosen like any other fit. The empirical
+    fallback resamples the day differences. None when there is no gap to fit: fewer than two
+    arrivals, or all on one day.
     """
-    d = np.sort(np.asarray(days, dtype=float))
-    if len(d) < 2:
-        return np.empty(0)
-    _, first, counts = np.unique(d, return_index=True, return_counts=True)
-    rank = np.arange(len(d)) - np.repeat(first, counts) + 1  # i within its day, from 1
-    return np.diff(d + rank / np.repeat(counts + 1, counts))
+    d = np.diff(np.sort(np.asarray(days, dtype=float)))
+    if len(d) == 0 or not d.any():
+        return None
+    return _choose(d, lambda: tuple(fit_day_candidate(f, d) for f in GAP_FAMILIES))

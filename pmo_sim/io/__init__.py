@@ -1,0 +1,6 @@
+"""What crosses the boundary of the model: files that are not scenarios or results.
+
+- :mod:`~pmo_sim.io.history`: reading and validating a task history (CSV);
+- :mod:`~pmo_sim.io.calibration`: fitting it per skill and writing a scenario fragment with
+  a figure per fit (``pmo-sim fit``).
+"""
