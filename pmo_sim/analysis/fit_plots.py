@@ -14,7 +14,7 @@ Like :mod:`pmo_sim.analysis.plots`, figures are pyplot-free (Agg canvas, no glob
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,15 +33,17 @@ def fit_figure(sample: np.ndarray, fit: Fit, title: str, unit: str) -> Axes:
     histogram(sample, fit, hist_ax, unit)
     qq_plot(sample, fit, qq_ax)
     flags = f" [{'; '.join(fit.flags)}]" if fit.flags else ""
-    figure.suptitle(f"{title}: {fit.family}, n = {fit.n}{flags}", fontsize=10)
+    figure.suptitle(f"{title} -> {fit.family}, n = {fit.n}{flags}", fontsize=10)
     return hist_ax
 
 
 def histogram(sample: np.ndarray, fit: Fit, ax: Axes, unit: str) -> None:
     """The sample as a density histogram, with each fitted family's density over it."""
     x = np.asarray(sample, dtype=float)
-    ax.hist(x, bins=min(50, max(5, int(np.sqrt(len(x))))), density=True, color="#c8d6e5",
-            edgecolor="white", label="history")
+    bins: Any = min(50, max(5, int(np.sqrt(len(x)))))
+    if np.all(x == np.round(x)) and x.max() <= 100:  # whole days: one bar per day
+        bins = np.arange(-0.5, x.max() + 1.0)
+    ax.hist(x, bins=bins, density=True, color="#c8d6e5", edgecolor="white", label="history")
     grid = np.linspace(0.0, float(x.max()) * 1.05, 400)[1:]  # the gamma density may be infinite at 0
     for c in fit.candidates:
         chosen = c.family == fit.family

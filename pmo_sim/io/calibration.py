@@ -238,7 +238,7 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     text = fragment_yaml(fitted)
     _write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     for path, (skill, quantity, fit, sample) in zip(paths, fitted.fits(), strict=True):
-        title = f"{skill}: {quantity}" if skill else quantity
+        title = f"{skill}, {quantity}" if skill else quantity
         _write(path, functools.partial(save, fit_figure(sample, fit, title, UNITS[quantity])))
     return Calibration(fitted, target, paths)
 
