@@ -53,7 +53,7 @@ UNITS = {EFFORT: "actual effort (person-days)", RATIO: "actual / estimate",
          ARRIVALS: "days between project arrivals (working days, Mon-Fri)"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class SkillFit:
     """A skill's two fits, with the samples they were fitted to."""
 
@@ -64,7 +64,7 @@ class SkillFit:
     ratios: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class HistoryFit:
     """Everything fitted from one history."""
 
