@@ -67,11 +67,17 @@ class UsageError(PmoSimError):
 
 
 class ScenarioError(UsageError):
-    """A scenario (or an override of it) is invalid; carries every problem found."""
+    """A scenario (or an override of it) is invalid; carries every problem found.
 
-    def __init__(self, problems: list[Problem]):
+    ``more`` counts problems found but not listed (a long list, such as a history CSV's, is
+    capped so the first problems stay readable).
+    """
+
+    def __init__(self, problems: list[Problem], more: int = 0):
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.more = more
+        text = "\n".join(str(p) for p in self.problems)
+        super().__init__(text + (f"\n... and {more} more" if more else ""))
 
 
 class WorkerLost(PmoSimError):

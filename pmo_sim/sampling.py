@@ -15,6 +15,11 @@ adding replications (``--precision``), resuming, chunking or parallelism change 
   absolute time; a request takes effect only if it falls while the project is started and
   open. By the memoryless property this is a Poisson process with the given rate while the
   project is open and started, and every policy sees the same requests at the same times.
+* Estimate error (``scenario.estimate_error``): a task whose skill has a ratio takes its
+  sampled effort times one draw of the ratio, from the ESTIMATE_ERROR stream keyed by the
+  project (explicit project i: ``(0, i)``; template k: ``(1, k)``, drawn as vectors like the
+  efforts), so the multipliers depend only on (seed, replication, project). A scenario
+  without ratios draws nothing from that stream.
 * A person's leaving is a unit exponential "hazard budget" E: they leave when their
   cumulative attrition hazard reaches E (E / rate with a constant rate). A policy that lowers
   the rate (retention) delays the *same* leaver rather than drawing a new one.
@@ -23,12 +28,14 @@ adding replications (``--precision``), resuming, chunking or parallelism change 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
 
-from pmo_sim.scenario.models import ProjectSpec, Scenario, Template
+from pmo_sim.scenario.dists import Distribution
+from pmo_sim.scenario.models import ProjectSpec, Scenario, TaskSpec, Template
 
 MAX_GENERATED_PROJECTS = 100_000
 
@@ -196,6 +203,8 @@ class Sampler:
             rng = stream(seed, replication, Source.EXPLICIT, i)
             attrs = _draw_attributes(spec, rng, 1)
             efforts = np.array([t.effort.sample(rng, 1)[0] for t in spec.tasks])
+            efforts = _with_estimate_error(efforts[None, :], spec.tasks, self.scenario.estimate_error,
+                                           seed, replication, 0, i)[0]
             out.append(_project(i, spec.name, "", spec.arrival, attrs, 0, net, efforts))
         return out
 
@@ -221,6 +230,8 @@ class Sampler:
             rng = stream(seed, replication, Source.GENERATED, k)
             attrs = _draw_attributes(tpl, rng, len(members))
             efforts = np.column_stack([t.effort.sample(rng, len(members)) for t in tpl.tasks])
+            efforts = _with_estimate_error(efforts, tpl.tasks, self.scenario.estimate_error,
+                                           seed, replication, 1, k)
             for j, m in enumerate(members.tolist()):
                 names[m] = (tpl, net, attrs, efforts[j], j)
         for m in range(n):  # names count from 1 in arrival order across the intake
@@ -289,6 +300,26 @@ def _arrival_times(gaps_dist, count: int | None, horizon: float,
                 "horizon; lengthen intake.arrivals or set intake.count")
     times = times[times < horizon]
     return times[:limit]
+
+
+def _with_estimate_error(efforts: np.ndarray, tasks: Sequence[TaskSpec],
+                         ratios: Mapping[str, Distribution], seed: int, replication: int,
+                         *key: int) -> np.ndarray:
+    """``efforts`` ([projects, tasks]) times a draw of each task's skill's estimate-error ratio.
+
+    One vector per task with a ratio, in file order, from the ESTIMATE_ERROR stream of
+    ``key``; row j of every vector belongs to project j, so a project's multipliers depend
+    only on its own key and row. Tasks without a ratio are left as they are; without any,
+    ``efforts`` is returned untouched and no stream is made.
+    """
+    columns = [j for j, t in enumerate(tasks) if t.skill in ratios]
+    if not columns:
+        return efforts
+    rng = stream(seed, replication, Source.ESTIMATE_ERROR, *key)
+    out = np.array(efforts, dtype=float)
+    for j in columns:
+        out[:, j] *= ratios[tasks[j].skill].sample(rng, out.shape[0])
+    return out
 
 
 def _draw_attributes(spec: ProjectSpec | Template, rng: np.random.Generator, n: int) -> dict:

@@ -29,7 +29,9 @@ def handles_errors(fn: F) -> F:
         except ScenarioError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
-            n = len(exc.problems)
+            if exc.more:
+                click.echo(f"... and {exc.more} more not shown", err=True)
+            n = len(exc.problems) + exc.more
             click.echo(f"{n} problem{'s' if n != 1 else ''} found.", err=True)
             sys.exit(exc.exit_code)
         except PmoSimError as exc:

@@ -1,3 +1,9 @@
-"""What crosses the boundary of the model: task histories to fit, benchmark instances to
-import, workbooks to export. Sits beside the experiment layer: it may read scenarios and use
-the analysis functions, never the engine."""
+"""What crosses the boundary of the model: files that are not scenarios or results.
+
+Sits beside the experiment layer: it may read scenarios and use the analysis functions,
+never the engine.
+
+- :mod:`~pmo_sim.io.history`: reading and validating a task history (CSV);
+- :mod:`~pmo_sim.io.calibration`: fitting it per skill and writing a scenario fragment with
+  a figure per fit (``pmo-sim fit``).
+"""

@@ -17,7 +17,19 @@ import re
 from collections.abc import Sequence
 from typing import Any, Union
 
-from pmo_sim.scenario.dists import Choice, Empirical, Fixed, Pert, Triangular, Uniform, _Dist
+from pmo_sim.scenario.dists import (
+    Choice,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Normal,
+    Pert,
+    Triangular,
+    Uniform,
+    _Dist,
+)
 from pmo_sim.scenario.models import PMO, Intake, ProjectSpec, Scenario, TaskSpec
 
 KeyPath = tuple[Union[str, int], ...]
@@ -41,6 +53,7 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
     if scenario.intake is not None:
         _check_intake(out, scenario.intake, scenario.projects, pools)
     _check_random_values(out, scenario)
+    _check_estimate_error(out, scenario)
     _check_policy(out, ("pmo",), scenario.pmo, pools)
     for name, policy in scenario.policies.items():
         if policy is not scenario.pmo:  # the implicit `default` policy *is* pmo
@@ -181,6 +194,24 @@ def _check_random_values(out: list[SemanticProblem], scenario: Scenario) -> None
     if scenario.workforce is not None:
         _at_least(out, ("workforce", "hiring_delay"), scenario.workforce.hiring_delay, 0,
                   "must not be negative")
+
+
+def _check_estimate_error(out: list[SemanticProblem], scenario: Scenario) -> None:
+    # A ratio multiplies efforts: it must name a pool and never give 0 or a negative number.
+    for skill, dist in scenario.estimate_error.items():
+        path = ("estimate_error", skill)
+        _unknown_pool(out, path, skill, scenario.resources)
+        # These families draw values > 0 almost surely when their mean is > 0 (a normal is
+        # redrawn while negative); the others must have a positive lowest value.
+        continuous = isinstance(dist, (Normal, Lognormal, Gamma, Exponential))
+        if (dist.mean() > 0) if continuous else (_lowest(dist) > 0):
+            continue
+        message = "must be greater than 0 (a ratio of actual to estimated effort)"
+        if isinstance(dist, Fixed):
+            out.append((path, message, dist.value))
+        else:
+            out.append((path, f"{message}, but this distribution can give {_lowest(dist):g}",
+                        dist.model_dump(by_alias=True)))
 
 
 # --------------------------------------------------------------------------- policies

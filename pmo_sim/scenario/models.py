@@ -7,6 +7,11 @@ error, never silently ignored. Cross-references (a task's skill naming a pool, p
 names, crew sizes, programme names) are checked by :mod:`pmo_sim.scenario.checks`, which
 reports every problem with its dotted path.
 
+``estimate_error`` maps a pool to the distribution of the ratio actual / estimated effort of
+its tasks (as ``pmo-sim fit`` measures it from a history): every task of that skill, in explicit
+and generated projects, takes its sampled effort times one draw of the ratio. The task's written
+effort stays its *estimate* (what governance's stage gate compares against).
+
 ``policies`` here is already *resolved*: each entry is the full PMO setting obtained by
 deep-merging the policy's mapping over ``pmo`` (the loader does the merge, so the location
 of every value in the YAML file is kept for error messages).
@@ -111,6 +116,7 @@ class Scenario(Model):
     intake: Intake | None = None
     changes: Changes | None = None
     workforce: Workforce | None = None
+    estimate_error: dict[Name, RandomValue] = Field(default_factory=dict)
     pmo: PMO = Field(default_factory=PMO)
     policies: dict[Name, PMO] = Field(default_factory=dict)
 
