@@ -33,10 +33,10 @@ from pmo_sim.analysis.fitting import (
     frozen_distribution,
 )
 from pmo_sim.cli import main
-from pmo_sim.engine import run_replication, sampler_for
+from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.io.calibration import figure_paths, fit_history, fragment_yaml
 from pmo_sim.io.history import history_from_text, read_history
-from pmo_sim.sampling import Source, stream
+from pmo_sim.sampling import Sampler, Source, stream
 from pmo_sim.scenario.dists import RandomValue
 from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 
@@ -227,7 +227,7 @@ def test_a_fixed_ratio_multiplies_the_effort_of_its_pool_only() -> None:
     assert task_log(plain) == [("A", "spec", 0, 4, "qa-1"), ("A", "build", 4, 14, "dev-1")]
     assert task_log(inflated) == [("A", "spec", 0, 4, "qa-1"), ("A", "build", 4, 19, "dev-1")]
     # The estimate stays the written effort: the ratio makes the work overrun its plan.
-    plan = sampler_for(inflated).plan(0, 0).projects[0]
+    plan = Sampler(inflated).plan(0, 0).projects[0]
     assert plan.network.estimate == 14 and plan.efforts.tolist() == [4, 15]
 
 
@@ -237,7 +237,7 @@ def test_generated_projects_draw_their_ratios_per_template_on_their_own_stream()
     ratio = {"dist": "lognormal", "mean": 1.2, "sd": 0.3}
     plain = make_scenario(resources={"dev": 1, "qa": 1}, intake=intake)
     inflated = make_scenario(resources={"dev": 1, "qa": 1}, intake=intake, estimate_error={"dev": ratio})
-    before, after = sampler_for(plain).plan(3, 2), sampler_for(inflated).plan(3, 2)
+    before, after = Sampler(plain).plan(3, 2), Sampler(inflated).plan(3, 2)
     assert [p.arrival for p in before.projects] == [p.arrival for p in after.projects]
     expected = DIST.validate_python(ratio).sample(stream(3, 2, Source.ESTIMATE_ERROR, 1, 0), 6)
     assert [p.efforts[0] for p in after.projects] == pytest.approx(4 * expected, rel=1e-12)
@@ -249,11 +249,11 @@ def test_an_explicit_projects_ratios_do_not_depend_on_the_rest_of_the_portfolio(
     first = project("A", task("x", {"dist": "uniform", "low": 5, "high": 9}))
     alone = make_scenario([first], estimate_error={"dev": ratio})
     crowded = make_scenario([project("Z", task("y", 2), arrival=1), first], estimate_error={"dev": ratio})
-    a = next(p for p in sampler_for(alone).plan(1, 0).projects if p.name == "A")
-    b = next(p for p in sampler_for(crowded).plan(1, 0).projects if p.name == "A")
+    a = next(p for p in Sampler(alone).plan(1, 0).projects if p.name == "A")
+    b = next(p for p in Sampler(crowded).plan(1, 0).projects if p.name == "A")
     assert a.efforts[0] != b.efforts[0]  # A's draws are keyed by its index in the file...
     moved = make_scenario([first, project("Z", task("y", 2), arrival=1)], estimate_error={"dev": ratio})
-    c = next(p for p in sampler_for(moved).plan(1, 0).projects if p.name == "A")
+    c = next(p for p in Sampler(moved).plan(1, 0).projects if p.name == "A")
     assert a.efforts[0] == c.efforts[0]  # ...so a project added after it changes nothing
 
 
@@ -265,7 +265,7 @@ def test_a_scenario_without_a_ratio_for_its_tasks_gives_the_same_numbers() -> No
     unused = make_scenario(projects, resources={"dev": 2, "qa": 1}, intake=intake, horizon=100,
                            estimate_error={"qa": 3.0})  # a pool without tasks: nothing drawn
     for seed in range(3):
-        x, y = sampler_for(plain).plan(seed, 1).projects, sampler_for(unused).plan(seed, 1).projects
+        x, y = Sampler(plain).plan(seed, 1).projects, Sampler(unused).plan(seed, 1).projects
         assert [(p.name, p.arrival, p.efforts.tolist()) for p in x] == \
             [(p.name, p.arrival, p.efforts.tolist()) for p in y]
         assert run_replication(plain, 1, seed, ["default"])[0].kpis == \
