@@ -39,10 +39,12 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from pmo_sim.errors import Problem, ScenarioError
+from pmo_sim.scenario.capacity import POOL_KINDS
 from pmo_sim.scenario.checks import semantic_problems
 from pmo_sim.scenario.dists import DIST_NAMES
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import KeyPath, OverrideError, apply_override
+from pmo_sim.scenario.yamlio import round_trip_yaml
 
 _NO_VALUE = object()
 
@@ -183,7 +185,7 @@ def _parse(text: str, filename: str) -> tuple[dict[str, Any], SourceMap]:
         raise ScenarioError([Problem("the file is empty; a scenario needs at least name, horizon and "
                                      "resources (try `pmo-sim new NAME`)", file=filename, line=1, column=1)])
     try:
-        root = YAML(typ="rt").load(text)
+        root = round_trip_yaml().load(text)
     except DuplicateKeyError:
         raise ScenarioError(_duplicate_keys(YAML(typ="rt").compose(text), filename)) from None
     except YAMLError as exc:
@@ -353,9 +355,15 @@ def _translate(err: Any, tree: dict[str, Any], sources: SourceMap) -> Problem:
     if kind == "missing":
         return sources.problem(path, _MESSAGES[kind])
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        message = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+        model = _model_at(loc[:-1])
+        hint = getattr(model, "NOT_FIELDS", {}).get(path[-1])  # a key that belongs to another kind
+        allowed = [f.alias or name for name, f in model.model_fields.items()] if model else None
+        message = hint or "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
         return sources.problem(path, message, path[-1], key=True)
+    if kind == "unknown_pool_kind":  # located at the `kind` it did not understand
+        node = _value_at(tree, path, None)
+        got = node.get("kind") if isinstance(node, dict) else node
+        return sources.problem(path + ("kind",), err["msg"], got)
     if loc[-1:] == ("[key]",):  # a mapping key of the wrong type
         return sources.problem(path, f"{_message(kind, ctx, err['msg'])} as the key", err["input"], key=True)
     got = _value_at(tree, path, err["input"])
@@ -408,6 +416,8 @@ def _clean_path(loc: tuple[Any, ...], tree: Any) -> KeyPath:
 
 
 def _is_tag(node: Any, seg: str) -> bool:
+    if seg in POOL_KINDS:  # a pool's kind, `people` when it is left out
+        return not isinstance(node, dict) or node.get("kind", "people") == seg
     if isinstance(node, dict):
         return node.get("dist") == seg
     return seg in DIST_NAMES and not isinstance(node, list)  # a plain number read as `fixed`
@@ -426,17 +436,15 @@ def _value_at(tree: Any, path: KeyPath, default: Any) -> Any:
     return node
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys the model at pydantic location ``loc`` accepts (aliases as written)."""
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class at pydantic location ``loc``, if it is one."""
     tp: Any = Scenario
     for seg in loc:
         tp = _step(tp, seg)
         if tp is None:
             return None
     tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [f.alias or name for name, f in tp.model_fields.items()]
-    return None
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
 def _unwrap(tp: Any) -> Any:
@@ -459,9 +467,10 @@ def _step(tp: Any, seg: Any) -> Any:
     tp = _unwrap(tp)
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        for member in typing.get_args(tp):
-            dist = getattr(member, "model_fields", {}).get("dist")
-            if dist is not None and seg in typing.get_args(dist.annotation):
+        for member in map(_unwrap, typing.get_args(tp)):
+            fields = getattr(member, "model_fields", {})
+            tag = fields.get("dist") or fields.get("kind")  # distributions and pools
+            if tag is not None and seg in typing.get_args(tag.annotation):
                 return member
         return None
     if isinstance(tp, type) and issubclass(tp, BaseModel):
