@@ -60,8 +60,8 @@ def task_problems(out: list[SemanticProblem], path: KeyPath, task: TaskSpec, poo
                     task.duration.model_dump(by_alias=True)))
     elif task.effort is None and task.duration is None:
         out.append((path, "a task needs either effort (person-days) or duration (days)", task.name))
-    elif task.effort is not None:
-        named = task.units()
+    elif task.effort is not None and task.skill is None:  # (a bad skill is reported above)
+        named = task.needs or {}
         if all(n in pools for n in named) and not any(isinstance(pools[n], Pool) for n in named):
             out.append((path + ("effort",), "an effort task needs at least one people pool (skill, or needs "
                         "naming a people pool); for work that takes a fixed time, give duration",
