@@ -1,0 +1,1 @@
+"""What crosses the boundary: instances of other tools read into scenarios."""
