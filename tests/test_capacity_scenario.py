@@ -11,6 +11,7 @@ from pmo_sim.scenario.capacity import EquipmentPool, Pool
 from pmo_sim.scenario.loader import dump_scenario, load_scenario_text, scenario_from_dict
 from pmo_sim.scenario.network import cpm
 from pmo_sim.scenario.schema import scenario_json_schema
+from pmo_sim.scenario.starter import starter_scenario
 
 CAPACITY = """\
 name: capacity
@@ -184,3 +185,14 @@ def test_a_staffing_hire_slot_draws_from_its_own_stream() -> None:
     assert [again.occupant_draws(sc, 0, 3, k) for k in range(6)] == draws
     assert draws[0] != plan.occupant_draws(sc, 0, 2, 0)
     assert all(b > 0 and 10 <= d <= 30 for b, d in draws)
+
+
+def test_the_starter_scenario_shows_the_capacity_fields() -> None:
+    sc = load_scenario_text(starter_scenario("demo"))
+    assert sc.calendar is not None and sc.calendar.start_date is not None and sc.calendar.closures
+    assert isinstance(sc.resources["test_env"], EquipmentPool)
+    assert isinstance(sc.resources["analysts"], Pool) and sc.resources["analysts"].fte == 0.8
+    tasks = {t.name: t for t in sc.projects[0].tasks}
+    assert tasks["integration test"].needs and tasks["vendor licence"].duration is not None
+    rm = sc.policies["capacity"].resource_manager
+    assert rm.allocation == "lft" and rm.staffing and rm.contractors
