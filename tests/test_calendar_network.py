@@ -11,7 +11,13 @@ import pytest
 from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, TASK_RULES
 from pmo_sim.scenario.calendar import date_of, day_index, downtime, is_working_day, next_working_day
 from pmo_sim.scenario.loader import scenario_from_dict
-from pmo_sim.scenario.network import cpm, planned_duration, planned_durations, topological_order
+from pmo_sim.scenario.network import (
+    PrecedenceCycle,
+    cpm,
+    planned_duration,
+    planned_durations,
+    topological_order,
+)
 
 MON = dt.date(2027, 1, 4)  # a Monday
 
@@ -101,8 +107,9 @@ def test_cpm_from_a_due_date_shifts_latest_times() -> None:
 def test_topological_order_and_cycles() -> None:
     assert topological_order([[2], [], []]) == (1, 2, 0)
     assert topological_order(PREDS) == (0, 1, 2, 3, 4, 5)
-    with pytest.raises(ValueError, match="cycle"):
-        topological_order([[1], [0]])
+    with pytest.raises(PrecedenceCycle) as cycle:
+        topological_order([[], [2], [1], [2]])  # 1 and 2 wait for each other, 3 for them
+    assert cycle.value.blocked == (1, 2, 3)
     assert cpm([], []).length == 0
 
 

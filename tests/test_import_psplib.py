@@ -157,7 +157,7 @@ MALFORMED = {
     "job out of order": (_replace(57, "  3      1", "  4      1"),
                          "broken.sm:57:3: expected job 3 here (got 4)"),
     "cycle": (_replace(48, "1          32", "1           6"),
-              "broken.sm:24:1: precedence cycle through job 6"),
+              "broken.sm:24:1: precedence cycle through jobs 6, 30"),
     "request above capacity": (_replace(90, "4   12", "3   12"),
                                "broken.sm:80:34: job 26 requests 4 units of resource R3, but only 3 are "
                                "available (got 4)"),

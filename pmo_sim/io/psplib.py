@@ -49,7 +49,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.io.mpsplib import Portfolio, read_portfolio
 from pmo_sim.scenario.loader import load_scenario_text
-from pmo_sim.scenario.network import topological_order
+from pmo_sim.scenario.network import PrecedenceCycle, topological_order
 
 MAX_BYTES = 10_000_000
 MAX_JOBS = 100_000
@@ -228,22 +228,15 @@ def _check_acyclic(src: _Lines, successors: list[tuple[tuple[int, ...], int]]) -
             preds[s - 1].append(job)
     try:
         topological_order(preds)
-    except ValueError:
-        ordered = _ordered_part(preds)
-        stuck = min(j for j in range(len(preds)) if j not in ordered)
-        raise src.error(f"precedence cycle through job {stuck + 1}", successors[stuck][1]) from None
-
-
-def _ordered_part(preds: list[list[int]]) -> set[int]:
-    done: set[int] = set()
-    grew = True
-    while grew:
-        grew = False
-        for j, before in enumerate(preds):
-            if j not in done and all(p in done for p in before):
-                done.add(j)
-                grew = True
-    return done
+    except PrecedenceCycle as cycle:
+        # Every blocked job has a blocked predecessor: walking back from one must come round.
+        blocked, walk, job = set(cycle.blocked), [], cycle.blocked[0]
+        while job not in walk:
+            walk.append(job)
+            job = next(p for p in preds[job] if p in blocked)
+        loop = sorted(walk[walk.index(job):])
+        raise src.error(f"precedence cycle through jobs {', '.join(str(j + 1) for j in loop)}",
+                        successors[loop[0]][1]) from None
 
 
 # --------------------------------------------------------------------------- the mapping
@@ -313,7 +306,12 @@ def single_scenario(inst: Instance) -> dict[str, Any]:
 
 def portfolio_scenario(portfolio: Portfolio, path: Path) -> dict[str, Any]:
     """The scenario (plain data) of an MPSPLIB portfolio and its ``.sm`` files."""
-    instances = [read_sm(p.file) for p in portfolio.projects]
+    instances = []
+    for entry in portfolio.projects:
+        instances.append(read_sm(entry.file))
+        if sum(len(inst.jobs) for inst in instances) > MAX_JOBS:
+            raise ScenarioError([Problem(f"the portfolio has more than {MAX_JOBS} jobs in all",
+                                         file=str(path), line=entry.line)])
     names = _names([p.file.stem for p in portfolio.projects])
     width = len(portfolio.capacities)
     resources = {f"R{k + 1}": c for k, c in enumerate(portfolio.capacities) if c > 0}

@@ -22,13 +22,15 @@ task ``i`` comes after), so the same functions serve validation, the sampler and
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Union
 
 from pmo_sim.scenario.capacity import EquipmentPool, Pool
 from pmo_sim.scenario.models import TaskSpec
 
-Pools = Mapping[str, "Pool | EquipmentPool"]
+Pools = Mapping[str, Union[Pool, EquipmentPool]]
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,18 @@ class CriticalPath:
     deadline: float  # what the backward pass started from: the due offset, else ``length``
 
 
+class PrecedenceCycle(ValueError):
+    """The tasks can not be ordered: ``blocked`` are those on or after a cycle (indices)."""
+
+    def __init__(self, blocked: tuple[int, ...]):
+        super().__init__("precedence cycle")
+        self.blocked = blocked
+
+
 def topological_order(preds: Sequence[Sequence[int]]) -> tuple[int, ...]:
     """Task indices so that every task comes after its predecessors (lowest index first).
 
-    Raises ``ValueError`` on a precedence cycle (validation reports cycles with their names).
+    Raises :class:`PrecedenceCycle` on a cycle (validation reports cycles with their names).
     """
     succs: list[list[int]] = [[] for _ in preds]
     for i, before in enumerate(preds):
@@ -54,17 +64,17 @@ def topological_order(preds: Sequence[Sequence[int]]) -> tuple[int, ...]:
             succs[p].append(i)
     indeg = [len(before) for before in preds]
     order: list[int] = []
-    frontier = sorted(i for i, d in enumerate(indeg) if d == 0)
+    frontier = [i for i, d in enumerate(indeg) if d == 0]  # a heap: always the lowest index next
     while frontier:
-        i = frontier.pop(0)
+        i = heapq.heappop(frontier)
         order.append(i)
         for s in succs[i]:
             indeg[s] -= 1
             if indeg[s] == 0:
-                frontier.append(s)
-                frontier.sort()
+                heapq.heappush(frontier, s)
     if len(order) != len(preds):
-        raise ValueError("precedence cycle")
+        placed = set(order)
+        raise PrecedenceCycle(tuple(i for i in range(len(preds)) if i not in placed))
     return tuple(order)
 
 
@@ -114,4 +124,5 @@ def planned_durations(tasks: Sequence[TaskSpec], pools: Pools) -> tuple[float, .
     return tuple(planned_duration(t, pools) for t in tasks)
 
 
-__all__ = ["CriticalPath", "cpm", "planned_duration", "planned_durations", "topological_order"]
+__all__ = ["CriticalPath", "PrecedenceCycle", "cpm", "planned_duration", "planned_durations",
+           "topological_order"]
