@@ -36,6 +36,7 @@ import numpy as np
 
 from pmo_sim.scenario.dists import Distribution
 from pmo_sim.scenario.models import ProjectSpec, Scenario, TaskSpec, Template
+from pmo_sim.scenario.network import planned_durations, topological_order
 
 MAX_GENERATED_PROJECTS = 100_000
 
@@ -67,7 +68,17 @@ def stream(seed: int, replication: int, source: Source | int, *more: int) -> np.
 
 @dataclass(frozen=True)
 class Network:
-    """A project's task network, compiled once per scenario: indices in topological order."""
+    """A project's task network, compiled once per scenario: indices in topological order.
+
+    What a task holds while it runs is ``needs[i]``: ``(pool index, units)`` pairs, people and
+    equipment alike (a ``skill`` + ``people`` task is the one pair ``(skill, people)``).
+    ``pools[i]``/``people[i]`` are the skill and crew size of a ``skill`` task; for a ``needs``
+    task they are its first people pool and that pool's units (``-1``/``0`` when it needs no
+    people). A task with ``is_duration[i]`` takes its drawn value as days whatever its crew;
+    the others' drawn value is effort in person-days. ``planned[i]`` is the task's planned
+    duration in days (:func:`pmo_sim.scenario.network.planned_duration`), the input of the CPM
+    behind the ``lst``/``lft`` rules.
+    """
 
     names: tuple[str, ...]
     pools: tuple[int, ...]
@@ -76,11 +87,15 @@ class Network:
     succs: tuple[tuple[int, ...], ...]
     npreds: tuple[int, ...]
     order: tuple[int, ...]  # file indices in topological order (file order among ties)
-    central: np.ndarray  # the effort distributions' central values (the estimate per task)
-    estimate: float  # the project's estimated effort: the sum of the central values
+    central: np.ndarray  # central values of what is drawn per task (the estimate per task)
+    estimate: float  # the project's estimated effort: central efforts summed (person-days)
+    needs: tuple[tuple[tuple[int, int], ...], ...]
+    is_duration: tuple[bool, ...]
+    planned: tuple[float, ...]
 
 
-def compile_network(spec: ProjectSpec | Template, pool_index: dict[str, int]) -> Network:
+def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network:
+    pool_index = {name: i for i, name in enumerate(scenario.resources)}
     names = tuple(t.name for t in spec.tasks)
     index = {n: i for i, n in enumerate(names)}
     preds = tuple(tuple(index[a] for a in t.after) for t in spec.tasks)
@@ -88,31 +103,24 @@ def compile_network(spec: ProjectSpec | Template, pool_index: dict[str, int]) ->
     for i, ps in enumerate(preds):
         for p in ps:
             succs[p].append(i)
-    # Kahn's algorithm, always taking the lowest file index: a stable topological order.
-    indeg = [len(ps) for ps in preds]
-    order: list[int] = []
-    frontier = sorted(i for i, d in enumerate(indeg) if d == 0)
-    while frontier:
-        i = frontier.pop(0)
-        order.append(i)
-        for s in succs[i]:
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                frontier.append(s)
-                frontier.sort()
-    if len(order) != len(names):
-        raise ValueError("precedence cycle")  # the loader's checks report it properly
-    central = np.array([t.effort.central() for t in spec.tasks])
+    needs = tuple(tuple((pool_index[name], units) for name, units in t.units().items()) for t in spec.tasks)
+    people_pools = {i for i, pool in enumerate(scenario.resources.values()) if pool.kind == "people"}
+    crews = [next(((p, u) for p, u in held if p in people_pools), (-1, 0)) for held in needs]
+    is_duration = tuple(t.duration is not None for t in spec.tasks)
+    central = np.array([t.amount.central() for t in spec.tasks])
     return Network(
         names=names,
-        pools=tuple(pool_index[t.skill] for t in spec.tasks),
-        people=tuple(t.people for t in spec.tasks),
+        pools=tuple(p for p, _ in crews),
+        people=tuple(u for _, u in crews),
         preds=preds,
         succs=tuple(tuple(s) for s in succs),
         npreds=tuple(len(p) for p in preds),
-        order=tuple(order),
+        order=topological_order(preds),
         central=central,
-        estimate=float(central.sum()),
+        estimate=float(central[~np.array(is_duration, dtype=bool)].sum()),
+        needs=needs,
+        is_duration=is_duration,
+        planned=planned_durations(spec.tasks, scenario.resources),
     )
 
 
@@ -133,7 +141,7 @@ class ProjectPlan:
     completion_value: float
     budget: float  # NaN without a budget
     network: Network
-    efforts: np.ndarray  # per task, file order
+    efforts: np.ndarray  # per task, file order: effort, or days for a fixed-duration task
     change_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_fraction: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_disruption: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -152,21 +160,27 @@ class Plan:
     _extra: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def occupant_draws(self, scenario: Scenario, pool: int, slot: int, k: int) -> tuple[float, float]:
-        """(hazard budget, hiring delay) of the k-th person to hold a pool's slot."""
+        """(hazard budget, hiring delay) of the k-th person to hold a pool's slot.
+
+        Slots beyond the pool's headcount (people hired by a staffing plan) have nothing
+        pre-drawn: all their draws come from the slot's own stream, like the rare extra
+        turnover of a pre-drawn slot.
+        """
         budgets, delays = self.leave_budget[pool], self.hiring_delay[pool]
-        if k < budgets.shape[1]:
+        drawn = budgets.shape[1] if slot < budgets.shape[0] else 0
+        if k < drawn:
             return float(budgets[slot, k]), float(delays[slot, k])
-        # Rare: more turnover in one slot than pre-drawn. Extend from the slot's own stream so
-        # the draw still depends only on (seed, replication, pool, slot, k).
+        # Extend from the slot's own stream so the draw still depends only on
+        # (seed, replication, pool, slot, k).
         key = (pool, slot)
-        if key not in self._extra or k - budgets.shape[1] >= len(self._extra[key][0]):
-            n = 4 * (k - budgets.shape[1] + 1)
+        j = k - drawn
+        if key not in self._extra or j >= len(self._extra[key][0]):
+            n = 4 * (j + 1)
             rng = stream(self.seed, self.replication, Source.WORKFORCE, pool, slot + 1, n)
             wf = scenario.workforce
             assert wf is not None
             self._extra[key] = (rng.standard_exponential(n), wf.hiring_delay.sample(rng, n))
         extra_b, extra_d = self._extra[key]
-        j = k - budgets.shape[1]
         return float(extra_b[j]), float(extra_d[j])
 
 
@@ -175,10 +189,9 @@ class Sampler:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.pool_index = {name: i for i, name in enumerate(scenario.resources)}
-        self.explicit_networks = [compile_network(p, self.pool_index) for p in scenario.projects]
+        self.explicit_networks = [compile_network(p, scenario) for p in scenario.projects]
         self.template_networks = (
-            [compile_network(t, self.pool_index) for t in scenario.intake.templates]
+            [compile_network(t, scenario) for t in scenario.intake.templates]
             if scenario.intake else []
         )
 
@@ -202,7 +215,7 @@ class Sampler:
         for i, (spec, net) in enumerate(zip(self.scenario.projects, self.explicit_networks, strict=True)):
             rng = stream(seed, replication, Source.EXPLICIT, i)
             attrs = _draw_attributes(spec, rng, 1)
-            efforts = np.array([t.effort.sample(rng, 1)[0] for t in spec.tasks])
+            efforts = np.array([t.amount.sample(rng, 1)[0] for t in spec.tasks])
             efforts = _with_estimate_error(efforts[None, :], spec.tasks, self.scenario.estimate_error,
                                            seed, replication, 0, i)[0]
             out.append(_project(i, spec.name, "", spec.arrival, attrs, 0, net, efforts))
@@ -229,7 +242,7 @@ class Sampler:
                 continue
             rng = stream(seed, replication, Source.GENERATED, k)
             attrs = _draw_attributes(tpl, rng, len(members))
-            efforts = np.column_stack([t.effort.sample(rng, len(members)) for t in tpl.tasks])
+            efforts = np.column_stack([t.amount.sample(rng, len(members)) for t in tpl.tasks])
             efforts = _with_estimate_error(efforts, tpl.tasks, self.scenario.estimate_error,
                                            seed, replication, 1, k)
             for j, m in enumerate(members.tolist()):
@@ -269,9 +282,11 @@ class Sampler:
         wf = sc.workforce
         budgets, delays = [], []
         for i, pool in enumerate(sc.resources.values()):
-            if wf is None or wf.attrition_per_year <= 0:
-                budgets.append(np.full((pool.headcount, 0), np.inf))
-                delays.append(np.zeros((pool.headcount, 0)))
+            # Equipment never leaves; its arrays are empty, and no stream is used for it, so
+            # the people pools' streams (keyed by pool index) are those of a scenario without it.
+            if wf is None or wf.attrition_per_year <= 0 or pool.kind == "equipment":
+                budgets.append(np.full((pool.capacity, 0), np.inf))
+                delays.append(np.zeros((pool.capacity, 0)))
                 continue
             years = sc.horizon / sc.days_per_year
             k = 2 + math.ceil(3 * wf.attrition_per_year * years)
@@ -305,21 +320,33 @@ def _arrival_times(gaps_dist, count: int | None, horizon: float,
 def _with_estimate_error(efforts: np.ndarray, tasks: Sequence[TaskSpec],
                          ratios: Mapping[str, Distribution], seed: int, replication: int,
                          *key: int) -> np.ndarray:
-    """``efforts`` ([projects, tasks]) times a draw of each task's skill's estimate-error ratio.
+    """``efforts`` ([projects, tasks]) times a draw of each effort task's skill's estimate-error ratio.
 
     One vector per task with a ratio, in file order, from the ESTIMATE_ERROR stream of
     ``key``; row j of every vector belongs to project j, so a project's multipliers depend
     only on its own key and row. Tasks without a ratio are left as they are; without any,
     ``efforts`` is returned untouched and no stream is made.
     """
-    columns = [j for j, t in enumerate(tasks) if t.skill in ratios]
+    skills = [_effort_skill(t, ratios) for t in tasks]
+    columns = [j for j, skill in enumerate(skills) if skill is not None]
     if not columns:
         return efforts
     rng = stream(seed, replication, Source.ESTIMATE_ERROR, *key)
     out = np.array(efforts, dtype=float)
     for j in columns:
-        out[:, j] *= ratios[tasks[j].skill].sample(rng, out.shape[0])
+        out[:, j] *= ratios[skills[j]].sample(rng, out.shape[0])  # type: ignore[index]
     return out
+
+
+def _effort_skill(task: TaskSpec, ratios: Mapping[str, Distribution]) -> str | None:
+    """The skill whose estimate-error ratio applies to an effort task: its ``skill``, or the
+    first pool with a ratio among its ``needs``; None for fixed-duration tasks."""
+    if task.effort is None:
+        return None
+    for pool in task.units():
+        if pool in ratios:
+            return pool
+    return None
 
 
 def _draw_attributes(spec: ProjectSpec | Template, rng: np.random.Generator, n: int) -> dict:

@@ -73,8 +73,8 @@ def test_last_segment_may_be_a_new_key() -> None:
 
 def test_new_key_unknown_to_the_model_is_rejected_at_the_set_argument() -> None:
     assert errors({"horizon": "50", "resources.developers.salary": "1"}) == [
-        "--set:2:1: resources.developers.salary: unknown key; expected one of: headcount, day_rate, "
-        "productivity (got 'salary')"
+        "--set:2:1: resources.developers.salary: unknown key; expected one of: kind, headcount, day_rate, "
+        "productivity, fte (got 'salary')"
     ]
 
 

@@ -29,7 +29,14 @@ def main() -> None:
 def _register() -> None:
     # Command modules register themselves on `main`; imported here so `pmo_sim.cli:main`
     # is complete whichever way it is loaded.
-    from pmo_sim.cli import analysis_cmds, fit_cmd, report_cmd, run_cmds, scenario_cmds  # noqa: F401
+    from pmo_sim.cli import (  # noqa: F401
+        analysis_cmds,
+        fit_cmd,
+        import_cmd,
+        report_cmd,
+        run_cmds,
+        scenario_cmds,
+    )
 
 
 _register()

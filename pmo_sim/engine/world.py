@@ -74,13 +74,13 @@ class World:
         self.leavers = 0
         self.hires = 0
 
-        self.pools = [PoolState(i, name, p.day_rate, p.productivity)
+        self.pools = [PoolState(i, name, p.day_rate, p.productivity if p.kind == "people" else 0.0)
                       for i, (name, p) in enumerate(scenario.resources.items())]
         self.pool_by_name = {pool.name: pool for pool in self.pools}
         wf = scenario.workforce
         self.attrition = (wf.attrition_per_year / scenario.days_per_year) if wf else 0.0
         for pool, spec in zip(self.pools, scenario.resources.values(), strict=True):
-            for slot in range(spec.headcount):
+            for slot in range(spec.headcount if spec.kind == "people" else 0):  # equipment employs nobody
                 self._employ(pool, slot, 0, ramp=False)
 
         self.projects = [self._project_state(p) for p in plan.projects]

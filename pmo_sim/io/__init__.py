@@ -5,5 +5,7 @@ never the engine.
 
 - :mod:`~pmo_sim.io.history`: reading and validating a task history (CSV);
 - :mod:`~pmo_sim.io.calibration`: fitting it per skill and writing a scenario fragment with
-  a figure per fit (``pmo-sim fit``).
+  a figure per fit (``pmo-sim fit``);
+- :mod:`~pmo_sim.io.psplib`, :mod:`~pmo_sim.io.mpsplib`: PSPLIB and MPSPLIB scheduling
+  instances read into scenarios (``pmo-sim import psplib``).
 """

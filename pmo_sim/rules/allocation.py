@@ -1,24 +1,36 @@
 """The resource manager's allocation rules.
 
-A rule is a small function ``key(project, now) -> float``: the smaller the key, the sooner
-the project's ready tasks get free people (and, under a WIP limit, the sooner a backlog
-project is admitted). Ties fall back to FIFO: earliest project arrival, then task ready time,
-then file order — the engine appends that tie-break, so a rule only says what it ranks by.
+A rule is a small function ``key(subject, now) -> float``: the smaller the key, the sooner
+the subject's ready tasks get free people. Ties fall back to FIFO: earliest project arrival,
+then task ready time, then file order — the engine appends that tie-break, so a rule only says
+what it ranks by.
+
+Rules come at two levels. A **project-level** rule (the default) ranks a ready task by its
+project (a :class:`RankedProject`), so all ready tasks of a project rank alike; under a WIP
+limit it also decides which backlog project is admitted first. A **task-level** rule
+(``level="task"``, listed in :data:`TASK_RULES`) ranks each ready task by its own attributes
+(a :class:`RankedTask`), like the activity priority rules of the project-scheduling
+literature: ``lst`` and ``lft`` rank by the task's CPM latest start and latest finish within
+its project (:func:`pmo_sim.scenario.network.cpm`), computed backward from the project's due
+date or, without one, from its arrival plus its critical-path length. In a parallel
+schedule-generation scheme, minimum slack (latest start − earliest start) orders the tasks
+eligible at one instant exactly as ``lst`` does, since they all can start now.
 
 Rules live in :data:`ALLOCATION_RULES`; validation reads this registry (its error lists the
 rules), so adding a rule is adding one decorated function. A rule registered as
-``static`` ranks by attributes a project never changes (its arrival, priority, due date); the
-engine then keeps ready queues sorted as tasks join instead of re-ranking at every dispatch.
+``static`` ranks by attributes that never change (a project's arrival, priority or due date;
+a task's latest start); the engine then keeps ready queues sorted as tasks join instead of
+re-ranking at every dispatch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 
 class RankedProject(Protocol):
-    """What a rule may look at (the engine's project state provides it)."""
+    """What a project-level rule may look at (the engine's project state provides it)."""
 
     priority: float
     due_date: float  # absolute day; +inf when the project has no due date
@@ -29,16 +41,31 @@ class RankedProject(Protocol):
     def remaining_critical_path(self, now: float) -> float: ...
 
 
-Rule = Callable[[RankedProject, float], float]
+class RankedTask(Protocol):
+    """What a task-level rule may look at (absolute days, from the project's CPM)."""
+
+    latest_start: float
+    latest_finish: float
+
+
+Rule = Callable[[Any, float], float]
+"""``key(subject, now)``: the subject is a :class:`RankedProject`, or a :class:`RankedTask`
+for the rules in :data:`TASK_RULES`."""
 ALLOCATION_RULES: dict[str, Rule] = {}
 STATIC_RULES: set[str] = set()
+TASK_RULES: set[str] = set()
+
+_R = TypeVar("_R", bound=Rule)
 
 
-def rule(name: str, static: bool = False) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
+def rule(name: str, static: bool = False,
+         level: Literal["project", "task"] = "project") -> Callable[[_R], _R]:
+    def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
         if static:
             STATIC_RULES.add(name)
+        if level == "task":
+            TASK_RULES.add(name)
         return fn
 
     return register
@@ -81,3 +108,15 @@ def wsjf(project: RankedProject, now: float) -> float:
 def min_slack(project: RankedProject, now: float) -> float:
     """Least slack first: due date - now - remaining critical-path work (in days)."""
     return project.due_date - now - project.remaining_critical_path(now)
+
+
+@rule("lst", static=True, level="task")
+def lst(task: RankedTask, now: float) -> float:
+    """Latest start time first: the task's CPM latest start within its project."""
+    return task.latest_start
+
+
+@rule("lft", static=True, level="task")
+def lft(task: RankedTask, now: float) -> float:
+    """Latest finish time first: the task's CPM latest finish within its project."""
+    return task.latest_finish

@@ -4,8 +4,10 @@ The models validate each value in isolation; a scenario is also wrong when its p
 fit together: a task's ``skill`` must name a pool, ``after`` must name tasks of the same
 project and form a DAG, a crew cannot be larger than its pool, generated project names
 (``<template>-<n>``) must not collide with explicit ones, a training programme must train an
-existing pool, and so on. :func:`semantic_problems` finds *every* such problem and returns it
-as ``(path, message, got)``; the loader turns the path into a file location.
+existing people pool, and so on. The capacity language (equipment, ``needs``, ``duration``,
+the calendar, staffing and contractors) is checked in :mod:`pmo_sim.scenario.capacity_checks`.
+:func:`semantic_problems` finds *every* such problem and returns it as ``(path, message,
+got)``; the loader turns the path into a file location.
 
 Policies are checked one by one, ``pmo`` included (it is the default every policy starts
 from). The loader reports a problem a policy inherits from ``pmo`` once, under ``pmo``.
@@ -17,6 +19,13 @@ import re
 from collections.abc import Sequence
 from typing import Any, Union
 
+from pmo_sim.scenario.capacity import Pool
+from pmo_sim.scenario.capacity_checks import (
+    calendar_problems,
+    people_pool_problem,
+    resource_manager_problems,
+    task_problems,
+)
 from pmo_sim.scenario.dists import (
     Choice,
     Empirical,
@@ -54,10 +63,11 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
         _check_intake(out, scenario.intake, scenario.projects, pools)
     _check_random_values(out, scenario)
     _check_estimate_error(out, scenario)
-    _check_policy(out, ("pmo",), scenario.pmo, pools)
+    calendar_problems(out, scenario)
+    _check_policy(out, ("pmo",), scenario.pmo, scenario)
     for name, policy in scenario.policies.items():
         if policy is not scenario.pmo:  # the implicit `default` policy *is* pmo
-            _check_policy(out, ("policies", name), policy, pools)
+            _check_policy(out, ("policies", name), policy, scenario)
     return out
 
 
@@ -75,11 +85,6 @@ def _duplicates(out: list[SemanticProblem], named: list[tuple[KeyPath, str]], wh
             first[name] = path
 
 
-def _unknown_pool(out: list[SemanticProblem], path: KeyPath, skill: str, pools: dict[str, Any]) -> None:
-    if skill not in pools:
-        out.append((path, f"unknown pool; expected one of: {_names(list(pools))}", skill))
-
-
 # --------------------------------------------------------------------------- projects and tasks
 
 
@@ -89,10 +94,7 @@ def _check_project(out: list[SemanticProblem], base: KeyPath, project: Any, pool
     names = {t.name for t in tasks}
     for j, task in enumerate(tasks):
         path = base + ("tasks", j)
-        _unknown_pool(out, path + ("skill",), task.skill, pools)
-        if task.skill in pools and task.people > pools[task.skill].headcount:
-            out.append((path + ("people",), f"crew is larger than pool {task.skill!r} "
-                        f"(headcount {pools[task.skill].headcount})", task.people))
+        task_problems(out, path, task, pools)
         for k, before in enumerate(task.after):
             if before == task.name:
                 out.append((path + ("after", k), "a task cannot come after itself", before))
@@ -188,6 +190,7 @@ def _check_random_values(out: list[SemanticProblem], scenario: Scenario) -> None
         _at_least(out, base + ("priority",), project.priority, 1, "must be at least 1 (1 is the most urgent)")
         for j, task in enumerate(project.tasks):
             _at_least(out, base + ("tasks", j, "effort"), task.effort, 0, "must not be negative")
+            _at_least(out, base + ("tasks", j, "duration"), task.duration, 0, "must not be negative")
     if scenario.changes is not None:
         for name in ("effort_added", "disruption"):
             _at_least(out, ("changes", name), getattr(scenario.changes, name), 0, "must not be negative")
@@ -200,7 +203,7 @@ def _check_estimate_error(out: list[SemanticProblem], scenario: Scenario) -> Non
     # A ratio multiplies efforts: it must name a pool and never give 0 or a negative number.
     for skill, dist in scenario.estimate_error.items():
         path = ("estimate_error", skill)
-        _unknown_pool(out, path, skill, scenario.resources)
+        people_pool_problem(out, path, skill, scenario.resources, "estimate-error ratios")
         # These families draw values > 0 almost surely when their mean is > 0 (a normal is
         # redrawn while negative); the others must have a positive lowest value.
         continuous = isinstance(dist, (Normal, Lognormal, Gamma, Exponential))
@@ -217,18 +220,21 @@ def _check_estimate_error(out: list[SemanticProblem], scenario: Scenario) -> Non
 # --------------------------------------------------------------------------- policies
 
 
-def _check_policy(out: list[SemanticProblem], base: KeyPath, policy: PMO, pools: dict[str, Any]) -> None:
+def _check_policy(out: list[SemanticProblem], base: KeyPath, policy: PMO, scenario: Scenario) -> None:
+    pools = dict(scenario.resources)
+    resource_manager_problems(out, base, policy.resource_manager, scenario)
     training = policy.training_manager
     if training is not None:
         path = base + ("training_manager", "programmes")
         _duplicates(out, [(path + (i, "name"), p.name) for i, p in enumerate(training.programmes)],
                     "programme")
         for i, programme in enumerate(training.programmes):
-            _unknown_pool(out, path + (i, "skill"), programme.skill, pools)
+            people_pool_problem(out, path + (i, "skill"), programme.skill, pools, "training programmes")
             if programme.cross_skill is not None:
-                _unknown_pool(out, path + (i, "cross_skill"), programme.cross_skill, pools)
+                people_pool_problem(out, path + (i, "cross_skill"), programme.cross_skill, pools,
+                                    "training programmes")
             pool = pools.get(programme.skill)
-            if pool is not None and programme.trainees > pool.headcount:
+            if isinstance(pool, Pool) and programme.trainees > pool.headcount:
                 out.append((path + (i, "trainees"), f"more trainees than pool {programme.skill!r} has "
                             f"people (headcount {pool.headcount})", programme.trainees))
         names = [p.name for p in training.programmes]
@@ -239,4 +245,5 @@ def _check_policy(out: list[SemanticProblem], base: KeyPath, policy: PMO, pools:
     if policy.technology_manager is not None:
         for i, adoption in enumerate(policy.technology_manager.adoptions):
             for k, skill in enumerate(adoption.skills):
-                _unknown_pool(out, base + ("technology_manager", "adoptions", i, "skills", k), skill, pools)
+                people_pool_problem(out, base + ("technology_manager", "adoptions", i, "skills", k), skill,
+                                    pools, "technology adoptions")

@@ -15,8 +15,9 @@ located ``FILE:LINE:COL`` at the offending value (SPEC section 9):
    ``pmo`` is remembered as an alias of its ``pmo`` path, so a problem in it is reported once,
    under ``pmo.…``.
 5. **Validate** with the pydantic models in strict mode (so ``true`` is not a number and
-   ``"15"`` is not 15), translate every error into a readable message, then run the
-   cross-reference checks of :mod:`pmo_sim.scenario.checks`.
+   ``"15"`` is not 15), translate every error into a readable message
+   (:mod:`pmo_sim.scenario.messages`), then run the cross-reference checks of
+   :mod:`pmo_sim.scenario.checks`.
 
 Syntax errors stop at step 2; otherwise *all* problems are reported at once.
 """
@@ -24,14 +25,12 @@ Syntax errors stop at step 2; otherwise *all* problems are reported at once.
 from __future__ import annotations
 
 import os
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import StringIO
-from typing import Any, Union
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
@@ -40,9 +39,10 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.scenario.checks import semantic_problems
-from pmo_sim.scenario.dists import DIST_NAMES
+from pmo_sim.scenario.messages import translate
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import KeyPath, OverrideError, apply_override
+from pmo_sim.scenario.yamlio import round_trip_yaml
 
 _NO_VALUE = object()
 
@@ -183,7 +183,7 @@ def _parse(text: str, filename: str) -> tuple[dict[str, Any], SourceMap]:
         raise ScenarioError([Problem("the file is empty; a scenario needs at least name, horizon and "
                                      "resources (try `pmo-sim new NAME`)", file=filename, line=1, column=1)])
     try:
-        root = YAML(typ="rt").load(text)
+        root = round_trip_yaml().load(text)
     except DuplicateKeyError:
         raise ScenarioError(_duplicate_keys(YAML(typ="rt").compose(text), filename)) from None
     except YAMLError as exc:
@@ -288,7 +288,7 @@ def _build(tree: dict[str, Any], sources: SourceMap, overrides: Mapping[str, Any
     try:
         scenario = Scenario.model_validate(resolved, strict=True)
     except ValidationError as exc:
-        problems += [_translate(err, resolved, sources) for err in exc.errors(include_url=False)]
+        problems += [translate(err, resolved, sources) for err in exc.errors(include_url=False)]
         raise ScenarioError(_unique(problems)) from None
     problems += [sources.problem(path, message, got) for path, message, got in semantic_problems(scenario)]
     if problems:
@@ -325,152 +325,3 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any], base_path: KeyPath, 
         else:
             out[key] = value
     return out
-
-
-# --------------------------------------------------------------------------- pydantic errors
-
-_DISTS = ", ".join(DIST_NAMES)
-_MESSAGES = {
-    "missing": "required field missing",
-    "float_type": "expected a number",
-    "int_type": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "string_type": "expected text",
-    "bool_type": "expected true or false",
-    "dict_type": "expected a mapping",
-    "model_type": "expected a mapping",
-    "list_type": "expected a list",
-    "model_attributes_type": "expected a number or a distribution such as {dist: uniform, low: 1, high: 2}",
-    "finite_number": "must be a finite number, not NaN or infinity (numbers beyond 1.8e308 are infinite)",
-    "union_tag_invalid": f"unknown distribution; expected one of {_DISTS}",
-    "union_tag_not_found": f"a distribution needs a 'dist' key; expected one of {_DISTS}",
-}
-
-
-def _translate(err: Any, tree: dict[str, Any], sources: SourceMap) -> Problem:
-    loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
-    path = _clean_path(loc, tree)
-    if kind == "missing":
-        return sources.problem(path, _MESSAGES[kind])
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        message = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
-        return sources.problem(path, message, path[-1], key=True)
-    if loc[-1:] == ("[key]",):  # a mapping key of the wrong type
-        return sources.problem(path, f"{_message(kind, ctx, err['msg'])} as the key", err["input"], key=True)
-    got = _value_at(tree, path, err["input"])
-    if kind == "union_tag_invalid":
-        got = ctx.get("tag", got)
-    message = _message(kind, ctx, err["msg"])
-    if isinstance(got, bool) and kind in ("float_type", "int_type"):
-        message += ", not true/false"
-    if kind == "value_error" and message.startswith("value ") and not isinstance(got, dict):
-        message = message[len("value "):]  # a plain number, read as {dist: fixed, value: ...}
-    if "(got " in message:  # the validator already said what it got
-        return sources.problem(path, message)
-    return sources.problem(path, message, got)
-
-
-def _message(kind: str, ctx: dict[str, Any], fallback: str) -> str:
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    bound = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
-    if kind in bound:
-        limit = ctx[bound[kind]]
-        if kind == "greater_than_equal" and limit == 0:
-            return "must not be negative"
-        words = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}[bound[kind]]
-        return f"must be {words} {limit:g}"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "too_short":
-        n = ctx.get("min_length", 1)
-        return "must not be empty" if n == 1 else f"needs at least {n} items"
-    if kind == "value_error":
-        return str(ctx["error"])
-    return fallback[:1].lower() + fallback[1:]
-
-
-def _clean_path(loc: tuple[Any, ...], tree: Any) -> KeyPath:
-    """The user's path: pydantic's union tags and validator names dropped."""
-    path: list[Union[str, int]] = []
-    node: Any = tree
-    for seg in loc:
-        in_dict = isinstance(node, dict) and seg in node
-        if in_dict or (isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)):
-            node = node[seg]
-        elif isinstance(seg, str) and ("[" in seg or _is_tag(node, seg)):
-            continue
-        else:
-            node = _NO_VALUE
-        path.append(seg)
-    return tuple(path)
-
-
-def _is_tag(node: Any, seg: str) -> bool:
-    if isinstance(node, dict):
-        return node.get("dist") == seg
-    return seg in DIST_NAMES and not isinstance(node, list)  # a plain number read as `fixed`
-
-
-def _value_at(tree: Any, path: KeyPath, default: Any) -> Any:
-    node = tree
-    for seg in path:
-        if isinstance(node, (dict, list)):
-            try:
-                node = node[seg]  # type: ignore[index]
-                continue
-            except (KeyError, IndexError, TypeError):
-                pass
-        return default
-    return node
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys the model at pydantic location ``loc`` accepts (aliases as written)."""
-    tp: Any = Scenario
-    for seg in loc:
-        tp = _step(tp, seg)
-        if tp is None:
-            return None
-    tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [f.alias or name for name, f in tp.model_fields.items()]
-    return None
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
-def _step(tp: Any, seg: Any) -> Any:
-    if isinstance(seg, str) and "[" in seg:
-        return tp
-    tp = _unwrap(tp)
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        for member in typing.get_args(tp):
-            dist = getattr(member, "model_fields", {}).get("dist")
-            if dist is not None and seg in typing.get_args(dist.annotation):
-                return member
-        return None
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        for name, f in tp.model_fields.items():
-            if seg in (name, f.alias):
-                return f.annotation
-        return None
-    if origin is list:
-        return typing.get_args(tp)[0]
-    if origin is dict:
-        return typing.get_args(tp)[1]
-    return None

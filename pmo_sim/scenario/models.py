@@ -1,11 +1,12 @@
 """The scenario, as an immutable validated tree (SPEC section 4 and 5).
 
 A :class:`Scenario` is what the world is (resources, projects, the intake pipeline, change
-requests, the workforce) plus what the PMO may decide (``pmo`` and the ``policies`` that are
-compared). Models are frozen pydantic models with ``extra="forbid"``: an unknown key is an
-error, never silently ignored. Cross-references (a task's skill naming a pool, precedence
-names, crew sizes, programme names) are checked by :mod:`pmo_sim.scenario.checks`, which
-reports every problem with its dotted path.
+requests, the workforce, the calendar) plus what the PMO may decide (``pmo`` and the
+``policies`` that are compared); pools and the calendar are defined in
+:mod:`pmo_sim.scenario.capacity`. Models are frozen pydantic models with ``extra="forbid"``:
+an unknown key is an error, never silently ignored. Cross-references (a task's skill naming a
+pool, precedence names, crew sizes, programme names) are checked by
+:mod:`pmo_sim.scenario.checks`, which reports every problem with its dotted path.
 
 ``estimate_error`` maps a pool to the distribution of the ratio actual / estimated effort of
 its tasks (as ``pmo-sim fit`` measures it from a history): every task of that skill, in explicit
@@ -24,16 +25,19 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from pmo_sim.scenario.base import Model, Name, NonNeg, Pos
-from pmo_sim.scenario.dists import Fixed, RandomValue, fixed
+from pmo_sim.scenario.capacity import AnyPool, Calendar, Closure, EquipmentPool, Pool
+from pmo_sim.scenario.dists import Fixed, RandomValue, _Dist, fixed
 from pmo_sim.scenario.policy import (
     PMO,
     Adoption,
     ChangeManager,
+    Contractor,
     GapDriven,
     Governance,
     InnovationManager,
     Programme,
     ResourceManager,
+    StaffingChange,
     StageGate,
     TechnologyManager,
     TrainingManager,
@@ -42,20 +46,35 @@ from pmo_sim.scenario.policy import (
 # --------------------------------------------------------------------------- the world
 
 
-class Pool(Model):
-    """A skill pool of individual, interchangeable-but-distinct people."""
-
-    headcount: int = Field(ge=1, le=100_000)
-    day_rate: NonNeg = 0.0
-    productivity: Pos = 1.0
-
-
 class TaskSpec(Model):
+    """A task: who it needs (``skill`` + ``people``, or ``needs``) and how much work it is.
+
+    ``effort`` (person-days, done at the crew's productivity) or ``duration`` (days, whatever
+    the crew); which combinations are valid is checked in :mod:`pmo_sim.scenario.checks`.
+    """
+
     name: Name
-    skill: Name
-    effort: RandomValue
-    people: int = Field(1, ge=1)
+    skill: Name | None = None
+    people: int | None = Field(None, ge=1)
+    needs: dict[Name, Annotated[int, Field(ge=1, le=100_000)]] | None = Field(None, min_length=1)
+    effort: RandomValue | None = None
+    duration: RandomValue | None = None
     after: list[Name] = Field(default_factory=list)
+
+    @property
+    def amount(self) -> _Dist:
+        """What is drawn for the task: its effort, or its duration for a fixed-duration task."""
+        drawn = self.effort if self.effort is not None else self.duration
+        assert drawn is not None, "validated scenarios give a task effort or duration"
+        return drawn
+
+    def units(self) -> dict[str, int]:
+        """Pool -> units held while the task runs (``skill`` + ``people`` is one entry)."""
+        if self.needs is not None:
+            return dict(self.needs)
+        if self.skill is not None:
+            return {self.skill: self.people or 1}
+        return {}
 
 
 class _ProjectFields(Model):
@@ -111,12 +130,13 @@ class Scenario(Model):
     days_per_year: Pos = 250.0
     currency: str = "EUR"
     discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
-    resources: dict[Name, Pool] = Field(min_length=1)
+    resources: dict[Name, AnyPool] = Field(min_length=1)
     projects: list[ProjectSpec] = Field(default_factory=list)
     intake: Intake | None = None
     changes: Changes | None = None
     workforce: Workforce | None = None
     estimate_error: dict[Name, RandomValue] = Field(default_factory=dict)
+    calendar: Calendar | None = None
     pmo: PMO = Field(default_factory=PMO)
     policies: dict[Name, PMO] = Field(default_factory=dict)
 
@@ -137,7 +157,8 @@ class Scenario(Model):
 
 
 __all__ = [
-    "Adoption", "ChangeManager", "Changes", "Fixed", "GapDriven", "Governance", "InnovationManager",
-    "Intake", "PMO", "Pool", "Programme", "ProjectSpec", "ResourceManager", "Scenario",
-    "StageGate", "TaskSpec", "Template", "TechnologyManager", "TrainingManager", "Workforce",
+    "Adoption", "AnyPool", "Calendar", "ChangeManager", "Changes", "Closure", "Contractor",
+    "EquipmentPool", "Fixed", "GapDriven", "Governance", "InnovationManager", "Intake", "PMO", "Pool",
+    "Programme", "ProjectSpec", "ResourceManager", "Scenario", "StaffingChange", "StageGate", "TaskSpec",
+    "Template", "TechnologyManager", "TrainingManager", "Workforce",
 ]

@@ -18,8 +18,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Union
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from pmo_sim.scenario.yamlio import safe_yaml
 
 KeyPath = tuple[Union[str, int], ...]
 
@@ -37,7 +38,7 @@ def parse_value(value: Any) -> Any:
     if not isinstance(value, str):
         return _plain(value)
     try:
-        return YAML(typ="safe", pure=True).load(value)
+        return safe_yaml().load(value)
     except YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise OverrideError(f"value is not valid YAML: {problem}", value) from None

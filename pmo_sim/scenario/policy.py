@@ -15,11 +15,49 @@ from pmo_sim.rules.allocation import ALLOCATION_RULES
 from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg, Pos
 
 
+class StaffingChange(Model):
+    """A planned headcount change of a people pool: hires (``change`` > 0) or releases (< 0).
+
+    Hires arrive on ``day`` and ramp up as new hires do (``workforce``); released people leave
+    once their current task is done.
+    """
+
+    day: NonNeg
+    pool: Name
+    change: int
+
+    @field_validator("change")
+    @classmethod
+    def _not_zero(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("must not be 0: a positive number hires, a negative one releases")
+        return v
+
+
+class Contractor(Model):
+    """Contractors on demand for a people pool (SPEC 10.5).
+
+    One is requested when a ready task of the pool has waited ``trigger_wait`` days; it arrives
+    ``lead_time`` days later, is paid ``day_rate`` only while engaged and is released after
+    ``release_idle`` idle days; at most ``max`` are engaged at once.
+    """
+
+    pool: Name
+    max: int = Field(ge=1, le=100_000)
+    lead_time: NonNeg = 0.0
+    day_rate: NonNeg
+    productivity: Pos = 1.0
+    trigger_wait: NonNeg = 0.0
+    release_idle: NonNeg = 0.0
+
+
 class ResourceManager(Model):
     allocation: str = "fifo"
     wip_limit: int | None = Field(None, ge=1)
     backfill: bool = True
     switch_cost_days: NonNeg = 0.0
+    staffing: list[StaffingChange] = Field(default_factory=list)
+    contractors: list[Contractor] = Field(default_factory=list)
 
     @field_validator("allocation")
     @classmethod

@@ -25,10 +25,18 @@ days_per_year: 250         # converts annual rates, costs and the discount rate
 currency: EUR
 discount_rate: 0.08        # annual, for the NPV
 
-# Skill pools of individual people (at least one).
+# Working days are Monday to Friday; day 0 is start_date (optional: without a calendar,
+# days are just numbered). Nothing progresses on holidays and during closures.
+calendar:
+  start_date: 2027-01-04
+  holidays: [2027-04-02, 2027-05-24]
+  closures: [{{start: 245, days: 5}}]    # in working days: the year-end week
+
+# Pools (at least one): people with one skill, or equipment (kind: equipment).
 resources:
   developers: {{headcount: 6, day_rate: 600}}
-  analysts: {{headcount: 2, day_rate: 650, productivity: 1.0}}
+  analysts: {{headcount: 2, day_rate: 650, productivity: 1.0, fte: 0.8}}  # 80% of their time on projects
+  test_env: {{kind: equipment, units: 1, day_rate: 80}}    # held by the tasks that need it
 
 # Explicit projects: each is a network of tasks.
 projects:
@@ -48,6 +56,12 @@ projects:
         effort: {{dist: pert, low: 60, mode: 80, high: 140}}
         people: 3
         after: [analysis]  # starts when these tasks of the same project are finished
+      - name: integration test
+        needs: {{developers: 1, test_env: 1}}   # several pools at once, instead of skill + people
+        effort: {{dist: triangular, low: 5, mode: 8, high: 15}}
+        after: [build]
+      - name: vendor licence
+        duration: {{dist: triangular, low: 10, mode: 15, high: 30}}  # fixed time, needs nobody
   - name: Data warehouse
     arrival: 20
     priority: 2
@@ -92,7 +106,7 @@ workforce:
 # The PMO's default levers, shared by every policy.
 pmo:
   resource_manager:
-    allocation: fifo               # fifo, priority, edd, srpt, wsjf or min_slack
+    allocation: fifo               # fifo, priority, edd, srpt, wsjf, min_slack, lst or lft
     backfill: true
   change_manager:
     assessment_days: 2             # changes wait for assessment before they apply
@@ -125,6 +139,14 @@ policies:
       stage_gate: {{at_progress: 0.5, cancel_if_overrun: 1.8}}
       estimate_spread_reduction: 0.2
       cost_per_year: 30000
+  capacity:
+    resource_manager:
+      allocation: lft                # each task by its latest finish within its project
+      staffing:                      # planned hires (> 0) and releases (< 0)
+        - {{day: 60, pool: developers, change: 2}}
+      contractors:                   # requested when a developer task waited trigger_wait days
+        - {{pool: developers, max: 2, lead_time: 10, day_rate: 900, productivity: 0.9, trigger_wait: 10,
+           release_idle: 5}}
 """
 
 

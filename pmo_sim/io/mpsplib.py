@@ -1,0 +1,166 @@
+"""Reading an MPSPLIB portfolio file (Homberger's multi-project format, ``mp_*.xml``).
+
+MPSPLIB (www.mpsplib.com; Homberger 2007) combines PSPLIB single-mode instances into
+multi-project problems. A portfolio is a small XML file (its DTD is ``mp.dtd``)::
+
+    <mp-list>
+      <mp>
+        <name>mp_j30_a2_nr2</name>
+        <project-list>
+          <project><filename>KolischInstanzen/j30/j309_9.sm</filename><start>0</start></project>
+          <project><filename>KolischInstanzen/j30/j3033_3.sm</filename><start>5</start></project>
+        </project-list>
+        <resources>
+          <resource>21</resource><resource>0</resource><resource>0</resource><resource>0</resource>
+        </resources>
+      </mp>
+    </mp-list>
+
+Each project is a ``.sm`` file (a path relative to the ``.xml``) released at ``start``.
+Resource k is *global* (shared by every project, with that many units) when its capacity is
+positive, and *local* when it is 0: each project then keeps its own pool of resource k with
+the availability its ``.sm`` file gives.
+
+The reader is built for hostile files: it keeps the line of every element for error messages,
+refuses entity declarations (no "billion laughs"), reads no external DTD, bounds the size,
+and only opens ``.sm`` files inside the folder of the ``.xml`` (a bare file name beside the
+``.xml`` is accepted too, for instances whose folders were flattened).
+"""
+
+from __future__ import annotations
+
+import xml.parsers.expat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pmo_sim.errors import Problem, ScenarioError
+
+MAX_PROJECTS = 1_000
+
+
+@dataclass
+class _Element:
+    tag: str
+    line: int
+    column: int
+    text: str = ""
+    children: list[_Element] = field(default_factory=list)
+
+    def all(self, tag: str) -> list[_Element]:
+        return [c for c in self.children if c.tag == tag]
+
+
+@dataclass(frozen=True)
+class PortfolioProject:
+    """One ``<project>``: its ``.sm`` file (resolved) and release date."""
+
+    file: Path
+    written: str  # the file name as the portfolio writes it
+    release: int
+    line: int  # of its <filename>
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    name: str
+    projects: tuple[PortfolioProject, ...]
+    capacities: tuple[int, ...]  # per resource: > 0 global, 0 local to each project
+    capacities_line: int
+
+
+def _fail(path: Path, message: str, line: int | None = None, column: int | None = None,
+          got: Any = None, has_got: bool = False) -> ScenarioError:
+    return ScenarioError([Problem(message, file=str(path), line=line, column=column, got=got,
+                                  has_got=has_got)])
+
+
+def _parse_xml(path: Path, data: bytes) -> _Element:
+    parser = xml.parsers.expat.ParserCreate()
+    stack: list[_Element] = [_Element("", 0, 0)]
+
+    def start(tag: str, _attrs: dict[str, str]) -> None:
+        el = _Element(tag, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+        stack[-1].children.append(el)
+        stack.append(el)
+
+    def end(_tag: str) -> None:
+        stack.pop()
+
+    def text(chars: str) -> None:
+        stack[-1].text += chars
+
+    def entity(*_args: Any) -> None:
+        raise _fail(path, "entity declarations are not allowed in a portfolio file",
+                    parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.EntityDeclHandler = entity
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise _fail(path, f"not valid XML: {xml.parsers.expat.ErrorString(exc.code)}", exc.lineno,
+                    exc.offset + 1) from None
+    return stack[0]
+
+
+def _one(path: Path, parent: _Element, tag: str) -> _Element:
+    found = parent.all(tag)
+    if not found:
+        raise _fail(path, f"<{parent.tag}> has no <{tag}> element", parent.line, parent.column)
+    if len(found) > 1:
+        raise _fail(path, f"a second <{tag}> in <{parent.tag}>; MPSPLIB gives one", found[1].line,
+                    found[1].column)
+    return found[0]
+
+
+def _whole(path: Path, el: _Element, what: str) -> int:
+    value = el.text.strip()
+    if not value.isdigit():
+        raise _fail(path, f"{what} must be a whole number, 0 or more", el.line, el.column, value, True)
+    return int(value)
+
+
+def _resolve(path: Path, el: _Element) -> Path:
+    written = el.text.strip().replace("\\", "/")
+    if not written:
+        raise _fail(path, "empty <filename>", el.line, el.column)
+    root = path.parent.resolve()
+    candidate = (root / written).resolve()
+    if not candidate.is_relative_to(root):
+        raise _fail(path, "a project file must be inside the folder of the portfolio file", el.line,
+                    el.column, written, True)
+    for option in (candidate, root / Path(written).name):
+        if option.is_file():
+            return option
+    raise _fail(path, f"project file not found (looked for {written} and for {Path(written).name} "
+                f"in {root})", el.line, el.column, written, True)
+
+
+def read_portfolio(path: Path, data: bytes) -> Portfolio:
+    """The portfolio in ``data`` (the bytes of ``path``), its project files resolved."""
+    top = _parse_xml(path, data)
+    mp = next((el for el in top.children if el.tag == "mp"), None)
+    if mp is None and top.children:
+        mp = next((el for el in top.children[0].children if el.tag == "mp"), None)
+    if mp is None:
+        raise _fail(path, "no <mp> element: not an MPSPLIB portfolio (<mp-list><mp>...</mp></mp-list>)", 1, 1)
+    names = mp.all("name")
+    name = names[0].text.strip() if names and names[0].text.strip() else path.stem
+    elements = _one(path, mp, "project-list").all("project")
+    if not elements:
+        raise _fail(path, "the <project-list> has no <project>", mp.line, mp.column)
+    if len(elements) > MAX_PROJECTS:
+        raise _fail(path, f"more than {MAX_PROJECTS} projects", elements[MAX_PROJECTS].line)
+    projects = []
+    for el in elements:
+        filename, start = _one(path, el, "filename"), _one(path, el, "start")
+        projects.append(PortfolioProject(_resolve(path, filename), filename.text.strip(),
+                                         _whole(path, start, "a project's start"), filename.line))
+    resources = _one(path, mp, "resources")
+    capacities = tuple(_whole(path, r, "a resource capacity") for r in resources.all("resource"))
+    if not capacities:
+        raise _fail(path, "<resources> lists no <resource>", resources.line, resources.column)
+    return Portfolio(name, tuple(projects), capacities, resources.line)

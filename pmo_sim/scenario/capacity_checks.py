@@ -1,0 +1,156 @@
+"""Cross-reference checks of the capacity language (SPEC 10.4, 10.5).
+
+The models check each value alone (``fte`` in (0, 1], units at least 1, a closure's days
+positive...). What only the whole scenario can tell is checked here, each problem reported at
+the key it is about:
+
+* a task names its resources either as ``skill`` (+ ``people``) or as ``needs``, never both;
+  its skill must be a people pool (equipment is held through ``needs``); every pool it names
+  exists and has the units it asks for; it has exactly one of ``effort`` and ``duration``,
+  and an ``effort`` task needs at least one people pool to do the work;
+* holidays are working days between ``start_date`` and the date of the horizon, and need a
+  ``start_date``; the start date is itself a working day; closures start before the horizon;
+* staffing changes and contractors name people pools, staffing days fall in ``[0, horizon)``
+  and releases never take a pool below zero people (changes apply in day order, file order
+  within a day); one contractors entry per pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+from pmo_sim.scenario.calendar import date_of, day_index, is_working_day, next_working_day
+from pmo_sim.scenario.capacity import EquipmentPool, Pool
+from pmo_sim.scenario.models import Scenario, TaskSpec
+from pmo_sim.scenario.policy import ResourceManager
+
+KeyPath = tuple[Union[str, int], ...]
+SemanticProblem = tuple[KeyPath, str, Any]
+Pools = dict[str, Union[Pool, EquipmentPool]]
+
+
+def _size(pool: Pool | EquipmentPool) -> str:
+    return f"headcount {pool.headcount}" if isinstance(pool, Pool) else f"units {pool.units}"
+
+
+def _known(pools: Pools) -> str:
+    return ", ".join(pools) or "none"
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def task_problems(out: list[SemanticProblem], path: KeyPath, task: TaskSpec, pools: Pools) -> None:
+    """Who the task needs and how much work it is (see the module docstring)."""
+    if task.skill is not None and task.needs is not None:
+        out.append((path + ("needs",), "give either skill (with people) or needs, not both", task.needs))
+    if task.people is not None and task.skill is None:
+        out.append((path + ("people",), "people goes with skill; with needs, give the units per pool",
+                    task.people))
+    if task.skill is not None:
+        _skill_problems(out, path, task, pools)
+    for name, units in (task.needs or {}).items():
+        pool = pools.get(name)
+        if pool is None:
+            out.append((path + ("needs", name), f"unknown pool; expected one of: {_known(pools)}", name))
+        elif units > pool.capacity:
+            out.append((path + ("needs", name), f"more units than pool {name!r} has ({_size(pool)})", units))
+    if task.effort is not None and task.duration is not None:
+        out.append((path + ("duration",), "give either effort (person-days) or duration (days), not both",
+                    task.duration.model_dump(by_alias=True)))
+    elif task.effort is None and task.duration is None:
+        out.append((path, "a task needs either effort (person-days) or duration (days)", task.name))
+    elif task.effort is not None and task.skill is None:  # (a bad skill is reported above)
+        named = task.needs or {}
+        if all(n in pools for n in named) and not any(isinstance(pools[n], Pool) for n in named):
+            out.append((path + ("effort",), "an effort task needs at least one people pool (skill, or needs "
+                        "naming a people pool); for work that takes a fixed time, give duration",
+                        task.effort.model_dump(by_alias=True)))
+
+
+def _skill_problems(out: list[SemanticProblem], path: KeyPath, task: TaskSpec, pools: Pools) -> None:
+    skill = task.skill
+    assert skill is not None
+    pool = pools.get(skill)
+    if pool is None:
+        out.append((path + ("skill",), f"unknown pool; expected one of: {_known(pools)}", skill))
+    elif isinstance(pool, EquipmentPool):
+        out.append((path + ("skill",), f"pool {skill!r} is equipment, but a skill must be a people pool "
+                    f"(a task holds equipment through needs, e.g. needs: {{{skill}: 1}})", skill))
+    elif task.people is not None and task.people > pool.headcount:
+        out.append((path + ("people",), f"crew is larger than pool {skill!r} (headcount {pool.headcount})",
+                    task.people))
+
+
+def people_pool_problem(out: list[SemanticProblem], path: KeyPath, name: str, pools: Pools,
+                        what: str) -> None:
+    """``name`` must be an existing people pool (``what`` says what wants one)."""
+    pool = pools.get(name)
+    if pool is None:
+        out.append((path, f"unknown pool; expected one of: {_known(pools)}", name))
+    elif isinstance(pool, EquipmentPool):
+        out.append((path, f"pool {name!r} is equipment; {what} need a people pool", name))
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def calendar_problems(out: list[SemanticProblem], scenario: Scenario) -> None:
+    cal = scenario.calendar
+    if cal is None:
+        return
+    start = cal.start_date
+    if start is not None and not is_working_day(start):
+        out.append((("calendar", "start_date"), f"day 0 must be a working day (Monday to Friday), but "
+                    f"{start.isoformat()} is a {start.strftime('%A')}; the next working day is "
+                    f"{next_working_day(start).isoformat()}", start.isoformat()))
+    elif start is not None:
+        last = date_of(start, scenario.horizon)
+        for i, day in enumerate(cal.holidays):
+            where = ("calendar", "holidays", i)
+            if not is_working_day(day):
+                out.append((where, f"a holiday must be a working day, but this is a {day.strftime('%A')}",
+                            day.isoformat()))
+            elif not 0 <= day_index(start, day) <= scenario.horizon:
+                out.append((where, f"outside the simulated days, from {start.isoformat()} (day 0) to "
+                            f"{last.isoformat()} (the horizon, day {scenario.horizon:g})", day.isoformat()))
+    if cal.holidays and start is None:
+        out.append((("calendar", "holidays"), "holidays are dates: set calendar.start_date, the date of "
+                    "working day 0 (closures, in working days, need no start date)",
+                    [d.isoformat() for d in cal.holidays]))
+    for i, closure in enumerate(cal.closures):
+        if closure.start >= scenario.horizon:
+            out.append((("calendar", "closures", i, "start"), f"must be before the horizon "
+                        f"({scenario.horizon:g}); closures are in working days from day 0", closure.start))
+
+
+# --------------------------------------------------------------------------- resource manager
+
+
+def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: ResourceManager,
+                              scenario: Scenario) -> None:
+    """Staffing plans and contractors of one policy (``base`` is its path)."""
+    pools: Pools = dict(scenario.resources)
+    path = base + ("resource_manager", "staffing")
+    for i, change in enumerate(rm.staffing):
+        people_pool_problem(out, path + (i, "pool"), change.pool, pools, "staffing changes")
+        if change.day >= scenario.horizon:
+            out.append((path + (i, "day"), f"must be before the horizon ({scenario.horizon:g})", change.day))
+    headcount = {name: pool.headcount for name, pool in pools.items() if isinstance(pool, Pool)}
+    for i in sorted(range(len(rm.staffing)), key=lambda i: (rm.staffing[i].day, i)):
+        change = rm.staffing[i]
+        if change.pool not in headcount:
+            continue
+        before = headcount[change.pool]
+        headcount[change.pool] = before + change.change
+        if headcount[change.pool] < 0:
+            out.append((path + (i, "change"), f"would take pool {change.pool!r} below zero people (it has "
+                        f"{before} on day {change.day:g}, after the changes before it)", change.change))
+    path = base + ("resource_manager", "contractors")
+    first: dict[str, int] = {}
+    for i, contractor in enumerate(rm.contractors):
+        people_pool_problem(out, path + (i, "pool"), contractor.pool, pools, "contractors")
+        if contractor.pool in first:
+            out.append((path + (i, "pool"), f"pool {contractor.pool!r} already has contractors at "
+                        f"{'.'.join(map(str, path + (first[contractor.pool],)))}", contractor.pool))
+        first.setdefault(contractor.pool, i)
