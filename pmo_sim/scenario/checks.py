@@ -5,7 +5,8 @@ fit together: a task's ``skill`` must name a pool, ``after`` must name tasks of 
 project and form a DAG, a crew cannot be larger than its pool, generated project names
 (``<template>-<n>``) must not collide with explicit ones, a training programme must train an
 existing pool, and so on. :func:`semantic_problems` finds *every* such problem and returns it
-as ``(path, message, got)``; the loader turns the path into a file location.
+as ``(path, message, got)``; the loader turns the path into a file location. Strategy, budget,
+dependency and risk checks are in :mod:`pmo_sim.scenario.checks_strategy`.
 
 Policies are checked one by one, ``pmo`` included (it is the default every policy starts
 from). The loader reports a problem a policy inherits from ``pmo`` once, under ``pmo``.
@@ -17,7 +18,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Union
 
-from pmo_sim.scenario.dists import Choice, Empirical, Fixed, Pert, Triangular, Uniform, _Dist
+from pmo_sim.scenario.checks_strategy import strategy_problems
+from pmo_sim.scenario.dists import Fixed, _Dist
 from pmo_sim.scenario.models import PMO, Intake, ProjectSpec, Scenario, TaskSpec
 
 KeyPath = tuple[Union[str, int], ...]
@@ -45,6 +47,7 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
     for name, policy in scenario.policies.items():
         if policy is not scenario.pmo:  # the implicit `default` policy *is* pmo
             _check_policy(out, ("policies", name), policy, pools)
+    out += strategy_problems(scenario)
     return out
 
 
@@ -139,25 +142,14 @@ def _check_intake(out: list[SemanticProblem], intake: Intake, projects: list[Pro
 # --------------------------------------------------------------------------- random values
 
 
-def _lowest(dist: _Dist) -> float:
-    """The smallest value a distribution can give (normal draws are redrawn while negative)."""
-    if isinstance(dist, Fixed):
-        return dist.value
-    if isinstance(dist, (Uniform, Triangular, Pert)):
-        return dist.low
-    if isinstance(dist, (Empirical, Choice)):
-        return min(dist.values)
-    return 0.0
-
-
 def _at_least(out: list[SemanticProblem], path: KeyPath, dist: _Dist | None, floor: float,
               message: str) -> None:
-    if dist is None or _lowest(dist) >= floor:
+    if dist is None or dist.support()[0] >= floor:
         return
     if isinstance(dist, Fixed):
         out.append((path, message, dist.value))
     else:
-        out.append((path, f"{message}, but this distribution can give {_lowest(dist):g}",
+        out.append((path, f"{message}, but this distribution can give {dist.support()[0]:g}",
                     dist.model_dump(by_alias=True)))
 
 

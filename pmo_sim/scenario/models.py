@@ -1,8 +1,9 @@
 """The scenario, as an immutable validated tree (SPEC section 4 and 5).
 
 A :class:`Scenario` is what the world is (resources, projects, the intake pipeline, change
-requests, the workforce) plus what the PMO may decide (``pmo`` and the ``policies`` that are
-compared). Models are frozen pydantic models with ``extra="forbid"``: an unknown key is an
+requests, the workforce, and the strategy, budget and risk register of
+:mod:`pmo_sim.scenario.strategy`) plus what the PMO may decide (``pmo`` and the ``policies``
+that are compared). Models are frozen pydantic models with ``extra="forbid"``: an unknown key is an
 error, never silently ignored. Cross-references (a task's skill naming a pool, precedence
 names, crew sizes, programme names) are checked by :mod:`pmo_sim.scenario.checks`, which
 reports every problem with its dotted path.
@@ -24,14 +25,26 @@ from pmo_sim.scenario.policy import (
     PMO,
     Adoption,
     ChangeManager,
+    Funding,
     GapDriven,
     Governance,
     InnovationManager,
+    Mitigation,
     Programme,
     ResourceManager,
     StageGate,
     TechnologyManager,
     TrainingManager,
+)
+from pmo_sim.scenario.strategy import (
+    AppliesTo,
+    Budget,
+    Goal,
+    Impact,
+    ProjectAlignment,
+    Risk,
+    Strategy,
+    TemplateAlignment,
 )
 
 # --------------------------------------------------------------------------- the world
@@ -59,6 +72,9 @@ class _ProjectFields(Model):
     value_per_day: RandomValue = Field(default_factory=lambda: fixed(0))
     completion_value: RandomValue = Field(default_factory=lambda: fixed(0))
     budget: RandomValue | None = None
+    # None: sum over tasks of central effort x the pool's day rate (see pmo_sim.sampling).
+    cost_estimate: NonNeg | None = None
+    depends_on: list[Name] = Field(default_factory=list)  # explicit projects completed first
     tasks: list[TaskSpec] = Field(min_length=1)
 
 
@@ -67,6 +83,7 @@ class ProjectSpec(_ProjectFields):
 
     name: Name
     arrival: NonNeg = 0.0
+    alignment: ProjectAlignment = Field(default_factory=dict)
 
 
 class Template(_ProjectFields):
@@ -74,6 +91,7 @@ class Template(_ProjectFields):
 
     name: Name
     weight: Pos = 1.0
+    alignment: TemplateAlignment = Field(default_factory=dict)
 
 
 class Intake(Model):
@@ -111,6 +129,9 @@ class Scenario(Model):
     intake: Intake | None = None
     changes: Changes | None = None
     workforce: Workforce | None = None
+    strategy: Strategy | None = None
+    budget: Budget | None = None
+    risks: list[Risk] = Field(default_factory=list)
     pmo: PMO = Field(default_factory=PMO)
     policies: dict[Name, PMO] = Field(default_factory=dict)
 
@@ -131,7 +152,8 @@ class Scenario(Model):
 
 
 __all__ = [
-    "Adoption", "ChangeManager", "Changes", "Fixed", "GapDriven", "Governance", "InnovationManager",
-    "Intake", "PMO", "Pool", "Programme", "ProjectSpec", "ResourceManager", "Scenario",
-    "StageGate", "TaskSpec", "Template", "TechnologyManager", "TrainingManager", "Workforce",
+    "Adoption", "AppliesTo", "Budget", "ChangeManager", "Changes", "Fixed", "Funding", "GapDriven",
+    "Goal", "Governance", "Impact", "InnovationManager", "Intake", "Mitigation", "PMO", "Pool",
+    "Programme", "ProjectSpec", "ResourceManager", "Risk", "Scenario", "StageGate", "Strategy",
+    "TaskSpec", "Template", "TechnologyManager", "TrainingManager", "Workforce",
 ]

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from pmo_sim.rules.allocation import ALLOCATION_RULES
+from pmo_sim.rules.funding import FUNDING_RULES
 from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg, Pos
 
 
@@ -96,10 +97,36 @@ class StageGate(Model):
     cancel_if_overrun: Annotated[float, Field(ge=1, allow_inf_nan=False)]
 
 
+class Funding(Model):
+    """How proposals are funded against the budget (SPEC 10.2); absent, every project is funded."""
+
+    rule: str = "arrival"
+    review_every: NonNeg = 0.0  # 0: each proposal is reviewed when it arrives
+    min_score: Fraction = 0.0  # proposals scoring below are rejected at review
+    max_wait: Pos | None = None  # days a proposal may wait for funds before it is rejected
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        if v not in FUNDING_RULES:
+            raise ValueError(f"unknown funding rule, expected one of {', '.join(FUNDING_RULES)}")
+        return v
+
+
+class Mitigation(Model):
+    """Mitigation of one named risk (SPEC 10.3): paid once per applicable project when funded."""
+
+    cost: NonNeg = 0.0
+    probability_reduction: Fraction = 0.0  # strikes when u < probability x (1 - this)
+    impact_reduction: Fraction = 0.0  # impacts scaled by (1 - this)
+
+
 class Governance(Model):
     stage_gate: StageGate | None = None
     estimate_spread_reduction: Fraction = 0.0
     cost_per_year: NonNeg = 0.0
+    funding: Funding | None = None
+    risk_mitigation: dict[Name, Mitigation] = Field(default_factory=dict)  # by risk name
 
 
 class PMO(Model):
