@@ -18,6 +18,9 @@ adding replications (``--precision``), resuming, chunking or parallelism change 
 * A person's leaving is a unit exponential "hazard budget" E: they leave when their
   cumulative attrition hazard reaches E (E / rate with a constant rate). A policy that lowers
   the rate (retention) delays the *same* leaver rather than drawing a new one.
+* Each (risk, project) pair's strike uniform, timing and impacts are drawn whether or not a
+  policy mitigates the risk, so mitigation strikes a subset of the same replications
+  (:class:`_StrategyPlanner`, which also sets scores, estimates and dependencies).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from pmo_sim.scenario.models import ProjectSpec, Scenario, Template
+from pmo_sim.scenario.dists import Distribution
+from pmo_sim.scenario.models import Pool, ProjectSpec, Scenario, Template
 
 MAX_GENERATED_PROJECTS = 100_000
 
@@ -131,6 +135,22 @@ class ProjectPlan:
     change_fraction: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_disruption: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # SPEC 10.1-10.3, set by _StrategyPlanner: estimates always, the rest when their section is set.
+    cost_estimate: float = 0.0  # given, else sum over tasks of central effort x the pool's day rate
+    planned_duration: float = 0.0  # critical path of the central efforts at base productivity, days
+    alignment: np.ndarray = field(default_factory=lambda: np.empty(0))  # per goal, 0 where missing
+    score: float = 0.0  # sum of normalised goal weight x alignment, in [0, 1]
+    depends_on: tuple[int, ...] = ()  # indices into Plan.projects of the projects it waits for
+    dependents: tuple[int, ...] = ()  # indices of the projects waiting for it
+    blocked: bool = False  # a dependency arrives at or after the horizon: never admitted
+    # Per applicable risk, in register order: its index, strike uniform (strikes when u <
+    # probability x (1 - probability_reduction)), when (fraction of planned effort), impacts.
+    risk_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    risk_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_when: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_delay: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_effort: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_cost: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass
@@ -174,15 +194,19 @@ class Sampler:
             [compile_network(t, self.pool_index) for t in scenario.intake.templates]
             if scenario.intake else []
         )
+        self.strategy = _StrategyPlanner(scenario, self.explicit_networks, self.template_networks)
 
     def plan(self, seed: int, replication: int) -> Plan:
         sc = self.scenario
         projects = self._explicit(seed, replication) + self._generated(seed, replication)
         # A project arriving at or after the horizon never enters the simulated portfolio.
         projects = [p for p in projects if p.arrival < sc.horizon]
+        # Before the re-indexing: the draws are keyed by file and generation order.
+        self.strategy.draw(seed, replication, projects)
         projects.sort(key=lambda p: (p.arrival, p.index))
         for i, p in enumerate(projects):
             p.index = i
+        self.strategy.link(projects)
         if sc.changes is not None and sc.changes.per_project_per_year > 0 and projects:
             self._changes(seed, replication, projects)
         budgets, delays = self._workforce(seed, replication)
@@ -313,3 +337,120 @@ def _project(index: int, name: str, template: str, arrival: float, attrs: dict, 
         network=net,
         efforts=np.asarray(efforts, dtype=float),
     )
+
+
+# --------------------------------------------------------------------------- strategy and risks
+
+
+class _StrategyPlanner:
+    """The Plan's part of SPEC 10.1-10.3: estimates, alignment and score, dependencies, risks.
+
+    Estimates are deterministic: ``cost_estimate`` (given, or the sum over tasks of central
+    effort in person-days x the pool's day rate) and ``planned_duration`` (the critical path of
+    the central efforts, a task taking central / (people x pool productivity) days). Without
+    strategy or risks nothing new is drawn, so such a scenario's Plans are unchanged.
+
+    Draws have their own streams, keyed by (seed, replication, template or risk, project):
+    template alignment from ``Source.ALIGNMENT`` (a stream per template, a vector per goal);
+    risks from ``Source.RISKS``, a stream per (risk, group, quantity) — group 0 the explicit
+    projects by file index, group 1 the generated ones by generation index — so each vector
+    runs over a fixed, policy-free order and a project's values do not depend on how many
+    projects follow it (but for a normal distribution's redraws of negatives).
+    """
+
+    def __init__(self, scenario: Scenario, explicit: list[Network], templates: list[Network]):
+        self.scenario = scenario
+        self.n_explicit = len(explicit)
+        self.specs: list[ProjectSpec | Template] = [*scenario.projects,
+                                                    *(scenario.intake.templates if scenario.intake else [])]
+        pools = list(scenario.resources.values())
+        self.estimates = [_estimates(spec, net, pools)
+                          for spec, net in zip(self.specs, explicit + templates, strict=True)]
+        # Spec index by (template, name): explicit projects by name, generated ones by template.
+        self.index = {("", p.name): i for i, p in enumerate(scenario.projects)}
+        self.index |= {(s.name, ""): self.n_explicit + k for k, s in enumerate(self.specs[self.n_explicit:])}
+        self.goals = list(scenario.strategy.goals) if scenario.strategy is not None else []
+        self.weights = np.array(scenario.strategy.weights() if scenario.strategy is not None else [])
+
+    def _spec(self, p: ProjectPlan) -> int:
+        return self.index[(p.template, "" if p.template else p.name)]
+
+    def draw(self, seed: int, replication: int, projects: list[ProjectPlan]) -> None:
+        """Estimates, alignment, score and risk draws; ``p.index`` is still the file/generation index."""
+        members: dict[int, list[ProjectPlan]] = {}  # generated projects by template
+        for p in projects:
+            spec = self._spec(p)
+            p.cost_estimate, p.planned_duration = self.estimates[spec]
+            if not p.template:
+                aligned = self.specs[spec].alignment
+                self._set_alignment(p, np.array([aligned.get(g, 0.0) for g in self.goals]))
+            elif self.goals:
+                members.setdefault(spec, []).append(p)
+        for spec, group in members.items():
+            tpl = self.specs[spec]
+            assert isinstance(tpl, Template)
+            aligned = tpl.alignment
+            rng = stream(seed, replication, Source.ALIGNMENT, spec - self.n_explicit)
+            draws = np.column_stack([aligned[g].sample(rng, len(group)) if g in aligned
+                                     else np.zeros(len(group)) for g in self.goals])
+            for p, row in zip(group, draws, strict=True):
+                self._set_alignment(p, row)
+        if self.scenario.risks:
+            self._risks(seed, replication, projects)
+
+    def _set_alignment(self, p: ProjectPlan, alignment: np.ndarray) -> None:
+        # Alignments lie in [0, 1] and the weights sum to 1: the clip only removes rounding.
+        p.alignment, p.score = alignment, min(1.0, float(self.weights @ alignment)) if self.goals else 0.0
+
+    def _risks(self, seed: int, replication: int, projects: list[ProjectPlan]) -> None:
+        # Fixed, policy-free positions: explicit projects by file index (group 0, drawn for the
+        # whole file), generated ones by generation index (group 1).
+        slots = [(1, p.index - self.n_explicit) if p.template else (0, p.index) for p in projects]
+        sizes = (self.n_explicit, sum(1 for p in projects if p.template))
+        rows: list[list[tuple[float, ...]]] = [[] for _ in projects]
+        for r, risk in enumerate(self.scenario.risks):
+            quantities = (None, risk.when, risk.impact.delay, risk.impact.effort, risk.impact.cost)
+            draws = [np.column_stack([_risk_draws(seed, replication, r, group, q, dist, size)
+                                      for q, dist in enumerate(quantities)])
+                     for group, size in enumerate(sizes)]
+            targets = risk.applies_to
+            for row, p, (group, pos) in zip(rows, projects, slots, strict=True):
+                if targets is None or p.name in targets.projects or p.template in targets.templates:
+                    row.append((r, *draws[group][pos].tolist()))
+        for p, row in zip(projects, rows, strict=True):
+            table = np.array(row, dtype=float).reshape(-1, 6)
+            p.risk_index = table[:, 0].astype(int)
+            p.risk_u, p.risk_when, p.risk_delay, p.risk_effort, p.risk_cost = table[:, 1:].T.copy()
+
+    def link(self, projects: list[ProjectPlan]) -> None:
+        """``depends_on`` and ``dependents`` as indices into the arrival-sorted ``projects``."""
+        present = {p.name: p.index for p in projects if not p.template}
+        waiting: dict[int, list[int]] = {}
+        for p in projects:
+            spec = self.specs[self._spec(p)]
+            if not spec.depends_on:
+                continue
+            p.blocked = any(name not in present for name in spec.depends_on)
+            p.depends_on = tuple(sorted({present[n] for n in spec.depends_on if n in present}))
+            for d in p.depends_on:
+                waiting.setdefault(d, []).append(p.index)
+        for d, dependents in waiting.items():
+            projects[d].dependents = tuple(dependents)
+
+
+def _risk_draws(seed: int, replication: int, risk: int, group: int, quantity: int,
+                dist: Distribution | None, size: int) -> np.ndarray:
+    """One quantity of one risk over one group of projects: strike uniforms when ``dist`` is None."""
+    rng = stream(seed, replication, Source.RISKS, risk, group, quantity)
+    return rng.random(size) if dist is None else dist.sample(rng, size)
+
+
+def _estimates(spec: ProjectSpec | Template, net: Network, pools: list[Pool]) -> tuple[float, float]:
+    """(cost_estimate, planned_duration) of a project or template, from its central efforts."""
+    rates = np.array([pools[k].day_rate for k in net.pools])
+    cost = spec.cost_estimate if spec.cost_estimate is not None else float(net.central @ rates)
+    finish = np.zeros(len(net.names))
+    for t in net.order:
+        start = max((finish[q] for q in net.preds[t]), default=0.0)
+        finish[t] = start + net.central[t] / (net.people[t] * pools[net.pools[t]].productivity)
+    return cost, float(finish.max())
