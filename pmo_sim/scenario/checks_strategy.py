@@ -231,10 +231,10 @@ def _check_risks(out: Problems, scenario: Scenario) -> None:
                             "to apply the risk to every project", {}))
             for what, names, known in (("template", targets.templates, templates),
                                        ("project", targets.projects, projects)):
+                hint = f"expected one of: {_names(known)}" if known else f"the scenario has no {what}s"
                 for k, name in enumerate(names):
                     if name not in known:
-                        out.append((base + ("applies_to", what + "s", k),
-                                    f"unknown {what}; expected one of: {_names(known)}", name))
+                        out.append((base + ("applies_to", what + "s", k), f"unknown {what}; {hint}", name))
         _within(out, base + ("when",), risk.when, 0.0, 1.0,
                 "must lie in [0, 1] (a fraction of the planned effort)")
         for field in ("delay", "effort", "cost"):
