@@ -18,9 +18,8 @@ adding replications (``--precision``), resuming, chunking or parallelism change 
 * A person's leaving is a unit exponential "hazard budget" E: they leave when their
   cumulative attrition hazard reaches E (E / rate with a constant rate). A policy that lowers
   the rate (retention) delays the *same* leaver rather than drawing a new one.
-* Each (risk, project) pair's strike uniform, timing and impacts are drawn whether or not a
-  policy mitigates the risk, so mitigation strikes a subset of the same replications
-  (:class:`_StrategyPlanner`, which also sets scores, estimates and dependencies).
+* Risk strikes are pre-drawn per (risk, project) whatever the policy, so a mitigated risk
+  strikes in a subset of the same replications (:class:`_StrategyPlanner`).
 """
 
 from __future__ import annotations
@@ -143,8 +142,7 @@ class ProjectPlan:
     depends_on: tuple[int, ...] = ()  # indices into Plan.projects of the projects it waits for
     dependents: tuple[int, ...] = ()  # indices of the projects waiting for it
     blocked: bool = False  # a dependency arrives at or after the horizon: never admitted
-    # Per applicable risk, in register order: its index, strike uniform (strikes when u <
-    # probability x (1 - probability_reduction)), when (fraction of planned effort), impacts.
+    # Per applicable risk, in register order: its index, strike uniform, when, unmitigated impacts.
     risk_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     risk_u: np.ndarray = field(default_factory=lambda: np.empty(0))
     risk_when: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -350,12 +348,11 @@ class _StrategyPlanner:
     the central efforts, a task taking central / (people x pool productivity) days). Without
     strategy or risks nothing new is drawn, so such a scenario's Plans are unchanged.
 
-    Draws have their own streams, keyed by (seed, replication, template or risk, project):
-    template alignment from ``Source.ALIGNMENT`` (a stream per template, a vector per goal);
-    risks from ``Source.RISKS``, a stream per (risk, group, quantity) — group 0 the explicit
-    projects by file index, group 1 the generated ones by generation index — so each vector
-    runs over a fixed, policy-free order and a project's values do not depend on how many
-    projects follow it (but for a normal distribution's redraws of negatives).
+    Draws have their own streams: template alignment from ``Source.ALIGNMENT`` (a stream per
+    template, a vector per goal); risks from ``Source.RISKS``, a stream per (risk, group,
+    quantity) over a fixed, policy-free order — group 0 the explicit projects by file index,
+    group 1 the generated ones by generation index — so a project's draws do not depend on
+    how many projects follow it (but for a normal distribution's redraws of negatives).
     """
 
     def __init__(self, scenario: Scenario, explicit: list[Network], templates: list[Network]):
@@ -372,7 +369,7 @@ class _StrategyPlanner:
         self.goals = list(scenario.strategy.goals) if scenario.strategy is not None else []
         self.weights = np.array(scenario.strategy.weights() if scenario.strategy is not None else [])
 
-    def _spec(self, p: ProjectPlan) -> int:
+    def _spec(self, p: ProjectPlan) -> int:  # index into self.specs
         return self.index[(p.template, "" if p.template else p.name)]
 
     def draw(self, seed: int, replication: int, projects: list[ProjectPlan]) -> None:
@@ -389,9 +386,8 @@ class _StrategyPlanner:
         for spec, group in members.items():
             tpl = self.specs[spec]
             assert isinstance(tpl, Template)
-            aligned = tpl.alignment
             rng = stream(seed, replication, Source.ALIGNMENT, spec - self.n_explicit)
-            draws = np.column_stack([aligned[g].sample(rng, len(group)) if g in aligned
+            draws = np.column_stack([tpl.alignment[g].sample(rng, len(group)) if g in tpl.alignment
                                      else np.zeros(len(group)) for g in self.goals])
             for p, row in zip(group, draws, strict=True):
                 self._set_alignment(p, row)
@@ -403,8 +399,7 @@ class _StrategyPlanner:
         p.alignment, p.score = alignment, min(1.0, float(self.weights @ alignment)) if self.goals else 0.0
 
     def _risks(self, seed: int, replication: int, projects: list[ProjectPlan]) -> None:
-        # Fixed, policy-free positions: explicit projects by file index (group 0, drawn for the
-        # whole file), generated ones by generation index (group 1).
+        # (group, position): explicit projects by file index, generated ones by generation index.
         slots = [(1, p.index - self.n_explicit) if p.template else (0, p.index) for p in projects]
         sizes = (self.n_explicit, sum(1 for p in projects if p.template))
         rows: list[list[tuple[float, ...]]] = [[] for _ in projects]
