@@ -133,8 +133,10 @@ def test_bundled_strategy_scenario_validates_with_a_board_portfolio() -> None:
 
 
 def test_json_schema_describes_the_new_sections() -> None:
-    props = scenario_json_schema()["properties"]
-    assert {"strategy", "budget", "risks"} <= set(props)
+    schema = scenario_json_schema()
+    assert {"strategy", "budget", "risks"} <= set(schema["properties"])
+    per_year = schema["$defs"]["Budget"]["properties"]["per_year"]["anyOf"]
+    assert [kind["type"] for kind in per_year] == ["number", "array"]  # one amount, or one per year
 
 
 # --------------------------------------------------------------------------- dependency cycles

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg
 from pmo_sim.scenario.dists import RandomValue, Uniform, fixed
@@ -70,8 +70,14 @@ def _amounts(v: Any) -> Any:
     raise ValueError("expected an amount per year, or a list of amounts, one per budget year")
 
 
+# Editors validate against the JSON Schema: it must accept the one-amount shorthand too.
+_AMOUNTS_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0},
+                             {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1}]}
+
+
 class Budget(Model):
-    per_year: Annotated[list[Finite], BeforeValidator(_amounts), Field(min_length=1)]
+    per_year: Annotated[list[Finite], BeforeValidator(_amounts), Field(min_length=1),
+                        WithJsonSchema(_AMOUNTS_SCHEMA)]
     carry_over: bool = True
 
     def release(self, year: int) -> float:
