@@ -3,6 +3,11 @@
 A policy is one setting of these levers; ``policies`` in a scenario deep-merge over ``pmo``.
 Each role's section is a small frozen model here, next to the others, so adding a lever is
 one field in its role's model (plus the role module in :mod:`pmo_sim.pmo` that acts on it).
+
+Governance also decides what the board does with the world of
+:mod:`pmo_sim.scenario.strategy` (SPEC 10.2-10.3): how proposals are funded against the
+budget (``funding``, ranked by a rule of :mod:`pmo_sim.rules.funding`) and which named risks
+it pays to mitigate (``risk_mitigation``). The budget and the risks themselves are not levers.
 """
 
 from __future__ import annotations
