@@ -7,7 +7,8 @@ project and form a DAG, a crew cannot be larger than its pool, generated project
 existing people pool, and so on. The capacity language (equipment, ``needs``, ``duration``,
 the calendar, staffing and contractors) is checked in :mod:`pmo_sim.scenario.capacity_checks`.
 :func:`semantic_problems` finds *every* such problem and returns it as ``(path, message,
-got)``; the loader turns the path into a file location.
+got)``; the loader turns the path into a file location; strategy, budget,
+dependency and risk checks are in :mod:`pmo_sim.scenario.checks_strategy`.
 
 Policies are checked one by one, ``pmo`` included (it is the default every policy starts
 from). The loader reports a problem a policy inherits from ``pmo`` once, under ``pmo``.
@@ -26,17 +27,13 @@ from pmo_sim.scenario.capacity_checks import (
     resource_manager_problems,
     task_problems,
 )
+from pmo_sim.scenario.checks_strategy import strategy_problems
 from pmo_sim.scenario.dists import (
-    Choice,
-    Empirical,
     Exponential,
     Fixed,
     Gamma,
     Lognormal,
     Normal,
-    Pert,
-    Triangular,
-    Uniform,
     _Dist,
 )
 from pmo_sim.scenario.models import PMO, Intake, ProjectSpec, Scenario, TaskSpec
@@ -68,6 +65,7 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
     for name, policy in scenario.policies.items():
         if policy is not scenario.pmo:  # the implicit `default` policy *is* pmo
             _check_policy(out, ("policies", name), policy, scenario)
+    out += strategy_problems(scenario)
     return out
 
 
@@ -154,25 +152,14 @@ def _check_intake(out: list[SemanticProblem], intake: Intake, projects: list[Pro
 # --------------------------------------------------------------------------- random values
 
 
-def _lowest(dist: _Dist) -> float:
-    """The smallest value a distribution can give (normal draws are redrawn while negative)."""
-    if isinstance(dist, Fixed):
-        return dist.value
-    if isinstance(dist, (Uniform, Triangular, Pert)):
-        return dist.low
-    if isinstance(dist, (Empirical, Choice)):
-        return min(dist.values)
-    return 0.0
-
-
 def _at_least(out: list[SemanticProblem], path: KeyPath, dist: _Dist | None, floor: float,
               message: str) -> None:
-    if dist is None or _lowest(dist) >= floor:
+    if dist is None or dist.support()[0] >= floor:
         return
     if isinstance(dist, Fixed):
         out.append((path, message, dist.value))
     else:
-        out.append((path, f"{message}, but this distribution can give {_lowest(dist):g}",
+        out.append((path, f"{message}, but this distribution can give {dist.support()[0]:g}",
                     dist.model_dump(by_alias=True)))
 
 
@@ -207,13 +194,13 @@ def _check_estimate_error(out: list[SemanticProblem], scenario: Scenario) -> Non
         # These families draw values > 0 almost surely when their mean is > 0 (a normal is
         # redrawn while negative); the others must have a positive lowest value.
         continuous = isinstance(dist, (Normal, Lognormal, Gamma, Exponential))
-        if (dist.mean() > 0) if continuous else (_lowest(dist) > 0):
+        if (dist.mean() > 0) if continuous else (dist.support()[0] > 0):
             continue
         message = "must be greater than 0 (a ratio of actual to estimated effort)"
         if isinstance(dist, Fixed):
             out.append((path, message, dist.value))
         else:
-            out.append((path, f"{message}, but this distribution can give {_lowest(dist):g}",
+            out.append((path, f"{message}, but this distribution can give {dist.support()[0]:g}",
                         dist.model_dump(by_alias=True)))
 
 

@@ -7,7 +7,9 @@ is a small frozen pydantic model that validates its own parameters and knows how
 
 ``central()`` is the value the spread is measured around (the mode for the three-point
 families, the mean otherwise); governance's ``estimate_spread_reduction`` shrinks draws
-towards it, which keeps common random numbers intact across policies.
+towards it, which keeps common random numbers intact across policies. ``support()`` is the
+closed range every draw falls in, which is what validation checks a bounded quantity against
+(a fraction, a non-negative effort).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class _Dist(BaseModel):
     def central(self) -> float:
         return self.mean()
 
+    def support(self) -> tuple[float, float]:
+        """(lowest, highest) value a draw can take; the unbounded families are non-negative."""
+        return 0.0, math.inf
+
     def is_fixed(self) -> bool:
         return False
 
@@ -57,6 +63,9 @@ class Fixed(_Dist):
     def mean(self) -> float:
         return self.value
 
+    def support(self) -> tuple[float, float]:
+        return self.value, self.value
+
     def is_fixed(self) -> bool:
         return True
 
@@ -80,6 +89,9 @@ class Uniform(_Dist):
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
 
 class _ThreePoint(_Dist):
     low: float
@@ -100,6 +112,9 @@ class _ThreePoint(_Dist):
 
     def central(self) -> float:
         return self.mode
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
 
 
 class Triangular(_ThreePoint):
@@ -245,6 +260,9 @@ class Empirical(_Dist):
     def mean(self) -> float:
         return float(np.mean(self.values))
 
+    def support(self) -> tuple[float, float]:
+        return min(self.values), max(self.values)
+
     def is_fixed(self) -> bool:
         return len(set(self.values)) == 1
 
@@ -281,6 +299,9 @@ class Choice(_Dist):
     def mean(self) -> float:
         p = self._p()
         return float(np.mean(self.values) if p is None else np.dot(p, self.values))
+
+    def support(self) -> tuple[float, float]:
+        return min(self.values), max(self.values)
 
     def is_fixed(self) -> bool:
         return len(set(self.values)) == 1

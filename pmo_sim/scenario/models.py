@@ -1,7 +1,8 @@
 """The scenario, as an immutable validated tree (SPEC section 4 and 5).
 
 A :class:`Scenario` is what the world is (resources, projects, the intake pipeline, change
-requests, the workforce, the calendar) plus what the PMO may decide (``pmo`` and the
+requests, the workforce, the calendar, and the strategy, budget and risk register of
+:mod:`pmo_sim.scenario.strategy`) plus what the PMO may decide (``pmo`` and the
 ``policies`` that are compared); pools and the calendar are defined in
 :mod:`pmo_sim.scenario.capacity`. Models are frozen pydantic models with ``extra="forbid"``:
 an unknown key is an error, never silently ignored. Cross-references (a task's skill naming a
@@ -32,15 +33,27 @@ from pmo_sim.scenario.policy import (
     Adoption,
     ChangeManager,
     Contractor,
+    Funding,
     GapDriven,
     Governance,
     InnovationManager,
+    Mitigation,
     Programme,
     ResourceManager,
     StaffingChange,
     StageGate,
     TechnologyManager,
     TrainingManager,
+)
+from pmo_sim.scenario.strategy import (
+    AppliesTo,
+    Budget,
+    Goal,
+    Impact,
+    ProjectAlignment,
+    Risk,
+    Strategy,
+    TemplateAlignment,
 )
 
 # --------------------------------------------------------------------------- the world
@@ -83,6 +96,9 @@ class _ProjectFields(Model):
     value_per_day: RandomValue = Field(default_factory=lambda: fixed(0))
     completion_value: RandomValue = Field(default_factory=lambda: fixed(0))
     budget: RandomValue | None = None
+    # None: sum over tasks of central effort x the pool's day rate (see pmo_sim.sampling).
+    cost_estimate: NonNeg | None = None
+    depends_on: list[Name] = Field(default_factory=list)  # explicit projects completed first
     tasks: list[TaskSpec] = Field(min_length=1)
 
 
@@ -91,6 +107,7 @@ class ProjectSpec(_ProjectFields):
 
     name: Name
     arrival: NonNeg = 0.0
+    alignment: ProjectAlignment = Field(default_factory=dict)
 
 
 class Template(_ProjectFields):
@@ -98,6 +115,7 @@ class Template(_ProjectFields):
 
     name: Name
     weight: Pos = 1.0
+    alignment: TemplateAlignment = Field(default_factory=dict)
 
 
 class Intake(Model):
@@ -137,6 +155,9 @@ class Scenario(Model):
     workforce: Workforce | None = None
     estimate_error: dict[Name, RandomValue] = Field(default_factory=dict)
     calendar: Calendar | None = None
+    strategy: Strategy | None = None
+    budget: Budget | None = None
+    risks: list[Risk] = Field(default_factory=list)
     pmo: PMO = Field(default_factory=PMO)
     policies: dict[Name, PMO] = Field(default_factory=dict)
 
@@ -157,8 +178,9 @@ class Scenario(Model):
 
 
 __all__ = [
-    "Adoption", "AnyPool", "Calendar", "ChangeManager", "Changes", "Closure", "Contractor",
-    "EquipmentPool", "Fixed", "GapDriven", "Governance", "InnovationManager", "Intake", "PMO", "Pool",
-    "Programme", "ProjectSpec", "ResourceManager", "Scenario", "StaffingChange", "StageGate", "TaskSpec",
+    "Adoption", "AnyPool", "AppliesTo", "Budget", "Calendar", "ChangeManager", "Changes", "Closure",
+    "Contractor", "EquipmentPool", "Fixed", "Funding", "GapDriven", "Goal", "Governance", "Impact",
+    "InnovationManager", "Intake", "Mitigation", "PMO", "Pool", "Programme", "ProjectSpec",
+    "ResourceManager", "Risk", "Scenario", "StaffingChange", "StageGate", "Strategy", "TaskSpec",
     "Template", "TechnologyManager", "TrainingManager", "Workforce",
 ]

@@ -3,6 +3,11 @@
 A policy is one setting of these levers; ``policies`` in a scenario deep-merge over ``pmo``.
 Each role's section is a small frozen model here, next to the others, so adding a lever is
 one field in its role's model (plus the role module in :mod:`pmo_sim.pmo` that acts on it).
+
+Governance also decides what the board does with the world of
+:mod:`pmo_sim.scenario.strategy` (SPEC 10.2-10.3): how proposals are funded against the
+budget (``funding``, ranked by a rule of :mod:`pmo_sim.rules.funding`) and which named risks
+it pays to mitigate (``risk_mitigation``). The budget and the risks themselves are not levers.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from pmo_sim.rules.allocation import ALLOCATION_RULES
+from pmo_sim.rules.funding import FUNDING_RULES
 from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg, Pos
 
 
@@ -134,10 +140,36 @@ class StageGate(Model):
     cancel_if_overrun: Annotated[float, Field(ge=1, allow_inf_nan=False)]
 
 
+class Funding(Model):
+    """How proposals are funded against the budget (SPEC 10.2); absent, every project is funded."""
+
+    rule: str = "arrival"
+    review_every: NonNeg = 0.0  # 0: each proposal is reviewed when it arrives
+    min_score: Fraction = 0.0  # proposals scoring below are rejected at review
+    max_wait: Pos | None = None  # days a proposal may wait for funds before it is rejected
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        if v not in FUNDING_RULES:
+            raise ValueError(f"unknown funding rule, expected one of {', '.join(FUNDING_RULES)}")
+        return v
+
+
+class Mitigation(Model):
+    """Mitigation of one named risk (SPEC 10.3): paid once per applicable project when funded."""
+
+    cost: NonNeg = 0.0
+    probability_reduction: Fraction = 0.0  # strikes when u < probability x (1 - this)
+    impact_reduction: Fraction = 0.0  # impacts scaled by (1 - this)
+
+
 class Governance(Model):
     stage_gate: StageGate | None = None
     estimate_spread_reduction: Fraction = 0.0
     cost_per_year: NonNeg = 0.0
+    funding: Funding | None = None
+    risk_mitigation: dict[Name, Mitigation] = Field(default_factory=dict)  # by risk name
 
 
 class PMO(Model):

@@ -1,187 +1,19 @@
-"""Random streams and the per-replication Plan: what the world does, drawn up front.
-
-Common random numbers are built in, not hoped for. Everything random that the world does —
-project arrivals, the projects' sampled attributes, change requests, leavers and hiring
-delays — is drawn *before* the simulation starts, as vectors, into a :class:`Plan` that every
-policy of the replication then runs on. A policy can change *what happens* with a change
-request or a leaver (assess it, reject it, retain the person), never *which* ones come.
-
-Streams: one root seed; replication ``r``'s source ``s`` uses
-``SeedSequence(seed, spawn_key=(r, s, ...))``, which is exactly the child
-``SeedSequence(seed).spawn(...)[r].spawn(...)[s]``. A stream depends only on its key, so
-adding replications (``--precision``), resuming, chunking or parallelism change nothing.
-
-* Change requests of a project are a Poisson process over ``[arrival, horizon]`` drawn in
-  absolute time; a request takes effect only if it falls while the project is started and
-  open. By the memoryless property this is a Poisson process with the given rate while the
-  project is open and started, and every policy sees the same requests at the same times.
-* Estimate error (``scenario.estimate_error``): a task whose skill has a ratio takes its
-  sampled effort times one draw of the ratio, from the ESTIMATE_ERROR stream keyed by the
-  project (explicit project i: ``(0, i)``; template k: ``(1, k)``, drawn as vectors like the
-  efforts), so the multipliers depend only on (seed, replication, project). A scenario
-  without ratios draws nothing from that stream.
-* A person's leaving is a unit exponential "hazard budget" E: they leave when their
-  cumulative attrition hazard reaches E (E / rate with a constant rate). A policy that lowers
-  the rate (retention) delays the *same* leaver rather than drawing a new one.
-"""
+"""Drawing a replication's Plan: arrivals, projects, change requests, the workforce."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 
+from pmo_sim.sampling.plans import Network, Plan, ProjectPlan, compile_network
+from pmo_sim.sampling.strategy import StrategyPlanner
+from pmo_sim.sampling.streams import Source, stream
 from pmo_sim.scenario.dists import Distribution
 from pmo_sim.scenario.models import ProjectSpec, Scenario, TaskSpec, Template
-from pmo_sim.scenario.network import planned_durations, topological_order
 
 MAX_GENERATED_PROJECTS = 100_000
-
-
-class Source(IntEnum):
-    """Spawn-key slots of the random sources of a replication (never renumber)."""
-
-    ARRIVALS = 0
-    TEMPLATE_CHOICE = 1
-    EXPLICIT = 2
-    GENERATED = 3
-    CHANGES = 4
-    WORKFORCE = 5
-    INNOVATION = 6
-    GOVERNANCE = 7
-    ESTIMATE_ERROR = 8  # per-skill estimate-error multipliers (calibration from history)
-    ALIGNMENT = 9  # templates' strategic alignment draws
-    RISKS = 10  # the risk register: strike uniforms, timing and impacts per (risk, project)
-
-
-def stream(seed: int, replication: int, source: Source | int, *more: int) -> np.random.Generator:
-    """The generator of one random source of one replication."""
-    ss = np.random.SeedSequence(seed, spawn_key=(replication, int(source), *more))
-    return np.random.Generator(np.random.PCG64(ss))
-
-
-# --------------------------------------------------------------------------- task networks
-
-
-@dataclass(frozen=True)
-class Network:
-    """A project's task network, compiled once per scenario: indices in topological order.
-
-    What a task holds while it runs is ``needs[i]``: ``(pool index, units)`` pairs, people and
-    equipment alike (a ``skill`` + ``people`` task is the one pair ``(skill, people)``).
-    ``pools[i]``/``people[i]`` are the skill and crew size of a ``skill`` task; for a ``needs``
-    task they are its first people pool and that pool's units (``-1``/``0`` when it needs no
-    people). A task with ``is_duration[i]`` takes its drawn value as days whatever its crew;
-    the others' drawn value is effort in person-days. ``planned[i]`` is the task's planned
-    duration in days (:func:`pmo_sim.scenario.network.planned_duration`), the input of the CPM
-    behind the ``lst``/``lft`` rules.
-    """
-
-    names: tuple[str, ...]
-    pools: tuple[int, ...]
-    people: tuple[int, ...]
-    preds: tuple[tuple[int, ...], ...]
-    succs: tuple[tuple[int, ...], ...]
-    npreds: tuple[int, ...]
-    order: tuple[int, ...]  # file indices in topological order (file order among ties)
-    central: np.ndarray  # central values of what is drawn per task (the estimate per task)
-    estimate: float  # the project's estimated effort: central efforts summed (person-days)
-    needs: tuple[tuple[tuple[int, int], ...], ...]
-    is_duration: tuple[bool, ...]
-    planned: tuple[float, ...]
-
-
-def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network:
-    pool_index = {name: i for i, name in enumerate(scenario.resources)}
-    names = tuple(t.name for t in spec.tasks)
-    index = {n: i for i, n in enumerate(names)}
-    preds = tuple(tuple(index[a] for a in t.after) for t in spec.tasks)
-    succs: list[list[int]] = [[] for _ in names]
-    for i, ps in enumerate(preds):
-        for p in ps:
-            succs[p].append(i)
-    needs = tuple(tuple((pool_index[name], units) for name, units in t.units().items()) for t in spec.tasks)
-    people_pools = {i for i, pool in enumerate(scenario.resources.values()) if pool.kind == "people"}
-    crews = [next(((p, u) for p, u in held if p in people_pools), (-1, 0)) for held in needs]
-    is_duration = tuple(t.duration is not None for t in spec.tasks)
-    central = np.array([t.amount.central() for t in spec.tasks])
-    return Network(
-        names=names,
-        pools=tuple(p for p, _ in crews),
-        people=tuple(u for _, u in crews),
-        preds=preds,
-        succs=tuple(tuple(s) for s in succs),
-        npreds=tuple(len(p) for p in preds),
-        order=topological_order(preds),
-        central=central,
-        estimate=float(central[~np.array(is_duration, dtype=bool)].sum()),
-        needs=needs,
-        is_duration=is_duration,
-        planned=planned_durations(spec.tasks, scenario.resources),
-    )
-
-
-# --------------------------------------------------------------------------- the plan
-
-
-@dataclass
-class ProjectPlan:
-    """One project of one replication, with every attribute sampled."""
-
-    index: int
-    name: str
-    template: str
-    arrival: float
-    due_date: float  # absolute day, NaN without a due date
-    priority: float
-    value_per_day: float
-    completion_value: float
-    budget: float  # NaN without a budget
-    network: Network
-    efforts: np.ndarray  # per task, file order: effort, or days for a fixed-duration task
-    change_times: np.ndarray = field(default_factory=lambda: np.empty(0))
-    change_fraction: np.ndarray = field(default_factory=lambda: np.empty(0))
-    change_disruption: np.ndarray = field(default_factory=lambda: np.empty(0))
-    change_u: np.ndarray = field(default_factory=lambda: np.empty(0))
-
-
-@dataclass
-class Plan:
-    """Everything random of one replication, shared by every policy."""
-
-    seed: int
-    replication: int
-    projects: list[ProjectPlan]
-    leave_budget: list[np.ndarray]  # per pool: [headcount, K] unit exponentials
-    hiring_delay: list[np.ndarray]  # per pool: [headcount, K] days
-    _extra: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-
-    def occupant_draws(self, scenario: Scenario, pool: int, slot: int, k: int) -> tuple[float, float]:
-        """(hazard budget, hiring delay) of the k-th person to hold a pool's slot.
-
-        Slots beyond the pool's headcount (people hired by a staffing plan) have nothing
-        pre-drawn: all their draws come from the slot's own stream, like the rare extra
-        turnover of a pre-drawn slot.
-        """
-        budgets, delays = self.leave_budget[pool], self.hiring_delay[pool]
-        drawn = budgets.shape[1] if slot < budgets.shape[0] else 0
-        if k < drawn:
-            return float(budgets[slot, k]), float(delays[slot, k])
-        # Extend from the slot's own stream so the draw still depends only on
-        # (seed, replication, pool, slot, k).
-        key = (pool, slot)
-        j = k - drawn
-        if key not in self._extra or j >= len(self._extra[key][0]):
-            n = 4 * (j + 1)
-            rng = stream(self.seed, self.replication, Source.WORKFORCE, pool, slot + 1, n)
-            wf = scenario.workforce
-            assert wf is not None
-            self._extra[key] = (rng.standard_exponential(n), wf.hiring_delay.sample(rng, n))
-        extra_b, extra_d = self._extra[key]
-        return float(extra_b[j]), float(extra_d[j])
 
 
 class Sampler:
@@ -194,15 +26,19 @@ class Sampler:
             [compile_network(t, scenario) for t in scenario.intake.templates]
             if scenario.intake else []
         )
+        self.strategy = StrategyPlanner(scenario, self.explicit_networks, self.template_networks)
 
     def plan(self, seed: int, replication: int) -> Plan:
         sc = self.scenario
         projects = self._explicit(seed, replication) + self._generated(seed, replication)
         # A project arriving at or after the horizon never enters the simulated portfolio.
         projects = [p for p in projects if p.arrival < sc.horizon]
+        # Before the re-indexing: the draws are keyed by file and generation order.
+        self.strategy.draw(seed, replication, projects)
         projects.sort(key=lambda p: (p.arrival, p.index))
         for i, p in enumerate(projects):
             p.index = i
+        self.strategy.link(projects)
         if sc.changes is not None and sc.changes.per_project_per_year > 0 and projects:
             self._changes(seed, replication, projects)
         budgets, delays = self._workforce(seed, replication)

@@ -1,0 +1,146 @@
+"""What one replication's world is: task networks (compiled once per scenario) and the Plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pmo_sim.sampling.streams import Source, stream
+from pmo_sim.scenario.models import ProjectSpec, Scenario, Template
+from pmo_sim.scenario.network import planned_durations, topological_order
+
+# --------------------------------------------------------------------------- task networks
+
+
+@dataclass(frozen=True)
+class Network:
+    """A project's task network, compiled once per scenario: indices in topological order.
+
+    What a task holds while it runs is ``needs[i]``: ``(pool index, units)`` pairs, people and
+    equipment alike (a ``skill`` + ``people`` task is the one pair ``(skill, people)``).
+    ``pools[i]``/``people[i]`` are the skill and crew size of a ``skill`` task; for a ``needs``
+    task they are its first people pool and that pool's units (``-1``/``0`` when it needs no
+    people). A task with ``is_duration[i]`` takes its drawn value as days whatever its crew;
+    the others' drawn value is effort in person-days. ``planned[i]`` is the task's planned
+    duration in days (:func:`pmo_sim.scenario.network.planned_duration`), the input of the CPM
+    behind the ``lst``/``lft`` rules.
+    """
+
+    names: tuple[str, ...]
+    pools: tuple[int, ...]
+    people: tuple[int, ...]
+    preds: tuple[tuple[int, ...], ...]
+    succs: tuple[tuple[int, ...], ...]
+    npreds: tuple[int, ...]
+    order: tuple[int, ...]  # file indices in topological order (file order among ties)
+    central: np.ndarray  # central values of what is drawn per task (the estimate per task)
+    estimate: float  # the project's estimated effort: central efforts summed (person-days)
+    needs: tuple[tuple[tuple[int, int], ...], ...]
+    is_duration: tuple[bool, ...]
+    planned: tuple[float, ...]
+
+
+def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network:
+    pool_index = {name: i for i, name in enumerate(scenario.resources)}
+    names = tuple(t.name for t in spec.tasks)
+    index = {n: i for i, n in enumerate(names)}
+    preds = tuple(tuple(index[a] for a in t.after) for t in spec.tasks)
+    succs: list[list[int]] = [[] for _ in names]
+    for i, ps in enumerate(preds):
+        for p in ps:
+            succs[p].append(i)
+    needs = tuple(tuple((pool_index[name], units) for name, units in t.units().items()) for t in spec.tasks)
+    people_pools = {i for i, pool in enumerate(scenario.resources.values()) if pool.kind == "people"}
+    crews = [next(((p, u) for p, u in held if p in people_pools), (-1, 0)) for held in needs]
+    is_duration = tuple(t.duration is not None for t in spec.tasks)
+    central = np.array([t.amount.central() for t in spec.tasks])
+    return Network(
+        names=names,
+        pools=tuple(p for p, _ in crews),
+        people=tuple(u for _, u in crews),
+        preds=preds,
+        succs=tuple(tuple(s) for s in succs),
+        npreds=tuple(len(p) for p in preds),
+        order=topological_order(preds),
+        central=central,
+        estimate=float(central[~np.array(is_duration, dtype=bool)].sum()),
+        needs=needs,
+        is_duration=is_duration,
+        planned=planned_durations(spec.tasks, scenario.resources),
+    )
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class ProjectPlan:
+    """One project of one replication, with every attribute sampled."""
+
+    index: int
+    name: str
+    template: str
+    arrival: float
+    due_date: float  # absolute day, NaN without a due date
+    priority: float
+    value_per_day: float
+    completion_value: float
+    budget: float  # NaN without a budget
+    network: Network
+    efforts: np.ndarray  # per task, file order: effort, or days for a fixed-duration task
+    change_times: np.ndarray = field(default_factory=lambda: np.empty(0))
+    change_fraction: np.ndarray = field(default_factory=lambda: np.empty(0))
+    change_disruption: np.ndarray = field(default_factory=lambda: np.empty(0))
+    change_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # SPEC 10.1-10.3, set by _StrategyPlanner: estimates always, the rest when their section is set.
+    cost_estimate: float = 0.0  # given, else sum over tasks of central effort x the pool's day rate
+    planned_duration: float = 0.0  # critical path of the central efforts at base productivity, days
+    alignment: np.ndarray = field(default_factory=lambda: np.empty(0))  # per goal, 0 where missing
+    score: float = 0.0  # sum of normalised goal weight x alignment, in [0, 1]
+    depends_on: tuple[int, ...] = ()  # indices into Plan.projects of the projects it waits for
+    dependents: tuple[int, ...] = ()  # indices of the projects waiting for it
+    blocked: bool = False  # a dependency arrives at or after the horizon: never admitted
+    # Per applicable risk, in register order: its index, strike uniform, when, unmitigated impacts.
+    risk_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    risk_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_when: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_delay: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_effort: np.ndarray = field(default_factory=lambda: np.empty(0))
+    risk_cost: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+@dataclass
+class Plan:
+    """Everything random of one replication, shared by every policy."""
+
+    seed: int
+    replication: int
+    projects: list[ProjectPlan]
+    leave_budget: list[np.ndarray]  # per pool: [headcount, K] unit exponentials
+    hiring_delay: list[np.ndarray]  # per pool: [headcount, K] days
+    _extra: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def occupant_draws(self, scenario: Scenario, pool: int, slot: int, k: int) -> tuple[float, float]:
+        """(hazard budget, hiring delay) of the k-th person to hold a pool's slot.
+
+        Slots beyond the pool's headcount (people hired by a staffing plan) have nothing
+        pre-drawn: all their draws come from the slot's own stream, like the rare extra
+        turnover of a pre-drawn slot.
+        """
+        budgets, delays = self.leave_budget[pool], self.hiring_delay[pool]
+        drawn = budgets.shape[1] if slot < budgets.shape[0] else 0
+        if k < drawn:
+            return float(budgets[slot, k]), float(delays[slot, k])
+        # Extend from the slot's own stream so the draw still depends only on
+        # (seed, replication, pool, slot, k).
+        key = (pool, slot)
+        j = k - drawn
+        if key not in self._extra or j >= len(self._extra[key][0]):
+            n = 4 * (j + 1)
+            rng = stream(self.seed, self.replication, Source.WORKFORCE, pool, slot + 1, n)
+            wf = scenario.workforce
+            assert wf is not None
+            self._extra[key] = (rng.standard_exponential(n), wf.hiring_delay.sample(rng, n))
+        extra_b, extra_d = self._extra[key]
+        return float(extra_b[j]), float(extra_d[j])
