@@ -45,10 +45,10 @@ def format_got(value: Any, limit: int = 60) -> str:
     """A short, readable rendering of an offending value."""
     if isinstance(value, str):
         text = repr(value)
-    elif isinstance(value, dict):
-        text = "a mapping" if len(str(value)) > limit else str(dict(value))
+    elif isinstance(value, dict):  # (never str() of a huge container: it can be megabytes)
+        text = "a mapping" if len(value) > limit or len(str(value)) > limit else str(dict(value))
     elif isinstance(value, list):
-        text = "a list" if len(str(value)) > limit else str(list(value))
+        text = "a list" if len(value) > limit or len(str(value)) > limit else str(list(value))
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

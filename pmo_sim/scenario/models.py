@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 
 from pmo_sim.scenario.base import Model, Name, NonNeg, Pos
 from pmo_sim.scenario.dists import Fixed, RandomValue, fixed
+from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_PEOPLE, MAX_PROJECTS, MAX_TASKS
 from pmo_sim.scenario.policy import (
     PMO,
     Adoption,
@@ -40,7 +41,7 @@ from pmo_sim.scenario.policy import (
 class Pool(Model):
     """A skill pool of individual, interchangeable-but-distinct people."""
 
-    headcount: int = Field(ge=1, le=100_000)
+    headcount: int = Field(ge=1, le=MAX_PEOPLE)
     day_rate: NonNeg = 0.0
     productivity: Pos = 1.0
 
@@ -49,8 +50,8 @@ class TaskSpec(Model):
     name: Name
     skill: Name
     effort: RandomValue
-    people: int = Field(1, ge=1)
-    after: list[Name] = Field(default_factory=list)
+    people: int = Field(1, ge=1, le=MAX_PEOPLE)
+    after: list[Name] = Field(default_factory=list, max_length=MAX_TASKS)
 
 
 class _ProjectFields(Model):
@@ -59,7 +60,7 @@ class _ProjectFields(Model):
     value_per_day: RandomValue = Field(default_factory=lambda: fixed(0))
     completion_value: RandomValue = Field(default_factory=lambda: fixed(0))
     budget: RandomValue | None = None
-    tasks: list[TaskSpec] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(min_length=1, max_length=MAX_TASKS)
 
 
 class ProjectSpec(_ProjectFields):
@@ -78,7 +79,7 @@ class Template(_ProjectFields):
 
 class Intake(Model):
     arrivals: RandomValue
-    count: int | None = Field(None, ge=0)
+    count: int | None = Field(None, ge=0, le=MAX_INTAKE_COUNT)
     templates: list[Template] = Field(min_length=1)
 
 
@@ -97,6 +98,9 @@ class Workforce(Model):
 
 # --------------------------------------------------------------------------- the scenario
 
+DISCOUNT_RATE = ("`npv` treats `discount_rate` as an effective annual rate (continuous discounting at "
+                 "ln(1 + r) / days_per_year per day)")
+
 
 class Scenario(Model):
     name: Name
@@ -105,9 +109,10 @@ class Scenario(Model):
     warmup: NonNeg = 0.0
     days_per_year: Pos = 250.0
     currency: str = "EUR"
-    discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False,
+                                          description=DISCOUNT_RATE)] = 0.0
     resources: dict[Name, Pool] = Field(min_length=1)
-    projects: list[ProjectSpec] = Field(default_factory=list)
+    projects: list[ProjectSpec] = Field(default_factory=list, max_length=MAX_PROJECTS)
     intake: Intake | None = None
     changes: Changes | None = None
     workforce: Workforce | None = None
