@@ -215,7 +215,8 @@ _PRUNE_ROUNDS = 6  # a rejected value can take its distribution, task and projec
 def _pruned_problems(tree: dict[str, Any], errors: list[Any], sources: SourceMap) -> list[Problem]:
     """Cross-reference problems of what is left once the rejected parts are cut off."""
     doomed: set[KeyPath] = set()
-    current, remap = tree, {}
+    current: Any = tree
+    remap: dict[KeyPath, list[int]] = {}
     for _ in range(_PRUNE_ROUNDS):
         for err in errors:
             path = _original(clean_path(tuple(err["loc"]), current), remap)

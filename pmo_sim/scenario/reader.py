@@ -449,7 +449,7 @@ def syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     if mark is None and isinstance(getattr(exc, "position", None), int):  # ReaderError
-        line, column = _position(text, exc.position)  # type: ignore[attr-defined]
+        line, column = _position(text, exc.position)
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc).splitlines()[0]
     message = f"YAML syntax error: {problem}"
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
