@@ -33,12 +33,23 @@ class Problem:
         text += self.message
         if self.has_got:
             text += f" (got {format_got(self.got)})"
-        return text
+        return printable(text)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column, "path": self.path,
                 "message": self.message if not self.has_got
                 else f"{self.message} (got {format_got(self.got)})"}
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters escaped, so a problem is always one clean line.
+
+    Keys, names and paths come from the user's file and may hold tabs, line breaks or terminal
+    escape sequences; printed raw they would split a problem over lines or recolour the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def format_got(value: Any, limit: int = 60) -> str:

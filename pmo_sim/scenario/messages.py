@@ -52,7 +52,11 @@ def translate(err: Any, tree: dict[str, Any], sources: SourceMap) -> Problem:
         message = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
         return sources.problem(path, message, path[-1], key=True)
     if loc[-1:] == ("[key]",):  # a mapping key of the wrong type
-        return sources.problem(path, f"{_message(kind, ctx, err['msg'])} as the key", err["input"], key=True)
+        message = _message(kind, ctx, err["msg"])
+        message += " (in the key)" if kind == "value_error" else " as the key"
+        return sources.problem(path, message, err["input"], key=True)
+    if kind == "too_long":  # the value is a huge list: the count says it all
+        return sources.problem(path, _message(kind, ctx, err["msg"]))
     got = _value_at(tree, path, err["input"])
     if kind == "union_tag_invalid":
         got = ctx.get("tag", got)
@@ -78,6 +82,8 @@ def _message(kind: str, ctx: dict[str, Any], fallback: str) -> str:
         return f"must be {words} {limit:g}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length', 0):,} items, more than the limit of {ctx['max_length']:,}"
     if kind == "too_short":
         n = ctx.get("min_length", 1)
         return "must not be empty" if n == 1 else f"needs at least {n} items"
