@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pmo_sim.errors import Problem
 from pmo_sim.scenario.dists import DIST_NAMES
 from pmo_sim.scenario.models import Scenario
-from pmo_sim.scenario.reader import KeyPath, SourceMap
+from pmo_sim.scenario.sources import KeyPath, SourceMap
 
 _NO_VALUE = object()
 

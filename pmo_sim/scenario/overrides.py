@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pmo_sim.errors import ScenarioError
-from pmo_sim.scenario.reader import KeyPath, plain_tree, read_yaml
+from pmo_sim.scenario.reader import plain_tree, read_yaml
+from pmo_sim.scenario.sources import KeyPath
 
 
 class OverrideError(Exception):
