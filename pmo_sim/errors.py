@@ -33,7 +33,7 @@ class Problem:
         text += self.message
         if self.has_got:
             text += f" (got {format_got(self.got)})"
-        return text
+        return printable(text)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column, "path": self.path,
@@ -41,14 +41,25 @@ class Problem:
                 else f"{self.message} (got {format_got(self.got)})"}
 
 
+def printable(text: str) -> str:
+    """``text`` with unprintable characters escaped, so a problem is always one clean line.
+
+    Keys, names and paths come from the user's file and may hold tabs, line breaks or terminal
+    escape sequences; printed raw they would split a problem over lines or recolour the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def format_got(value: Any, limit: int = 60) -> str:
     """A short, readable rendering of an offending value."""
     if isinstance(value, str):
         text = repr(value)
-    elif isinstance(value, dict):
-        text = "a mapping" if len(str(value)) > limit else str(dict(value))
+    elif isinstance(value, dict):  # (never str() of a huge container: it can be megabytes)
+        text = "a mapping" if len(value) > limit or len(str(value)) > limit else str(dict(value))
     elif isinstance(value, list):
-        text = "a list" if len(str(value)) > limit else str(list(value))
+        text = "a list" if len(value) > limit or len(str(value)) > limit else str(list(value))
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

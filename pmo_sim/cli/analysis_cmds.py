@@ -19,6 +19,7 @@ from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
 from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain
 from pmo_sim.cli.run_cmds import run
+from pmo_sim.scenario.names import safe_slug
 
 
 def _run_options(*names: str, **help_texts: str) -> list[click.Parameter]:
@@ -44,7 +45,7 @@ _N_HELP = "Replications per policy (paired across policies)."
 
 
 def _default_out(scenario_name: str, kind: str) -> Path:
-    return Path("results") / f"{scenario_name}-{kind}"
+    return Path("results") / f"{safe_slug(scenario_name)}-{kind}"
 
 
 # --------------------------------------------------------------------------- trace
@@ -83,7 +84,7 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
     folder = Path(out) if out else _default_out(sc.name, "trace")
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"trace-{policy}-r{replication}"
+    stem = folder / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
     one.tasks.to_csv(stem.with_suffix(".csv"), index=False)
     save(gantt(one.tasks), stem.with_suffix(".png"))
     if fmt == "csv":
@@ -229,7 +230,7 @@ def sweep(scenario: str, vary: str, metric: str, replications: int, seed: int, j
     path, values = parse_vary(vary)
     table = run_sweep(scenario, path, values, metric=metric, replications=replications,
                       seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
-                      policies=list(policies) or None, sets=parse_sets(sets))
+                      policies=list(policies) or None, sets=dict(parse_sets(sets)))
     folder = Path(out) if out else _default_out(Path(scenario).stem, "sweep")
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "sweep.csv", index=False)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from pmo_sim.errors import PmoSimError, ScenarioError
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,18 +43,29 @@ def handles_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
-    """``--set PATH=VALUE`` pairs, in order; VALUE is parsed as YAML by the loader."""
-    out: dict[str, str] = {}
+def parse_sets(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``--set PATH=VALUE`` pairs, in command-line order; VALUE is parsed as YAML by the loader.
+
+    A list, not a mapping: the same PATH may be set twice (the last wins), and a problem with
+    the n-th ``--set`` is located at ``--set:n``.
+    """
+    out: list[tuple[str, str]] = []
     for item in values:
         if "=" not in item:
             raise click.BadParameter(f"expected PATH=VALUE (got {item!r})", param_hint="--set")
         path, value = item.split("=", 1)
         if not path.strip():
             raise click.BadParameter(f"empty PATH in {item!r}", param_hint="--set")
-        out[path.strip()] = value
+        out.append((path.strip(), value))
     return out
 
+
+max_events_option = click.option(
+    "--max-events", type=click.FloatRange(min=1), default=DEFAULT_MAX_EVENTS, show_default=True,
+    metavar="N",
+    help="Refuse a scenario expected to make more than N simulation events per replication and "
+         "policy (an estimate from arrivals, tasks, change requests, leavers, ideas and training).",
+)
 
 set_option = click.option(
     "--set", "sets", multiple=True, metavar="PATH=VALUE",

@@ -20,6 +20,7 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
 from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain, progress_bar, records
+from pmo_sim.scenario.names import safe_slug
 
 if TYPE_CHECKING:
 
@@ -154,7 +155,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     ctx = click.get_current_context()
     explicit_n = ctx.get_parameter_source("replications") != click.core.ParameterSource.DEFAULT
     if out is None and not resume:
-        out = str(Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}")
+        out = str(Path("results") / f"{safe_slug(sc.name)}-{datetime.now():%Y%m%d-%H%M%S}")
     params = dict(ctx.params)
     command = _command_line(scenario, params, Path(out)) if out else None
     show_bar = not quiet and sys.stderr.isatty()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.common import handles_errors, max_events_option, parse_sets, set_option
 from pmo_sim.errors import ScenarioError, UsageError
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -39,14 +39,17 @@ def _summary(scenario: Scenario) -> str:
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @set_option
+@max_events_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table: `ok` or one line per problem on stderr; json: one document on stdout.")
 @handles_errors
-def validate(scenario: Path, sets: tuple[str, ...], fmt: str) -> None:
+def validate(scenario: Path, sets: tuple[str, ...], max_events: float, fmt: str) -> None:
     """Check SCENARIO and report every problem at once.
 
     Prints `ok` and a one-line summary (exit 0), or one line per problem,
-    FILE:LINE:COL: path: what is wrong (got VALUE), on stderr (exit 2).
+    FILE:LINE:COL: path: what is wrong (got VALUE), on stderr (exit 2). A scenario
+    expected to make more than --max-events simulation events per replication is a
+    problem too (at the field that makes it large).
 
     \b
     Examples:
@@ -55,7 +58,7 @@ def validate(scenario: Path, sets: tuple[str, ...], fmt: str) -> None:
       pmo-sim validate portfolio.yaml --format json | jq '.errors[].message'
     """
     try:
-        loaded = load_scenario(scenario, overrides=parse_sets(sets))
+        loaded = load_scenario(scenario, overrides=parse_sets(sets), max_events=max_events)
     except ScenarioError as exc:
         if fmt != "json":
             raise

@@ -103,7 +103,7 @@ class Results:
             from pmo_sim.scenario.loader import load_scenario
 
             try:
-                self._scenario = load_scenario(self.path / SCENARIO, None)
+                self._scenario = load_scenario(self.path / SCENARIO, None, max_events=None)
             except ScenarioError as exc:
                 raise UsageError(f"{self.path / SCENARIO} no longer loads: {exc}") from exc
         return self._scenario

@@ -137,7 +137,7 @@ def _arrival_times(gaps_dist, count: int | None, horizon: float,
     """Arrival days of the intake: the first one gap after day 0, until count or horizon."""
     limit = MAX_GENERATED_PROJECTS if count is None else count
     mean = max(gaps_dist.mean(), 1e-9)
-    block = max(16, int(1.3 * horizon / mean) + 8)
+    block = max(16, min(int(1.3 * horizon / mean), limit) + 8)  # never more than `limit` needs
     times = np.empty(0)
     last = 0.0
     while len(times) < limit and last < horizon:

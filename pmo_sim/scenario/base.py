@@ -1,15 +1,22 @@
-"""Shared building blocks of the scenario models: the frozen, strict base and number types."""
+"""Shared building blocks of the scenario models: the frozen, strict base, number and name types.
+
+Every number is bounded (:data:`~pmo_sim.scenario.limits.MAX_MAGNITUDE`), so sums, costs and
+draws stay finite, and every name is checked by :func:`pmo_sim.scenario.names.check_name`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+from pmo_sim.scenario.limits import MAX_MAGNITUDE
+from pmo_sim.scenario.names import check_name
+
+NonNeg = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Name = Annotated[str, Field(min_length=1)]
+Name = Annotated[str, Field(min_length=1), AfterValidator(check_name)]
 
 
 class Model(BaseModel):

@@ -85,17 +85,27 @@ AnyPool = Annotated[
 
 
 def _as_date(value: Any) -> Any:
-    # YAML reads 2027-01-04 as a date; Python callers and JSON may give ISO text instead.
+    # The scenario reader keeps dates as text (2027-01-04); Python callers may give dates.
     if isinstance(value, dt.datetime):
         raise ValueError("expected a date without a time of day, such as 2027-01-04")
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError("expected a date such as 2027-01-04") from None
+            with_time = len(value) > 10 and value[10:11] in (" ", "T") and _is_date(value[:10])
+            raise ValueError("expected a date without a time of day, such as 2027-01-04" if with_time
+                             else "expected a date such as 2027-01-04") from None
     if not isinstance(value, dt.date):
         raise ValueError("expected a date such as 2027-01-04")
     return value
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 Date = Annotated[dt.date, BeforeValidator(_as_date)]

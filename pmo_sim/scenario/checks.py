@@ -104,33 +104,38 @@ def _check_project(out: list[SemanticProblem], base: KeyPath, project: Any, pool
 
 
 def _cycles(tasks: list[TaskSpec]) -> list[tuple[int, list[str]]]:
-    """Each precedence cycle once, as (index of its first task, names in precedence order)."""
+    """Each precedence cycle once, as (index of its first task, names in precedence order).
+
+    An iterative depth-first search (an explicit stack, not recursion), so a chain of
+    thousands of tasks is checked without exhausting Python's recursion limit.
+    """
     index = {t.name: j for j, t in enumerate(tasks)}
     state: dict[str, int] = {}  # 1 on the DFS stack, 2 done
-    stack: list[str] = []
     found: dict[frozenset[str], tuple[int, list[str]]] = {}
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        stack.append(name)
-        for before in tasks[index[name]].after:
-            if before == name or before not in index:
+    for task in tasks:
+        if task.name in state:
+            continue
+        path: list[str] = [task.name]  # the DFS stack, in `after` order
+        todo = [iter(task.after)]
+        state[task.name] = 1
+        while todo:
+            before = next(todo[-1], None)
+            if before is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif before == path[-1] or before not in index:
                 continue  # reported as a reference problem
-            if state.get(before) == 1:
-                loop = stack[stack.index(before):]
+            elif state.get(before) == 1:
+                loop = path[path.index(before):]
                 start = min(loop, key=index.__getitem__)
                 loop = loop[loop.index(start):] + loop[: loop.index(start)]
                 # `loop` follows `after` links (each waits for the next): reverse for precedence order.
                 order = [start, *reversed(loop[1:]), start]
                 found.setdefault(frozenset(loop), (index[start], order))
             elif before not in state:
-                visit(before)
-        stack.pop()
-        state[name] = 2
-
-    for task in tasks:
-        if task.name not in state:
-            visit(task.name)
+                state[before] = 1
+                path.append(before)
+                todo.append(iter(tasks[index[before]].after))
     return list(found.values())
 
 

@@ -20,7 +20,22 @@ from typing import Annotated, Any, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from pmo_sim.scenario.limits import MAX_MAGNITUDE
+
 FloatArray = np.ndarray
+
+MAX_CV = 1_000.0
+"""The largest coefficient of variation (sd / mean) of a lognormal or gamma: beyond it the
+family degenerates (draws all but zero, or overflowing)."""
+
+MIN_GAMMA_CV = 1e-6
+"""The smallest sd / mean of a gamma (its shape is (mean / sd)^2): use `fixed` below it."""
+
+NORMAL_MIN_Z = -3.0
+"""A normal redrawn while negative needs mean >= -3 sd: beyond that fewer than 1 draw in 740
+is kept, and redrawing would run for ever."""
+
+MAX_PERT_LAMBDA = 1_000.0
 
 
 class _Dist(BaseModel):
@@ -44,8 +59,11 @@ class _Dist(BaseModel):
 
 
 def _finite(v: float, name: str) -> None:
+    """Finite, and within the magnitude every number of a scenario keeps (sums stay finite)."""
     if not math.isfinite(v):
         raise ValueError(f"{name} must be a finite number")
+    if abs(v) > MAX_MAGNITUDE:
+        raise ValueError(f"{name} must be at most {MAX_MAGNITUDE:g} in size (got {v:g})")
 
 
 class Fixed(_Dist):
@@ -131,7 +149,7 @@ class Triangular(_ThreePoint):
 
 class Pert(_ThreePoint):
     dist: Literal["pert"]
-    lambda_: float = Field(4.0, alias="lambda", gt=0)
+    lambda_: float = Field(4.0, alias="lambda", gt=0, le=MAX_PERT_LAMBDA)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -162,8 +180,9 @@ class Normal(_Dist):
         _finite(self.sd, "sd")
         if self.mean_ < 0 and self.sd == 0:
             raise ValueError("a normal with negative mean and sd 0 can never be non-negative")
-        if self.sd > 0 and self.mean_ / self.sd < -6:
-            raise ValueError("mean is so far below 0 that redrawing negatives cannot succeed")
+        if self.sd > 0 and self.mean_ < NORMAL_MIN_Z * self.sd:
+            raise ValueError(f"mean must be at least {NORMAL_MIN_Z:g} sd: it is so far below 0 that "
+                             "redrawing the negative draws would hardly ever succeed")
         return self
 
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
@@ -193,6 +212,9 @@ class _MeanSd(_Dist):
     def _check(self) -> _MeanSd:
         _finite(self.mean_, "mean")
         _finite(self.sd, "sd")
+        if self.sd > MAX_CV * self.mean_:
+            raise ValueError(f"sd must be at most {MAX_CV:g} times the mean (got sd {self.sd:g}, "
+                             f"mean {self.mean_:g}): the distribution would degenerate")
         return self
 
     def mean(self) -> float:
@@ -217,6 +239,9 @@ class Gamma(_MeanSd):
     def _check_sd(self) -> Gamma:
         if self.sd <= 0:
             raise ValueError(f"sd must be greater than 0 for a gamma (got {self.sd:g})")
+        if self.sd < MIN_GAMMA_CV * self.mean_:
+            raise ValueError(f"sd must be at least {MIN_GAMMA_CV:g} times the mean for a gamma "
+                             f"(got sd {self.sd:g}, mean {self.mean_:g}); use a fixed value")
         return self
 
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
@@ -281,8 +306,8 @@ class Choice(_Dist):
                 raise ValueError(
                     f"weights has {len(self.weights)} entries but values has {len(self.values)}"
                 )
-            if any((not math.isfinite(w)) or w < 0 for w in self.weights):
-                raise ValueError("weights must be finite and non-negative")
+            if any((not math.isfinite(w)) or w < 0 or w > MAX_MAGNITUDE for w in self.weights):
+                raise ValueError(f"weights must be non-negative and at most {MAX_MAGNITUDE:g}")
             if sum(self.weights) <= 0:
                 raise ValueError("weights must not all be zero")
         return self

@@ -1,14 +1,16 @@
 """Reading a scenario file into a validated :class:`~pmo_sim.scenario.models.Scenario`.
 
-Loading goes through five steps, and every bad input becomes a :class:`~pmo_sim.errors.Problem`
+Loading goes through six steps, and every bad input becomes a :class:`~pmo_sim.errors.Problem`
 located ``FILE:LINE:COL`` at the offending value (SPEC section 9):
 
-1. **Read and decode**: the file must exist and be UTF-8 text.
-2. **Parse** with ruamel.yaml's round-trip loader, which keeps the line and column of every
-   key and value. The parsed tree is converted to plain Python (dicts, lists, numbers,
-   strings) while a :class:`SourceMap` records where each node came from.
+1. **Read and decode**: the file must exist, be at most
+   :data:`~pmo_sim.scenario.limits.MAX_FILE_BYTES` long and be UTF-8 text.
+2. **Parse** (:mod:`pmo_sim.scenario.reader`): one bounded pass over the YAML events builds
+   plain Python (dicts, lists, numbers, text) and a :class:`SourceMap` of where each node
+   came from; depth, size, aliases and tags are checked on the way.
 3. **Override** (``--set PATH=VALUE``, :mod:`pmo_sim.scenario.overrides`): the raw tree is
-   edited, and the overridden node is located at the ``--set`` argument instead of the file.
+   edited, and the overridden node is located at its ``--set`` argument (the n-th override is
+   ``--set:n:1``) instead of the file.
 4. **Resolve policies**: each ``policies.NAME`` mapping is deep-merged over ``pmo``
    (mappings merge recursively; lists and scalars replace; a null policy is an empty one).
    The merge is done on the raw tree so locations survive; a value a policy inherits from
@@ -18,120 +20,82 @@ located ``FILE:LINE:COL`` at the offending value (SPEC section 9):
    ``"15"`` is not 15), translate every error into a readable message
    (:mod:`pmo_sim.scenario.messages`), then run the cross-reference checks of
    :mod:`pmo_sim.scenario.checks`.
+6. **Size** (:mod:`pmo_sim.scenario.limits`): a valid scenario whose expected number of
+   simulation events per replication exceeds ``max_events`` is refused at the field that
+   makes it large.
 
-Syntax errors stop at step 2; otherwise *all* problems are reported at once.
+Syntax errors and crossed reading limits stop at step 2; otherwise *all* problems are
+reported at once. When the models reject part of the tree, the cross-reference checks still
+run, on what is left once the rejected parts are cut off: unknown keys are removed and every
+rejected value is dropped (a rejected required value takes its mapping or list item with it,
+up to a few levels). If what is left validates, its cross-reference problems are added (paths
+mapped back to the file), except those that name something that was cut off: a task naming a
+pool whose headcount is wrong is not also "an unknown pool".
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from io import StringIO
-from typing import Any
+from typing import Any, Union
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.scenario.checks import semantic_problems
-from pmo_sim.scenario.messages import translate
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, size_problems
+from pmo_sim.scenario.messages import clean_path, translate
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import KeyPath, OverrideError, apply_override
-from pmo_sim.scenario.yamlio import round_trip_yaml
+from pmo_sim.scenario.reader import plain_tree, read_yaml
+from pmo_sim.scenario.sources import Location, SourceMap
 
-_NO_VALUE = object()
-
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int | None = None  # 1-based
-    column: int | None = None  # 1-based
-
-
-@dataclass
-class SourceMap:
-    """Where each node of the raw tree came from: a file position or a ``--set`` argument."""
-
-    file: str
-    values: dict[KeyPath, Location] = field(default_factory=dict)
-    keys: dict[KeyPath, Location] = field(default_factory=dict)
-    aliases: dict[KeyPath, KeyPath] = field(default_factory=dict)
-
-    def canonical(self, path: KeyPath) -> KeyPath:
-        """The path a value was written at (a policy's inherited value lives under ``pmo``)."""
-        for i in range(len(path), 0, -1):
-            if path[:i] in self.aliases:
-                return self.aliases[path[:i]] + path[i:]
-        return path
-
-    def locate(self, path: KeyPath, key: bool = False) -> Location:
-        """The key's or value's location, else that of the nearest located ancestor."""
-        if key and path in self.keys:
-            return self.keys[path]
-        for i in range(len(path), -1, -1):
-            if path[:i] in self.values:
-                return self.values[path[:i]]
-        return Location(self.file)
-
-    def override(self, path: KeyPath, where: Location) -> None:
-        """Everything at or under ``path`` now comes from ``where``."""
-        for table in (self.values, self.keys):
-            for p in [p for p in table if p[: len(path)] == path]:
-                del table[p]
-        self.values[path] = where
-
-    def problem(self, path: KeyPath, message: str, got: Any = _NO_VALUE, key: bool = False) -> Problem:
-        path = self.canonical(path)
-        where = self.locate(path, key)
-        return Problem(message=message, path=dotted(path), file=where.file, line=where.line,
-                       column=where.column, got=None if got is _NO_VALUE else got,
-                       has_got=got is not _NO_VALUE)
-
-
-def dotted(path: KeyPath) -> str:
-    return ".".join(str(p) for p in path)
-
+Overrides = Union[Mapping[str, Any], Sequence[tuple[str, Any]]]
+"""``--set`` overrides: ``{path: value}``, or ``[(path, value), ...]`` in command-line order
+(a path may then repeat: the last one wins, and each is located at its own position)."""
 
 # --------------------------------------------------------------------------- public API
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read, override, resolve and validate a scenario file; raises :class:`ScenarioError`."""
+def load_scenario(path: str | os.PathLike[str], overrides: Overrides | None = None, *,
+                  max_events: float | None = DEFAULT_MAX_EVENTS) -> Scenario:
+    """Read, override, resolve and validate a scenario file; raises :class:`ScenarioError`.
+
+    ``max_events`` is the budget of expected simulation events per replication and policy
+    (:func:`pmo_sim.scenario.limits.size_problems`); None disables the check.
+    """
     name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
-            data = fh.read()
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([Problem("file not found", file=name)]) from None
     except IsADirectoryError:
         raise ScenarioError([Problem("is a directory, not a scenario file", file=name)]) from None
     except OSError as exc:
         raise ScenarioError([Problem(f"cannot read the file: {exc.strerror}", file=name)]) from None
-    return load_scenario_text(_decode(data, name), name, overrides)
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError([_too_big(name)])
+    return load_scenario_text(_decode(data, name), name, overrides, max_events=max_events)
 
 
-def load_scenario_text(
-    text: str, filename: str = "<string>", overrides: Mapping[str, Any] | None = None
-) -> Scenario:
+def load_scenario_text(text: str, filename: str = "<string>", overrides: Overrides | None = None, *,
+                       max_events: float | None = DEFAULT_MAX_EVENTS) -> Scenario:
     """Like :func:`load_scenario`, for YAML text already in memory."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError([_too_big(filename)])
     tree, sources = _parse(text, filename)
-    return _build(tree, sources, overrides)
+    return _build(tree, sources, overrides, max_events)
 
 
-def scenario_from_dict(
-    data: Mapping[str, Any], source: str = "<dict>", overrides: Mapping[str, Any] | None = None
-) -> Scenario:
+def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides: Overrides | None = None,
+                       *, max_events: float | None = DEFAULT_MAX_EVENTS) -> Scenario:
     """Validate a scenario given as Python data (problems name ``source`` and the path)."""
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem("the scenario must be a mapping", file=source, got=data, has_got=True)])
-    sources = SourceMap(source)
-    return _build(_to_plain(data, (), sources), sources, overrides)
+    return _build(plain_tree(data, source), SourceMap(source), overrides, max_events)
 
 
 def dump_scenario(scenario: Scenario) -> str:
@@ -162,6 +126,11 @@ def _readable(value: Any) -> Any:
 # --------------------------------------------------------------------------- read and parse
 
 
+def _too_big(filename: str) -> Problem:
+    return Problem(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB, the limit for a scenario",
+                   file=filename, line=1, column=1)
+
+
 def _decode(data: bytes, filename: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ScenarioError([Problem("the file is UTF-16 encoded; save it as UTF-8", file=filename,
@@ -182,21 +151,14 @@ def _parse(text: str, filename: str) -> tuple[dict[str, Any], SourceMap]:
     if not text.strip():
         raise ScenarioError([Problem("the file is empty; a scenario needs at least name, horizon and "
                                      "resources (try `pmo-sim new NAME`)", file=filename, line=1, column=1)])
-    try:
-        root = round_trip_yaml().load(text)
-    except DuplicateKeyError:
-        raise ScenarioError(_duplicate_keys(YAML(typ="rt").compose(text), filename)) from None
-    except YAMLError as exc:
-        raise ScenarioError([_syntax_problem(exc, text, filename)]) from None
-    sources = SourceMap(filename)
-    if not isinstance(root, CommentedMap):
+    root, sources = read_yaml(text, filename)
+    if not isinstance(root, dict):
         what = "empty (only comments)" if root is None else f"a {_kind(root)}"
         raise ScenarioError([Problem(
             f"the top level must be a mapping of scenario fields (name, horizon, resources, ...), "
             f"but it is {what}", file=filename, line=1, column=1,
         )])
-    sources.values[()] = Location(filename, root.lc.line + 1, root.lc.col + 1)
-    return _to_plain(root, (), sources), sources
+    return root, sources
 
 
 def _kind(value: Any) -> str:
@@ -207,93 +169,128 @@ def _kind(value: Any) -> str:
     return "number" if isinstance(value, (int, float)) else type(value).__name__
 
 
-def _syntax_problem(exc: YAMLError, text: str, filename: str) -> Problem:
-    mark = getattr(exc, "problem_mark", None)
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    if mark is None and isinstance(getattr(exc, "position", None), int):  # ReaderError
-        before = text[: exc.position]  # type: ignore[attr-defined]
-        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
-    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc).splitlines()[0]
-    message = f"YAML syntax error: {problem}"
-    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and context_mark is not None:
-        message += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
-    return Problem(message, file=filename, line=line, column=column)
-
-
-def _duplicate_keys(node: Node, filename: str, path: KeyPath = ()) -> list[Problem]:
-    """Every duplicate key in the document (ruamel stops at the first)."""
-    problems: list[Problem] = []
-    if isinstance(node, MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                problems.append(Problem(
-                    f"duplicate key; first defined at line {seen[key] + 1}", path=dotted(path + (key,)),
-                    file=filename, line=key_node.start_mark.line + 1,
-                    column=key_node.start_mark.column + 1, got=key, has_got=True,
-                ))
-            else:
-                seen[key] = key_node.start_mark.line
-            problems += _duplicate_keys(value_node, filename, path + (key,))
-    elif isinstance(node, SequenceNode):
-        for i, item in enumerate(node.value):
-            problems += _duplicate_keys(item, filename, path + (i,))
-    return problems
-
-
-def _to_plain(node: Any, path: KeyPath, sources: SourceMap) -> Any:
-    """Plain Python from ruamel's round-trip types, recording locations on the way."""
-    if isinstance(node, Mapping):
-        out = {}
-        for key, value in node.items():
-            # Keys brought in by a `<<:` merge have no position of their own: they are then
-            # located at the mapping that holds them.
-            position = node.lc.data.get(key) if isinstance(node, CommentedMap) else None
-            if position is not None:
-                k_line, k_col, v_line, v_col = position
-                sources.keys[path + (key,)] = Location(sources.file, k_line + 1, k_col + 1)
-                sources.values[path + (key,)] = Location(sources.file, v_line + 1, v_col + 1)
-            out[str(key) if isinstance(key, str) else key] = _to_plain(value, path + (key,), sources)
-        return out
-    if isinstance(node, (list, tuple)):
-        items = []
-        for i, value in enumerate(node):
-            if isinstance(node, CommentedSeq):
-                line, col = node.lc.item(i)
-                sources.values[path + (i,)] = Location(sources.file, line + 1, col + 1)
-            items.append(_to_plain(value, path + (i,), sources))
-        return items
-    if isinstance(node, bool) or node is None:
-        return node
-    for plain in (int, float, str):
-        if isinstance(node, plain):
-            return plain(node)
-    return node
-
-
 # --------------------------------------------------------------------------- build
 
 
-def _build(tree: dict[str, Any], sources: SourceMap, overrides: Mapping[str, Any] | None) -> Scenario:
+def _pairs(overrides: Overrides | None) -> list[tuple[Any, Any]]:
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return list(overrides.items())
+    return [tuple(pair) if isinstance(pair, (tuple, list)) and len(pair) == 2 else (pair, None)
+            for pair in overrides]
+
+
+def _build(tree: dict[str, Any], sources: SourceMap, overrides: Overrides | None,
+           max_events: float | None) -> Scenario:
     problems: list[Problem] = []
-    for n, (path, value) in enumerate((overrides or {}).items(), start=1):
+    for n, (path, value) in enumerate(_pairs(overrides), start=1):
         try:
+            if not isinstance(path, str):
+                raise OverrideError("an override is a (PATH, VALUE) pair with a dotted text PATH", path)
             sources.override(apply_override(tree, path, value), Location("--set", n, 1))
         except OverrideError as exc:
-            problems.append(Problem(exc.message, path=path, file="--set", line=n, column=1,
+            problems.append(Problem(exc.message, path=str(path), file="--set", line=n, column=1,
                                     got=exc.got, has_got=True))
     resolved = _resolve_policies(tree, sources)
     try:
         scenario = Scenario.model_validate(resolved, strict=True)
     except ValidationError as exc:
-        problems += [translate(err, resolved, sources) for err in exc.errors(include_url=False)]
+        errors = exc.errors(include_url=False)
+        problems += [translate(err, resolved, sources) for err in errors]
+        problems += _pruned_problems(resolved, errors, sources)
         raise ScenarioError(_unique(problems)) from None
     problems += [sources.problem(path, message, got) for path, message, got in semantic_problems(scenario)]
+    if not problems and max_events is not None:
+        problems += [sources.problem(path, message) for path, message in size_problems(scenario, max_events)]
     if problems:
         raise ScenarioError(_unique(problems))
     return scenario
+
+
+# --------------------------------------------------------------------------- pruned re-validation
+
+_PRUNE_ROUNDS = 6  # a rejected value can take its distribution, task and project with it
+
+
+def _pruned_problems(tree: dict[str, Any], errors: list[Any], sources: SourceMap) -> list[Problem]:
+    """Cross-reference problems of what is left once the rejected parts are cut off."""
+    doomed: set[KeyPath] = set()
+    current: Any = tree
+    remap: dict[KeyPath, list[int]] = {}
+    for _ in range(_PRUNE_ROUNDS):
+        for err in errors:
+            path = _original(clean_path(tuple(err["loc"]), current), remap)
+            if err["type"] == "missing":
+                path = path[:-1]
+            if not path:
+                return []  # the top level itself is what is wrong
+            doomed.add(path)
+        remap = {}
+        current = _prune(tree, (), doomed, remap)
+        try:
+            scenario = Scenario.model_validate(current, strict=True)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            continue
+        gone = _names_of(tree, doomed)
+        out = []
+        for path, message, got in semantic_problems(scenario):
+            original = _original(path, remap)
+            # A problem about a name that was cut off, or at a node whose part was cut off (a
+            # task whose invalid effort was removed "needs an effort"), is an echo of the
+            # structural problem already reported: leave it out.
+            if (isinstance(got, str) and got in gone) or any(d[:len(original)] == original
+                                                                 for d in doomed):
+                continue
+            out.append(sources.problem(original, message, got))
+        return out
+    return []
+
+
+def _prune(node: Any, path: KeyPath, doomed: set[KeyPath], remap: dict[KeyPath, list[int]]) -> Any:
+    """A copy of ``node`` without the doomed paths; ``remap`` keeps the list indices kept."""
+    if isinstance(node, dict):
+        return {k: _prune(v, path + (k,), doomed, remap) for k, v in node.items()
+                if path + (k,) not in doomed}
+    if isinstance(node, list):
+        kept = [i for i in range(len(node)) if path + (i,) not in doomed]
+        if len(kept) < len(node):
+            remap[path] = kept
+        return [_prune(node[i], path + (i,), doomed, remap) for i in kept]
+    return node
+
+
+def _original(path: KeyPath, remap: dict[KeyPath, list[int]]) -> KeyPath:
+    """A path of the pruned tree, as a path of the original tree."""
+    out: KeyPath = ()
+    for seg in path:
+        kept = remap.get(out)
+        if kept is not None and isinstance(seg, int) and 0 <= seg < len(kept):
+            seg = kept[seg]
+        out += (seg,)
+    return out
+
+
+def _names_of(tree: dict[str, Any], doomed: set[KeyPath]) -> set[str]:
+    """The names of what was cut off: mapping keys, and the ``name`` of cut list items."""
+    names: set[str] = set()
+    for path in doomed:
+        node: Any = tree
+        for seg in path[:-1]:
+            try:
+                node = node[seg]
+            except (KeyError, IndexError, TypeError):
+                node = None
+        last = path[-1]
+        if isinstance(node, dict) and isinstance(last, str):
+            names.add(last)
+            node = node.get(last)
+        elif isinstance(node, list) and isinstance(last, int) and 0 <= last < len(node):
+            node = node[last]
+        if isinstance(node, dict) and isinstance(node.get("name"), str):
+            names.add(node["name"])
+    return names
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -325,3 +322,5 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any], base_path: KeyPath, 
         else:
             out[key] = value
     return out
+
+

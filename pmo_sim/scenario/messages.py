@@ -1,17 +1,17 @@
-"""Readable messages for pydantic's validation errors, located in the scenario file.
+"""Pydantic's validation errors, as readable located problems.
 
-Pydantic reports an error at a *location* in its own terms: union tags (``triangular``,
-``equipment``), validator names, ``[key]`` markers. :func:`translate` turns one error into a
-:class:`~pmo_sim.errors.Problem` at the user's dotted path, with a message in the words of the
-scenario format ("must not be negative", "unknown key; expected one of: ...") and the value it
-got; the :class:`~pmo_sim.scenario.loader.SourceMap` then gives it its file, line and column.
+Pydantic reports an error at a *location* made of field names, list indices, union tags and
+validator names; the user wrote a dotted path in a YAML file. :func:`translate` turns one
+error into a :class:`~pmo_sim.errors.Problem` at the user's path (union tags and validator
+names dropped), located by the :class:`~pmo_sim.scenario.reader.SourceMap`, with a message in
+the scenario's words ("must be at least 1", "unknown key; expected one of: ...").
 """
 
 from __future__ import annotations
 
 import types
 import typing
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from pydantic import BaseModel
 
@@ -19,12 +19,11 @@ from pmo_sim.errors import Problem
 from pmo_sim.scenario.capacity import POOL_KINDS
 from pmo_sim.scenario.dists import DIST_NAMES
 from pmo_sim.scenario.models import Scenario
-from pmo_sim.scenario.overrides import KeyPath
-
-if TYPE_CHECKING:
-    from pmo_sim.scenario.loader import SourceMap
+from pmo_sim.scenario.sources import KeyPath, SourceMap
 
 _NO_VALUE = object()
+
+# --------------------------------------------------------------------------- pydantic errors
 
 _DISTS = ", ".join(DIST_NAMES)
 _MESSAGES = {
@@ -45,9 +44,8 @@ _MESSAGES = {
 
 
 def translate(err: Any, tree: dict[str, Any], sources: SourceMap) -> Problem:
-    """One pydantic error (from ``ValidationError.errors()``) as a located problem."""
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
-    path = _clean_path(loc, tree)
+    path = clean_path(loc, tree)
     if kind == "missing":
         return sources.problem(path, _MESSAGES[kind])
     if kind == "extra_forbidden":
@@ -61,7 +59,11 @@ def translate(err: Any, tree: dict[str, Any], sources: SourceMap) -> Problem:
         got = node.get("kind") if isinstance(node, dict) else node
         return sources.problem(path + ("kind",), err["msg"], got)
     if loc[-1:] == ("[key]",):  # a mapping key of the wrong type
-        return sources.problem(path, f"{_message(kind, ctx, err['msg'])} as the key", err["input"], key=True)
+        message = _message(kind, ctx, err["msg"])
+        message += " (in the key)" if kind == "value_error" else " as the key"
+        return sources.problem(path, message, err["input"], key=True)
+    if kind == "too_long":  # the value is a huge list: the count says it all
+        return sources.problem(path, _message(kind, ctx, err["msg"]))
     got = _value_at(tree, path, err["input"])
     if kind == "union_tag_invalid":
         got = ctx.get("tag", got)
@@ -87,6 +89,8 @@ def _message(kind: str, ctx: dict[str, Any], fallback: str) -> str:
         return f"must be {words} {limit:g}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length', 0):,} items, more than the limit of {ctx['max_length']:,}"
     if kind == "too_short":
         n = ctx.get("min_length", 1)
         return "must not be empty" if n == 1 else f"needs at least {n} items"
@@ -95,7 +99,7 @@ def _message(kind: str, ctx: dict[str, Any], fallback: str) -> str:
     return fallback[:1].lower() + fallback[1:]
 
 
-def _clean_path(loc: tuple[Any, ...], tree: Any) -> KeyPath:
+def clean_path(loc: tuple[Any, ...], tree: Any) -> KeyPath:
     """The user's path: pydantic's union tags and validator names dropped."""
     path: list[Union[str, int]] = []
     node: Any = tree

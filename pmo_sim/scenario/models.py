@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 from pmo_sim.scenario.base import Model, Name, NonNeg, Pos
 from pmo_sim.scenario.capacity import AnyPool, Calendar, Closure, EquipmentPool, Pool
 from pmo_sim.scenario.dists import Fixed, RandomValue, _Dist, fixed
+from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_PEOPLE, MAX_PROJECTS, MAX_TASKS
 from pmo_sim.scenario.policy import (
     PMO,
     Adoption,
@@ -68,11 +69,11 @@ class TaskSpec(Model):
 
     name: Name
     skill: Name | None = None
-    people: int | None = Field(None, ge=1)
-    needs: dict[Name, Annotated[int, Field(ge=1, le=100_000)]] | None = Field(None, min_length=1)
+    people: int | None = Field(None, ge=1, le=MAX_PEOPLE)
+    needs: dict[Name, Annotated[int, Field(ge=1, le=MAX_PEOPLE)]] | None = Field(None, min_length=1)
     effort: RandomValue | None = None
     duration: RandomValue | None = None
-    after: list[Name] = Field(default_factory=list)
+    after: list[Name] = Field(default_factory=list, max_length=MAX_TASKS)
 
     @property
     def amount(self) -> _Dist:
@@ -99,7 +100,7 @@ class _ProjectFields(Model):
     # None: sum over tasks of central effort x the pool's day rate (see pmo_sim.sampling).
     cost_estimate: NonNeg | None = None
     depends_on: list[Name] = Field(default_factory=list)  # explicit projects completed first
-    tasks: list[TaskSpec] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(min_length=1, max_length=MAX_TASKS)
 
 
 class ProjectSpec(_ProjectFields):
@@ -120,7 +121,7 @@ class Template(_ProjectFields):
 
 class Intake(Model):
     arrivals: RandomValue
-    count: int | None = Field(None, ge=0)
+    count: int | None = Field(None, ge=0, le=MAX_INTAKE_COUNT)
     templates: list[Template] = Field(min_length=1)
 
 
@@ -139,6 +140,9 @@ class Workforce(Model):
 
 # --------------------------------------------------------------------------- the scenario
 
+DISCOUNT_RATE = ("`npv` treats `discount_rate` as an effective annual rate (continuous discounting at "
+                 "ln(1 + r) / days_per_year per day)")
+
 
 class Scenario(Model):
     name: Name
@@ -147,9 +151,10 @@ class Scenario(Model):
     warmup: NonNeg = 0.0
     days_per_year: Pos = 250.0
     currency: str = "EUR"
-    discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False,
+                                          description=DISCOUNT_RATE)] = 0.0
     resources: dict[Name, AnyPool] = Field(min_length=1)
-    projects: list[ProjectSpec] = Field(default_factory=list)
+    projects: list[ProjectSpec] = Field(default_factory=list, max_length=MAX_PROJECTS)
     intake: Intake | None = None
     changes: Changes | None = None
     workforce: Workforce | None = None

@@ -7,22 +7,21 @@ is validated, so an overridden value is type-checked exactly like one written in
 PATH is dotted. Mapping entries are addressed by key; list items by their ``name`` (e.g.
 ``projects.CRM upgrade.due``) or by their 0-based index (``projects.0.due``); a name wins
 over an index when both could match. Every segment but the last must exist; the last may be
-a new key of an existing mapping. VALUE, when it is a string (the command line), is read as a
-YAML flow value: ``15`` is a number, ``[1, 2]`` a list, ``{dist: fixed, value: 3}`` a mapping
-and ``wsjf`` a string. Names that contain a dot cannot be addressed by name (use the index).
+a new key of an existing mapping. An index is written in ASCII digits only (``²`` or ``٣`` are
+names, not numbers). VALUE, when it is a string (the command line), is read as a YAML flow
+value by the same bounded reader as scenario files (:mod:`pmo_sim.scenario.reader`): ``15`` is a
+number, ``[1, 2]`` a list, ``{dist: fixed, value: 3}`` a mapping and ``wsjf`` a string. Names
+that contain a dot cannot be addressed by name (use the index).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
-from ruamel.yaml.error import YAMLError
-
-from pmo_sim.scenario.yamlio import safe_yaml
-
-KeyPath = tuple[Union[str, int], ...]
+from pmo_sim.errors import ScenarioError
+from pmo_sim.scenario.reader import plain_tree, read_yaml
+from pmo_sim.scenario.sources import KeyPath
 
 
 class OverrideError(Exception):
@@ -35,28 +34,22 @@ class OverrideError(Exception):
 
 def parse_value(value: Any) -> Any:
     """The Python value of an override: strings are YAML flow values, objects are copied."""
-    if not isinstance(value, str):
-        return _plain(value)
     try:
-        return safe_yaml().load(value)
-    except YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise OverrideError(f"value is not valid YAML: {problem}", value) from None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return copy.deepcopy(value)
+        if not isinstance(value, str):
+            return plain_tree(value, "--set")
+        return read_yaml(value, "--set")[0]
+    except ScenarioError as exc:
+        message = exc.problems[0].message
+        syntax = message.startswith("YAML syntax error: ")
+        raise OverrideError(f"value is not valid YAML: {message.split(': ', 1)[1]}" if syntax
+                            else f"value: {message}", value) from None
 
 
 def _item_index(items: list[Any], segment: str) -> int | None:
     named = [i for i, item in enumerate(items) if isinstance(item, Mapping) and item.get("name") == segment]
     if len(named) == 1:
         return named[0]
-    if segment.isdigit() and int(segment) < len(items):
+    if segment.isascii() and segment.isdigit() and len(segment) <= 18 and int(segment) < len(items):
         return int(segment)
     return None
 
@@ -69,7 +62,7 @@ def _describe_list(items: list[Any]) -> str:
     return text + (f" or one of the names: {', '.join(names)}" if names else "")
 
 
-def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, Union[str, int]]:
+def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
     """Where PATH points: ``(key path, parent container, last key)``.
 
     Raises :class:`OverrideError` naming the first segment that does not exist.
@@ -85,7 +78,7 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, Union[str, int]]:
             if segment not in node and not last:
                 keys = ", ".join(map(str, node)) or "none (the mapping is empty)"
                 raise OverrideError(f"no such key; expected one of: {keys}", segment)
-            key: Union[str, int] = segment
+            key: str | int = segment
         elif isinstance(node, list):
             index = _item_index(node, segment)
             if index is None:

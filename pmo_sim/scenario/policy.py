@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 from pmo_sim.rules.allocation import ALLOCATION_RULES
 from pmo_sim.rules.funding import FUNDING_RULES
 from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg, Pos
+from pmo_sim.scenario.limits import MAX_COUNT, MAX_MAGNITUDE, MAX_PEOPLE
 
 
 class StaffingChange(Model):
@@ -59,7 +60,7 @@ class Contractor(Model):
 
 class ResourceManager(Model):
     allocation: str = "fifo"
-    wip_limit: int | None = Field(None, ge=1)
+    wip_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     backfill: bool = True
     switch_cost_days: NonNeg = 0.0
     staffing: list[StaffingChange] = Field(default_factory=list)
@@ -75,7 +76,7 @@ class ResourceManager(Model):
 
 class ChangeManager(Model):
     assessment_days: NonNeg = 0.0
-    managers: int | None = Field(None, ge=1)
+    managers: int | None = Field(None, ge=1, le=MAX_PEOPLE)
     rework_reduction: Fraction = 0.0
     disruption_reduction: Fraction = 0.0
     reject_fraction: Fraction = 0.0
@@ -85,7 +86,7 @@ class ChangeManager(Model):
 class Programme(Model):
     name: Name
     skill: Name
-    trainees: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1
+    trainees: Annotated[float, Field(gt=0, le=MAX_PEOPLE, allow_inf_nan=False)] = 1
     start: NonNeg = 0.0
     duration_days: NonNeg = 0.0
     cost_per_trainee: NonNeg = 0.0
@@ -137,7 +138,7 @@ class InnovationManager(Model):
 
 class StageGate(Model):
     at_progress: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
-    cancel_if_overrun: Annotated[float, Field(ge=1, allow_inf_nan=False)]
+    cancel_if_overrun: Annotated[float, Field(ge=1, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 
 
 class Funding(Model):

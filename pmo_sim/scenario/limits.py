@@ -1,0 +1,212 @@
+"""Limits against hostile or careless scenario files, and the size of a run before it starts.
+
+Every bound pmo-sim puts on its input is a constant here, so the README's "Limits" section,
+the loader and the tests read the same numbers. They are generous for real portfolios and
+keep ``validate`` on any file to seconds and well under 1 GB.
+
+*Reading* (:mod:`pmo_sim.scenario.reader`): file size, nesting depth, number of values,
+values reached through aliases, longest text. *The scenario* (:mod:`pmo_sim.scenario.models`):
+names, explicit projects, tasks per project or template, ``intake.count``, whole-number fields
+and the magnitude of every number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the models read the limits below; the estimate only reads a Scenario
+    from pmo_sim.scenario.models import PMO, Scenario
+
+# --------------------------------------------------------------------------- reading a file
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""A scenario file larger than 8 MiB is refused before it is parsed."""
+
+MAX_DEPTH = 32
+"""Mappings and lists nested deeper than this are refused (a scenario needs fewer than 10)."""
+
+MAX_NODES = 1_000_000
+"""Values in a file (mappings, lists and scalars, aliases expanded): about 100 bytes of
+memory each while loading."""
+
+MAX_ALIAS_NODES = 100_000
+"""Values reached through aliases and merge keys, counted as if each alias were written out:
+bounds "billion laughs" files, which multiply aliases of aliases."""
+
+MAX_TEXT_CHARS = 100_000
+"""The longest scalar (a ``description`` fits many pages)."""
+
+# --------------------------------------------------------------------------- the scenario
+
+MAX_NAME_CHARS = 200
+"""The longest name (scenario, pool, project, template, task, policy, programme, adoption)."""
+
+MAX_PROJECTS = 20_000
+"""Explicit projects; more projects come from the intake (``intake.count``)."""
+
+MAX_TASKS = 5_000
+"""Tasks of one project or template."""
+
+MAX_INTAKE_COUNT = 50_000
+"""``intake.count``, and the projects an intake without a count may bring before the horizon
+(half the sampler's hard stop of 100,000, so random variation never reaches it)."""
+
+MAX_PEOPLE = 100_000
+"""Headcount of a pool, crew size, managers."""
+
+MAX_COUNT = 1_000_000
+"""Any other whole number (a WIP limit)."""
+
+MAX_MAGNITUDE = 1e15
+"""The largest size of any number of the scenario, and of any distribution's parameters:
+a quadrillion (of days, money or people) is beyond any portfolio, and keeps every sum and
+every draw finite."""
+
+# --------------------------------------------------------------------------- the size of a run
+
+DEFAULT_MAX_EVENTS = 1_000_000
+"""The default budget of expected simulation events per replication and policy (``--max-events``).
+
+The bundled scenarios make a few hundred to a thousand events per replication, a portfolio
+64 times the benchmark's about 50,000, and 50,000 generated projects of five tasks about
+300,000; one replication simulates about 100,000 events a second.
+"""
+
+# Simulation events per unit of each count, calibrated on the bundled scenarios and the
+# benchmark against the `events` KPI (estimate / KPI between 0.65 and 1.8): a project arrives
+# and closes, a task starts and finishes, a change request is drawn for every day to the horizon
+# but acts only while its project is open (so one event each is already generous), a leaver
+# leaves and is replaced, an idea lands and may cut efforts, a trainee goes and comes back, a
+# cohort and a review wake up.
+EVENT_WEIGHTS = {"projects": 1.0, "tasks": 1.0, "changes": 1.0, "leavers": 4.0, "ideas": 2.0,
+                 "trainees": 2.0, "cohorts": 1.0, "reviews": 1.0}
+
+GAP_REVIEW_DAYS = 20.0  # the gap-driven training manager's review period
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    """Expected counts per replication and policy; the per-policy ones are the largest policy's."""
+
+    projects: float  # explicit ones arriving before the horizon + expected intake arrivals
+    tasks: float
+    changes: float  # change requests drawn: rate x years each project is in the portfolio
+    leavers: float  # = hires: attrition x headcount x years (retention ignored)
+    ideas: float
+    cohorts: float  # training cohorts (and gap-driven reviews)
+    trainees: float  # enrolments
+    events: float
+    largest: str  # the dotted path of the field that contributes most events
+
+
+def estimate_size(scenario: Scenario) -> SizeEstimate:
+    """The expected size of one replication of ``scenario`` (see :class:`SizeEstimate`)."""
+    sc = scenario
+    years = sc.horizon / sc.days_per_year
+    parts: dict[str, float] = {}
+    explicit = [p for p in sc.projects if p.arrival < sc.horizon]
+    projects, tasks = float(len(explicit)), float(sum(len(p.tasks) for p in explicit))
+    project_years = sum(sc.horizon - p.arrival for p in explicit) / sc.days_per_year
+    parts["projects"] = _events(projects=projects, tasks=tasks)
+    if sc.intake is not None:
+        n, field_, tasks_each, mean_years = _intake(sc)
+        projects, tasks, project_years = projects + n, tasks + n * tasks_each, project_years + n * mean_years
+        parts[field_] = _events(projects=n, tasks=n * tasks_each)
+    changes = sc.changes.per_project_per_year * project_years if sc.changes is not None else 0.0
+    parts["changes.per_project_per_year"] = _events(changes=changes)
+    headcount = sum(pool.capacity for pool in sc.resources.values() if pool.kind == "people")
+    leavers = sc.workforce.attrition_per_year * headcount * years if sc.workforce is not None else 0.0
+    parts["workforce.attrition_per_year"] = _events(leavers=leavers)
+    worst: tuple[float, str, float, float, float] = (0.0, "", 0.0, 0.0, 0.0)
+    for name, policy in sc.policies.items():
+        base = "pmo" if policy is sc.pmo else f"policies.{name}"
+        events, field_, ideas, cohorts, trainees = _policy(sc, policy, base, years)
+        if events >= worst[0]:
+            worst = (events, field_, ideas, cohorts, trainees)
+    if worst[1]:
+        parts[worst[1]] = worst[0]
+    total = sum(parts.values())
+    return SizeEstimate(projects=projects, tasks=tasks, changes=changes, leavers=leavers, ideas=worst[2],
+                        cohorts=worst[3], trainees=worst[4], events=total if total == total else math.inf,
+                        largest=max(parts, key=lambda k: parts[k]))
+
+
+def _events(**counts: float) -> float:
+    return sum(EVENT_WEIGHTS[k] * v for k, v in counts.items())
+
+
+def _intake(sc: Scenario) -> tuple[float, str, float, float]:
+    """(expected arrivals, the field that bounds them, tasks per project, mean years in the portfolio)."""
+    intake = sc.intake
+    assert intake is not None
+    gap = max(intake.arrivals.mean(), 0.0)
+    n = sc.horizon / gap if gap > 0 else math.inf
+    field_ = "intake.arrivals"
+    if intake.count is not None and intake.count < n:
+        n, field_ = float(intake.count), "intake.count"
+    span = min(sc.horizon, n * gap)  # arrivals spread evenly over [0, span]
+    weights = sum(t.weight for t in intake.templates)
+    tasks_each = sum(t.weight * len(t.tasks) for t in intake.templates) / weights
+    return n, field_, tasks_each, (sc.horizon - span / 2) / sc.days_per_year
+
+
+def _policy(sc: Scenario, policy: PMO, base: str, years: float) -> tuple[float, str, float, float, float]:
+    """(events, the field that makes most of them, ideas, cohorts, trainees) of one policy."""
+    parts: dict[str, float] = {}
+    ideas = cohorts = trainees = 0.0
+    inn = policy.innovation_manager
+    if inn is not None and inn.success_probability > 0:
+        ideas = inn.ideas_per_year * years
+        parts[f"{base}.innovation_manager.ideas_per_year"] = _events(ideas=ideas)
+    tm = policy.training_manager
+    if tm is not None:
+        for i, prog in enumerate(tm.programmes):
+            n = _cohorts(prog.start, prog.repeat_every, sc.horizon)
+            headcount = sc.resources[prog.skill].capacity if prog.skill in sc.resources else 0
+            size = prog.trainees if prog.trainees >= 1 else max(1.0, prog.trainees * headcount)
+            cohorts, trainees = cohorts + n, trainees + n * size
+            path = f"{base}.training_manager.programmes.{i}.repeat_every"
+            parts[path] = _events(cohorts=n, trainees=n * size)
+        if tm.gap_driven is not None:
+            reviews = sc.horizon / GAP_REVIEW_DAYS
+            cohorts += reviews
+            parts[f"{base}.training_manager.gap_driven"] = _events(reviews=reviews)
+    if not parts:
+        return 0.0, "", 0.0, 0.0, 0.0
+    return sum(parts.values()), max(parts, key=lambda k: parts[k]), ideas, cohorts, trainees
+
+
+def _cohorts(start: float, every: float | None, horizon: float) -> float:
+    if start >= horizon:
+        return 0.0
+    return 1.0 if every is None else 1.0 + (horizon - start) / every
+
+
+def size_problems(scenario: Scenario, max_events: float | None) -> list[tuple[tuple[str | int, ...], str]]:
+    """Why ``scenario`` is too large to simulate, as ``(path, message)``; empty when it is not.
+
+    An intake expected to bring more than :data:`MAX_INTAKE_COUNT` projects is always refused;
+    a scenario expected to make more than ``max_events`` events per replication and policy is
+    refused unless ``max_events`` is None.
+    """
+    size = estimate_size(scenario)
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    intake = scenario.intake
+    if intake is not None and intake.count is None and intake.arrivals.mean() > 0:
+        expected = scenario.horizon / intake.arrivals.mean()
+        if expected > MAX_INTAKE_COUNT:
+            out.append((("intake", "arrivals"), f"about {_count(expected)} projects would arrive before "
+                        f"the horizon, more than the intake's limit of {MAX_INTAKE_COUNT:,}; set "
+                        "intake.count or lengthen the gaps"))
+    if max_events is not None and not out and size.events > max_events:
+        path = tuple(int(s) if s.isdigit() else s for s in size.largest.split("."))
+        out.append((path, f"with horizon {scenario.horizon:g} this makes about {_count(size.events)} "
+                    f"simulation events per replication, above the budget of {max_events:,.0f}; "
+                    "raise it with --max-events"))
+    return out
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.2g}"

@@ -1,0 +1,62 @@
+"""Names in a scenario, and the file names made from them.
+
+Every name a scenario gives (the scenario, pools, projects, templates, tasks, policies,
+programmes, adoptions) is text of 1 to :data:`~pmo_sim.scenario.limits.MAX_NAME_CHARS`
+characters without control characters (NUL, tabs, line breaks, escape sequences...): names are
+printed in tables, written in results and used in file names, where such characters corrupt
+output or are refused by the file system.
+
+The scenario name and policy names become parts of file and folder names
+(``results/<scenario>-<timestamp>``, ``trace-<policy>-r<R>.csv``) through :func:`safe_slug`,
+so a name such as ``../../x`` or ``/abs/x`` can never place a file outside its folder.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pmo_sim.scenario.limits import MAX_NAME_CHARS
+
+SLUG_MAX_CHARS = 48
+"""The longest slug: with a timestamp or a replication number it stays a short file name."""
+
+_CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})  # controls, lone surrogates, line/paragraph separators
+_UNSAFE_RUN = re.compile(r"[^\w.-]+")
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                       *(f"LPT{i}" for i in range(1, 10))})
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid name, or None."""
+    if len(name) > MAX_NAME_CHARS:
+        return f"a name may have at most {MAX_NAME_CHARS} characters, this one has {len(name):,}"
+    for i, ch in enumerate(name):
+        if unicodedata.category(ch) in _CONTROL:
+            return (f"a name must not contain control characters; character {i + 1} is "
+                    f"U+{ord(ch):04X}")
+    return None
+
+
+def check_name(name: str) -> str:
+    """Pydantic validator of a name: returns it unchanged or raises ValueError."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
+
+
+def safe_slug(name: str, fallback: str = "scenario") -> str:
+    """A file-name-safe form of ``name``: the same for the same name, never empty.
+
+    Letters and digits (any script), ``_``, ``-`` and ``.`` survive; every run of other
+    characters (``/``, ``\\``, spaces, punctuation, control characters) becomes one ``-``.
+    Leading and trailing ``.`` and ``-`` are stripped, so the slug is never ``.``, ``..`` or a
+    hidden file; it has at most :data:`SLUG_MAX_CHARS` characters and no path separator. An
+    empty result becomes ``fallback``; a Windows device name (``CON``, ``NUL``...) gets a ``_``.
+    """
+    slug = _UNSAFE_RUN.sub("-", unicodedata.normalize("NFC", name))
+    slug = slug[:SLUG_MAX_CHARS].strip(".-") or fallback
+    if slug.split(".")[0].upper() in _RESERVED:
+        slug = "_" + slug
+    return slug
