@@ -29,7 +29,13 @@ def main() -> None:
 def _register() -> None:
     # Command modules register themselves on `main`; imported here so `pmo_sim.cli:main`
     # is complete whichever way it is loaded.
-    from pmo_sim.cli import analysis_cmds, report_cmd, run_cmds, scenario_cmds  # noqa: F401
+    from pmo_sim.cli import (  # noqa: F401
+        analysis_cmds,
+        report_cmd,
+        run_cmds,
+        scenario_cmds,
+        sensitivity_cmd,
+    )
 
 
 _register()

@@ -26,11 +26,14 @@ import dataclasses
 import logging
 import math
 import os
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from pmo_sim.errors import Problem, ScenarioError
@@ -129,12 +132,54 @@ class Base:
         return value
 
     def integer_field(self, path: str) -> bool:
-        """Whether PATH holds a whole number (a headcount, a crew size) rather than a float or a flag."""
+        """Whether PATH holds a whole number (a headcount, a crew size) rather than a float or a flag.
+
+        Read from the value when there is one, else from the model's type (an optional
+        ``wip_limit`` that is not set is still an integer field).
+        """
         try:
             value = self.current(path)
         except ScenarioError:
             return False
+        if value is None:
+            return field_type(path) is int
         return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _unwrap(tp: Any) -> Any:
+    """``tp`` without ``Annotated[...]`` and without ``None`` in an optional."""
+    while True:
+        if typing.get_origin(tp) is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif typing.get_origin(tp) in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) != 1:
+                return tp
+            tp = members[0]
+        else:
+            return tp
+
+
+def field_type(path: str) -> Any:
+    """The type a scenario field at PATH is declared with, or None when no model field matches.
+
+    List items (named or indexed) and mapping entries are stepped over; in a union of models
+    (the distributions) the first member that has the field decides.
+    """
+    tp: Any = Scenario
+    for segment in path.split("."):
+        tp = _unwrap(tp)
+        origin = typing.get_origin(tp)
+        if origin in (list, dict):
+            tp = typing.get_args(tp)[-1]
+            continue
+        members = typing.get_args(tp) if origin in (typing.Union, types.UnionType) else (tp,)
+        found = [f.annotation for m in members if isinstance(m, type) and issubclass(m, BaseModel)
+                 for name, f in m.model_fields.items() if segment in (name, f.alias)]
+        if not found:
+            return None
+        tp = found[0]
+    return _unwrap(tp)
 
 
 def relocate(problems: Sequence[Problem], override_paths: Sequence[str], point: Mapping[str, Any],

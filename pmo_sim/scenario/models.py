@@ -33,6 +33,7 @@ from pmo_sim.scenario.policy import (
     TechnologyManager,
     TrainingManager,
 )
+from pmo_sim.scenario.sensitivity import Sensitivity
 
 # --------------------------------------------------------------------------- the world
 
@@ -113,6 +114,7 @@ class Scenario(Model):
     workforce: Workforce | None = None
     pmo: PMO = Field(default_factory=PMO)
     policies: dict[Name, PMO] = Field(default_factory=dict)
+    sensitivity: Sensitivity | None = None  # what `pmo-sim sensitivity` varies; no effect on a run
 
     @model_validator(mode="after")
     def _default_policy(self) -> Scenario:
