@@ -45,7 +45,7 @@ Examples:
       --vary resources.testers.headcount=1:3 --vary changes.per_project_per_year=1:5 --policy baseline
   pmo-sim sensitivity baseline.yaml --vary ... --method morris --samples 10 -n 10
   pmo-sim sensitivity baseline.yaml --vary ... --method sobol --samples 64 -n 5 --format json
-  pmo-sim sensitivity scenarios/sensitivity.yaml      # ranges and metric from its sensitivity: section
+  pmo-sim sensitivity my-portfolio.yaml -n 30        # ranges and metric from its sensitivity: section
 
 \b
 Design points (k factors): tornado 2k, morris SAMPLES x (k + 1), sobol SAMPLES x (k + 2);
