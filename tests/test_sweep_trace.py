@@ -178,6 +178,38 @@ def test_sweep_unknown_metric_is_exit_2(small: Path) -> None:
     assert result.exit_code == 2 and "unknown metric 'nvp'" in result.output
 
 
+def test_progress_counts_the_replications_of_every_point(small: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    sweep(small, {"resources.dev.headcount": [2, 3], "resources.ana.headcount": [1, 2]}, replications=3,
+          jobs=1, policies=["base"], progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, 12) and calls[-1] == (12, 12)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def _synthetic(params: dict[str, list[object]], policies: list[str]) -> pd.DataFrame:
+    rows = [{**point, "policy": p, "metric": "npv", "mean": 1e6 * (i + 1), "ci_low": 0.9e6 * (i + 1),
+             "ci_high": 1.1e6 * (i + 1), "n": 5}
+            for i, point in enumerate(grid(params)) for p in policies]
+    return pd.DataFrame(rows)
+
+
+def test_figures_speak_units_and_lay_out_every_point() -> None:
+    from pmo_sim.analysis.plots import money_text, sweep_figure
+
+    assert money_text(1_234_567, "EUR") == "EUR 1.23M" and money_text(-52_000, "CHF") == "CHF -52k"
+    one = sweep_figure(_synthetic({"a": [1, 2, 3]}, ["p", "q"]), currency="CHF")
+    ax = one.axes[0]
+    assert ax.get_ylabel().startswith("NPV (CHF)")
+    assert ax.yaxis.get_major_formatter()(2.5e6, 0) == "CHF 2.5M"  # no 1e6 offset
+    two = sweep_figure(_synthetic({"a": [1, 2], "b": ["x", "y", "z"]}, ["p", "q", "r", "s"]))
+    panels = [a for a in two.axes if a.get_visible() and a.images]
+    assert len(panels) == 4  # a heat map per policy
+    three = sweep_figure(_synthetic({"a": [1, 2], "b": [1, 2], "c": [5, 6, 7]}, ["p", "q"]))
+    panels = [a for a in three.axes if a.images]
+    assert len(panels) == 6  # 3 values of c x 2 policies
+    assert panels[0].get_title() == "p\nc=5"
+
+
 # --------------------------------------------------------------------------- trace
 
 
