@@ -17,6 +17,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def new_axes(width: float, height: float) -> Axes:
@@ -104,37 +105,198 @@ def _colours(n: int) -> list[Any]:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
+# --------------------------------------------------------------------------- units on axes
+
+
+def money_text(value: float, currency: str = "EUR") -> str:
+    """``EUR 1.2M``, ``EUR 350k``, ``EUR -900``: an amount short enough for a tick or a cell."""
+    if not np.isfinite(value):
+        return "-"
+    size = abs(value)
+    if size >= 1e9:
+        text = f"{value / 1e9:.3g}B"
+    elif size >= 1e6:
+        text = f"{value / 1e6:.3g}M"
+    elif size >= 1e3:
+        text = f"{value / 1e3:.3g}k"
+    else:
+        text = f"{value:.3g}"
+    return f"{currency} {text}".strip()
+
+
+def value_text(value: float, unit: str, currency: str = "EUR") -> str:
+    """A KPI value for a cell: money as :func:`money_text`, rates as %, others to 3 digits."""
+    if not np.isfinite(value):
+        return "-"
+    if unit == "money":
+        return money_text(value, currency)
+    if unit == "rate":
+        return f"{100 * value:.3g}%"
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.3g}"
+
+
+def unit_text(unit: str, currency: str = "EUR") -> str:
+    """How a unit of :mod:`pmo_sim.schema` reads after a label: ``(EUR)``, ``(days)``; "" for counts."""
+    words = {"money": currency, "days": "days", "day": "working day", "person-days": "person-days",
+             "rate": "%", "per-year": "per year"}
+    word = words.get(unit, "")
+    return f" ({word})" if word else ""
+
+
+def format_axis(axis: Any, unit: str, currency: str = "EUR") -> None:
+    """Ticks in the unit's terms: money as ``EUR 1.2M`` (no ``1e6`` offset), rates as %."""
+    from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
+
+    if unit == "money":
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: money_text(v, currency)))
+    elif unit == "rate":
+        axis.set_major_formatter(PercentFormatter(xmax=1.0))
+    else:
+        formatter = ScalarFormatter(useOffset=False)
+        formatter.set_scientific(False)
+        axis.set_major_formatter(formatter)
+
+
+def _numeric(values: Iterable[Any]) -> bool:
+    return all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+               for v in values)
+
+
 # --------------------------------------------------------------------------- sweep
 
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_LINES = ("-", "--", "-.", ":")
 
-def sweep_plot(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """A sweep's metric against the varied value: one line per policy with its 95% CI band.
 
-    ``table`` has the columns of :data:`pmo_sim.experiment.sweep.SWEEP_COLUMNS`. Numeric values
-    are placed on a numeric axis; other values (allocation rules, say) evenly, in order.
+def sweep_parameters(table: pd.DataFrame) -> list[str]:
+    """The varied paths of a sweep table: its columns before ``policy``."""
+    columns = [str(c) for c in table.columns]
+    return columns[: columns.index("policy")] if "policy" in columns else []
+
+
+def sweep_plot(table: pd.DataFrame, ax: Axes | None = None, currency: str = "EUR") -> Axes:
+    """A one-parameter sweep: the metric against the value, one line per policy with its CI.
+
+    ``table`` is a :func:`pmo_sim.experiment.sweep.sweep` table with one varied path.
+    Numeric values are placed on a numeric axis; other values (allocation rules, say)
+    evenly, in order. Policies differ by colour, marker and line style; their 95% CIs are
+    error bars, nudged sideways so that overlapping ones stay apart, over a light band. The
+    y axis carries the metric's unit (money as ``EUR 1.2M``).
     """
     from pmo_sim.analysis.metrics import metric_info
 
+    (parameter,) = sweep_parameters(table)
+    metric = _only(table["metric"])
+    info = metric_info(metric)
     if ax is None:
         ax = new_axes(8.0, 5.0)
-    values = list(dict.fromkeys(table["value"]))
-    numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values)
+    values = list(dict.fromkeys(table[parameter]))
+    numeric = _numeric(values)
     position = {v: (float(v) if numeric else float(i)) for i, v in enumerate(values)}
-    for policy, rows in table.groupby("policy", sort=False):
-        x = np.array([position[v] for v in rows["value"]])
-        line = ax.plot(x, rows["mean"].to_numpy(dtype=float), marker="o", label=str(policy))[0]
-        ax.fill_between(x, rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float),
-                        color=line.get_color(), alpha=0.2, linewidth=0)
+    span = (max(position.values()) - min(position.values())) or 1.0
+    groups = list(table.groupby("policy", sort=False))
+    for i, (policy, rows) in enumerate(groups):
+        nudge = (i - (len(groups) - 1) / 2) * (0.012 * span if numeric else 0.08)
+        x = np.array([position[v] for v in rows[parameter]]) + nudge
+        mean = rows["mean"].to_numpy(dtype=float)
+        low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+        bars = ax.errorbar(x, mean, yerr=[mean - low, high - mean], marker=_MARKERS[i % len(_MARKERS)],
+                           linestyle=_LINES[i % len(_LINES)], capsize=3, label=str(policy))
+        ax.fill_between(x, low, high, color=bars.lines[0].get_color(), alpha=0.08, linewidth=0)
     if not numeric:
         ax.set_xticks(list(position.values()), [str(v) for v in values])
-    parameter = _only(table["parameter"]) if "parameter" in table.columns else "value"
-    metric = _only(table["metric"]) if "metric" in table.columns else "metric"
+    else:
+        format_axis(ax.xaxis, "")
+    format_axis(ax.yaxis, info.unit, currency)
     ax.set_xlabel(parameter)
-    ax.set_ylabel(f"{metric_info(metric).label} (mean, 95% CI)")
-    ax.set_title(f"{metric} against {parameter}")
+    ax.set_ylabel(f"{info.label}{unit_text(info.unit, currency)}: mean, 95% CI")
+    ax.set_title(f"{info.label} against {parameter}")
     ax.legend(title="policy", fontsize=8)
     ax.grid(alpha=0.3)
     return ax
+
+
+def sweep_heatmaps(table: pd.DataFrame, currency: str = "EUR") -> Figure:
+    """A sweep of two or more paths as heat maps of the metric's mean.
+
+    Two paths: one panel per policy, the first path down, the second across. More paths:
+    small multiples, one row per combination of the third and later paths and one column
+    per policy. Every panel shares one colour scale (green is better for a KPI with a
+    sense, viridis for a neutral one) and, when it is small enough to read, prints each
+    cell's mean.
+    """
+    from matplotlib.figure import Figure
+
+    from pmo_sim.analysis.metrics import metric_info
+
+    params = sweep_parameters(table)
+    if len(params) < 2:
+        raise ValueError("sweep_heatmaps needs a sweep of two or more paths")
+    info = metric_info(_only(table["metric"]))
+    policies = list(dict.fromkeys(table["policy"]))
+    rows_of = list(table.groupby(params[2:], sort=False)) if len(params) > 2 else [((), table)]
+    ncols = len(policies) if len(params) > 2 else min(3, len(policies))
+    nrows = len(rows_of) if len(params) > 2 else -(-len(policies) // ncols)
+    fig = Figure(figsize=(1.0 + 3.6 * ncols, 0.6 + 3.0 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    cmap = {"higher": "RdYlGn", "lower": "RdYlGn_r"}.get(info.sense, "viridis")
+    finite = table["mean"].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    ys, xs = list(dict.fromkeys(table[params[0]])), list(dict.fromkeys(table[params[1]]))
+    image = None
+    for r, (key, block) in enumerate(rows_of):
+        for c, policy in enumerate(policies):
+            slot = (r, c) if len(params) > 2 else divmod(c, ncols)
+            ax = axes[slot]
+            cells = block[block["policy"] == policy].pivot_table(
+                index=params[0], columns=params[1], values="mean", sort=False, dropna=False)
+            cells = cells.reindex(index=ys, columns=xs)
+            image = ax.imshow(cells.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax,
+                              aspect="auto")
+            ax.set_xticks(range(len(xs)), [str(x) for x in xs], fontsize=8)
+            ax.set_yticks(range(len(ys)), [str(y) for y in ys], fontsize=8)
+            ax.set_xlabel(params[1], fontsize=8)
+            ax.set_ylabel(params[0], fontsize=8)
+            values = key if isinstance(key, tuple) else (key,)
+            where = ", ".join(f"{p}={v}" for p, v in zip(params[2:], values, strict=True)
+                              ) if len(params) > 2 else ""
+            ax.set_title(f"{policy}" + (f"\n{where}" if where else ""), fontsize=9)
+            if len(xs) * len(ys) <= 100:
+                _annotate(ax, cells.to_numpy(dtype=float), info.unit, currency, vmin, vmax)
+    for c in range(len(policies), nrows * ncols):
+        if len(params) == 2:
+            axes[divmod(c, ncols)].set_visible(False)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes, shrink=0.8)
+        bar.set_label(f"{info.label}{unit_text(info.unit, currency)} (mean)")
+        format_axis(bar.ax.yaxis, info.unit, currency)
+    fig.suptitle(f"{info.label}: mean over replications at every grid point")
+    return fig
+
+
+def _annotate(ax: Axes, cells: np.ndarray, unit: str, currency: str, vmin: float, vmax: float) -> None:
+    middle = (vmin + vmax) / 2
+    for (i, j), value in np.ndenumerate(cells):
+        if np.isfinite(value):
+            # Dark text on the light middle of the diverging colour maps, white at the ends.
+            colour = "black" if abs(value - middle) < 0.35 * (vmax - vmin or 1.0) else "white"
+            ax.text(j, i, value_text(float(value), unit, currency), ha="center", va="center",
+                    fontsize=7, color=colour)
+
+
+def sweep_figure(table: pd.DataFrame, currency: str = "EUR") -> Figure:
+    """The figure of any sweep: response curves for one path, heat maps for several."""
+    if len(sweep_parameters(table)) == 1:
+        figure = sweep_plot(table, currency=currency).get_figure(root=True)
+        assert figure is not None
+        return figure
+    return sweep_heatmaps(table, currency)
+
+
+def save_figure(figure: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write a whole figure (PNG, or the format of the file name)."""
+    figure.savefig(os.fspath(path), dpi=dpi)
 
 
 def _only(column: Iterable[Any]) -> str:

@@ -31,11 +31,13 @@ def _register() -> None:
     # is complete whichever way it is loaded.
     from pmo_sim.cli import (  # noqa: F401
         analysis_cmds,
+        export_cmd,
         fit_cmd,
         import_cmd,
         report_cmd,
         run_cmds,
         scenario_cmds,
+        sensitivity_cmd,
     )
 
 

@@ -1,5 +1,5 @@
 """``pmo-sim trace``, ``roi`` and ``sweep``: look inside one replication, price a programme,
-and move one parameter.
+and move one or several parameters.
 
 Thin like the rest of the CLI: the work is in :mod:`pmo_sim.experiment.single`,
 :mod:`pmo_sim.experiment.roi`, :mod:`pmo_sim.experiment.sweep` and :mod:`pmo_sim.analysis.plots`.
@@ -10,6 +10,7 @@ The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--scheduler
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
-from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain
+from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain, progress_bar
 from pmo_sim.cli.run_cmds import run
 from pmo_sim.scenario.names import safe_slug
 
@@ -198,13 +199,16 @@ _share(roi, *_EXPERIMENT, replications=_N_HELP)
 Examples:
   pmo-sim sweep scenarios/baseline.yaml --vary resources.developers.headcount=6,8,10,12
   pmo-sim sweep baseline.yaml --vary resources.developers.headcount=6:12:4 --metric mean_cycle_time
+  pmo-sim sweep baseline.yaml --vary resources.developers.headcount=6,8 --vary resources.testers.headcount=2,3
   pmo-sim sweep baseline.yaml --vary pmo.resource_manager.wip_limit=2,4,8 --policy baseline
   pmo-sim sweep baseline.yaml --vary pmo.resource_manager.allocation=fifo,edd,wsjf --format csv
 """)
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--vary", required=True, metavar="PATH=V1,V2,...|PATH=low:high:steps",
-              help="The field to vary (any --set path) and its values: a list, or `steps` "
-                   "evenly spaced values from low to high (integers for integer fields).")
+@click.option("--vary", "varies", required=True, multiple=True,
+              metavar="PATH=V1,V2,...|PATH=low:high:steps",
+              help="A field to vary (any --set path) and its values: a list, or `steps` evenly "
+                   "spaced values from low to high (integers for integer fields). Repeat for a "
+                   "full grid of several fields.")
 @click.option("--metric", default="npv", show_default=True, help="KPI to summarise.")
 @set_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -212,56 +216,64 @@ Examples:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @handles_errors
-def sweep(scenario: str, vary: str, metric: str, replications: int, seed: int, jobs: int | None,
-          backend: str, scheduler: str | None, policies: tuple[str, ...], sets: tuple[str, ...],
-          out: str | None, fmt: str) -> None:
-    """Run every policy (or --policy ones) at each value of one scenario field.
+def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int, seed: int,
+          jobs: int | None, backend: str, scheduler: str | None, policies: tuple[str, ...],
+          sets: tuple[str, ...], quiet: bool, out: str | None, fmt: str) -> None:
+    """Run every policy (or --policy ones) at every combination of the --vary values.
 
-    Every value and policy runs on the same seed (common random numbers), so the curves
-    differ by the parameter, not by sampling noise. Prints the mean of --metric with its
-    95% CI per value and policy, and writes OUT/sweep.csv and OUT/sweep.png (the metric
-    against the value, one line per policy with its CI band).
+    Every point and policy runs on the same seed (common random numbers), so the results
+    differ by the parameters, not by sampling noise. Prints the mean of --metric with its
+    95% CI per point and policy, and writes OUT/sweep.csv (a column per varied field, then
+    policy, metric, mean, ci_low, ci_high, n) and OUT/sweep.png: for one field the metric
+    against its value, one line per policy with CIs; for two a heat map per policy; for
+    more, heat maps of the first two fields in small multiples of the others.
     """
-    from pmo_sim.analysis.plots import save, sweep_plot
-    from pmo_sim.experiment.sweep import SWEEP_COLUMNS, parse_vary
+    from pmo_sim.analysis.plots import save_figure, sweep_figure
+    from pmo_sim.experiment.sweep import RESULT_COLUMNS, axes_of, parse_vary
     from pmo_sim.experiment.sweep import sweep as run_sweep
+    from pmo_sim.scenario.loader import load_scenario
 
     log_to_stderr()
-    path, values = parse_vary(vary)
-    table = run_sweep(scenario, path, values, metric=metric, replications=replications,
-                      seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
-                      policies=list(policies) or None, sets=dict(parse_sets(sets)))
+    axes = axes_of([parse_vary(v) for v in varies], None)
+    overrides = dict(parse_sets(sets))
+    currency = load_scenario(scenario, overrides or None).currency
+    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
+        table = run_sweep(scenario, axes, metric=metric, replications=replications, seed=seed,
+                          jobs=jobs, backend=backend, scheduler=scheduler,
+                          policies=list(policies) or None, sets=overrides, progress=progress)
     folder = Path(out) if out else _default_out(Path(scenario).stem, "sweep")
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "sweep.csv", index=False)
-    save(sweep_plot(table), folder / "sweep.png")
+    save_figure(sweep_figure(table, currency), folder / "sweep.png")
     if fmt == "json":
-        emit_json({"parameter": path, "metric": metric, "results": str(folder),
-                    "rows": [{c: plain(row[c]) for c in SWEEP_COLUMNS}
-                             for row in table.to_dict("records")]})
+        columns = [*axes, *RESULT_COLUMNS]
+        emit_json({"parameters": list(axes), "metric": metric, "results": str(folder),
+                   "rows": [{c: plain(row[c]) for c in columns} for row in table.to_dict("records")]})
         return
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
         return
-    _print_sweep(table, path, metric)
+    _print_sweep(table, list(axes), metric)
     click.echo(f"results: {folder / 'sweep.csv'}, {folder / 'sweep.png'}")
 
 
-def _print_sweep(table: Any, path: str, metric: str) -> None:
+def _print_sweep(table: Any, params: list[str], metric: str) -> None:
     from rich.table import Table
 
     from pmo_sim.analysis.metrics import metric_info
 
-    out = Table(title=f"{metric_info(metric).label} against {path}: mean [95% CI]")
-    out.add_column(path)
+    out = Table(title=f"{metric_info(metric).label} against {', '.join(params)}: mean [95% CI]")
+    for param in params:
+        out.add_column(param, overflow="fold")
     policies = list(dict.fromkeys(table["policy"]))
     for policy in policies:
         out.add_column(str(policy), justify="right")
-    for value, rows in table.groupby("value", sort=False):
+    for point, rows in table.groupby(params, sort=False):
         by_policy = {r["policy"]: r for r in rows.to_dict("records")}
-        out.add_row(str(value), *[f"{compact(by_policy[p]['mean'])} [{compact(by_policy[p]['ci_low'])}, "
-                                  f"{compact(by_policy[p]['ci_high'])}]" for p in policies])
+        cells = [f"{compact(by_policy[p]['mean'])} [{compact(by_policy[p]['ci_low'])}, "
+                 f"{compact(by_policy[p]['ci_high'])}]" for p in policies]
+        out.add_row(*[str(v) for v in (point if isinstance(point, tuple) else (point,))], *cells)
     console().print(out)
 
 
-_share(sweep, *_EXPERIMENT, "policies", replications=_N_HELP)
+_share(sweep, *_EXPERIMENT, "policies", "quiet", replications=_N_HELP)

@@ -1,23 +1,28 @@
-"""One-parameter sweeps: how a KPI responds to one scenario field, for every policy.
+"""Sweeps: how a KPI responds to one or several scenario fields, for every policy.
 
-``pmo-sim sweep SCENARIO --vary PATH=V1,V2,...`` reruns the experiment with ``--set
-PATH=V`` for each value V. Every run uses the same root seed, so replication r sees the same
-random world at every value and under every policy (common random numbers across values
-too): the curves differ by the parameter's effect, not by sampling noise, and neighbouring
-points are positively correlated rather than independently jittered.
+``pmo-sim sweep SCENARIO --vary PATH=V1,V2,... [--vary PATH2=...]`` runs the experiment at
+every point of the full grid of the varied fields (every combination of their values), as
+``--set PATH=V`` would. Every point uses the same root seed, so replication r sees the same
+random world at every point and under every policy (common random numbers across points
+too): the curves differ by the parameters' effects, not by sampling noise, and neighbouring
+points are positively correlated rather than independently jittered. All points share one
+backend (:mod:`pmo_sim.experiment.batch`).
 
 PATH is any ``--set`` path (see :mod:`pmo_sim.scenario.overrides`); values are YAML scalars
 read exactly like ``--set`` values. ``PATH=low:high:steps`` gives ``steps`` evenly spaced
 values from low to high inclusive: whole numbers stay integers, and when the field is an
-integer field (a headcount, say) the values are rounded and duplicates dropped.
+integer field (a headcount, say) the values are rounded half up and duplicates dropped,
+with a warning naming the values used.
 
-Every variant is loaded and validated before anything runs, so a bad path or value fails at
-once, reported like a ``--set`` problem but located at ``--vary``.
+Nothing is dropped silently: a path given twice, a path also set with ``--set``, a value
+listed twice, or more than :data:`MAX_POINTS` grid points are errors. Every value of every
+path, then every combination, is loaded and validated before anything runs, so a bad path
+or value fails at once, reported like a ``--set`` problem but located at ``--vary``.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,13 +32,17 @@ import pandas as pd
 
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import Problem, ScenarioError, UsageError
-from pmo_sim.experiment.runner import run_experiment
-from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.experiment.batch import run_variants
+from pmo_sim.experiment.spec import Progress
+from pmo_sim.experiment.variants import Base, round_for, validate_axes, variants
 from pmo_sim.scenario.models import Scenario
-from pmo_sim.scenario.overrides import OverrideError, parse_value, resolve
+from pmo_sim.scenario.overrides import OverrideError, parse_value
 from pmo_sim.schema import KPI_COLUMNS
 
-SWEEP_COLUMNS = ("parameter", "value", "policy", "metric", "mean", "ci_low", "ci_high", "n")
+#: The columns after the varied paths (one column per path, named by the path).
+RESULT_COLUMNS = ("policy", "metric", "mean", "ci_low", "ci_high", "n")
+#: Most grid points one sweep may have (a typo such as 0:1:1000 twice is a million runs).
+MAX_POINTS = 10_000
 
 
 def _vary_problem(message: str, text: str) -> ScenarioError:
@@ -44,7 +53,7 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     """``PATH=V1,V2,...`` or ``PATH=low:high:steps`` as ``(path, values)``.
 
     Values are YAML scalars (``3``, ``0.5``, ``wsjf``, ``true``). Raises :class:`ScenarioError`
-    located at ``--vary`` when the text is not of either form.
+    located at ``--vary`` when the text is not of either form or lists a value twice.
     """
     path, sep, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
@@ -58,7 +67,10 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
         raise _vary_problem(exc.message, text) from None
     if any(v is None or isinstance(v, (dict, list)) for v in values):
         raise _vary_problem("values must be scalars separated by commas", text)
-    return path, list(dict.fromkeys(values))
+    twice = [v for i, v in enumerate(values) if v in values[:i]]
+    if twice:
+        raise _vary_problem(f"value {twice[0]!r} is listed twice", text)
+    return path, values
 
 
 def _evenly_spaced(spec: str, text: str) -> list[Any]:
@@ -70,80 +82,94 @@ def _evenly_spaced(spec: str, text: str) -> list[Any]:
     if not numbers or not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise _vary_problem("low:high:steps needs two numbers and a whole number of steps >= 1",
                             text)
+    if steps > MAX_POINTS:
+        raise _vary_problem(f"at most {MAX_POINTS:,} steps", text)
     grid = np.linspace(float(low), float(high), steps)
     if isinstance(low, int) and isinstance(high, int) and np.all(grid == np.round(grid)):
         return list(dict.fromkeys(int(v) for v in np.round(grid)))
     # 12 significant digits: 0.3 rather than 0.30000000000000004 in tables and file names.
-    return [float(f"{v:.12g}") for v in grid]
+    return list(dict.fromkeys(float(f"{v:.12g}") for v in grid))
 
 
-def integer_field(scenario: Scenario, path: str) -> bool:
-    """Whether PATH holds an integer (not a float or a bool) in ``scenario``.
-
-    False when the path does not resolve: the loader reports that, located at ``--vary``.
-    """
-    try:
-        _, parent, key = resolve(scenario.model_dump(), path)
-        current = parent[key]
-    except (OverrideError, KeyError, IndexError, TypeError):
-        return False
-    return isinstance(current, int) and not isinstance(current, bool)
-
-
-def as_integers(values: Sequence[Any]) -> list[Any]:
-    """Numbers rounded to integers, duplicates dropped, order kept; other values unchanged."""
-    rounded = [int(round(v)) if isinstance(v, float) else v for v in values]
-    return list(dict.fromkeys(rounded))
-
-
-def load_variants(scenario_path: str | os.PathLike[str], path: str, values: Sequence[Any],
-                  sets: Mapping[str, Any] | None = None) -> list[tuple[Any, Scenario]]:
-    """The scenario at each value of PATH (with ``sets`` applied too), all validated first.
-
-    Problems with the varied field are located at ``--vary`` rather than at a ``--set`` line
-    (once, when every value has it); all are raised at once as one :class:`ScenarioError`.
-    """
-    base = load_scenario(scenario_path, dict(sets or {}) or None)
-    if integer_field(base, path):
-        values = as_integers(values)
-    variants: list[tuple[Any, Scenario]] = []
-    problems: list[Problem] = []
-    for value in values:
-        overrides = {**(sets or {}), path: value}
-        line = list(overrides).index(path) + 1
-        try:
-            variants.append((value, load_scenario(scenario_path, overrides)))
-        except ScenarioError as exc:
-            problems += [dataclasses.replace(p, file="--vary", line=None, column=None)
-                         if p.file == "--set" and p.line == line else p for p in exc.problems]
+def check_axes(axes: Mapping[str, Sequence[Any]], sets: Mapping[str, Any] | None = None) -> None:
+    """Refuse what a grid cannot honour: no values, a path also in ``sets``, too many points."""
+    if not axes:
+        raise UsageError("give at least one --vary PATH=V1,V2,...")
+    problems = [Problem("no values to vary over", path=p, file="--vary") for p, v in axes.items() if not v]
+    problems += [Problem("is also given with --set; vary it or set it, not both", path=p, file="--vary")
+                 for p in axes if p in (sets or {})]
     if problems:
-        raise ScenarioError(list({str(p): p for p in problems}.values()))
-    return variants
+        raise ScenarioError(problems)
+    points = int(np.prod([len(v) for v in axes.values()], dtype=float))
+    if points > MAX_POINTS:
+        raise UsageError(f"the grid has {points:,} points ({' x '.join(str(len(v)) for v in axes.values())});"
+                         f" at most {MAX_POINTS:,}: use fewer values")
 
 
-def sweep(scenario_path: str | os.PathLike[str], path: str, values: Sequence[Any], *,
-          metric: str = "npv", replications: int = 100, seed: int = 0, jobs: int | None = None,
-          backend: str = "local", scheduler: str | None = None,
-          policies: Sequence[str] | None = None,
-          sets: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Run the experiment at every value of PATH and summarise ``metric`` per (value, policy).
+def axes_of(vary: str | Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]],
+            values: Sequence[Any] | None) -> dict[str, list[Any]]:
+    """The varied paths and their values from any of the accepted call forms.
 
-    Every run uses root ``seed`` (common random numbers across values and policies). Returns
-    one row per value × policy, values in the order given, with the columns of
-    ``SWEEP_COLUMNS``: the mean of ``metric``, its 95% t interval and the replications used.
+    ``vary`` is one path (with ``values``), a mapping ``{path: values}``, or ``(path, values)``
+    pairs (as parsed from several ``--vary``: then a path given twice is an error).
+    """
+    if isinstance(vary, str):
+        if values is None:
+            raise UsageError(f"no values given for {vary!r}")
+        return {vary: list(values)}
+    if values is not None:
+        raise UsageError("give values only with a single path; with several, pass {path: values}")
+    pairs = list(vary.items()) if isinstance(vary, Mapping) else list(vary)
+    seen: dict[str, list[Any]] = {}
+    for path, vals in pairs:
+        if path in seen:
+            raise ScenarioError([Problem("is varied twice; give all its values in one --vary",
+                                         path=path, file="--vary")])
+        seen[path] = list(vals)
+    return seen
+
+
+def grid(axes: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the axes' values, the first path varying slowest."""
+    return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
+
+
+def sweep(scenario: str | os.PathLike[str] | Scenario,
+          vary: str | Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]],
+          values: Sequence[Any] | None = None, *, metric: str = "npv", replications: int = 100,
+          seed: int = 0, jobs: int | None = None, backend: str = "local",
+          scheduler: str | None = None, policies: Sequence[str] | None = None,
+          sets: Mapping[str, Any] | None = None, progress: Progress | None = None) -> pd.DataFrame:
+    """Run the experiment at every grid point and summarise ``metric`` per (point, policy).
+
+    ``sweep("s.yaml", "resources.dev.headcount", [2, 3])`` varies one path;
+    ``sweep("s.yaml", {"resources.dev.headcount": [2, 3], "pmo.resource_manager.wip_limit":
+    [2, 4]})`` runs the full grid of several. ``scenario`` is a file or a :class:`Scenario`.
+    Every point uses root ``seed`` (common random numbers across points and policies).
+
+    Returns one row per point × policy, points in grid order (the first path varying
+    slowest, values in the order given): a column per varied path, then ``RESULT_COLUMNS``
+    (the mean of ``metric``, its 95% t interval and the replications used).
     """
     if metric not in KPI_COLUMNS:
         raise UsageError(f"unknown metric {metric!r}; available: {', '.join(KPI_COLUMNS)}")
-    if not values:
-        raise UsageError("--vary gives no values")
-    frames = []
-    for value, scenario in load_variants(scenario_path, path, values, sets):
-        res = run_experiment(scenario, replications=replications, seed=seed, jobs=jobs,
-                             backend=backend, scheduler=scheduler,
-                             policies=list(policies) if policies else None)
-        rows = summary(res.replications, [metric])
-        rows.insert(0, "value", [value] * len(rows))
-        rows.insert(0, "parameter", path)
-        frames.append(rows)
-    table = pd.concat(frames, ignore_index=True)
-    return table[list(SWEEP_COLUMNS)]
+    axes = axes_of(vary, values)
+    check_axes(axes, sets)
+    base = Base.of(scenario, sets)
+    axes = {path: round_for(base, path, vals) for path, vals in axes.items()}
+    validate_axes(base, axes)
+    points = grid(axes)
+    scenarios = variants(base, points)
+    labels = [", ".join(f"{k}={v}" for k, v in p.items()) for p in points]
+    frames = run_variants(scenarios, replications=replications, seed=seed, policies=policies,
+                          jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
+                          labels=labels)
+    rows = []
+    for point, frame in zip(points, frames, strict=True):
+        table = summary(frame, [metric])
+        for path, value in reversed(point.items()):
+            table.insert(0, path, [value] * len(table))
+        rows.append(table)
+    out = pd.concat(rows, ignore_index=True)
+    return out[[*axes, *RESULT_COLUMNS]]
+

@@ -46,6 +46,7 @@ from pmo_sim.scenario.policy import (
     TechnologyManager,
     TrainingManager,
 )
+from pmo_sim.scenario.sensitivity import Sensitivity
 from pmo_sim.scenario.strategy import (
     AppliesTo,
     Budget,
@@ -163,6 +164,7 @@ class Scenario(Model):
     strategy: Strategy | None = None
     budget: Budget | None = None
     risks: list[Risk] = Field(default_factory=list)
+    sensitivity: Sensitivity | None = None  # what `pmo-sim sensitivity` varies; no effect on a run
     pmo: PMO = Field(default_factory=PMO)
     policies: dict[Name, PMO] = Field(default_factory=dict)
 

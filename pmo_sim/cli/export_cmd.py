@@ -1,0 +1,58 @@
+"""``pmo-sim export``: a results folder as an Excel workbook and/or EMA Workbench tables.
+
+Thin: opens the results, calls :func:`pmo_sim.io.excel.write_workbook` and
+:func:`pmo_sim.io.ema.write_ema`, and prints what it wrote.
+"""
+
+from __future__ import annotations
+
+import click
+
+from pmo_sim.cli import main
+from pmo_sim.cli.common import handles_errors
+from pmo_sim.cli.output import log_to_stderr
+
+
+@main.command(epilog="""\b
+Examples:
+  pmo-sim export results/baseline-20250101-120000 --xlsx baseline.xlsx
+  pmo-sim export results/x --xlsx x.xlsx --baseline focused --force
+  pmo-sim export results/x --ema results/x/ema      # experiments.csv + outcomes.csv for PRIM
+""")
+@click.argument("results", type=click.Path())
+@click.option("--xlsx", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Excel workbook to write: summary, comparison, forecast, kpis-<policy>, "
+                   "projects and about sheets.")
+@click.option("--ema", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder for EMA Workbench's experiments.csv and outcomes.csv.")
+@click.option("--baseline", metavar="NAME", help="Policy the comparison is against [default: the first].")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@handles_errors
+def export(results: str, xlsx: str | None, ema: str | None, baseline: str | None, force: bool) -> None:
+    """Export RESULTS for people and tools outside pmo-sim.
+
+    --xlsx writes a workbook a strategist can open in Excel: numbers formatted (currency,
+    %, days), units in the headers, header rows frozen. --ema writes the run as EMA
+    Workbench's experiments/outcomes pair (one row per policy x replication) for PRIM
+    scenario discovery. An existing file is kept unless --force.
+    """
+    from pmo_sim.experiment import load_results
+    from pmo_sim.io import ema as ema_tables
+    from pmo_sim.io import excel
+
+    if xlsx is None and ema is None:
+        raise click.UsageError("give --xlsx FILE, --ema DIR, or both")
+    # Both targets are checked before either is written: no half-done export.
+    if xlsx is not None:
+        excel.check_target(xlsx, force)
+    if ema is not None:
+        ema_tables.check_target(ema, force)
+    log_to_stderr()
+    res = load_results(results)
+    if not res.complete:
+        click.echo(f"warning: {results} is a partial run; exporting what is finished", err=True)
+    if xlsx is not None:
+        click.echo(f"workbook: {excel.write_workbook(res, xlsx, baseline=baseline, force=force)}")
+    if ema is not None:
+        folder = ema_tables.write_ema(res, ema, force=force)
+        click.echo(f"EMA experiments and outcomes: {folder / 'experiments.csv'}, {folder / 'outcomes.csv'}")

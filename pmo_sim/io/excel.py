@@ -1,0 +1,347 @@
+"""Results as an Excel workbook a strategist can open: ``pmo-sim export RESULTS --xlsx FILE``.
+
+Sheets, in order:
+
+- ``summary``: per policy and KPI, the mean, sd, 95% t CI, p10/p50/p90 and n (as
+  ``summary.csv``), with each KPI's label and unit (``NPV (EUR)``, ``On-time rate (%)``).
+- ``comparison``: the verdict in words on top (paired differences of the headline KPIs vs
+  the baseline, and the Kim-Nelson best policy on NPV), then every KPI's paired difference
+  policy − baseline with its CI, p-values and whether it is better or worse.
+- ``forecast``: the per-project forecast, when the results offer ``forecast()``.
+- ``kpis-<policy>``: one per policy, one row per replication (the ``replications`` table).
+- ``projects``: one row per (policy, replication, project), at most
+  :data:`PROJECT_ROWS` rows: beyond that, the first replications of every policy, and a note
+  saying so (in the ``about`` sheet and on the header cell).
+- ``about``: where the numbers come from (scenario, seed, replications, version, command) and
+  what each sheet holds.
+
+Headers of the tables with one column per KPI carry the unit (``npv (EUR)``), and every
+number has a format: the scenario's currency for money, % for rates, one decimal for days.
+Header rows are frozen and columns sized to their content. Sheet names follow Excel's rules
+(at most 31 characters, none of ``[]:*?/\\``). The workbook is written in openpyxl's streaming
+mode to a temporary file and renamed, so the target is never half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pmo_sim.analysis.compare import compare, select_best, verdict_text
+from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
+from pmo_sim.analysis.stats import summary
+from pmo_sim.errors import PmoSimError, UsageError
+from pmo_sim.schema import ALL_TABLES, KPI_COLUMNS, PROJECTS
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    from pmo_sim.experiment.results import Results
+
+log = logging.getLogger(__name__)
+
+#: Most rows of the ``projects`` sheet (Excel's own limit is 1,048,576; this keeps files small).
+PROJECT_ROWS = 20_000
+_WIDEST = 48
+#: Rows measured for the column widths.
+_SAMPLE = 200
+_UNIT_WORDS = {"days": "days", "day": "day", "person-days": "person-days", "rate": "%",
+               "per-year": "per year"}
+_UNITS = {c.name: c.unit for table in ALL_TABLES.values() for c in table.all_columns}
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def number_format(unit: str, currency: str | None, whole: bool = False) -> str:
+    """The Excel number format of a value in ``unit`` (currency None: money without a symbol)."""
+    if unit == "money":
+        symbol = re.sub(r'["\\]', "", currency or "")
+        return f'#,##0 "{symbol}"' if symbol else "#,##0"
+    return {"rate": "0.0%", "days": "0.0", "day": "0.0", "person-days": "#,##0.0",
+            "per-year": "0.00", "count": "#,##0" if whole else "#,##0.0"}.get(unit, "General")
+
+
+def unit_word(unit: str, currency: str | None) -> str:
+    """``EUR``, ``%``, ``days``...; "" for counts and names."""
+    return (currency or "money") if unit == "money" else _UNIT_WORDS.get(unit, "")
+
+
+def with_unit(name: str, unit: str, currency: str | None) -> str:
+    """A header: ``npv (EUR)``; the bare name when the unit says nothing."""
+    word = unit_word(unit, currency)
+    return f"{name} ({word})" if word else name
+
+
+def sheet_name(text: str, taken: Iterable[str] = ()) -> str:
+    """``text`` as a valid, unused Excel sheet name (31 characters, no ``[]:*?/\\``)."""
+    name = re.sub(r"[\[\]:*?/\\]", "_", text).strip("'") or "sheet"
+    used = {t.lower() for t in taken}
+    candidate, n = name[:31], 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{name[:31 - len(str(n)) - 1]}~{n}"
+    return candidate
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+# --------------------------------------------------------------------------- writing tables
+
+
+class _Sheet:
+    """One worksheet in streaming mode: cells with number formats, columns sized to content.
+
+    Streaming worksheets must have their column widths, frozen panes and comments set before
+    the first row is written, so the first :data:`_SAMPLE` rows are held back to measure the
+    columns (set ``freeze`` and ``note`` before then); later rows go straight to the file.
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet):
+        self.ws = ws
+        self.freeze: str | None = None
+        self.note: str | None = None
+        self.count = 0
+        self._held: list[list[Any]] | None = []
+        self._widths: dict[int, int] = {}
+
+    def add(self, values: Sequence[Any], formats: Sequence[str | None] | None = None,
+            bold: bool = False) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        row: list[Any] = []
+        for i, raw in enumerate(values):
+            value = _cell_value(raw)
+            fmt = formats[i] if formats else None
+            if fmt or bold:
+                cell = WriteOnlyCell(self.ws, value=value)
+                if fmt:
+                    cell.number_format = fmt
+                if bold:
+                    cell.font = Font(bold=True)
+                row.append(cell)
+            else:
+                row.append(value)
+            if self._held is not None:
+                shown = 12 if isinstance(value, float) else len(str(value)) if value is not None else 0
+                self._widths[i] = max(self._widths.get(i, 0), min(_WIDEST, shown + 2))
+        self.count += 1
+        if self._held is None:
+            self.ws.append(row)
+            return
+        self._held.append(row)
+        if len(self._held) >= _SAMPLE:
+            self._flush()
+
+    def _flush(self) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.comments import Comment
+        from openpyxl.utils import get_column_letter
+
+        held, self._held = self._held or [], None
+        for i, width in self._widths.items():
+            self.ws.column_dimensions[get_column_letter(i + 1)].width = max(8, width)
+        if self.freeze:
+            self.ws.freeze_panes = self.freeze
+        if self.note and held and held[0]:
+            first = held[0][0]
+            if not hasattr(first, "comment"):  # a plain value, not yet a cell
+                first = held[0][0] = WriteOnlyCell(self.ws, value=first)
+            first.comment = Comment(self.note, "pmo-sim")
+        for row in held:
+            self.ws.append(row)
+
+    def close(self) -> None:
+        if self._held is not None:
+            self._flush()
+
+
+def _table(sheet: _Sheet, frame: pd.DataFrame, headers: Sequence[str], formats: Sequence[str | None]) -> None:
+    sheet.add(headers, bold=True)
+    for values in frame.itertuples(index=False, name=None):
+        sheet.add(values, formats)
+
+
+# --------------------------------------------------------------------------- the sheets
+
+
+def _currency(results: Results) -> str | None:
+    try:
+        return results.scenario.currency
+    except PmoSimError as exc:
+        log.warning("amounts are written without a currency: %s", exc)
+        return None
+
+
+def _summary(sheet: _Sheet, results: Results, currency: str | None) -> None:
+    table = summary(results.replications)
+    info = [metric_info(m) for m in table["metric"]]
+    table.insert(2, "kpi", [with_unit(i.label, i.unit, currency) for i in info])
+    sheet.freeze = "D2"
+    sheet.add(["policy", "metric", "KPI (unit)", "mean", "sd", "ci_low", "ci_high", "p10", "p50",
+               "p90", "n"], bold=True)
+    for row, i in zip(table.itertuples(index=False, name=None), info, strict=True):
+        fmt = number_format(i.unit, currency)
+        sheet.add(row, [None, None, None, *[fmt] * 7, "0"])
+    sheet.close()
+
+
+def _comparison(sheet: _Sheet, results: Results, baseline: str, currency: str | None) -> None:
+    present = [m for m in KPI_COLUMNS if m in results.replications.columns]
+    if len(results.policies) < 2:
+        sheet.add(["Only one policy: nothing to compare."], bold=True)
+        sheet.close()
+        return
+    headline = [m for m in HEADLINE_METRICS if m in present]
+    selection = select_best(results.replications, "npv") if "npv" in present else None
+    verdict = verdict_text(compare(results.replications, baseline, headline), selection)
+    sheet.add(["Verdict"], bold=True)
+    for sentence in verdict.splitlines():
+        sheet.add([sentence])
+    sheet.add([])
+    sheet.freeze = f"E{sheet.count + 2}"  # below the header that follows
+    table = compare(results.replications, baseline, present)
+    sheet.add(["policy", "baseline", "metric", "KPI (unit)", "diff_mean", "ci_low", "ci_high",
+               "p_value", "p_adjusted", "better", "n"], bold=True)
+    for row in table.to_dict("records"):
+        info = metric_info(row["metric"])
+        fmt = number_format(info.unit, currency)
+        flag = row["better"]
+        word = "-" if flag is None or pd.isna(flag) else ("better" if flag else "worse")
+        sheet.add([row["policy"], row["baseline"], row["metric"], with_unit(info.label, info.unit, currency),
+                   row["diff_mean"], row["ci_low"], row["ci_high"], row["p_value"], row["p_adjusted"],
+                   word, row["n"]], [None, None, None, None, fmt, fmt, fmt, "0.0000", "0.0000", None, "0"])
+    sheet.close()
+
+
+def _columns_sheet(sheet: _Sheet, frame: pd.DataFrame, currency: str | None, note: str | None = None) -> None:
+    """A table whose columns are results columns of the schema: units in headers, formats per column."""
+    units = [_UNITS.get(str(c), "") for c in frame.columns]
+    whole = [pd.api.types.is_integer_dtype(frame[c]) for c in frame.columns]
+    headers = [with_unit(str(c), u, currency) for c, u in zip(frame.columns, units, strict=True)]
+    formats = [number_format(u, currency, w) if u else None for u, w in zip(units, whole, strict=True)]
+    sheet.freeze, sheet.note = "B2", note
+    _table(sheet, frame, headers, formats)
+    sheet.close()
+
+
+def _capped_projects(results: Results, cap: int) -> tuple[pd.DataFrame, str | None]:
+    projects = results.projects
+    if len(projects) <= cap:
+        return projects, None
+    replications = sorted(projects["replication"].unique())
+    per_replication = len(projects) / max(1, len(replications))
+    keep = max(1, int(cap // per_replication))
+    kept = projects[projects["replication"].isin(replications[:keep])]
+    note = (f"projects: {len(kept):,} of {len(projects):,} rows, the first {keep} replications of "
+            f"every policy (at most {cap:,} rows); all rows are in projects.parquet")
+    return kept, note
+
+
+def _forecast(results: Results) -> pd.DataFrame | None:
+    method = getattr(results, "forecast", None)
+    if not callable(method):
+        return None
+    try:
+        table = method()
+    except PmoSimError as exc:
+        log.warning("no forecast sheet: %s", exc)
+        return None
+    return table if isinstance(table, pd.DataFrame) else None
+
+
+def _about(sheet: _Sheet, results: Results, currency: str | None, notes: list[str]) -> None:
+    m = results.manifest
+    sheet.freeze = "A2"
+    sheet.add(["item", "value"], bold=True)
+    facts = [("scenario", m.get("scenario")), ("scenario SHA-256", m.get("scenario_sha256")),
+             ("seed", m.get("seed")), ("replications", results.replications["replication"].nunique()),
+             ("policies", ", ".join(results.policies)), ("status", m.get("status")),
+             ("currency", currency or "unknown"), ("pmo-sim version", m.get("pmo_sim_version")),
+             ("command", m.get("command")), ("started", m.get("started")), ("finished", m.get("finished")),
+             ("results folder", str(results.path) if results.path else None)]
+    for key, value in facts:
+        sheet.add([key, value if isinstance(value, (int, float, str)) or value is None else str(value)])
+    sheet.add([])
+    for line in notes:
+        sheet.add(["note", line])
+    sheet.close()
+
+
+def check_target(path: str | os.PathLike[str], force: bool = False) -> Path:
+    """``path`` if a workbook may be written there, else a :class:`UsageError` saying why."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"the workbook must be an .xlsx file (got {target.name})")
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; give a file name such as {target / 'results.xlsx'}")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; use --force to overwrite it")
+    return target
+
+
+def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: str | None = None,
+                   force: bool = False, project_rows: int = PROJECT_ROWS) -> Path:
+    """Write the workbook of ``results`` to ``path`` (``.xlsx``); returns the path.
+
+    An existing file is refused (:class:`UsageError`) unless ``force``. ``baseline`` is the
+    policy the comparison is against (default: the first); ``project_rows`` caps the
+    ``projects`` sheet.
+    """
+    from openpyxl import Workbook
+
+    target = check_target(path, force)
+    base = results.resolve_baseline(baseline)
+    currency = _currency(results)
+    book = Workbook(write_only=True)
+    names: list[str] = []
+
+    def sheet(title: str) -> _Sheet:
+        names.append(sheet_name(title, names))
+        return _Sheet(book.create_sheet(names[-1]))
+
+    notes = ["Differences are paired on common random numbers (replication r of every policy "
+             "is the same random world); CIs are 95% t intervals."]
+    _summary(sheet("summary"), results, currency)
+    _comparison(sheet("comparison"), results, base, currency)
+    forecast = _forecast(results)
+    if forecast is not None:
+        _columns_sheet(sheet("forecast"), forecast, currency)
+    for policy in results.policies:
+        rows = results.replications[results.replications["policy"] == policy].drop(columns="policy")
+        _columns_sheet(sheet(f"kpis-{policy}"), rows, currency)
+    projects, note = _capped_projects(results, project_rows)
+    _columns_sheet(sheet("projects"), projects[[c for c in projects.columns if c in PROJECTS.column_names]],
+                   currency, note)
+    if note:
+        notes.append(note)
+    _about(sheet("about"), results, currency, notes)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    try:
+        book.save(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

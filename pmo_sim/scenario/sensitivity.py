@@ -1,0 +1,70 @@
+"""The optional ``sensitivity:`` section: the ranges a sensitivity study varies.
+
+```yaml
+sensitivity:
+  metric: npv                                   # the KPI studied (default npv)
+  ranges:                                       # --set paths and their [low, high]
+    resources.developers.headcount: [5, 9]
+    changes.per_project_per_year: [1, 5]
+```
+
+It only declares what ``pmo-sim sensitivity`` studies when no ``--vary`` is given: it has no
+effect on a run. Each range is checked here (two numbers, low below high) and the metric
+against the KPIs; whether a path exists and accepts those values is checked by the study
+before it runs, with the problem located at the range's line (:func:`locate`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+
+from pmo_sim.scenario.base import Model, Name
+from pmo_sim.schema import KPI_COLUMNS
+
+
+def _low_below_high(bounds: list[float]) -> list[float]:
+    low, high = bounds
+    if not low < high:
+        raise ValueError(f"must be [low, high] with low < high (got [{low:g}, {high:g}])")
+    return bounds
+
+
+Range = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2, max_length=2),
+                  AfterValidator(_low_below_high)]
+
+
+class Sensitivity(Model):
+    """What a sensitivity study varies (``ranges``) and which KPI it studies (``metric``)."""
+
+    ranges: dict[Name, Range] = Field(min_length=1)
+    metric: str = "npv"
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        if metric not in KPI_COLUMNS:
+            raise ValueError(f"unknown metric; expected one of: {', '.join(KPI_COLUMNS)} (got {metric!r})")
+        return metric
+
+
+def locate(file: str | os.PathLike[str], *keys: str) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the key at ``keys`` in a YAML file; ``(None, None)`` if absent."""
+    try:
+        with open(file, encoding="utf-8-sig") as fh:
+            node = YAML(typ="rt").load(fh)
+    except (OSError, YAMLError, UnicodeDecodeError):
+        return None, None
+    position: tuple[int | None, int | None] = (None, None)
+    for key in keys:
+        if not isinstance(node, CommentedMap) or key not in node:
+            return position
+        line, column = node.lc.key(key)
+        position = (line + 1, column + 1)
+        node = node[key]
+    return position
