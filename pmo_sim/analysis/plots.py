@@ -17,6 +17,9 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from pmo_sim.analysis.roi import RoiResult
 
 
 def new_axes(width: float, height: float) -> Axes:
@@ -26,11 +29,94 @@ def new_axes(width: float, height: float) -> Axes:
     return Figure(figsize=(width, height), layout="constrained").add_subplot()
 
 
-def save(ax: Axes, path: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Write the figure of ``ax`` (PNG, or the format of the file name)."""
-    figure = ax.get_figure(root=True)
+def save(drawing: Axes | Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write a figure, or the figure of an ``Axes`` (PNG, or the format of the file name)."""
+    from matplotlib.figure import Figure
+
+    figure = drawing if isinstance(drawing, Figure) else drawing.get_figure(root=True)
     assert figure is not None
     figure.savefig(os.fspath(path), dpi=dpi)
+
+
+# --------------------------------------------------------------------------- readable ticks
+
+
+def readable_ticks(axis: Any, unit: str) -> None:
+    """Tick labels from :func:`pmo_sim.analysis.format.tick_labels` on ``axis`` (an ``ax.xaxis``
+    or ``ax.yaxis``): one scale suffix, enough decimals to tell ticks apart, no offset, no
+    scientific notation, rates as percentages."""
+    from matplotlib.ticker import Formatter
+
+    from pmo_sim.analysis.format import tick_labels
+
+    class _Ticks(Formatter):  # type: ignore[misc]
+        def format_ticks(self, values: Any) -> list[str]:
+            return tick_labels(list(values), unit)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            locs = list(self.locs) if len(self.locs) else [x]
+            labels = tick_labels(locs + [x], unit)
+            return labels[-1]
+
+    axis.set_major_formatter(_Ticks())
+
+
+# --------------------------------------------------------------------------- ROI
+
+
+def roi_figure(result: RoiResult) -> Figure:
+    """The ROI in two panels: its distribution over replications (mean, 95% CI, break-even),
+    and cumulative benefit against the investment over time (mean and 80% band, median
+    payback day)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    from pmo_sim.analysis import format as fmt
+
+    q, doc = result.question, result.document
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[1, 1.3])
+    roi = result.table["roi_pct"].dropna().to_numpy(dtype=float)
+    left.hist(roi, bins=min(30, max(5, len(roi) // 4)), color="#4c78a8", alpha=0.8, edgecolor="white")
+    if fmt.finite(doc["roi_pct_ci_low"]) is not None:
+        left.axvspan(doc["roi_pct_ci_low"], doc["roi_pct_ci_high"], color="#f58518", alpha=0.3,
+                     label="95% CI of the mean", zorder=0)
+    left.axvline(doc["roi_pct_mean"], color="#f58518", linewidth=2,
+                 label=f"mean {fmt.percent(doc['roi_pct_mean'])}")
+    left.axvline(0.0, color="black", linestyle="--", linewidth=1, label="break-even")
+    left.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    readable_ticks(left.xaxis, "pct")
+    left.set_xlabel("ROI per replication (%)")
+    left.set_ylabel("replications")
+    left.set_title(f"ROI: P(ROI > 0) = {doc['p_positive']:.0%}", fontsize=10)
+    left.legend(fontsize=8, frameon=False)
+
+    days, curve = result.days, result.cumulative_benefit
+    p10, mean, p90 = np.percentile(curve, 10, axis=0), curve.mean(axis=0), np.percentile(curve, 90, axis=0)
+    right.fill_between(days, p10, p90, color="#54a24b", alpha=0.25, linewidth=0,
+                       label="cumulative benefit, 80% of futures")
+    right.plot(days, mean, color="#54a24b", linewidth=2, label="cumulative benefit, mean")
+    invest = result.table["investment"].to_numpy(dtype=float)
+    cost = np.where(days >= q.invest_day, 1.0, 0.0)
+    lo, hi = np.percentile(invest, [10, 90]) if len(invest) else (0.0, 0.0)
+    right.fill_between(days, cost * lo, cost * hi, color="#e45756", alpha=0.2, linewidth=0,
+                       step="post", label="investment, 80% of futures")
+    right.step(days, cost * invest.mean(), where="post", color="#e45756", linewidth=2,
+               label="investment, mean")
+    payback = fmt.finite(doc["payback_day_median"])
+    if payback is not None:
+        right.axvline(payback, color="grey", linestyle=":", linewidth=1)
+        right.annotate(f"median payback: day {payback:,.0f}", (payback, 0.5),
+                       xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
+                       fontsize=8, color="grey")
+    readable_ticks(right.yaxis, "money")
+    right.set_xlabel("working day")
+    right.set_ylabel(f"{q.currency or 'money'} ({'present value' if q.basis == 'npv' else 'cash'})")
+    right.set_title("Cumulative benefit against investment", fontsize=10)
+    right.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.suptitle(f"{q.policy} over {q.baseline}: {len(result.table)} paired replications, "
+                 f"{q.basis} basis", fontsize=11)
+    return fig
 
 
 # --------------------------------------------------------------------------- Gantt chart
