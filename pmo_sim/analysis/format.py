@@ -228,11 +228,11 @@ def tick_labels(values: Sequence[float], unit: str) -> list[str]:
                 scale, suffix = size, name
                 break
     shown = [v / scale for v in ticks]
-    steps = [abs(b - a) for a, b in zip(shown, shown[1:], strict=False) if b != a]
-    decimals = max(0, -math.floor(math.log10(min(steps)))) if steps else 0
-    while True:
-        labels = [f"{round(v, decimals) + 0.0:,.{decimals}f}" for v in shown]
-        if len(set(labels)) == len(set(shown)) or decimals >= MAX_DECIMALS:
-            break
+    # The fewest decimals that write every tick exactly (ticks are round numbers: 0.25M
+    # needs two), and that tell neighbours apart.
+    decimals = 0
+    while decimals < MAX_DECIMALS and any(
+            abs(round(v, decimals) - v) > 1e-9 * max(1.0, abs(v)) for v in shown):
         decimals += 1
+    labels = [f"{round(v, decimals) + 0.0:,.{decimals}f}" for v in shown]
     return ["0" if v == 0 else f"{text}{suffix}" for v, text in zip(shown, labels, strict=True)]

@@ -49,7 +49,7 @@ def readable_ticks(axis: Any, unit: str) -> None:
 
     from pmo_sim.analysis.format import tick_labels
 
-    class _Ticks(Formatter):  # type: ignore[misc]
+    class _Ticks(Formatter):
         def format_ticks(self, values: Any) -> list[str]:
             return tick_labels(list(values), unit)
 

@@ -48,8 +48,10 @@ day (NaN when half or more never do).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,6 +87,8 @@ BREAKDOWN = (
     ("capacity_lost_days", "memo: capacity lost to training", "person-days"),
     ("capacity_lost", "memo: its paid time", "money"),
 )
+#: The file in a results folder that records an ROI question (written by ``pmo-sim roi --out``).
+ROI_JSON = "roi.json"
 #: Relative to the spend of the policies: below this, two policies "spend the same".
 _ZERO_SPEND = 1e-9
 
@@ -189,14 +193,19 @@ def _flow_factor(a: float, b: float, delta: float) -> float:
     return float((math.exp(-delta * a) - math.exp(-delta * b)) / (delta * (b - a)))
 
 
-def _value_curves(projects: pd.DataFrame, policy: str, reps: pd.Index, days: np.ndarray,
+def value_curves(projects: pd.DataFrame, policy: str, reps: pd.Index, days: np.ndarray,
                   horizon: float, delta: float) -> np.ndarray:
-    """Cumulative (discounted) value realised by each day, per replication: (reps × days)."""
+    """Cumulative value realised by each day, per replication: an array (reps × days).
+
+    Each completed, counted project's ``value_delivered`` accrues evenly from its finish to
+    the horizon (all at once if it finishes on the horizon), discounted at ``delta`` per day
+    from when it accrues (``delta=0``: undiscounted).
+    """
     rows = projects[(projects["policy"].astype(str) == policy) & (projects["status"] == "completed")
                     & projects["finish"].notna() & projects["replication"].isin(reps)]
     if "counted" in rows.columns:
         rows = rows[rows["counted"].astype(bool)]
-    index = reps.get_indexer(rows["replication"])
+    index = reps.get_indexer(pd.Index(rows["replication"]))
     finish = rows["finish"].to_numpy(dtype=float)
     value = rows["value_delivered"].to_numpy(dtype=float)
     span = np.maximum(horizon - finish, 0.0)
@@ -226,7 +235,7 @@ def _training_days(pools: pd.DataFrame | None, q: RoiQuestion, reps: pd.Index) -
     def of(policy: str) -> pd.DataFrame:
         if policy not in sums.index.get_level_values(0):
             return pd.DataFrame(0.0, index=reps, columns=sums.columns)
-        return sums.xs(policy, level=0).reindex(reps).fillna(0.0)
+        return pd.DataFrame(sums.xs(policy, level=0)).reindex(reps).fillna(0.0)
 
     diff = of(q.policy) - of(q.baseline)
     return diff["training_days"].to_numpy(dtype=float), diff["paid"].to_numpy(dtype=float)
@@ -265,8 +274,8 @@ def roi_table(replications: pd.DataFrame, projects: pd.DataFrame, question: RoiQ
     lost_days, lost_paid = _training_days(pools, q, reps)
 
     days = np.arange(0.0, math.floor(q.horizon) + 1.0)
-    curve = (_value_curves(projects, q.policy, reps, days, q.horizon, delta)
-             - _value_curves(projects, q.baseline, reps, days, q.horizon, delta))
+    curve = (value_curves(projects, q.policy, reps, days, q.horizon, delta)
+             - value_curves(projects, q.baseline, reps, days, q.horizon, delta))
     share = _window_share(days, q.warmup, q.horizon)
     curve += labour_difference[:, None] * share[None, :]
     # Make each curve end exactly at the benefit (see "Payback" in the module docstring).
@@ -353,6 +362,17 @@ def analyse_roi(replications: pd.DataFrame, projects: pd.DataFrame, question: Ro
     document["verdict"] = roi_verdict(document, q)
     breakdown = pd.DataFrame(document["breakdown"])
     return RoiResult(q, document, table, breakdown, curve, days)
+
+
+def read_question(folder: Path) -> RoiQuestion | None:
+    """The ROI question recorded in a results folder's ``roi.json``, or None without one."""
+    path = folder / ROI_JSON
+    if not path.is_file():
+        return None
+    try:
+        return RoiQuestion.from_dict(json.loads(path.read_text(encoding="utf-8"))["question"])
+    except (OSError, ValueError, KeyError, TypeError, UsageError) as exc:
+        raise UsageError(f"{path} is not a readable ROI record: {exc}") from exc
 
 
 def roi_verdict(doc: dict[str, Any], q: RoiQuestion) -> str:

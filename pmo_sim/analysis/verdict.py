@@ -27,7 +27,7 @@ wins, by how much, with what risk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,9 @@ from pmo_sim.analysis.compare import Selection, compare, select_best
 from pmo_sim.analysis.metrics import MetricInfo, metric_info
 from pmo_sim.analysis.stats import policies_of
 from pmo_sim.errors import UsageError
+
+#: A row of a comparison table (``DataFrame.to_dict("records")``).
+Row = Mapping[Any, Any]
 
 
 @dataclass
@@ -73,7 +76,7 @@ def _amount(x: float, info: MetricInfo, currency: str) -> str:
     return fmt.value(abs(x), info.unit, currency)
 
 
-def _ci(row: dict[str, Any], info: MetricInfo, currency: str, sign: float = 1.0) -> str:
+def _ci(row: Row, info: MetricInfo, currency: str, sign: float = 1.0) -> str:
     lo, hi = sorted((sign * float(row["ci_low"]), sign * float(row["ci_high"])))
     unit = info.unit
     if unit == "rate":
@@ -144,7 +147,7 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
                        sel.message[0].upper() + sel.message[1:] + ".", _method(sel, currency),
                        sel.delta, warnings=warnings, selection=sel)
     gaps = compare(replications, leader, [metric])
-    gap_rows = {str(r["policy"]): r for r in gaps.to_dict("records")}
+    gap_rows: dict[str, Row] = {str(r["policy"]): r for r in gaps.to_dict("records")}
     tied = [p for p, r in gap_rows.items() if abs(float(r["diff_mean"])) < sel.delta]
     unresolved = [p for p in sel.survivors if p != leader and p not in tied]
     sentences = [_lead_sentence(replications, leader, base, metric, info, currency, gap_rows,
@@ -162,7 +165,10 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
         sentences.append(f"it is not yet confirmed as the best: the selection still keeps "
                          f"{_join(items)} in contention; run more replications{more}")
     best = leader if sel.confident and not tied else None
-    if best is not None:
+    if best is not None and warning and metric == "npv":
+        # "Best" would oversell a policy that loses money: say what it is.
+        headline = f"Every policy loses money; the least loss on NPV: {best}"
+    elif best is not None:
         headline = f"Best on {_noun(info)}: {best}"
     elif tied:
         headline = f"No single winner on {_noun(info)}: {_join([leader, *tied])} are practically tied"
@@ -174,7 +180,7 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
 
 
 def _lead_sentence(replications: pd.DataFrame, leader: str, base: str, metric: str,
-                   info: MetricInfo, currency: str, gap_rows: dict[str, dict[str, Any]],
+                   info: MetricInfo, currency: str, gap_rows: dict[str, Row],
                    tied: bool) -> str:
     if leader == base:
         text = f"{base} (the baseline) has the best {_noun(info)}: no other policy beats it"
@@ -249,16 +255,16 @@ def executive_summary(replications: pd.DataFrame, verdict: Verdict, metrics: Seq
 def _by_how_much(replications: pd.DataFrame, leader: str, base: str, metrics: Sequence[str],
                  currency: str) -> str:
     table = compare(replications, base, list(metrics))
-    parts = []
+    parts: list[str] = []
     for row in table[table["policy"] == leader].to_dict("records"):
         info = metric_info(str(row["metric"]))
         if row["better"] is None or (isinstance(row["better"], float) and np.isnan(row["better"])):
             continue
-        sign = 1.0 if info.sense != "lower" else -1.0
-        amount = _amount(float(row["diff_mean"]), info, currency)
-        word = _more_or_less(info, float(row["diff_mean"]))
-        parts.append(f"{amount} {word} {_noun(info)}"
-                     + (f" (95% CI {_ci(row, info, currency, sign)})" if not parts else ""))
+        diff = float(row["diff_mean"])
+        # The interval of the magnitude, in the direction the words say (more / less).
+        ci = _ci(row, info, currency, 1.0 if diff >= 0 else -1.0)
+        parts.append(f"{_amount(diff, info, currency)} {_more_or_less(info, diff)} {_noun(info)}"
+                     + (f" (95% CI {ci})" if not parts else ""))
     if not parts:
         return f"Against {base}, no headline KPI differs significantly."
     return f"Against {base} it gives {_join(parts)}."

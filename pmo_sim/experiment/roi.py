@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from pmo_sim.analysis.roi import RoiQuestion, RoiResult, analyse_roi
+from pmo_sim.analysis.roi import ROI_JSON, RoiQuestion, RoiResult, analyse_roi
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
@@ -23,7 +23,7 @@ from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import PMO, Scenario
 
 #: The files ``roi(..., out=DIR)`` writes beside the results folder's own.
-ROI_JSON, ROI_CSV, ROI_FIGURE = "roi.json", "roi.csv", "roi.png"
+ROI_CSV, ROI_FIGURE = "roi.csv", "roi.png"
 
 
 # --------------------------------------------------------------------------- baselines
@@ -146,17 +146,6 @@ def write_roi_files(result: RoiResult, folder: Path) -> None:
     _write_atomic(folder / ROI_JSON, json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
     _write_atomic(folder / ROI_CSV, result.table.to_csv(index=False))
     save(roi_figure(result), folder / ROI_FIGURE)
-
-
-def read_question(folder: Path) -> RoiQuestion | None:
-    """The question recorded in a results folder's ``roi.json``, or None without one."""
-    path = folder / ROI_JSON
-    if not path.is_file():
-        return None
-    try:
-        return RoiQuestion.from_dict(json.loads(path.read_text(encoding="utf-8"))["question"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path} is not a readable ROI record: {exc}") from exc
 
 
 def _write_atomic(path: Path, text: str) -> None:
