@@ -142,27 +142,78 @@ def people_by_pool(tasks: pd.DataFrame) -> list[tuple[str, str]]:
     return [(home[p], p) for p in sorted(home, key=order)]
 
 
-def gantt(tasks: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Who did what when: one row per person, a bar per task worked, coloured by project.
+#: Above this many projects, bars are coloured by template instead (a legend stays readable).
+MAX_PROJECT_COLOURS = 12
 
-    ``tasks`` is a task log (``simulate(...).tasks``: project, pool, start, finish, crew).
-    Rows are grouped by the person's home pool (labelled, separated by lines); a person on a
-    crew of several gets the task's bar on their own row. Tasks still running at the horizon
-    (no finish) are not drawn. A legend of projects is shown when there are at most 20.
+
+def _template(project: str, templates: dict[str, str]) -> str:
+    """A project's template: from the projects table, else from a ``<template>-<n>`` name;
+    explicit projects (no template) stand for themselves."""
+    found = templates.get(project)
+    if found:
+        return found
+    head, _, tail = project.rpartition("-")
+    return head if head and tail.isdigit() and project not in templates else project
+
+
+def leavers(people: list[tuple[str, str]]) -> set[str]:
+    """People who left: those whose slot has a later occupant (``dev-2`` when ``dev-2.1`` exists).
+
+    The task log does not record departure days, so this is what it can show: a replaced
+    person left some time after their last task.
     """
+    def slot(person: str) -> tuple[str, int]:
+        head, _, number = person.rpartition("-")
+        parts = number.split(".")
+        return f"{head}-{parts[0]}", int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+    latest: dict[str, int] = {}
+    for _, person in people:
+        key, occupant = slot(person)
+        latest[key] = max(latest.get(key, 0), occupant)
+    return {p for _, p in people if slot(p)[1] < latest[slot(p)[0]]}
+
+
+def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | None = None) -> Axes:
+    """Who did what when: one row per person, a bar per task worked, with a legend.
+
+    ``tasks`` is a task log (``simulate(...).tasks``: project, pool, start, finish, crew);
+    ``projects`` (``simulate(...).projects``) names each project's template. Bars are coloured
+    by project when there are at most ``MAX_PROJECT_COLOURS`` of them, else by template. Rows
+    are grouped by the person's home pool (labelled, separated by lines); a person on a crew
+    of several gets the task's bar on their own row. A person who left (replaced by a later
+    occupant of their slot) is labelled "(left)" and marked ✕ after their last task: the task
+    log records neither departure days nor training spells, so training shows only as gaps.
+    Tasks still running at the horizon (no finish) are not drawn.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     people = people_by_pool(tasks)
     if ax is None:
-        ax = new_axes(12.0, 1.5 + 0.3 * max(len(people), 1))
+        ax = new_axes(12.0, 1.6 + 0.28 * max(len(people), 1))
     row = {person: i for i, (_, person) in enumerate(people)}
-    projects = list(dict.fromkeys(tasks["project"].astype(str)))
-    palette = _colours(len(projects))
-    colour = dict(zip(projects, palette, strict=True))
+    names = list(dict.fromkeys(tasks["project"].astype(str)))
+    templates = ({str(p): str(t) for p, t in zip(projects["project"], projects["template"], strict=True)}
+                 if projects is not None and "template" in projects.columns else {})
+    by_template = len(names) > MAX_PROJECT_COLOURS
+    group = {n: _template(n, templates) if by_template else n for n in names}
+    groups = list(dict.fromkeys(group.values()))
+    colour = dict(zip(groups, _colours(len(groups)), strict=True))
     done = tasks[tasks["finish"].notna() & tasks["start"].notna()]
+    last: dict[str, float] = {}
     for rec in done.to_dict("records"):
         for person in filter(None, str(rec["crew"]).split(",")):
             ax.broken_barh([(rec["start"], rec["finish"] - rec["start"])], (row[person] - 0.4, 0.8),
-                           facecolors=colour[str(rec["project"])], edgecolors="white", linewidth=0.3)
-    ax.set_yticks(range(len(people)), [p for _, p in people], fontsize=7)
+                           facecolors=colour[group[str(rec["project"])]], edgecolors="white",
+                           linewidth=0.3)
+            last[person] = max(last.get(person, 0.0), float(rec["finish"]))
+    gone = leavers(people)
+    for person in gone:
+        if person in last:
+            ax.plot([last[person]], [row[person]], marker="x", color="black", markersize=5)
+    ax.set_yticks(range(len(people)), [p + (" (left)" if p in gone else "") for _, p in people],
+                  fontsize=7)
     ax.set_ylim(len(people) - 0.5, -0.5)
     pools = [pool for pool, _ in people]
     for i in range(1, len(pools)):
@@ -174,12 +225,14 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None) -> Axes:
                     xytext=(4, 0), textcoords="offset points", va="top", fontsize=8,
                     fontweight="bold")
     ax.set_xlabel("working day")
-    ax.set_title("Who did what when (colour: project)")
-    if 0 < len(projects) <= 20:
-        from matplotlib.patches import Patch
-
-        ax.legend(handles=[Patch(color=colour[p], label=p) for p in projects], fontsize=7,
-                  loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False)
+    kind = "template" if by_template else "project"
+    ax.set_title(f"Who did what when (colour: {kind}; gaps: idle, waiting or in training)")
+    handles: list[Any] = [Patch(color=colour[g], label=g) for g in groups]
+    if gone:
+        handles.append(Line2D([], [], marker="x", color="black", linestyle="", label="left (replaced)"))
+    if handles:
+        ax.legend(handles=handles, fontsize=7, title=kind, title_fontsize=7, loc="upper left",
+                  bbox_to_anchor=(1.09, 1.0), frameon=False)
     return ax
 
 

@@ -84,8 +84,9 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
 
     Writes OUT/trace-<policy>-r<R>.csv (one row per task: project, task, pool, ready, start,
     finish, effort, crew, people) and OUT/trace-<policy>-r<R>.png, a Gantt chart with one
-    row per person grouped by pool and bars coloured by project; prints the replication's
-    KPIs. With the same --seed, replication R is exactly replication R of `pmo-sim run`.
+    row per person grouped by pool, bars coloured by project (by template when there are
+    many) with a legend, and people who left marked; prints the replication's KPIs. With
+    the same --seed, replication R is exactly replication R of `pmo-sim run`.
     """
     from pmo_sim.analysis.plots import gantt, save
     from pmo_sim.experiment.single import simulate
@@ -97,7 +98,7 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"trace-{policy}-r{replication}"
     one.tasks.to_csv(stem.with_suffix(".csv"), index=False)
-    save(gantt(one.tasks), stem.with_suffix(".png"))
+    save(gantt(one.tasks, projects=one.projects), stem.with_suffix(".png"))
     if fmt == "csv":
         click.echo(one.tasks.to_csv(index=False), nl=False)
     else:

@@ -180,8 +180,10 @@ class ProgressView:
 
 
 @contextmanager
-def progress_bar(enabled: bool, label: str = "replications") -> Iterator[ProgressView | None]:
-    """A progress bar on stderr when ``enabled`` (on a terminal, not ``--quiet``)."""
+def progress_bar(enabled: bool, label: str = "replications",
+                 out: Console | None = None) -> Iterator[ProgressView | None]:
+    """A progress bar when ``enabled`` (on a terminal, not ``--quiet``), on stderr unless
+    another console is given."""
     if not enabled:
         yield None
         return
@@ -196,7 +198,7 @@ def progress_bar(enabled: bool, label: str = "replications") -> Iterator[Progres
 
     with Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
-                  console=console(stderr=True), transient=True) as bar:
+                  console=out or console(stderr=True), transient=True) as bar:
         yield ProgressView(bar, label)
 
 
