@@ -102,16 +102,14 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     if fmt == "csv":
         click.echo(one.tasks.to_csv(index=False), nl=False)
     else:
-        from rich.table import Table
-
+        from pmo_sim.analysis import format as number
         from pmo_sim.analysis.metrics import metric_info
 
-        table = Table(title=f"{sc.name}: policy {policy}, replication {replication}, seed {seed}")
-        table.add_column("KPI")
-        table.add_column("value", justify="right")
-        for name, value in one.kpis.items():
-            table.add_row(metric_info(str(name)).label, compact(value))
-        console().print(table)
+        rows = [[metric_info(str(name)).label,
+                 number.value(value, metric_info(str(name)).unit, sc.currency)]
+                for name, value in one.kpis.items()]
+        print_table(f"{sc.name}: policy {policy}, replication {replication}, seed {seed}",
+                    [Col("KPI", "left"), Col("value")], rows)
     click.echo(f"task log: {stem.with_suffix('.csv')}\nGantt chart: {stem.with_suffix('.png')}",
                err=fmt == "csv")
 
