@@ -105,3 +105,13 @@ def test_precision_met_exits_0(here: Path) -> None:
     res = invoke("run", "tiny.yaml", "-n", "4", "-j", "1", "--out", "q", "--precision", "10")
     assert res.exit_code == 0, res.output
     assert "precision target met" in " ".join(res.stdout.split())
+
+
+def test_a_neutral_decision_metric_runs_without_a_verdict(here: Path) -> None:
+    res = invoke("run", "tiny.yaml", "-n", "4", "-j", "1", "--out", "u", "--metric", "utilisation")
+    assert res.exit_code == 0, res.output
+    assert "No verdict: the decision metric is neutral" in res.stdout
+    doc = json.loads(invoke("compare", "u", "--format", "json").stdout)
+    assert doc["verdict"] and doc["best"]["metric"] == "npv"
+    refused = invoke("compare", "u", "--metric", "utilisation")
+    assert refused.exit_code == 2 and "neutral" in refused.output

@@ -126,8 +126,12 @@ def print_comparison_detail(comparison: Any, currency: str) -> None:
 # --------------------------------------------------------------------------- verdict
 
 
-def print_verdict(verdict: Verdict, verbose: bool) -> None:
+def print_verdict(verdict: Verdict | None, verbose: bool) -> None:
     out = console()
+    if verdict is None:
+        say("No verdict: the decision metric is neutral (neither higher nor lower is better).",
+            out=out)
+        return
     say(verdict.headline, style="bold", out=out)
     say(verdict.text, out=out)
     for warning in verdict.warnings:
@@ -147,9 +151,12 @@ def print_next(path: Any, verbose: bool) -> None:
 
 
 def decide(res: Results, baseline: str, metrics: Sequence[str], delta: float | None,
-           currency: str) -> tuple[Any, Verdict]:
-    """The comparison on ``metrics`` and the plain verdict on the first of them."""
+           currency: str) -> tuple[Any, Verdict | None]:
+    """The comparison on ``metrics`` and the plain verdict on the first of them (None when it
+    is a neutral KPI, such as utilisation: no policy is better on it)."""
     comparison = res.compare(baseline=baseline, metrics=list(metrics))
+    if metric_info(metrics[0]).sense == "neutral":
+        return comparison, None
     verdict = plain_verdict(res.replications, metrics[0], baseline=baseline, delta=delta,
                             currency=currency)
     return comparison, verdict
@@ -160,11 +167,15 @@ def compare_document(res: Results, baseline: str, metrics: Sequence[str], delta:
     """The SPEC 6.1 ``compare`` document, plus ``verdict`` (plain text), ``currency`` and the
     verdict's detail (``decision``: headline, leader, ties, δ, warnings, method)."""
     comparison, verdict = decide(res, baseline, metrics, delta, currency)
-    sel = verdict.selection
-    best = ({"metric": sel.metric, "policy": sel.policy, "method": sel.method,
-             "confident": bool(sel.confident)} if sel is not None else
-            {"metric": metrics[0], "policy": verdict.best, "method": "", "confident": True})
+    sel = verdict.selection if verdict is not None else None
+    if sel is not None:
+        best = {"metric": sel.metric, "policy": sel.policy, "method": sel.method,
+                "confident": bool(sel.confident)}
+    else:   # one policy, or a neutral metric
+        best = {"metric": metrics[0], "policy": verdict.best if verdict else None, "method": "",
+                "confident": verdict is not None}
     return {"baseline": baseline, "rows": records(comparison, SPEC_COMPARE_KEYS), "best": best,
-            "verdict": verdict.text, "currency": currency,
+            "verdict": verdict.text if verdict else "no verdict: the metric is neutral",
+            "currency": currency,
             "decision": {k: plain(v) if not isinstance(v, list) else v
-                         for k, v in verdict.as_dict().items()}}
+                         for k, v in verdict.as_dict().items()} if verdict else None}
