@@ -6,9 +6,14 @@ The public API (SPEC section 8)::
     sc = ps.load_scenario("scenarios/baseline.yaml")
     res = ps.run_experiment(sc, replications=200, seed=0, jobs=2)
     res.summary(); res.compare(baseline="baseline", metric="npv")
+    ps.verdict(res.replications, metric="npv", currency=sc.currency).text
+    ps.write_report(res, "report.html")
+    course = ps.roi(sc, "upskill", programme="dev-course", replications=100)
     one = ps.simulate(sc, policy="baseline", seed=0, replication=3)
+    ps.gantt(one.tasks, projects=one.projects)
 
-Names are imported lazily so that ``pmo-sim --help`` starts fast.
+Names are imported lazily (on first use) so that ``pmo-sim --help`` starts fast;
+``dir(pmo_sim)`` and tab completion list them all.
 """
 
 from __future__ import annotations
@@ -18,14 +23,27 @@ from typing import Any
 
 from pmo_sim._version import __version__
 
-_API = {
-    "load_scenario": "pmo_sim.scenario.loader",
-    "Scenario": "pmo_sim.scenario.models",
-    "simulate": "pmo_sim.experiment.single",
-    "run_experiment": "pmo_sim.experiment",
-    "Results": "pmo_sim.experiment",
-    "load_results": "pmo_sim.experiment",
-    "ScenarioError": "pmo_sim.errors",
+#: Public name -> (module, attribute in that module).
+_API: dict[str, tuple[str, str]] = {
+    "load_scenario": ("pmo_sim.scenario.loader", "load_scenario"),
+    "Scenario": ("pmo_sim.scenario.models", "Scenario"),
+    "simulate": ("pmo_sim.experiment.single", "simulate"),
+    "run_experiment": ("pmo_sim.experiment", "run_experiment"),
+    "ExperimentSpec": ("pmo_sim.experiment.spec", "ExperimentSpec"),
+    "Results": ("pmo_sim.experiment", "Results"),
+    "load_results": ("pmo_sim.experiment", "load_results"),
+    "roi": ("pmo_sim.experiment.roi", "roi"),
+    "sweep": ("pmo_sim.experiment.sweep", "sweep"),
+    "summary": ("pmo_sim.analysis.stats", "summary"),
+    "compare": ("pmo_sim.analysis.compare", "compare"),
+    "select_best": ("pmo_sim.analysis.compare", "select_best"),
+    "verdict": ("pmo_sim.analysis.verdict", "plain_verdict"),
+    "analyse_roi": ("pmo_sim.analysis.roi", "analyse_roi"),
+    "render_report": ("pmo_sim.analysis.report", "render_report"),
+    "write_report": ("pmo_sim.analysis.report", "write_report"),
+    "gantt": ("pmo_sim.analysis.plots", "gantt"),
+    "ScenarioError": ("pmo_sim.errors", "ScenarioError"),
+    "UsageError": ("pmo_sim.errors", "UsageError"),
 }
 
 __all__ = ["__version__", *_API]
@@ -33,5 +51,13 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str) -> Any:
     if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
+        module, attribute = _API[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value  # later look-ups skip this function
+        return value
     raise AttributeError(f"module 'pmo_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The public API and the module's own dunders; not its helpers (Any, importlib...).
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

@@ -59,9 +59,13 @@ def test_run_json_is_the_spec_document(scenario_file: Path, tmp_path: Path) -> N
                  "--format", "json", "--set", "resources.dev.headcount=5")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert set(doc) == {"results", "summary"} and doc["results"] == str(out)
+    assert set(doc) == {"results", "summary", "compare"} and doc["results"] == str(out)
     assert doc["summary"] and all(set(row) == SUMMARY_KEYS for row in doc["summary"])
     assert {row["policy"] for row in doc["summary"]} == {"base", "focused"}
+    # Several policies: the SPEC 6.1 compare document, with the plain verdict added.
+    assert doc["compare"]["baseline"] == "base" and doc["compare"]["rows"]
+    assert all(set(r) == COMPARE_KEYS for r in doc["compare"]["rows"])
+    assert doc["compare"]["verdict"] and doc["compare"]["currency"] == "EUR"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["command"].startswith("pmo-sim run")
     assert load_scenario(out / "scenario.yaml", None).resources["dev"].headcount == 5
@@ -77,7 +81,11 @@ def test_run_csv_prints_summary_csv(scenario_file: Path, tmp_path: Path) -> None
 def test_compare_table_output(finished: Path) -> None:
     res = invoke("compare", str(finished))
     assert res.exit_code == 0
-    assert "focused" in res.stdout and "Best" in res.stdout
+    assert "focused" in res.stdout and "Difference to base" in res.stdout
+    assert "next: pmo-sim report" in res.stdout and str(finished) in res.stdout.split()
+    assert "Kim-Nelson" not in res.stdout and "δ" not in res.stdout   # only with --verbose
+    verbose = invoke("compare", str(finished), "--verbose")
+    assert "Kim-Nelson" in verbose.stdout and "p (adj.)" in verbose.stdout
 
 
 def test_run_table_prints_summary_comparison_and_folder(scenario_file: Path, tmp_path: Path) -> None:
@@ -85,8 +93,10 @@ def test_run_table_prints_summary_comparison_and_folder(scenario_file: Path, tmp
     res = invoke("run", str(scenario_file), "-n", "4", "-j", "1", "--out", str(out), "--policy", "base",
                  "--policy", "focused")
     assert res.exit_code == 0
-    assert "mean [95% CI]" in res.stdout and "difference to 'base'" in res.stdout
-    assert res.stdout.rstrip().endswith(f"results: {out}")
+    assert "Mean per policy ± 95% CI" in res.stdout and "Difference to base" in res.stdout
+    words = res.stdout.split()   # a long path may stand on a line of its own
+    at = words.index("results:")
+    assert words[at + 1] == str(out) and words[at + 2:at + 5] == ["next:", "pmo-sim", "report"]
 
 
 def test_compare_json(finished: Path) -> None:
@@ -94,10 +104,12 @@ def test_compare_json(finished: Path) -> None:
                  "--format", "json")
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
-    assert set(doc) == {"baseline", "rows", "best"} and doc["baseline"] == "base"
+    assert set(doc) >= {"baseline", "rows", "best"} and doc["baseline"] == "base"
+    assert set(doc) - {"baseline", "rows", "best"} == {"verdict", "currency", "decision"}
     assert [r["metric"] for r in doc["rows"]] == ["npv", "on_time_rate"]
     assert all(set(r) == COMPARE_KEYS for r in doc["rows"])
     assert set(doc["best"]) == {"metric", "policy", "method", "confident"}
+    assert isinstance(doc["verdict"], str) and doc["verdict"].endswith(".")
     assert doc["best"]["metric"] == "npv" and isinstance(doc["best"]["confident"], bool)
 
 

@@ -284,9 +284,9 @@ def test_the_command_end_to_end_on_the_bundled_history(tmp_path: Path) -> None:
     result = _fit(str(HISTORY / "tasks.csv"), "--out", str(out))
     assert result.exit_code == 0, result.output
     for skill, family in [("analysts", "lognormal"), ("developers", "gamma"), ("testers", "gamma")]:
-        assert re.search(rf"{skill} +│ effort +│ {family} ", result.output)
+        assert re.search(rf"{skill}[ │]+effort[ │]+{family} ", result.output)
     assert re.search(r"architects .* few rows \(n < 30\)", result.output)
-    assert re.search(r"arrival gaps +│ exponential ", result.output)
+    assert re.search(r"arrival gaps[ │]+exponential ", result.output)
     assert f"fragment: {out}" in result.output
     figures = sorted(p.name for p in (tmp_path / "fitted-figures").iterdir())
     assert len(figures) == 9 and "arrivals.png" in figures and "ratio-testers.png" in figures

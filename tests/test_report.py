@@ -6,6 +6,7 @@ so every test also checks that user text is escaped.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,12 +16,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pmo_sim
-from pmo_sim.analysis.report import completions_curve, render_report, write_report
+from pmo_sim.analysis.report import render_report, write_report
+from pmo_sim.analysis.report_figures import completions_curve
+from pmo_sim.analysis.verdict import plain_verdict
 from pmo_sim.cli import main
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results
 from pmo_sim.experiment.spec import Seams
-from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 
 NASTY = "<script>alert('x')</script>"
 POLICIES = ("base", NASTY)
@@ -97,17 +100,47 @@ def invoke(*args: str) -> Result:
 
 def test_report_has_title_verdict_tables_and_figures(results: Results, html: str) -> None:
     page = Page(html)
-    assert "tiny_report" in page.text and "A tiny portfolio" in page.text
+    assert "Which PMO policy for “tiny_report”? 2 policies compared" in page.text
+    assert "A tiny portfolio" in page.text
     for policy in POLICIES:
         assert policy in page.text
-    selection = results.select_best(metric="npv")
-    message = selection.message[0].upper() + selection.message[1:]
-    assert message in page.text
+    verdict = plain_verdict(results.replications, "npv", currency="EUR")
+    assert verdict.headline in page.text and verdict.text in page.text
+    assert "Executive summary" in page.text and "Risk: in one simulated future in ten" in page.text
     assert "Headline KPIs" in page.text and "Paired comparison with “base”" in page.text
+    assert "P10 · P50 · P90" in page.text and "EUR" in page.text
     assert "How to read this report" in page.text and "Bonferroni" in page.text
-    figures = page.named("svg") + [a for a in page.named("img") if (a.get("src") or "").startswith("data:")]
-    assert len(figures) >= 4
+    assert "Kim-Nelson" in page.text and "n0 =" in page.text   # the method, not the summary
+    sections = [a.get("id") for a in page.named("section")]
+    assert sections == ["summary", "kpis", "comparison", "distributions", "over-time", "pools",
+                        "method", "provenance"]
+    figures = page.named("svg")
+    assert len(figures) >= 6 and all(f.get("aria-label") for f in figures)
     assert "complete" in page.text and "Partial run" not in page.text
+    assert "e+0" not in html and "e-0" not in html.replace("e-0.", "")   # no scientific notation
+
+
+def test_p_values_and_rates_read_plainly(html: str) -> None:
+    text = Page(html).text
+    assert "< 0.0001" in text or "0." in text
+    assert not re.search(r"\b\d\.\d+e-\d+", text)
+    assert re.search(r"\d+\.\d%", text)   # rates as percentages in the KPI table
+
+
+def test_a_single_policy_report_has_no_comparison(scenario_file: Path, tmp_path: Path) -> None:
+    sc = load_scenario(scenario_file, None)
+    res = pmo_sim.run_experiment(sc, replications=4, seed=1, jobs=1, policies=["base"])
+    page = Page(render_report(res))
+    assert "Outlook for “tiny_report” under base" in page.text
+    assert "comparison" not in [a.get("id") for a in page.named("section")]
+
+
+def test_every_policy_losing_money_is_a_warning(scenario_file: Path) -> None:
+    text = SCENARIO_YAML.replace("mean: 800, sd: 300", "mean: 5, sd: 2")
+    res = pmo_sim.run_experiment(load_scenario_text(text), replications=4, seed=1, jobs=1)
+    page = Page(render_report(res))
+    assert "Every policy loses money" in page.text
+    assert "Best on" not in page.text
 
 
 def test_report_references_nothing_outside_the_file(html: str) -> None:

@@ -56,6 +56,7 @@ from numpy.typing import NDArray
 # cost (scipy.stats pulls ~60 MB into every process that prints a summary).
 from scipy.special import stdtr
 
+from pmo_sim.analysis.format import plain_number
 from pmo_sim.analysis.metrics import metric_info
 from pmo_sim.analysis.stats import check_confidence, policies_of, resolve_metrics, t_quantile
 from pmo_sim.errors import UsageError
@@ -335,6 +336,10 @@ class Selection:
     n_used: int
     message: str
     n0: int = 0
+    #: Replications where every policy has the metric (KN read at most these).
+    available: int = 0
+    #: When not confident: KN stops by this many replications at the latest.
+    max_stages: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The ``best`` object of ``compare --format json`` (SPEC 6.1)."""
@@ -378,12 +383,12 @@ def select_best(
         delta = default_delta(replications, metric)
     elif not delta > 0:
         raise UsageError(f"the indifference zone delta must be positive (got {delta})")
-    method = f"Kim-Nelson (KN), δ={delta:.4g}, α={alpha:g}"
+    method = f"Kim-Nelson (KN), δ={plain_number(delta)}, α={alpha:g}"
 
     def result(policy: str | None, confident: bool, survivors: list[str], n_used: int,
-               message: str, first: int = 0) -> Selection:
+               message: str, first: int = 0, max_stages: int = 0) -> Selection:
         return Selection(metric, policy, method, confident, float(delta), float(alpha),
-                         survivors, n_used, message, first)
+                         survivors, n_used, message, first, complete, max_stages)
 
     if len(policies) == 1:
         return result(policies[0], True, policies, complete,
@@ -405,13 +410,13 @@ def select_best(
                       f"'{best}' is the best policy on {where}: KN stopped after "
                       f"{state.stages} of {state.available} replications (n0={n0}), and picks the "
                       f"best with probability >= {1 - alpha:.0%} whenever it leads by at least "
-                      f"δ={delta:.4g}", n0)
+                      f"δ={plain_number(delta)}", n0, state.max_stages)
     best = max(state.survivors, key=lambda p: state.means[p] * sign)
     return result(best, False, state.survivors, state.stages,
                   f"the data cannot separate {_names(state.survivors)} on {where} within "
-                  f"δ={delta:.4g}: run more replications (KN needs more than n={state.stages}, "
-                  f"at most {state.max_stages} with n0={n0}); '{best}' has the best mean so far",
-                  n0)
+                  f"δ={plain_number(delta)}: run more replications (KN needs more than "
+                  f"n={state.stages}, at most {state.max_stages} with n0={n0}); '{best}' has the "
+                  "best mean so far", n0, state.max_stages)
 
 
 # --------------------------------------------------------------------------- verdict

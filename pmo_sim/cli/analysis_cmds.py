@@ -10,6 +10,7 @@ The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--scheduler
 from __future__ import annotations
 
 import copy
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,18 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
-from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain, progress_bar
+from pmo_sim.cli.output import (
+    Col,
+    callback,
+    compact,
+    console,
+    emit_json,
+    log_to_stderr,
+    plain,
+    print_table,
+    progress_bar,
+    say,
+)
 from pmo_sim.cli.run_cmds import run
 from pmo_sim.scenario.names import safe_slug
 
@@ -74,8 +86,9 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
 
     Writes OUT/trace-<policy>-r<R>.csv (one row per task: project, task, pool, ready, start,
     finish, effort, crew, people) and OUT/trace-<policy>-r<R>.png, a Gantt chart with one
-    row per person grouped by pool and bars coloured by project; prints the replication's
-    KPIs. With the same --seed, replication R is exactly replication R of `pmo-sim run`.
+    row per person grouped by pool, bars coloured by project (by template when there are
+    many) with a legend, and people who left marked; prints the replication's KPIs. With
+    the same --seed, replication R is exactly replication R of `pmo-sim run`.
     """
     from pmo_sim.analysis.plots import gantt, save
     from pmo_sim.experiment.single import simulate
@@ -87,20 +100,18 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
     one.tasks.to_csv(stem.with_suffix(".csv"), index=False)
-    save(gantt(one.tasks), stem.with_suffix(".png"))
+    save(gantt(one.tasks, projects=one.projects), stem.with_suffix(".png"))
     if fmt == "csv":
         click.echo(one.tasks.to_csv(index=False), nl=False)
     else:
-        from rich.table import Table
-
+        from pmo_sim.analysis import format as number
         from pmo_sim.analysis.metrics import metric_info
 
-        table = Table(title=f"{sc.name}: policy {policy}, replication {replication}, seed {seed}")
-        table.add_column("KPI")
-        table.add_column("value", justify="right")
-        for name, value in one.kpis.items():
-            table.add_row(metric_info(str(name)).label, compact(value))
-        console().print(table)
+        rows = [[metric_info(str(name)).label,
+                 number.value(value, metric_info(str(name)).unit, sc.currency)]
+                for name, value in one.kpis.items()]
+        print_table(f"{sc.name}: policy {policy}, replication {replication}, seed {seed}",
+                    [Col("KPI", "left"), Col("value")], rows)
     click.echo(f"task log: {stem.with_suffix('.csv')}\nGantt chart: {stem.with_suffix('.png')}",
                err=fmt == "csv")
 
@@ -114,17 +125,17 @@ _share(trace, "seed")
 @main.command(epilog="""\b
 Definitions (per replication, P minus the baseline, common random numbers):
   investment = extra training_cost + technology_cost + pmo_cost
-  benefit    = extra value_delivered - extra labour_cost (undiscounted, by the horizon)
+  benefit    = extra value_delivered - extra labour_cost
   ROI %      = 100 x (benefit - investment) / investment;  BCR = benefit / investment
-  payback    = first day on which cumulative extra value - extra labour so far - investment
-               >= 0 (value of a completed project spread evenly from its finish to the
-               horizon; all of the investment paid on the first programme start /
-               adoption day); median over replications, null if not within the horizon
+  --basis cash (default): undiscounted amounts over the horizon;
+  --basis npv: present values; benefit - investment is then exactly the NPV difference
+  payback    = first day on which cumulative benefit >= investment (see the README)
 
 \b
 Examples:
   pmo-sim roi scenarios/training.yaml --policy upskill --programme dev-course -n 200
-  pmo-sim roi scenarios/training.yaml --policy new_tool --against no_training
+  pmo-sim roi scenarios/training.yaml --policy new_tool --against no_training --basis npv
+  pmo-sim roi training.yaml --policy upskill --programme dev-course --out results/course
   pmo-sim roi training.yaml --policy upskill --programme dev-course --format json
 """)
 @click.argument("scenario", type=click.Path(dir_okay=False))
@@ -132,61 +143,70 @@ Examples:
 @click.option("--programme", metavar="NAME", help="Price this training programme of P "
               "(P as is against P without it).")
 @click.option("--against", metavar="Q", help="Price P's extra spend over policy Q.")
+@click.option("--basis", type=click.Choice(["cash", "npv"]), default="cash", show_default=True,
+              help="cash: undiscounted over the horizon; npv: present values at day 0.")
 @set_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write the paired runs as a results folder, with roi.json, roi.csv and "
+                   "roi.png (then: pmo-sim report OUT).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out folder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handles_errors
-def roi(scenario: str, policy: str, programme: str | None, against: str | None,
+def roi(scenario: str, policy: str, programme: str | None, against: str | None, basis: str,
         replications: int, seed: int, jobs: int | None, backend: str, scheduler: str | None,
-        sets: tuple[str, ...], fmt: str) -> None:
+        sets: tuple[str, ...], out: str | None, force: bool, fmt: str, quiet: bool) -> None:
     """Return on investment of a training programme (--programme) or of a policy (--against).
 
     Both policies run on the same random worlds, so each replication gives a paired
-    investment, benefit, ROI and benefit-cost ratio (BCR); the means come with 95% t
-    intervals over replications, the share of replications where benefit exceeds
-    investment, and the median payback day. The benefit is the extra value delivered minus
-    the extra labour cost, undiscounted over the horizon; time people spend in training is
-    already in it as value not delivered.
+    investment, benefit, ROI and benefit-cost ratio (BCR). Prints the answer in plain words
+    and where the benefit comes from (value gained, labour difference, capacity lost to
+    training, training fees and other costs), each with a 95% CI; the chance that it pays
+    (P(ROI > 0)) and the median payback day.
     """
-    from pmo_sim.experiment.roi import roi as roi_experiment
+    import sys
+
+    from pmo_sim.experiment.roi import roi as roi_study
     from pmo_sim.scenario.loader import load_scenario
 
     if (programme is None) == (against is None):
         raise click.UsageError("give exactly one of --programme NAME and --against Q")
     log_to_stderr()
     sc = load_scenario(scenario, parse_sets(sets) or None)
-    document, _ = roi_experiment(sc, policy, programme=programme, against=against,
-                                 replications=replications, seed=seed, jobs=jobs,
-                                 backend=backend, scheduler=scheduler)
-    document = {key: plain(value) for key, value in document.items()}
+    with progress_bar(not quiet and sys.stderr.isatty()) as view:
+        result = roi_study(sc, policy, programme=programme, against=against, basis=basis,
+                           replications=replications, seed=seed, jobs=jobs, backend=backend,
+                           scheduler=scheduler, out=out, force=force, progress=callback(view),
+                           command=shlex.join(sys.argv) if out else None)
     if fmt == "json":
+        document = result.to_json()
+        document.pop("question")
         emit_json(document)
         return
-    _print_roi(document, sc.currency)
+    _print_roi(result, sc.name)
+    if out:
+        say(f"results: {out} (roi.json, roi.csv, roi.png)")
+        say(f"next: pmo-sim report {out}   (an HTML report to share)")
 
 
-def _print_roi(doc: dict[str, Any], currency: str) -> None:
-    from rich.table import Table
+def _print_roi(result: Any, scenario: str) -> None:
+    from pmo_sim.analysis import format as number
 
-    baseline = (f"{doc['policy']} without {doc['programme']}" if "programme" in doc
-                else str(doc["against"]))
-    table = Table(title=f"ROI of {doc['policy']} over {baseline} ({doc['replications']} "
-                        "paired replications, 95% CI)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row(f"investment (mean, {currency})", compact(doc["investment_mean"]))
-    table.add_row(f"benefit (mean, {currency})", compact(doc["benefit_mean"]))
-    table.add_row("ROI %", f"{compact(doc['roi_pct_mean'])} [{compact(doc['roi_pct_ci_low'])}, "
-                           f"{compact(doc['roi_pct_ci_high'])}]")
-    table.add_row("benefit-cost ratio", f"{compact(doc['bcr_mean'])} [{compact(doc['bcr_ci_low'])}, "
-                                        f"{compact(doc['bcr_ci_high'])}]")
-    table.add_row("P(benefit > investment)", compact(doc["p_positive"]))
-    payback = doc["payback_day_median"]
-    table.add_row("payback day (median)", "not within the horizon" if payback is None
-                  else compact(payback))
-    console().print(table)
-    click.echo("benefit = extra value delivered - extra labour cost (undiscounted, by the "
-               "horizon); investment = extra training + technology + PMO cost")
+    q, doc = result.question, result.document
+    basis = "cash, undiscounted" if q.basis == "cash" else "present values"
+    say(f"{scenario}: {doc['replications']} paired replications of {q.policy} and "
+        f"{q.baseline}, seed {doc['seed']}, {basis}, money in {q.currency}", style="dim")
+    say(doc["verdict"], style="bold")
+    rows = [[row["label"], number.value(row["mean"], row["unit"], q.currency),
+             number.value_range(row["ci_low"], row["ci_high"], row["unit"], q.currency)]
+            for row in doc["breakdown"]]
+    rows.append(["P(ROI > 0)", f"{doc['p_positive']:.0%}", ""])
+    payback = number.finite(doc["payback_day_median"])
+    rows.append(["payback day (median)", "not within the horizon" if payback is None
+                 else f"day {payback:,.0f}", f"{doc['payback_share']:.0%} pay back"])
+    print_table("Where the return comes from (mean per replication, 95% CI)",
+                [Col("", "left"), Col("mean"), Col("95% CI", priority=1)], rows)
 
 
 _share(roi, *_EXPERIMENT, replications=_N_HELP)
@@ -240,7 +260,7 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     with progress_bar(not quiet and sys.stderr.isatty()) as progress:
         table = run_sweep(scenario, axes, metric=metric, replications=replications, seed=seed,
                           jobs=jobs, backend=backend, scheduler=scheduler,
-                          policies=list(policies) or None, sets=overrides, progress=progress)
+                          policies=list(policies) or None, sets=overrides, progress=callback(progress))
     folder = Path(out) if out else _default_out(Path(scenario).stem, "sweep")
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "sweep.csv", index=False)

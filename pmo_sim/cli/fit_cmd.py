@@ -14,7 +14,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors
-from pmo_sim.cli.output import compact, console, emit_json, plain
+from pmo_sim.cli.output import Col, compact, emit_json, plain, print_table
 
 
 @main.command(epilog="""\b
@@ -58,16 +58,13 @@ def fit(history: str, out: str, figures: str | None, force: bool, fmt: str) -> N
                      for row in rows],
         })
         return
-    from rich.table import Table
-
-    table = Table(title=f"{history}: {result.fit.tasks} tasks, {result.fit.projects} projects")
-    for name in ("skill", "fitted", "family", "mean", "sd", "n", "KS p", "flags"):
-        table.add_column(name, justify="right" if name in ("mean", "sd", "n", "KS p") else "left")
-    for row in rows:
-        p = row["ks_pvalue"]
-        table.add_row(row["skill"] or "-", row["quantity"], row["family"], compact(row["mean"]),
-                      compact(row["sd"]), str(row["n"]), "-" if math.isnan(p) else f"{p:.3f}",
-                      "; ".join(row["flags"]))
-    console().print(table)
+    # Narrow terminals lose the KS p-value first, then n: the flags say when n is small.
+    columns = [Col("skill", "left"), Col("fitted", "left"), Col("family", "left"), Col("mean"),
+               Col("sd"), Col("n", priority=2), Col("KS p", priority=3), Col("flags", "left")]
+    cells = [[row["skill"] or "-", row["quantity"], row["family"], compact(row["mean"]),
+              compact(row["sd"]), str(row["n"]),
+              "-" if math.isnan(row["ks_pvalue"]) else f"{row['ks_pvalue']:.3f}",
+              "; ".join(row["flags"])] for row in rows]
+    print_table(f"{history}: {result.fit.tasks} tasks, {result.fit.projects} projects", columns, cells)
     folder = result.figures[0].parent if result.figures else None
     click.echo(f"fragment: {result.fragment}" + (f"\nfigures: {folder}" if folder else ""))

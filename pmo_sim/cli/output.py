@@ -1,5 +1,11 @@
-"""Output helpers every command shares: JSON-safe values, compact numbers, rich tables on
-stdout, the progress bar and library warnings on stderr."""
+"""Output helpers every command shares: JSON-safe values, tables that fit the terminal, prose
+wrapped to its width, the progress bar and library warnings on stderr.
+
+Tables and text follow the terminal's width (``COLUMNS`` when set; 80 columns when the output
+is not a terminal). A table that would be wider drops its least important columns, then
+abbreviates cells with an ellipsis, and says which columns it left out; it never wraps a row.
+Numbers are written by :mod:`pmo_sim.analysis.format`, like the report's.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,15 @@ import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     import pandas as pd
-
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 def plain(value: Any) -> Any:
@@ -56,40 +64,144 @@ def log_to_stderr() -> None:
     logger.propagate = False
 
 
+def compact(x: Any) -> str:
+    """A number in a table cell (three significant digits, k/M suffixes), ``-`` when missing."""
+    from pmo_sim.analysis.format import compact as short
+    from pmo_sim.analysis.format import finite
+
+    v = plain(x)
+    if isinstance(v, str):
+        return v
+    number = finite(v)
+    return "-" if number is None else short(number)
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console at the terminal's width (``COLUMNS``; 80 when not a terminal)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=False, stderr=stderr, highlight=False)
+
+
+def say(text: str, style: str | None = None, out: Console | None = None) -> None:
+    """Prose, wrapped at word boundaries to the terminal's width (no markup interpreted).
+
+    Continuation lines of an indented text keep its indent. A word longer than the width (a
+    long path) is kept whole, so that it can be copied: it is the one thing that may overrun.
+    """
+    import textwrap
+
+    from rich.text import Text
+
+    con = out or console()
+    indent = " " * (len(text) - len(text.lstrip(" ")))
+    wrapped = textwrap.fill(text, width=max(20, con.width), subsequent_indent=indent + "  ",
+                            break_on_hyphens=False, break_long_words=False)
+    con.print(Text(wrapped, style=style or ""), soft_wrap=True)
+
+
+@dataclass
+class Col:
+    """A table column: its header, alignment and importance (0: always kept; higher numbers
+    are dropped first when the table does not fit)."""
+
+    header: str
+    justify: str = "right"
+    priority: int = 0
+
+
+def print_table(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]],
+                caption: str | None = None, out: Console | None = None) -> list[str]:
+    """Print a table that fits the console's width; returns the headers it left out.
+
+    Columns are dropped from the highest priority number down until the table's natural
+    width fits; if it still does not, cells are cut with an ellipsis rather than wrapped.
+    """
+    from rich.measure import Measurement
+
+    con = out or console()
+    kept = list(range(len(columns)))
+    wide = con.options.update_width(10_000)
+    while True:
+        table = _build(title, [columns[i] for i in kept], [[r[i] for i in kept] for r in rows], caption)
+        fits = Measurement.get(con, wide, table).maximum <= con.width
+        droppable = [i for i in kept if columns[i].priority > 0]
+        if fits or not droppable:
+            break
+        kept.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
+    con.print(table)
+    dropped = [columns[i].header.replace("\n", " ") for i in range(len(columns)) if i not in kept]
+    if dropped:
+        say(f"(not shown at {con.width} columns: {', '.join(dropped)}; widen the terminal or use "
+            "--format csv/json)", style="dim", out=con)
+    return dropped
+
+
+def _build(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]],
+           caption: str | None) -> Any:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    # No vertical rules: two columns more fit in 80 characters.
+    table = Table(title=Text(title, style="bold"), caption=caption, caption_justify="left",
+                  title_justify="left", pad_edge=False, box=box.SIMPLE_HEAD)
+    for col in columns:
+        table.add_column(Text(col.header), justify=col.justify,  # type: ignore[arg-type]
+                         no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*[Text(cell) for cell in row])
+    return table
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class ProgressView:
+    """What the runner calls while replications finish: a rich bar on stderr.
+
+    ``update(done, total)`` is the runner's progress callback; ``precision(current, target,
+    metric)`` shows the relative half-width reached against the ``--precision`` target.
+    """
+
+    def __init__(self, bar: Progress, label: str):
+        self._bar = bar
+        self._task = bar.add_task(label, total=None, status="")
+
+    def update(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+    def precision(self, current: float, target: float, metric: str) -> None:
+        reached = "n/a" if not math.isfinite(current) else f"{current:.2%}"
+        self._bar.update(self._task, status=f"{metric} half-width {reached} (target {target:.2%})")
+
+
 @contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr, only on a terminal; yields the runner's callback."""
+def progress_bar(enabled: bool, label: str = "replications",
+                 out: Console | None = None) -> Iterator[ProgressView | None]:
+    """A progress bar when ``enabled`` (on a terminal, not ``--quiet``), on stderr unless
+    another console is given."""
     if not enabled:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(TextColumn("replications"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("run", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def compact(x: Any) -> str:
-    v = plain(x)
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        # Compact, so that a mean and its CI fit a table cell: 4.687M, 51.2k, 0.667.
-        if abs(v) >= 1e6:
-            return f"{v / 1e6:,.3f}M"
-        if abs(v) >= 1e4:
-            return f"{v / 1e3:,.1f}k"
-        return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-    return str(v)
+    with Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
+                  console=out or console(stderr=True), transient=True) as bar:
+        yield ProgressView(bar, label)
 
 
-def console() -> Any:
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=max(100, Console().width))
+def callback(view: ProgressView | None) -> Callable[[int, int], None] | None:
+    """The runner's ``progress`` callback of a view (None without a bar)."""
+    return view.update if view is not None else None

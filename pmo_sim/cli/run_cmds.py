@@ -8,9 +8,9 @@ to stderr, so ``--format json`` output can be piped as is. Exit codes (SPEC 6.1)
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
-from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain, progress_bar, records
+from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.scenario.names import safe_slug
 
 if TYPE_CHECKING:
@@ -27,51 +27,64 @@ if TYPE_CHECKING:
     from pmo_sim.experiment import Results
 
 BACKEND_CHOICES = ("local", "dask", "serial")
-SPEC_COMPARE_KEYS = ("policy", "metric", "diff_mean", "ci_low", "ci_high", "p_value", "p_adjusted",
-                     "better")
+#: Exit code of a run whose --precision target was not met within --max-replications.
+EXIT_PRECISION_NOT_MET = 3
 
 
 # --------------------------------------------------------------------------- printing
 
 
-def _print_summary(res: Results, metrics: Sequence[str]) -> None:
-    from rich.table import Table
+def _print_decision(res: Results, baseline: str, metrics: list[str], delta: float | None,
+                    verbose: bool, summary: bool) -> None:
+    """Verdict, summary (``run``), differences, detail under --verbose, and the next step."""
+    from pmo_sim.cli.decision import (
+        currency_of,
+        decide,
+        print_comparison_detail,
+        print_differences,
+        print_summary,
+        print_verdict,
+    )
 
+    currency = currency_of(res)
+    n = res.replications["replication"].nunique() if len(res.replications) else 0
+    say(f"{res.manifest.get('scenario')}: {len(res.policies)} "
+        f"polic{'ies' if len(res.policies) != 1 else 'y'} x {n} replications, seed "
+        f"{res.manifest.get('seed')}" + (f", money in {currency}" if currency else ""), style="dim")
+    if len(res.policies) > 1:
+        comparison, verdict = decide(res, baseline, metrics, delta, currency)
+        print_verdict(verdict, verbose)
+    if summary:
+        print_summary(res, metrics, currency)
+    if len(res.policies) > 1:
+        print_differences(comparison, baseline, metrics, currency)
+        if verbose:
+            print_comparison_detail(comparison, currency)
+
+
+def _precision_outcome(res: Results) -> tuple[str, bool] | None:
+    """The --precision outcome in words, and whether the target was met (None: no target)."""
     from pmo_sim.analysis.metrics import metric_info
 
-    summary = res.summary(list(metrics))
-    table = Table(title=f"{res.manifest.get('scenario')}: mean [95% CI] per policy")
-    table.add_column("policy", style="bold")
-    table.add_column("n", justify="right")
-    for m in metrics:
-        table.add_column(metric_info(m).label, justify="right")
-    for policy, rows in summary.groupby("policy", sort=False):
-        by_metric = {r["metric"]: r for r in rows.to_dict("records")}
-        cells = [f"{compact(by_metric[m]['mean'])}\n[{compact(by_metric[m]['ci_low'])}, "
-                 f"{compact(by_metric[m]['ci_high'])}]" for m in metrics]
-        table.add_row(str(policy), str(int(rows["n"].max())), *cells)
-    console().print(table)
-
-
-def _print_comparison(res: Results, baseline: str, metrics: Sequence[str], delta: float | None,
-                      best_metric: str) -> None:
-    from rich.table import Table
-
-    from pmo_sim.analysis.compare import verdict_text
-
-    comparison = res.compare(baseline=baseline, metrics=list(metrics))
-    selection = res.select_best(metric=best_metric, delta=delta)
-    if len(comparison):
-        table = Table(title=f"difference to '{baseline}' (paired, 95% CI)")
-        for col in ("policy", "metric", "diff_mean", "ci_low", "ci_high", "p_adjusted", "better"):
-            table.add_column(col, justify="left" if col in ("policy", "metric") else "right")
-        for row in comparison.to_dict("records"):
-            better = plain(row["better"])
-            table.add_row(str(row["policy"]), str(row["metric"]), compact(row["diff_mean"]),
-                          compact(row["ci_low"]), compact(row["ci_high"]), compact(row["p_adjusted"]),
-                          "-" if better is None else ("yes" if better else "no"))
-        console().print(table)
-    click.echo(verdict_text(comparison, selection))
+    spec = res.manifest.get("precision")
+    if not spec:
+        return None
+    n = int(res.manifest.get("replications") or 0)
+    label = metric_info(str(spec["metric"])).label
+    what = "paired difference" if spec.get("paired") else "mean"
+    reached = spec.get("half_width_rel")
+    target = float(spec["rel"])
+    if spec.get("target_met"):
+        return (f"precision target met: the 95% half-width of every policy's {label} {what} is "
+                f"within {target:.2%} of it ({n:,} replications)", True)
+    if reached is None:
+        return (f"precision target NOT met: after {n:,} replications the half-width of {label} "
+                f"is still undefined (a mean of zero, or too few values)", False)
+    needed = math.ceil((float(reached) / target) ** 2 * n)
+    return (f"precision target NOT met: after {n:,} replications (the --max-replications cap) "
+            f"the widest 95% half-width of {label} is {float(reached):.2%} of its {what}, "
+            f"target {target:.2%}; about {needed:,} replications would be needed "
+            f"(--max-replications {needed})", False)
 
 
 def _command_line(scenario: str, params: dict[str, Any], out: Path) -> str:
@@ -134,17 +147,22 @@ Examples:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print every comparison with its p-value, and the selection method.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None, hidden=True)
 @handles_errors
 def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: str,
         scheduler: str | None, policies: tuple[str, ...], sets: tuple[str, ...], out: str | None,
         precision: float | None, metric: str, max_replications: int | None, paired: bool,
-        resume: bool, force: bool, fmt: str, quiet: bool, chunk_size: int | None) -> None:
+        resume: bool, force: bool, fmt: str, quiet: bool, verbose: bool,
+        chunk_size: int | None) -> None:
     """Monte Carlo: run every policy x replications of SCENARIO on common random numbers.
 
     Writes a results folder (manifest, scenario, Parquet tables, summary.csv) as chunks
-    finish, then prints the summary, the comparison against the first policy and the
-    best-policy verdict. Ctrl+C keeps what is finished; --resume continues it.
+    finish, then prints the verdict in plain words, the mean of the headline KPIs per policy
+    and the paired differences to the first policy. Ctrl+C keeps what is finished; --resume
+    continues it. Exit code 3: the --precision target was not met within --max-replications
+    (the message says what was reached and how many replications it would take).
     """
     from pmo_sim.experiment import run_experiment
     from pmo_sim.experiment.runner import RunInterrupted
@@ -160,38 +178,53 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     command = _command_line(scenario, params, Path(out)) if out else None
     show_bar = not quiet and sys.stderr.isatty()
     try:
-        with progress_bar(show_bar) as progress:
+        with progress_bar(show_bar) as view:
             res = run_experiment(
                 sc, replications=replications if (explicit_n or not resume) else None, seed=seed,
                 jobs=jobs, backend=backend, scheduler=scheduler, policies=list(policies) or None,
-                out=out, resume=resume, force=force, progress=progress, precision=precision,
+                out=out, resume=resume, force=force, progress=callback(view), precision=precision,
                 metric=metric, max_replications=max_replications, paired=paired,
-                command=command, chunk_size=chunk_size)
+                command=command, chunk_size=chunk_size,
+                precision_report=(lambda hw, _n: view.precision(hw, precision or 0.0, metric))
+                if view is not None and precision is not None else None)
     except RunInterrupted as exc:
         click.echo(str(exc), err=True)
         sys.exit(130)
 
-    if fmt == "json":
-        from pmo_sim.analysis.stats import SUMMARY_COLUMNS
-
-        emit_json({"results": str(res.path) if res.path else None,
-                    "summary": records(res.summary(), SUMMARY_COLUMNS)})
-        return
-    if fmt == "csv":
-        click.echo(res.summary().to_csv(index=False), nl=False)
-        return
     from pmo_sim.analysis.metrics import HEADLINE_METRICS
 
-    headline = list(dict.fromkeys([*HEADLINE_METRICS, metric]))
-    _print_summary(res, headline)
+    headline = list(dict.fromkeys([metric, *HEADLINE_METRICS]))
+    outcome = _precision_outcome(res)
+    if fmt == "json":
+        _emit_run_json(res, headline)
+    elif fmt == "csv":
+        click.echo(res.summary().to_csv(index=False), nl=False)
+    else:
+        from pmo_sim.cli.decision import print_next
+
+        _print_decision(res, res.policies[0], headline, None, verbose, summary=True)
+        if outcome is not None:
+            say(outcome[0], style=None if outcome[1] else "bold yellow")
+        print_next(res.path, verbose)
+    if outcome is not None and not outcome[1]:
+        if fmt != "table":
+            click.echo(outcome[0], err=True)
+        sys.exit(EXIT_PRECISION_NOT_MET)
+
+
+def _emit_run_json(res: Results, metrics: list[str]) -> None:
+    """SPEC 6.1's ``run`` document, plus ``compare`` (the ``compare`` document) with several
+    policies and ``precision`` (the manifest's record) for a --precision run."""
+    from pmo_sim.analysis.stats import SUMMARY_COLUMNS
+    from pmo_sim.cli.decision import compare_document, currency_of
+
+    document: dict[str, Any] = {"results": str(res.path) if res.path else None,
+                                "summary": records(res.summary(), SUMMARY_COLUMNS)}
     if len(res.policies) > 1:
-        _print_comparison(res, res.policies[0], headline, None, metric)
-    spec = res.manifest.get("precision")
-    if spec:
-        state = "met" if spec.get("target_met") else "NOT met"
-        click.echo(f"precision target {spec['rel']} on {spec['metric']}: {state} with "
-                   f"{spec.get('replications_needed')} replications")
-    click.echo(f"results: {res.path}")
+        document["compare"] = compare_document(res, res.policies[0], metrics, None, currency_of(res))
+    if res.manifest.get("precision"):
+        document["precision"] = res.manifest["precision"]
+    emit_json(document)
 
 
 # --------------------------------------------------------------------------- compare
@@ -212,16 +245,21 @@ Examples:
               help="Smallest difference worth detecting, in the metric's unit (best-policy selection).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print every comparison with its p-value, and the selection method.")
 @handles_errors
 def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta: float | None,
-            fmt: str) -> None:
+            fmt: str, verbose: bool) -> None:
     """Paired comparison of the policies in RESULTS against a baseline, with a verdict.
 
     Differences are taken replication by replication (common random numbers), with 95%
-    confidence intervals and multiplicity-adjusted p-values; the best policy on the first
-    metric is selected with an indifference zone --delta.
+    confidence intervals and multiplicity-adjusted p-values; the verdict on the first metric
+    says which policy to choose, by how much, and which policies are practically tied
+    (closer than --delta, default 1% of the best mean).
     """
     from pmo_sim.analysis.metrics import HEADLINE_METRICS
+    from pmo_sim.analysis.verdict import require_directional
+    from pmo_sim.cli.decision import compare_document, currency_of, print_next
     from pmo_sim.experiment import load_results
 
     log_to_stderr()
@@ -230,11 +268,10 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
         click.echo(f"warning: {results} is a partial run; comparing what is finished", err=True)
     chosen = list(metrics) or ["npv", *[m for m in HEADLINE_METRICS if m != "npv"]]
     base = res.resolve_baseline(baseline)
+    res.summary(chosen)  # unknown metrics are refused here, before anything is printed
+    require_directional(chosen[0])
     if fmt == "json":
-        comparison = res.compare(baseline=base, metrics=chosen)
-        sel = res.select_best(metric=chosen[0], delta=delta)
-        emit_json({"baseline": base, "rows": records(comparison, SPEC_COMPARE_KEYS),
-                    "best": {"metric": sel.metric, "policy": sel.policy, "method": sel.method,
-                             "confident": bool(sel.confident)}})
+        emit_json(compare_document(res, base, chosen, delta, currency_of(res)))
         return
-    _print_comparison(res, base, chosen, delta, chosen[0])
+    _print_decision(res, base, chosen, delta, verbose, summary=False)
+    print_next(res.path, verbose)

@@ -18,7 +18,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
-from pmo_sim.cli.output import compact, console, emit_json, log_to_stderr, plain, progress_bar
+from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
 from pmo_sim.cli.run_cmds import run
 
 _OPTIONS = {"replications": ("Replications per design point, the same worlds at every point.", 20),
@@ -96,7 +96,7 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
     with progress_bar(not quiet and sys.stderr.isatty()) as progress:
         table = study(scenario, ranges, metric=metric, method=method, replications=replications,
                       samples=samples, seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
-                      policies=list(policies) or None, sets=dict(overrides), progress=progress)
+                      policies=list(policies) or None, sets=dict(overrides), progress=callback(progress))
     folder = Path(out) if out else Path("results") / f"{Path(scenario).stem}-sensitivity"
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "sensitivity.csv", index=False)

@@ -1,20 +1,30 @@
 """The ROI study: run a policy and its baseline on common random numbers, and price the spend.
 
-The arithmetic (investment, benefit, ROI, BCR, payback) is :mod:`pmo_sim.analysis.roi`; this
-module builds the baseline (a policy without one of its training programmes, or another
-policy), runs the paired experiment and hands the tables over.
+:func:`roi` (``pmo_sim.roi``, ``pmo-sim roi``) builds the baseline (a policy without one of
+its training programmes, or another policy), runs the paired experiment, and hands the tables
+to :func:`pmo_sim.analysis.roi.analyse_roi`, the one ROI computation. With ``out`` the paired
+runs are a results folder (SPEC 7) and the answer is written beside them: ``roi.json`` (the
+document, with the question so that ``pmo-sim report`` can redo the analysis), ``roi.csv``
+(one row per replication) and ``roi.png`` (the ROI distribution, and cumulative benefit
+against investment over time).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+from pathlib import Path
 
-import pandas as pd
-
-from pmo_sim.analysis.roi import roi_summary, roi_table
+from pmo_sim.analysis.roi import ROI_JSON, RoiQuestion, RoiResult, analyse_roi
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.runner import run_experiment
+from pmo_sim.experiment.spec import Progress
+from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import PMO, Scenario
+
+#: The files ``roi(..., out=DIR)`` writes beside the results folder's own.
+ROI_CSV, ROI_FIGURE = "roi.csv", "roi.png"
+
 
 # --------------------------------------------------------------------------- baselines
 
@@ -73,16 +83,41 @@ def investment_day(pmo: PMO, programme: str | None = None) -> float:
 # --------------------------------------------------------------------------- experiment
 
 
-def roi(scenario: Scenario, policy: str, *, programme: str | None = None,
-        against: str | None = None, replications: int = 100, seed: int = 0,
-        jobs: int | None = None, backend: str = "local",
-        scheduler: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run the paired experiment behind ``pmo-sim roi`` and summarise it.
+def roi(scenario: Scenario | str | os.PathLike[str], policy: str, *, programme: str | None = None,
+        against: str | None = None, basis: str = "cash", replications: int = 100, seed: int = 0,
+        jobs: int | None = None, backend: str = "local", scheduler: str | None = None,
+        out: str | os.PathLike[str] | None = None, force: bool = False,
+        progress: Progress | None = None, command: str | None = None) -> RoiResult:
+    """Return on investment of a training programme of ``policy``, or of its spend over a policy.
 
     With ``programme``: ``policy`` against itself without that programme (a derived policy
     added to the scenario). With ``against``: ``policy`` against policy ``against``. Both run
-    on common random numbers. Returns the SPEC 6.1 document and the per-replication table.
+    on common random numbers (``replications`` from root ``seed``). ``basis`` is ``"cash"``
+    (undiscounted, the default) or ``"npv"`` (present values; see
+    :mod:`pmo_sim.analysis.roi`). ``scenario`` is a loaded scenario or a path.
+
+    Returns a :class:`~pmo_sim.analysis.roi.RoiResult`: ``.document`` (SPEC 6.1, plus the
+    breakdown, CIs, verdict), ``.table`` (per replication), ``.breakdown``, ``.results`` (the
+    paired runs). With ``out`` the runs are written there as a results folder, with
+    ``roi.json``, ``roi.csv`` and ``roi.png`` beside them (``force`` overwrites a folder).
     """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, None)
+    question, sc = build_question(sc, policy, programme=programme, against=against, basis=basis)
+    res = run_experiment(sc, replications=replications, seed=seed, jobs=jobs, backend=backend,
+                         scheduler=scheduler, policies=[policy, question.baseline], out=out,
+                         force=force, progress=progress, command=command)
+    result = analyse_roi(res.replications, res.projects, question, res.pools)
+    result.document["seed"] = seed
+    result.results = res
+    if out is not None:
+        write_roi_files(result, Path(out))
+    return result
+
+
+def build_question(scenario: Scenario, policy: str, *, programme: str | None = None,
+                   against: str | None = None, basis: str = "cash") -> tuple[RoiQuestion, Scenario]:
+    """The question (with the scenario facts the arithmetic needs) and the scenario to run
+    (with the derived baseline policy for ``programme``)."""
     pmo = policy_of(scenario, policy)
     if (programme is None) == (against is None):
         raise UsageError("give exactly one of --programme NAME and --against POLICY")
@@ -95,9 +130,25 @@ def roi(scenario: Scenario, policy: str, *, programme: str | None = None,
         assert programme is not None
         scenario, baseline = without_programme(scenario, policy, programme)
         day = investment_day(pmo, programme)
-    res = run_experiment(scenario, replications=replications, seed=seed, jobs=jobs,
-                         backend=backend, scheduler=scheduler, policies=[policy, baseline])
-    table = roi_table(res.replications, res.projects, policy, baseline, scenario.horizon,
-                      scenario.warmup, day)
-    return roi_summary(table, policy, programme=programme, against=against), table
+    question = RoiQuestion(
+        policy=policy, baseline=baseline, programme=programme, against=against, basis=basis,
+        horizon=float(scenario.horizon), warmup=float(scenario.warmup), invest_day=float(day),
+        discount_rate=float(scenario.discount_rate), days_per_year=float(scenario.days_per_year),
+        currency=scenario.currency,
+        day_rates={name: float(pool.day_rate) for name, pool in scenario.resources.items()})
+    return question, scenario
 
+
+def write_roi_files(result: RoiResult, folder: Path) -> None:
+    """``roi.json`` (document + question), ``roi.csv`` and ``roi.png`` into ``folder``."""
+    from pmo_sim.analysis.plots import roi_figure, save
+
+    _write_atomic(folder / ROI_JSON, json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
+    _write_atomic(folder / ROI_CSV, result.table.to_csv(index=False))
+    save(roi_figure(result), folder / ROI_FIGURE)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -157,17 +158,22 @@ def _metric_frame(store: ChunkStore, metric: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def precision_met(store: ChunkStore, policies: list[str], metric: str, rel: float,
-                  paired: bool) -> bool:
-    """Is every policy's (or paired difference's) 95% half-width ≤ rel × |mean|?"""
+def precision_widths(store: ChunkStore, policies: list[str], metric: str,
+                     paired: bool) -> list[float]:
+    """Every policy's (or paired difference's) 95% half-width relative to |mean|."""
     wide = _metric_frame(store, metric).pivot(index="replication", columns="policy", values=metric)
     wide = wide.reindex(columns=policies).sort_index()
     if paired and len(policies) > 1:
         base = wide[policies[0]]
-        widths = [relative_half_width((wide[p] - base).to_numpy()) for p in policies[1:]]
-    else:
-        widths = [relative_half_width(wide[p].to_numpy()) for p in policies]
-    return all(w <= rel for w in widths)  # NaN (too few values) is never within target
+        return [relative_half_width((wide[p] - base).to_numpy()) for p in policies[1:]]
+    return [relative_half_width(wide[p].to_numpy()) for p in policies]
+
+
+def _worst(widths: list[float]) -> float:
+    """The widest relative half-width; NaN while any is unknown (too few values)."""
+    if not widths or any(math.isnan(w) for w in widths):
+        return math.nan
+    return max(widths)
 
 
 # --------------------------------------------------------------------------- the run
@@ -312,7 +318,13 @@ class _Run:
             if p is None:
                 return
             spec = manifest["precision"]
-            met = precision_met(self.store, self.policies, p.metric, p.rel, p.paired)
+            widths = precision_widths(self.store, self.policies, p.metric, p.paired)
+            met = all(w <= p.rel for w in widths)  # NaN (too few values) is never within target
+            worst = _worst(widths)
+            # What was reached, for the "not met" message (JSON has no NaN or infinity).
+            spec["half_width_rel"] = worst if math.isfinite(worst) else None
+            if p.report is not None:
+                p.report(worst, target)
             limit = int(spec["max_replications"])
             if met or target >= limit:
                 spec.update(target_met=met, replications_needed=target)

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 #: ``progress(replications_done, replications_total)``, called as chunks finish.
 Progress = Callable[[int, int], None]
+#: ``report(worst_relative_half_width, replications)``, called after each precision check
+#: (the half-width is NaN while too few values exist).
+PrecisionReport = Callable[[float, int], None]
 #: The replication function's signature: (scenario, replication, seed, policies) -> records.
 Replicate = Callable[["Scenario", int, int, Sequence[str]], "list[ReplicationRecords]"]
 
@@ -45,6 +48,7 @@ class Precision:
     metric: str = "npv"
     paired: bool = False
     max_replications: int | None = None
+    report: PrecisionReport | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ class ExperimentSpec:
                      resume: bool = False, force: bool = False, command: str | None = None,
                      precision: float | None = None, metric: str = "npv",
                      max_replications: int | None = None, paired: bool = False,
-                     progress: Progress | None = None, seams: Seams | None = None) -> ExperimentSpec:
+                     progress: Progress | None = None, seams: Seams | None = None,
+                     precision_report: PrecisionReport | None = None) -> ExperimentSpec:
         """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
         if out is None and resume:
             raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
@@ -118,7 +123,7 @@ class ExperimentSpec:
         return cls(
             scenario=scenario, replications=replications, seed=seed,
             policies=tuple(policies) if policies else None,
-            precision=(Precision(precision, metric, paired, max_replications)
+            precision=(Precision(precision, metric, paired, max_replications, precision_report)
                        if precision is not None else None),
             execution=Execution(jobs, backend, scheduler, chunk_size),
             output=Output(Path(out), resume, force, command) if out is not None else None,
@@ -158,4 +163,5 @@ def _check_max(m: int | None, replications: int | None) -> None:
         raise UsageError(f"--max-replications ({m}) is below --replications ({replications})")
 
 
-__all__ = ["Execution", "ExperimentSpec", "Output", "Precision", "Progress", "Replicate", "Seams"]
+__all__ = ["Execution", "ExperimentSpec", "Output", "Precision", "PrecisionReport", "Progress",
+           "Replicate", "Seams"]
