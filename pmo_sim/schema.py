@@ -125,8 +125,12 @@ KPIS: tuple[Column, ...] = (
        "Tool adoptions paid in the window (on their adoption day)."),
     _c("pmo_cost", "float", "money", "lower", "PMO cost",
        "Cost per year of the PMO functions (change management, governance, innovation) over the window."),
+    _c("equipment_cost", "float", "money", "lower", "Equipment cost",
+       "Equipment units: day rate x days each unit exists in the window (used or not)."),
+    _c("contractor_cost", "float", "money", "lower", "Contractor cost",
+       "Contractors: their day rate x days engaged in the window."),
     _c("total_cost", "float", "money", "lower", "Total cost",
-       "labour_cost + training_cost + technology_cost + pmo_cost."),
+       "labour_cost + training_cost + technology_cost + pmo_cost + equipment_cost + contractor_cost."),
     _c("npv", "float", "money", "higher", "NPV",
        "Discounted benefit - discounted cost, at day 0. discount_rate is an effective annual rate: "
        "flows are discounted continuously at ln(1 + discount_rate) / days_per_year per day."),
@@ -140,6 +144,8 @@ KPIS: tuple[Column, ...] = (
        "Person-days spent in training within the window."),
     _c("leavers", "int", "count", "neutral", "Leavers", "People who left within the window."),
     _c("hires", "int", "count", "neutral", "Hires", "Replacements hired within the window."),
+    _c("contractor_requests", "int", "count", "neutral", "Contractors requested",
+       "Contractors requested (each for a task that waited the trigger time)."),
     _c("events", "int", "count", "neutral", "Simulation events",
        "SimPy events processed by the replication (a measure of its size)."),
 )
@@ -177,17 +183,20 @@ PROJECTS = Table("projects", "One row per (policy, replication, project).", KEY,
 
 POOLS = Table("pools", "One row per (policy, replication, pool).", KEY, (
     _c("pool", "string", "", "neutral", "Pool", "Pool name."),
+    _c("kind", "string", "", "neutral", "Kind",
+       "people or equipment (equipment rows leave the people columns empty: NaN)."),
     _c("headcount_avg", "float", "count", "neutral", "Average headcount",
-       "Employed person-days in the window / window length."),
-    _c("utilisation", "float", "rate", "neutral", "Utilisation", "Busy person-days / employed person-days."),
+       "Employed person-days in the window (contractors included) / window length."),
+    _c("utilisation", "float", "rate", "neutral", "Utilisation",
+       "Busy person-days / available person-days (employed x fte); equipment: unit-days held / unit-days."),
     _c("mean_wait", "float", "days", "lower", "Mean wait for a crew", "Mean of task ready -> crew assigned."),
     _c("tasks_started", "int", "count", "neutral", "Tasks started", "Tasks started in the window."),
     _c("busy_days", "float", "person-days", "neutral", "Busy days",
-       "Person-days held by tasks (set-up and pauses included) in the window."),
+       "Person-days (x fte) or unit-days held by tasks (set-up and pauses included) in the window."),
     _c("training_days", "float", "person-days", "neutral", "Training days",
        "Person-days in training in the window."),
     _c("idle_days", "float", "person-days", "neutral", "Idle days",
-       "Employed - busy - training person-days."),
+       "Available - busy - training person-days."),
 ))
 
 # --------------------------------------------------------------------------- task log (simulate / trace)
@@ -213,7 +222,8 @@ KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in KEY)
 KPI_COLUMNS: tuple[str, ...] = REPLICATIONS.names
 KPI_BY_NAME: dict[str, Column] = {c.name: c for c in KPIS}
 #: The costs that add up to ``total_cost``, in the order they are added (labour first).
-COST_KPIS: tuple[str, ...] = ("labour_cost", "training_cost", "technology_cost", "pmo_cost")
+COST_KPIS: tuple[str, ...] = ("labour_cost", "training_cost", "technology_cost", "pmo_cost",
+                              "equipment_cost", "contractor_cost")
 
 PROJECT_STATUSES = ("completed", "cancelled", "open", "backlog")
 

@@ -40,6 +40,9 @@ class FakeWorld:
         self.delta = math.log1p(scenario.discount_rate) / scenario.days_per_year
         self.work_share = 1.0
         self.wip = 0
+        self.closed = False
+        self.touched = [False] * len(scenario.resources)
+        self.touched_pools: list[int] = []
         self.pools = [PoolState(i, n, p.day_rate, p.productivity)
                       for i, (n, p) in enumerate(scenario.resources.items())]
         self.pool_by_name = {p.name: p for p in self.pools}
@@ -50,10 +53,13 @@ class FakeWorld:
                 pool.idle.append(person)
         self.projects = []
         for plan in self.plan.projects:
-            proj = ProjectState(plan, counted=plan.arrival >= self.t0)
+            proj = ProjectState(plan, plan.arrival >= self.t0, plan.efforts.tolist())
             net = plan.network
-            proj.tasks = [TaskState(proj, i, net.names[i], self.pools[net.pools[i]], e, net.people[i],
-                                    net.succs[i], net.npreds[i]) for i, e in enumerate(plan.efforts.tolist())]
+            pools = self.pools
+            proj.tasks = [TaskState(proj, e, (i, net.names[i], pools[net.pools[i]], net.people[i],
+                                              net.succs[i], ((pools[net.pools[i]], net.people[i]),),
+                                              False, net.speeds[i]),
+                                    net.npreds[i]) for i, e in enumerate(proj.efforts)]
             self.projects.append(proj)
         self.calls: list[tuple[Any, ...]] = []
 
@@ -85,6 +91,11 @@ class FakeWorld:
 
     def dispatch(self) -> None:
         self.log("dispatch")
+
+    def touch(self, pool: PoolState) -> None:
+        if not self.touched[pool.index]:
+            self.touched[pool.index] = True
+            self.touched_pools.append(pool.index)
 
     def claim(self, person: Person, on_free: Callable[[Person], None]) -> None:
         self.log("claim", person.label)
@@ -331,7 +342,7 @@ def test_dispatch_gives_crews_in_rule_order_with_backfill() -> None:
     role.dispatch()
     assert [c[1:] for c in world.calls] == [("start_task", "Y", "y", ["dev-1"], 0.0),
                                             ("start_task", "Z", "z", ["dev-2"], 0.0)]
-    assert [t.name for t in dev.ready] == ["x"]
+    assert [t.name for t in role.queues[dev.index].tasks()] == ["x"]
 
 
 def test_no_backfill_keeps_everyone_behind_the_top_task() -> None:

@@ -69,22 +69,25 @@ def _mean(values: list[float]) -> float:
 
 def build_records(world: World) -> ReplicationRecords:
     """The records of a world whose clock has reached the horizon."""
-    labour_cost, labour_pv = _close_people(world)
+    pay = _close_people(world)
     projects, value, value_pv = _project_rows(world)
     pools = _pool_rows(world)
     acc = Accounts(world.t0, world.t1, world.delta, world.scenario.days_per_year)
     for role in world.roles:
         role.report(acc)
-    kpis = _kpis(world, acc, labour_cost, labour_pv, value, value_pv)
+    kpis = _kpis(world, acc, pay, value, value_pv)
     tasks = _task_rows(world) if world.trace else None
     return ReplicationRecords(world.policy_name, world.plan.replication, world.plan.seed, kpis,
                               projects, pools, tasks)
 
 
-def _close_people(world: World) -> tuple[float, float]:
-    """Close the spells still open at the horizon; payroll (nominal, present value)."""
+def _close_people(world: World) -> dict[str, tuple[float, float]]:
+    """Close the spells still open at the horizon; what people and units cost, as
+    ``{kpi: (nominal in the window, present value)}`` (payroll, equipment, contractors)."""
     t0, t1, delta = world.t0, world.t1, world.delta
-    labour_cost = labour_pv = 0.0
+    cost = {"labour_cost": [0.0, 0.0], "equipment_cost": [0.0, 0.0], "contractor_cost": [0.0, 0.0]}
+    account = {"people": cost["labour_cost"], "equipment": cost["equipment_cost"],
+               "contractor": cost["contractor_cost"]}
     for pool in world.pools:
         for person in pool.people:
             if person.task is not None:  # still busy at the horizon
@@ -93,9 +96,11 @@ def _close_people(world: World) -> tuple[float, float]:
             a, b = max(person.employed_from, t0), min(person.employed_to, t1)
             if b > a:
                 pool.employed_days += b - a
-                labour_cost += pool.day_rate * (b - a)
-                labour_pv += pv_flow(pool.day_rate, a, b, delta)
-    return labour_cost, labour_pv
+                pool.available_days += (b - a) * person.fte
+                into = account[person.kind]
+                into[0] += person.day_rate * (b - a)
+                into[1] += pv_flow(person.day_rate, a, b, delta)
+    return {k: (v[0], v[1]) for k, v in cost.items()}
 
 
 def _project_value(proj: ProjectState, t1: float, delta: float) -> tuple[float, float]:
@@ -132,33 +137,39 @@ def _pool_rows(world: World) -> Columns:
     cols: Columns = {name: [] for name in POOLS.names}
     window = world.t1 - world.t0
     for pool in world.pools:
-        employed = pool.employed_days
-        row = (pool.name, employed / window, pool.busy_days / employed if employed else NAN,
+        available = pool.available_days
+        people = pool.kind == "people"
+        row = (pool.name, pool.kind, pool.employed_days / window if people else NAN,
+               pool.busy_days / available if available else NAN,
                pool.wait_sum / pool.wait_n if pool.wait_n else NAN, pool.tasks_started,
-               pool.busy_days, pool.away_days, employed - pool.busy_days - pool.away_days)
+               pool.busy_days, pool.away_days if people else NAN,
+               available - pool.busy_days - pool.away_days)
         for name, x in zip(POOLS.names, row, strict=True):
             cols[name].append(x)
     return cols
 
 
-def _costs(acc: Accounts, labour_cost: float, labour_pv: float, window: float
+def _costs(acc: Accounts, pay: dict[str, tuple[float, float]], window: float
            ) -> tuple[dict[str, float], float]:
-    """Every cost KPI (nominal, in the window) and the present value of all costs."""
+    """Every cost KPI (nominal, in the window) and the present value of all costs: payroll,
+    then the roles' per-year flows, their one-off payments, and equipment and contractors."""
     dpy = acc.days_per_year
     years = window / dpy
-    nominal = {"labour_cost": labour_cost}
-    present = labour_pv
+    nominal = {"labour_cost": pay["labour_cost"][0]}
+    present = pay["labour_cost"][1]
     for kpi in COST_KPIS[1:]:
         per_year = acc.flows.get(kpi, 0.0)
-        nominal[kpi] = acc.nominal.get(kpi, 0.0) + per_year * years
+        nominal[kpi] = acc.nominal.get(kpi, 0.0) + per_year * years + pay.get(kpi, (0.0, 0.0))[0]
         if per_year:
             present += pv_flow(per_year / dpy, acc.t0, acc.t1, acc.delta)
     for kpi in COST_KPIS[1:]:
         present += acc.present.get(kpi, 0.0)
+    for kpi in ("equipment_cost", "contractor_cost"):
+        present += pay[kpi][1]
     return nominal, present
 
 
-def _kpis(world: World, acc: Accounts, labour_cost: float, labour_pv: float, value: float,
+def _kpis(world: World, acc: Accounts, pay: dict[str, tuple[float, float]], value: float,
           value_pv: float) -> dict[str, float]:
     window = world.t1 - world.t0
     years = window / world.scenario.days_per_year
@@ -166,9 +177,10 @@ def _kpis(world: World, acc: Accounts, labour_cost: float, labour_pv: float, val
     completed = [p for p in counted if p.status == "completed"]
     with_due = [p for p in completed if p.due_date < math.inf]
     started = [p for p in counted if p.start is not None]
-    busy = sum(pool.busy_days for pool in world.pools)
-    employed = sum(pool.employed_days for pool in world.pools)
-    costs, cost_pv = _costs(acc, labour_cost, labour_pv, window)
+    people = [pool for pool in world.pools if pool.kind == "people"]
+    busy = sum(pool.busy_days for pool in people)
+    available = sum(pool.available_days for pool in people)
+    costs, cost_pv = _costs(acc, pay, window)
     core: dict[str, float] = {
         "projects_arrived": len(counted),
         "projects_completed": len(completed),
@@ -182,13 +194,13 @@ def _kpis(world: World, acc: Accounts, labour_cost: float, labour_pv: float, val
         "throughput_per_year": len(completed) / years,
         "avg_wip": world.area_wip / window,
         "avg_in_system": world.area_system / window,
-        "utilisation": busy / employed if employed else NAN,
+        "utilisation": busy / available if available else NAN,
         "value_delivered": value,
         **costs,
         "total_cost": sum(costs[k] for k in COST_KPIS),
         "npv": value_pv - cost_pv,
         "rework_effort": world.rework_total,
-        "training_days": sum(pool.away_days for pool in world.pools),
+        "training_days": sum(pool.away_days for pool in people),
         "leavers": world.leavers,
         "hires": world.hires,
         "events": world.processed_events(),
@@ -209,7 +221,8 @@ def _task_rows(world: World) -> Columns:
     rows: list[TaskState] = [t for p in world.projects for t in p.tasks if t.start is not None]
     rows.sort(key=lambda t: (_nan(t.start), t.project.index, t.index))
     for t in rows:
-        row = (t.project.name, t.name, t.pool.name, t.ready_time, _nan(t.start), _nan(t.finish),
+        row = (t.project.name, t.name, "+".join(p.name for p, _ in t.needs), t.ready_time, _nan(t.start),
+               _nan(t.finish),
                t.effort, ",".join(p.label for p in t.crew), t.people)
         for name, x in zip(TASKS.names, row, strict=True):
             cols[name].append(x)

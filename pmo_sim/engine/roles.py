@@ -74,6 +74,9 @@ class WorldAPI(Protocol):
     delta: float  # discount intensity per day, ln(1 + r) / days_per_year
     work_share: float  # share of people's time on project work (innovation time lowers it)
     wip: int  # projects admitted and not yet closed
+    closed: bool  # in calendar down-time: nothing may start
+    touched: list[bool]  # per pool: freed capacity or new work since the allocator last looked
+    touched_pools: list[int]  # the indices of the touched pools, in the order they were touched
     pools: list[PoolState]
     pool_by_name: dict[str, PoolState]
     projects: list[ProjectState]
@@ -85,8 +88,12 @@ class WorldAPI(Protocol):
     def admit(self, project: ProjectState) -> None:
         """Open a project: its first tasks become ready (the allocator's WIP gate calls this)."""
 
-    def cancel(self, project: ProjectState) -> None:
-        """Stop a project: it starts nothing more; running tasks finish and earn nothing."""
+    def cancel(self, project: ProjectState, reason: str = "") -> None:
+        """Stop a project wherever it is (held, in the backlog, open): it starts nothing more;
+        running tasks finish and earn nothing. ``reason`` goes to ``cancel_reason``."""
+
+    def reject(self, project: ProjectState) -> None:
+        """A proposal that will not be funded leaves the portfolio (status ``rejected``)."""
 
     def apply_change(self, project: ProjectState, fraction: float, disruption: float) -> None:
         """Rework of ``fraction`` × the project's remaining effort, and a pause of its work."""
@@ -100,6 +107,9 @@ class WorldAPI(Protocol):
 
     def dispatch(self) -> None:
         """Ask the allocator to give free people to ready tasks."""
+
+    def touch(self, pool: PoolState) -> None:
+        """Mark the pool as having something new to allocate (``touched_pools`` lists them)."""
 
     def claim(self, person: Person, on_free: Callable[[Person], None]) -> None:
         """Call ``on_free(person)`` when the person is free: now if idle, else after their task."""
@@ -121,6 +131,15 @@ class WorldAPI(Protocol):
 
     def add_skill(self, person: Person, pool: PoolState) -> None:
         """The person can from now on also work in ``pool`` (cross-skilling)."""
+
+    def hire(self, pool: PoolState) -> Person:
+        """A new person (ramping up like a new hire) or equipment unit in the pool, from now on."""
+
+    def dismiss(self, person: Person) -> None:
+        """The person leaves for good, not replaced: now if free, else after their task."""
+
+    def engage(self, pool: PoolState, productivity: float, day_rate: float, label: str) -> Person:
+        """A contractor joins the pool, free now; paid ``day_rate`` while engaged."""
 
 
 class Role:
@@ -184,11 +203,16 @@ class Allocator(Role):
         raise NotImplementedError
 
     def dispatch(self) -> None:
-        """Give free people to ready tasks, in the policy's order."""
+        """Give free capacity to ready tasks, in the policy's order; the pools to look at are
+        the world's ``touched_pools`` (clear them, and their ``touched`` flags)."""
         raise NotImplementedError
 
     def project_closed(self) -> None:
         """A project left the WIP: admit from the backlog if the gate allows."""
+        raise NotImplementedError
+
+    def project_resumed(self, project: ProjectState) -> None:
+        """A paused project may start its waiting tasks again."""
         raise NotImplementedError
 
 

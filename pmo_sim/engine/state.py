@@ -7,12 +7,14 @@ methods, and the records read them at the end.
 Times a thing has not reached yet are ``None`` (a task that has not started has
 ``start is None``); the records turn them into NaN, as SPEC 7.2 asks.
 
-People are individuals. A person's productivity multiplier is
-``base × gain × Π ramps(t) × Π pool-wide ramps(t)``: ``base`` is the pool's productivity,
-``gain`` the settled product of permanent changes (training), each ramp a linear move of a
-multiplier between two days (a new hire's ramp-up, a training's gain coming in), and the
-pool-wide ramps apply to everyone in the pool (technology J-curves). A personal ramp that has
-ended is folded into ``gain``.
+People are individuals; so are the units of an equipment pool (a test environment is held by
+a task like a person is, but has no productivity, attrition or training). A person's
+productivity multiplier is ``base × gain × Π ramps(t) × Π pool-wide ramps(t)``: ``base`` is
+the pool's productivity, ``gain`` the settled product of permanent changes (training), each
+ramp a linear move of a multiplier between two days (a new hire's ramp-up, a training's gain
+coming in), and the pool-wide ramps apply to everyone in the pool (technology J-curves). A
+personal ramp that has ended is folded into ``gain``. A part-time person (``fte`` < 1) works
+that share of each day on projects: their speed and their project time scale by ``fte``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from collections.abc import Callable
 from pmo_sim.sampling import ProjectPlan
 
 INF = math.inf
+
+#: What a task is before it runs: (index, name, pool, people, successors, needs, duration?, speed).
+TaskShape = tuple[int, str, "PoolState | None", int, tuple[int, ...],
+                  tuple[tuple["PoolState", int], ...], bool, float]
 
 
 class Ramp:
@@ -42,14 +48,23 @@ class Ramp:
         return self.m0 + (self.m1 - self.m0) * (t - self.t0) / (self.t1 - self.t0)
 
 
+class PoolRamp(Ramp):
+    """A pool-wide change from day ``t0`` on (a tool adoption): 1 before it, then a ramp."""
+
+    __slots__ = ()
+
+    def at(self, t: float) -> float:
+        return 1.0 if t < self.t0 else Ramp.at(self, t)
+
+
 class Person:
-    """One individual: employment, attrition hazard, productivity, what they are doing."""
+    """One individual (or one equipment unit): employment, attrition, productivity, work."""
 
     __slots__ = (
-        "label", "pool", "pools", "slot", "occupant", "base", "gain", "ramps",
-        "task", "last_project", "employed_from", "employed_to", "busy_since",
+        "label", "pool", "pools", "slot", "occupant", "base", "fte", "day_rate", "kind", "gain",
+        "ramps", "task", "last_project", "employed_from", "employed_to", "busy_since",
         "hazard_budget", "hazard_rate", "hazard_used", "hazard_t", "quit_version", "quit_pending",
-        "claim", "away_since",
+        "replace", "claim", "away_since", "idle_version",
     )
 
     def __init__(self, label: str, pool: PoolState, slot: int, occupant: int, base: float,
@@ -60,6 +75,9 @@ class Person:
         self.slot = slot
         self.occupant = occupant
         self.base = base
+        self.fte = pool.fte  # share of each day on project work
+        self.day_rate = pool.day_rate
+        self.kind = pool.kind  # "people", "equipment" or "contractor"
         self.gain = 1.0
         self.ramps: list[Ramp] = []
         self.task: TaskState | None = None
@@ -74,10 +92,12 @@ class Person:
         self.hazard_t = employed_from
         self.quit_version = 0
         self.quit_pending = False
+        self.replace = True  # a leaver's slot is filled again after the hiring delay
         # A role's claim on the person once their task is done (e.g. a training place).
         self.claim: Callable[[Person], None] | None = None
         # Off project work (e.g. in training) since this day; None while at work.
         self.away_since: float | None = None
+        self.idle_version = 0  # bumped whenever the person starts work (contractor release)
 
     @property
     def employed(self) -> bool:
@@ -98,26 +118,31 @@ class Person:
 
 
 class PoolState:
-    """A pool of people: who is employed, who is free, which tasks wait, time accounts."""
+    """A pool: who is employed (or which units exist), who is free, and time accounts."""
 
     __slots__ = (
-        "index", "name", "day_rate", "productivity", "people", "idle", "ready", "ready_sorted", "tech",
-        "busy_days", "away_days", "employed_days", "wait_sum", "wait_n", "tasks_started",
+        "index", "name", "kind", "day_rate", "productivity", "fte", "speed", "people", "idle",
+        "tech", "slots", "busy_days", "away_days", "employed_days", "available_days", "wait_sum",
+        "wait_n", "tasks_started",
     )
 
-    def __init__(self, index: int, name: str, day_rate: float, productivity: float):
+    def __init__(self, index: int, name: str, day_rate: float, productivity: float,
+                 kind: str = "people", fte: float = 1.0, slots: int = 0):
         self.index = index
         self.name = name
+        self.kind = kind  # "people" or "equipment"
         self.day_rate = day_rate
         self.productivity = productivity
-        self.people: list[Person] = []  # everyone ever employed in the pool
+        self.fte = fte
+        self.speed = productivity * fte  # one person's nominal speed (equipment: 0)
+        self.people: list[Person] = []  # everyone (every unit) ever in the pool
         self.idle: list[Person] = []  # free to be assigned, longest idle first
-        self.ready: list[TaskState] = []  # ready tasks waiting for a crew (the resource manager's queue)
-        self.ready_sorted = True  # under a static rule: no task joined since the last sort
         self.tech: list[Ramp] = []  # pool-wide multipliers (technology J-curves)
-        self.busy_days = 0.0
+        self.slots = slots  # slots in use: the next hire takes slot ``slots``
+        self.busy_days = 0.0  # person-days (unit-days) held by tasks, x fte, in the window
         self.away_days = 0.0  # off project work (training) within the window
         self.employed_days = 0.0
+        self.available_days = 0.0  # employed days x fte: time for project work
         self.wait_sum = 0.0
         self.wait_n = 0
         self.tasks_started = 0
@@ -127,19 +152,21 @@ class TaskState:
     """A task of a project: waiting for predecessors, ready, running, finished."""
 
     __slots__ = (
-        "project", "index", "name", "pool", "effort", "people", "succs", "npred", "ready_time",
-        "start", "finish", "crew", "rate", "work_start", "pause_mark", "pause_honoured", "fifo_key", "rank",
+        "project", "index", "name", "pool", "effort", "people", "needs", "is_duration", "speed",
+        "succs", "npred", "ready_time", "start", "finish", "crew", "rate", "work_start",
+        "pause_mark", "pause_honoured", "fifo_key", "rank", "latest_start", "latest_finish",
+        "queued",
     )
 
-    def __init__(self, project: ProjectState, index: int, name: str, pool: PoolState,
-                 effort: float, people: int, succs: tuple[int, ...], npred: int):
+    def __init__(self, project: ProjectState, effort: float, shape: TaskShape, npred: int):
         self.project = project
-        self.index = index
-        self.name = name
-        self.pool = pool
-        self.effort = effort
-        self.people = people
-        self.succs = succs
+        self.effort = effort  # person-days, or days for a fixed-duration task
+        # index, name, skill (first people pool; None if it needs no people), crew size, the
+        # successors' indices, everything held while it runs (people and equipment: (pool,
+        # units)), fixed duration or not, and the crew's nominal speed (person-days per day;
+        # 1 for a duration) for critical paths.
+        (self.index, self.name, self.pool, self.people, self.succs, self.needs, self.is_duration,
+         self.speed) = shape
         self.npred = npred
         self.ready_time = 0.0  # meaningful once ready
         self.start: float | None = None
@@ -152,6 +179,9 @@ class TaskState:
         # Tie-break of every rule: (project arrival, ready time, project index, task index).
         self.fifo_key: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
         self.rank: tuple[float, ...] = ()  # under a static rule: (rule key, *fifo_key)
+        self.latest_start = INF  # CPM latest start/finish, absolute (task-level rules)
+        self.latest_finish = INF
+        self.queued = False  # in the allocator's ready queues
 
     @property
     def started(self) -> bool:
@@ -162,7 +192,7 @@ class TaskState:
         return self.finish is not None
 
     def remaining(self, now: float) -> float:
-        """Effort still to do (running tasks: linear progress, pauses left out)."""
+        """Work still to do: effort (or days, for a fixed duration) less linear progress."""
         if self.start is None:
             return self.effort
         if self.finish is not None:
@@ -170,8 +200,8 @@ class TaskState:
         proj = self.project
         # Only the part of the pauses since the start that has already elapsed held work up.
         paused = (proj.pause_total - self.pause_mark) - max(0.0, proj.paused_until - now)
-        done = self.rate * max(0.0, now - self.work_start - paused)
-        return max(0.0, self.effort - done)
+        worked = max(0.0, now - self.work_start - paused)
+        return max(0.0, self.effort - (worked if self.is_duration else self.rate * worked))
 
 
 class ProjectState:
@@ -179,12 +209,13 @@ class ProjectState:
 
     __slots__ = (
         "plan", "index", "name", "template", "arrival", "due_date", "priority", "value_per_day",
-        "completion_value", "budget", "counted", "tasks", "order", "unfinished", "running",
-        "admitted", "start", "finish", "status", "paused_until", "pause_total", "rework",
-        "changes", "cost", "effort_planned", "effort_estimate", "_cp_cache",
+        "completion_value", "budget", "counted", "efforts", "tasks", "order", "unfinished", "running",
+        "admitted", "start", "finish", "status", "cancel_reason", "funded", "paused_until",
+        "pause_total", "rework", "changes", "cost", "effort_planned", "effort_estimate",
+        "pending_effort", "_cp_cache",
     )
 
-    def __init__(self, plan: ProjectPlan, counted: bool):
+    def __init__(self, plan: ProjectPlan, counted: bool, efforts: list[float]):
         self.plan = plan
         self.index: int = plan.index
         self.name: str = plan.name
@@ -197,47 +228,79 @@ class ProjectState:
         self.completion_value: float = plan.completion_value
         self.budget: float = plan.budget
         self.counted = counted
-        self.tasks: list[TaskState] = []
+        self.efforts = efforts  # per task, file order (estimating practice applied)
+        self.tasks: list[TaskState] = []  # built when the project is admitted
         self.order: list[int] = list(plan.network.order)  # rework tasks are appended
-        self.unfinished = 0
+        self.unfinished = len(efforts)
         self.running: list[TaskState] = []
         self.admitted: float | None = None
         self.start: float | None = None
         self.finish: float | None = None
         self.status = "backlog"
+        self.cancel_reason = ""
+        self.funded: float | None = None
         self.paused_until = -INF
         self.pause_total = 0.0
         self.rework = 0.0
         self.changes = 0
         self.cost = 0.0
-        self.effort_planned = 0.0
+        self.effort_planned = sum(efforts)
         self.effort_estimate: float = plan.network.estimate
+        self.pending_effort = self.effort_planned  # work of the tasks not yet started
         self._cp_cache: tuple[float, float] = (math.nan, 0.0)
 
     @property
     def closed(self) -> bool:
-        return self.status == "completed" or self.status == "cancelled"
+        return self.status in ("completed", "cancelled", "rejected")
 
     @property
     def started(self) -> bool:
         return self.start is not None
 
     def remaining_effort(self, now: float) -> float:
+        """Work not done yet: the tasks not started, and what is left of the running ones.
+
+        Kept as running sums (O(running tasks)), for the allocation rules that rank by it at
+        every dispatch; :meth:`work_left` adds the same task by task.
+        """
+        if not self.running:
+            return self.pending_effort
+        return self.pending_effort + sum(t.remaining(now) for t in self.running)
+
+    def work_left(self, now: float) -> float:
+        """The remaining effort summed task by task, in file order: what rework is a share of."""
+        if not self.tasks:
+            return self.pending_effort
         return sum(t.remaining(now) for t in self.tasks if t.finish is None)
 
     def remaining_critical_path(self, now: float) -> float:
-        """Longest chain of remaining work, in days at the crews' base productivity."""
+        """Longest chain of remaining work, in days at the crews' nominal speed."""
         if self._cp_cache[0] == now:
             return self._cp_cache[1]
-        tasks = self.tasks
-        tail = [0.0] * len(tasks)
-        best = 0.0
-        for i in reversed(self.order):
-            t = tasks[i]
-            if t.finish is not None:
-                continue
-            after = max((tail[s] for s in t.succs), default=0.0)
-            tail[i] = t.remaining(now) / (t.people * t.pool.productivity) + after
-            best = max(best, tail[i])
+        if self.tasks:
+            tasks = self.tasks
+            tail = [0.0] * len(tasks)
+            best = 0.0
+            for i in reversed(self.order):
+                t = tasks[i]
+                if t.finish is not None:
+                    continue
+                after = max((tail[s] for s in t.succs), default=0.0)
+                tail[i] = t.remaining(now) / t.speed + after
+                best = max(best, tail[i])
+        else:  # not admitted yet: the plan's network at its efforts
+            best = _plan_critical_path(self)
         self._cp_cache = (now, best)
         return best
+
+
+def _plan_critical_path(proj: ProjectState) -> float:
+    net = proj.plan.network
+    tail = [0.0] * len(proj.efforts)
+    best = 0.0
+    for i in reversed(net.order):
+        after = max((tail[s] for s in net.succs[i]), default=0.0)
+        speed = 1.0 if net.is_duration[i] else (net.speeds[i] or 1.0)
+        tail[i] = proj.efforts[i] / speed + after
+        best = max(best, tail[i])
+    return best

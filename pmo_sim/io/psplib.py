@@ -342,7 +342,7 @@ def _scenario(name: str, path: Path, source: str, horizon: int, resources: dict[
         "horizon": horizon,
         "resources": {p: {"kind": "equipment", "units": u} for p, u in resources.items()},
         "projects": projects,
-        "pmo": {"resource_manager": {"allocation": "fifo"}},
+        "pmo": {"resource_manager": {"allocation": "fifo", "batch_simultaneous": True}},
         "policies": {rule: ({} if rule == "fifo" else {"resource_manager": {"allocation": rule}})
                      for rule in POLICIES},
     }

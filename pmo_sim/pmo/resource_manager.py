@@ -1,22 +1,21 @@
-"""The resource manager: who gets admitted, and who works on what.
+"""The resource manager: who gets admitted, who works on what, and how capacity changes.
 
 It is the world's allocator (:class:`~pmo_sim.engine.roles.Allocator`):
 
 - **Admission and the WIP gate.** Projects that arrive (and that no other role holds) wait in
   the backlog; while fewer than ``wip_limit`` projects are open, the backlog project ranked
-  first by the allocation rule is admitted (ties: earliest arrival, then file order).
-- **Dispatch.** Each pool keeps its ready tasks in a queue. When people become free or work
-  becomes ready, the queue is ranked by the rule (:mod:`pmo_sim.rules.allocation`; ties:
-  project arrival, task ready time, project and task file order) and free people go to the
-  best-ranked task whose whole crew is free. A disrupted (paused) project starts nothing.
-- **Backfill** (default on): a lower-ranked task may take free people the top-ranked task
-  cannot yet use; with ``backfill: false`` nothing jumps a waiting top-ranked task.
+  first by the allocation rule is admitted (ties: earliest arrival, then file order). Under a
+  task-level rule (``lst``, ``lft``) a project ranks by its earliest CPM latest start (finish).
+- **Dispatch** (:mod:`pmo_sim.pmo.dispatch`). Free capacity goes to the best-ranked ready task
+  whose needs can all be met at once (:mod:`pmo_sim.rules.allocation`; ties: project arrival,
+  task ready time, project and task file order). A disrupted (paused) project starts nothing;
+  in calendar down-time nothing starts. Only the pools an event touched are looked at.
+- **Backfill** (default on): a lower-ranked task may take capacity the top-ranked task cannot
+  yet use; with ``backfill: false`` nothing jumps a top-ranked task still waiting for its crew.
 - **Crews** are the longest-idle people; with ``switch_cost_days`` people already on the
   task's project (or fresh) are preferred, and a crew in which someone comes from another
   project pays that set-up time before work starts.
-
-Static rules (``fifo``, ``priority``, ``edd``) rank by what never changes, so a queue is sorted
-only after tasks joined it; dynamic rules (remaining effort, slack) rank afresh at dispatch.
+- **Staffing plans and contractors** (:mod:`pmo_sim.pmo.capacity_levers`).
 """
 
 from __future__ import annotations
@@ -24,17 +23,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pmo_sim.engine.roles import Allocator, WorldAPI
-from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES
+from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
+from pmo_sim.pmo.capacity_levers import CapacityLevers
+from pmo_sim.pmo.dispatch import DynamicQueue, StaticQueue, dispatch_global, take
+from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, TASK_RULES
+from pmo_sim.scenario.network import cpm
 
 if TYPE_CHECKING:
-    from pmo_sim.engine.state import Person, PoolState, ProjectState, TaskState
+    from pmo_sim.engine.state import PoolState, ProjectState, TaskState
     from pmo_sim.scenario.models import Scenario
     from pmo_sim.scenario.policy import PMO
 
 
 class ResourceManager(Allocator):
-    """Backlog, WIP gate, ready queues, crews and switching costs (one per world)."""
+    """Backlog, WIP gate, ready queues, crews, switching costs and capacity levers."""
 
     section = "resource_manager"
 
@@ -42,16 +44,29 @@ class ResourceManager(Allocator):
         rm = policy.resource_manager
         self.rule = ALLOCATION_RULES[rm.allocation]
         self.static_rule = rm.allocation in STATIC_RULES
+        self.task_rule = rm.allocation in TASK_RULES
         self.fifo = rm.allocation == "fifo"
+        self.latest_start = rm.allocation == "lst"
         self.backfill = rm.backfill
+        self.batch_simultaneous = rm.batch_simultaneous
         self.switch_cost = rm.switch_cost_days
         self.wip_limit = rm.wip_limit
         self.backlog: list[ProjectState] = []
+        self.global_mode = _several_pools(scenario)
+        self.levers = CapacityLevers(scenario, rm) if (rm.staffing or rm.contractors) else None
+        if self.levers is None or not rm.contractors:
+            self.idle_hooks = frozenset({"on_task_start", "on_task_finish"})
+        self._latest: dict[int, tuple[list[float], list[float], float]] = {}  # CPM per project
 
     def attach(self, world: WorldAPI) -> None:
         self.world = world
         self.env = world.env
         self.pools = world.pools
+        self.queues: list[StaticQueue | DynamicQueue] = [
+            StaticQueue() if self.static_rule else DynamicQueue() for _ in world.pools]
+        self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause
+        if self.levers is not None:
+            self.levers.attach(world)
 
     # ------------------------------------------------------------------ admission
 
@@ -64,12 +79,28 @@ class ResourceManager(Allocator):
 
     def _admit_from_backlog(self) -> None:
         now = self.env.now
-        rule = self.rule
         world = self.world
+        key = self._task_rule_project_key if self.task_rule else self.rule
         while self.backlog and (self.wip_limit is None or world.wip < self.wip_limit):
-            best = min(self.backlog, key=lambda p: (rule(p, now), p.arrival, p.index))
+            best = min(self.backlog, key=lambda p: (key(p, now), p.arrival, p.index))
             self.backlog.remove(best)
             world.admit(best)
+
+    def _task_rule_project_key(self, project: ProjectState, now: float) -> float:
+        ls, lf, _ = self._cpm(project)
+        return min(ls if self.latest_start else lf, default=float("inf"))
+
+    def _cpm(self, project: ProjectState) -> tuple[list[float], list[float], float]:
+        """The project's CPM latest starts and finishes (absolute days) and deadline."""
+        hit = self._latest.get(project.index)
+        if hit is None:
+            net = project.plan.network
+            due = None if project.due_date == float("inf") else project.due_date - project.arrival
+            cp = cpm(net.preds, net.planned, due)
+            a = project.arrival
+            hit = ([a + x for x in cp.latest_start], [a + x for x in cp.latest_finish], a + cp.deadline)
+            self._latest[project.index] = hit
+        return hit
 
     # ------------------------------------------------------------------ queues
 
@@ -77,79 +108,97 @@ class ResourceManager(Allocator):
         proj = task.project
         task.fifo_key = (proj.arrival, task.ready_time, proj.index, task.index)
         if self.static_rule:
-            # The rank never changes, so a sorted queue stays sorted: sort only after joins.
-            task.rank = task.fifo_key if self.fifo else (self.rule(proj, task.ready_time), *task.fifo_key)
-            task.pool.ready_sorted = False
-        task.pool.ready.append(task)
+            if self.task_rule:
+                ls, lf, deadline = self._cpm(proj)
+                inside = task.index < len(ls)  # rework tasks come after the plan: its deadline
+                task.latest_start = ls[task.index] if inside else deadline
+                task.latest_finish = lf[task.index] if inside else deadline
+                task.rank = (self.rule(task, task.ready_time), *task.fifo_key)
+            else:
+                # The rank never changes, so a queue never needs re-sorting.
+                task.rank = task.fifo_key if self.fifo else (self.rule(proj, task.ready_time), *task.fifo_key)
+        if not task.needs:
+            self.waiting_free.append(task)  # needs nothing: starts at the next allocation
+            return
+        task.queued = True
+        touched = self.world.touched
+        for pool, units in task.needs:
+            i = pool.index
+            self.queues[i].push(task, units)
+            if not touched[i]:  # NOTE: world.touch() inlined for speed
+                touched[i] = True
+                self.world.touched_pools.append(i)
+        if self.levers is not None:
+            self.levers.task_ready(task)
 
     def withdraw(self, project: ProjectState) -> None:
-        for pool in self.pools:
-            if any(t.project is project for t in pool.ready):
-                pool.ready = [t for t in pool.ready if t.project is not project]
+        if project in self.backlog:
+            self.backlog.remove(project)
+        for task in project.tasks:
+            task.queued = False
+        self.waiting_free = [t for t in self.waiting_free if t.project is not project]
+
+    def project_resumed(self, project: ProjectState) -> None:
+        for task in project.tasks:
+            if task.queued:
+                for pool, _ in task.needs:
+                    self.world.touch(pool)
 
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self) -> None:
-        for pool in self.pools:
-            if pool.ready and pool.idle:
-                self._dispatch(pool)
+        if self.world.closed:
+            return
+        if self.waiting_free:
+            self._start_free_tasks()
+        world = self.world
+        touched = world.touched_pools
+        if not touched:
+            return
+        if len(touched) > 1:
+            touched.sort()
+        world.touched_pools = []
+        flags = world.touched
+        for i in touched:
+            flags[i] = False
+        if self.global_mode:
+            self._dispatch_all_pools()
+            return
+        now, backfill, start, pools, queues = self.env.now, self.backfill, self.start, self.pools, self.queues
+        for i in touched:
+            pool = pools[i]
+            if pool.idle:
+                if self.static_rule:
+                    queues[i].dispatch(pool, now, backfill, start)  # type: ignore[call-arg]
+                else:
+                    queues[i].dispatch(pool, now, backfill, start, self.rule)  # type: ignore[call-arg]
 
-    def _rank_dynamic(self, ready: list[TaskState]) -> None:
-        """A dynamic rule (remaining effort, slack) ranks afresh at every dispatch."""
-        if len(ready) > 1:
-            now = self.env.now
-            rule = self.rule
-            keys: dict[ProjectState, float] = {}  # one rule evaluation per project per dispatch
-
-            def key(t: TaskState) -> tuple[float, ...]:
-                k = keys.get(t.project)
-                if k is None:
-                    k = keys[t.project] = rule(t.project, now)
-                return (k, *t.fifo_key)
-
-            ready.sort(key=key)
-
-    def _dispatch(self, pool: PoolState) -> None:
-        """Give the pool's free people to its ready tasks, best-ranked first."""
-        ready = pool.ready
-        if not self.static_rule:
-            self._rank_dynamic(ready)
-        elif not pool.ready_sorted:  # NOTE: inlined for speed (static rules: sort after joins)
-            ready.sort(key=_rank)
-            pool.ready_sorted = True
+    def _dispatch_all_pools(self) -> None:
         now = self.env.now
-        free = len(pool.idle)
-        keep: list[TaskState] = []
-        for i, task in enumerate(ready):
-            if free == 0:
-                keep.extend(ready[i:])
-                break
+        seen: dict[int, TaskState] = {}
+        for queue in self.queues:
+            for task in queue.tasks():
+                seen[id(task)] = task
+        tasks = list(seen.values())
+        if self.static_rule:
+            tasks.sort(key=lambda t: t.rank)
+        else:
+            keys = {t.project: self.rule(t.project, now) for t in tasks}
+            tasks.sort(key=lambda t: (keys[t.project], *t.fifo_key))
+        dispatch_global(tasks, now, self.backfill, self._start_all_needs)
+
+    def _start_free_tasks(self) -> None:
+        now = self.env.now
+        waiting, self.waiting_free = self.waiting_free, []
+        for task in waiting:
             if task.project.paused_until > now:
-                keep.append(task)  # a disrupted project starts nothing until it resumes
-            elif task.people <= free:
-                self._start(task, pool)
-                free = len(pool.idle)
+                self.waiting_free.append(task)
             else:
-                keep.append(task)
-                if not self.backfill:  # strict order: nobody jumps the top-ranked task
-                    keep.extend(ready[i + 1:])
-                    break
-        pool.ready = keep
+                self.world.start_task(task, [], 0.0)
 
-    def _pick_crew(self, task: TaskState, pool: PoolState) -> list[Person]:
-        """With switching costs: people who need no set-up (fresh, or already on the task's
-        project) first, then the longest idle; taken off every idle list they are on."""
-        idle, k, proj = pool.idle, task.people, task.project
-        fits = [p for p in idle if p.last_project is None or p.last_project is proj]
-        if len(fits) < k:
-            fits += [p for p in idle if not (p.last_project is None or p.last_project is proj)]
-        crew = fits[:k]
-        for person in crew:
-            for p in person.pools:
-                p.idle.remove(person)
-        return crew
-
-    def _start(self, task: TaskState, pool: PoolState) -> None:
+    def start(self, task: TaskState, pool: PoolState) -> None:
+        """Start a one-pool task with the pool's longest-idle people (or the cheapest set-up)."""
+        task.queued = False
         if self.switch_cost == 0:  # NOTE: inlined for speed: the head of the idle list
             k = task.people
             crew = pool.idle[:k]
@@ -161,13 +210,43 @@ class ResourceManager(Allocator):
                             p.idle.remove(person)
             self.world.start_task(task, crew, 0.0)
             return
-        crew = self._pick_crew(task, pool)
+        taken = take(task, self.switch_cost)
+        assert taken is not None, "the queue only starts tasks whose crew is free"
+        self.world.start_task(task, taken, self._setup(task, taken))
+
+    def _start_all_needs(self, task: TaskState) -> bool:
+        crew = take(task, self.switch_cost)
+        if crew is None:
+            return False
+        task.queued = False
+        self.world.start_task(task, crew, self._setup(task, crew))
+        return True
+
+    def _setup(self, task: TaskState, crew: list) -> float:
         proj = task.project
-        setup = 0.0
-        if any(p.last_project is not None and p.last_project is not proj for p in crew):
-            setup = self.switch_cost
-        self.world.start_task(task, crew, setup)
+        if self.switch_cost > 0 and any(p.last_project is not None and p.last_project is not proj
+                                        for p in crew if p.kind != "equipment"):
+            return self.switch_cost
+        return 0.0
+
+    # ------------------------------------------------------------------ contractors
+
+    def on_task_start(self, task: TaskState) -> None:
+        assert self.levers is not None
+        self.levers.crew_busy(task)
+
+    def on_task_finish(self, task: TaskState) -> None:
+        assert self.levers is not None
+        self.levers.crew_free(task)
+
+    def report(self, acc: Accounts) -> None:
+        if self.levers is not None:
+            self.levers.report(acc)
 
 
-def _rank(task: TaskState) -> tuple[float, ...]:
-    return task.rank
+def _several_pools(scenario: Scenario) -> bool:
+    """Does some task hold several pools at once, or equipment, or nothing at all?"""
+    tasks = [t for p in scenario.projects for t in p.tasks]
+    if scenario.intake is not None:
+        tasks += [t for tpl in scenario.intake.templates for t in tpl.tasks]
+    return any(t.needs is not None or t.skill is None for t in tasks)

@@ -71,7 +71,8 @@ class TrainingManager(Role):
     def run_cohort(self, prog: Programme, pool: PoolState) -> int:
         """Enrol one cohort now; returns how many people were enrolled."""
         now = self.env.now
-        staff = [p for p in pool.people if p.employed_to == INF and p not in self.enrolled]
+        staff = [p for p in pool.people
+                 if p.employed_to == INF and p.kind == "people" and p not in self.enrolled]
         size = (int(prog.trainees) if prog.trainees >= 1
                 else max(1, math.floor(prog.trainees * len(staff) + 0.5)))
         staff.sort(key=lambda p: (prog.name in self.trained.get(p, ()), p.slot, p.occupant))
@@ -109,6 +110,8 @@ class TrainingManager(Role):
     # ------------------------------------------------------------------ gap-driven training
 
     def on_task_start(self, task: TaskState) -> None:
+        if task.pool is None:
+            return  # needs no people: no skill gap to see
         acc = self.review_waits.setdefault(task.pool.index, [0.0, 0])
         acc[0] += task.start - task.ready_time  # type: ignore[operator]
         acc[1] += 1

@@ -39,6 +39,7 @@ class Network:
     needs: tuple[tuple[tuple[int, int], ...], ...]
     is_duration: tuple[bool, ...]
     planned: tuple[float, ...]
+    speeds: tuple[float, ...]  # nominal crew speed: sum of units x productivity x fte of its people
 
 
 def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network:
@@ -68,7 +69,18 @@ def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network
         needs=needs,
         is_duration=is_duration,
         planned=planned_durations(spec.tasks, scenario.resources),
+        speeds=tuple(_speed(held, scenario) for held in needs),
     )
+
+
+def _speed(held: tuple[tuple[int, int], ...], scenario: Scenario) -> float:
+    pools = list(scenario.resources.values())
+    total = 0.0
+    for k, units in held:
+        pool = pools[k]
+        if pool.kind == "people":
+            total += pool.productivity * pool.fte * units
+    return total
 
 
 # --------------------------------------------------------------------------- the plan

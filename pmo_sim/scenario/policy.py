@@ -63,6 +63,9 @@ class ResourceManager(Model):
     wip_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     backfill: bool = True
     switch_cost_days: NonNeg = 0.0
+    # True: tasks finishing at the same instant are all processed before people are allocated,
+    # so the work they free is ranked together (the parallel schedule-generation scheme).
+    batch_simultaneous: bool = False
     staffing: list[StaffingChange] = Field(default_factory=list)
     contractors: list[Contractor] = Field(default_factory=list)
 

@@ -1,0 +1,63 @@
+"""Working time: the calendar's down-time (holidays, closures) in the engine's time line.
+
+Time in pmo-sim is counted in working days (SPEC 2). A calendar can still stop everything
+for a while (a public holiday, a December closure): during such *down-time* nothing
+progresses — running tasks stand still, nothing starts — while people stay employed and
+paid. :class:`Downtime` answers the two questions the engine asks:
+
+- ``advance(a, work)``: if ``work`` days of work start at day ``a``, on which day are they
+  done? (the end is pushed back by every down-time interval met on the way);
+- ``open_between(a, b)``: how many working days of ``[a, b]`` are not down-time?
+
+Both are a binary search over the sorted, disjoint intervals of
+:func:`pmo_sim.scenario.calendar.downtime` and their cumulative lengths.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+
+
+class Downtime:
+    """Sorted, disjoint intervals [start, end) during which nothing progresses."""
+
+    __slots__ = ("starts", "ends", "before")
+
+    def __init__(self, intervals: Sequence[tuple[float, float]]):
+        self.starts = [a for a, _ in intervals]
+        self.ends = [b for _, b in intervals]
+        # before[i]: total down-time in the intervals before interval i
+        self.before = [0.0]
+        for a, b in intervals:
+            self.before.append(self.before[-1] + (b - a))
+
+    def down_until(self, t: float) -> float:
+        """Down-time in [0, t]."""
+        i = bisect_right(self.starts, t) - 1  # the last interval starting at or before t
+        if i < 0:
+            return 0.0
+        return self.before[i] + min(t, self.ends[i]) - self.starts[i]
+
+    def open_between(self, a: float, b: float) -> float:
+        """Working days of [a, b] outside down-time."""
+        return (b - a) - (self.down_until(b) - self.down_until(a))
+
+    def advance(self, a: float, work: float) -> float:
+        """The day on which ``work`` days of work starting at day ``a`` are done."""
+        i = bisect_right(self.starts, a) - 1
+        t = a
+        if i >= 0 and a < self.ends[i]:  # starting inside a down-time: wait for its end
+            t = self.ends[i]
+        left = work
+        j = i + 1
+        while j < len(self.starts) and self.starts[j] < t + left:
+            left -= self.starts[j] - t
+            t = self.ends[j]
+            j += 1
+        return t + left
+
+    def inside(self, t: float) -> bool:
+        """Is day ``t`` in down-time?"""
+        i = bisect_right(self.starts, t) - 1
+        return i >= 0 and t < self.ends[i]
