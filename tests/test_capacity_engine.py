@@ -1,0 +1,301 @@
+"""Capacity in the engine, exact cases worked out by hand (SPEC 10.4, 10.5).
+
+Part-time people, equipment, tasks holding several pools, fixed durations, calendar
+down-time, staffing plans and contractors; and the imported scheduling benchmarks against
+their known results.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import pmo_sim as ps
+from pmo_sim.experiment.single import SimulationResult
+from pmo_sim.io.psplib import import_instance
+from pmo_sim.scenario.loader import load_scenario_text
+
+DATA = Path(__file__).parent / "data" / "psplib"
+
+
+def simulate(text: str, policy: str | None = None, seed: int = 0) -> SimulationResult:
+    return ps.simulate(load_scenario_text(text), policy=policy, seed=seed, replication=0)
+
+
+def log(one: SimulationResult) -> list[tuple[str, str, float, float, str]]:
+    t = one.tasks
+    return [(r.project, r.task, round(r.start, 9), round(r.finish, 9), r.crew) for r in t.itertuples()]
+
+
+# --------------------------------------------------------------------------- part-time people
+
+PART_TIME = """
+name: t
+horizon: 200
+resources:
+  dev: {headcount: 2, day_rate: 100, fte: 0.5}
+projects:
+  - name: A
+    tasks:
+      - {name: solo, skill: dev, effort: 10}
+      - {name: pair, skill: dev, effort: 10, people: 2, after: [solo]}
+"""
+
+
+def test_half_time_people_take_twice_as_long() -> None:
+    # One half-time person does 10 person-days in 20 days; two do the next 10 in 10 days.
+    one = simulate(PART_TIME)
+    # (the pair's crew comes longest idle first)
+    assert log(one) == [("A", "solo", 0, 20, "dev-1"), ("A", "pair", 20, 30, "dev-2,dev-1")]
+    pool = one.pools.iloc[0]
+    # Busy person-days count their project share: (20 + 2 x 10) x 0.5 = 20 of 2 x 200 x 0.5.
+    assert pool.busy_days == 20 and pool.utilisation == 20 / 200
+    # Payroll is per employed day whatever the fte; the project pays its share of their time.
+    assert one.kpis["labour_cost"] == 2 * 200 * 100
+    assert one.projects.iloc[0].cost == 100 * 0.5 * (20 + 2 * 10)
+
+
+# --------------------------------------------------------------------------- equipment, needs, durations
+
+EQUIPMENT = """
+name: t
+horizon: 100
+resources:
+  testers: {headcount: 4}
+  env: {kind: equipment, units: 1, day_rate: 10}
+projects:
+  - name: A
+    tasks: [{name: t1, needs: {testers: 1, env: 1}, effort: 6}]
+  - name: B
+    tasks: [{name: t2, needs: {testers: 2, env: 1}, effort: 4}]
+  - name: C
+    tasks: [{name: t3, needs: {testers: 1, env: 1}, effort: 3}]
+"""
+
+
+def test_a_one_unit_equipment_pool_serialises_the_tasks_that_need_it() -> None:
+    # Four testers are free all along; the single environment passes from task to task.
+    one = simulate(EQUIPMENT)
+    assert log(one) == [("A", "t1", 0, 6, "testers-1,env-1"), ("B", "t2", 6, 8, "testers-2,testers-3,env-1"),
+                        ("C", "t3", 8, 11, "testers-4,env-1")]
+    env = one.pools.set_index("pool").loc["env"]
+    assert env.kind == "equipment" and env.busy_days == 11 and env.utilisation == 11 / 100
+    assert math.isnan(env.headcount_avg) and math.isnan(env.training_days)
+    assert env.tasks_started == 3 and env.mean_wait == pytest.approx((0 + 6 + 8) / 3)
+    assert one.kpis["equipment_cost"] == 10 * 100  # one unit, every day of the window
+
+
+FIXED = """
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 3}
+projects:
+  - name: A
+    tasks:
+      - {name: vendor, duration: 12}
+      - {name: review, needs: {dev: 3}, duration: 5, after: [vendor]}
+      - {name: fix, skill: dev, people: 3, effort: 6, after: [vendor]}
+"""
+
+
+def test_fixed_durations_ignore_the_crew() -> None:
+    # `vendor` needs nothing and takes 12 days; `review` holds three people for 5 days whatever
+    # their speed, then `fix` (3 people) does 6 person-days in 2.
+    assert log(simulate(FIXED)) == [("A", "vendor", 0, 12, ""), ("A", "review", 12, 17, "dev-1,dev-2,dev-3"),
+                                    ("A", "fix", 17, 19, "dev-1,dev-2,dev-3")]
+
+
+# --------------------------------------------------------------------------- calendar
+
+CLOSURE = """
+name: t
+horizon: 100
+calendar: {closures: [{start: 3, days: 10}]}
+resources:
+  dev: {headcount: 1, day_rate: 1}
+projects:
+  - name: A
+    tasks:
+      - {name: a, skill: dev, effort: 5}
+      - {name: b, skill: dev, effort: 2, after: [a]}
+  - name: B
+    arrival: 5
+    tasks:
+      - {name: c, duration: 1}
+"""
+
+
+def test_a_closure_extends_a_running_task_by_its_length_and_nothing_starts_during_it() -> None:
+    # a: 3 days before the closure [3, 13), 2 after it; C arrives on day 5 and waits too.
+    one = simulate(CLOSURE)
+    assert log(one) == [("A", "a", 0, 15, "dev-1"), ("B", "c", 13, 14, ""), ("A", "b", 15, 17, "dev-1")]
+    assert one.kpis["labour_cost"] == 100  # people are paid through the closure
+
+
+HOLIDAY = """
+name: t
+horizon: 30
+calendar: {start_date: 2027-01-04, holidays: [2027-01-06]}
+resources:
+  dev: {headcount: 1}
+projects:
+  - name: A
+    tasks: [{name: a, skill: dev, effort: 4}]
+"""
+
+
+def test_a_holiday_is_one_working_day_of_down_time() -> None:
+    # Monday 4 January is day 0; Wednesday 6 (day 2) is a holiday: 4 days of work end on day 5.
+    assert log(simulate(HOLIDAY)) == [("A", "a", 0, 5, "dev-1")]
+
+
+# --------------------------------------------------------------------------- staffing
+
+STAFFING = """
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 2, day_rate: 1}
+pmo:
+  resource_manager:
+    staffing: [{day: 20, pool: dev, change: 3}, {day: 60, pool: dev, change: -4}]
+projects:
+  - name: A
+    tasks: [{name: a, skill: dev, effort: 30, people: 2}]
+"""
+
+
+def test_a_staffing_plan_gives_the_exact_time_averaged_headcount() -> None:
+    # 2 people until day 20, 5 until day 60, then 1: (2 x 20 + 5 x 40 + 1 x 40) / 100.
+    one = simulate(STAFFING)
+    assert one.pools.iloc[0].headcount_avg == (2 * 20 + 5 * 40 + 1 * 40) / 100
+    assert one.kpis["labour_cost"] == 2 * 20 + 5 * 40 + 1 * 40
+    assert one.kpis["leavers"] == 0 and one.kpis["hires"] == 0  # planned changes, not turnover
+
+
+def test_released_people_finish_their_task_first() -> None:
+    text = STAFFING.replace("effort: 30, people: 2", "effort: 140, people: 2")  # busy until day 70
+    one = simulate(text)
+    # The two original people are on the task until day 70: releases take the most recently
+    # hired first (slots 5, 4, 3 leave on day 60), then slot 2, after its task, on day 70.
+    assert one.pools.iloc[0].headcount_avg == (2 * 20 + 5 * 40 + 2 * 10 + 1 * 30) / 100
+
+
+# --------------------------------------------------------------------------- contractors
+
+CONTRACTORS = """
+name: t
+horizon: 400
+resources:
+  dev: {headcount: 1, day_rate: 100}
+intake:
+  arrivals: {dist: exponential, mean: 6}
+  templates:
+    - name: job
+      tasks: [{name: work, skill: dev, effort: {dist: exponential, mean: 8}}]
+policies:
+  alone: {}
+  helped:
+    resource_manager:
+      contractors: [{pool: dev, max: 2, lead_time: 5, day_rate: 300, productivity: 1,
+                     trigger_wait: 10, release_idle: 3}]
+"""
+
+
+def test_contractors_cut_waits_at_a_cost_within_their_bounds() -> None:
+    res = ps.run_experiment(load_scenario_text(CONTRACTORS), replications=8, seed=2, jobs=1)
+    kpis = res.replications.set_index(["policy", "replication"])
+    alone, helped = kpis.loc["alone"], kpis.loc["helped"]
+    assert (helped.mean_wait < alone.mean_wait).all()
+    assert (alone.contractor_cost == 0).all() and (helped.contractor_cost > 0).all()
+    # At most `max` contractors, each paid at most over the whole horizon.
+    assert (helped.contractor_cost <= 2 * 300 * 400).all()
+    pools = res.pools.set_index(["policy", "replication"])
+    assert (pools.loc["helped"].headcount_avg > 1).all() and (pools.loc["alone"].headcount_avg == 1).all()
+    assert (helped.total_cost == helped[["labour_cost", "contractor_cost", "training_cost",
+                                         "technology_cost", "pmo_cost", "equipment_cost"]].sum(axis=1)).all()
+
+
+CONTRACTOR_TRACE = """
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 100}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 30}]}
+  - {name: B, tasks: [{name: b, skill: dev, effort: 6}]}
+pmo:
+  resource_manager:
+    contractors: [{pool: dev, max: 1, lead_time: 5, day_rate: 300, productivity: 2,
+                   trigger_wait: 10, release_idle: 4}]
+"""
+
+
+def test_a_contractor_arrives_works_and_leaves_on_time() -> None:
+    # B waits from day 0; at day 10 a contractor is requested, arrives on day 15, does 6
+    # person-days at productivity 2 by day 18, is idle 4 days and leaves on day 22.
+    one = simulate(CONTRACTOR_TRACE)
+    assert log(one) == [("A", "a", 0, 30, "dev-1"), ("B", "b", 15, 18, "dev-c1")]
+    assert one.kpis["contractor_cost"] == 300 * (22 - 15)
+    assert one.kpis["contractor_requests"] == 1
+
+
+# --------------------------------------------------------------------------- PSPLIB / MPSPLIB
+
+KNOWN = {"j301_1": 43, "j3020_9": 41, "j3048_10": 54}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_imported_j30_instances_never_beat_their_optimum(name: str) -> None:
+    sc = load_scenario_text(import_instance(DATA / "j30" / f"{name}.sm"))
+    for policy in sc.policy_names:
+        one = ps.simulate(sc, policy=policy, seed=0, replication=0)
+        assert (one.projects.status == "completed").all()
+        assert one.projects.finish.max() >= KNOWN[name]
+    # The latest-finish rule is the literature's best single-pass rule: optimal on j301_1.
+    assert ps.simulate(sc, policy="lft", seed=0, replication=0).projects.finish.max() == KNOWN[name]
+
+
+def test_the_mpsplib_instance_matches_the_published_parallel_sgs_result() -> None:
+    # mp_j30_a2_nr2: P-SGS with minimum slack (activity level: latest start) gives a total
+    # makespan of 68 (Poza et al.); its lower bound is 47.
+    sc = load_scenario_text(import_instance(DATA / "mpsplib" / "mp_j30_a2_nr2.xml"))
+    spans = {p: ps.simulate(sc, policy=p, seed=0, replication=0).projects.finish.max()
+             for p in sc.policy_names}
+    assert spans["lst"] == 68
+    assert all(span >= 47 for span in spans.values())
+
+
+def test_simultaneous_completions_are_ranked_together_when_batched() -> None:
+    # Two one-day tasks end on day 1 and free one developer each. Sequentially, the first
+    # completion hands its developer to the best task that fits one person (low, priority 3);
+    # batched, both developers are free together and go to `pair` (priority 1, two people).
+    text = """
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 2}
+pmo:
+  resource_manager: {allocation: priority, batch_simultaneous: BATCH}
+projects:
+  - {name: X, priority: 5, tasks: [{name: x, skill: dev, effort: 1}]}
+  - {name: Y, priority: 5, tasks: [{name: y, skill: dev, effort: 1}]}
+  - {name: P, priority: 1, arrival: 0.5, tasks: [{name: pair, skill: dev, effort: 4, people: 2}]}
+  - {name: L, priority: 3, arrival: 0.5, tasks: [{name: low, skill: dev, effort: 1}]}
+"""
+    sequential = log(simulate(text.replace("BATCH", "false")))
+    batched = log(simulate(text.replace("BATCH", "true")))
+    assert [r[1] for r in sequential][2:] == ["low", "pair"]
+    assert [(r[1], r[2]) for r in batched][2:] == [("pair", 1), ("low", 3)]
+
+
+def test_costs_add_up_with_every_kind_of_capacity() -> None:
+    one = simulate(EQUIPMENT.replace("testers: {headcount: 4}", "testers: {headcount: 4, day_rate: 50}"))
+    k = one.kpis
+    parts = ("labour_cost", "training_cost", "technology_cost", "pmo_cost", "equipment_cost",
+             "contractor_cost")
+    assert k["total_cost"] == pytest.approx(sum(k[c] for c in parts))
+    assert k["labour_cost"] == 4 * 50 * 100 and k["equipment_cost"] == 10 * 100
