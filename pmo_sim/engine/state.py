@@ -41,10 +41,10 @@ class Ramp:
         self.t0, self.t1, self.m0, self.m1 = t0, t1, m0, m1
 
     def at(self, t: float) -> float:
+        if t >= self.t1:  # first: a change with no ramp (t0 == t1) has happened on its day
+            return self.m1
         if t <= self.t0:
             return self.m0
-        if t >= self.t1:
-            return self.m1
         return self.m0 + (self.m1 - self.m0) * (t - self.t0) / (self.t1 - self.t0)
 
 

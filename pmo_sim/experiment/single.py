@@ -2,16 +2,20 @@
 
 Where :func:`pmo_sim.run_experiment` is for statistics over many replications, ``simulate``
 runs a single (policy, replication) with the task trace switched on and hands back pandas
-tables: the KPIs, the projects, the pools and every task with who did it and when.
+tables: the KPIs, the projects, the pools and every task with who did it and when. With a
+``calendar.start_date`` the task log also gives the dates of each start and finish (working
+days Monday to Friday from day 0 = the start date).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.scenario.calendar import date_of
 from pmo_sim.scenario.models import Scenario
 
 
@@ -38,10 +42,16 @@ def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
     name = policy if policy is not None else scenario.policy_names[0]
     rec = run_replication(scenario, replication, seed, [name], trace=True)[0]
     assert rec.tasks is not None
+    tasks = pd.DataFrame(rec.tasks)
+    start = scenario.calendar.start_date if scenario.calendar is not None else None
+    if start is not None:
+        for column in ("start", "finish"):
+            tasks[f"{column}_date"] = [None if math.isnan(d) else date_of(start, d).isoformat()
+                                       for d in tasks[column]]
     return SimulationResult(
         policy=name, replication=replication, seed=seed,
         kpis=pd.Series(rec.kpis, name=name),
         projects=pd.DataFrame(rec.projects),
         pools=pd.DataFrame(rec.pools),
-        tasks=pd.DataFrame(rec.tasks),
+        tasks=tasks,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pmo_sim.engine.roles import Accounts, Role, WorldAPI, payment
-from pmo_sim.engine.state import Ramp
+from pmo_sim.engine.state import PoolRamp
 
 if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
@@ -35,8 +35,8 @@ class TechnologyManager(Role):
                 continue
             pools = [world.pool_by_name[s] for s in ad.skills] if ad.skills else world.pools
             for pool in pools:
-                world.add_pool_ramp(pool, Ramp(ad.day, ad.day + ad.dip_days, 1 - ad.dip,
-                                               1 + ad.productivity_gain))
+                world.add_pool_ramp(pool, PoolRamp(ad.day, ad.day + ad.dip_days, 1 - ad.dip,
+                                                   1 + ad.productivity_gain))
             nominal, present = payment(ad.cost, ad.day, world.t0, world.delta)
             self.cost += nominal
             self.cost_pv += present

@@ -133,10 +133,11 @@ def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: Res
     pools: Pools = dict(scenario.resources)
     path = base + ("resource_manager", "staffing")
     for i, change in enumerate(rm.staffing):
-        people_pool_problem(out, path + (i, "pool"), change.pool, pools, "staffing changes")
+        if change.pool not in pools:  # equipment may be bought or retired too (units)
+            out.append((path + (i, "pool"), f"unknown pool; expected one of: {_known(pools)}", change.pool))
         if change.day >= scenario.horizon:
             out.append((path + (i, "day"), f"must be before the horizon ({scenario.horizon:g})", change.day))
-    headcount = {name: pool.headcount for name, pool in pools.items() if isinstance(pool, Pool)}
+    headcount = {name: pool.capacity for name, pool in pools.items()}
     for i in sorted(range(len(rm.staffing)), key=lambda i: (rm.staffing[i].day, i)):
         change = rm.staffing[i]
         if change.pool not in headcount:
@@ -144,7 +145,8 @@ def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: Res
         before = headcount[change.pool]
         headcount[change.pool] = before + change.change
         if headcount[change.pool] < 0:
-            out.append((path + (i, "change"), f"would take pool {change.pool!r} below zero people (it has "
+            what = "people" if pools[change.pool].kind == "people" else "units"
+            out.append((path + (i, "change"), f"would take pool {change.pool!r} below zero {what} (it has "
                         f"{before} on day {change.day:g}, after the changes before it)", change.change))
     path = base + ("resource_manager", "contractors")
     first: dict[str, int] = {}

@@ -23,10 +23,11 @@ from pmo_sim.scenario.limits import MAX_COUNT, MAX_MAGNITUDE, MAX_PEOPLE
 
 
 class StaffingChange(Model):
-    """A planned headcount change of a people pool: hires (``change`` > 0) or releases (< 0).
+    """A planned capacity change: hires (``change`` > 0) or releases (< 0) of a people pool,
+    or units of equipment bought or retired.
 
-    Hires arrive on ``day`` and ramp up as new hires do (``workforce``); released people leave
-    once their current task is done.
+    Hires arrive on ``day`` and ramp up as new hires do (``workforce``); released people (and
+    retired units) leave once their current task is done.
     """
 
     day: NonNeg
