@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.common import handles_errors, max_events_option, parse_sets, set_option
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.scenario.names import safe_slug
 
@@ -134,6 +134,7 @@ Examples:
 @click.option("--policy", "policies", multiple=True, metavar="NAME",
               help="Policy to run (repeatable) [default: all].")
 @set_option
+@max_events_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Results folder [default: results/<scenario>-<timestamp>].")
 @click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None, metavar="REL",
@@ -152,24 +153,26 @@ Examples:
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None, hidden=True)
 @handles_errors
 def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: str,
-        scheduler: str | None, policies: tuple[str, ...], sets: tuple[str, ...], out: str | None,
-        precision: float | None, metric: str, max_replications: int | None, paired: bool,
-        resume: bool, force: bool, fmt: str, quiet: bool, verbose: bool,
-        chunk_size: int | None) -> None:
+        scheduler: str | None, policies: tuple[str, ...], sets: tuple[str, ...],
+        max_events: float, out: str | None, precision: float | None, metric: str,
+        max_replications: int | None, paired: bool, resume: bool, force: bool, fmt: str,
+        quiet: bool, verbose: bool, chunk_size: int | None) -> None:
     """Monte Carlo: run every policy x replications of SCENARIO on common random numbers.
 
     Writes a results folder (manifest, scenario, Parquet tables, summary.csv) as chunks
     finish, then prints the verdict in plain words, the mean of the headline KPIs per policy
     and the paired differences to the first policy. Ctrl+C keeps what is finished; --resume
     continues it. Exit code 3: the --precision target was not met within --max-replications
-    (the message says what was reached and how many replications it would take).
+    (the message says what was reached and how many replications it would take). A scenario
+    expected to exceed --max-events per replication is refused (exit 2); a replication that
+    runs past twice that is stopped (exit 1, naming its policy, replication and seed).
     """
     from pmo_sim.experiment import run_experiment
     from pmo_sim.experiment.runner import RunInterrupted
     from pmo_sim.scenario.loader import load_scenario
 
     log_to_stderr()
-    sc = load_scenario(scenario, parse_sets(sets) or None)
+    sc = load_scenario(scenario, parse_sets(sets) or None, max_events=max_events)
     ctx = click.get_current_context()
     explicit_n = ctx.get_parameter_source("replications") != click.core.ParameterSource.DEFAULT
     if out is None and not resume:
@@ -184,7 +187,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
                 jobs=jobs, backend=backend, scheduler=scheduler, policies=list(policies) or None,
                 out=out, resume=resume, force=force, progress=callback(view), precision=precision,
                 metric=metric, max_replications=max_replications, paired=paired,
-                command=command, chunk_size=chunk_size,
+                command=command, chunk_size=chunk_size, max_events=max_events,
                 precision_report=(lambda hw, _n: view.precision(hw, precision or 0.0, metric))
                 if view is not None and precision is not None else None)
     except RunInterrupted as exc:

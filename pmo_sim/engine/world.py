@@ -46,17 +46,26 @@ from pmo_sim.scenario.calendar import downtime
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.policy import PMO
 
+#: Slices of the horizon after which a capped replication counts its events.
+CAP_SLICES = 32
+
+
+class RunawayReplication(RuntimeError):
+    """A replication processed far more events than its scenario's size estimate allows."""
+
 
 class World(Workforce):
     """The state and event handlers of one (policy, replication)."""
 
     def __init__(self, scenario: Scenario, policy_name: str, plan: Plan, roles: Sequence[Role],
-                 trace: bool = False):
+                 trace: bool = False, event_cap: int | None = None):
         self.scenario = scenario
         self.policy_name = policy_name
         self.policy: PMO = scenario.policies[policy_name]
         self.plan = plan
         self.trace = trace
+        self.event_cap = event_cap  # a runaway replication is stopped past this many events
+        self._uncounted = 0  # scheduled events that are not the model's (see processed_events)
         self.env = simpy.Environment()
         self.t0, self.t1 = scenario.warmup, scenario.horizon
         self.delta = math.log1p(scenario.discount_rate) / scenario.days_per_year
@@ -423,12 +432,38 @@ class World(Workforce):
     # ------------------------------------------------------------------ run
 
     def run(self) -> ReplicationRecords:
-        self.env.run(until=self.t1)
+        if self.event_cap is None:
+            self.env.run(until=self.t1)
+        else:
+            self._run_capped(self.event_cap)
         self.level_change()
         return build_records(self)
+
+    def _run_capped(self, cap: int) -> None:
+        """Run to the horizon in slices, stopping a replication that runs away.
+
+        After each of ``CAP_SLICES`` equal slices of the horizon the events processed so far
+        are counted; past ``cap`` the replication stops with :class:`RunawayReplication`
+        (nothing a valid scenario expects: the loader refuses scenarios whose expected size is
+        over the budget, and the cap is a multiple of it).
+        """
+        for k in range(1, CAP_SLICES + 1):
+            self.env.run(until=self.t1 * k / CAP_SLICES)
+            if k < CAP_SLICES:
+                # SimPy's run(until=...) schedules two events of its own (the time to stop,
+                # and the stop); the next slice processes both.
+                self._uncounted += 2
+                done = self.processed_events()
+                self._uncounted += 1  # the id the count itself used
+                if done > cap:
+                    raise RunawayReplication(
+                        f"the replication ran past {cap:,} simulation events by day "
+                        f"{self.env.now:g} of {self.t1:g} (raise the budget with --max-events "
+                        f"if this size is meant)")
 
     def processed_events(self) -> int:
         # NOTE: SimPy numbers every scheduled event (Environment._eid); the ones still queued
         # at the horizon were never processed. Reading the counter costs nothing per event.
+        # The horizon's own stop event, and any slice stops and counts, are not the model's.
         scheduled = next(self.env._eid)
-        return int(scheduled - 1 - len(self.env._queue))
+        return int(scheduled - 1 - len(self.env._queue)) - self._uncounted

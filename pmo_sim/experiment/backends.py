@@ -39,6 +39,7 @@ from pmo_sim.errors import UsageError, WorkerLost
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Replicate
 from pmo_sim.sampling import Sampler
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS
 from pmo_sim.schema import TABLES as SCHEMA_TABLES
 
@@ -67,6 +68,8 @@ class ChunkTask:
     policies: tuple[str, ...]
     #: the replication function; None means :func:`pmo_sim.experiment.replicate.run_replication`
     replicate: Replicate | None = None
+    #: the event budget (a runaway replication is stopped past twice it)
+    max_events: float | None = DEFAULT_MAX_EVENTS
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,13 @@ class ChunkResult:
     failure: ChunkFailure | None = None
 
 
-def _default_replicate(scenario: Scenario) -> Replicate:
+def _default_replicate(scenario: Scenario, max_events: float | None) -> Replicate:
     # One Sampler per chunk: the scenario's task networks are compiled once, not per replication.
     sampler = Sampler(scenario)
 
     def replicate(sc: Scenario, replication: int, seed: int, policies: Sequence[str]
                   ) -> list[ReplicationRecords]:
-        return run_replication(sc, replication, seed, policies, sampler=sampler)
+        return run_replication(sc, replication, seed, policies, sampler=sampler, max_events=max_events)
 
     return replicate
 
@@ -124,7 +127,7 @@ def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one chunk; returns its columnar records (the function every backend runs)."""
-    replicate = task.replicate or _default_replicate(task.scenario)
+    replicate = task.replicate or _default_replicate(task.scenario, task.max_events)
     tables: dict[str, Columns] = {name: {c: [] for c in t.column_names}
                                   for name, t in SCHEMA_TABLES.items()}
     for r in range(task.start, task.stop):

@@ -15,18 +15,25 @@ from pmo_sim.engine import ReplicationRecords, Role, World
 from pmo_sim.errors import UsageError
 from pmo_sim.pmo import roles_for
 from pmo_sim.sampling import Sampler
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.models import Scenario
+
+#: A replication is stopped once it processes this many times the scenario's event budget.
+RUNAWAY_FACTOR = 2
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int,
                     policies: Sequence[str] | None = None, trace: bool = False,
                     sampler: Sampler | None = None,
-                    extra_roles: Sequence[type[Role]] = ()) -> list[ReplicationRecords]:
+                    extra_roles: Sequence[type[Role]] = (),
+                    max_events: float | None = DEFAULT_MAX_EVENTS) -> list[ReplicationRecords]:
     """Simulate replication ``replication`` of every requested policy on one shared Plan.
 
     ``extra_roles`` are role classes added after the policy's own (each built with the
     scenario and the policy, and attached if ``wanted``): a seam for trying a new lever
-    before it has a place in :data:`pmo_sim.pmo.ROLES`.
+    before it has a place in :data:`pmo_sim.pmo.ROLES`. ``max_events`` is the event budget a
+    scenario was checked against: a replication that processes more than
+    :data:`RUNAWAY_FACTOR` times it is stopped (None: no cap).
     """
     names = list(scenario.policies) if policies is None else list(policies)
     unknown = [n for n in names if n not in scenario.policies]
@@ -39,5 +46,6 @@ def run_replication(scenario: Scenario, replication: int, seed: int,
         policy = scenario.policies[name]
         roles = roles_for(scenario, name) + [cls(scenario, policy) for cls in extra_roles
                                              if cls.wanted(scenario, policy)]
-        out.append(World(scenario, name, plan, roles, trace=trace).run())
+        cap = None if max_events is None else int(RUNAWAY_FACTOR * max_events)
+        out.append(World(scenario, name, plan, roles, trace=trace, event_cap=cap).run())
     return out

@@ -357,7 +357,7 @@ class _Run:
         spec = self.spec
         for start, stop in ranges:
             yield ChunkTask(spec.scenario, spec.seed, start, stop, tuple(self.policies),
-                            spec.seams.replicate)
+                            spec.seams.replicate, spec.max_events)
 
     def _report(self, target: int) -> None:
         if self.spec.progress is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pmo_sim.errors import UsageError
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
@@ -98,6 +99,9 @@ class ExperimentSpec:
     replications: int | None = 100
     seed: int = 0
     policies: tuple[str, ...] | None = None
+    #: The event budget the scenario was checked against; a replication that runs past twice
+    #: it is stopped (None: no cap).
+    max_events: float | None = DEFAULT_MAX_EVENTS
     precision: Precision | None = None
     execution: Execution = field(default_factory=Execution)
     output: Output | None = None
@@ -113,6 +117,7 @@ class ExperimentSpec:
                      precision: float | None = None, metric: str = "npv",
                      max_replications: int | None = None, paired: bool = False,
                      progress: Progress | None = None, seams: Seams | None = None,
+                     max_events: float | None = DEFAULT_MAX_EVENTS,
                      precision_report: PrecisionReport | None = None) -> ExperimentSpec:
         """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
         if out is None and resume:
@@ -122,7 +127,7 @@ class ExperimentSpec:
         _check_max(max_replications, replications)
         return cls(
             scenario=scenario, replications=replications, seed=seed,
-            policies=tuple(policies) if policies else None,
+            policies=tuple(policies) if policies else None, max_events=max_events,
             precision=(Precision(precision, metric, paired, max_replications, precision_report)
                        if precision is not None else None),
             execution=Execution(jobs, backend, scheduler, chunk_size),
