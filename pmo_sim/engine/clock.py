@@ -16,7 +16,12 @@ Both are a binary search over the sorted, disjoint intervals of
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from heapq import heappush
+from typing import Any
+
+import simpy
+from simpy.core import NORMAL
 
 
 class Downtime:
@@ -61,3 +66,24 @@ class Downtime:
         """Is day ``t`` in down-time?"""
         i = bisect_right(self.starts, t) - 1
         return i >= 0 and t < self.ends[i]
+
+
+class Due(simpy.events.Event):
+    """A thing due ``delay`` days from now (a task's completion): a triggered event carrying
+    its subject, whose one callback gets the event.
+
+    NOTE: the same as ``env.timeout(delay).callbacks.append(partial(handler, subject))``, which
+    SimPy's own Timeout inlines the same way, without the partial, the list append and the call
+    to ``Environment.schedule``: a task's completion is the event the engine schedules most.
+    """
+
+    __slots__ = ("subject",)
+
+    def __init__(self, env: simpy.Environment, delay: float, handler: Callable[[Due], Any],
+                 subject: Any):
+        self.env = env
+        self.callbacks = [handler]
+        self._value = None
+        self._ok = True
+        self.subject = subject
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))

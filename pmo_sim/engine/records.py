@@ -113,12 +113,22 @@ def _project_value(proj: ProjectState, t1: float, delta: float) -> tuple[float, 
     return v, pv
 
 
+def _columns(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Columns:
+    """Rows (tuples in ``names`` order) as columns."""
+    if not rows:
+        return {name: [] for name in names}
+    columns = list(zip(*rows, strict=True))
+    assert len(columns) == len(names)
+    return {name: list(values) for name, values in zip(names, columns, strict=True)}
+
+
 def _project_rows(world: World) -> tuple[Columns, float, float]:
-    cols: Columns = {name: [] for name in PROJECTS.names}
+    rows = []
     t1 = world.t1
     value = value_pv = 0.0
     for proj in world.projects:
-        done = sum(t.effort - t.remaining(t1) for t in proj.tasks if t.start is not None)
+        done = sum(t.effort if t.finish is not None else t.effort - t.remaining(t1)
+                   for t in proj.tasks if t.start is not None)
         v, pv = _project_value(proj, t1, world.delta)
         if proj.counted:
             value += v
@@ -128,13 +138,12 @@ def _project_rows(world: World) -> tuple[Columns, float, float]:
                _nan(proj.start), _nan(proj.finish), due if due < math.inf else NAN, proj.status,
                proj.effort_planned, done, proj.rework, proj.changes, proj.cost, proj.budget, v,
                proj.counted)
-        for name, x in zip(PROJECTS.names, row, strict=True):
-            cols[name].append(x)
-    return cols, value, value_pv
+        rows.append(row)
+    return _columns(PROJECTS.names, rows), value, value_pv
 
 
 def _pool_rows(world: World) -> Columns:
-    cols: Columns = {name: [] for name in POOLS.names}
+    rows = []
     window = world.t1 - world.t0
     for pool in world.pools:
         available = pool.available_days
@@ -144,9 +153,8 @@ def _pool_rows(world: World) -> Columns:
                pool.wait_sum / pool.wait_n if pool.wait_n else NAN, pool.tasks_started,
                pool.busy_days, pool.away_days if people else NAN,
                available - pool.busy_days - pool.away_days)
-        for name, x in zip(POOLS.names, row, strict=True):
-            cols[name].append(x)
-    return cols
+        rows.append(row)
+    return _columns(POOLS.names, rows)
 
 
 def _costs(acc: Accounts, pay: dict[str, tuple[float, float]], window: float
@@ -217,13 +225,12 @@ def _start(p: ProjectState) -> float:
 
 
 def _task_rows(world: World) -> Columns:
-    cols: Columns = {name: [] for name in TASKS.names}
+    out = []
     rows: list[TaskState] = [t for p in world.projects for t in p.tasks if t.start is not None]
     rows.sort(key=lambda t: (_nan(t.start), t.project.index, t.index))
     for t in rows:
         row = (t.project.name, t.name, "+".join(p.name for p, _ in t.needs), t.ready_time, _nan(t.start),
                _nan(t.finish),
                t.effort, ",".join(p.label for p in t.crew), t.people)
-        for name, x in zip(TASKS.names, row, strict=True):
-            cols[name].append(x)
-    return cols
+        out.append(row)
+    return _columns(TASKS.names, out)

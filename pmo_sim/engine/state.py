@@ -64,7 +64,7 @@ class Person:
         "label", "pool", "pools", "slot", "occupant", "base", "fte", "day_rate", "kind", "gain",
         "ramps", "task", "last_project", "employed_from", "employed_to", "busy_since",
         "hazard_budget", "hazard_rate", "hazard_used", "hazard_t", "quit_version", "quit_pending",
-        "replace", "claim", "away_since", "idle_version",
+        "replace", "claim", "away_since", "idle_version", "handover",
     )
 
     def __init__(self, label: str, pool: PoolState, slot: int, occupant: int, base: float,
@@ -98,6 +98,9 @@ class Person:
         # Off project work (e.g. in training) since this day; None while at work.
         self.away_since: float | None = None
         self.idle_version = 0  # bumped whenever the person starts work (contractor release)
+        # Free again after a task, the person needs more than going back to the idle list:
+        # leaving, a claim, or several pools (quit_pending, claim, len(pools) > 1).
+        self.handover = False
 
     @property
     def employed(self) -> bool:
@@ -210,7 +213,7 @@ class ProjectState:
     __slots__ = (
         "plan", "index", "name", "template", "arrival", "due_date", "priority", "value_per_day",
         "completion_value", "budget", "counted", "efforts", "tasks", "order", "unfinished", "running",
-        "admitted", "start", "finish", "status", "cancel_reason", "funded", "paused_until",
+        "admitted", "start", "finish", "status", "closed", "cancel_reason", "funded", "paused_until",
         "pause_total", "rework", "changes", "cost", "effort_planned", "effort_estimate",
         "pending_effort", "_cp_cache",
     )
@@ -237,6 +240,7 @@ class ProjectState:
         self.start: float | None = None
         self.finish: float | None = None
         self.status = "backlog"
+        self.closed = False  # completed, cancelled or rejected (kept with ``status`` by the world)
         self.cancel_reason = ""
         self.funded: float | None = None
         self.paused_until = -INF
@@ -248,10 +252,6 @@ class ProjectState:
         self.effort_estimate: float = plan.network.estimate
         self.pending_effort = self.effort_planned  # work of the tasks not yet started
         self._cp_cache: tuple[float, float] = (math.nan, 0.0)
-
-    @property
-    def closed(self) -> bool:
-        return self.status in ("completed", "cancelled", "rejected")
 
     @property
     def started(self) -> bool:

@@ -83,7 +83,7 @@ class Workforce:
         """The person leaves for good (not replaced): now if free, else after their task."""
         person.replace = False
         if person.task is not None or person.away_since is not None or person.claim is not None:
-            person.quit_pending = True
+            person.quit_pending = person.handover = True
             person.quit_version += 1
             return
         for p in person.pools:
@@ -123,7 +123,8 @@ class Workforce:
         if version != person.quit_version or not person.employed:
             return
         if person.task is not None or person.away_since is not None:
-            person.quit_pending = True  # works out their notice: leaves when the task ends
+            # works out their notice: leaves when the task (or time away) ends
+            person.quit_pending = person.handover = True
         else:
             for p in person.pools:
                 p.idle.remove(person)
@@ -162,6 +163,7 @@ class Workforce:
 
     def claim(self, person: Person, on_free: Callable[[Person], None]) -> None:
         person.claim = on_free
+        person.handover = True
         if person.task is None:  # free now: taken off the idle lists at once
             for p in person.pools:
                 p.idle.remove(person)
@@ -169,6 +171,7 @@ class Workforce:
 
     def _serve_claim(self, person: Person) -> None:
         on_free, person.claim = person.claim, None
+        person.handover = person.quit_pending or len(person.pools) > 1
         assert on_free is not None
         on_free(person)
 
@@ -204,3 +207,4 @@ class Workforce:
     def add_skill(self, person: Person, pool: PoolState) -> None:
         if pool not in person.pools:
             person.pools.append(pool)
+            person.handover = True

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from pmo_sim.engine.clock import Downtime
+from pmo_sim.engine.clock import Downtime, Due
 from pmo_sim.engine.records import ReplicationRecords, build_records
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
 from pmo_sim.engine.state import Person, PoolState, ProjectState, TaskShape, TaskState
@@ -47,7 +47,7 @@ from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.policy import PMO
 
 #: Slices of the horizon after which a capped replication counts its events.
-CAP_SLICES = 32
+CAP_SLICES = 8
 
 
 class RunawayReplication(RuntimeError):
@@ -244,6 +244,7 @@ class World(Workforce):
             self.wip -= 1
         self.in_system -= 1
         proj.status = status
+        proj.closed = True
         proj.finish = self.env.now
         for hook in self._on_close:
             hook(proj)
@@ -291,7 +292,7 @@ class World(Workforce):
         if self.batch:
             self._schedule_finish(task, delay)
         else:  # NOTE: _schedule_finish inlined for speed
-            env.timeout(delay).callbacks.append(partial(self._finish, task))
+            Due(env, delay, self._finish, task)
         for hook in self._on_task_start:
             hook(task)
 
@@ -299,42 +300,29 @@ class World(Workforce):
         if self.batch:
             at = self.env.now + delay
             self._finishing[at] = self._finishing.get(at, 0) + 1
-            self.env.timeout(delay).callbacks.append(partial(self._finish_batched, task))
-        else:
-            self.env.timeout(delay).callbacks.append(partial(self._finish, task))
+        Due(self.env, delay, self._finish, task)
 
-    def _finish_batched(self, task: TaskState, _event: simpy.Event | None = None) -> None:
-        """A completion when simultaneous ones are batched: only the last of the instant allocates."""
+    def _finish(self, due: Due) -> None:
+        """A task's time is up: it is done, unless its project was paused while it ran."""
+        task: TaskState = due.subject
         now = self.env.now
-        left = self._finishing[now] - 1
-        if left:
-            self._finishing[now] = left
-        else:
-            del self._finishing[now]
-        if not self._complete(task):
-            self._schedule_finish(task, self._standby(task, now))
-        if not left:
-            self.allocator.dispatch()
-
-    def _finish(self, task: TaskState, _event: simpy.Event | None = None) -> None:
-        if self._complete(task):
-            self.allocator.dispatch()
-        else:
-            self._schedule_finish(task, self._standby(task, self.env.now))
-
-    def _standby(self, task: TaskState, now: float) -> float:
-        """Days the task's crew stands by for the pauses its project had while it ran."""
+        last = True  # the last completion of this instant (always, without batching)
+        if self.batch:
+            left = self._finishing[now] - 1
+            if left:
+                self._finishing[now] = left
+                last = False
+            else:
+                del self._finishing[now]
         proj = task.project
         extra = proj.pause_total - task.pause_mark - task.pause_honoured
-        task.pause_honoured += extra
-        return extra if self.down is None else self.down.advance(now, extra) - now
-
-    def _complete(self, task: TaskState) -> bool:
-        """The task is done unless its project was paused meanwhile (False: it runs on)."""
-        proj = task.project
-        if proj.pause_total - task.pause_mark - task.pause_honoured > 0:
-            return False
-        now = self.env.now
+        if extra > 0:
+            # The project was paused while this task ran: its crew stood by that long.
+            task.pause_honoured += extra
+            self._schedule_finish(task, extra if self.down is None else self.down.advance(now, extra) - now)
+            if last and self.batch:
+                self.allocator.dispatch()  # what other completions of the instant freed
+            return
         task.finish = now
         proj.running.remove(task)
         proj.unfinished -= 1
@@ -350,7 +338,7 @@ class World(Workforce):
             proj.cost += person.day_rate * person.fte * (now - since)
             person.task = None
             person.last_project = proj
-            if person.quit_pending or person.claim is not None or len(person.pools) > 1:
+            if person.handover:  # leaving, claimed, or free in several pools
                 self.release(person)
             else:
                 pool.idle.append(person)
@@ -371,7 +359,8 @@ class World(Workforce):
                 task_ready(succ)
         if proj.unfinished == 0 and not proj.closed:
             self._close(proj, "completed")
-        return True
+        if last:
+            self.allocator.dispatch()
 
     def touch(self, pool: PoolState) -> None:
         """The pool has something new to allocate (capacity freed, or a task joined its queue)."""

@@ -45,18 +45,21 @@ def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
 class StaticQueue:
     """Ready tasks of one pool under a static rule: a heap of (rank, task) per crew size."""
 
-    __slots__ = ("buckets",)
+    __slots__ = ("buckets", "by_size", "size")
 
     def __init__(self) -> None:
         self.buckets: list[tuple[int, list[Entry]]] = []  # (crew size, heap), by crew size
+        self.by_size: dict[int, list[Entry]] = {}
+        self.size = 0  # entries in the heaps (some may have started through another pool)
 
     def push(self, task: TaskState, units: int) -> None:
-        for size, heap in self.buckets:
-            if size == units:
-                heappush(heap, (task.rank, task))
-                return
-        self.buckets.append((units, [(task.rank, task)]))
-        self.buckets.sort(key=lambda b: b[0])
+        heap = self.by_size.get(units)
+        if heap is None:
+            heap = self.by_size[units] = []
+            self.buckets.append((units, heap))
+            self.buckets.sort(key=lambda b: b[0])
+        heappush(heap, (task.rank, task))
+        self.size += 1
 
     def tasks(self) -> Iterator[TaskState]:
         for _, heap in self.buckets:
@@ -79,6 +82,7 @@ class StaticQueue:
                     break  # buckets come by crew size: the rest do not fit either
                 while heap and not heap[0][1].queued:
                     heappop(heap)  # started through another pool, or withdrawn
+                    self.size -= 1
                 if heap and (best is None or heap[0][0] < best[0]):
                     best, best_heap, best_units = heap[0], heap, units
             if best is None:
@@ -90,6 +94,7 @@ class StaticQueue:
             if best_units > free:
                 break  # no backfill: nobody jumps the top-ranked task waiting for its crew
             heappop(best_heap)
+            self.size -= 1
             start(task, pool)
         for heap, entry in skipped:
             heappush(heap, entry)
@@ -106,6 +111,11 @@ class DynamicQueue:
     def __init__(self) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
+
+    @property
+    def size(self) -> int:
+        """Projects with waiting tasks (0: nothing to allocate)."""
+        return len(self.projects)
 
     def push(self, task: TaskState, units: int) -> None:
         waiting = self.projects.setdefault(task.project, [])

@@ -21,6 +21,7 @@ It is the world's allocator (:class:`~pmo_sim.engine.roles.Allocator`):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappush
 from typing import TYPE_CHECKING
 
 from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
@@ -62,8 +63,11 @@ class ResourceManager(Allocator):
         self.world = world
         self.env = world.env
         self.pools = world.pools
-        self.queues: list[StaticQueue | DynamicQueue] = [
-            StaticQueue() if self.static_rule else DynamicQueue() for _ in world.pools]
+        # One queue per pool; under a static rule the same queues typed as such (hot path).
+        self.static_queues: list[StaticQueue] = (
+            [StaticQueue() for _ in world.pools] if self.static_rule else [])
+        self.queues: list[StaticQueue | DynamicQueue] = (
+            list(self.static_queues) if self.static_rule else [DynamicQueue() for _ in world.pools])
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause
         if self.levers is not None:
             self.levers.attach(world)
@@ -121,13 +125,23 @@ class ResourceManager(Allocator):
             self.waiting_free.append(task)  # needs nothing: starts at the next allocation
             return
         task.queued = True
-        touched = self.world.touched
+        world = self.world
+        touched = world.touched
         for pool, units in task.needs:
             i = pool.index
-            self.queues[i].push(task, units)
+            if self.static_rule:  # NOTE: StaticQueue.push inlined for speed
+                queue = self.static_queues[i]
+                heap = queue.by_size.get(units)
+                if heap is None:
+                    queue.push(task, units)
+                else:
+                    heappush(heap, (task.rank, task))
+                    queue.size += 1
+            else:
+                self.queues[i].push(task, units)
             if not touched[i]:  # NOTE: world.touch() inlined for speed
                 touched[i] = True
-                self.world.touched_pools.append(i)
+                world.touched_pools.append(i)
         if self.levers is not None:
             self.levers.task_ready(task)
 
@@ -147,11 +161,11 @@ class ResourceManager(Allocator):
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self) -> None:
-        if self.world.closed:
+        world = self.world
+        if world.closed:
             return
         if self.waiting_free:
             self._start_free_tasks()
-        world = self.world
         touched = world.touched_pools
         if not touched:
             return
@@ -164,14 +178,16 @@ class ResourceManager(Allocator):
         if self.global_mode:
             self._dispatch_all_pools()
             return
-        now, backfill, start, pools, queues = self.env.now, self.backfill, self.start, self.pools, self.queues
+        now, backfill, pools, queues = self.env.now, self.backfill, self.pools, self.queues
+        start = self.start
         for i in touched:
             pool = pools[i]
-            if pool.idle:
+            queue = queues[i]
+            if pool.idle and queue.size:
                 if self.static_rule:
-                    queues[i].dispatch(pool, now, backfill, start)  # type: ignore[call-arg]
+                    queue.dispatch(pool, now, backfill, start)  # type: ignore[call-arg]
                 else:
-                    queues[i].dispatch(pool, now, backfill, start, self.rule)  # type: ignore[call-arg]
+                    queue.dispatch(pool, now, backfill, start, self.rule)  # type: ignore[call-arg]
 
     def _dispatch_all_pools(self) -> None:
         now = self.env.now

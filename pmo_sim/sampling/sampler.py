@@ -163,6 +163,8 @@ def _with_estimate_error(efforts: np.ndarray, tasks: Sequence[TaskSpec],
     only on its own key and row. Tasks without a ratio are left as they are; without any,
     ``efforts`` is returned untouched and no stream is made.
     """
+    if not ratios:
+        return efforts
     skills = [_effort_skill(t, ratios) for t in tasks]
     columns = [j for j, skill in enumerate(skills) if skill is not None]
     if not columns:
