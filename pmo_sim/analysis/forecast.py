@@ -217,8 +217,9 @@ def _groups(table: pd.DataFrame) -> tuple[dict[tuple[str, str, str], np.ndarray]
     keys = pd.DataFrame({"policy": table["policy"].astype(str).to_numpy(dtype=object)[keep],
                          "kind": np.where(explicit, "project", "template")[keep],
                          "name": np.where(explicit, project, template)[keep]})
-    positions = {key: keep[idx] for key, idx in
-                 keys.groupby(["policy", "kind", "name"], sort=False).indices.items()}
+    groups: dict[tuple[str, str, str], np.ndarray] = keys.groupby(
+        ["policy", "kind", "name"], sort=False).indices  # type: ignore[assignment]
+    positions = {key: keep[idx] for key, idx in groups.items()}
     return (positions, list(dict.fromkeys(project[explicit])),
             list(dict.fromkeys(template[~explicit])))
 
@@ -247,10 +248,10 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
     if policy is not None and policy not in policies:
         raise UsageError(f"unknown policy {policy!r}; the results have: {_names(policies)}")
     positions, present, pooled = _groups(table)
+    rank = {name: i for i, name in enumerate(order)}
+    present, pooled = (sorted(names, key=lambda x: rank.get(x, len(rank))) for names in (present, pooled))
     if projects is None and templates is None:
-        rank = {name: i for i, name in enumerate(order)}
-        projects, templates = (sorted(names, key=lambda x: rank.get(x, len(rank)))
-                               for names in (present, pooled))
+        projects, templates = present, pooled
     generated = set(table["project"].astype(str)) - set(present)
     chosen = {"project": _chosen(projects or [], present, "project", generated),
               "template": _chosen(templates or [], pooled, "template")}
