@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 #: Most rows (projects and templates) in the figure, and most bars (rows × policies).
 MAX_ROWS = 40
-MAX_BARS = 120
+MAX_BARS = 80
 #: Policies side by side in one table (more make further tables below it).
 TABLE_POLICIES = 4
 _POOLED = " (pooled)"
@@ -73,18 +73,20 @@ def _due(row: pd.Series, dated: bool) -> str:
 
 
 def _tables(table: pd.DataFrame, policies: Sequence[str], dated: bool) -> list[HtmlTable]:
+    """Rows of projects (then templates), a column per policy, :data:`TABLE_POLICIES` a table."""
     keys = list(dict.fromkeys(zip(table["kind"], table["name"], strict=True)))
     by_key = {(str(r["policy"]), str(r["kind"]), str(r["name"])): r for _, r in table.iterrows()}
+    first = {(str(r["kind"]), str(r["name"])): r for _, r in table[::-1].iterrows()}
     out = []
     for i in range(0, len(policies), TABLE_POLICIES):
         chunk = policies[i:i + TABLE_POLICIES]
         legend = [Cell("each cell:", ("P80 finish", "P50, P90", "chance on time"), "text legend"),
                   Cell(""), *[Cell("") for _ in chunk]]
         rows = [[Cell(_label(kind, name), css="text"),
-                 Cell(_due(by_key[(chunk[0], kind, name)], dated), css="text")]
-                + [_cell(by_key[(p, kind, name)], dated) if (p, kind, name) in by_key else Cell(fmt.DASH)
-                   for p in chunk]
-                for kind, name in keys if any((p, kind, name) in by_key for p in chunk)]
+                 Cell(_due(first[kind, name], dated), css="text nowrap"),
+                 *[_cell(by_key[p, kind, name], dated) if (p, kind, name) in by_key else Cell(fmt.DASH)
+                   for p in chunk]]
+                for kind, name in keys]
         out.append(HtmlTable(["project", "due", *chunk], [legend, *rows], "kpis"))
     return out
 
@@ -158,12 +160,12 @@ def finish_ranges(table: pd.DataFrame, keys: Sequence[tuple[str, str]], policies
                   horizon: float, start: dt.date | None) -> Figure:
     """P10–P90 of each project's finish per policy, P50 marked, due date as a black tick."""
     n = len(policies)
-    height = max(2.6, 1.1 + len(keys) * (0.12 + 0.17 * n))
+    height = max(2.6, 1.1 + len(keys) * (0.12 + 0.14 * n))
     fig = Figure(figsize=(9.6, height), layout="constrained")
     ax = fig.add_subplot()
     palette = colours(policies)
     by_key = {(str(r["policy"]), str(r["kind"]), str(r["name"])): r for _, r in table.iterrows()}
-    thick = min(9.0, 0.17 * 72 * 0.7)
+    thick = 0.14 * 72 * 0.7   # points: 70% of a bar's share of the height
     for i, (kind, name) in enumerate(keys):
         for j, policy in enumerate(policies):
             row = by_key.get((policy, kind, name))
