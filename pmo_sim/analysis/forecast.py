@@ -12,11 +12,13 @@ explicit project and each intake template (its generated projects pooled):
   the empirical distribution function inverted). A percentile is therefore always a finish
   day that occurred, never an interpolation, and it is +inf exactly when fewer than
   ⌈q·n⌉ of the n replications completed: people read it as "> horizon", never as a number.
+- **Due day.** ``due`` is the project's due day (the median over the replications when the
+  scenario draws it at random), for the report's and the figure's due-date mark.
 - **Probabilities.** P(on time) is the share finishing by their due day (``finish <=
   due_date``, the on-time rule of the KPIs) among the rows that have one; P(by) the share
-  finishing by the day ``by``; P(cancelled) and P(rejected) the shares with those statuses;
-  P(unfinished) the share still open, in the backlog or waiting for funds at the horizon
-  (any other status); P(completed) the rest.
+  finishing by the day ``by``; P(completed), P(cancelled) and P(rejected) the shares with
+  those statuses; P(unfinished) the rest: still open, in the backlog or waiting for funds at
+  the horizon (any other status).
 - **Templates** pool every generated project of the template that counts in the KPIs
   (arrived after the warm-up), over replications. Their finish days spread with their
   arrivals, and the due days with them, so a template row has no single due day (``due``
@@ -96,7 +98,10 @@ def landing_date(day: float, start: dt.date, holidays: Collection[dt.date] = ())
 def _start(start_date: dt.date | str | None) -> dt.date | None:
     if start_date is None:
         return None
-    start = dt.date.fromisoformat(start_date) if isinstance(start_date, str) else start_date
+    try:
+        start = dt.date.fromisoformat(start_date) if isinstance(start_date, str) else start_date
+    except ValueError:
+        raise UsageError(f"the start date must be a date, YYYY-MM-DD (got {start_date!r})") from None
     if start.weekday() >= 5:
         raise UsageError(f"the start date (day 0) must be a working day, Monday to Friday, "
                          f"but {start.isoformat()} is a {start.strftime('%A')}")

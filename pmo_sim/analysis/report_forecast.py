@@ -76,7 +76,9 @@ def _tables(table: pd.DataFrame, policies: Sequence[str], dated: bool) -> list[H
     """Rows of projects (then templates), a column per policy, :data:`TABLE_POLICIES` a table."""
     keys = list(dict.fromkeys(zip(table["kind"], table["name"], strict=True)))
     by_key = {(str(r["policy"]), str(r["kind"]), str(r["name"])): r for _, r in table.iterrows()}
-    first = {(str(r["kind"]), str(r["name"])): r for _, r in table[::-1].iterrows()}
+    first: dict[tuple[str, str], pd.Series] = {}   # any policy's row: the due day is shared
+    for (_, kind, name), row in by_key.items():
+        first.setdefault((kind, name), row)
     out = []
     for i in range(0, len(policies), TABLE_POLICIES):
         chunk = policies[i:i + TABLE_POLICIES]
