@@ -96,7 +96,7 @@ def _document(res: Results, table: pd.DataFrame, by: str | None) -> dict[str, An
 Examples:
   pmo-sim forecast results/baseline-20250101-120000
   pmo-sim forecast results/x --policy focused --project "CRM upgrade" --by 300
-  pmo-sim forecast results/x --template enhancement --by 2027-06-30 --format csv
+  pmo-sim forecast results/x --template platform --by 2027-06-30 --format csv
 """)
 @click.argument("results", type=click.Path())
 @click.option("--policy", metavar="NAME", help="Only this policy [default: every policy].")
