@@ -11,6 +11,7 @@ The public API (SPEC section 8)::
     course = ps.roi(sc, "upskill", programme="dev-course", replications=100)
     one = ps.simulate(sc, policy="baseline", seed=0, replication=3)
     ps.gantt(one.tasks, projects=one.projects)
+    ps.forecast(res, by=300)      # when each project lands: P10..P90, P(on time), P(by day 300)
 
 Names are imported lazily (on first use) so that ``pmo-sim --help`` starts fast;
 ``dir(pmo_sim)`` and tab completion list them all.
@@ -42,6 +43,7 @@ _API: dict[str, tuple[str, str]] = {
     "render_report": ("pmo_sim.analysis.report", "render_report"),
     "write_report": ("pmo_sim.analysis.report", "write_report"),
     "gantt": ("pmo_sim.analysis.plots", "gantt"),
+    "forecast": ("pmo_sim.experiment.results", "Results.forecast"),
     "ScenarioError": ("pmo_sim.errors", "ScenarioError"),
     "UsageError": ("pmo_sim.errors", "UsageError"),
 }
@@ -52,7 +54,9 @@ __all__ = ["__version__", *_API]
 def __getattr__(name: str) -> Any:
     if name in _API:
         module, attribute = _API[name]
-        value = getattr(importlib.import_module(module), attribute)
+        value = importlib.import_module(module)
+        for part in attribute.split("."):  # "Results.forecast": ps.forecast(results, ...)
+            value = getattr(value, part)
         globals()[name] = value  # later look-ups skip this function
         return value
     raise AttributeError(f"module 'pmo_sim' has no attribute {name!r}")

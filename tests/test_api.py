@@ -9,7 +9,7 @@ import pmo_sim
 
 PUBLIC = {"load_scenario", "Scenario", "simulate", "run_experiment", "ExperimentSpec", "Results",
           "load_results", "roi", "sweep", "summary", "compare", "select_best", "verdict",
-          "analyse_roi", "render_report", "write_report", "gantt", "ScenarioError",
+          "analyse_roi", "render_report", "write_report", "gantt", "forecast", "ScenarioError",
           "UsageError", "__version__"}
 
 

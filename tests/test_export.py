@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 from test_experiment import TINY_YAML
 
 from pmo_sim.cli import main
+from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
 from pmo_sim.io.excel import sheet_name, write_workbook
 from pmo_sim.scenario.loader import load_scenario_text
@@ -46,7 +47,8 @@ def _header_row(ws: openpyxl.worksheet.worksheet.Worksheet, first: str) -> int:
 
 def test_sheets_and_summary_match_the_results(workbook: Path, results: Results) -> None:
     sheets = pd.read_excel(workbook, sheet_name=None, engine="openpyxl")
-    assert list(sheets) == ["summary", "comparison", "kpis-base", "kpis-focused", "projects", "about"]
+    assert list(sheets) == ["summary", "comparison", "forecast", "kpis-base", "kpis-focused", "projects",
+                            "about"]
     summary = sheets["summary"]
     assert list(summary.columns) == ["policy", "metric", "KPI (unit)", "mean", "sd", "ci_low", "ci_high",
                                      "p10", "p50", "p90", "n"]
@@ -125,19 +127,20 @@ def test_not_a_results_folder_is_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a results folder" in result.output
 
 
-class _WithForecast(Results):
-    def forecast(self) -> pd.DataFrame:
-        return pd.DataFrame({"project": ["A"], "p50_finish": [12.5]})
+class _ForecastFails(Results):
+    def forecast(self) -> pd.DataFrame:   # as when the folder's scenario no longer loads
+        raise UsageError("no scenario to forecast with")
 
 
-def test_forecast_sheet_when_the_results_have_one(results: Results, tmp_path: Path) -> None:
-    plain = write_workbook(results, tmp_path / "plain.xlsx")
-    assert "forecast" not in openpyxl.load_workbook(plain).sheetnames
-    rich = _WithForecast(results.replications, results.projects, results.pools, results.manifest,
-                         results.scenario, results.path)
-    book = openpyxl.load_workbook(write_workbook(rich, tmp_path / "rich.xlsx"))
+def test_forecast_sheet_unless_the_forecast_fails(results: Results, tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(write_workbook(results, tmp_path / "plain.xlsx"))
     assert book.sheetnames[:3] == ["summary", "comparison", "forecast"]
-    assert pd.read_excel(tmp_path / "rich.xlsx", sheet_name="forecast")["p50_finish"].tolist() == [12.5]
+    sheet = pd.read_excel(tmp_path / "plain.xlsx", sheet_name="forecast")
+    assert sheet["name"].tolist() == results.forecast()["name"].tolist()
+    failing = _ForecastFails(results.replications, results.projects, results.pools, results.manifest,
+                             results.scenario, results.path)
+    book = openpyxl.load_workbook(write_workbook(failing, tmp_path / "failing.xlsx"))
+    assert "forecast" not in book.sheetnames
 
 
 def test_large_project_tables_are_capped_with_a_note(results: Results, tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_report_has_title_verdict_tables_and_figures(results: Results, html: str
     assert "How to read this report" in page.text and "Bonferroni" in page.text
     assert "Kim-Nelson" in page.text and "n0 =" in page.text   # the method, not the summary
     sections = [a.get("id") for a in page.named("section")]
-    assert sections == ["summary", "kpis", "comparison", "distributions", "over-time", "pools",
+    assert sections == ["summary", "kpis", "comparison", "distributions", "forecast", "over-time", "pools",
                         "method", "provenance"]
     figures = page.named("svg")
     assert len(figures) >= 6 and all(f.get("aria-label") for f in figures)

@@ -29,6 +29,7 @@ import pytest
 
 import pmo_sim
 from pmo_sim.analysis.report import write_report
+from pmo_sim.scenario.loader import load_scenario_text
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTEFACTS = ROOT / "results" / "test-artefacts"
@@ -118,15 +119,19 @@ def check_page(page: Path, name: str, sections: set[str], min_figures: int) -> N
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
 
 
-BASE_SECTIONS = {"summary", "kpis", "comparison", "distributions", "over-time", "pools", "method",
-                 "provenance"}
+BASE_SECTIONS = {"summary", "kpis", "comparison", "distributions", "forecast", "over-time", "pools",
+                 "method", "provenance"}
+# The baseline portfolio dated, so that the forecast section shows dates (and a holiday).
+CALENDAR = "calendar:\n  start_date: 2027-01-04\n  holidays: [2027-04-02, 2027-12-24]\n"
 
 
 def test_policy_report_renders_in_chromium(tmp_path: Path) -> None:
-    sc = pmo_sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    text = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8") + CALENDAR
+    sc = load_scenario_text(text, "baseline.yaml")
     res = pmo_sim.run_experiment(sc, replications=12, seed=3, jobs=1, out=tmp_path / "run")
     page = write_report(res, tmp_path / "run" / "report.html")
-    check_page(page, "report-baseline", BASE_SECTIONS, min_figures=6)
+    assert "Dates are working days" in page.read_text(encoding="utf-8")
+    check_page(page, "report-baseline", BASE_SECTIONS, min_figures=7)
 
 
 def test_roi_report_renders_in_chromium(tmp_path: Path) -> None:
@@ -134,4 +139,4 @@ def test_roi_report_renders_in_chromium(tmp_path: Path) -> None:
     pmo_sim.roi(ROOT / "scenarios" / "training.yaml", "upskill", programme="dev-course",
                 replications=8, seed=1, jobs=1, out=out)
     page = write_report(pmo_sim.load_results(out), out / "report.html")
-    check_page(page, "report-roi", BASE_SECTIONS | {"roi"}, min_figures=7)
+    check_page(page, "report-roi", BASE_SECTIONS | {"roi"}, min_figures=8)

@@ -14,9 +14,10 @@ and says so through ``manifest["status"] == "partial"``.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +145,23 @@ class Results:
         from pmo_sim.analysis.compare import select_best
 
         return select_best(self.replications, metric, delta=delta, alpha=alpha)
+
+    def forecast(self, policy: str | None = None, by: float | str | dt.date | None = None,
+                 projects: Sequence[str] | None = None,
+                 templates: Sequence[str] | None = None) -> pd.DataFrame:
+        """When each project lands (SPEC 10.6): per policy, explicit project and template, the
+        P10/P50/P80/P90 finish days (+inf: not reached by the horizon), with dates when the
+        scenario's calendar has a ``start_date``, and P(on time), P(by ``by``), P(cancelled),
+        P(rejected), P(unfinished). See :func:`pmo_sim.analysis.forecast.forecast`."""
+        from pmo_sim.analysis.forecast import forecast
+
+        sc = self.scenario
+        cal = sc.calendar
+        names = [p.name for p in sc.projects] + [t.name for t in (sc.intake.templates if sc.intake else [])]
+        return forecast(self.projects, horizon=sc.horizon, policy=policy, by=by,
+                        start_date=cal.start_date if cal else None,
+                        holidays=cal.holidays if cal else (), projects=projects,
+                        templates=templates, order=names)
 
     def resolve_baseline(self, baseline: str | None) -> str:
         """``baseline`` checked against the policies; ``None`` means the first policy."""
