@@ -148,11 +148,11 @@ projects:
 
 
 def test_a_holiday_is_one_working_day_of_down_time() -> None:
-    # Monday 4 January is day 0; Wednesday 6 (day 2) is a holiday: 4 days of work end on day 5,
-    # the next Monday; the task log gives the dates.
+    # Monday 4 January is day 0; Wednesday 6 (day 2) is a holiday: 4 days of work end at the
+    # start of day 5, so the task log dates the finish Friday 8 January (the last day worked).
     one = simulate(HOLIDAY)
     assert log(one) == [("A", "a", 0, 5, "dev-1")]
-    assert (one.tasks.start_date[0], one.tasks.finish_date[0]) == ("2027-01-04", "2027-01-11")
+    assert (one.tasks.start_date[0], one.tasks.finish_date[0]) == ("2027-01-04", "2027-01-08")
 
 
 # --------------------------------------------------------------------------- staffing

@@ -9,11 +9,13 @@ days Monday to Friday from day 0 = the start date).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 
+from pmo_sim.analysis.forecast import landing_date
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.scenario.calendar import date_of
 from pmo_sim.scenario.models import Scenario
@@ -36,6 +38,10 @@ class SimulationResult:
                 f"seed={self.seed}, projects={len(self.projects)}, tasks={len(self.tasks)})")
 
 
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
              replication: int = 0) -> SimulationResult:
     """Run one replication of one policy (default: the first) with its task trace."""
@@ -45,9 +51,13 @@ def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
     tasks = pd.DataFrame(rec.tasks)
     start = scenario.calendar.start_date if scenario.calendar is not None else None
     if start is not None:
-        for column in ("start", "finish"):
-            tasks[f"{column}_date"] = [None if math.isnan(d) else date_of(start, d).isoformat()
-                                       for d in tasks[column]]
+        # A start is dated by the working day it falls in; a finish by the last working day of
+        # work (a task that ends at the start of day 5 ended on day 4), as forecasts do.
+        holidays = scenario.calendar.holidays if scenario.calendar is not None else []
+        tasks["start_date"] = [None if math.isnan(d) else date_of(start, d).isoformat()
+                               for d in tasks["start"]]
+        tasks["finish_date"] = [None if math.isnan(d) else _iso(landing_date(d, start, holidays))
+                                for d in tasks["finish"]]
     return SimulationResult(
         policy=name, replication=replication, seed=seed,
         kpis=pd.Series(rec.kpis, name=name),
