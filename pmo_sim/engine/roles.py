@@ -215,6 +215,9 @@ class Allocator(Role):
         """A paused project may start its waiting tasks again."""
         raise NotImplementedError
 
+    def project_changed(self, project: ProjectState) -> None:
+        """The project's remaining work changed other than by its own tasks (rework, an idea)."""
+
 
 def overrides(role: Role, hook: str) -> bool:
     """Does the role's class override ``hook`` of :class:`Role`, and does the role need it?"""

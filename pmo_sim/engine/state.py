@@ -215,7 +215,7 @@ class ProjectState:
         "completion_value", "budget", "counted", "efforts", "tasks", "order", "unfinished", "running",
         "admitted", "start", "finish", "status", "closed", "cancel_reason", "funded", "paused_until",
         "pause_total", "rework", "changes", "cost", "effort_planned", "effort_estimate",
-        "pending_effort", "_cp_cache",
+        "pending_effort", "ready_tasks", "_tails", "_plan_cp",
     )
 
     def __init__(self, plan: ProjectPlan, counted: bool, efforts: list[float]):
@@ -251,7 +251,9 @@ class ProjectState:
         self.effort_planned = sum(efforts)
         self.effort_estimate: float = plan.network.estimate
         self.pending_effort = self.effort_planned  # work of the tasks not yet started
-        self._cp_cache: tuple[float, float] = (math.nan, 0.0)
+        self.ready_tasks: list[TaskState] = []  # ready and not started (the frontier, with running)
+        self._tails: list[float] | None = None  # per unstarted task: longest chain from it, in days
+        self._plan_cp: float | None = None  # before admission: the plan's critical path
 
     @property
     def started(self) -> bool:
@@ -274,24 +276,42 @@ class ProjectState:
         return sum(t.remaining(now) for t in self.tasks if t.finish is None)
 
     def remaining_critical_path(self, now: float) -> float:
-        """Longest chain of remaining work, in days at the crews' nominal speed."""
-        if self._cp_cache[0] == now:
-            return self._cp_cache[1]
+        """Longest chain of remaining work, in days at the crews' nominal speed.
+
+        The longest chain starts at a task of the frontier (running, or ready), since a task's
+        chain is never shorter than its successor's; the chains from tasks not started
+        (``_tails``) change only when efforts do (rework, ideas), so only the frontier is
+        looked at: O(frontier), not O(tasks).
+        """
         if self.tasks:
-            tasks = self.tasks
-            tail = [0.0] * len(tasks)
+            tails = self._tails if self._tails is not None else self._chains()
             best = 0.0
-            for i in reversed(self.order):
-                t = tasks[i]
-                if t.finish is not None:
-                    continue
-                after = max((tail[s] for s in t.succs), default=0.0)
-                tail[i] = t.remaining(now) / t.speed + after
-                best = max(best, tail[i])
-        else:  # not admitted yet: the plan's network at its efforts
-            best = _plan_critical_path(self)
-        self._cp_cache = (now, best)
-        return best
+            for t in self.running:
+                after = max((tails[s] for s in t.succs), default=0.0)
+                best = max(best, t.remaining(now) / t.speed + after)
+            for t in self.ready_tasks:
+                best = max(best, tails[t.index])
+            return best
+        if self._plan_cp is None:  # not admitted yet: the plan's network at its efforts
+            self._plan_cp = _plan_critical_path(self)
+        return self._plan_cp
+
+    def _chains(self) -> list[float]:
+        """Per task not started: its effort in days plus the longest chain after it."""
+        tasks = self.tasks
+        tails = [0.0] * len(tasks)
+        for i in reversed(self.order):
+            t = tasks[i]
+            if t.start is None:
+                after = max((tails[s] for s in t.succs), default=0.0)
+                tails[i] = t.effort / t.speed + after
+        self._tails = tails
+        return tails
+
+    def efforts_changed(self) -> None:
+        """Rework or an idea changed efforts: the chains are recomputed when next needed."""
+        self._tails = None
+        self._plan_cp = None
 
 
 def _plan_critical_path(proj: ProjectState) -> float:

@@ -259,6 +259,7 @@ class World(Workforce):
 
     def make_ready(self, task: TaskState) -> None:
         task.ready_time = self.env.now
+        task.project.ready_tasks.append(task)
         self.allocator.task_ready(task)
 
     def start_task(self, task: TaskState, crew: list[Person], setup: float) -> None:
@@ -285,6 +286,7 @@ class World(Workforce):
         if proj.start is None:
             proj.start = now
         proj.pending_effort -= task.effort
+        proj.ready_tasks.remove(task)
         proj.running.append(task)
         delay = setup + (task.effort if task.is_duration else task.effort / rate)
         if self.down is not None:
@@ -356,6 +358,7 @@ class World(Workforce):
             succ.npred -= 1
             if succ.npred == 0 and not proj.closed:
                 succ.ready_time = now  # NOTE: make_ready inlined for speed
+                proj.ready_tasks.append(succ)
                 task_ready(succ)
         if proj.unfinished == 0 and not proj.closed:
             self._close(proj, "completed")
@@ -369,6 +372,7 @@ class World(Workforce):
             self.touched_pools.append(pool.index)
 
     def scale_pending_effort(self, project: ProjectState, factor: float) -> None:
+        project.efforts_changed()
         pending = 0.0
         for task in project.tasks:
             if task.start is None:
@@ -376,6 +380,7 @@ class World(Workforce):
                 pending += task.effort
         if project.tasks:
             project.pending_effort = pending
+        self.allocator.project_changed(project)
 
     # ------------------------------------------------------------------ changes and rework
 
@@ -385,6 +390,7 @@ class World(Workforce):
             added = fraction * project.work_left(now)
             if added > 0:
                 self._add_rework(project, added)
+                self.allocator.project_changed(project)
         if disruption > 0:
             until = now + disruption
             added_pause = until - max(now, project.paused_until)
@@ -394,6 +400,7 @@ class World(Workforce):
                 self.env.timeout(disruption).callbacks.append(lambda _e: self.resume(project))
 
     def _add_rework(self, proj: ProjectState, added: float) -> None:
+        proj.efforts_changed()
         proj.rework += added
         if proj.counted:
             self.rework_total += added

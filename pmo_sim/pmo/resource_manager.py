@@ -2,9 +2,10 @@
 
 It is the world's allocator (:class:`~pmo_sim.engine.roles.Allocator`):
 
-- **Admission and the WIP gate.** Projects that arrive (and that no other role holds) wait in
-  the backlog; while fewer than ``wip_limit`` projects are open, the backlog project ranked
-  first by the allocation rule is admitted (ties: earliest arrival, then file order). Under a
+- **Admission and the WIP gate** (:mod:`pmo_sim.pmo.backlog`). Projects that arrive (and
+  that no other role holds) wait in the backlog; while fewer than ``wip_limit`` projects are
+  open, the backlog project ranked first by the allocation rule is admitted (ties: earliest
+  arrival, then file order). Under a
   task-level rule (``lst``, ``lft``) a project ranks by its earliest CPM latest start (finish).
 - **Dispatch** (:mod:`pmo_sim.pmo.dispatch`). Free capacity goes to the best-ranked ready task
   whose needs can all be met at once (:mod:`pmo_sim.rules.allocation`; ties: project arrival,
@@ -25,9 +26,10 @@ from heapq import heappush
 from typing import TYPE_CHECKING
 
 from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
+from pmo_sim.pmo.backlog import Backlog
 from pmo_sim.pmo.capacity_levers import CapacityLevers
-from pmo_sim.pmo.dispatch import DynamicQueue, StaticQueue, dispatch_global, take
-from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, TASK_RULES
+from pmo_sim.pmo.dispatch import DynamicQueue, DynamicQueues, StaticQueue, dispatch_global, take
+from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, STEADY_RULES, TASK_RULES
 from pmo_sim.scenario.network import cpm
 
 if TYPE_CHECKING:
@@ -46,17 +48,22 @@ class ResourceManager(Allocator):
         self.rule = ALLOCATION_RULES[rm.allocation]
         self.static_rule = rm.allocation in STATIC_RULES
         self.task_rule = rm.allocation in TASK_RULES
+        self.steady_rule = rm.allocation in STEADY_RULES
         self.fifo = rm.allocation == "fifo"
         self.latest_start = rm.allocation == "lst"
         self.backfill = rm.backfill
         self.batch_simultaneous = rm.batch_simultaneous
         self.switch_cost = rm.switch_cost_days
         self.wip_limit = rm.wip_limit
-        self.backlog: list[ProjectState] = []
+        self.backlog = Backlog(self._task_rule_project_key if self.task_rule else self.rule,
+                               ordered=self.static_rule or self.task_rule or self.steady_rule)
         self.global_mode = _several_pools(scenario)
         self.levers = CapacityLevers(scenario, rm) if (rm.staffing or rm.contractors) else None
-        if self.levers is None or not rm.contractors:
-            self.idle_hooks = frozenset({"on_task_start", "on_task_finish"})
+        contractors = self.levers is not None and bool(rm.contractors)
+        idle = set() if contractors else {"on_task_start"}
+        if not contractors and self.static_rule:
+            idle.add("on_task_finish")  # a dynamic rule re-ranks a project whose tasks all ended
+        self.idle_hooks = frozenset(idle)
         self._latest: dict[int, tuple[list[float], list[float], float]] = {}  # CPM per project
 
     def attach(self, world: WorldAPI) -> None:
@@ -66,8 +73,11 @@ class ResourceManager(Allocator):
         # One queue per pool; under a static rule the same queues typed as such (hot path).
         self.static_queues: list[StaticQueue] = (
             [StaticQueue() for _ in world.pools] if self.static_rule else [])
+        steady = self.steady_rule and not self.global_mode
+        self.dynamic = (None if self.static_rule
+                        else DynamicQueues(len(world.pools), self.rule, steady))
         self.queues: list[StaticQueue | DynamicQueue] = (
-            list(self.static_queues) if self.static_rule else [DynamicQueue() for _ in world.pools])
+            list(self.static_queues) if self.dynamic is None else list(self.dynamic.queues))
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause
         if self.levers is not None:
             self.levers.attach(world)
@@ -75,7 +85,8 @@ class ResourceManager(Allocator):
     # ------------------------------------------------------------------ admission
 
     def enqueue(self, projects: Sequence[ProjectState]) -> None:
-        self.backlog.extend(projects)
+        for project in projects:
+            self.backlog.add(project)
         self._admit_from_backlog()
 
     def project_closed(self) -> None:
@@ -84,11 +95,8 @@ class ResourceManager(Allocator):
     def _admit_from_backlog(self) -> None:
         now = self.env.now
         world = self.world
-        key = self._task_rule_project_key if self.task_rule else self.rule
         while self.backlog and (self.wip_limit is None or world.wip < self.wip_limit):
-            best = min(self.backlog, key=lambda p: (key(p, now), p.arrival, p.index))
-            self.backlog.remove(best)
-            world.admit(best)
+            world.admit(self.backlog.pop(now))
 
     def _task_rule_project_key(self, project: ProjectState, now: float) -> float:
         ls, lf, _ = self._cpm(project)
@@ -138,7 +146,7 @@ class ResourceManager(Allocator):
                     heappush(heap, (task.rank, task))
                     queue.size += 1
             else:
-                self.queues[i].push(task, units)
+                self.dynamic.push(task, i)  # type: ignore[union-attr]
             if not touched[i]:  # NOTE: world.touch() inlined for speed
                 touched[i] = True
                 world.touched_pools.append(i)
@@ -146,8 +154,9 @@ class ResourceManager(Allocator):
             self.levers.task_ready(task)
 
     def withdraw(self, project: ProjectState) -> None:
-        if project in self.backlog:
-            self.backlog.remove(project)
+        self.backlog.remove(project)
+        if self.dynamic is not None:
+            self.dynamic.withdraw(project)
         for task in project.tasks:
             task.queued = False
         self.waiting_free = [t for t in self.waiting_free if t.project is not project]
@@ -180,14 +189,16 @@ class ResourceManager(Allocator):
             return
         now, backfill, pools, queues = self.env.now, self.backfill, self.pools, self.queues
         start = self.start
+        if self.dynamic is not None:
+            self.dynamic.settle()
         for i in touched:
             pool = pools[i]
             queue = queues[i]
             if pool.idle and queue.size:
-                if self.static_rule:
+                if self.dynamic is None:
                     queue.dispatch(pool, now, backfill, start)  # type: ignore[call-arg]
                 else:
-                    queue.dispatch(pool, now, backfill, start, self.rule)  # type: ignore[call-arg]
+                    self.dynamic.dispatch(pool, now, backfill, start)
 
     def _dispatch_all_pools(self) -> None:
         now = self.env.now
@@ -225,10 +236,12 @@ class ResourceManager(Allocator):
                         if p is not pool:
                             p.idle.remove(person)
             self.world.start_task(task, crew, 0.0)
-            return
-        taken = take(task, self.switch_cost)
-        assert taken is not None, "the queue only starts tasks whose crew is free"
-        self.world.start_task(task, taken, self._setup(task, taken))
+        else:
+            taken = take(task, self.switch_cost)
+            assert taken is not None, "the queue only starts tasks whose crew is free"
+            self.world.start_task(task, taken, self._setup(task, taken))
+        if self.dynamic is not None:
+            self.dynamic.started(task)
 
     def _start_all_needs(self, task: TaskState) -> bool:
         crew = take(task, self.switch_cost)
@@ -236,6 +249,8 @@ class ResourceManager(Allocator):
             return False
         task.queued = False
         self.world.start_task(task, crew, self._setup(task, crew))
+        if self.dynamic is not None:
+            self.dynamic.started(task)
         return True
 
     def _setup(self, task: TaskState, crew: list) -> float:
@@ -252,8 +267,15 @@ class ResourceManager(Allocator):
         self.levers.crew_busy(task)
 
     def on_task_finish(self, task: TaskState) -> None:
-        assert self.levers is not None
-        self.levers.crew_free(task)
+        if self.levers is not None:
+            self.levers.crew_free(task)
+        if self.dynamic is not None:
+            self.dynamic.changed(task.project)  # if nothing else runs, its key stops moving
+
+    def project_changed(self, project: ProjectState) -> None:
+        self.backlog.changed(project)
+        if self.dynamic is not None:
+            self.dynamic.changed(project)
 
     def report(self, acc: Accounts) -> None:
         if self.levers is not None:

@@ -20,7 +20,10 @@ Rules live in :data:`ALLOCATION_RULES`; validation reads this registry (its erro
 rules), so adding a rule is adding one decorated function. A rule registered as
 ``static`` ranks by attributes that never change (a project's arrival, priority or due date;
 a task's latest start); the engine then keeps ready queues sorted as tasks join instead of
-re-ranking at every dispatch.
+re-ranking at every dispatch. A dynamic rule registered as ``steady`` promises that the key of
+a project with nothing running either stays put or moves with ``now`` by the same amount for
+every project (``min_slack``'s ``- now``): such *resting* projects keep their order, so the
+engine re-ranks only the projects with work in progress, not every waiting one.
 """
 
 from __future__ import annotations
@@ -53,17 +56,20 @@ Rule = Callable[[Any, float], float]
 for the rules in :data:`TASK_RULES`."""
 ALLOCATION_RULES: dict[str, Rule] = {}
 STATIC_RULES: set[str] = set()
+STEADY_RULES: set[str] = set()
 TASK_RULES: set[str] = set()
 
 _R = TypeVar("_R", bound=Rule)
 
 
-def rule(name: str, static: bool = False,
+def rule(name: str, static: bool = False, steady: bool = False,
          level: Literal["project", "task"] = "project") -> Callable[[_R], _R]:
     def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
         if static:
             STATIC_RULES.add(name)
+        if steady:
+            STEADY_RULES.add(name)
         if level == "task":
             TASK_RULES.add(name)
         return fn
@@ -89,13 +95,13 @@ def edd(project: RankedProject, now: float) -> float:
     return project.due_date
 
 
-@rule("srpt")
+@rule("srpt", steady=True)
 def srpt(project: RankedProject, now: float) -> float:
     """Shortest remaining processing time: least remaining project effort first."""
     return project.remaining_effort(now)
 
 
-@rule("wsjf")
+@rule("wsjf", steady=True)
 def wsjf(project: RankedProject, now: float) -> float:
     """Weighted shortest job first: highest value_per_day / remaining project effort first."""
     remaining = project.remaining_effort(now)
@@ -104,7 +110,7 @@ def wsjf(project: RankedProject, now: float) -> float:
     return -project.value_per_day / remaining
 
 
-@rule("min_slack")
+@rule("min_slack", steady=True)
 def min_slack(project: RankedProject, now: float) -> float:
     """Least slack first: due date - now - remaining critical-path work (in days)."""
     return project.due_date - now - project.remaining_critical_path(now)
