@@ -75,9 +75,14 @@ class FakeWorld:
         project.status = "open"
         self.log("admit", project.name)
 
-    def cancel(self, project: ProjectState) -> None:
+    def cancel(self, project: ProjectState, reason: str = "") -> None:
         project.status = "cancelled"
-        self.log("cancel", project.name)
+        project.cancel_reason = reason
+        self.log("cancel", project.name, reason)
+
+    def reject(self, project: ProjectState) -> None:
+        project.status = "rejected"
+        self.log("reject", project.name)
 
     def apply_change(self, project: ProjectState, fraction: float, disruption: float) -> None:
         self.log("apply_change", project.name, round(fraction, 12), round(disruption, 12))
@@ -236,9 +241,9 @@ def test_stage_gate_cancels_an_overrun_at_the_gate_only_once() -> None:
     b.effort = 25.0
     a.finish = 5.0
     role.on_task_finish(a)  # done 10 >= 0.5 x 20: the gate looks, and cancels
-    assert world.calls == [(0, "cancel", "A")]
+    assert world.calls == [(0, "cancel", "A", "stage_gate")]
     role.on_task_finish(a)
-    assert world.calls == [(0, "cancel", "A")]
+    assert world.calls == [(0, "cancel", "A", "stage_gate")]
 
 
 def test_stage_gate_passes_a_project_within_its_overrun() -> None:
