@@ -33,6 +33,7 @@ def _register() -> None:
         analysis_cmds,
         export_cmd,
         fit_cmd,
+        frontier_cmd,
         import_cmd,
         report_cmd,
         run_cmds,
