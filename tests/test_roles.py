@@ -19,6 +19,7 @@ from pmo_sim.engine.roles import Accounts, Role
 from pmo_sim.engine.state import Person, PoolState, ProjectState, Ramp, TaskState
 from pmo_sim.pmo import ROLES, roles_for
 from pmo_sim.pmo.change_manager import ChangeManager
+from pmo_sim.pmo.dependencies import Dependencies
 from pmo_sim.pmo.governance import Governance
 from pmo_sim.pmo.innovation_manager import InnovationManager
 from pmo_sim.pmo.resource_manager import ResourceManager
@@ -157,6 +158,17 @@ def test_roles_for_builds_only_what_a_policy_needs() -> None:
     assert [type(r) for r in roles_for(busy, "default")] == [ResourceManager, ChangeManager,
                                                              InnovationManager, Governance]
     assert ROLES[0] is ResourceManager  # the allocator comes first
+
+
+def test_governance_comes_with_a_budget_or_a_risk_register_and_before_the_dependency_gate() -> None:
+    budget = make_scenario([project("A", task("a", 1))], budget={"per_year": 10})
+    assert [type(r) for r in roles_for(budget, "default")] == [ResourceManager, Governance]
+    risky = make_scenario([project("A", task("a", 1)), project("B", task("b", 1), depends_on=["A"])],
+                          risks=[{"name": "r", "probability": 0.5}])
+    assert [type(r) for r in roles_for(risky, "default")] == [ResourceManager, Governance, Dependencies]
+    role = roles_for(risky, "default")[1]
+    # No funding board: arrivals and closures are none of its business; risks are.
+    assert {"on_arrival", "on_close"} <= role.idle_hooks and "on_admit" not in role.idle_hooks
 
 
 # --------------------------------------------------------------------------- technology

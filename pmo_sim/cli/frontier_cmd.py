@@ -53,7 +53,8 @@ Examples:
               default="strategic_value", show_default=True, help="What the budget buys.")
 @set_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Folder for frontier.csv and frontier.png [default: results/<scenario file stem>-frontier].")
+              help="Folder for frontier.csv and frontier.png "
+                   "[default: results/<scenario file stem>-frontier].")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @handles_errors
@@ -88,8 +89,8 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     table.to_csv(folder / "frontier.csv", index=False)
     save_figure(frontier_figure(table, currency), folder / "frontier.png")
     if fmt == "json":
-        emit_json({"metric": metric, "currency": currency, "results": str(folder),
-                   "rows": [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]})
+        rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]
+        emit_json({"metric": metric, "currency": currency, "results": str(folder), "rows": rows})
         return
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)

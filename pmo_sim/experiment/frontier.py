@@ -85,6 +85,10 @@ def _check(base: Base, budgets: Sequence[float], metric: str, sets: Mapping[str,
     if PATH in (sets or {}):
         raise UsageError(f"{PATH} is what the frontier varies; do not also --set it")
     rules = funding_rules(base.scenario)
+    unknown = [p for p in policies or () if p not in rules]
+    if unknown:
+        raise UsageError(f"unknown policy {', '.join(map(repr, unknown))}; "
+                         f"the scenario has: {', '.join(rules)}")
     chosen = [p for p in rules if not policies or p in policies]
     if not any(rules[p] != FUND_ALL for p in chosen):
         raise UsageError("no policy funds proposals against the budget (governance.funding): "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,7 @@ class Results:
     def __init__(self, replications: pd.DataFrame, projects: TableSource, pools: TableSource,
                  manifest: dict[str, Any], scenario: Scenario | None = None,
                  path: str | os.PathLike[str] | None = None,
-                 optional: dict[str, TableSource] | None = None):
+                 optional: Mapping[str, TableSource] | None = None):
         self.replications = replications
         self._projects = projects
         self._pools = pools
