@@ -2,13 +2,14 @@
 before those features existed (SPEC 10: "same tables, same numbers for the same seed").
 
 ``tests/data/unchanged_tables.json`` was written by this module (``python
-tests/test_unchanged_tables.py``) at the commit before the engine learned funding,
-dependencies and risks (197d2b3): for every bundled scenario, replications 0-2 of every
-policy from seed 0, the SHA-256 of each table (replications, projects, pools; the columns that
-existed then, numbers to 12 significant digits) and each numeric column's sum, which says
-*where* a difference lies when the digest no longer matches. ``strategy.yaml`` has the new
-sections; the old engine ignored them, so its golden tables are those of the scenario with
-the sections removed, and that is what the test recomputes now.
+tests/test_unchanged_tables.py``) with the engine of the commit before it learned funding,
+dependencies and risks (197d2b3: ``git archive 197d2b3 pmo_sim`` first on ``PYTHONPATH``), on
+the bundled scenario files as they are now: for every one, replications 0-2 of every policy
+from seed 0, the SHA-256 of each table (replications, projects, pools; the columns that existed
+then, numbers to 12 significant digits) and each numeric column's sum, which says *where* a
+difference lies when the digest no longer matches. ``strategy.yaml`` has the new sections;
+the old engine ignored them, so its golden tables are those of the scenario with the sections
+removed, and that is what the test recomputes now.
 """
 
 from __future__ import annotations
