@@ -91,13 +91,19 @@ KEY = (POLICY, REPLICATION)
 KPIS: tuple[Column, ...] = (
     _c("projects_arrived", "int", "count", "neutral", "Projects arrived",
        "Projects that arrived at or after the warm-up (the counted projects)."),
+    _c("projects_funded", "int", "count", "neutral", "Projects funded",
+       "Counted projects funded by the horizon (without governance.funding: every arrived project, "
+       "funded on arrival)."),
     _c("projects_completed", "int", "count", "higher", "Projects completed",
        "Counted projects completed by the horizon."),
     _c("projects_cancelled", "int", "count", "lower", "Projects cancelled",
-       "Counted projects cancelled (stage gate, or a cancelled dependency)."),
+       "Counted projects cancelled (stage gate, or a cancelled or rejected dependency)."),
+    _c("projects_rejected", "int", "count", "neutral", "Proposals rejected",
+       "Counted proposals rejected by the funding board (min_score, or max_wait without funds)."),
     # Open at the horizon: depends as much on late arrivals as on performance.
     _c("projects_open", "int", "count", "neutral", "Projects open at horizon",
-       "Counted projects admitted or waiting in the backlog at the horizon."),
+       "Counted projects admitted or waiting in the backlog at the horizon (proposals still "
+       "waiting for funds are not open)."),
     _c("on_time_rate", "float", "rate", "higher", "On-time rate",
        "Completed projects finished by their due date / completed projects with a due date."),
     _c("mean_cycle_time", "float", "days", "lower", "Mean cycle time",
@@ -117,6 +123,14 @@ KPIS: tuple[Column, ...] = (
     _c("value_delivered", "float", "money", "higher", "Value delivered",
        "Undiscounted benefit realised by the horizon: value_per_day from finish to horizon plus "
        "completion value, over completed counted projects."),
+    _c("strategic_value", "float", "money", "higher", "Strategic value",
+       "Value delivered weighted by strategy: sum over counted projects of score x value_delivered "
+       "(0 without a strategy section)."),
+    _c("budget_committed", "float", "money", "neutral", "Budget committed",
+       "Sum of the cost estimates of the counted projects funded (funding commits the estimate)."),
+    _c("budget_released", "float", "money", "neutral", "Budget released",
+       "Funds released by the horizon: budget.per_year at day 0, days_per_year, ... (0 without a "
+       "budget). Without carry_over, funds unspent at a release lapse."),
     _c("labour_cost", "float", "money", "lower", "Labour cost",
        "Payroll: day rate x employed days in the window (people are paid whether busy or not)."),
     _c("training_cost", "float", "money", "lower", "Training cost",
@@ -129,17 +143,25 @@ KPIS: tuple[Column, ...] = (
        "Equipment units: day rate x days each unit exists in the window (used or not)."),
     _c("contractor_cost", "float", "money", "lower", "Contractor cost",
        "Contractors: their day rate x days engaged in the window."),
+    _c("risk_cost", "float", "money", "lower", "Risk cost",
+       "Cost impacts of the risks that struck, paid in the window on the day they struck."),
+    _c("mitigation_cost", "float", "money", "lower", "Mitigation cost",
+       "Risk mitigation paid in the window: once per mitigated risk and applicable project, when "
+       "the project is funded (admitted, without governance.funding)."),
     _c("total_cost", "float", "money", "lower", "Total cost",
-       "labour_cost + training_cost + technology_cost + pmo_cost + equipment_cost + contractor_cost."),
+       "labour_cost + training_cost + technology_cost + pmo_cost + equipment_cost + contractor_cost "
+       "+ risk_cost + mitigation_cost."),
     _c("npv", "float", "money", "higher", "NPV",
        "Discounted benefit - discounted cost, at day 0. discount_rate is an effective annual rate: "
        "flows are discounted continuously at ln(1 + discount_rate) / days_per_year per day."),
     _c("rework_effort", "float", "person-days", "lower", "Rework effort (person-days)",
-       "Effort added by change requests to counted projects."),
+       "Effort added by change requests and risks to counted projects."),
     _c("changes", "int", "count", "neutral", "Change requests",
        "Change requests that reached a started counted project."),
     _c("changes_rejected", "int", "count", "neutral", "Change requests rejected",
        "Change requests rejected at assessment (counted projects)."),
+    _c("risk_events", "int", "count", "lower", "Risk events",
+       "Risks of the register that struck counted projects."),
     _c("training_days", "float", "person-days", "neutral", "Training days (person-days)",
        "Person-days spent in training within the window."),
     _c("leavers", "int", "count", "neutral", "Leavers", "People who left within the window."),
@@ -158,23 +180,39 @@ PROJECTS = Table("projects", "One row per (policy, replication, project).", KEY,
     _c("project", "string", "", "neutral", "Project", "Project name (generated ones: <template>-<n>)."),
     _c("template", "string", "", "neutral", "Template", "Intake template (empty for explicit projects)."),
     _c("priority", "int", "", "neutral", "Priority", "Priority (1 is the most urgent)."),
+    _c("score", "float", "rate", "neutral", "Strategic score",
+       "Sum over goals of normalised weight x alignment, in [0, 1] (0 without a strategy section)."),
     _c("arrival", "float", "day", "neutral", "Arrival", "Day the project entered the portfolio."),
+    _c("funded", "float", "day", "neutral", "Funded",
+       "Day it was funded (NaN if never); without governance.funding, its arrival."),
     _c("admitted", "float", "day", "neutral", "Admitted", "Day the WIP gate admitted it (NaN if never)."),
     _c("start", "float", "day", "neutral", "Start", "Day its first task started (NaN if never)."),
-    _c("finish", "float", "day", "neutral", "Finish", "Day it completed or was cancelled (NaN if open)."),
+    _c("finish", "float", "day", "neutral", "Finish",
+       "Day it completed, was cancelled or was rejected (NaN if still open, waiting or a proposal)."),
     _c("due_date", "float", "day", "neutral", "Due date", "Absolute due day (NaN without a due date)."),
-    _c("status", "string", "", "neutral", "Status", "completed, cancelled, open or backlog."),
+    _c("status", "string", "", "neutral", "Status",
+       "completed, cancelled, rejected, open (admitted), backlog (funded, not admitted) or proposal "
+       "(waiting for funds)."),
+    _c("cancel_reason", "string", "", "neutral", "Cancel reason",
+       "Why it was cancelled: stage_gate, dependency (a dependency was cancelled or rejected), or empty."),
     _c("effort_planned", "float", "person-days", "neutral", "Effort planned",
        "Sum of the sampled task efforts (after estimating practice), before rework."),
     _c("effort_done", "float", "person-days", "neutral", "Effort done",
        "Effort worked on it by the horizon (running tasks by linear progress)."),
-    _c("rework_effort", "float", "person-days", "lower", "Rework effort", "Effort added by change requests."),
+    _c("rework_effort", "float", "person-days", "lower", "Rework effort",
+       "Effort added by change requests and risks."),
     _c("changes", "int", "count", "neutral", "Changes", "Change requests that reached it."),
-    _c("cost", "float", "money", "lower", "Cost", "Labour booked on it: crew-days x day rate."),
+    _c("risk_events", "int", "count", "neutral", "Risk events", "Risks of the register that struck it."),
+    _c("cost", "float", "money", "lower", "Cost",
+       "Labour booked on it (crew-days x day rate) plus the cost impacts of the risks that struck it."),
     _c("budget", "float", "money", "neutral", "Budget", "Its budget (NaN without one)."),
     _c("value_delivered", "float", "money", "higher", "Value delivered",
        "Undiscounted benefit it realised by the horizon (0 unless completed)."),
     # extra (not in SPEC 7.2)
+    _c("value_per_day", "float", "money", "neutral", "Value per day",
+       "Its sampled benefit per day once delivered."),
+    _c("cost_estimate", "float", "money", "neutral", "Cost estimate",
+       "What funding commits: its cost_estimate, or central efforts x day rates (SPEC 10.1)."),
     _c("counted", "bool", "", "neutral", "Counted",
        "Whether it counts in the KPIs (arrived at or after the warm-up)."),
 ))
@@ -214,18 +252,52 @@ TASKS = Table("tasks", "The task log of one replication (`simulate(...).tasks`, 
     _c("people", "int", "count", "neutral", "People", "Crew size."),
 ))
 
-#: The tables a run stores, in file order (the task log is only produced for single replications).
+# --------------------------------------------------------------------------- goals and risks (SPEC 10.8)
+
+GOALS = Table("goals", "One row per (policy, replication, goal); only when the scenario has a "
+              "`strategy` section.", KEY, (
+    _c("goal", "string", "", "neutral", "Goal", "Goal name, in the order of strategy.goals."),
+    _c("weight", "float", "rate", "neutral", "Weight", "The goal's weight, normalised to sum to 1."),
+    _c("projects_completed", "int", "count", "higher", "Projects completed",
+       "Counted projects with alignment > 0 to the goal completed by the horizon."),
+    _c("value_delivered", "float", "money", "higher", "Value delivered",
+       "Sum over counted projects of alignment to the goal x value_delivered."),
+))
+
+RISKS = Table("risks", "One row per (policy, replication, risk, applicable project that arrived "
+              "before the horizon); only when the scenario has `risks`.", KEY, (
+    _c("risk", "string", "", "neutral", "Risk", "Risk name, from the register."),
+    _c("project", "string", "", "neutral", "Project", "The applicable project."),
+    _c("occurred", "bool", "", "neutral", "Occurred",
+       "Whether it struck (drawn to strike, and the project's work reached its `when` point)."),
+    _c("day", "float", "day", "neutral", "Day", "Day it struck (NaN if it did not)."),
+    _c("delay", "float", "days", "lower", "Delay",
+       "Days of pause it added to the project's work (overlap with a pause already under way is "
+       "not counted twice)."),
+    _c("effort_added", "float", "person-days", "lower", "Effort added",
+       "Rework it added: impact.effort x the project's remaining effort when it struck."),
+    _c("cost", "float", "money", "lower", "Cost", "Its one-off cost impact."),
+    _c("mitigated", "bool", "", "neutral", "Mitigated",
+       "Whether the policy mitigates this risk (governance.risk_mitigation)."),
+))
+
+#: The tables every run stores, in file order (the task log is only produced for single replications).
 TABLES: dict[str, Table] = {t.name: t for t in (REPLICATIONS, PROJECTS, POOLS)}
-ALL_TABLES: dict[str, Table] = {**TABLES, TASKS.name: TASKS}
+#: Tables stored only when the scenario has their section: goals (strategy) and risks (risks).
+OPTIONAL_TABLES: dict[str, Table] = {t.name: t for t in (GOALS, RISKS)}
+#: Every table a results folder may hold.
+STORED_TABLES: dict[str, Table] = {**TABLES, **OPTIONAL_TABLES}
+ALL_TABLES: dict[str, Table] = {**STORED_TABLES, TASKS.name: TASKS}
 
 KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in KEY)
 KPI_COLUMNS: tuple[str, ...] = REPLICATIONS.names
 KPI_BY_NAME: dict[str, Column] = {c.name: c for c in KPIS}
 #: The costs that add up to ``total_cost``, in the order they are added (labour first).
 COST_KPIS: tuple[str, ...] = ("labour_cost", "training_cost", "technology_cost", "pmo_cost",
-                              "equipment_cost", "contractor_cost")
+                              "equipment_cost", "contractor_cost", "risk_cost", "mitigation_cost")
 
-PROJECT_STATUSES = ("completed", "cancelled", "open", "backlog")
+PROJECT_STATUSES = ("completed", "cancelled", "rejected", "open", "backlog", "proposal")
+CANCEL_REASONS = ("", "stage_gate", "dependency")
 
 
 def columns_reference() -> str:

@@ -66,7 +66,7 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6)
 MANIFEST_KEYS = ["scenario_sha256", "seed", "replications", "requested_replications", "policies",
-                 "status", "chunks", "chunk_size", "command", "precision", "format"]
+                 "status", "chunks", "chunk_size", "command", "precision", "format", "tables"]
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pmo_sim.engine.roles import Accounts, Role
 from pmo_sim.engine.state import Person, PoolState, ProjectState, Ramp, TaskState
 from pmo_sim.pmo import ROLES, roles_for
 from pmo_sim.pmo.change_manager import ChangeManager
+from pmo_sim.pmo.dependencies import Dependencies
 from pmo_sim.pmo.governance import Governance
 from pmo_sim.pmo.innovation_manager import InnovationManager
 from pmo_sim.pmo.resource_manager import ResourceManager
@@ -75,9 +76,14 @@ class FakeWorld:
         project.status = "open"
         self.log("admit", project.name)
 
-    def cancel(self, project: ProjectState) -> None:
+    def cancel(self, project: ProjectState, reason: str = "") -> None:
         project.status = "cancelled"
-        self.log("cancel", project.name)
+        project.cancel_reason = reason
+        self.log("cancel", project.name, reason)
+
+    def reject(self, project: ProjectState) -> None:
+        project.status = "rejected"
+        self.log("reject", project.name)
 
     def apply_change(self, project: ProjectState, fraction: float, disruption: float) -> None:
         self.log("apply_change", project.name, round(fraction, 12), round(disruption, 12))
@@ -152,6 +158,17 @@ def test_roles_for_builds_only_what_a_policy_needs() -> None:
     assert [type(r) for r in roles_for(busy, "default")] == [ResourceManager, ChangeManager,
                                                              InnovationManager, Governance]
     assert ROLES[0] is ResourceManager  # the allocator comes first
+
+
+def test_governance_comes_with_a_budget_or_a_risk_register_and_before_the_dependency_gate() -> None:
+    budget = make_scenario([project("A", task("a", 1))], budget={"per_year": 10})
+    assert [type(r) for r in roles_for(budget, "default")] == [ResourceManager, Governance]
+    risky = make_scenario([project("A", task("a", 1)), project("B", task("b", 1), depends_on=["A"])],
+                          risks=[{"name": "r", "probability": 0.5}])
+    assert [type(r) for r in roles_for(risky, "default")] == [ResourceManager, Governance, Dependencies]
+    role = roles_for(risky, "default")[1]
+    # No funding board: arrivals and closures are none of its business; risks are.
+    assert {"on_arrival", "on_close"} <= role.idle_hooks and "on_admit" not in role.idle_hooks
 
 
 # --------------------------------------------------------------------------- technology
@@ -236,9 +253,9 @@ def test_stage_gate_cancels_an_overrun_at_the_gate_only_once() -> None:
     b.effort = 25.0
     a.finish = 5.0
     role.on_task_finish(a)  # done 10 >= 0.5 x 20: the gate looks, and cancels
-    assert world.calls == [(0, "cancel", "A")]
+    assert world.calls == [(0, "cancel", "A", "stage_gate")]
     role.on_task_finish(a)
-    assert world.calls == [(0, "cancel", "A")]
+    assert world.calls == [(0, "cancel", "A", "stage_gate")]
 
 
 def test_stage_gate_passes_a_project_within_its_overrun() -> None:

@@ -34,6 +34,7 @@ def _register() -> None:
         export_cmd,
         fit_cmd,
         forecast_cmd,
+        frontier_cmd,
         import_cmd,
         report_cmd,
         run_cmds,

@@ -17,6 +17,16 @@ Definitions, in one place:
 * The roles' KPIs and costs arrive through :class:`~pmo_sim.engine.roles.Accounts`; costs
   add up in ``total_cost`` in the schema's :data:`~pmo_sim.schema.COST_KPIS` order, and NPV
   subtracts the present value of the per-year flows, then of the one-off payments.
+* Strategy (SPEC 10.1, 10.8): ``strategic_value`` is the sum over counted projects of score ×
+  value_delivered; with a ``strategy`` section the ``goals`` table has, per goal, the counted
+  projects aligned with it (alignment > 0) that completed and the sum of alignment ×
+  value_delivered.
+* Funding (SPEC 10.2): a project's ``funded`` day is what the funding role reports for it;
+  without one (no ``governance.funding``), every project is funded on arrival.
+  ``projects_funded`` and ``budget_committed`` (the sum of their cost estimates) count the
+  counted projects funded.
+* Roles may fill ``projects`` columns they own (``funded``, ``risk_events``) and add tables of
+  their own (``risks``): those come back in :attr:`ReplicationRecords.extra`.
 """
 
 from __future__ import annotations
@@ -39,7 +49,11 @@ Columns = dict[str, list[Any]]
 
 @dataclass
 class ReplicationRecords:
-    """The results of one (policy, replication): a KPI row and columnar tables."""
+    """The results of one (policy, replication): a KPI row and columnar tables.
+
+    ``extra`` holds the optional tables the scenario's sections produce (``goals``,
+    ``risks``), by table name, without their key columns.
+    """
 
     policy: str
     replication: int
@@ -48,6 +62,7 @@ class ReplicationRecords:
     projects: Columns
     pools: Columns
     tasks: Columns | None = field(default=None)
+    extra: dict[str, Columns] = field(default_factory=dict)
 
 
 def pv_flow(rate: float, a: float, b: float, delta: float) -> float:
@@ -70,15 +85,17 @@ def _mean(values: list[float]) -> float:
 def build_records(world: World) -> ReplicationRecords:
     """The records of a world whose clock has reached the horizon."""
     pay = _close_people(world)
-    projects, value, value_pv = _project_rows(world)
-    pools = _pool_rows(world)
     acc = Accounts(world.t0, world.t1, world.delta, world.scenario.days_per_year)
     for role in world.roles:
         role.report(acc)
-    kpis = _kpis(world, acc, pay, value, value_pv)
+    projects, totals, values = _project_rows(world, acc)
+    pools = _pool_rows(world)
+    if world.scenario.strategy is not None:
+        _goal_rows(world, acc, values)
+    kpis = _kpis(world, acc, pay, totals)
     tasks = _task_rows(world) if world.trace else None
     return ReplicationRecords(world.policy_name, world.plan.replication, world.plan.seed, kpis,
-                              projects, pools, tasks)
+                              projects, pools, tasks, acc.extra)
 
 
 def _close_people(world: World) -> dict[str, tuple[float, float]]:
@@ -122,24 +139,54 @@ def _columns(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Columns:
     return {name: list(values) for name, values in zip(names, columns, strict=True)}
 
 
-def _project_rows(world: World) -> tuple[Columns, float, float]:
+def _project_rows(world: World, acc: Accounts) -> tuple[Columns, dict[str, float], list[float]]:
+    """The ``projects`` columns, the project totals the KPIs need, and each project's value."""
     rows = []
     t1 = world.t1
-    value = value_pv = 0.0
+    funded_at = acc.project_values.get("funded")
+    events = acc.project_values.get("risk_events", {})
+    totals = dict.fromkeys(("value_delivered", "value_pv", "strategic_value", "projects_funded",
+                            "projects_rejected", "budget_committed"), 0.0)
+    values = []
     for proj in world.projects:
         done = sum(t.effort if t.finish is not None else t.effort - t.remaining(t1)
                    for t in proj.tasks if t.start is not None)
         v, pv = _project_value(proj, t1, world.delta)
+        values.append(v)
+        plan = proj.plan
+        funded = proj.arrival if funded_at is None else _nan(funded_at.get(proj.index))
         if proj.counted:
-            value += v
-            value_pv += pv
+            totals["value_delivered"] += v
+            totals["value_pv"] += pv
+            totals["strategic_value"] += plan.score * v
+            totals["projects_rejected"] += proj.status == "rejected"
+            if funded == funded:  # not NaN: funded
+                totals["projects_funded"] += 1
+                totals["budget_committed"] += plan.cost_estimate
         due = proj.due_date
-        row = (proj.name, proj.template, int(proj.priority), proj.arrival, _nan(proj.admitted),
-               _nan(proj.start), _nan(proj.finish), due if due < math.inf else NAN, proj.status,
-               proj.effort_planned, done, proj.rework, proj.changes, proj.cost, proj.budget, v,
-               proj.counted)
+        row = (proj.name, proj.template, int(proj.priority), plan.score, proj.arrival, funded,
+               _nan(proj.admitted), _nan(proj.start), _nan(proj.finish),
+               due if due < math.inf else NAN, proj.status, proj.cancel_reason,
+               proj.effort_planned, done, proj.rework, proj.changes, events.get(proj.index, 0),
+               proj.cost, proj.budget, v, proj.value_per_day, plan.cost_estimate, proj.counted)
         rows.append(row)
-    return _columns(PROJECTS.names, rows), value, value_pv
+    return _columns(PROJECTS.names, rows), totals, values
+
+
+def _goal_rows(world: World, acc: Accounts, values: list[float]) -> None:
+    """The ``goals`` rows: per goal, aligned counted projects completed and alignment × value."""
+    strategy = world.scenario.strategy
+    assert strategy is not None
+    for g, (goal, weight) in enumerate(zip(strategy.goals, strategy.weights(), strict=True)):
+        completed = 0
+        value = 0.0
+        for proj, v in zip(world.projects, values, strict=True):
+            if proj.counted:
+                aligned = float(proj.plan.alignment[g])
+                completed += aligned > 0 and proj.status == "completed"
+                value += aligned * v
+        acc.rows("goals", {"goal": goal, "weight": weight, "projects_completed": completed,
+                           "value_delivered": value})
 
 
 def _pool_rows(world: World) -> Columns:
@@ -177,8 +224,8 @@ def _costs(acc: Accounts, pay: dict[str, tuple[float, float]], window: float
     return nominal, present
 
 
-def _kpis(world: World, acc: Accounts, pay: dict[str, tuple[float, float]], value: float,
-          value_pv: float) -> dict[str, float]:
+def _kpis(world: World, acc: Accounts, pay: dict[str, tuple[float, float]],
+          totals: dict[str, float]) -> dict[str, float]:
     window = world.t1 - world.t0
     years = window / world.scenario.days_per_year
     counted = [p for p in world.projects if p.counted]
@@ -203,10 +250,14 @@ def _kpis(world: World, acc: Accounts, pay: dict[str, tuple[float, float]], valu
         "avg_wip": world.area_wip / window,
         "avg_in_system": world.area_system / window,
         "utilisation": busy / available if available else NAN,
-        "value_delivered": value,
+        "value_delivered": totals["value_delivered"],
+        "strategic_value": totals["strategic_value"],
+        "projects_funded": int(totals["projects_funded"]),
+        "projects_rejected": int(totals["projects_rejected"]),
+        "budget_committed": totals["budget_committed"],
         **costs,
         "total_cost": sum(costs[k] for k in COST_KPIS),
-        "npv": value_pv - cost_pv,
+        "npv": totals["value_pv"] - cost_pv,
         "rework_effort": world.rework_total,
         "training_days": sum(pool.away_days for pool in people),
         "leavers": world.leavers,

@@ -37,6 +37,8 @@ Like SimPy's ``BaseResource._do_put``/``_do_get``, every hook states what it mus
     At the horizon: add the role's KPIs and costs to the :class:`Accounts` (counters with
     :meth:`Accounts.count`, one-off spending with :meth:`Accounts.pay`, per-year functions with
     :meth:`Accounts.flow`). Costs in the window count in the KPI; every payment counts in NPV.
+    A role may also fill a ``projects`` column it owns, project by project
+    (:meth:`Accounts.per_project`), and add rows to a table of its own (:meth:`Accounts.rows`).
 
 Hooks a role does not override cost nothing: the world calls a hook only on the roles whose
 class overrides it (:func:`subscribers`), and a role can leave out hooks its class overrides
@@ -49,8 +51,8 @@ backlog, the WIP gate and the pools' ready queues, and gives free people to read
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -243,6 +245,8 @@ class Accounts:
         self.nominal: dict[str, float] = {}
         self.present: dict[str, float] = {}
         self.flows: dict[str, float] = {}
+        self.project_values: dict[str, dict[int, Any]] = {}
+        self.extra: dict[str, dict[str, list[Any]]] = {}
 
     def count(self, kpi: str, value: float) -> None:
         self.counts[kpi] = self.counts.get(kpi, 0) + value
@@ -255,6 +259,18 @@ class Accounts:
     def flow(self, kpi: str, per_year: float) -> None:
         """A cost of ``per_year`` paid evenly over the window (a PMO function's running cost)."""
         self.flows[kpi] = self.flows.get(kpi, 0.0) + per_year
+
+    def per_project(self, column: str, project: int, value: Any) -> None:
+        """The value of a ``projects`` column for the project of index ``project`` (a column the
+        records leave at its default for projects no role gives a value)."""
+        self.project_values.setdefault(column, {})[project] = value
+
+    def rows(self, table: str, row: Mapping[str, Any]) -> None:
+        """One row of a results table other than the core three (``goals``, ``risks``): every
+        column of the table (:mod:`pmo_sim.schema`) but the key, by name."""
+        columns = self.extra.setdefault(table, {})
+        for name, value in row.items():
+            columns.setdefault(name, []).append(value)
 
 
 def payment(amount: float, day: float, t0: float, delta: float) -> tuple[float, float]:

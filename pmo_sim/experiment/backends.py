@@ -40,7 +40,7 @@ from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Replicate
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
-from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS
+from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS, STORED_TABLES
 from pmo_sim.schema import TABLES as SCHEMA_TABLES
 
 if TYPE_CHECKING:
@@ -48,8 +48,15 @@ if TYPE_CHECKING:
 
 BACKENDS = ("serial", "local", "dask")
 
-#: The tables of a results folder (SPEC 7.1-7.3), in file order.
+#: The tables of every results folder (SPEC 7.1-7.3), in file order.
 TABLES = tuple(SCHEMA_TABLES)
+
+
+def tables_for(scenario: Scenario) -> tuple[str, ...]:
+    """The tables a run of ``scenario`` stores: the core three, then ``goals`` when it has a
+    strategy and ``risks`` when it has a risk register (SPEC 10.8)."""
+    return (*TABLES, *(("goals",) if scenario.strategy is not None else ()),
+            *(("risks",) if scenario.risks else ()))
 
 Columns = dict[str, list[Any]]
 
@@ -128,8 +135,9 @@ def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one chunk; returns its columnar records (the function every backend runs)."""
     replicate = task.replicate or _default_replicate(task.scenario, task.max_events)
-    tables: dict[str, Columns] = {name: {c: [] for c in t.column_names}
-                                  for name, t in SCHEMA_TABLES.items()}
+    names = tables_for(task.scenario)
+    tables: dict[str, Columns] = {name: {c: [] for c in STORED_TABLES[name].column_names}
+                                  for name in names}
     for r in range(task.start, task.stop):
         try:
             records = replicate(task.scenario, r, task.seed, list(task.policies))
@@ -148,6 +156,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                 kpis[name].append(rec.kpis.get(name))
             _append(tables["projects"], PROJECTS.names, rec.projects, rec.policy, r)
             _append(tables["pools"], POOLS.names, rec.pools, rec.policy, r)
+            for name in names[len(TABLES):]:
+                _append(tables[name], STORED_TABLES[name].names, rec.extra.get(name, {}), rec.policy, r)
     return ChunkResult(task.start, task.stop, tables)
 
 

@@ -6,10 +6,13 @@ Results folders travel: they are mailed, copied to shared drives and edited by h
 - it must be a JSON object of bounded size and nesting, with the fields and types below
   (a pydantic model in strict mode: ``true`` is not a number, ``"3"`` is not 3);
 - the policies are a non-empty list of distinct non-empty names;
+- ``tables`` lists the run's tables: the core three (replications, projects, pools) in that
+  order, then any of the optional ones (goals, risks) in schema order, each once; a manifest
+  without it (written before optional tables existed) has the core three;
 - every chunk lies within ``[0, replications)``, chunks do not overlap, and each chunk's files
-  are exactly the names pmo-sim gives them (``chunks/<start>-<stop>.<table>.parquet``, for the
-  tables of :mod:`pmo_sim.schema`): a manifest cannot point anywhere else, so nothing outside
-  the folder is ever read, written or deleted through it.
+  are exactly the names pmo-sim gives them (``chunks/<start>-<stop>.<table>.parquet``, for
+  exactly the run's tables): a manifest cannot point anywhere else, so nothing outside the
+  folder is ever read, written or deleted through it.
 
 A manifest that fails is refused with a :class:`~pmo_sim.errors.UsageError` naming the file,
 the entry and what is wrong (exit code 2).
@@ -26,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
-from pmo_sim.schema import TABLES
+from pmo_sim.schema import OPTIONAL_TABLES, TABLES
 
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
@@ -81,6 +84,7 @@ class Manifest(_Model):
     chunk_size: Positive | None = None
     precision: PrecisionRecord | None = None
     resumed: list[StrictStr] | None = None
+    tables: list[StrictStr] | None = None
     chunks: list[Chunk] = Field(default_factory=list)
 
 
@@ -149,14 +153,15 @@ def check_manifest(data: Any, path: Path) -> dict[str, Any]:
     except ValidationError as exc:
         raise UsageError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors(include_url=False)[:5])
                          ) from None
-    problems = _policy_problems(model.policies) + _chunk_problems(model)
+    tables = list(TABLES) if model.tables is None else model.tables
+    problems = _policy_problems(model.policies) + _table_problems(tables) + _chunk_problems(model, tables)
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise UsageError(f"{path}: " + "; ".join(problems[:5]) + more)
     # Optional fields the runner reads get their defaults, so later code never meets a gap.
     return {**data, "requested_replications": model.requested_replications or model.replications,
             "chunks": data.get("chunks") or [], "precision": data.get("precision"),
-            "command": model.command}
+            "command": model.command, "tables": tables}
 
 
 def _describe(err: Any) -> str:
@@ -174,7 +179,17 @@ def _policy_problems(policies: list[str]) -> list[str]:
     return out
 
 
-def _chunk_problems(m: Manifest) -> list[str]:
+def _table_problems(tables: list[str]) -> list[str]:
+    core, optional = list(TABLES), list(OPTIONAL_TABLES)
+    extra = tables[len(core):]
+    if tables[:len(core)] != core or any(t not in optional for t in extra) or extra != sorted(
+            set(extra), key=optional.index):
+        return [f"tables must be {', '.join(core)}, then any of {', '.join(optional)} in that order "
+                f"(got {', '.join(tables) or 'none'})"]
+    return []
+
+
+def _chunk_problems(m: Manifest, tables: list[str]) -> list[str]:
     out: list[str] = []
     last_stop = -1
     for i, c in enumerate(sorted(m.chunks, key=lambda c: c.start)):
@@ -190,8 +205,8 @@ def _chunk_problems(m: Manifest) -> list[str]:
             if m.status == "partial":
                 out.append(f"{where}: a partial run's chunk must list its files")
             continue
-        if set(c.files) != set(TABLES):
-            out.append(f"{where}: files must be exactly the tables {', '.join(TABLES)} "
+        if set(c.files) != set(tables):
+            out.append(f"{where}: files must be exactly the tables {', '.join(tables)} "
                        f"(got {', '.join(sorted(c.files)) or 'none'})")
         for table, info in c.files.items():
             expected = chunk_file_name(c.start, c.stop, table)

@@ -1,8 +1,10 @@
-"""What a run gives back: the three tables, their provenance, and the analyses on them.
+"""What a run gives back: its tables, their provenance, and the analyses on them.
 
 :class:`Results` is a thin, in-memory view of a results folder (SPEC 7): ``replications``,
 ``projects`` and ``pools`` DataFrames with ``policy`` and ``replication`` first, rows sorted
 by (policy in scenario order, replication), plus the ``manifest`` (provenance and status).
+A scenario with a strategy also has ``goals``, one with a risk register ``risks`` (SPEC 10.8);
+``manifest["tables"]`` lists the tables a run has.
 The statistics are delegated to :mod:`pmo_sim.analysis`, pure functions on those frames, so
 ``res.summary()`` and ``summary.csv`` are the same table by construction.
 
@@ -17,7 +19,7 @@ import copy
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,6 @@ import pandas as pd
 import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError
-from pmo_sim.experiment.backends import TABLES
 from pmo_sim.experiment.store import (
     SCENARIO,
     SCHEMAS,
@@ -49,6 +50,7 @@ def frame(table: pa.Table) -> pd.DataFrame:
 
 
 TableSource = pd.DataFrame | Callable[[], pd.DataFrame]
+CORE = ("replications", "projects", "pools")
 
 
 class Results:
@@ -61,23 +63,25 @@ class Results:
 
     def __init__(self, replications: pd.DataFrame, projects: TableSource, pools: TableSource,
                  manifest: dict[str, Any], scenario: Scenario | None = None,
-                 path: str | os.PathLike[str] | None = None):
+                 path: str | os.PathLike[str] | None = None,
+                 optional: Mapping[str, TableSource] | None = None):
         self.replications = replications
         self._projects = projects
         self._pools = pools
         self.manifest = manifest
         self.path = Path(path) if path is not None else None
         self._scenario = scenario
+        self._optional: dict[str, TableSource] = dict(optional or {})
 
     @classmethod
     def from_store(cls, store: ChunkStore, manifest: dict[str, Any],
                    scenario: Scenario | None = None) -> Results:
         """Assemble the tables from a store's chunks (sorted by policy, replication)."""
         policies = list(manifest["policies"])
-        tables = {t: frame(store.table(t, policies)) for t in TABLES}
+        tables = {t: frame(store.table(t, policies)) for t in table_names(manifest)}
         path = store.path if isinstance(store, ResultsFolder) else None
-        return cls(tables["replications"], tables["projects"], tables["pools"], manifest,
-                   scenario, path)
+        return cls(tables.pop("replications"), tables.pop("projects"), tables.pop("pools"), manifest,
+                   scenario, path, tables)
 
     @property
     def projects(self) -> pd.DataFrame:
@@ -92,6 +96,25 @@ class Results:
         if callable(self._pools):
             self._pools = self._pools()
         return self._pools
+
+    def _table(self, name: str) -> pd.DataFrame:
+        source = self._optional.get(name)
+        if source is None:  # the scenario has no such section: no rows
+            return frame(SCHEMAS[name].empty_table())
+        if callable(source):
+            source = self._optional[name] = source()
+        return source
+
+    @property
+    def goals(self) -> pd.DataFrame:
+        """One row per (policy, replication, goal) (SPEC 10.8); empty without a strategy."""
+        return self._table("goals")
+
+    @property
+    def risks(self) -> pd.DataFrame:
+        """One row per (policy, replication, risk, applicable project) (SPEC 10.8); empty without
+        a risk register."""
+        return self._table("risks")
 
     # ---------------------------------------------------------------- provenance
 
@@ -163,6 +186,20 @@ class Results:
                         holidays=cal.holidays if cal else (), projects=projects,
                         templates=templates, order=names)
 
+    def risk_drivers(self, policy: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
+        """Which risks cost the most: per policy and risk, the mean delay, rework, cost and value
+        lost it caused per replication, with CIs (:func:`pmo_sim.analysis.risks.risk_drivers`)."""
+        from pmo_sim.analysis.risks import risk_drivers
+
+        if "risks" not in table_names(self.manifest):
+            raise UsageError("these results have no risks table: the scenario has no risk register")
+        if policy is not None and policy not in self.policies:
+            raise UsageError(f"unknown policy {policy!r}; the results have: {', '.join(self.policies)}")
+        return risk_drivers(self.risks, self.projects,
+                            policies=[policy] if policy else self.policies,
+                            replications=int(self.manifest["replications"]) if self.complete else None,
+                            confidence=confidence)
+
     def resolve_baseline(self, baseline: str | None) -> str:
         """``baseline`` checked against the policies; ``None`` means the first policy."""
         if baseline is None:
@@ -185,8 +222,8 @@ class Results:
 
             scenario_yaml = dump_scenario(self.scenario)
         folder = ResultsFolder.create(path, manifest, scenario_yaml, force=force)
-        for name in TABLES:
-            df = getattr(self, name)
+        for name in table_names(manifest):
+            df = self._table(name) if name not in CORE else getattr(self, name)
             table = pa.Table.from_pandas(df, schema=SCHEMAS[name], preserve_index=False)
             folder.write_file(f"{name}.parquet", parquet_bytes(table))
         folder.write_file(SUMMARY, self.summary().to_csv(index=False))
@@ -204,7 +241,7 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     folder = ResultsFolder.open(path)
     manifest = folder.manifest
     if manifest["status"] == "complete":
-        missing = [f"{t}.parquet" for t in TABLES if t not in folder.tables_present()]
+        missing = [f"{t}.parquet" for t in table_names(manifest) if t not in folder.tables_present()]
         if missing:
             raise UsageError(f"{folder.path} is not a complete results folder: "
                              f"{', '.join(missing)} missing")
@@ -250,5 +287,11 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
 
         return read
 
+    optional = {t: reader(t) for t in table_names(manifest) if t not in CORE}
     return Results(reader("replications")(), reader("projects"), reader("pools"), manifest,
-                   scenario, folder.path)
+                   scenario, folder.path, optional)
+
+
+def table_names(manifest: dict[str, Any]) -> list[str]:
+    """The tables of a run, as its manifest lists them (the core three when it does not)."""
+    return list(manifest.get("tables") or CORE)

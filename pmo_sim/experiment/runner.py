@@ -42,13 +42,13 @@ from pmo_sim import __version__
 from pmo_sim.analysis.stats import relative_half_width
 from pmo_sim.errors import ReplicationFailed, UsageError, WorkerLost
 from pmo_sim.experiment.backends import (
-    TABLES,
     Backend,
     ChunkTask,
     auto_chunk_size,
     check_backend,
     make_backend,
     missing_ranges,
+    tables_for,
 )
 from pmo_sim.experiment.results import Results, load_results, read_consolidated
 from pmo_sim.experiment.spec import ExperimentSpec
@@ -124,7 +124,7 @@ def _check_policies(scenario: Scenario, policies: Sequence[str] | None) -> list[
 
 
 def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
-                   replications: int | None) -> ResultsFolder:
+                   replications: int | None, tables: list[str]) -> ResultsFolder:
     if is_empty_dir(out):
         raise UsageError(f"nothing to resume in {out}: it is empty or does not exist; "
                          f"run without --resume")
@@ -139,6 +139,9 @@ def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
     if list(m["policies"]) != policies:
         differs.append(f"the policies differ (manifest: {', '.join(m['policies'])}; "
                        f"now: {', '.join(policies)})")
+    if list(m["tables"]) != tables:
+        differs.append(f"the tables differ (manifest: {', '.join(m['tables'])}; now: "
+                       f"{', '.join(tables)}; the folder was written by an older pmo-sim)")
     wanted = m.get("requested_replications", m["replications"])
     if replications is not None and replications != wanted:
         differs.append(f"the replications differ (manifest: {wanted}, now: {replications})")
@@ -233,7 +236,8 @@ def _open_store(spec: ExperimentSpec, chosen: list[str]
     if out is None:
         return ChunkStore(), _new_manifest(scenario, digest, spec.seed, chosen, n, command)
     if out.resume:
-        folder = _resume_folder(out.out, digest, spec.seed, chosen, spec.replications)
+        folder = _resume_folder(out.out, digest, spec.seed, chosen, spec.replications,
+                                list(tables_for(scenario)))
         if folder.manifest["status"] == "complete":
             return load_results(folder.path)
         _prepare_resume(folder)
@@ -283,7 +287,8 @@ def _new_manifest(scenario: Scenario, digest: str, seed: int, policies: list[str
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "scenario": scenario.name, "scenario_sha256": digest, "seed": seed,
         "replications": replications, "requested_replications": replications,
-        "policies": policies, "pmo_sim_version": __version__, "command": command,
+        "policies": policies, "tables": list(tables_for(scenario)),
+        "pmo_sim_version": __version__, "command": command,
         "started": _now(), "finished": None, "status": "partial", "precision": None,
         "chunk_size": None, "chunks": [],
     }
@@ -307,6 +312,7 @@ class _Run:
 
     def __init__(self, spec: ExperimentSpec, policies: list[str], store: ChunkStore, chunk_size: int):
         self.spec, self.policies, self.store, self.chunk_size = spec, policies, store, chunk_size
+        self.tables = tables_for(spec.scenario)
         self.new_chunks = 0
         self._backend: Backend | None = None
 
@@ -347,7 +353,7 @@ class _Run:
                 log.debug("replication %d failed:\n%s", f.replication, f.details)
                 raise ReplicationFailed(f.policy, f.replication, f.seed, f.cause)
             self.store.add_chunk(result.start, result.stop,
-                                 {t: to_arrow(t, result.tables[t]) for t in TABLES})
+                                 {t: to_arrow(t, result.tables[t]) for t in self.tables})
             self.new_chunks += 1
             self._report(target)
             if stop_after is not None and self.new_chunks >= stop_after:
@@ -370,7 +376,7 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> 
     if not isinstance(store, ResultsFolder):
         return Results.from_store(store, manifest, scenario)
     policies = list(manifest["policies"])
-    for t in TABLES:
+    for t in manifest["tables"]:
         store.write_table(t, policies)
     results = read_consolidated(store, manifest, scenario)
     store.write_file(SUMMARY, results.summary().to_csv(index=False))

@@ -8,7 +8,11 @@ Layout of a folder ``DIR``::
     replications.parquet   consolidated tables, written once every chunk is in
     projects.parquet
     pools.parquet
+    goals.parquet          only when the scenario has a strategy (SPEC 10.8)
+    risks.parquet          only when the scenario has a risk register
     summary.csv
+
+The manifest lists the tables of the run (``tables``); every chunk has a file per table.
 
 Why chunks on disk: a long run is only as safe as its last checkpoint. Each finished chunk is
 written at once, then the manifest (which lists the chunks with their SHA-256 and row counts)
@@ -44,8 +48,7 @@ import pyarrow.parquet as pq
 from pmo_sim.engine.records import Columns
 from pmo_sim.errors import PmoSimError, UsageError
 from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
-from pmo_sim.schema import TABLES as SCHEMA_TABLES
-from pmo_sim.schema import Dtype
+from pmo_sim.schema import STORED_TABLES, Dtype
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,8 @@ SCENARIO = "scenario.yaml"
 SUMMARY = "summary.csv"
 FORMAT = "pmo-sim-results"
 FORMAT_VERSION = 1
-TABLES = tuple(SCHEMA_TABLES)
 #: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
-OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in TABLES))
+OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLES))
 
 ROW_GROUP_ROWS = 20_000
 
@@ -72,7 +74,7 @@ _ARROW: dict[Dtype, pa.DataType] = {"string": pa.string(), "int": pa.int64(), "f
 #: concatenated).
 SCHEMAS: dict[str, pa.Schema] = {
     name: pa.schema([(c.name, _ARROW[c.dtype]) for c in table.all_columns])
-    for name, table in SCHEMA_TABLES.items()
+    for name, table in STORED_TABLES.items()
 }
 
 
@@ -113,7 +115,7 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
         found = pq.read_schema(path)
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{path} is unreadable: {exc}") from exc
-    want = SCHEMA_TABLES[table]
+    want = STORED_TABLES[table]
     missing = [c.name for c in want.all_columns if c.name not in found.names]
     wrong = [f"{c.name} ({found.field(c.name).type}, expected {c.dtype})" for c in want.all_columns
              if c.name in found.names and not _KINDS[c.dtype](found.field(c.name).type)]
@@ -189,7 +191,7 @@ class ChunkStore:
 
     def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
         self.chunks[start] = {"start": start, "stop": stop,
-                              "files": {t: {"rows": tables[t].num_rows} for t in TABLES}}
+                              "files": {t: {"rows": data.num_rows} for t, data in tables.items()}}
         self._tables[start] = dict(tables)
 
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
@@ -300,7 +302,7 @@ class ResultsFolder(ChunkStore):
         """Write a finished chunk's files, then the manifest that lists them."""
         files = {}
         try:
-            for t in TABLES:
+            for t in tables:
                 data = parquet_bytes(tables[t])
                 name = chunk_file_name(start, stop, t)
                 atomic_write(self.path / name, data)
@@ -410,4 +412,4 @@ class ResultsFolder(ChunkStore):
                     p.unlink()
 
     def tables_present(self) -> list[str]:
-        return [t for t in TABLES if (self.path / f"{t}.parquet").is_file()]
+        return [t for t in STORED_TABLES if (self.path / f"{t}.parquet").is_file()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pmo_sim.engine.roles import Role
 from pmo_sim.pmo.change_manager import ChangeManager
+from pmo_sim.pmo.dependencies import Dependencies
 from pmo_sim.pmo.governance import Governance
 from pmo_sim.pmo.innovation_manager import InnovationManager
 from pmo_sim.pmo.resource_manager import ResourceManager
@@ -17,9 +18,12 @@ from pmo_sim.pmo.technology_manager import TechnologyManager
 from pmo_sim.pmo.training_manager import TrainingManager
 from pmo_sim.scenario.models import Scenario
 
-#: The roles, in the order their hooks are called (the resource manager allocates).
+#: The roles, in the order their hooks are called (the resource manager allocates). An arriving
+#: project meets governance's funding board first, then the dependency gate, then the resource
+#: manager's backlog (the allocator is not asked on arrival: it takes what the others let go on).
 ROLES: tuple[type[Role], ...] = (
     ResourceManager, ChangeManager, TrainingManager, TechnologyManager, InnovationManager, Governance,
+    Dependencies,
 )
 
 
@@ -29,5 +33,5 @@ def roles_for(scenario: Scenario, policy_name: str) -> list[Role]:
     return [cls(scenario, policy) for cls in ROLES if cls.wanted(scenario, policy)]
 
 
-__all__ = ["ROLES", "ChangeManager", "Governance", "InnovationManager", "ResourceManager",
+__all__ = ["ROLES", "ChangeManager", "Dependencies", "Governance", "InnovationManager", "ResourceManager",
            "TechnologyManager", "TrainingManager", "roles_for"]

@@ -119,6 +119,8 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
     headcount = sum(pool.capacity for pool in sc.resources.values() if pool.kind == "people")
     leavers = sc.workforce.attrition_per_year * headcount * years if sc.workforce is not None else 0.0
     parts["workforce.attrition_per_year"] = _events(leavers=leavers)
+    if sc.budget is not None:  # a budget release at the start of every budget year
+        parts["days_per_year"] = _events(reviews=years + 1)
     worst: tuple[float, str, float, float, float] = (0.0, "", 0.0, 0.0, 0.0)
     for name, policy in sc.policies.items():
         base = "pmo" if policy is sc.pmo else f"policies.{name}"
@@ -173,6 +175,9 @@ def _policy(sc: Scenario, policy: PMO, base: str, years: float) -> tuple[float, 
             reviews = sc.horizon / GAP_REVIEW_DAYS
             cohorts += reviews
             parts[f"{base}.training_manager.gap_driven"] = _events(reviews=reviews)
+    funding = policy.governance.funding if policy.governance is not None else None
+    if funding is not None and funding.review_every > 0:  # the funding board's meetings
+        parts[f"{base}.governance.funding.review_every"] = _events(reviews=sc.horizon / funding.review_every)
     if not parts:
         return 0.0, "", 0.0, 0.0, 0.0
     return sum(parts.values()), max(parts, key=lambda k: parts[k]), ideas, cohorts, trainees

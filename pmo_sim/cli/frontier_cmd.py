@@ -1,0 +1,123 @@
+"""``pmo-sim frontier``: what each extra unit of budget buys under each funding rule.
+
+Thin: parses ``--budget LOW:HIGH:STEPS``, calls :func:`pmo_sim.experiment.frontier.frontier`,
+writes ``frontier.csv`` and the figure of :mod:`pmo_sim.analysis.frontier`, and prints the
+table. The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--scheduler``,
+``--policy``, ``--quiet``) are ``run``'s own option objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pmo_sim.cli import main
+from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
+from pmo_sim.cli.run_cmds import run
+from pmo_sim.scenario.names import safe_slug
+
+_HELP = {"replications": "Replications per budget and policy (the same worlds at every budget).",
+         "policies": "Policy to draw (repeatable) [default: all; those without a funding rule are "
+                     "references]."}
+
+
+def _run_options(*names: str) -> list[click.Parameter]:
+    by_name = {p.name: p for p in run.params}
+    params = []
+    for name in names:
+        param = by_name[name]
+        if name in _HELP:
+            param = copy.copy(param)
+            param.help = _HELP[name]
+        params.append(param)
+    return params
+
+
+@main.command(epilog="""\b
+Examples:
+  pmo-sim frontier scenarios/strategy.yaml --budget 0.6e6:2.4e6:7
+  pmo-sim frontier scenarios/strategy.yaml --budget 0.6e6:2.4e6:7 --metric npv -n 50
+  pmo-sim frontier strategy.yaml --budget 1e6:2e6:5 --policy first_come --policy by_score_per_cost
+  pmo-sim frontier strategy.yaml --budget 1e6:2e6:5 --format csv > frontier.csv
+""")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--budget", "budget", required=True, metavar="LOW:HIGH:STEPS",
+              help="Yearly budgets to try: STEPS evenly spaced amounts from LOW to HIGH, each set "
+                   "as budget.per_year (the same amount every year).")
+@click.option("--metric", type=click.Choice(["strategic_value", "npv", "value_delivered"]),
+              default="strategic_value", show_default=True, help="What the budget buys.")
+@set_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for frontier.csv and frontier.png "
+                   "[default: results/<scenario file stem>-frontier].")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@handles_errors
+def frontier(scenario: str, budget: str, metric: str, replications: int, seed: int, jobs: int | None,
+             backend: str, scheduler: str | None, policies: tuple[str, ...], quiet: bool,
+             sets: tuple[str, ...], out: str | None, fmt: str) -> None:
+    """The efficient frontier: --metric against the yearly budget, per funding policy.
+
+    Every budget and policy runs the same replications from the same --seed (common random
+    numbers), so the curves differ by the money, not by noise. Policies without a funding
+    rule fund every proposal on arrival: they are drawn as references (the level the rules
+    reach once money no longer binds). Prints the mean of --metric with its 95% CI per budget
+    and policy, and writes OUT/frontier.csv (budget, policy, funding, metric, mean, ci_low,
+    ci_high, n) and OUT/frontier.png (one line per policy with its CI band).
+    """
+    from pmo_sim.analysis.frontier import frontier_figure
+    from pmo_sim.analysis.plots import save_figure
+    from pmo_sim.experiment.frontier import FRONTIER_COLUMNS, parse_budgets
+    from pmo_sim.experiment.frontier import frontier as study
+    from pmo_sim.scenario.loader import load_scenario
+
+    log_to_stderr()
+    budgets = parse_budgets(budget)
+    overrides = dict(parse_sets(sets))
+    currency = load_scenario(scenario, overrides or None).currency
+    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
+        table = study(scenario, budgets, metric=metric, replications=replications, seed=seed,
+                      jobs=jobs, backend=backend, scheduler=scheduler,
+                      policies=list(policies) or None, sets=overrides, progress=callback(progress))
+    folder = Path(out) if out else Path("results") / f"{safe_slug(Path(scenario).stem)}-frontier"
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / "frontier.csv", index=False)
+    save_figure(frontier_figure(table, currency), folder / "frontier.png")
+    if fmt == "json":
+        rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]
+        emit_json({"metric": metric, "currency": currency, "results": str(folder), "rows": rows})
+        return
+    if fmt == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+        return
+    _print(table, metric, currency)
+    click.echo(f"results: {folder / 'frontier.csv'}, {folder / 'frontier.png'}")
+
+
+def _print(table: Any, metric: str, currency: str) -> None:
+    from rich.table import Table
+
+    from pmo_sim.analysis.format import money
+    from pmo_sim.analysis.metrics import metric_info
+
+    out = Table(title=f"{metric_info(metric).label} against the yearly budget: mean [95% CI]")
+    out.add_column("budget/year", justify="right")
+    rules = dict(zip(table["policy"], table["funding"], strict=True))
+    for policy, rule in rules.items():
+        out.add_column(f"{policy}\n({rule})", justify="right", overflow="fold")
+    for value, rows in table.groupby("budget", sort=False):
+        by_policy = {r["policy"]: r for r in rows.to_dict("records")}
+        cells = [f"{compact(by_policy[p]['mean'])} [{compact(by_policy[p]['ci_low'])}, "
+                 f"{compact(by_policy[p]['ci_high'])}]" for p in rules]
+        out.add_row(money(value, currency), *cells)
+    console().print(out)
+
+
+_AT = [p.name for p in frontier.params].index("metric") + 1  # after the command's own options
+frontier.params[_AT:_AT] = _run_options("replications", "seed", "jobs", "backend", "scheduler",
+                                        "policies", "quiet")

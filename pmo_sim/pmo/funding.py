@@ -1,0 +1,202 @@
+"""The funding board of governance (SPEC 10.2): proposals, reviews, the budget and its years.
+
+With ``governance.funding``, an arriving project is a **proposal** (status ``proposal``) held
+by governance until the board funds or rejects it. The board works like this:
+
+- **Budget.** ``budget.per_year`` is released at day 0, ``days_per_year``, 2 × ``days_per_year``,
+  ... (:meth:`~pmo_sim.scenario.strategy.Budget.release`). With ``carry_over`` unspent funds
+  roll into the next year; without it, they lapse at the next release.
+- **Reviews.** With ``review_every: 0`` the board reviews whenever a proposal arrives and
+  whenever funds are released; with ``review_every: N`` it meets on day 0, N, 2N, ... A review
+  at an instant comes after everything else of that instant: the proposals arriving then are
+  reviewed together, and a budget release at the same instant comes first.
+- **Ranking and greedy funding.** At a review, proposals scoring below ``min_score`` are
+  rejected; the others are ranked by the policy's rule (:mod:`pmo_sim.rules.funding`; ties:
+  arrival, then file order) and funded in that order while the funds cover their
+  ``cost_estimate``: one that does not fit is skipped and the next one tried. Funding commits
+  the estimate (the funds never go negative) and passes the project on (to the dependency gate,
+  then the backlog).
+- **max_wait.** A proposal still waiting ``max_wait`` days after its arrival is rejected at that
+  instant, after any review at the same instant (which may still fund it).
+- A proposal one of whose dependencies was already cancelled or rejected when it arrives is not
+  reviewed: it goes straight on to the dependency rules, which cancel it (funds are not
+  committed to a project that cannot go ahead). One that is waiting when that happens is
+  cancelled where it waits.
+
+Rejected proposals close with status ``rejected``; those still waiting at the horizon keep
+status ``proposal``. Everything here is deterministic: the board draws no random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from pmo_sim.rules.funding import FUNDING_RULES
+
+if TYPE_CHECKING:
+    import simpy
+
+    from pmo_sim.engine.roles import Accounts, Role, WorldAPI
+    from pmo_sim.engine.state import ProjectState
+    from pmo_sim.scenario.models import Scenario
+    from pmo_sim.scenario.policy import Funding
+    from pmo_sim.scenario.strategy import Budget
+
+FAILED = ("cancelled", "rejected")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a funding rule sees of a project: the PMO's estimates (see :mod:`pmo_sim.rules.funding`)."""
+
+    arrival: float
+    value_per_day: float
+    completion_value: float
+    cost_estimate: float
+    score: float
+    planned_duration: float
+    horizon: float
+    discount_per_day: float
+
+
+def release_days(budget: Budget | None, days_per_year: float, horizon: float) -> list[tuple[float, float]]:
+    """``(day, amount)`` of every budget release before the horizon."""
+    if budget is None:
+        return []
+    out = []
+    year = 0
+    while year * days_per_year < horizon:
+        out.append((year * days_per_year, budget.release(year)))
+        year += 1
+    return out
+
+
+class FundingBoard:
+    """Governance's funding decisions for one world (see the module docstring)."""
+
+    def __init__(self, scenario: Scenario, funding: Funding, on_funded: Callable[[ProjectState], None]):
+        assert scenario.budget is not None  # validation: funding needs a budget
+        self.scenario = scenario
+        self.spec = funding
+        self.budget = scenario.budget
+        self.rule = FUNDING_RULES[funding.rule]
+        self.on_funded = on_funded  # e.g. charge the project's risk mitigation
+        self.funds = 0.0
+        self.waiting: list[ProjectState] = []
+        self.proposals: dict[int, Proposal] = {}
+        self.expired: set[int] = set()  # waiting proposals past their max_wait
+        self._decision_due = False
+        self._review_due = False
+
+    def attach(self, world: WorldAPI, holder: Role) -> None:
+        self.world = world
+        self.holder = holder
+        self.env: simpy.Environment = world.env
+        self.releases = release_days(self.budget, self.scenario.days_per_year, world.t1)
+        self.released = 0  # releases applied so far
+        for day, _ in self.releases:
+            self.env.timeout(day).callbacks.append(lambda _e: self._on_release())
+        if self.spec.review_every > 0:
+            self._next_meeting(0)
+
+    # ---------------------------------------------------------------- triggers
+
+    def _next_meeting(self, k: int) -> None:
+        # Meetings at k x review_every computed from k, so they never drift by rounding.
+        day = k * self.spec.review_every
+        if day < self.world.t1:
+            self.env.timeout(day - self.env.now).callbacks.append(partial(self._meeting, k))
+
+    def _meeting(self, k: int, _event: simpy.Event) -> None:
+        self._request(review=True)
+        self._next_meeting(k + 1)
+
+    def _on_release(self) -> None:
+        self._request(review=self.spec.review_every == 0)
+
+    def _request(self, review: bool) -> None:
+        """Decide after everything else of this instant (arrivals, releases, meetings)."""
+        self._review_due = self._review_due or review
+        if not self._decision_due:
+            self._decision_due = True
+            self.env.timeout(0).callbacks.append(lambda _e: self._decide())
+
+    def _expire(self, project: ProjectState, _event: simpy.Event) -> None:
+        if project in self.waiting:
+            self.expired.add(project.index)
+            self._request(review=False)
+
+    # ---------------------------------------------------------------- proposals
+
+    def hold(self, project: ProjectState) -> bool:
+        """A project arrives: hold it as a proposal (False), or let it go on (True)."""
+        projects = self.world.projects
+        if any(projects[d].status in FAILED for d in project.plan.depends_on):
+            return True  # cannot go ahead: the dependency rules cancel it
+        project.status = "proposal"
+        self.waiting.append(project)
+        plan = project.plan
+        self.proposals[project.index] = Proposal(
+            project.arrival, project.value_per_day, project.completion_value, plan.cost_estimate,
+            plan.score, plan.planned_duration, self.world.t1, self.world.delta)
+        if self.spec.max_wait is not None:
+            self.env.timeout(self.spec.max_wait).callbacks.append(partial(self._expire, project))
+        if self.spec.review_every == 0:
+            self._request(review=True)
+        return False
+
+    def drop(self, project: ProjectState) -> None:
+        """A project closed (a waiting proposal may be cancelled with a dependency)."""
+        if project in self.waiting:
+            self.waiting.remove(project)
+
+    # ---------------------------------------------------------------- decisions
+
+    def _release_until(self, now: float) -> None:
+        while self.released < len(self.releases) and self.releases[self.released][0] <= now:
+            amount = self.releases[self.released][1]
+            self.funds = self.funds + amount if self.budget.carry_over or self.released == 0 else amount
+            self.released += 1
+
+    def _decide(self) -> None:
+        self._decision_due = False
+        now = self.env.now
+        self._release_until(now)
+        if self._review_due:
+            self._review_due = False
+            self._review(now)
+        for project in [p for p in self.waiting if p.index in self.expired]:
+            self._reject(project)
+
+    def _review(self, now: float) -> None:
+        for project in [p for p in self.waiting if p.plan.score < self.spec.min_score]:
+            self._reject(project)
+        rule, proposals = self.rule, self.proposals
+        ranked = sorted(self.waiting, key=lambda p: (rule(proposals[p.index], now), p.arrival, p.index))
+        for project in ranked:
+            cost = project.plan.cost_estimate
+            # A funded project passed on may close others at once (a cascade): skip those.
+            if project in self.waiting and cost <= self.funds:
+                self.funds -= cost
+                self._fund(project, now)
+
+    def _fund(self, project: ProjectState, now: float) -> None:
+        self.waiting.remove(project)
+        project.funded = now
+        project.status = "backlog"
+        self.on_funded(project)
+        self.world.pass_on(project, self.holder)
+
+    def _reject(self, project: ProjectState) -> None:
+        if project in self.waiting:  # a rejection's cascade may already have closed it
+            self.waiting.remove(project)
+            self.world.reject(project)
+
+    def report(self, acc: Accounts) -> None:
+        for project in self.world.projects:
+            acc.per_project("funded", project.index,
+                            math.nan if project.funded is None else project.funded)
