@@ -28,11 +28,11 @@ What it prints, side by side in one run:
 replications, start-up) is benchmarks/montecarlo.py; the scaling of the engine with the
 portfolio's size is benchmarks/scaling.py.
 """
+
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import contextlib
 import cProfile
 import datetime as dt
 import gc
@@ -44,7 +44,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -53,6 +52,7 @@ from typing import Any
 
 import yardstick
 import yardstick_wsjf
+from common import REFERENCE, TreePeak, cpu_seconds, rss_mb, source_commit
 from floor import floor_loop
 
 from pmo_sim.experiment.replicate import run_replication
@@ -60,8 +60,6 @@ from pmo_sim.sampling import Plan, Sampler
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
-HERE = Path(__file__).resolve().parent
-REFERENCE = HERE / "reference.yaml"
 POLICY = "fifo"  # the policy of the parallel and profile runs
 COMPARED = ("fifo", "wsjf")  # the policies timed against their yardsticks
 #: The wsjf rule alone (no WIP limit), added to the reference's policies in memory.
@@ -83,45 +81,6 @@ Simulate = Callable[[Plan], dict[str, float]]
 def load_reference(path: Path = REFERENCE, with_wsjf: bool = False) -> Scenario:
     """The reference scenario; with ``with_wsjf``, plus a ``wsjf`` policy (the rule alone)."""
     return load_scenario(path, WSJF_POLICY if with_wsjf else None)
-
-
-class TreePeak(threading.Thread):
-    """Samples the RSS of this process and all its descendants (forkserver workers are
-    grandchildren, invisible to RUSAGE_CHILDREN) and keeps the peak of the sum."""
-
-    def __init__(self, every: float = 0.02):
-        super().__init__(daemon=True)
-        self.every = every
-        self.peak_mb = 0.0
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        try:
-            import psutil
-        except ImportError:
-            return
-        me = psutil.Process()
-        while not self._stop_event.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak_mb = max(self.peak_mb, total / 2**20)
-            self._stop_event.wait(self.every)
-
-    def stop(self) -> float:
-        self._stop_event.set()
-        self.join()
-        return self.peak_mb
-
-
-def rss_mb(usage: resource.struct_rusage) -> float:
-    return usage.ru_maxrss / 1024.0  # Linux reports kilobytes
-
-
-def cpu_seconds(who: int) -> float:
-    u = resource.getrusage(who)
-    return u.ru_utime + u.ru_stime
 
 
 # --------------------------------------------------------------------------- the models
@@ -370,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     print(f"pmo-sim benchmarks — {dt.datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs — "
-          f"Python {sys.version.split()[0]}")
+          f"Python {sys.version.split()[0]} — pmo-sim {source_commit()}")
     print(f"scenario {REFERENCE.name}: {len(sc.resources)} pools, "
           f"{sum(p.headcount for p in sc.resources.values())} people, horizon {sc.horizon:g} days, "
           f"policies {', '.join(COMPARED)} (wsjf added in memory: the rule alone)\n")
