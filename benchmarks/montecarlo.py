@@ -72,6 +72,7 @@ def probe_run(replications: int, jobs: int, backend: str, seed: int, sample: boo
     from pmo_sim.scenario.loader import load_scenario
 
     t1 = time.perf_counter()
+    imported_mb = rss_mb(resource.getrusage(resource.RUSAGE_SELF))
     sc = load_scenario(REFERENCE)
     t2 = time.perf_counter()
     # Memory runs sample every 20 ms; timing runs only follow the workers' CPU, every 0.2 s
@@ -90,7 +91,7 @@ def probe_run(replications: int, jobs: int, backend: str, seed: int, sample: boo
            "inside_s": time.perf_counter() - t0,
            "parent_cpu_s": cpu_seconds(resource.RUSAGE_SELF) - cpu, "workers_cpu_s": tree.descendants_cpu_s,
            "run_cpu_s": cpu_seconds(resource.RUSAGE_SELF) - cpu + tree.descendants_cpu_s,
-           "rss_max_mb": rss_mb(resource.getrusage(resource.RUSAGE_SELF))}
+           "rss_imports_mb": imported_mb, "rss_max_mb": rss_mb(resource.getrusage(resource.RUSAGE_SELF))}
     if sample:
         out |= {"parent_peak_mb": parent.stop(), "tree_peak_mb": tree_peak}
     return out
@@ -222,7 +223,8 @@ def memory(sizes: Sequence[int], seed: int) -> Json:
         r = run(n, 2, seed=seed, sample=True)
         runs.append(r)
         print(f"  {n:>7} replications: parent peak {r['parent_peak_mb']:.0f} MB (ru_maxrss "
-              f"{r['rss_max_mb']:.0f} MB), parent + workers {r['tree_peak_mb']:.0f} MB; "
+              f"{r['rss_max_mb']:.0f} MB, of which {r['rss_imports_mb']:.0f} MB after the imports), "
+              f"parent + workers {r['tree_peak_mb']:.0f} MB; "
               f"wall {r['wall_s']:.0f} s ({n / r['run_s']:.0f} replications/s)")
     peak = max(r["parent_peak_mb"] for r in runs)
     growth = runs[-1]["parent_peak_mb"] - runs[0]["parent_peak_mb"]

@@ -317,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=argparse.SUPPRESS)
     ap.add_argument("--probe", choices=("serial", "pool"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if any(v is not None and v < 1 for v in (args.replications, args.rounds)):
+        ap.error("--replications and --rounds must be at least 1")
 
     if args.probe:
         print(json.dumps(probe(args.probe, args.replications, args.jobs, args.seed)))
