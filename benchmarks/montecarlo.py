@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/montecarlo.py            # about 6 minutes
+    .venv/bin/python benchmarks/montecarlo.py            # about 5 minutes
     .venv/bin/python benchmarks/montecarlo.py --quick    # a smoke run, about a minute
-    .venv/bin/python benchmarks/montecarlo.py --full     # + 100,000 replications (about 25 minutes more)
+    .venv/bin/python benchmarks/montecarlo.py --full     # + 100,000 replications (20-35 minutes more)
 
 Every measured run is ``pmo_sim.run_experiment`` on the reference scenario (every policy,
 results written to a temporary folder, as ``pmo-sim run reference.yaml -n N -j J --out DIR``
