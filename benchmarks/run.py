@@ -1,40 +1,41 @@
-"""pmo-sim speed and scale benchmarks on the reference portfolio (benchmarks/reference.yaml).
+"""pmo-sim speed benchmarks on the reference portfolio (benchmarks/reference.yaml).
 
 Run from the repository root::
 
     .venv/bin/python benchmarks/run.py                 # default: 40 replications x 5 rounds
     .venv/bin/python benchmarks/run.py --quick         # a smoke run (seconds)
-    .venv/bin/python benchmarks/run.py --full          # + run_experiment with 10,000 replications
-    .venv/bin/python benchmarks/run.py --profile       # cProfile of pmo-sim, top functions by tottime
+    .venv/bin/python benchmarks/run.py --profile       # cProfile of pmo-sim (--policy fifo|wsjf)
 
 What it prints, side by side in one run:
 
-1. Agreement: pmo-sim's fifo KPIs against the hand-written yardstick (benchmarks/yardstick.py)
-   on the same Plans (largest relative difference per KPI).
-2. CPU ms per replication (one policy, fifo, plan sampling included) of pmo-sim
-   (``run_replication(sc, r, seed, ["fifo"])``) and of the yardstick, timed ABAB over several
-   rounds with ``time.process_time`` (CPU, not wall: the machine is shared); medians and the
-   median of the per-round ratios. Plan sampling alone is timed too.
-3. Simulation events per CPU second (pmo-sim's ``events`` KPI / its CPU time).
-4. Parallel scaling: replications per second in one process vs a ProcessPoolExecutor with
-   ``os.cpu_count()`` workers, each measured in a fresh subprocess (so that ``ru_maxrss``, a
-   high-water mark, belongs to that run alone); parallel efficiency from wall time and, less
-   sensitive to other load on the machine, from CPU time (serial CPU / workers' CPU).
+1. Agreement: pmo-sim's KPIs against the hand-written yardsticks on the same Plans (largest
+   relative difference per KPI) for ``fifo`` (benchmarks/yardstick.py), ``wsjf`` (a policy
+   added in memory: the rule alone, no WIP limit) and the reference's ``wsjf-wip`` (WIP
+   limit 4) (benchmarks/yardstick_wsjf.py).
+2. CPU ms per replication (one policy, plan sampling included) of pmo-sim
+   (``run_replication(sc, r, seed, [policy], sampler=...)``) and of the yardstick, for fifo and
+   wsjf, timed ABAB over several rounds with ``time.process_time`` (CPU, not wall: the machine
+   is shared); medians and the median of the per-round ratios. Plan sampling alone is timed too.
+3. Per model event (pmo-sim's ``events`` KPI): pmo-sim's CPU per event against the pure-Python
+   heapq floor (benchmarks/floor.py) running the same number of events in the same rounds.
+4. Parallel scaling of the engine alone: replications per second in one process vs a
+   ProcessPoolExecutor with ``os.cpu_count()`` workers, each measured in a fresh subprocess
+   (so that ``ru_maxrss``, a high-water mark, belongs to that run alone); parallel efficiency
+   from wall time and, less sensitive to other load on the machine, from CPU time.
 5. Peak memory (ru_maxrss of the parent and of the largest worker) of a 2-worker run.
-6. ``pmo_sim.experiment.run_experiment`` end to end (every policy, 2 jobs, results written to
-   a temporary folder): replications/s and peak memory for 1,000 replications, and 10,000
-   with ``--full``.
+
+``run_experiment`` end to end (``-j 2`` against ``-j 1``, Dask, memory up to 100,000
+replications, start-up) is benchmarks/montecarlo.py; the scaling of the engine with the
+portfolio's size is benchmarks/scaling.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import contextlib
 import cProfile
 import datetime as dt
 import gc
-import importlib
 import json
 import math
 import os
@@ -43,101 +44,70 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from yardstick import YARDSTICK_KPIS, simulate
+import yardstick
+import yardstick_wsjf
+from common import REFERENCE, TreePeak, cpu_seconds, rss_mb, source_commit
+from floor import floor_loop
 
 from pmo_sim.experiment.replicate import run_replication
-from pmo_sim.sampling import Sampler
+from pmo_sim.sampling import Plan, Sampler
+from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
-HERE = Path(__file__).resolve().parent
-REFERENCE = HERE / "reference.yaml"
-POLICY = "fifo"
-TARGETS = {
-    "cpu_ratio": 1.2,  # pmo-sim CPU per replication / yardstick's, at most
+POLICY = "fifo"  # the policy of the parallel and profile runs
+COMPARED = ("fifo", "wsjf")  # the policies timed against their yardsticks
+#: The wsjf rule alone (no WIP limit), added to the reference's policies in memory.
+WSJF_POLICY = {"policies.wsjf": {"resource_manager": {"allocation": "wsjf"}}}
+TARGETS = {  # issue 11
+    "cpu_ratio": 1.0,  # pmo-sim CPU per replication / the yardstick's, at most
+    "floor_ratio": 5.0,  # pmo-sim CPU per model event / the heapq floor's, at most
     "parallel_efficiency": 0.85,  # on 2 cores, at least
     "peak_mb_2_workers": 200.0,  # parent + 2 workers, at most
 }
 
 Json = dict[str, Any]
+Simulate = Callable[[Plan], dict[str, float]]
 
 
 # --------------------------------------------------------------------------- loading
 
 
-def load_reference(path: Path = REFERENCE) -> Scenario:
-    """The scenario through pmo-sim's YAML loader, or plain PyYAML + pydantic without it."""
-    try:
-        loader = importlib.import_module("pmo_sim.scenario.loader")
-    except ImportError:
-        loader = None
-    if loader is not None and hasattr(loader, "load_scenario"):
-        return loader.load_scenario(path)  # type: ignore[no-any-return]
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        return Scenario.model_validate(yaml.safe_load(fh))
+def load_reference(path: Path = REFERENCE, with_wsjf: bool = False) -> Scenario:
+    """The reference scenario; with ``with_wsjf``, plus a ``wsjf`` policy (the rule alone)."""
+    return load_scenario(path, WSJF_POLICY if with_wsjf else None)
 
 
-class TreePeak(threading.Thread):
-    """Samples the RSS of this process and all its descendants (forkserver workers are
-    grandchildren, invisible to RUSAGE_CHILDREN) and keeps the peak of the sum."""
-
-    def __init__(self, every: float = 0.02):
-        super().__init__(daemon=True)
-        self.every = every
-        self.peak_mb = 0.0
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        try:
-            import psutil
-        except ImportError:
-            return
-        me = psutil.Process()
-        while not self._stop_event.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak_mb = max(self.peak_mb, total / 2**20)
-            self._stop_event.wait(self.every)
-
-    def stop(self) -> float:
-        self._stop_event.set()
-        self.join()
-        return self.peak_mb
+# --------------------------------------------------------------------------- the models
 
 
-def rss_mb(usage: resource.struct_rusage) -> float:
-    return usage.ru_maxrss / 1024.0  # Linux reports kilobytes
+def yardstick_for(sc: Scenario, policy: str) -> Simulate:
+    """The hand-written model of ``policy`` (fifo without WIP limit, or wsjf)."""
+    rm = sc.policies[policy].resource_manager
+    if rm.allocation == "fifo" and rm.wip_limit is None:
+        return partial(yardstick.simulate, sc)
+    if rm.allocation == "wsjf":
+        return partial(yardstick_wsjf.simulate, sc, wip_limit=rm.wip_limit)
+    raise ValueError(f"no yardstick for policy {policy!r} ({rm.allocation}, WIP {rm.wip_limit})")
 
 
-def cpu_seconds(who: int) -> float:
-    u = resource.getrusage(who)
-    return u.ru_utime + u.ru_stime
-
-
-# --------------------------------------------------------------------------- the two models
-
-
-def pmo_sim_block(sc: Scenario, seed: int, reps: range) -> int:
+def pmo_sim_block(sc: Scenario, seed: int, reps: range, policy: str = POLICY) -> int:
     """pmo-sim on ``reps`` (plan sampling included; the scenario compiled once, as a chunk of
     ``run_experiment`` does); returns the events processed."""
     sampler = Sampler(sc)
-    return sum(int(run_replication(sc, r, seed, [POLICY], sampler=sampler)[0].kpis["events"])
+    return sum(int(run_replication(sc, r, seed, [policy], sampler=sampler)[0].kpis["events"])
                for r in reps)
 
 
-def yardstick_block(sc: Scenario, seed: int, reps: range) -> int:
+def yardstick_block(sc: Scenario, seed: int, reps: range, policy: str = POLICY) -> int:
     sampler = Sampler(sc)
-    return sum(int(simulate(sc, sampler.plan(seed, r))["events"]) for r in reps)
+    simulate = yardstick_for(sc, policy)
+    return sum(int(simulate(sampler.plan(seed, r))["events"]) for r in reps)
 
 
 def plan_block(sc: Scenario, seed: int, reps: range) -> int:
@@ -147,13 +117,15 @@ def plan_block(sc: Scenario, seed: int, reps: range) -> int:
     return 0
 
 
-def agreement(sc: Scenario, seed: int, reps: range) -> dict[str, float]:
-    """Largest relative difference per KPI between pmo-sim and the yardstick."""
-    worst = dict.fromkeys(YARDSTICK_KPIS, 0.0)
+def agreement(sc: Scenario, seed: int, reps: range, policy: str = POLICY) -> dict[str, float]:
+    """Largest relative difference per KPI between pmo-sim and the yardstick of ``policy``."""
+    worst = dict.fromkeys(yardstick.YARDSTICK_KPIS, 0.0)
+    sampler = Sampler(sc)
+    simulate = yardstick_for(sc, policy)
     for r in reps:
-        ours = run_replication(sc, r, seed, [POLICY])[0].kpis
-        theirs = simulate(sc, Sampler(sc).plan(seed, r))
-        for k in YARDSTICK_KPIS:
+        ours = run_replication(sc, r, seed, [policy], sampler=sampler)[0].kpis
+        theirs = simulate(sampler.plan(seed, r))
+        for k in worst:
             a, b = float(ours[k]), float(theirs[k])
             if math.isnan(a) and math.isnan(b):
                 continue
@@ -163,30 +135,39 @@ def agreement(sc: Scenario, seed: int, reps: range) -> dict[str, float]:
 
 
 def interleaved(sc: Scenario, seed: int, reps: range, rounds: int) -> Json:
-    """ABAB timing of pmo-sim and the yardstick (and plan sampling): CPU ms per replication."""
-    blocks: dict[str, Callable[[Scenario, int, range], int]] = {
-        "pmo-sim": pmo_sim_block, "yardstick": yardstick_block, "plan only": plan_block}
-    for block in blocks.values():  # warm up caches (sampler, imports) outside the timings
-        block(sc, seed, range(2))
+    """ABAB timing of pmo-sim and the yardsticks (fifo, wsjf), plan sampling and the heapq
+    floor (as many events as pmo-sim's fifo): CPU ms per replication, per-round ratios."""
+    events = {p: pmo_sim_block(sc, seed, reps, p) for p in COMPARED}  # also warms caches up
+    blocks: dict[str, Callable[[], object]] = {}
+    for p in COMPARED:
+        blocks[f"pmo-sim {p}"] = partial(pmo_sim_block, sc, seed, reps, p)
+        blocks[f"yardstick {p}"] = partial(yardstick_block, sc, seed, reps, p)
+    blocks["plan only"] = partial(plan_block, sc, seed, reps)
+    blocks["heapq floor"] = partial(floor_loop, events[POLICY])
+    yardstick_block(sc, seed, range(2), "wsjf")
     ms: dict[str, list[float]] = {k: [] for k in blocks}
-    events = 0
     for _ in range(rounds):
         for name, block in blocks.items():
             gc.collect()
             t = time.process_time()
-            n = block(sc, seed, reps)
+            block()
             ms[name].append((time.process_time() - t) * 1000 / len(reps))
-            if name == "pmo-sim":
-                events = n
-    ratios = [a / b for a, b in zip(ms["pmo-sim"], ms["yardstick"], strict=True)]
-    med = {k: statistics.median(v) for k, v in ms.items()}
-    return {
-        "ms": med,
-        "rounds": ms,
-        "ratio": statistics.median(ratios),
-        "events_per_rep": events / len(reps),
-        "events_per_cpu_s": events / len(reps) / (med["pmo-sim"] / 1000),
-    }
+    floor_us = statistics.median(ms["heapq floor"]) * 1000 * len(reps) / events[POLICY]
+    out: Json = {"ms": {k: statistics.median(v) for k, v in ms.items()}, "rounds": ms,
+                 "floor_us_per_event": floor_us, "policies": {}}
+    for p in COMPARED:
+        per_event = len(reps) / events[p]  # replications per event: ms/rep -> ms/event
+        pmo = ms[f"pmo-sim {p}"]
+        floor_ratio = [a * per_event / (f * len(reps) / events[POLICY])
+                       for a, f in zip(pmo, ms["heapq floor"], strict=True)]
+        out["policies"][p] = {
+            "ratio": statistics.median(a / b for a, b in zip(pmo, ms[f"yardstick {p}"], strict=True)),
+            "events_per_rep": events[p] / len(reps),
+            "events_per_cpu_s": events[p] / len(reps) / (statistics.median(pmo) / 1000),
+            "us_per_event": statistics.median(pmo) * per_event * 1000,
+            "floor_ratio": statistics.median(floor_ratio),
+        }
+    return out
 
 
 # --------------------------------------------------------------------------- subprocess probes
@@ -208,7 +189,6 @@ def _work(args: tuple[int, int, int]) -> int:
 def probe(kind: str, replications: int, jobs: int, seed: int) -> Json:
     """One measured run in this (fresh) process: wall, CPU and peak memory."""
     sc = load_reference()
-    tmp = None
     sampler = TreePeak()
     sampler.start()
     wall = time.perf_counter()
@@ -221,16 +201,10 @@ def probe(kind: str, replications: int, jobs: int, seed: int) -> Json:
         with cf.ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(str(REFERENCE),)) as ex:
             for _ in ex.map(_work, tasks):
                 pass
-    elif kind == "experiment":
-        from pmo_sim.experiment import run_experiment
-
-        tmp = tempfile.TemporaryDirectory(prefix="pmo-bench-")
-        run_experiment(sc, replications=replications, seed=seed, jobs=jobs,
-                       out=Path(tmp.name) / "run")
     else:
         raise ValueError(kind)
     wall = time.perf_counter() - wall
-    out = {
+    return {
         "peak_total_mb": sampler.stop(),
         "kind": kind, "replications": replications, "jobs": jobs, "wall_s": wall,
         "cpu_self_s": cpu_seconds(resource.RUSAGE_SELF) - cpu,
@@ -238,9 +212,6 @@ def probe(kind: str, replications: int, jobs: int, seed: int) -> Json:
         "rss_self_mb": rss_mb(resource.getrusage(resource.RUSAGE_SELF)),
         "rss_child_mb": rss_mb(resource.getrusage(resource.RUSAGE_CHILDREN)),
     }
-    if tmp is not None:
-        tmp.cleanup()
-    return out
 
 
 def run_probe(kind: str, replications: int, jobs: int, seed: int) -> Json:
@@ -274,11 +245,11 @@ def scaling(replications: int, jobs: int, seed: int, rounds: int) -> Json:
 # --------------------------------------------------------------------------- profile
 
 
-def profile(sc: Scenario, seed: int, replications: int, top: int = 25) -> None:
-    pmo_sim_block(sc, seed, range(2))
+def profile(sc: Scenario, seed: int, replications: int, policy: str, top: int = 25) -> None:
+    pmo_sim_block(sc, seed, range(2), policy)
     prof = cProfile.Profile()
     prof.enable()
-    pmo_sim_block(sc, seed, range(replications))
+    pmo_sim_block(sc, seed, range(replications), policy)
     prof.disable()
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 
@@ -290,55 +261,39 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--replications", type=int, default=None,
-                    help="replications per timing block (default 40; 10 with --quick)")
-    ap.add_argument("--rounds", type=int, default=None, help="ABAB rounds (default 5; 3 with --quick)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    ap.add_argument("--full", action="store_true", help="also run_experiment with 10,000 replications")
-    ap.add_argument("--profile", action="store_true", help="only profile pmo-sim (cProfile, tottime)")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=argparse.SUPPRESS)
-    ap.add_argument("--probe", choices=("serial", "pool", "experiment"), help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+def report_agreement(sc: Scenario, seed: int, n: int) -> None:
+    policies = (*COMPARED, "wsjf-wip")
+    worst = {p: agreement(sc, seed, range(n), p) for p in policies}
+    print(f"agreement with the yardsticks over {n} replications (largest relative difference):")
+    print(f"  {'':<20}" + "".join(f"{p:>10}" for p in policies))
+    for k in yardstick.YARDSTICK_KPIS:
+        print(f"  {k:<20}" + "".join(f"{worst[p][k]:>10.1e}" for p in policies))
 
-    if args.probe:
-        print(json.dumps(probe(args.probe, args.replications, args.jobs, args.seed)))
-        return 0
-    reps = args.replications or (10 if args.quick else 40)
-    rounds = args.rounds or (3 if args.quick else 5)
-    sc = load_reference()
-    if args.profile:
-        profile(sc, args.seed, reps * 5)
-        return 0
 
-    print(f"pmo-sim benchmarks — {dt.datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs — "
-          f"Python {sys.version.split()[0]}")
-    print(f"scenario {REFERENCE.name}: {len(sc.resources)} pools, "
-          f"{sum(p.headcount for p in sc.resources.values())} people, horizon {sc.horizon:g} days, "
-          f"policy {POLICY!r}\n")
-
-    worst = agreement(sc, args.seed, range(max(reps, 20)))
-    print(f"agreement with the yardstick over {max(reps, 20)} replications "
-          "(largest relative difference; events differ by design):")
-    for k, v in worst.items():
-        print(f"  {k:<20} {v:.2e}")
-
-    t = interleaved(sc, args.seed, range(reps), rounds)
-    print(f"\nCPU per replication, {rounds} ABAB rounds of {reps} replications (median):")
+def report_cpu(t: Json, reps: int, rounds: int) -> None:
+    print(f"\nCPU per replication, {rounds} ABAB rounds of {reps} replications (median; plan "
+          "sampling included; the floor runs as many events as pmo-sim fifo):")
     for k, v in t["ms"].items():
-        print(f"  {k:<12} {v:8.2f} ms   rounds: " + " ".join(f"{x:.2f}" for x in t["rounds"][k]))
-    ok = t["ratio"] <= TARGETS["cpu_ratio"]
-    print(f"  ratio pmo-sim / yardstick: {t['ratio']:.2f}  (target <= {TARGETS['cpu_ratio']}: "
-          f"{_verdict(ok)})")
-    print(f"  pmo-sim: {t['events_per_rep']:.0f} events/replication, "
-          f"{t['events_per_cpu_s']:,.0f} events per CPU second")
+        print(f"  {k:<16} {v:8.2f} ms   rounds: " + " ".join(f"{x:.2f}" for x in t["rounds"][k]))
+    pol = t["policies"]
+    ratios = [pol[p]["ratio"] for p in COMPARED]
+    print("  ratio pmo-sim / yardstick: " + ", ".join(f"{p} {pol[p]['ratio']:.2f}" for p in COMPARED)
+          + f"  (target <= {TARGETS['cpu_ratio']}: {_verdict(max(ratios) <= TARGETS['cpu_ratio'])})")
+    floors = [pol[p]["floor_ratio"] for p in COMPARED]
+    print("  per model event: pmo-sim " + ", ".join(f"{p} {pol[p]['us_per_event']:.2f} us" for p in COMPARED)
+          + f"; heapq floor {t['floor_us_per_event']:.3f} us")
+    print("  ratio pmo-sim / floor per event: "
+          + ", ".join(f"{p} {pol[p]['floor_ratio']:.1f}" for p in COMPARED)
+          + f"  (target <= {TARGETS['floor_ratio']:g}: {_verdict(max(floors) <= TARGETS['floor_ratio'])})")
+    for p in COMPARED:
+        print(f"  pmo-sim {p}: {pol[p]['events_per_rep']:.0f} events/replication, "
+              f"{pol[p]['events_per_cpu_s']:,.0f} events per CPU second")
 
-    scale_reps = 40 if args.quick else 200
-    s = scaling(scale_reps, args.jobs, args.seed, 1 if args.quick else 2)
+
+def report_parallel(s: Json, replications: int) -> None:
     two = s["two_workers"]
-    print(f"\nparallel, {scale_reps} replications of {POLICY!r} (fresh subprocesses, best of rounds):")
+    print(f"\nparallel engine, {replications} replications of {POLICY!r} "
+          "(fresh subprocesses, best of rounds):")
     print(f"  1 process        {s['serial_rps']:7.1f} replications/s (wall)")
     print(f"  {s['jobs']} workers        {s['pool_rps']:7.1f} replications/s (wall)")
     print(f"  efficiency: wall {s['efficiency_wall']:.2f}, CPU {s['efficiency_cpu']:.2f}  "
@@ -349,21 +304,42 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{two['rss_child_mb']:.0f} MB (ru_maxrss); parent + workers {peak:.0f} MB (sampled sum) "
           f"(target <= {TARGETS['peak_mb_2_workers']:.0f}: {_verdict(peak <= TARGETS['peak_mb_2_workers'])})")
 
-    try:
-        importlib.import_module("pmo_sim.experiment").run_experiment  # noqa: B018
-    except (ImportError, AttributeError):
-        print("\nrun_experiment: not available yet, skipped")
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--replications", type=int, default=None,
+                    help="replications per timing block (default 40; 10 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None, help="ABAB rounds (default 5; 3 with --quick)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    ap.add_argument("--profile", action="store_true", help="only profile pmo-sim (cProfile, tottime)")
+    ap.add_argument("--policy", choices=COMPARED, default=POLICY, help="the policy --profile runs")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=argparse.SUPPRESS)
+    ap.add_argument("--probe", choices=("serial", "pool"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if any(v is not None and v < 1 for v in (args.replications, args.rounds)):
+        ap.error("--replications and --rounds must be at least 1")
+
+    if args.probe:
+        print(json.dumps(probe(args.probe, args.replications, args.jobs, args.seed)))
         return 0
-    sizes = [100 if args.quick else 1000] + ([10_000] if args.full else [])
-    print(f"\nrun_experiment (all {len(sc.policies)} policies, jobs=2, results to a temporary folder):")
-    runs = [run_probe("experiment", n, 2, args.seed) for n in sizes]
-    for e in runs:
-        print(f"  {e['replications']:>6} replications: {e['replications'] / e['wall_s']:7.1f} replications/s "
-              f"(wall {e['wall_s']:.1f} s, CPU parent {e['cpu_self_s']:.1f} s), peak RSS: parent "
-              f"{e['rss_self_mb']:.0f} MB, parent + workers {e['peak_total_mb']:.0f} MB (sampled sum)")
-    if len(runs) > 1:
-        grew = runs[-1]["peak_total_mb"] - runs[0]["peak_total_mb"]
-        print(f"  memory growth 1,000 -> 10,000: {grew:+.0f} MB (target: none; {_verdict(grew <= 10)})")
+    reps = args.replications or (10 if args.quick else 40)
+    rounds = args.rounds or (3 if args.quick else 5)
+    sc = load_reference(with_wsjf=True)
+    if args.profile:
+        profile(sc, args.seed, reps * 5, args.policy)
+        return 0
+
+    print(f"pmo-sim benchmarks — {dt.datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs — "
+          f"Python {sys.version.split()[0]} — pmo-sim {source_commit()}")
+    print(f"scenario {REFERENCE.name}: {len(sc.resources)} pools, "
+          f"{sum(p.headcount for p in sc.resources.values())} people, horizon {sc.horizon:g} days, "
+          f"policies {', '.join(COMPARED)} (wsjf added in memory: the rule alone)\n")
+    report_agreement(sc, args.seed, max(reps, 20))
+    report_cpu(interleaved(sc, args.seed, range(reps), rounds), reps, rounds)
+    scale_reps = 40 if args.quick else 200
+    report_parallel(scaling(scale_reps, args.jobs, args.seed, 1 if args.quick else 2), scale_reps)
+    print("\nrun_experiment end to end: benchmarks/montecarlo.py; scaling: benchmarks/scaling.py")
     return 0
 
 

@@ -145,7 +145,13 @@ _task_key = attrgetter("key")
 
 
 class Yardstick:
-    """One replication of the fifo policy on ``plan``; :meth:`run` returns its KPIs."""
+    """One replication of the fifo policy on ``plan``; :meth:`run` returns its KPIs.
+
+    Subclasses change the rule (``benchmarks/yardstick_wsjf.py``) through ``project_type``,
+    :meth:`_make_ready`, :meth:`_dispatch` and :meth:`_completed`.
+    """
+
+    project_type: type[Project] = Project
 
     def __init__(self, scenario: Scenario, plan: Plan):
         self.scenario = scenario
@@ -168,7 +174,7 @@ class Yardstick:
         for pool, spec in zip(self.pools, scenario.resources.values(), strict=True):
             for slot in range(spec.headcount):
                 self._employ(pool, slot, 0)
-        self.projects = [Project(p, self.pools) for p in plan.projects]
+        self.projects = [self.project_type(p, self.pools) for p in plan.projects]
         env.process(self._arrivals())
 
     # ------------------------------------------------------------------ projects
@@ -288,10 +294,13 @@ class Yardstick:
             if succ.npred == 0:
                 self._make_ready(succ, touched)
         if proj.unfinished == 0:
-            self._level()
-            self.wip -= 1
-            proj.finish = now
+            self._completed(proj, now, touched)
         self._dispatch_pools(touched)
+
+    def _completed(self, proj: Project, now: float, touched: list[Pool]) -> None:
+        self._level()
+        self.wip -= 1
+        proj.finish = now
 
     # ------------------------------------------------------------------ change requests
 
