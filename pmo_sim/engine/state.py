@@ -215,7 +215,7 @@ class ProjectState:
         "completion_value", "budget", "counted", "efforts", "tasks", "order", "unfinished", "running",
         "admitted", "start", "finish", "status", "closed", "cancel_reason", "funded", "paused_until",
         "pause_total", "rework", "changes", "cost", "effort_planned", "effort_estimate",
-        "pending_effort", "ready_tasks", "_tails", "_plan_cp",
+        "pending_effort", "ready_tasks", "_tails", "_after", "_plan_cp",
     )
 
     def __init__(self, plan: ProjectPlan, counted: bool, efforts: list[float]):
@@ -253,6 +253,7 @@ class ProjectState:
         self.pending_effort = self.effort_planned  # work of the tasks not yet started
         self.ready_tasks: list[TaskState] = []  # ready and not started (the frontier, with running)
         self._tails: list[float] | None = None  # per unstarted task: longest chain from it, in days
+        self._after: list[float] = []  # per task: longest chain after it, in days
         self._plan_cp: float | None = None  # before admission: the plan's critical path
 
     @property
@@ -285,27 +286,38 @@ class ProjectState:
         """
         if self.tasks:
             tails = self._tails if self._tails is not None else self._chains()
+            after = self._after
             best = 0.0
             for t in self.running:
-                after = max((tails[s] for s in t.succs), default=0.0)
-                best = max(best, t.remaining(now) / t.speed + after)
+                x = t.remaining(now) / t.speed + after[t.index]
+                if x > best:
+                    best = x
             for t in self.ready_tasks:
-                best = max(best, tails[t.index])
+                x = tails[t.index]
+                if x > best:
+                    best = x
             return best
         if self._plan_cp is None:  # not admitted yet: the plan's network at its efforts
             self._plan_cp = _plan_critical_path(self)
         return self._plan_cp
 
     def _chains(self) -> list[float]:
-        """Per task not started: its effort in days plus the longest chain after it."""
+        """Per task not started: its effort in days plus the longest chain after it (``_tails``);
+        per task, the longest chain after it (``_after``: for a running task, its successors'
+        chains, none of which has started)."""
         tasks = self.tasks
         tails = [0.0] * len(tasks)
+        after = [0.0] * len(tasks)
         for i in reversed(self.order):
             t = tasks[i]
+            longest = 0.0
+            for j in t.succs:
+                if tails[j] > longest:
+                    longest = tails[j]
+            after[i] = longest
             if t.start is None:
-                after = max((tails[s] for s in t.succs), default=0.0)
-                tails[i] = t.effort / t.speed + after
-        self._tails = tails
+                tails[i] = t.effort / t.speed + longest
+        self._tails, self._after = tails, after
         return tails
 
     def efforts_changed(self) -> None:
@@ -316,11 +328,16 @@ class ProjectState:
 
 def _plan_critical_path(proj: ProjectState) -> float:
     net = proj.plan.network
-    tail = [0.0] * len(proj.efforts)
+    efforts, succs, is_duration, speeds = proj.efforts, net.succs, net.is_duration, net.speeds
+    tail = [0.0] * len(efforts)
     best = 0.0
     for i in reversed(net.order):
-        after = max((tail[s] for s in net.succs[i]), default=0.0)
-        speed = 1.0 if net.is_duration[i] else (net.speeds[i] or 1.0)
-        tail[i] = proj.efforts[i] / speed + after
-        best = max(best, tail[i])
+        after = 0.0
+        for j in succs[i]:
+            if tail[j] > after:
+                after = tail[j]
+        speed = 1.0 if is_duration[i] else (speeds[i] or 1.0)
+        tail[i] = x = efforts[i] / speed + after
+        if x > best:
+            best = x
     return best

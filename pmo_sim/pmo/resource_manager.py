@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
 from pmo_sim.pmo.backlog import Backlog
 from pmo_sim.pmo.capacity_levers import CapacityLevers
-from pmo_sim.pmo.dispatch import DynamicQueue, DynamicQueues, StaticQueue, dispatch_global, take
+from pmo_sim.pmo.dispatch import StaticQueue, dispatch_global, take
+from pmo_sim.pmo.dynamic_queue import DynamicQueue, DynamicQueues
 from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, STEADY_RULES, TASK_RULES
 from pmo_sim.scenario.network import cpm
 
@@ -189,8 +190,6 @@ class ResourceManager(Allocator):
             return
         now, backfill, pools, queues = self.env.now, self.backfill, self.pools, self.queues
         start = self.start
-        if self.dynamic is not None:
-            self.dynamic.settle()
         for i in touched:
             pool = pools[i]
             queue = queues[i]
@@ -222,6 +221,8 @@ class ResourceManager(Allocator):
                 self.waiting_free.append(task)
             else:
                 self.world.start_task(task, [], 0.0)
+                if self.dynamic is not None:
+                    self.dynamic.started(task)
 
     def start(self, task: TaskState, pool: PoolState) -> None:
         """Start a one-pool task with the pool's longest-idle people (or the cheapest set-up)."""

@@ -1,0 +1,216 @@
+"""Ready queues under a project-level rule whose key moves with time (``srpt``, ``wsjf``,
+``min_slack``), ranked incrementally.
+
+The rule ranks projects, not tasks: all ready tasks of a project rank alike, so each pool's
+queue groups its ready tasks by project. A project's key moves while it has work in progress
+(its running tasks' remaining work shrinks as they run): such a *live* project is ranked
+afresh at each allocation. A project with nothing running *rests*: under a ``steady`` rule
+its key stays put, or moves with ``now`` by the same amount as every other project's
+(``min_slack``'s ``- now``), so resting projects keep their order and wait in a heap keyed at
+day 0. A resting project's key is taken again only when it may have changed — it just came to
+rest, it got another ready task, or its work changed (rework, an idea) — and only when the
+pool next has to choose between several projects: an allocation costs O(live projects +
+k log n) for the k projects looked at, and nothing when one project waits.
+
+A rule not registered ``steady`` (a user's own) gets the plain treatment: every waiting
+project counts as live. So does every rule when tasks are ranked across all pools at once.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Callable, Iterable, Iterator
+from heapq import heappop, heappush, merge
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pmo_sim.engine.state import PoolState, ProjectState, TaskState
+
+Key = Callable[["ProjectState", float], float]
+Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
+Resting = tuple[float, float, int, int, "ProjectState"]  # (key at day 0, arrival, index, stamp, project)
+
+
+def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
+    return task.fifo_key
+
+
+def _first3(entry: Ranked) -> tuple[float, float, int]:
+    return entry[0], entry[1], entry[2]
+
+
+class DynamicQueue:
+    """One pool's ready tasks, grouped by project; its live projects and its resting heap."""
+
+    __slots__ = ("projects", "live", "unsettled", "stamps", "heap", "count")
+
+    def __init__(self) -> None:
+        # per project, its ready tasks in fifo order (ready time, then task file order)
+        self.projects: dict[ProjectState, list[TaskState]] = {}
+        self.live: set[ProjectState] = set()  # waiting here, with work in progress
+        self.unsettled: set[ProjectState] = set()  # resting here; key to take before ranking
+        self.stamps: dict[ProjectState, int] = {}  # resting here: the stamp of its heap entry
+        self.heap: list[Resting] = []  # entries whose stamp is not the project's are stale
+        self.count = 0
+
+    @property
+    def size(self) -> int:
+        """Projects with waiting tasks (0: nothing to allocate)."""
+        return len(self.projects)
+
+    def add(self, task: TaskState) -> bool:
+        """Queue the task; True if its project was not waiting in this pool before."""
+        waiting = self.projects.get(task.project)
+        if waiting is None:
+            self.projects[task.project] = [task]
+            return True
+        if waiting[-1].fifo_key > task.fifo_key:
+            insort(waiting, task, key=_fifo_key)  # ready at the same instant, out of file order
+        else:
+            waiting.append(task)
+        return False
+
+    def goes_live(self, proj: ProjectState) -> None:
+        self.live.add(proj)
+        self.unsettled.discard(proj)
+        self.stamps.pop(proj, None)
+
+    def rests(self, proj: ProjectState) -> None:
+        self.live.discard(proj)
+        self.unsettled.add(proj)
+
+    def drop(self, proj: ProjectState) -> None:
+        """The project has nothing waiting here any more (all started, or withdrawn)."""
+        del self.projects[proj]
+        self.live.discard(proj)
+        self.unsettled.discard(proj)
+        self.stamps.pop(proj, None)
+        if not self.projects:  # nothing waits: whatever the heap holds is stale
+            self.heap.clear()
+
+    def tasks(self) -> Iterator[TaskState]:
+        for waiting in self.projects.values():
+            for task in waiting:
+                if task.queued:
+                    yield task
+
+    def dispatch(self, pool: PoolState, now: float, backfill: bool,
+                 start: Callable[[TaskState, PoolState], None], rule: Key) -> None:
+        """Start the best-ranked tasks that fit the pool's free people."""
+        free = len(pool.idle)
+        popped: list[Resting] = []
+        ranked: Iterable[TaskState]
+        if len(self.projects) == 1:  # one project waits here: nothing to rank
+            ranked = list(next(iter(self.projects.values())))
+        else:
+            if self.unsettled:
+                self._settle(rule)
+            ranked = self._ranked(rule, now, popped)
+        for task in ranked:
+            if free == 0:
+                break
+            if not task.queued or task.project.paused_until > now:
+                continue  # a disrupted project starts nothing until it resumes
+            if task.people <= free:
+                start(task, pool)
+                free = len(pool.idle)
+            elif not backfill:  # strict order: nobody jumps the top-ranked task
+                break
+        stamps = self.stamps
+        for entry in popped:  # resting projects looked at stay in the heap, unless they changed
+            if stamps.get(entry[4]) == entry[3]:
+                heappush(self.heap, entry)
+
+    def _settle(self, rule: Key) -> None:
+        """Take the keys of the projects that came to rest or changed (order-free: a heap)."""
+        for proj in self.unsettled:
+            self.count += 1
+            self.stamps[proj] = self.count
+            heappush(self.heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj))
+        self.unsettled.clear()
+
+    def _resting(self, rule: Key, now: float, popped: list[Resting]) -> Iterator[Ranked]:
+        """Resting projects in key order, with their keys at ``now`` (popped entries kept)."""
+        heap, stamps = self.heap, self.stamps
+        while heap:
+            entry = heappop(heap)
+            proj = entry[4]
+            if stamps.get(proj) != entry[3]:
+                continue  # stale: the project went live, changed, or has nothing waiting here
+            popped.append(entry)
+            yield rule(proj, now), entry[1], entry[2], proj
+
+    def _ranked(self, rule: Key, now: float, popped: list[Resting]) -> Iterator[TaskState]:
+        """The waiting tasks in rank order: projects by (key, arrival, index), and projects that
+        tie on (key, arrival) merged by their tasks' ready time and file order."""
+        live = sorted(((rule(p, now), p.arrival, p.index, p) for p in self.live), key=_first3)
+        resting = self._resting(rule, now, popped)
+        keyed: Iterable[Ranked] = (merge(live, resting, key=_first3) if live and self.heap
+                                   else live or resting)
+        group: list[Ranked] = []
+        for entry in keyed:
+            if group and entry[:2] != group[0][:2]:
+                yield from self._tasks_of(group)
+                group = []
+            group.append(entry)
+        if group:
+            yield from self._tasks_of(group)
+
+    def _tasks_of(self, group: list[Ranked]) -> Iterator[TaskState]:
+        if len(group) == 1:
+            yield from list(self.projects.get(group[0][3], ()))
+        else:  # equal keys and arrivals: fifo across the projects of the group
+            yield from list(merge(*(self.projects.get(e[3], []) for e in group), key=_fifo_key))
+
+
+class DynamicQueues:
+    """Every pool's queue under a dynamic project-level rule, and where each project waits.
+
+    The resource manager tells it when a task joins, starts or is withdrawn, when a project's
+    last running task ends and when a project's work changes otherwise (rework, an idea).
+    """
+
+    def __init__(self, pools: int, rule: Key, steady: bool):
+        self.queues = [DynamicQueue() for _ in range(pools)]
+        self.rule = rule
+        self.steady = steady  # resting projects keep their order (else all count as live)
+        self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
+
+    def push(self, task: TaskState, pool: int) -> None:
+        proj = task.project
+        if self.queues[pool].add(task):
+            self.where.setdefault(proj, set()).add(pool)
+            if proj.running or not self.steady:
+                self.queues[pool].live.add(proj)
+                return
+        if self.steady and not proj.running:
+            self.changed(proj)  # one more ready task: min_slack's longest chain may grow
+
+    def started(self, task: TaskState) -> None:
+        """A task started: its project is live (if it was not), and the task leaves its queues."""
+        proj = task.project
+        if self.steady and len(proj.running) == 1:
+            for i in self.where.get(proj, ()):
+                self.queues[i].goes_live(proj)
+        for pool, _ in task.needs:
+            queue = self.queues[pool.index]
+            waiting = queue.projects.get(proj)
+            if waiting is not None:
+                waiting.remove(task)
+                if not waiting:
+                    queue.drop(proj)
+                    self.where[proj].discard(pool.index)
+
+    def changed(self, proj: ProjectState) -> None:
+        """The project's last running task ended, or its remaining work changed."""
+        if self.steady and not proj.running:
+            for i in self.where.get(proj, ()):
+                self.queues[i].rests(proj)
+
+    def withdraw(self, proj: ProjectState) -> None:
+        for i in self.where.pop(proj, ()):
+            self.queues[i].drop(proj)
+
+    def dispatch(self, pool: PoolState, now: float, backfill: bool,
+                 start: Callable[[TaskState, PoolState], None]) -> None:
+        self.queues[pool.index].dispatch(pool, now, backfill, start, self.rule)
