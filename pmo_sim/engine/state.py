@@ -328,7 +328,7 @@ class ProjectState:
 
 def _plan_critical_path(proj: ProjectState) -> float:
     net = proj.plan.network
-    efforts, succs, is_duration, speeds = proj.efforts, net.succs, net.is_duration, net.speeds
+    efforts, succs, speeds = proj.efforts, net.succs, net.chain_speeds
     tail = [0.0] * len(efforts)
     best = 0.0
     for i in reversed(net.order):
@@ -336,8 +336,7 @@ def _plan_critical_path(proj: ProjectState) -> float:
         for j in succs[i]:
             if tail[j] > after:
                 after = tail[j]
-        speed = 1.0 if is_duration[i] else (speeds[i] or 1.0)
-        tail[i] = x = efforts[i] / speed + after
+        tail[i] = x = efforts[i] / speeds[i] + after
         if x > best:
             best = x
     return best

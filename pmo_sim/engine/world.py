@@ -141,7 +141,7 @@ class World(Workforce):
             shapes = self._shapes[id(net)] = [
                 (i, net.names[i], pools[k] if k >= 0 else None, net.people[i], net.succs[i],
                  tuple((pools[p], u) for p, u in net.needs[i]), net.is_duration[i],
-                 1.0 if net.is_duration[i] else (net.speeds[i] or 1.0))
+                 net.chain_speeds[i])
                 for i, k in enumerate(net.pools)]
         proj.tasks = [TaskState(proj, e, shape, n)
                       for e, shape, n in zip(proj.efforts, shapes, net.npreds, strict=True)]

@@ -42,7 +42,7 @@ def _first3(entry: Ranked) -> tuple[float, float, int]:
 class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heap."""
 
-    __slots__ = ("projects", "live", "unsettled", "stamps", "heap", "count")
+    __slots__ = ("projects", "live", "unsettled", "stamps", "heap", "count", "crews")
 
     def __init__(self) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
@@ -52,6 +52,7 @@ class DynamicQueue:
         self.stamps: dict[ProjectState, int] = {}  # resting here: the stamp of its heap entry
         self.heap: list[Resting] = []  # entries whose stamp is not the project's are stale
         self.count = 0
+        self.crews: dict[int, int] = {}  # waiting tasks per crew size: fewer free people, no scan
 
     @property
     def size(self) -> int:
@@ -60,6 +61,7 @@ class DynamicQueue:
 
     def add(self, task: TaskState) -> bool:
         """Queue the task; True if its project was not waiting in this pool before."""
+        self.crews[task.people] = self.crews.get(task.people, 0) + 1
         waiting = self.projects.get(task.project)
         if waiting is None:
             self.projects[task.project] = [task]
@@ -79,9 +81,26 @@ class DynamicQueue:
         self.live.discard(proj)
         self.unsettled.add(proj)
 
+    def remove(self, task: TaskState) -> None:
+        """The task started: it waits no more (nor does its project, if it was the last)."""
+        proj = task.project
+        waiting = self.projects[proj]
+        waiting.remove(task)
+        self._uncount(task)
+        if not waiting:
+            self.drop(proj)
+
+    def _uncount(self, task: TaskState) -> None:
+        left = self.crews[task.people] - 1
+        if left:
+            self.crews[task.people] = left
+        else:
+            del self.crews[task.people]
+
     def drop(self, proj: ProjectState) -> None:
         """The project has nothing waiting here any more (all started, or withdrawn)."""
-        del self.projects[proj]
+        for task in self.projects.pop(proj):
+            self._uncount(task)
         self.live.discard(proj)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
@@ -98,6 +117,9 @@ class DynamicQueue:
                  start: Callable[[TaskState, PoolState], None], rule: Key) -> None:
         """Start the best-ranked tasks that fit the pool's free people."""
         free = len(pool.idle)
+        smallest = min(self.crews)
+        if free < smallest:
+            return  # no waiting task fits the free people
         popped: list[Resting] = []
         ranked: Iterable[TaskState]
         if len(self.projects) == 1:  # one project waits here: nothing to rank
@@ -114,6 +136,8 @@ class DynamicQueue:
             if task.people <= free:
                 start(task, pool)
                 free = len(pool.idle)
+                if free < smallest:
+                    break  # nothing else fits (smallest crews only grow as tasks start)
             elif not backfill:  # strict order: nobody jumps the top-ranked task
                 break
         stamps = self.stamps
@@ -194,11 +218,9 @@ class DynamicQueues:
                 self.queues[i].goes_live(proj)
         for pool, _ in task.needs:
             queue = self.queues[pool.index]
-            waiting = queue.projects.get(proj)
-            if waiting is not None:
-                waiting.remove(task)
-                if not waiting:
-                    queue.drop(proj)
+            if proj in queue.projects:
+                queue.remove(task)
+                if proj not in queue.projects:
                     self.where[proj].discard(pool.index)
 
     def changed(self, proj: ProjectState) -> None:

@@ -109,7 +109,7 @@ class ResourceManager(Allocator):
         if hit is None:
             net = project.plan.network
             due = None if project.due_date == float("inf") else project.due_date - project.arrival
-            cp = cpm(net.preds, net.planned, due)
+            cp = cpm(net.preds, net.planned, due, order=net.order, succs=net.succs)
             a = project.arrival
             hit = ([a + x for x in cp.latest_start], [a + x for x in cp.latest_finish], a + cp.deadline)
             self._latest[project.index] = hit

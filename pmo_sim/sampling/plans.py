@@ -40,6 +40,8 @@ class Network:
     is_duration: tuple[bool, ...]
     planned: tuple[float, ...]
     speeds: tuple[float, ...]  # nominal crew speed: sum of units x productivity x fte of its people
+    chain_speeds: tuple[float, ...]  # days per drawn unit in critical-path chains: 1 for a fixed
+    # duration, else the nominal speed (1 when the task has no people to speak of)
 
 
 def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network:
@@ -56,6 +58,7 @@ def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network
     crews = [next(((p, u) for p, u in held if p in people_pools), (-1, 0)) for held in needs]
     is_duration = tuple(t.duration is not None for t in spec.tasks)
     central = np.array([t.amount.central() for t in spec.tasks])
+    speeds = tuple(_speed(held, scenario) for held in needs)
     return Network(
         names=names,
         pools=tuple(p for p, _ in crews),
@@ -69,7 +72,8 @@ def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network
         needs=needs,
         is_duration=is_duration,
         planned=planned_durations(spec.tasks, scenario.resources),
-        speeds=tuple(_speed(held, scenario) for held in needs),
+        speeds=speeds,
+        chain_speeds=tuple(1.0 if d else (v or 1.0) for d, v in zip(is_duration, speeds, strict=True)),
     )
 
 

@@ -78,32 +78,46 @@ def topological_order(preds: Sequence[Sequence[int]]) -> tuple[int, ...]:
     return tuple(order)
 
 
-def cpm(preds: Sequence[Sequence[int]], planned: Sequence[float], due: float | None = None) -> CriticalPath:
+def cpm(preds: Sequence[Sequence[int]], planned: Sequence[float], due: float | None = None, *,
+        order: Sequence[int] | None = None,
+        succs: Sequence[Sequence[int]] | None = None) -> CriticalPath:
     """Earliest and latest start and finish of every task, and the critical path length.
 
     ``planned[i]`` is task ``i``'s planned duration; ``due`` the project's due date as an
     offset from its arrival (``None``: the deadline is the critical path length). A due date
     shorter than the critical path gives negative slack, which is kept: it ranks such a
-    project's tasks first, as it should.
+    project's tasks first, as it should. A compiled network passes its topological ``order``
+    and successor lists, so that they are not derived again for every project.
     """
     n = len(preds)
-    order = topological_order(preds)
+    if order is None:
+        order = topological_order(preds)
     es = [0.0] * n
     ef = [0.0] * n
     for i in order:
-        es[i] = max((ef[p] for p in preds[i]), default=0.0)
-        ef[i] = es[i] + planned[i]
+        start = 0.0
+        for p in preds[i]:
+            if ef[p] > start:
+                start = ef[p]
+        es[i] = start
+        ef[i] = start + planned[i]
     length = max(ef, default=0.0)
     deadline = length if due is None else due
-    succs: list[list[int]] = [[] for _ in range(n)]
-    for i, before in enumerate(preds):
-        for p in before:
-            succs[p].append(i)
+    if succs is None:
+        after: list[list[int]] = [[] for _ in range(n)]
+        for i, before in enumerate(preds):
+            for p in before:
+                after[p].append(i)
+        succs = after
     ls = [0.0] * n
     lf = [0.0] * n
     for i in reversed(order):
-        lf[i] = min((ls[s] for s in succs[i]), default=deadline)
-        ls[i] = lf[i] - planned[i]
+        finish = deadline
+        for s in succs[i]:
+            if ls[s] < finish:
+                finish = ls[s]
+        lf[i] = finish
+        ls[i] = finish - planned[i]
     return CriticalPath(tuple(es), tuple(ef), tuple(ls), tuple(lf), length, deadline)
 
 
