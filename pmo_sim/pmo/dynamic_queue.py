@@ -81,14 +81,21 @@ class DynamicQueue:
         self.live.discard(proj)
         self.unsettled.add(proj)
 
-    def remove(self, task: TaskState) -> None:
-        """The task started: it waits no more (nor does its project, if it was the last)."""
+    def remove(self, task: TaskState) -> bool:
+        """The task started: it waits no more; True if its project has nothing left waiting."""
         proj = task.project
         waiting = self.projects[proj]
         waiting.remove(task)
-        self._uncount(task)
-        if not waiting:
-            self.drop(proj)
+        crews = self.crews  # NOTE: _uncount inlined (once per task started)
+        left = crews[task.people] - 1
+        if left:
+            crews[task.people] = left
+        else:
+            del crews[task.people]
+        if waiting:
+            return False
+        self.drop(proj)
+        return True
 
     def _uncount(self, task: TaskState) -> None:
         left = self.crews[task.people] - 1
@@ -202,13 +209,21 @@ class DynamicQueues:
 
     def push(self, task: TaskState, pool: int) -> None:
         proj = task.project
-        if self.queues[pool].add(task):
-            self.where.setdefault(proj, set()).add(pool)
+        queue = self.queues[pool]
+        if queue.add(task):
+            where = self.where.get(proj)
+            if where is None:
+                where = self.where[proj] = set()
+            where.add(pool)
             if proj.running or not self.steady:
-                self.queues[pool].live.add(proj)
+                queue.live.add(proj)
                 return
-        if self.steady and not proj.running:
-            self.changed(proj)  # one more ready task: min_slack's longest chain may grow
+        elif proj.running or not self.steady:
+            return
+        # At rest, one more ready task: its key is taken again (min_slack's chain may be longer).
+        queues = self.queues
+        for i in self.where[proj]:
+            queues[i].unsettled.add(proj)
 
     def started(self, task: TaskState) -> None:
         """A task started: its project is live (if it was not), and the task leaves its queues."""
@@ -218,10 +233,8 @@ class DynamicQueues:
                 self.queues[i].goes_live(proj)
         for pool, _ in task.needs:
             queue = self.queues[pool.index]
-            if proj in queue.projects:
-                queue.remove(task)
-                if proj not in queue.projects:
-                    self.where[proj].discard(pool.index)
+            if proj in queue.projects and queue.remove(task):
+                self.where[proj].discard(pool.index)
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
@@ -235,4 +248,5 @@ class DynamicQueues:
 
     def dispatch(self, pool: PoolState, now: float, backfill: bool,
                  start: Callable[[TaskState, PoolState], None]) -> None:
+        """Start the best-ranked tasks of ``pool`` that fit its free people."""
         self.queues[pool.index].dispatch(pool, now, backfill, start, self.rule)

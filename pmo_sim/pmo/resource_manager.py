@@ -196,8 +196,8 @@ class ResourceManager(Allocator):
             if pool.idle and queue.size:
                 if self.dynamic is None:
                     queue.dispatch(pool, now, backfill, start)  # type: ignore[call-arg]
-                else:
-                    self.dynamic.dispatch(pool, now, backfill, start)
+                else:  # NOTE: DynamicQueues.dispatch inlined
+                    queue.dispatch(pool, now, backfill, start, self.rule)  # type: ignore[call-arg]
 
     def _dispatch_all_pools(self) -> None:
         now = self.env.now
@@ -270,8 +270,8 @@ class ResourceManager(Allocator):
     def on_task_finish(self, task: TaskState) -> None:
         if self.levers is not None:
             self.levers.crew_free(task)
-        if self.dynamic is not None:
-            self.dynamic.changed(task.project)  # if nothing else runs, its key stops moving
+        if self.dynamic is not None and not task.project.running:
+            self.dynamic.changed(task.project)  # nothing else runs: its key stops moving
 
     def project_changed(self, project: ProjectState) -> None:
         self.backlog.changed(project)
