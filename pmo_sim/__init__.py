@@ -12,6 +12,9 @@ The public API (SPEC section 8)::
     one = ps.simulate(sc, policy="baseline", seed=0, replication=3)
     ps.gantt(one.tasks, projects=one.projects)
     ps.forecast(res, by=300)      # when each project lands: P10..P90, P(on time), P(by day 300)
+    ps.risk_drivers(res)          # which risks cost the most (a scenario with a risk register)
+    ps.frontier(sc, budgets=[1e6, 2e6], metric="strategic_value")   # value against budget
+    ps.sensitivity(sc, {"resources.developers.headcount": (6, 10)}, metric="npv")
 
 Names are imported lazily (on first use) so that ``pmo-sim --help`` starts fast;
 ``dir(pmo_sim)`` and tab completion list them all.
@@ -44,6 +47,9 @@ _API: dict[str, tuple[str, str]] = {
     "write_report": ("pmo_sim.analysis.report", "write_report"),
     "gantt": ("pmo_sim.analysis.plots", "gantt"),
     "forecast": ("pmo_sim.experiment.results", "Results.forecast"),
+    "risk_drivers": ("pmo_sim.experiment.results", "Results.risk_drivers"),
+    "frontier": ("pmo_sim.experiment.frontier", "frontier"),
+    "sensitivity": ("pmo_sim.experiment.sensitivity", "sensitivity"),
     "ScenarioError": ("pmo_sim.errors", "ScenarioError"),
     "UsageError": ("pmo_sim.errors", "UsageError"),
 }

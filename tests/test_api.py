@@ -9,8 +9,8 @@ import pmo_sim
 
 PUBLIC = {"load_scenario", "Scenario", "simulate", "run_experiment", "ExperimentSpec", "Results",
           "load_results", "roi", "sweep", "summary", "compare", "select_best", "verdict",
-          "analyse_roi", "render_report", "write_report", "gantt", "forecast", "ScenarioError",
-          "UsageError", "__version__"}
+          "analyse_roi", "render_report", "write_report", "gantt", "forecast", "risk_drivers",
+          "frontier", "sensitivity", "ScenarioError", "UsageError", "__version__"}
 
 
 def test_dir_lists_the_public_api_and_no_helpers() -> None:

@@ -115,3 +115,11 @@ def test_unparsable_value() -> None:
 def test_resolve_reports_empty_segments() -> None:
     with pytest.raises(OverrideError, match="empty segment"):
         resolve({"a": 1}, "a..b")
+
+
+def test_a_role_section_a_policy_lacks_is_explained() -> None:
+    # policies list only the sections they change: the message says how to add one
+    sc = {"name": "s", "pmo": {}, "policies": {"base": {}}}
+    with pytest.raises(OverrideError, match=r"set whole: policies\.base\.resource_manager="
+                                            r"\{allocation: \.\.\.\}"):
+        resolve(sc, "policies.base.resource_manager.allocation")

@@ -218,3 +218,39 @@ def test_full_disk_fails_clearly_and_keeps_what_finished(tiny_disk: Path, tmp_pa
                          timeout=300)
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(load_results(moved).replications, load_results(fresh).replications)
+
+
+def test_manifest_is_rewritten_about_once_a_second_not_per_chunk(
+        tiny: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rewriting the manifest (whose size grows with the chunks) after every chunk made a run of
+    # thousands of chunks quadratic; it is rewritten at most about once a second, and at the end.
+    import time
+
+    from pmo_sim.experiment.store import ResultsFolder
+
+    writes: list[float] = []
+    original = ResultsFolder.write_manifest
+
+    def counting(self: ResultsFolder, final: bool = False) -> None:
+        writes.append(time.monotonic())
+        original(self, final)
+
+    monkeypatch.setattr(ResultsFolder, "write_manifest", counting)
+    began = time.monotonic()
+    run_experiment(tiny, replications=120, seed=SEED, jobs=1, chunk_size=1, out=tmp_path / "r")
+    elapsed = time.monotonic() - began
+    assert len(writes) <= elapsed + 3  # create, about one per second, the final one
+    assert len(writes) < 60  # 120 chunks
+
+
+def test_chunks_the_manifest_does_not_list_yet_are_recomputed(
+        tiny: Scenario, tmp_path: Path, uninterrupted: Results) -> None:
+    # A run killed between two manifest rewrites leaves chunk files the manifest does not
+    # list: on resume they are strays, removed and recomputed.
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=3)
+    m = json.loads((out / "manifest.json").read_text())
+    m["chunks"] = m["chunks"][:1]  # as if killed before the last two rewrites
+    (out / "manifest.json").write_text(json.dumps(m))
+    resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+    assert_same_tables(resumed, uninterrupted)

@@ -6,7 +6,9 @@ by (policy in scenario order, replication), plus the ``manifest`` (provenance an
 A scenario with a strategy also has ``goals``, one with a risk register ``risks`` (SPEC 10.8);
 ``manifest["tables"]`` lists the tables a run has.
 The statistics are delegated to :mod:`pmo_sim.analysis`, pure functions on those frames, so
-``res.summary()`` and ``summary.csv`` are the same table by construction.
+``res.summary()`` and ``summary.csv`` are the same table (a run writes ``summary.csv`` one
+KPI at a time, :func:`summary_by_column`, so that its memory does not grow with the run).
+A complete folder's tables are read when first used.
 
 :func:`load_results` reopens a folder. A complete run is read from its consolidated tables;
 a partial one (interrupted, or a replication failed) is assembled from its finished chunks,
@@ -36,6 +38,7 @@ from pmo_sim.experiment.store import (
     parquet_bytes,
     read_checked,
 )
+from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
     from pmo_sim.analysis.compare import Selection
@@ -61,11 +64,11 @@ class Results:
     millions of project rows in memory.
     """
 
-    def __init__(self, replications: pd.DataFrame, projects: TableSource, pools: TableSource,
+    def __init__(self, replications: TableSource, projects: TableSource, pools: TableSource,
                  manifest: dict[str, Any], scenario: Scenario | None = None,
                  path: str | os.PathLike[str] | None = None,
                  optional: Mapping[str, TableSource] | None = None):
-        self.replications = replications
+        self._replications = replications
         self._projects = projects
         self._pools = pools
         self.manifest = manifest
@@ -82,6 +85,13 @@ class Results:
         path = store.path if isinstance(store, ResultsFolder) else None
         return cls(tables.pop("replications"), tables.pop("projects"), tables.pop("pools"), manifest,
                    scenario, path, tables)
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """One row per (policy, replication) with every KPI (SPEC 7.1)."""
+        if callable(self._replications):
+            self._replications = self._replications()
+        return self._replications
 
     @property
     def projects(self) -> pd.DataFrame:
@@ -288,8 +298,26 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
         return read
 
     optional = {t: reader(t) for t in table_names(manifest) if t not in CORE}
-    return Results(reader("replications")(), reader("projects"), reader("pools"), manifest,
+    return Results(reader("replications"), reader("projects"), reader("pools"), manifest,
                    scenario, folder.path, optional)
+
+
+def summary_by_column(folder: ResultsFolder) -> pd.DataFrame:
+    """``summary.csv``'s table (:meth:`Results.summary`) from the consolidated
+    ``replications.parquet``, read one KPI at a time: a run of any length never holds the
+    whole table in memory to summarise it."""
+    from pmo_sim.analysis.stats import summary
+
+    path = folder.inside("replications.parquet")
+    parts = [summary(frame(read_checked(path, "replications", ["policy", name])), [name])
+             for name in KPI_COLUMNS]
+    out = pd.concat(parts, ignore_index=True)
+    # policy-major, KPI-minor, as summary() orders a whole table
+    rank = {name: i for i, name in enumerate(KPI_COLUMNS)}
+    out["_policy"] = pd.Categorical(out["policy"], categories=list(dict.fromkeys(out["policy"])))
+    out["_metric"] = out["metric"].map(rank)
+    return (out.sort_values(["_policy", "_metric"], kind="stable")
+            .drop(columns=["_policy", "_metric"]).reset_index(drop=True))
 
 
 def table_names(manifest: dict[str, Any]) -> list[str]:

@@ -50,7 +50,12 @@ from pmo_sim.experiment.backends import (
     missing_ranges,
     tables_for,
 )
-from pmo_sim.experiment.results import Results, load_results, read_consolidated
+from pmo_sim.experiment.results import (
+    Results,
+    load_results,
+    read_consolidated,
+    summary_by_column,
+)
 from pmo_sim.experiment.spec import ExperimentSpec
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
@@ -378,8 +383,8 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> 
     policies = list(manifest["policies"])
     for t in manifest["tables"]:
         store.write_table(t, policies)
-    results = read_consolidated(store, manifest, scenario)
-    store.write_file(SUMMARY, results.summary().to_csv(index=False))
+    store.write_file(SUMMARY, summary_by_column(store).to_csv(index=False))
+    results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
     # The manifest keeps the chunk ranges (how the work was split), not the deleted files.
     store.write_manifest(final=True)

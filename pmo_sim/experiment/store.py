@@ -15,12 +15,16 @@ Layout of a folder ``DIR``::
 The manifest lists the tables of the run (``tables``); every chunk has a file per table.
 
 Why chunks on disk: a long run is only as safe as its last checkpoint. Each finished chunk is
-written at once, then the manifest (which lists the chunks with their SHA-256 and row counts)
-is rewritten; both through a temporary file in the same folder and :func:`os.replace`, so no
+written at once, and the manifest (which lists the chunks with their SHA-256 and row counts)
+is rewritten after it — at most about once a second (:data:`MANIFEST_EVERY_S`, longer if a
+rewrite itself is slow: its size grows with the chunks, and rewriting it after every one of
+thousands of chunks made long runs quadratic), and always at the end, on interruption and on
+failure. Both go through a temporary file in the same folder and :func:`os.replace`, so no
 file ever exists half-written under its final name and a run killed at any instant (even by
-SIGKILL) leaves a consistent folder that ``--resume`` continues. A chunk file whose checksum
-does not match the manifest is reported and recomputed; replications are deterministic, so
-the recomputed rows are the rows that were lost.
+SIGKILL) leaves a consistent folder that ``--resume`` continues: a chunk file the manifest
+does not list yet is a stray, removed and recomputed (at most the last second of work). A
+chunk file whose checksum does not match the manifest is reported and recomputed;
+replications are deterministic, so the recomputed rows are the rows that were lost.
 
 Assembly streams: the consolidated tables are written chunk by chunk with a Parquet writer,
 policy by policy and chunks in replication order, so rows come out sorted by (policy order,
@@ -36,6 +40,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +63,9 @@ FORMAT = "pmo-sim-results"
 FORMAT_VERSION = 1
 #: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
 OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLES))
+#: The manifest is rewritten after a chunk at most this often (seconds), and at most at 1/20
+#: of the run's time (a rewrite taking longer than this / 20 spaces the next ones further).
+MANIFEST_EVERY_S = 1.0
 
 ROW_GROUP_ROWS = 20_000
 
@@ -126,7 +134,7 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
         raise UsageError(f"{path} is not a pmo-sim {table} table: it {what}")
     names = list(columns) if columns else list(want.column_names)
     try:
-        data = pq.read_table(path, columns=names)
+        data = pq.read_table(path, columns=names, use_threads=False)  # see below
         return data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{path} is unreadable: {exc}") from exc
@@ -229,6 +237,7 @@ class ResultsFolder(ChunkStore):
         self.path = Path(path)
         self.manifest = manifest
         self.chunks = {int(c["start"]): c for c in manifest.get("chunks", [])}
+        self._next_manifest = 0.0  # time.monotonic() after which a chunk rewrites the manifest
 
     # ---------------------------------------------------------------- opening
 
@@ -289,6 +298,7 @@ class ResultsFolder(ChunkStore):
     def write_manifest(self, final: bool = False) -> None:
         """Rewrite manifest.json atomically; ``final`` keeps only the chunk ranges (the
         chunk files go once the consolidated tables are written)."""
+        began = time.monotonic()
         entries = [self.chunks[s] for s in self.ordered()]
         self.manifest["chunks"] = ([{"start": c["start"], "stop": c["stop"]} for c in entries]
                                    if final else entries)
@@ -296,10 +306,12 @@ class ResultsFolder(ChunkStore):
             atomic_write(self.path / MANIFEST, manifest_text(self.manifest))
         except OSError as exc:  # the previous manifest stays in place (atomic replace)
             raise StoreError(f"cannot write {self.path / MANIFEST}: {exc.strerror or exc}") from exc
+        done = time.monotonic()
+        self._next_manifest = done + max(MANIFEST_EVERY_S, 20 * (done - began))
 
 
     def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
-        """Write a finished chunk's files, then the manifest that lists them."""
+        """Write a finished chunk's files, then (at most about once a second) the manifest."""
         files = {}
         try:
             for t in tables:
@@ -308,7 +320,8 @@ class ResultsFolder(ChunkStore):
                 atomic_write(self.path / name, data)
                 files[t] = {"file": name, "sha256": sha256(data), "rows": tables[t].num_rows}
             self.chunks[start] = {"start": start, "stop": stop, "files": files}
-            self.write_manifest()
+            if time.monotonic() >= self._next_manifest:
+                self.write_manifest()
         except OSError as exc:
             raise StoreError(f"cannot write to the results folder {self.path}: "
                              f"{exc.strerror or exc}") from exc
@@ -330,6 +343,7 @@ class ResultsFolder(ChunkStore):
         """Consolidate one table from the chunk files, streaming, atomically."""
         final = self.path / f"{table}.parquet"
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        pool = pa.default_memory_pool()
         try:
             with pq.ParquetWriter(tmp, SCHEMAS[table]) as writer:
                 # Buffer small chunk slices into row groups of a useful size.
@@ -339,6 +353,7 @@ class ResultsFolder(ChunkStore):
                     if sum(b.num_rows for b in buffered) >= ROW_GROUP_ROWS:
                         writer.write_table(pa.concat_tables(buffered))
                         buffered = []
+                        pool.release_unused()  # else Arrow's allocator keeps what it freed
                 if buffered:
                     writer.write_table(pa.concat_tables(buffered))
             os.replace(tmp, final)

@@ -62,6 +62,16 @@ def _describe_list(items: list[Any]) -> str:
     return text + (f" or one of the names: {', '.join(names)}" if names else "")
 
 
+def _new_section_hint(segments: list[str], depth: int) -> str:
+    """A policy lists only the role sections it changes: say how to add one."""
+    if segments[0] not in ("pmo", "policies"):
+        return ""
+    here = ".".join(segments[:depth + 1])
+    inner = ": {".join(segments[depth + 1:])
+    close = "}" * (len(segments) - depth - 2)
+    return f" (a section the policy does not have is set whole: {here}={{{inner}: ...{close}}})"
+
+
 def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
     """Where PATH points: ``(key path, parent container, last key)``.
 
@@ -77,7 +87,8 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
         if isinstance(node, dict):
             if segment not in node and not last:
                 keys = ", ".join(map(str, node)) or "none (the mapping is empty)"
-                raise OverrideError(f"no such key; expected one of: {keys}", segment)
+                raise OverrideError(f"no such key; expected one of: {keys}"
+                                    + _new_section_hint(segments, depth), segment)
             key: str | int = segment
         elif isinstance(node, list):
             index = _item_index(node, segment)
