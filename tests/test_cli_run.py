@@ -174,12 +174,17 @@ def _start(scenario_file: Path, out: Path, n: int) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_chunks(proc: subprocess.Popen[str], out: Path, count: int) -> None:
+def _wait_for_chunks(proc: subprocess.Popen[str], out: Path, count: int,
+                     listed: bool = True) -> None:
+    """Until ``count`` chunks are listed in the manifest (or, ``listed=False``, have their
+    files written: the manifest is rewritten at most about once a second)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the run finished before it could be interrupted"
         try:
-            if len(json.loads((out / "manifest.json").read_text())["chunks"]) >= count:
+            if listed and len(json.loads((out / "manifest.json").read_text())["chunks"]) >= count:
+                return
+            if not listed and len(list((out / "chunks").glob("*.pools.parquet"))) >= count:
                 return
         except (OSError, ValueError, KeyError):
             pass
@@ -208,7 +213,7 @@ def test_sigint_exits_130_and_keeps_finished_chunks(scenario_file: Path, tmp_pat
 def test_sigkill_then_resume_equals_uninterrupted(scenario_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     proc = _start(scenario_file, out, 150)
-    _wait_for_chunks(proc, out, 2)
+    _wait_for_chunks(proc, out, 2, listed=False)  # killed whatever the manifest lists yet
     proc.kill()
     proc.communicate(timeout=30)
     assert json.loads((out / "manifest.json").read_text())["status"] == "partial"

@@ -302,15 +302,21 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
                    scenario, folder.path, optional)
 
 
-def summary_by_column(folder: ResultsFolder) -> pd.DataFrame:
+def summary_by_column(folder: ResultsFolder, cells: int = 2_000_000) -> pd.DataFrame:
     """``summary.csv``'s table (:meth:`Results.summary`) from the consolidated
-    ``replications.parquet``, read one KPI at a time: a run of any length never holds the
-    whole table in memory to summarise it."""
+    ``replications.parquet``, read a few KPIs at a time (at most about ``cells`` values): a run
+    of any length never holds the whole table in memory to summarise it."""
+    import pyarrow.parquet as pq
+
     from pmo_sim.analysis.stats import summary
 
     path = folder.inside("replications.parquet")
-    parts = [summary(frame(read_checked(path, "replications", ["policy", name])), [name])
-             for name in KPI_COLUMNS]
+    rows = pq.read_metadata(path).num_rows
+    step = max(1, cells // max(1, rows))
+    parts = []
+    for i in range(0, len(KPI_COLUMNS), step):
+        names = list(KPI_COLUMNS[i:i + step])
+        parts.append(summary(frame(read_checked(path, "replications", ["policy", *names])), names))
     out = pd.concat(parts, ignore_index=True)
     # policy-major, KPI-minor, as summary() orders a whole table
     rank = {name: i for i, name in enumerate(KPI_COLUMNS)}
