@@ -52,7 +52,10 @@ _NO_VALUE = object()
 _CORE = "tag:yaml.org,2002:"
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)")
+# As ruamel's YAML 1.2 resolver: underscores anywhere after the sign (``-_0`` is 0), but at
+# least one digit (``0x_`` is text, not an error).
+_INT = re.compile(r"[-+]?(?:0b_*[01][01_]*|0o_*[0-7][0-7_]*|0x_*[0-9a-fA-F][0-9a-fA-F_]*"
+                  r"|_*[0-9][0-9_]*)")
 _FLOAT = re.compile(r"""[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
                        |[0-9][0-9_]*[eE][-+]?[0-9]+
                        |\.[0-9_]+(?:[eE][-+][0-9]+)?
