@@ -2,7 +2,7 @@
 # and the whole suite with the statistical checks at full size (PMO_SIM_FULL=1).
 PY ?= .venv/bin/python
 
-.PHONY: check lint types test test-full bench
+.PHONY: check lint types test test-full bench bench-all
 
 check: lint types test-full
 
@@ -18,5 +18,11 @@ test:
 test-full:
 	PMO_SIM_FULL=1 $(PY) -m pytest
 
+# Speed against the yardsticks and the heapq floor (about a minute).
 bench:
 	$(PY) benchmarks/run.py
+
+# Everything benchmarks/README.md reports: speed, scaling to 64x, Monte Carlo end to end.
+bench-all: bench
+	$(PY) benchmarks/scaling.py
+	$(PY) benchmarks/montecarlo.py
