@@ -9,7 +9,6 @@ The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--scheduler
 
 from __future__ import annotations
 
-import copy
 import shlex
 import sys
 from pathlib import Path
@@ -31,26 +30,13 @@ from pmo_sim.cli.output import (
     progress_bar,
     say,
 )
-from pmo_sim.cli.run_cmds import run
+from pmo_sim.cli.run_cmds import run_options
 from pmo_sim.scenario.names import safe_slug
-
-
-def _run_options(*names: str, **help_texts: str) -> list[click.Parameter]:
-    """``run``'s options of these names, in that order (help text replaced where given)."""
-    by_name = {p.name: p for p in run.params}
-    params = []
-    for name in names:
-        param = by_name[name]
-        if name in help_texts:
-            param = copy.copy(param)
-            param.help = help_texts[name]
-        params.append(param)
-    return params
 
 
 def _share(command: click.Command, *names: str, **help_texts: str) -> None:
     # After the SCENARIO argument, before the command's own options.
-    command.params[1:1] = _run_options(*names, **help_texts)
+    command.params[1:1] = run_options(*names, changes={n: (h, None) for n, h in help_texts.items()})
 
 
 _EXPERIMENT = ("replications", "seed", "jobs", "backend", "scheduler")

@@ -8,7 +8,6 @@ table. The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--sc
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,24 +17,12 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
 from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
-from pmo_sim.cli.run_cmds import run
+from pmo_sim.cli.run_cmds import run_options
 from pmo_sim.scenario.names import safe_slug
 
 _HELP = {"replications": "Replications per budget and policy (the same worlds at every budget).",
          "policies": "Policy to draw (repeatable) [default: all; those without a funding rule are "
                      "references]."}
-
-
-def _run_options(*names: str) -> list[click.Parameter]:
-    by_name = {p.name: p for p in run.params}
-    params = []
-    for name in names:
-        param = by_name[name]
-        if name in _HELP:
-            param = copy.copy(param)
-            param.help = _HELP[name]
-        params.append(param)
-    return params
 
 
 @main.command(epilog="""\b
@@ -119,5 +106,6 @@ def _print(table: Any, metric: str, currency: str) -> None:
 
 
 _AT = [p.name for p in frontier.params].index("metric") + 1  # after the command's own options
-frontier.params[_AT:_AT] = _run_options("replications", "seed", "jobs", "backend", "scheduler",
-                                        "policies", "quiet")
+frontier.params[_AT:_AT] = run_options("replications", "seed", "jobs", "backend", "scheduler",
+                                       "policies", "quiet",
+                                       changes={n: (h, None) for n, h in _HELP.items()})

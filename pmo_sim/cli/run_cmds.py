@@ -8,9 +8,11 @@ to stderr, so ``--format json`` output can be piped as is. Exit codes (SPEC 6.1)
 
 from __future__ import annotations
 
+import copy
 import math
 import shlex
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -278,3 +280,21 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
         return
     _print_decision(res, base, chosen, delta, verbose, summary=False)
     print_next(res.path, verbose)
+
+
+def run_options(*names: str, changes: Mapping[str, tuple[str, Any]] | None = None
+                ) -> list[click.Parameter]:
+    """``run``'s option objects of these names, in that order, for the commands that run
+    experiments too (so they parse and check ``-n``, ``--seed``, ``-j``... exactly as ``run``).
+    ``changes`` gives, per name, another help text and default (None: keep ``run``'s)."""
+    by_name = {p.name: p for p in run.params}
+    params = []
+    for name in names:
+        param = by_name[name]
+        if changes and name in changes:
+            param = copy.copy(param)
+            param.help, default = changes[name]
+            if default is not None:
+                param.default = default
+        params.append(param)
+    return params

@@ -9,7 +9,6 @@ design point.
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,24 +18,10 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors, parse_sets, set_option
 from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
-from pmo_sim.cli.run_cmds import run
+from pmo_sim.cli.run_cmds import run_options
 
 _OPTIONS = {"replications": ("Replications per design point, the same worlds at every point.", 20),
             "policies": ("Policy to study (repeatable) [default: all].", None)}
-
-
-def _run_options(*names: str) -> list[click.Parameter]:
-    by_name = {p.name: p for p in run.params}
-    params = []
-    for name in names:
-        param = by_name[name]
-        if name in _OPTIONS:
-            param = copy.copy(param)
-            param.help, default = _OPTIONS[name]
-            if default is not None:
-                param.default = default
-        params.append(param)
-    return params
 
 
 @main.command(epilog="""\b
@@ -140,5 +125,5 @@ def _print(table: Any) -> None:
 
 
 _AT = [p.name for p in sensitivity.params].index("samples") + 1  # after the command's own options
-sensitivity.params[_AT:_AT] = _run_options("replications", "seed", "jobs", "backend", "scheduler",
-                                           "policies", "quiet")
+sensitivity.params[_AT:_AT] = run_options("replications", "seed", "jobs", "backend", "scheduler",
+                                          "policies", "quiet", changes=_OPTIONS)
