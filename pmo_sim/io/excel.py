@@ -18,9 +18,9 @@ Sheets, in order:
 - ``about``: where the numbers come from (scenario, seed, replications, version, command) and
   what each sheet holds.
 
-Headers of the tables with one column per KPI or measure carry the unit (``npv (EUR)``,
-``p80 (day)``), and every number has a format: the scenario's currency for money, % for rates
-and chances, one decimal for days, ISO dates.
+Headers of the tables with one column per KPI carry the unit (``npv (EUR)``); ``forecast`` and
+``risks`` keep the column names of their DataFrames. Every number has a format: the scenario's
+currency for money, % for rates and chances, one decimal for days, ISO dates.
 Header rows are frozen and columns sized to their content. Sheet names follow Excel's rules
 (at most 31 characters, none of ``[]:*?/\\``). The workbook is written in openpyxl's streaming
 mode to a temporary file and renamed, so the target is never half-written.
@@ -243,11 +243,13 @@ def _comparison(sheet: _Sheet, results: Results, baseline: str, currency: str | 
 
 def _columns_sheet(sheet: _Sheet, frame: pd.DataFrame, currency: str | None, note: str | None = None,
                    units_of: Mapping[str, str] = _UNITS, freeze: str = "B2") -> None:
-    """A table whose columns have units (``units_of``; default: results columns of the schema):
-    units in headers, formats per column."""
+    """A table whose columns are results columns of the schema: units in headers, formats per
+    column. An analysis table (``units_of`` its own units) keeps its column names as headers, so
+    the sheet reads like the DataFrame and the CSV of the same name; its formats carry the units."""
     units = [units_of.get(str(c), "") for c in frame.columns]
     whole = [pd.api.types.is_integer_dtype(frame[c]) for c in frame.columns]
-    headers = [with_unit(str(c), u, currency) for c, u in zip(frame.columns, units, strict=True)]
+    headers = [with_unit(str(c), u, currency) if units_of is _UNITS else str(c)
+               for c, u in zip(frame.columns, units, strict=True)]
     formats = [number_format(u, currency, w) if u else None for u, w in zip(units, whole, strict=True)]
     sheet.freeze, sheet.note = freeze, note
     _table(sheet, frame, headers, formats)
