@@ -100,8 +100,8 @@ def _cell(row: pd.Series, currency: str) -> Cell:
 
 
 def _exposed(drivers: pd.DataFrame, risk: str) -> str:
-    """Applicable projects per future: the same under every policy (arrivals are shared) unless
-    a policy changes which projects arrive before the horizon; then the range."""
+    """Applicable projects per future. Arrivals are shared by the policies (common random
+    numbers), so it is one number; should the policies' tables ever differ, the range."""
     values = drivers.loc[drivers["risk"] == risk, "applicable"]
     low, high = fmt.plain_number(values.min()), fmt.plain_number(values.max())
     return low if low == high else f"{low}{fmt.DASH}{high}"
