@@ -146,7 +146,7 @@ def test_forecast_sheet_unless_the_forecast_fails(results: Results, tmp_path: Pa
     assert "forecast" not in book.sheetnames
 
 
-def test_forecast_sheet_has_units_and_number_formats(workbook: Path) -> None:
+def test_forecast_sheet_has_number_formats(workbook: Path) -> None:
     ws = openpyxl.load_workbook(workbook)["forecast"]
     assert ws.freeze_panes == "D2"
     formats = {h.value: c.number_format for h, c in zip(ws[1], ws[2], strict=True)}
