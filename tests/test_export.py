@@ -10,12 +10,15 @@ import pytest
 from click.testing import CliRunner, Result
 from test_experiment import TINY_YAML
 
+from pmo_sim.analysis.risks import DRIVER_COLUMNS
 from pmo_sim.cli import main
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
 from pmo_sim.io.excel import sheet_name, write_workbook
-from pmo_sim.scenario.loader import load_scenario_text
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 from pmo_sim.schema import KPI_COLUMNS, PROJECTS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def invoke(*args: str) -> Result:
@@ -141,6 +144,40 @@ def test_forecast_sheet_unless_the_forecast_fails(results: Results, tmp_path: Pa
                              results.scenario, results.path)
     book = openpyxl.load_workbook(write_workbook(failing, tmp_path / "failing.xlsx"))
     assert "forecast" not in book.sheetnames
+
+
+def test_forecast_sheet_has_number_formats(workbook: Path) -> None:
+    ws = openpyxl.load_workbook(workbook)["forecast"]
+    assert ws.freeze_panes == "D2"
+    formats = {h.value: c.number_format for h, c in zip(ws[1], ws[2], strict=True)}
+    assert formats["p80"] == formats["due"] == "0.0"
+    assert formats["p_on_time"] == formats["p_unfinished"] == "0.0%"
+    assert formats["n"] == "#,##0" and formats["name"] == "General"
+
+
+@pytest.fixture(scope="module")
+def risky(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """The bundled strategy scenario (a four-risk register, one mitigating policy), 4 replications."""
+    scenario = load_scenario(ROOT / "scenarios" / "strategy.yaml", None)
+    folder = tmp_path_factory.mktemp("res") / "strategy"
+    run_experiment(scenario, replications=4, seed=0, jobs=1, out=folder)
+    return load_results(folder)
+
+
+def test_risks_sheet_is_the_risk_driver_ranking(risky: Results, tmp_path: Path) -> None:
+    path = write_workbook(risky, tmp_path / "strategy.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[:4] == ["summary", "comparison", "forecast", "risks"]
+    sheet = pd.read_excel(path, sheet_name="risks")
+    expected = risky.risk_drivers()
+    assert list(sheet.columns) == list(DRIVER_COLUMNS)
+    pd.testing.assert_frame_equal(sheet, expected, check_dtype=False, check_exact=False, rtol=1e-12)
+    ws = book["risks"]
+    assert ws.freeze_panes == "D2"
+    formats = {h.value: c.number_format for h, c in zip(ws[1], ws[2], strict=True)}
+    assert formats["value_lost_ci_low"] == formats["loss"] == '#,##0 "EUR"'
+    assert formats["delay"] == "0.0" and formats["effort_added"] == "#,##0.0"
+    assert formats["rank"] == "#,##0" and formats["strikes"] == "#,##0.0"
 
 
 def test_large_project_tables_are_capped_with_a_note(results: Results, tmp_path: Path) -> None:

@@ -323,3 +323,7 @@ def test_excel_export_has_the_forecast_sheet(landing: Results, tmp_path: Path) -
     # Percentiles not reached are blank cells (Excel has no infinity).
     pd.testing.assert_series_equal(sheet["p80"], table["p80"].replace(math.inf, np.nan),
                                    check_dtype=False)
+    ws = book["forecast"]
+    formats = {h.value: c.number_format for h, c in zip(ws[1], ws[2], strict=True)}
+    assert formats["p10"] == "0.0" and formats["p_on_time"] == "0.0%"
+    assert formats["p10_date"] == formats["due_on"] == "yyyy-mm-dd"

@@ -20,6 +20,7 @@ from test_experiment import write_tiny
 from pmo_sim.analysis.risks import DRIVER_COLUMNS, attributed_value_lost, risk_drivers
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
+from pmo_sim.experiment.single import simulate
 from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -121,6 +122,29 @@ def test_a_plain_run_keeps_the_three_tables(tmp_path: Path) -> None:
     assert loaded.goals.empty and list(loaded.risks.columns) == list(RISKS.column_names)
     with pytest.raises(UsageError, match="no risk register"):
         loaded.risk_drivers()
+
+
+@pytest.mark.parametrize(("policy", "replication"), [("careful", 4), ("all", 0)])
+def test_simulate_carries_the_replications_goals_and_risks(board: Scenario, folder: Path, policy: str,
+                                                          replication: int) -> None:
+    one = simulate(board, policy=policy, seed=SEED, replication=replication)
+    res = load_results(folder)
+    for name, schema in (("goals", GOALS), ("risks", RISKS)):
+        table = getattr(res, name)
+        mine = table[(table["policy"] == policy) & (table["replication"] == replication)]
+        assert list(getattr(one, name).columns) == list(schema.names)   # the key is one's own
+        pdt.assert_frame_equal(getattr(one, name),
+                               mine.drop(columns=["policy", "replication"]).reset_index(drop=True))
+    assert len(one.goals) == 2 and one.goals["weight"].sum() == pytest.approx(1.0)
+    assert set(one.risks["risk"]) == {"slip", "audit"}
+
+
+def test_simulate_without_strategy_or_register_has_empty_goals_and_risks(tmp_path: Path) -> None:
+    sc = load_scenario(write_tiny(tmp_path), None)
+    one, res = simulate(sc), run_experiment(sc, replications=1, seed=0, jobs=1)
+    for name in ("goals", "risks"):
+        assert getattr(one, name).empty
+        pdt.assert_frame_equal(getattr(one, name), getattr(res, name).drop(columns=["policy", "replication"]))
 
 
 def _edit_manifest(folder: Path, **changes: object) -> None:

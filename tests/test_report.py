@@ -16,8 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pmo_sim
+from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis.report import render_report, write_report
 from pmo_sim.analysis.report_figures import completions_curve
+from pmo_sim.analysis.report_risks import MAX_ROWS, _figure_rows, _lead
 from pmo_sim.analysis.verdict import plain_verdict
 from pmo_sim.cli import main
 from pmo_sim.errors import UsageError
@@ -227,3 +229,108 @@ def test_completions_curve_counts_counted_completions_per_replication() -> None:
     curve = completions_curve(projects, replications, np.array([0.0, 5.0, 9.9, 10.0]))
     assert curve["a"].tolist() == [0.0, 0.5, 0.5, 1.0]   # (5 in rep 0) then (10 in rep 1), over 2 reps
     assert curve["b"].tolist() == [0.0, 0.0, 0.0, 0.0]   # a cancelled project never counts
+
+
+# --------------------------------------------------------------------------- which risks hurt most
+
+
+class RiskTables(HTMLParser):
+    """The cells (``th`` and ``td``) of the tables in the ``risks`` section: per table, per row,
+    per cell, (text, sub-lines)."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.inside = False
+        self.tables: list[list[list[tuple[str, list[str]]]]] = []
+        self.cell: list[str] | None = None   # [main text, sub-line, sub-line, ...]
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self.inside = dict(attrs).get("id") == "risks"
+        elif self.inside and tag == "table":
+            self.tables.append([])
+        elif self.inside and tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif self.inside and tag in ("th", "td"):
+            self.cell = [""]
+        elif self.cell is not None and tag == "span":
+            self.cell.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self.cell is not None:
+            self.tables[-1][-1].append((self.cell[0], self.cell[1:]))
+            self.cell = None
+        elif tag == "section":
+            self.inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell[-1] += data
+
+
+@pytest.fixture(scope="module")
+def strategy() -> Results:
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "strategy.yaml", None)
+    return pmo_sim.run_experiment(sc, replications=6, seed=0, jobs=1)
+
+
+def test_risk_section_shows_the_risk_driver_ranking(strategy: Results) -> None:
+    html = render_report(strategy)
+    page = Page(html)
+    sections = [a.get("id") for a in page.named("section")]
+    assert sections.index("risks") == sections.index("forecast") + 1
+    drivers = strategy.risk_drivers().set_index(["policy", "risk"])
+    tables = RiskTables(html).tables
+    assert [len(t[0]) - 2 for t in tables] == [3, 2]   # five policies: three, then two
+    worst = drivers.groupby(level="risk", sort=False)["loss"].max().sort_values(ascending=False)
+    policies = iter(strategy.policies)
+    for table in tables:
+        chunk = [next(policies) for _ in table[0][2:]]
+        assert [c[0] for c in table[0]] == ["risk", "projects exposed", *chunk]
+        body = table[2:]                                    # the header, then the legend
+        assert [row[0][0] for row in body] == list(worst.index) and len(body) == 4
+        for row in body:
+            risk = row[0][0]
+            assert row[1][0] == fmt.plain_number(drivers.xs(risk, level="risk")["applicable"].iloc[0])
+            for policy, (text, sub) in zip(chunk, row[2:], strict=True):
+                d = drivers.loc[(policy, risk)]
+                assert text == fmt.money(d["loss"], "EUR")
+                assert sub == [
+                    f"value lost {fmt.money(d['value_lost'])}",
+                    f"95% CI {fmt.value_range(d['value_lost_ci_low'], d['value_lost_ci_high'], 'money')}",
+                    f"cost {fmt.money(d['cost'])}",
+                    f"{fmt.plain_number(d['strikes'])} strikes · {fmt.days(d['delay'])}",
+                    f"rework {fmt.value(d['effort_added'], 'person-days')}",
+                    f"rank {d['rank']} · {'mitigated' if d['mitigated'] else 'not mitigated'}"]
+    careful = drivers.loc["careful"]
+    top = careful.index[careful["rank"] == 1][0]
+    assert (f"In policy careful, “{top}” costs most: about {fmt.money(careful.loc[top, 'loss'], 'EUR')} "
+            "per simulated future in lost value and direct cost.") in page.text
+    assert any(a.get("aria-label") == "Value lost + cost per risk" for a in page.named("svg"))
+    assert "hatched bars are risks the policy mitigates" in page.text
+
+
+def test_no_risk_section_without_a_register(html: str) -> None:
+    assert "risks" not in [a.get("id") for a in Page(html).named("section")]
+    assert "Which risks hurt most" not in html
+
+
+def test_risk_figure_keeps_the_worst_risks_and_says_so() -> None:
+    order = [f"r{i}" for i in range(20)]
+    kept, caption = _figure_rows(order, 1)
+    assert kept == order[:MAX_ROWS] and f"Showing the {MAX_ROWS} of 20 risks" in caption
+    kept, caption = _figure_rows(order, 10)   # 80 bars at most: 8 risks of 10 policies
+    assert kept == order[:8] and "Showing the 8 of 20" in caption
+    assert _figure_rows(order[:4], 10) == (order[:4], _figure_rows(order[:4], 1)[1])
+    assert "Showing" not in _figure_rows(order[:4], 10)[1]
+
+
+def test_risk_lead_groups_policies_and_says_when_nothing_struck() -> None:
+    drivers = pd.DataFrame({"policy": ["a", "a", "b", "b", "c", "c"], "rank": [1, 2, 1, 2, 1, 2],
+                            "risk": ["x", "y", "x", "y", "y", "x"],
+                            "loss": [2000.0, 10.0, 1500.0, 0.0, 0.0, 0.0]})
+    assert _lead(drivers, ["a", "b", "c"], "EUR") == (
+        "In policies a and b, “x” costs most: about EUR 2k and EUR 1.5k per simulated future "
+        "respectively in lost value and direct cost. In policy c, no risk of the register cost "
+        "anything in the simulated futures.")

@@ -140,3 +140,11 @@ def test_roi_report_renders_in_chromium(tmp_path: Path) -> None:
                 replications=8, seed=1, jobs=1, out=out)
     page = write_report(pmo_sim.load_results(out), out / "report.html")
     check_page(page, "report-roi", BASE_SECTIONS | {"roi"}, min_figures=8)
+
+
+def test_risk_report_renders_in_chromium(tmp_path: Path) -> None:
+    """Five policies (two risk tables side by side) and the risk figure, on the strategy scenario."""
+    sc = pmo_sim.load_scenario(ROOT / "scenarios" / "strategy.yaml")
+    res = pmo_sim.run_experiment(sc, replications=6, seed=0, jobs=1, out=tmp_path / "run")
+    page = write_report(res, tmp_path / "run" / "report.html")
+    check_page(page, "report-strategy", BASE_SECTIONS | {"risks"}, min_figures=8)

@@ -17,14 +17,16 @@ of sections, each built by one function of :data:`SECTIONS` from a :class:`Repor
 5. the **NPV distributions** (histogram and CDF per policy);
 6. **when will it land?**: per project, the P80 finish date, its spread and the chance of
    being on time, with a figure (:mod:`pmo_sim.analysis.report_forecast`);
-7. **value and cost over time** with 80% bands, and projects completed;
-8. **utilisation and wait per pool**;
-9. the **method** (common random numbers, paired CIs, Bonferroni, Kim-Nelson with its δ, n0
-   and α, how the curves are built) and the provenance.
+7. **which risks hurt most**: per policy, the risk register ranked by value lost + cost, with
+   CIs, and a figure (:mod:`pmo_sim.analysis.report_risks`);
+8. **value and cost over time** with 80% bands, and projects completed;
+9. **utilisation and wait per pool**;
+10. the **method** (common random numbers, paired CIs, Bonferroni, Kim-Nelson with its δ,
+    n0 and α, how the curves are built) and the provenance.
 
 A builder returns None when it has nothing to say (one policy: no comparison; no ``roi.json``:
-no ROI; no projects: no forecast), and the section is left out. A new section is one more
-builder in :data:`SECTIONS`.
+no ROI; no projects: no forecast; no risk register: no risks), and the section is left out.
+A new section is one more builder in :data:`SECTIONS`.
 
 Self-contained means no reference leaves the file: figures are matplotlib SVG inlined into
 the page (fonts as ``<text>``, ids prefixed per figure so the figures' ``<defs>`` cannot
@@ -53,6 +55,7 @@ from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.plots import roi_figure
 from pmo_sim.analysis.report_forecast import forecast_section
 from pmo_sim.analysis.report_page import RC, Cell, FigureBlock, HtmlTable, Section, svg_markup, when
+from pmo_sim.analysis.report_risks import risk_section
 from pmo_sim.analysis.roi import RoiResult, analyse_roi, read_question
 from pmo_sim.analysis.stats import summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
@@ -302,7 +305,7 @@ def provenance_section(ctx: ReportContext) -> Section:
 #: The report's sections in reading order; a builder returning None is left out.
 SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     summary_section, roi_section, kpi_section, comparison_section, distributions_section,
-    forecast_section, over_time_section, pools_section, method_section, provenance_section,
+    forecast_section, risk_section, over_time_section, pools_section, method_section, provenance_section,
 )
 
 

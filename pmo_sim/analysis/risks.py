@@ -33,9 +33,19 @@ import pandas as pd
 
 from pmo_sim.analysis.stats import check_confidence, half_width
 
-MEASURES = ("delay", "effort_added", "cost", "value_lost", "loss")
+#: The measures of a risk's toll, each with its unit (as in :mod:`pmo_sim.schema`).
+MEASURE_UNITS: dict[str, str] = {"delay": "days", "effort_added": "person-days", "cost": "money",
+                                 "value_lost": "money", "loss": "money"}
+MEASURES = tuple(MEASURE_UNITS)
+_SUFFIXES = ("", "_ci_low", "_ci_high")
 DRIVER_COLUMNS = ("policy", "rank", "risk", "mitigated", "applicable", "strikes",
-                  *(f"{m}{suffix}" for m in MEASURES for suffix in ("", "_ci_low", "_ci_high")))
+                  *(f"{m}{suffix}" for m in MEASURES for suffix in _SUFFIXES))
+#: The unit of each column of :func:`risk_drivers`' table (``applicable`` and ``strikes`` are
+#: means per replication, so not whole counts).
+UNITS: dict[str, str] = {"policy": "", "rank": "count", "risk": "", "mitigated": "",
+                         "applicable": "count", "strikes": "count",
+                         **{f"{m}{suffix}": unit for m, unit in MEASURE_UNITS.items()
+                            for suffix in _SUFFIXES}}
 
 
 def attributed_value_lost(risks: pd.DataFrame, projects: pd.DataFrame) -> pd.Series:

@@ -21,7 +21,8 @@ Examples:
 """)
 @click.argument("results", type=click.Path())
 @click.option("--xlsx", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Excel workbook to write: summary, comparison, forecast, kpis-<policy>, "
+              help="Excel workbook to write: summary, comparison, forecast, risks (with a risk "
+                   "register), kpis-<policy>, "
                    "projects and about sheets.")
 @click.option("--ema", type=click.Path(file_okay=False), metavar="DIR",
               help="Folder for EMA Workbench's experiments.csv and outcomes.csv.")

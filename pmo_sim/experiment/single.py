@@ -5,6 +5,12 @@ runs a single (policy, replication) with the task trace switched on and hands ba
 tables: the KPIs, the projects, the pools and every task with who did it and when. With a
 ``calendar.start_date`` the task log also gives the dates of each start and finish (working
 days Monday to Friday from day 0 = the start date).
+
+``goals`` and ``risks`` are the replication's rows of ``Results.goals`` and ``Results.risks``
+(SPEC 10.8) with the same columns and dtypes, less the key (``policy`` and ``replication`` are
+attributes of the result, as for ``projects`` and ``pools``): they go through the same Arrow
+schema as a run's tables. A scenario without a strategy or a risk register gets empty frames
+with those columns.
 """
 
 from __future__ import annotations
@@ -12,18 +18,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from pmo_sim.analysis.forecast import landing_date
+from pmo_sim.engine import ReplicationRecords
 from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.experiment.results import frame
+from pmo_sim.experiment.store import to_arrow
 from pmo_sim.scenario.calendar import date_of
 from pmo_sim.scenario.models import Scenario
+from pmo_sim.schema import KEY_COLUMNS, OPTIONAL_TABLES
 
 
 @dataclass
 class SimulationResult:
-    """One replication's results, as pandas objects."""
+    """One replication's results, as pandas objects (``goals`` and ``risks``: empty without a
+    strategy or a risk register)."""
 
     policy: str
     replication: int
@@ -32,6 +44,8 @@ class SimulationResult:
     projects: pd.DataFrame
     pools: pd.DataFrame
     tasks: pd.DataFrame
+    goals: pd.DataFrame
+    risks: pd.DataFrame
 
     def __repr__(self) -> str:
         return (f"SimulationResult(policy={self.policy!r}, replication={self.replication}, "
@@ -40,6 +54,16 @@ class SimulationResult:
 
 def _iso(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def _optional_table(name: str, rec: ReplicationRecords) -> pd.DataFrame:
+    """The replication's rows of the optional table ``name`` as a run stores them, less the key."""
+    rows = rec.extra.get(name, {})   # absent when the scenario has no such section
+    names = OPTIONAL_TABLES[name].names
+    n = len(rows[names[0]]) if names[0] in rows else 0
+    columns: dict[str, list[Any]] = {"policy": [rec.policy] * n, "replication": [rec.replication] * n,
+                                     **{c: list(rows.get(c, [None] * n)) for c in names}}
+    return frame(to_arrow(name, columns)).drop(columns=list(KEY_COLUMNS))
 
 
 def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
@@ -64,4 +88,6 @@ def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
         projects=pd.DataFrame(rec.projects),
         pools=pd.DataFrame(rec.pools),
         tasks=tasks,
+        goals=_optional_table("goals", rec),
+        risks=_optional_table("risks", rec),
     )

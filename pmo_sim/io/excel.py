@@ -8,6 +8,9 @@ Sheets, in order:
   the baseline, and the Kim-Nelson best policy on NPV), then every KPI's paired difference
   policy − baseline with its CI, p-values and whether it is better or worse.
 - ``forecast``: the per-project forecast, when the results offer ``forecast()``.
+- ``risks``: the risk-driver ranking (``Results.risk_drivers()``: per policy and risk, the mean
+  strikes, delay, rework, cost and value lost per replication with 95% CIs, by rank), when the
+  results have a risks table (a scenario with a risk register).
 - ``kpis-<policy>``: one per policy, one row per replication (the ``replications`` table).
 - ``projects``: one row per (policy, replication, project), at most
   :data:`PROJECT_ROWS` rows: beyond that, the first replications of every policy, and a note
@@ -15,8 +18,9 @@ Sheets, in order:
 - ``about``: where the numbers come from (scenario, seed, replications, version, command) and
   what each sheet holds.
 
-Headers of the tables with one column per KPI carry the unit (``npv (EUR)``), and every
-number has a format: the scenario's currency for money, % for rates, one decimal for days.
+Headers of the tables with one column per KPI carry the unit (``npv (EUR)``); ``forecast`` and
+``risks`` keep the column names of their DataFrames. Every number has a format: the scenario's
+currency for money, % for rates and chances, one decimal for days, ISO dates.
 Header rows are frozen and columns sized to their content. Sheet names follow Excel's rules
 (at most 31 characters, none of ``[]:*?/\\``). The workbook is written in openpyxl's streaming
 mode to a temporary file and renamed, so the target is never half-written.
@@ -28,13 +32,15 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from pmo_sim.analysis import forecast as forecast_table
+from pmo_sim.analysis import risks as risk_table
 from pmo_sim.analysis.compare import compare, select_best, verdict_text
 from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.stats import summary
@@ -67,7 +73,8 @@ def number_format(unit: str, currency: str | None, whole: bool = False) -> str:
         symbol = re.sub(r'["\\]', "", currency or "")
         return f'#,##0 "{symbol}"' if symbol else "#,##0"
     return {"rate": "0.0%", "days": "0.0", "day": "0.0", "person-days": "#,##0.0",
-            "per-year": "0.00", "count": "#,##0" if whole else "#,##0.0"}.get(unit, "General")
+            "per-year": "0.00", "count": "#,##0" if whole else "#,##0.0",
+            "date": "yyyy-mm-dd"}.get(unit, "General")
 
 
 def unit_word(unit: str, currency: str | None) -> str:
@@ -234,13 +241,17 @@ def _comparison(sheet: _Sheet, results: Results, baseline: str, currency: str | 
     sheet.close()
 
 
-def _columns_sheet(sheet: _Sheet, frame: pd.DataFrame, currency: str | None, note: str | None = None) -> None:
-    """A table whose columns are results columns of the schema: units in headers, formats per column."""
-    units = [_UNITS.get(str(c), "") for c in frame.columns]
+def _columns_sheet(sheet: _Sheet, frame: pd.DataFrame, currency: str | None, note: str | None = None,
+                   units_of: Mapping[str, str] = _UNITS, freeze: str = "B2") -> None:
+    """A table whose columns are results columns of the schema: units in headers, formats per
+    column. An analysis table (``units_of`` its own units) keeps its column names as headers, so
+    the sheet reads like the DataFrame and the CSV of the same name; its formats carry the units."""
+    units = [units_of.get(str(c), "") for c in frame.columns]
     whole = [pd.api.types.is_integer_dtype(frame[c]) for c in frame.columns]
-    headers = [with_unit(str(c), u, currency) for c, u in zip(frame.columns, units, strict=True)]
+    headers = [with_unit(str(c), u, currency) if units_of is _UNITS else str(c)
+               for c, u in zip(frame.columns, units, strict=True)]
     formats = [number_format(u, currency, w) if u else None for u, w in zip(units, whole, strict=True)]
-    sheet.freeze, sheet.note = "B2", note
+    sheet.freeze, sheet.note = freeze, note
     _table(sheet, frame, headers, formats)
     sheet.close()
 
@@ -268,6 +279,13 @@ def _forecast(results: Results) -> pd.DataFrame | None:
         log.warning("no forecast sheet: %s", exc)
         return None
     return table if isinstance(table, pd.DataFrame) else None
+
+
+def _risk_drivers(results: Results) -> pd.DataFrame | None:
+    try:
+        return results.risk_drivers()
+    except UsageError:   # Results.risk_drivers' one refusal without a policy: no risks table
+        return None
 
 
 def _about(sheet: _Sheet, results: Results, currency: str | None, notes: list[str]) -> None:
@@ -326,7 +344,10 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
     _comparison(sheet("comparison"), results, base, currency)
     forecast = _forecast(results)
     if forecast is not None:
-        _columns_sheet(sheet("forecast"), forecast, currency)
+        _columns_sheet(sheet("forecast"), forecast, currency, units_of=forecast_table.UNITS, freeze="D2")
+    drivers = _risk_drivers(results)
+    if drivers is not None:
+        _columns_sheet(sheet("risks"), drivers, currency, units_of=risk_table.UNITS, freeze="D2")
     for policy in results.policies:
         rows = results.replications[results.replications["policy"] == policy].drop(columns="policy")
         _columns_sheet(sheet(f"kpis-{policy}"), rows, currency)
