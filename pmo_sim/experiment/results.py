@@ -302,10 +302,12 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
                    scenario, folder.path, optional)
 
 
-def summary_by_column(folder: ResultsFolder, cells: int = 2_000_000) -> pd.DataFrame:
+def summary_by_column(folder: ResultsFolder, cells: int = 250_000) -> pd.DataFrame:
     """``summary.csv``'s table (:meth:`Results.summary`) from the consolidated
-    ``replications.parquet``, read a few KPIs at a time (at most about ``cells`` values): a run
-    of any length never holds the whole table in memory to summarise it."""
+    ``replications.parquet``, read a few KPIs at a time (about ``cells`` values, at least one
+    KPI) with the policy as a category: a run of any length never holds the whole table in
+    memory to summarise it, and its memory stops growing with the run."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from pmo_sim.analysis.stats import summary
@@ -316,10 +318,14 @@ def summary_by_column(folder: ResultsFolder, cells: int = 2_000_000) -> pd.DataF
     parts = []
     for i in range(0, len(KPI_COLUMNS), step):
         names = list(KPI_COLUMNS[i:i + step])
-        parts.append(summary(frame(read_checked(path, "replications", ["policy", *names])), names))
+        table = read_checked(path, "replications", ["policy", *names])
+        table = table.set_column(0, "policy", pc.dictionary_encode(table["policy"]))
+        parts.append(summary(table.to_pandas(), names))
+        del table
     out = pd.concat(parts, ignore_index=True)
     # policy-major, KPI-minor, as summary() orders a whole table
     rank = {name: i for i, name in enumerate(KPI_COLUMNS)}
+    out["policy"] = out["policy"].astype(str)
     out["_policy"] = pd.Categorical(out["policy"], categories=list(dict.fromkeys(out["policy"])))
     out["_metric"] = out["metric"].map(rank)
     return (out.sort_values(["_policy", "_metric"], kind="stable")
