@@ -18,7 +18,15 @@ from pmo_sim.scenario.models import Scenario
 if str(Path(__file__).parent) not in sys.path:  # `import strategies` in any --import-mode
     sys.path.insert(0, str(Path(__file__).parent))
 
-from strategies import make_scenario, task_log  # noqa: E402
+from hypothesis import settings  # noqa: E402
+from strategies import FULL, make_scenario, task_log  # noqa: E402
+
+# The default suite (the one CI runs) draws the same Hypothesis examples on every run, so a
+# green suite stays green for the same code; PMO_SIM_FULL=1 explores afresh each time (and
+# more examples), which is where new counterexamples are found and then pinned as named cases.
+settings.register_profile("default-suite", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile("explore" if FULL else "default-suite")
 
 
 @pytest.fixture

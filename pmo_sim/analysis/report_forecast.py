@@ -99,6 +99,8 @@ def forecast_section(ctx: ReportContext) -> Section | None:
     if table.empty:
         return None
     policies = [p for p in ctx.res.policies if p in set(table["policy"])]
+    if not policies:
+        return None
     dated = start is not None
     horizon = shown(ctx.horizon) if start is None else \
         f"{shown(ctx.horizon, landing_date(ctx.horizon, start))}, day {ctx.horizon:g}"

@@ -265,19 +265,29 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     return results
 
 
+def check_no_stray_policies(table: pd.DataFrame, manifest: dict[str, Any], file: Path) -> None:
+    """Every row of a table belongs to a policy the manifest lists (an edited table whose
+    rows name another policy would otherwise be drawn, or crash a figure, as a policy that
+    was never run)."""
+    if "policy" not in table.columns or table.empty:
+        return
+    extra = sorted(str(p) for p in set(table["policy"].unique()) - set(manifest["policies"]))
+    if extra:
+        raise UsageError(f"{file} does not match the manifest: it has rows of policies the "
+                         f"manifest does not list ({', '.join(extra)})")
+
+
 def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: Path,
                    complete: bool) -> None:
     """The replications table holds the manifest's policies, each with the same replications
     (all of 0..n-1 once each when the run is complete)."""
+    check_no_stray_policies(replications, manifest, file)
     policies = list(manifest["policies"])
     got = replications.groupby("policy", sort=False)["replication"]
-    present = set(got.groups)
-    extra = sorted(str(p) for p in present - set(policies))
-    lacking = [p for p in policies if p not in present]
-    if extra or (lacking and complete):
-        what = (f"rows of policies the manifest does not list ({', '.join(extra)})" if extra
-                else f"no rows for the policies {', '.join(lacking)}")
-        raise UsageError(f"{file} does not match the manifest: it has {what}")
+    lacking = [p for p in policies if p not in set(got.groups)]
+    if lacking and complete:
+        raise UsageError(f"{file} does not match the manifest: it has no rows for the policies "
+                         f"{', '.join(lacking)}")
     if not complete:
         return
     n = int(manifest["replications"])
@@ -293,7 +303,10 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
     """The consolidated tables of a folder as :class:`Results`."""
     def reader(t: str) -> Callable[[], pd.DataFrame]:
         def read() -> pd.DataFrame:
-            return frame(read_checked(folder.inside(f"{t}.parquet"), t))
+            file = folder.inside(f"{t}.parquet")
+            table = frame(read_checked(file, t))
+            check_no_stray_policies(table, manifest, file)
+            return table
 
         return read
 
