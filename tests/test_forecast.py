@@ -191,6 +191,13 @@ def test_rows_follow_the_names_asked_for_and_unknown_names_are_refused() -> None
         with pytest.raises(UsageError, match=re.escape(message)):
             forecast(table, horizon=5, **kwargs)
     assert forecast(table.iloc[:0], horizon=5).empty
+    generated_only = table.iloc[2:]
+    with pytest.raises(UsageError, match=re.escape(
+            "unknown project 'A': the scenario names no projects, its projects are generated "
+            "from templates (t); ask for a template instead")):
+        forecast(generated_only, horizon=5, projects=["A"])
+    with pytest.raises(UsageError, match="'t-1' is a generated project"):
+        forecast(generated_only, horizon=5, projects=["t-1"])
 
 
 # --------------------------------------------------------------------------- dates

@@ -258,6 +258,11 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
     if projects is None and templates is None:
         projects, templates = present, pooled
     generated = set(table["project"].astype(str)) - set(present)
+    stray = [name for name in projects or [] if name not in generated]
+    if stray and not present and pooled:
+        raise UsageError(f"unknown project {stray[0]!r}: the scenario names no projects, its "
+                         f"projects are generated from templates ({_names(pooled)}); ask for a "
+                         "template instead")
     chosen = {"project": _chosen(projects or [], present, "project", generated),
               "template": _chosen(templates or [], pooled, "template")}
     days = np.where(table["status"].astype(str).to_numpy(dtype=object) == _DONE,
