@@ -9,7 +9,14 @@ from dataclasses import dataclass
 import pytest
 
 from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, TASK_RULES
-from pmo_sim.scenario.calendar import date_of, day_index, downtime, is_working_day, next_working_day
+from pmo_sim.scenario.calendar import (
+    date_of,
+    day_index,
+    downtime,
+    fits_calendar,
+    is_working_day,
+    next_working_day,
+)
 from pmo_sim.scenario.loader import scenario_from_dict
 from pmo_sim.scenario.network import (
     PrecedenceCycle,
@@ -31,6 +38,14 @@ def test_working_days_are_monday_to_friday() -> None:
     assert next_working_day(dt.date(2027, 1, 2)) == MON  # Saturday -> Monday
     assert next_working_day(dt.date(2027, 1, 3)) == MON  # Sunday -> Monday
     assert next_working_day(MON) == MON
+
+
+def test_the_last_date_a_calendar_can_show_is_9999_12_31() -> None:
+    last = dt.date(9999, 12, 31)  # a Friday
+    assert date_of(dt.date(9999, 12, 27), 4) == last
+    assert fits_calendar(dt.date(9999, 12, 27), 4) and not fits_calendar(dt.date(9999, 12, 27), 5)
+    with pytest.raises(ValueError, match="after 9999-12-31"):
+        date_of(dt.date(9999, 12, 27), 5)
 
 
 def test_day_index_and_date_of_are_inverse_on_working_days() -> None:

@@ -31,10 +31,18 @@ def is_working_day(day: dt.date) -> bool:
 
 
 def next_working_day(day: dt.date) -> dt.date:
-    """``day`` itself if it is a working day, else the Monday after it."""
+    """``day`` itself if it is a working day, else the Monday after it (there always is one:
+    9999-12-31, the last date Python's dates hold, is a Friday)."""
     while not is_working_day(day):
         day += dt.timedelta(days=1)
     return day
+
+
+def fits_calendar(start: dt.date, day: float) -> bool:
+    """Whether working day ``day`` of a calendar starting on ``start`` is a date Python can
+    hold (at most 9999-12-31): a far-future start date and a long horizon can run past it."""
+    last = np.busday_offset(np.datetime64(start, "D"), math.floor(day), roll="forward")
+    return bool(last <= np.datetime64(dt.date.max, "D"))
 
 
 def day_index(start: dt.date, day: dt.date) -> int:
@@ -53,7 +61,10 @@ def date_of(start: dt.date, day: float) -> dt.date:
     if not math.isfinite(day):
         raise ValueError(f"day must be finite (got {day})")
     shifted = np.busday_offset(np.datetime64(start, "D"), math.floor(day), roll="forward")
-    return shifted.astype(dt.date)
+    date = shifted.astype(dt.date)
+    if not isinstance(date, dt.date):  # numpy gives an int beyond 9999-12-31
+        raise ValueError(f"working day {day:g} from {start.isoformat()} is after 9999-12-31")
+    return date
 
 
 def downtime(scenario: Scenario) -> list[Interval]:

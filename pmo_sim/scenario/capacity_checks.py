@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Union
 
-from pmo_sim.scenario.calendar import date_of, day_index, is_working_day, next_working_day
+from pmo_sim.scenario.calendar import date_of, day_index, fits_calendar, is_working_day, next_working_day
 from pmo_sim.scenario.capacity import EquipmentPool, Pool
 from pmo_sim.scenario.models import Scenario, TaskSpec
 from pmo_sim.scenario.policy import ResourceManager
@@ -104,6 +104,10 @@ def calendar_problems(out: list[SemanticProblem], scenario: Scenario) -> None:
         out.append((("calendar", "start_date"), f"day 0 must be a working day (Monday to Friday), but "
                     f"{start.isoformat()} is a {start.strftime('%A')}; the next working day is "
                     f"{next_working_day(start).isoformat()}", start.isoformat()))
+    elif start is not None and not fits_calendar(start, scenario.horizon):
+        out.append((("calendar", "start_date"), f"the horizon ({scenario.horizon:g} working days from "
+                    "this date) runs past 9999-12-31, the last date a calendar can show; choose an "
+                    "earlier start date", start.isoformat()))
     elif start is not None:
         last = date_of(start, scenario.horizon)
         for i, day in enumerate(cal.holidays):
