@@ -67,7 +67,9 @@ OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLE
 #: of the run's time (a rewrite taking longer than this / 20 spaces the next ones further).
 MANIFEST_EVERY_S = 1.0
 
-ROW_GROUP_ROWS = 20_000
+#: Consolidation writes a row group once this much data is buffered: the parent's memory
+#: while consolidating is a few times this, whatever the table's width or the run's length.
+ROW_GROUP_BYTES = 2 * 2**20
 
 
 class StoreError(PmoSimError):
@@ -353,11 +355,13 @@ class ResultsFolder(ChunkStore):
             with pq.ParquetWriter(tmp, SCHEMAS[table]) as writer:
                 # Buffer small chunk slices into row groups of a useful size.
                 buffered: list[pa.Table] = []
+                size = 0
                 for part in self.assemble(table, policies):
                     buffered.append(part)
-                    if sum(b.num_rows for b in buffered) >= ROW_GROUP_ROWS:
+                    size += part.nbytes
+                    if size >= ROW_GROUP_BYTES:
                         writer.write_table(pa.concat_tables(buffered))
-                        buffered = []
+                        buffered, size = [], 0
                         pool.release_unused()  # else Arrow's allocator keeps what it freed
                 if buffered:
                     writer.write_table(pa.concat_tables(buffered))
