@@ -120,11 +120,12 @@ def probe_cluster(jobs: int) -> Json:
 # --------------------------------------------------------------------------- from the parent
 
 
-def launch(args: list[str]) -> Json:
+def launch(args: list[str], env: dict[str, str] | None = None) -> Json:
     """Run a probe in a fresh interpreter; its JSON plus the wall time from launch to exit."""
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     t = time.perf_counter()
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                          env=None if env is None else os.environ | env)
     wall = time.perf_counter() - t
     out: Json = json.loads(done.stdout.strip().splitlines()[-1])
     out["wall_s"] = wall
@@ -132,8 +133,12 @@ def launch(args: list[str]) -> Json:
 
 
 def run(replications: int, jobs: int, backend: str = "local", seed: int = 0, sample: bool = False) -> Json:
+    # Memory is measured with Arrow's allocator as `pmo-sim` sets it (pmo_sim/cli/__init__.py)
+    # unless the environment names one: its default (mimalloc) holds ~20 MB more in the parent.
+    env = {"ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system")}
     out = launch(["--probe", "run", "--replications", str(replications), "--jobs", str(jobs),
-                  "--backend", backend, "--seed", str(seed)] + (["--sample"] if sample else []))
+                  "--backend", backend, "--seed", str(seed)] + (["--sample"] if sample else []),
+                 env=env if sample else None)
     return out | {"replications": replications, "jobs": jobs, "backend": backend}
 
 
