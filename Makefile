@@ -16,7 +16,7 @@ test:
 	$(PY) -m pytest
 
 test-full:
-	PMO_SIM_FULL=1 $(PY) -m pytest
+	PMO_SIM_FULL=1 $(PY) -m pytest -n 2
 
 # Speed against the yardsticks and the heapq floor (about a minute).
 bench:
