@@ -284,7 +284,8 @@ def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: P
     check_no_stray_policies(replications, manifest, file)
     policies = list(manifest["policies"])
     got = replications.groupby("policy", sort=False)["replication"]
-    lacking = [p for p in policies if p not in set(got.groups)]
+    present = set(got.groups)
+    lacking = [p for p in policies if p not in present]
     if lacking and complete:
         raise UsageError(f"{file} does not match the manifest: it has no rows for the policies "
                          f"{', '.join(lacking)}")
