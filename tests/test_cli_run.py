@@ -22,6 +22,7 @@ from test_experiment import TINY_YAML, assert_same_tables, write_tiny
 
 from pmo_sim.cli import main
 from pmo_sim.experiment import load_results, run_experiment
+from pmo_sim.experiment.backends import check_backend, max_jobs
 from pmo_sim.scenario.loader import load_scenario
 
 SUMMARY_KEYS = {"policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10", "p50", "p90", "n"}
@@ -145,6 +146,17 @@ def test_unknown_policy_and_bad_set_exit_2(scenario_file: Path, tmp_path: Path) 
     assert res.exit_code == 2 and "base, focused" in res.stderr
     res = invoke("run", str(scenario_file), "--set", "resources.nope.x=1", "--out", str(tmp_path / "r"))
     assert res.exit_code == 2
+
+
+def test_more_workers_than_the_machine_can_use_are_refused_before_any_start(
+        scenario_file: Path, tmp_path: Path) -> None:
+    """-j 100000 would start a process per chunk in flight (~100 MB each) before saying anything."""
+    res = invoke("run", str(scenario_file), "-n", "2", "-j", str(max_jobs() + 1),
+                 "--out", str(tmp_path / "r"))
+    assert res.exit_code == 2 and f"at most {max_jobs()} (4 per CPU" in res.stderr
+    assert not (tmp_path / "r").exists()
+    # a remote Dask scheduler has its own workers: the limit is about this machine
+    check_backend("dask", 10 * max_jobs(), "tcp://scheduler:8786")
 
 
 def test_unwritable_out_is_a_clear_error(scenario_file: Path, tmp_path: Path) -> None:

@@ -365,12 +365,23 @@ class DaskBackend(_FutureBackend):
             self._cluster.close()
 
 
+def max_jobs() -> int:
+    """The most worker processes a run may start on this machine: 4 per CPU, at least 8."""
+    return max(8, 4 * (os.cpu_count() or 1))
+
+
 def check_backend(name: str, jobs: int | None = None, scheduler: str | None = None) -> None:
     """Refuse bad backend options up front (before a results folder is created)."""
     if name not in BACKENDS:
         raise UsageError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
+    limit = max_jobs()
+    if jobs is not None and jobs > limit and name != "serial" and not scheduler:
+        # Each worker is a process of ~100 MB started on this machine: -j 100000 would start
+        # thousands before anything said so. More workers than CPUs add no speed.
+        raise UsageError(f"--jobs {jobs} is more than this machine can use: at most {limit} "
+                         f"(4 per CPU, {os.cpu_count() or 1} CPUs); each worker is a process")
     if scheduler and name != "dask":
         raise UsageError("--scheduler needs --backend dask")
 
