@@ -36,7 +36,6 @@ collide), the CSS is inline, and nothing needs JavaScript.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +59,7 @@ from pmo_sim.analysis.roi import RoiResult, analyse_roi, read_question
 from pmo_sim.analysis.stats import summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
 from pmo_sim.errors import UsageError
+from pmo_sim.files import write_atomically
 
 if TYPE_CHECKING:
     from pmo_sim.experiment import Results
@@ -410,14 +410,4 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     if target.exists() and not force:
         raise UsageError(f"{target} already exists; use --force to overwrite it")
     html = render_report(results, metrics=metrics, baseline=baseline)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name opened with "x" (not mkstemp, whose 0600 mode would stick to the report).
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(html)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomically(target, lambda tmp: tmp.write_text(html, encoding="utf-8"))

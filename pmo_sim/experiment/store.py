@@ -53,6 +53,7 @@ import pyarrow.parquet as pq
 from pmo_sim.engine.records import Columns
 from pmo_sim.errors import PmoSimError, UsageError
 from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
+from pmo_sim.files import is_temporary, write_atomically
 from pmo_sim.schema import STORED_TABLES, Dtype
 
 log = logging.getLogger(__name__)
@@ -152,19 +153,17 @@ def empty_table(table: str) -> pa.Table:
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
+    """Write ``data`` to ``path`` whole or not at all, synced to disk (a checkpoint must
+    survive a crash of the machine, not only of the process)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+
+    def synced(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+
+    write_atomically(path, synced, make_folder=False)
 
 
 def manifest_text(manifest: Mapping[str, Any]) -> str:
@@ -349,9 +348,9 @@ class ResultsFolder(ChunkStore):
     def write_table(self, table: str, policies: Sequence[str]) -> None:
         """Consolidate one table from the chunk files, streaming, atomically."""
         final = self.path / f"{table}.parquet"
-        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
         pool = pa.default_memory_pool()
-        try:
+
+        def stream(tmp: Path) -> None:
             with pq.ParquetWriter(tmp, SCHEMAS[table]) as writer:
                 # Buffer small chunk slices into row groups of a useful size.
                 buffered: list[pa.Table] = []
@@ -365,10 +364,10 @@ class ResultsFolder(ChunkStore):
                         pool.release_unused()  # else Arrow's allocator keeps what it freed
                 if buffered:
                     writer.write_table(pa.concat_tables(buffered))
-            os.replace(tmp, final)
+
+        try:
+            write_atomically(final, stream, make_folder=False)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             raise StoreError(f"cannot write {final}: {exc.strerror or exc}") from exc
 
     def write_file(self, name: str, data: bytes | str) -> None:
@@ -427,10 +426,10 @@ class ResultsFolder(ChunkStore):
         if chunk_dir.is_symlink():  # never follow a link out of the folder (open() refuses it too)
             raise UsageError(f"{self.path}: {CHUNK_DIR} is a link; refused")
         chunk_dir.mkdir(exist_ok=True)
-        for p in [*chunk_dir.iterdir(), *self.path.glob(".*.tmp")]:
+        for p in [*chunk_dir.iterdir(), *self.path.glob(".*")]:
             rel = f"{CHUNK_DIR}/{p.name}" if p.parent == chunk_dir else p.name
             # Only pmo-sim's own kinds of file: Parquet chunks and its temporary files.
-            ours = p.name.endswith((".parquet", ".tmp"))
+            ours = (p.parent == chunk_dir and p.name.endswith(".parquet")) or is_temporary(p.name)
             if rel not in listed and ours and (p.is_symlink() or p.is_file()):
                 with contextlib.suppress(OSError):
                     p.unlink()

@@ -46,6 +46,7 @@ from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
 from pmo_sim.errors import UsageError
+from pmo_sim.files import write_atomically
 from pmo_sim.io.history import History, read_history
 
 EFFORT, RATIO, ARRIVALS = "effort", "estimate error", "arrival gaps"
@@ -244,12 +245,8 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
 
 
 def _write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder: never a half-written file."""
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    """Write whole or not at all; a path that cannot be written is a :class:`UsageError`."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write(tmp)
-        os.replace(tmp, path)
+        write_atomically(path, write)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -22,6 +22,7 @@ outcomes of interest. ema_workbench is not a dependency: these are plain CSV fil
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pmo_sim.errors import UsageError
+from pmo_sim.files import write_atomically
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
@@ -92,9 +94,6 @@ def write_ema(results: Results, folder: str | os.PathLike[str], *, force: bool =
     experiments["policy"] = reps["policy"].astype(str).to_numpy()
     experiments["model"] = results.manifest.get("scenario", "pmo-sim")
     outcomes = reps[[c for c in KPI_COLUMNS if c in reps.columns]]
-    target.mkdir(parents=True, exist_ok=True)
     for name, frame in zip(FILES, (experiments, outcomes), strict=True):
-        tmp = target / f".{name}.{os.getpid()}.tmp"
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, target / name)
+        write_atomically(target / name, functools.partial(frame.to_csv, index=False))
     return target

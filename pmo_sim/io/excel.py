@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +44,7 @@ from pmo_sim.analysis.compare import compare, select_best, verdict_text
 from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import PmoSimError, UsageError
+from pmo_sim.files import write_atomically
 from pmo_sim.schema import ALL_TABLES, KPI_COLUMNS, PROJECTS
 
 if TYPE_CHECKING:
@@ -329,6 +329,8 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
     from openpyxl import Workbook
 
     target = check_target(path, force)
+    # Before the workbook exists: a write-only workbook left unsaved complains when collected.
+    target.parent.mkdir(parents=True, exist_ok=True)
     base = results.resolve_baseline(baseline)
     currency = _currency(results)
     book = Workbook(write_only=True)
@@ -357,12 +359,4 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
     if note:
         notes.append(note)
     _about(sheet("about"), results, currency, notes)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-    try:
-        book.save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomically(target, book.save)

@@ -1,0 +1,51 @@
+"""Writing a file whole or not at all: the one way pmo-sim writes what it produces.
+
+Results tables, manifests, reports, workbooks, scenario fragments and figures are written
+to a fresh temporary name beside their target and renamed over it (:func:`os.replace` is
+atomic on one file system), so a reader, an interrupted run or a full disk never leaves a
+half-written file under the target's name, and the temporary file never stays behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+_TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of :func:`write_atomically`'s temporary files (left behind
+    only by a process killed while writing)."""
+    return _TEMPORARY.match(name) is not None
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object],
+                     make_folder: bool = True) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
+
+    ``make_folder`` creates the missing folders first. An :class:`OSError` is raised again
+    with ``path`` as its file name (not the temporary one), so that a message built from it
+    names the file the user asked for; any other error propagates as it is.
+    """
+    target = Path(path)
+    # A fresh name (pid and a random part) opened by ``write`` itself: not mkstemp, whose
+    # 0600 mode would stick to a report or workbook meant to be shared. It keeps the target's
+    # extension, for writers that take the format from the name (matplotlib).
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{target.suffix}")
+    try:
+        if make_folder:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise
+    return target
