@@ -432,10 +432,5 @@ def sweep_figure(table: pd.DataFrame, currency: str = "EUR") -> Figure:
     return sweep_heatmaps(table, currency)
 
 
-def save_figure(figure: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Write a whole figure (PNG, or the format of the file name)."""
-    figure.savefig(os.fspath(path), dpi=dpi)
-
-
 def _only(column: Iterable[Any]) -> str:
     return ", ".join(str(v) for v in dict.fromkeys(column))

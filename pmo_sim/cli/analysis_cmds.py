@@ -17,7 +17,14 @@ from typing import Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.common import (
+    default_folder,
+    handles_errors,
+    output_folder,
+    parse_sets,
+    save_study,
+    set_option,
+)
 from pmo_sim.cli.output import (
     Col,
     callback,
@@ -41,10 +48,6 @@ def _share(command: click.Command, *names: str, **help_texts: str) -> None:
 
 _EXPERIMENT = ("replications", "seed", "jobs", "backend", "scheduler")
 _N_HELP = "Replications per policy (paired across policies)."
-
-
-def _default_out(scenario_name: str, kind: str) -> Path:
-    return Path("results") / f"{safe_slug(scenario_name)}-{kind}"
 
 
 # --------------------------------------------------------------------------- trace
@@ -82,8 +85,7 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
 
     sc = load_scenario(scenario, parse_sets(sets) or None)
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
-    folder = Path(out) if out else _default_out(sc.name, "trace")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(out, default_folder(sc.name, "trace"))
     stem = folder / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
     one.tasks.to_csv(stem.with_suffix(".csv"), index=False)
     save(gantt(one.tasks, projects=one.projects), stem.with_suffix(".png"))
@@ -234,7 +236,7 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     against its value, one line per policy with CIs; for two a heat map per policy; for
     more, heat maps of the first two fields in small multiples of the others.
     """
-    from pmo_sim.analysis.plots import save_figure, sweep_figure
+    from pmo_sim.analysis.plots import sweep_figure
     from pmo_sim.experiment.sweep import RESULT_COLUMNS, axes_of, parse_vary
     from pmo_sim.experiment.sweep import sweep as run_sweep
     from pmo_sim.scenario.loader import load_scenario
@@ -243,14 +245,12 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     axes = axes_of([parse_vary(v) for v in varies], None)
     overrides = dict(parse_sets(sets))
     currency = load_scenario(scenario, overrides or None).currency
+    folder = output_folder(out, default_folder(Path(scenario).stem, "sweep"))
     with progress_bar(not quiet and sys.stderr.isatty()) as progress:
         table = run_sweep(scenario, axes, metric=metric, replications=replications, seed=seed,
                           jobs=jobs, backend=backend, scheduler=scheduler,
                           policies=list(policies) or None, sets=overrides, progress=callback(progress))
-    folder = Path(out) if out else _default_out(Path(scenario).stem, "sweep")
-    folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "sweep.csv", index=False)
-    save_figure(sweep_figure(table, currency), folder / "sweep.png")
+    save_study(folder, "sweep", table, sweep_figure(table, currency))
     if fmt == "json":
         columns = [*axes, *RESULT_COLUMNS]
         emit_json({"parameters": list(axes), "metric": metric, "results": str(folder),

@@ -5,12 +5,18 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pmo_sim.errors import PmoSimError, ScenarioError
+from pmo_sim.errors import PmoSimError, ScenarioError, UsageError
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
+from pmo_sim.scenario.names import safe_slug
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +43,9 @@ def handles_errors(fn: F) -> F:
             sys.exit(exc.exit_code)
         except PmoSimError as exc:
             fail(f"error: {exc}", exc.exit_code)
+        except OSError as exc:  # a file or folder named on the command line cannot be used
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"error: {where}{exc.strerror or exc}", 2)
         except KeyboardInterrupt:
             fail("interrupted", 130)
 
@@ -71,3 +80,32 @@ set_option = click.option(
     "--set", "sets", multiple=True, metavar="PATH=VALUE",
     help="Override a scenario field, e.g. --set resources.developers.headcount=15 (repeatable).",
 )
+
+
+# --------------------------------------------------------------------------- output folders
+
+
+def default_folder(name: str, kind: str) -> Path:
+    """``results/<name>-<kind>``, the name made safe for a folder (SPEC 6)."""
+    return Path("results") / f"{safe_slug(name)}-{kind}"
+
+
+def output_folder(out: str | None, default: Path) -> Path:
+    """The folder a command writes to (``--out``, else ``default``), created before any work,
+    so that a path that cannot be written is refused at once (exit 2), not after the study."""
+    folder = Path(out) if out else default
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write the results folder {folder}: {exc.strerror or exc}") from exc
+    return folder
+
+
+def save_study(folder: Path, kind: str, table: pd.DataFrame, figure: Figure) -> tuple[Path, Path]:
+    """A study's table and figure as ``<kind>.csv`` and ``<kind>.png`` in ``folder``."""
+    from pmo_sim.analysis.plots import save
+
+    csv, png = folder / f"{kind}.csv", folder / f"{kind}.png"
+    table.to_csv(csv, index=False)
+    save(figure, png)
+    return csv, png

@@ -15,10 +15,16 @@ from typing import Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.common import (
+    default_folder,
+    handles_errors,
+    output_folder,
+    parse_sets,
+    save_study,
+    set_option,
+)
 from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
 from pmo_sim.cli.run_cmds import run_options
-from pmo_sim.scenario.names import safe_slug
 
 _HELP = {"replications": "Replications per budget and policy (the same worlds at every budget).",
          "policies": "Policy to draw (repeatable) [default: all; those without a funding rule are "
@@ -58,7 +64,6 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     ci_high, n) and OUT/frontier.png (one line per policy with its CI band).
     """
     from pmo_sim.analysis.frontier import frontier_figure
-    from pmo_sim.analysis.plots import save_figure
     from pmo_sim.experiment.frontier import FRONTIER_COLUMNS, parse_budgets
     from pmo_sim.experiment.frontier import frontier as study
     from pmo_sim.scenario.loader import load_scenario
@@ -67,14 +72,12 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     budgets = parse_budgets(budget)
     overrides = dict(parse_sets(sets))
     currency = load_scenario(scenario, overrides or None).currency
+    folder = output_folder(out, default_folder(Path(scenario).stem, "frontier"))
     with progress_bar(not quiet and sys.stderr.isatty()) as progress:
         table = study(scenario, budgets, metric=metric, replications=replications, seed=seed,
                       jobs=jobs, backend=backend, scheduler=scheduler,
                       policies=list(policies) or None, sets=overrides, progress=callback(progress))
-    folder = Path(out) if out else Path("results") / f"{safe_slug(Path(scenario).stem)}-frontier"
-    folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "frontier.csv", index=False)
-    save_figure(frontier_figure(table, currency), folder / "frontier.png")
+    csv, png = save_study(folder, "frontier", table, frontier_figure(table, currency))
     if fmt == "json":
         rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]
         emit_json({"metric": metric, "currency": currency, "results": str(folder), "rows": rows})
@@ -83,7 +86,7 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
         click.echo(table.to_csv(index=False), nl=False)
         return
     _print(table, metric, currency)
-    click.echo(f"results: {folder / 'frontier.csv'}, {folder / 'frontier.png'}")
+    click.echo(f"results: {csv}, {png}")
 
 
 def _print(table: Any, metric: str, currency: str) -> None:

@@ -16,7 +16,14 @@ from typing import Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, parse_sets, set_option
+from pmo_sim.cli.common import (
+    default_folder,
+    handles_errors,
+    output_folder,
+    parse_sets,
+    save_study,
+    set_option,
+)
 from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
 from pmo_sim.cli.run_cmds import run_options
 
@@ -78,21 +85,19 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
     ranges = axes_of([parse_range(v) for v in varies], None) if varies else None
     overrides = parse_sets(sets)
     currency = load_scenario(scenario, overrides or None).currency
+    folder = output_folder(out, default_folder(Path(scenario).stem, "sensitivity"))
     with progress_bar(not quiet and sys.stderr.isatty()) as progress:
         table = study(scenario, ranges, metric=metric, method=method, replications=replications,
                       samples=samples, seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
                       policies=list(policies) or None, sets=dict(overrides), progress=callback(progress))
-    folder = Path(out) if out else Path("results") / f"{Path(scenario).stem}-sensitivity"
-    folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "sensitivity.csv", index=False)
-    sensitivity_figure(table, currency).savefig(folder / "sensitivity.png", dpi=120)
+    csv, png = save_study(folder, "sensitivity", table, sensitivity_figure(table, currency))
     if fmt == "json":
         emit_json({"method": method, "metric": str(table["metric"].iloc[0]), "results": str(folder),
                    "rows": [{c: plain(row[c]) for c in SENSITIVITY_COLUMNS}
                             for row in table.to_dict("records")]})
         return
     _print(table)
-    click.echo(f"results: {folder / 'sensitivity.csv'}, {folder / 'sensitivity.png'}")
+    click.echo(f"results: {csv}, {png}")
 
 
 def _cell(row: dict[str, Any]) -> str:
