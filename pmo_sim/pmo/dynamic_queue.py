@@ -201,9 +201,8 @@ class DynamicQueues:
     last running task ends and when a project's work changes otherwise (rework, an idea).
     """
 
-    def __init__(self, pools: int, rule: Key, steady: bool):
+    def __init__(self, pools: int, steady: bool):
         self.queues = [DynamicQueue() for _ in range(pools)]
-        self.rule = rule
         self.steady = steady  # resting projects keep their order (else all count as live)
         self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
 
@@ -245,8 +244,3 @@ class DynamicQueues:
     def withdraw(self, proj: ProjectState) -> None:
         for i in self.where.pop(proj, ()):
             self.queues[i].drop(proj)
-
-    def dispatch(self, pool: PoolState, now: float, backfill: bool,
-                 start: Callable[[TaskState, PoolState], None]) -> None:
-        """Start the best-ranked tasks of ``pool`` that fit its free people."""
-        self.queues[pool.index].dispatch(pool, now, backfill, start, self.rule)

@@ -76,7 +76,7 @@ class ResourceManager(Allocator):
             [StaticQueue() for _ in world.pools] if self.static_rule else [])
         steady = self.steady_rule and not self.global_mode
         self.dynamic = (None if self.static_rule
-                        else DynamicQueues(len(world.pools), self.rule, steady))
+                        else DynamicQueues(len(world.pools), steady))
         self.queues: list[StaticQueue | DynamicQueue] = (
             list(self.static_queues) if self.dynamic is None else list(self.dynamic.queues))
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause
@@ -188,16 +188,19 @@ class ResourceManager(Allocator):
         if self.global_mode:
             self._dispatch_all_pools()
             return
-        now, backfill, pools, queues = self.env.now, self.backfill, self.pools, self.queues
-        start = self.start
-        for i in touched:
-            pool = pools[i]
-            queue = queues[i]
-            if pool.idle and queue.size:
-                if self.dynamic is None:
-                    queue.dispatch(pool, now, backfill, start)  # type: ignore[call-arg]
-                else:  # NOTE: DynamicQueues.dispatch inlined
-                    queue.dispatch(pool, now, backfill, start, self.rule)  # type: ignore[call-arg]
+        now, backfill, pools, start = self.env.now, self.backfill, self.pools, self.start
+        if self.dynamic is None:
+            static = self.static_queues
+            for i in touched:
+                pool, queue = pools[i], static[i]
+                if pool.idle and queue.size:
+                    queue.dispatch(pool, now, backfill, start)
+        else:
+            rule, dynamic = self.rule, self.dynamic.queues
+            for i in touched:
+                pool, ranked = pools[i], dynamic[i]
+                if pool.idle and ranked.size:
+                    ranked.dispatch(pool, now, backfill, start, rule)
 
     def _dispatch_all_pools(self) -> None:
         now = self.env.now
