@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,6 +21,7 @@ from pmo_sim.cli.common import (
     handles_errors,
     output_folder,
     parse_sets,
+    run_study,
     save_study,
     set_option,
 )
@@ -153,7 +153,6 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None, 
     training, training fees and other costs), each with a 95% CI; the chance that it pays
     (P(ROI > 0)) and the median payback day.
     """
-    import sys
 
     from pmo_sim.experiment.roi import roi as roi_study
     from pmo_sim.scenario.loader import load_scenario
@@ -239,17 +238,14 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     from pmo_sim.analysis.plots import sweep_figure
     from pmo_sim.experiment.sweep import RESULT_COLUMNS, axes_of, parse_vary
     from pmo_sim.experiment.sweep import sweep as run_sweep
-    from pmo_sim.scenario.loader import load_scenario
 
-    log_to_stderr()
     axes = axes_of([parse_vary(v) for v in varies], None)
-    overrides = dict(parse_sets(sets))
-    currency = load_scenario(scenario, overrides or None).currency
-    folder = output_folder(out, default_folder(Path(scenario).stem, "sweep"))
-    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-        table = run_sweep(scenario, axes, metric=metric, replications=replications, seed=seed,
-                          jobs=jobs, backend=backend, scheduler=scheduler,
-                          policies=list(policies) or None, sets=overrides, progress=callback(progress))
+    table, currency, folder = run_study(
+        scenario, sets, out, "sweep", quiet,
+        lambda overrides, progress: run_sweep(scenario, axes, metric=metric, replications=replications,
+                                              seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
+                                              policies=list(policies) or None, sets=overrides,
+                                              progress=progress))
     save_study(folder, "sweep", table, sweep_figure(table, currency))
     if fmt == "json":
         columns = [*axes, *RESULT_COLUMNS]

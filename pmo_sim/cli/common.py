@@ -101,6 +101,27 @@ def output_folder(out: str | None, default: Path) -> Path:
     return folder
 
 
+Progress = Callable[[int, int], None] | None
+
+
+def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, quiet: bool,
+              study: Callable[[dict[str, str], Progress], pd.DataFrame]) -> tuple[pd.DataFrame, str, Path]:
+    """What sweep, sensitivity and frontier share before their own output: warnings to
+    stderr; the scenario loaded with its ``--set`` overrides (a bad one is refused before any
+    work) for its currency; the output folder created; ``study(overrides, progress)`` run
+    under a progress bar. Returns the table, the currency and the folder."""
+    from pmo_sim.cli.output import callback, log_to_stderr, progress_bar
+    from pmo_sim.scenario.loader import load_scenario
+
+    log_to_stderr()
+    overrides = dict(parse_sets(sets))
+    currency = load_scenario(scenario, overrides or None).currency
+    folder = output_folder(out, default_folder(Path(scenario).stem, kind))
+    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
+        table = study(overrides, callback(progress))
+    return table, currency, folder
+
+
 def save_study(folder: Path, kind: str, table: pd.DataFrame, figure: Figure) -> tuple[Path, Path]:
     """A study's table and figure as ``<kind>.csv`` and ``<kind>.png`` in ``folder``."""
     from pmo_sim.analysis.plots import save

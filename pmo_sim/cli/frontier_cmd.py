@@ -8,22 +8,18 @@ table. The experiment options (``-n``, ``--seed``, ``-j``, ``--backend``, ``--sc
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
-    default_folder,
     handles_errors,
-    output_folder,
-    parse_sets,
+    run_study,
     save_study,
     set_option,
 )
-from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
+from pmo_sim.cli.output import compact, console, emit_json, plain
 from pmo_sim.cli.run_cmds import run_options
 
 _HELP = {"replications": "Replications per budget and policy (the same worlds at every budget).",
@@ -66,17 +62,14 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     from pmo_sim.analysis.frontier import frontier_figure
     from pmo_sim.experiment.frontier import FRONTIER_COLUMNS, parse_budgets
     from pmo_sim.experiment.frontier import frontier as study
-    from pmo_sim.scenario.loader import load_scenario
 
-    log_to_stderr()
     budgets = parse_budgets(budget)
-    overrides = dict(parse_sets(sets))
-    currency = load_scenario(scenario, overrides or None).currency
-    folder = output_folder(out, default_folder(Path(scenario).stem, "frontier"))
-    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-        table = study(scenario, budgets, metric=metric, replications=replications, seed=seed,
-                      jobs=jobs, backend=backend, scheduler=scheduler,
-                      policies=list(policies) or None, sets=overrides, progress=callback(progress))
+    table, currency, folder = run_study(
+        scenario, sets, out, "frontier", quiet,
+        lambda overrides, progress: study(scenario, budgets, metric=metric, replications=replications,
+                                          seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
+                                          policies=list(policies) or None, sets=overrides,
+                                          progress=progress))
     csv, png = save_study(folder, "frontier", table, frontier_figure(table, currency))
     if fmt == "json":
         rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]

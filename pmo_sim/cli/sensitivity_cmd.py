@@ -9,22 +9,18 @@ design point.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
-    default_folder,
     handles_errors,
-    output_folder,
-    parse_sets,
+    run_study,
     save_study,
     set_option,
 )
-from pmo_sim.cli.output import callback, compact, console, emit_json, log_to_stderr, plain, progress_bar
+from pmo_sim.cli.output import compact, console, emit_json, plain
 from pmo_sim.cli.run_cmds import run_options
 
 _OPTIONS = {"replications": ("Replications per design point, the same worlds at every point.", 20),
@@ -79,17 +75,15 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
     from pmo_sim.experiment.sensitivity import parse_range
     from pmo_sim.experiment.sensitivity import sensitivity as study
     from pmo_sim.experiment.sweep import axes_of
-    from pmo_sim.scenario.loader import load_scenario
 
-    log_to_stderr()
     ranges = axes_of([parse_range(v) for v in varies], None) if varies else None
-    overrides = parse_sets(sets)
-    currency = load_scenario(scenario, overrides or None).currency
-    folder = output_folder(out, default_folder(Path(scenario).stem, "sensitivity"))
-    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-        table = study(scenario, ranges, metric=metric, method=method, replications=replications,
-                      samples=samples, seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
-                      policies=list(policies) or None, sets=dict(overrides), progress=callback(progress))
+    table, currency, folder = run_study(
+        scenario, sets, out, "sensitivity", quiet,
+        lambda overrides, progress: study(scenario, ranges, metric=metric, method=method,
+                                          replications=replications, samples=samples, seed=seed,
+                                          jobs=jobs, backend=backend, scheduler=scheduler,
+                                          policies=list(policies) or None, sets=overrides,
+                                          progress=progress))
     csv, png = save_study(folder, "sensitivity", table, sensitivity_figure(table, currency))
     if fmt == "json":
         emit_json({"method": method, "metric": str(table["metric"].iloc[0]), "results": str(folder),
