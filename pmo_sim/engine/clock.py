@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL
+from simpy.core import NORMAL, URGENT
+from simpy.events import EventPriority
 
 
 class Downtime:
@@ -87,3 +88,38 @@ class Due(simpy.events.Event):
         self._ok = True
         self.subject = subject
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
+
+def run_until(env: simpy.Environment, at: float) -> None:
+    """Process ``env``'s events up to day ``at``: exactly ``env.run(until=at)``, faster.
+
+    NOTE: SimPy's ``run`` calls ``Environment.step`` once per event, inside a ``try``; this is
+    the same loop written out (one function call less per event, the hottest loop of a
+    replication). It leaves the environment as SimPy does — the stop event scheduled first
+    at ``at`` and, when reached, put back in the queue with priority -1 — so event ids, and
+    with them the ``events`` KPI and every tie-break between events of one instant, are
+    unchanged. Events are processed in the same order with the same failure rule: an event
+    that failed and was not defused stops the run with a copy of its exception.
+    """
+    if at <= env._now:
+        raise ValueError(f"until ({at}) must be greater than the current simulation time")
+    stop = simpy.events.Event(env)
+    stop._ok = True
+    stop._value = None
+    env.schedule(stop, URGENT, at - env._now)
+    queue = env._queue
+    while queue:
+        env._now, _, _, event = heappop(queue)
+        if event is stop:
+            # What StopSimulation does in SimPy: the stop goes back, to be processed first
+            # should the run continue.
+            env.schedule(stop, EventPriority(-1))
+            return
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+    raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from pmo_sim.engine.clock import Downtime, Due
+from pmo_sim.engine.clock import Downtime, Due, run_until
 from pmo_sim.engine.records import ReplicationRecords, build_records
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
 from pmo_sim.engine.state import Person, PoolState, ProjectState, TaskShape, TaskState
@@ -264,7 +264,7 @@ class World(Workforce):
 
     def start_task(self, task: TaskState, crew: list[Person], setup: float) -> None:
         env = self.env
-        now = env.now
+        now = env._now  # NOTE: SimPy's ``now`` property, read without the call (hot path)
         proj = task.project
         rate = 0.0
         for person in crew:
@@ -307,7 +307,7 @@ class World(Workforce):
     def _finish(self, due: Due) -> None:
         """A task's time is up: it is done, unless its project was paused while it ran."""
         task: TaskState = due.subject
-        now = self.env.now
+        now = self.env._now  # NOTE: SimPy's ``now`` property, read without the call (hot path)
         last = True  # the last completion of this instant (always, without batching)
         if self.batch:
             left = self._finishing[now] - 1
@@ -429,7 +429,7 @@ class World(Workforce):
 
     def run(self) -> ReplicationRecords:
         if self.event_cap is None:
-            self.env.run(until=self.t1)
+            run_until(self.env, self.t1)
         else:
             self._run_capped(self.event_cap)
         self.level_change()
@@ -444,7 +444,7 @@ class World(Workforce):
         over the budget, and the cap is a multiple of it).
         """
         for k in range(1, CAP_SLICES + 1):
-            self.env.run(until=self.t1 * k / CAP_SLICES)
+            run_until(self.env, self.t1 * k / CAP_SLICES)
             if k < CAP_SLICES:
                 # SimPy's run(until=...) schedules two events of its own (the time to stop,
                 # and the stop); the next slice processes both.
