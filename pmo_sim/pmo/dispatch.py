@@ -63,11 +63,11 @@ class StaticQueue:
                  start: Callable[[TaskState, PoolState], None]) -> None:
         """Start the pool's best-ranked tasks that fit its free people (one-pool tasks)."""
         idle = pool.idle
-        skipped: list[tuple[list[Entry], Entry]] = []
+        skipped: list[tuple[list[Entry], Entry]] | None = None  # made when first needed (hot path)
         while idle:
             free = len(idle)
             best: Entry | None = None
-            best_heap: list[Entry] = []
+            best_heap: list[Entry] | None = None
             best_units = 0
             for units, heap in self.buckets:
                 if backfill and units > free:
@@ -77,10 +77,12 @@ class StaticQueue:
                     self.size -= 1
                 if heap and (best is None or heap[0][0] < best[0]):
                     best, best_heap, best_units = heap[0], heap, units
-            if best is None:
+            if best is None or best_heap is None:
                 break
             task = best[1]
             if task.project.paused_until > now:
+                if skipped is None:
+                    skipped = []
                 skipped.append((best_heap, heappop(best_heap)))  # waits for the pause to end
                 continue
             if best_units > free:
@@ -88,8 +90,9 @@ class StaticQueue:
             heappop(best_heap)
             self.size -= 1
             start(task, pool)
-        for heap, entry in skipped:
-            heappush(heap, entry)
+        if skipped is not None:
+            for heap, entry in skipped:
+                heappush(heap, entry)
 
 
 # --------------------------------------------------------------------------- several pools

@@ -188,7 +188,8 @@ class ResourceManager(Allocator):
         if self.global_mode:
             self._dispatch_all_pools()
             return
-        now, backfill, pools, start = self.env.now, self.backfill, self.pools, self.start
+        # NOTE: SimPy's ``now`` property read without the call (once per allocation).
+        now, backfill, pools, start = self.env._now, self.backfill, self.pools, self.start
         if self.dynamic is None:
             static = self.static_queues
             for i in touched:
