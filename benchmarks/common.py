@@ -66,17 +66,18 @@ def cpu_seconds(who: int) -> float:
     return u.ru_utime + u.ru_stime
 
 
-def source_commit() -> str:
-    """The git commit of the pmo_sim package being measured (``+changes`` if its checkout has
-    uncommitted changes under ``pmo_sim/``), or its version outside a checkout."""
+def source_commit(checkout: Path | None = None) -> str:
+    """The git commit of the pmo_sim package being measured, or of the one in ``checkout``
+    (``+changes`` if its checkout has uncommitted changes under ``pmo_sim/``), or its version
+    outside a checkout."""
     import pmo_sim
 
-    where = str(Path(pmo_sim.__file__).resolve().parent)
+    where = str(checkout / "pmo_sim" if checkout is not None else Path(pmo_sim.__file__).resolve().parent)
     try:
         head = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"], check=True,
                               capture_output=True, text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "-C", where, "status", "--porcelain", "--", "."], check=True,
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return f"version {pmo_sim.__version__}"
+        return f"version {pmo_sim.__version__}" if checkout is None else str(checkout)
     return head + ("+changes" if dirty else "")
