@@ -457,6 +457,23 @@ class World(Workforce):
                         f"{self.env.now:g} of {self.t1:g} (raise the budget with --max-events "
                         f"if this size is meant)")
 
+    def dispose(self) -> None:
+        """Break the world's reference cycles once its records are built; the world is unusable
+        afterwards.
+
+        A world is a web of cycles (projects and their tasks, pools and their people, the roles
+        and the world, the event queue and the handlers and processes it holds). Left as it is,
+        only the cyclic garbage collector can free it, which means traversing every object of
+        the replication once more (a twentieth of a replication's CPU at the reference size).
+        With the cycles cut, reference counting frees it the moment it is dropped.
+        """
+        self.env._queue.clear()
+        for project in self.projects:
+            project.tasks, project.running, project.ready_tasks = [], [], []
+        for pool in self.pools:
+            pool.people, pool.idle = [], []
+        self.__dict__.clear()
+
     def processed_events(self) -> int:
         # NOTE: SimPy numbers every scheduled event (Environment._eid); the ones still queued
         # at the horizon were never processed. Reading the counter costs nothing per event.

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pmo_sim.engine import ReplicationRecords, Role, World
 from pmo_sim.errors import UsageError
 from pmo_sim.pmo import roles_for
-from pmo_sim.sampling import Sampler
+from pmo_sim.sampling import Plan, Sampler
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.models import Scenario
 
@@ -42,22 +42,27 @@ def run_replication(scenario: Scenario, replication: int, seed: int,
     if unknown:
         raise UsageError(f"unknown policy {unknown[0]!r}; the scenario has: "
                          + ", ".join(scenario.policies))
+    cap = None if max_events is None else int(RUNAWAY_FACTOR * max_events)
     with fewer_collections():
         plan = (sampler or Sampler(scenario)).plan(seed, replication)
-        out = []
-        for name in names:
-            policy = scenario.policies[name]
-            roles = roles_for(scenario, name) + [cls(scenario, policy) for cls in extra_roles
-                                                 if cls.wanted(scenario, policy)]
-            cap = None if max_events is None else int(RUNAWAY_FACTOR * max_events)
-            out.append(World(scenario, name, plan, roles, trace=trace, event_cap=cap).run())
-        # The worlds are garbage in cycles now; dropping the plan too before the collector's
-        # threshold is restored lets the collection it triggers free them all at once. Held
-        # past it, the plan would be promoted to an older generation and take the worlds'
-        # cycles along, to be traversed again by every later collection of that generation
-        # (a tenth of a replication's CPU at the reference size).
-        del plan, roles
+        out = [_run_policy(scenario, name, plan, extra_roles, trace, cap) for name in names]
+        # Dropped before the collector's threshold is restored: held past it, the plan (and
+        # whatever cyclic garbage refers to it) would be promoted to an older generation and
+        # traversed again by every later collection of that generation (a tenth of a
+        # replication's CPU at the reference size).
+        del plan
     return out
+
+
+def _run_policy(scenario: Scenario, name: str, plan: Plan, extra_roles: Sequence[type[Role]],
+                trace: bool, cap: int | None) -> ReplicationRecords:
+    policy = scenario.policies[name]
+    roles = roles_for(scenario, name) + [cls(scenario, policy) for cls in extra_roles
+                                         if cls.wanted(scenario, policy)]
+    world = World(scenario, name, plan, roles, trace=trace, event_cap=cap)
+    records = world.run()
+    world.dispose()  # freed by reference counting when this returns, not by the cyclic collector
+    return records
 
 
 @contextmanager
