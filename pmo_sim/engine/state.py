@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from pmo_sim.sampling import ProjectPlan
 
 INF = math.inf
@@ -215,7 +217,7 @@ class ProjectState:
         "completion_value", "budget", "counted", "efforts", "tasks", "order", "unfinished", "running",
         "admitted", "start", "finish", "status", "closed", "cancel_reason", "funded", "paused_until",
         "pause_total", "rework", "changes", "cost", "effort_planned", "effort_estimate",
-        "pending_effort", "ready_tasks", "_tails", "_after", "_plan_cp",
+        "pending_effort", "ready_tasks", "_tails", "_after", "_plan_cp", "paths",
     )
 
     def __init__(self, plan: ProjectPlan, counted: bool, efforts: list[float]):
@@ -255,6 +257,7 @@ class ProjectState:
         self._tails: list[float] | None = None  # per unstarted task: longest chain from it, in days
         self._after: list[float] = []  # per task: longest chain after it, in days
         self._plan_cp: float | None = None  # before admission: the plan's critical path
+        self.paths: PlannedPaths | None = None  # the world's batch of planned critical paths
 
     @property
     def started(self) -> bool:
@@ -298,6 +301,8 @@ class ProjectState:
                     best = x
             return best
         if self._plan_cp is None:  # not admitted yet: the plan's network at its efforts
+            if self.paths is not None:
+                return self.paths.of(self)
             self._plan_cp = _plan_critical_path(self)
         return self._plan_cp
 
@@ -324,6 +329,55 @@ class ProjectState:
         """Rework or an idea changed efforts: the chains are recomputed when next needed."""
         self._tails = None
         self._plan_cp = None
+
+
+class PlannedPaths:
+    """The critical paths of a world's projects at their current efforts before admission
+    (what ``min_slack`` keys the backlog by), taken on the first request for every project of
+    a network at once.
+
+    A portfolio of thousands of proposals from a few templates is then a few array passes
+    instead of a Python loop per proposal; the operations are those of
+    :func:`_plan_critical_path` in the same order, so the numbers are the same. After that
+    first batch, a project whose efforts changed (``efforts_changed``) is recomputed alone.
+    """
+
+    __slots__ = ("projects",)
+
+    def __init__(self, projects: list[ProjectState]):
+        self.projects: list[ProjectState] | None = projects
+
+    def of(self, proj: ProjectState) -> float:
+        if self.projects is not None:
+            projects, self.projects = self.projects, None
+            by_network: dict[int, list[ProjectState]] = {}
+            for p in projects:
+                if p._plan_cp is None:
+                    by_network.setdefault(id(p.plan.network), []).append(p)
+            for group in by_network.values():
+                for p, cp in zip(group, _plan_critical_paths(group), strict=True):
+                    p._plan_cp = cp
+        if proj._plan_cp is None:
+            proj._plan_cp = _plan_critical_path(proj)
+        return proj._plan_cp
+
+
+def _plan_critical_paths(group: list[ProjectState]) -> list[float]:
+    """:func:`_plan_critical_path` of projects of one network, as arrays over the projects."""
+    net = group[0].plan.network
+    if not net.order:
+        return [0.0] * len(group)
+    efforts = np.array([p.efforts for p in group], dtype=float).T  # [task, project]
+    succs, speeds = net.succs, net.chain_speeds
+    tail = np.empty_like(efforts)
+    best = np.zeros(len(group))
+    for i in reversed(net.order):
+        after = np.zeros(len(group))
+        for j in succs[i]:
+            after = np.maximum(after, tail[j])
+        tail[i] = x = efforts[i] / speeds[i] + after
+        best = np.maximum(best, x)
+    return best.tolist()
 
 
 def _plan_critical_path(proj: ProjectState) -> float:

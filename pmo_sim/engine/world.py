@@ -39,7 +39,7 @@ import simpy
 from pmo_sim.engine.clock import Downtime, Due, run_until
 from pmo_sim.engine.records import ReplicationRecords, build_records
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
-from pmo_sim.engine.state import Person, PoolState, ProjectState, TaskShape, TaskState
+from pmo_sim.engine.state import Person, PlannedPaths, PoolState, ProjectState, TaskShape, TaskState
 from pmo_sim.engine.workforce import Workforce
 from pmo_sim.sampling import Plan, ProjectPlan
 from pmo_sim.scenario.calendar import downtime
@@ -97,6 +97,9 @@ class World(Workforce):
         self.touched: list[bool] = [False] * len(self.pools)  # pools to look at when allocating
         self.touched_pools: list[int] = []
         self.projects = [self._project_state(p) for p in plan.projects]
+        paths = PlannedPaths(self.projects)
+        for project in self.projects:
+            project.paths = paths
         intervals = downtime(scenario)
         self.down = Downtime(intervals) if intervals else None
         self.closed = False  # in calendar down-time: nothing starts
@@ -470,6 +473,7 @@ class World(Workforce):
         self.env._queue.clear()
         for project in self.projects:
             project.tasks, project.running, project.ready_tasks = [], [], []
+            project.paths = None
         for pool in self.pools:
             pool.people, pool.idle = [], []
         self.__dict__.clear()
