@@ -19,7 +19,7 @@ project counts as live. So does every rule when tasks are ranked across all pool
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush, merge
 from typing import TYPE_CHECKING
 
@@ -123,34 +123,22 @@ class DynamicQueue:
     def dispatch(self, pool: PoolState, now: float, backfill: bool,
                  start: Callable[[TaskState, PoolState], None], rule: Key) -> None:
         """Start the best-ranked tasks that fit the pool's free people."""
-        free = len(pool.idle)
         smallest = min(self.crews)
-        if free < smallest:
+        if len(pool.idle) < smallest:
             return  # no waiting task fits the free people
-        popped: list[Resting] = []
-        ranked: Iterable[TaskState]
         if len(self.projects) == 1:  # one project waits here: nothing to rank
-            ranked = list(next(iter(self.projects.values())))
-        else:
-            if self.unsettled:
-                self._settle(rule)
-            ranked = self._ranked(rule, now, popped)
-        for task in ranked:
-            if free == 0:
+            _offer(list(next(iter(self.projects.values()))), pool, now, backfill, start, smallest)
+            return
+        if self.unsettled:
+            self._settle(rule)
+        popped: list[Resting] = []
+        for tasks in self._ranked(rule, now, popped):
+            if _offer(tasks, pool, now, backfill, start, smallest):
                 break
-            if not task.queued or task.project.paused_until > now:
-                continue  # a disrupted project starts nothing until it resumes
-            if task.people <= free:
-                start(task, pool)
-                free = len(pool.idle)
-                if free < smallest:
-                    break  # nothing else fits (smallest crews only grow as tasks start)
-            elif not backfill:  # strict order: nobody jumps the top-ranked task
-                break
-        stamps = self.stamps
+        stamps, heap = self.stamps, self.heap
         for entry in popped:  # resting projects looked at stay in the heap, unless they changed
             if stamps.get(entry[4]) == entry[3]:
-                heappush(self.heap, entry)
+                heappush(heap, entry)
 
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed (order-free: a heap)."""
@@ -160,38 +148,70 @@ class DynamicQueue:
             heappush(self.heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj))
         self.unsettled.clear()
 
-    def _resting(self, rule: Key, now: float, popped: list[Resting]) -> Iterator[Ranked]:
-        """Resting projects in key order, with their keys at ``now`` (popped entries kept)."""
+    def _next_resting(self, rule: Key, now: float, popped: list[Resting]) -> Ranked | None:
+        """The best resting project still valid, with its key at ``now`` (its entry kept in
+        ``popped``); None when none is left."""
         heap, stamps = self.heap, self.stamps
         while heap:
             entry = heappop(heap)
             proj = entry[4]
-            if stamps.get(proj) != entry[3]:
-                continue  # stale: the project went live, changed, or has nothing waiting here
-            popped.append(entry)
-            yield rule(proj, now), entry[1], entry[2], proj
+            if stamps.get(proj) == entry[3]:  # else stale: it went live, changed, or left
+                popped.append(entry)
+                return rule(proj, now), entry[1], entry[2], proj
+        return None
 
-    def _ranked(self, rule: Key, now: float, popped: list[Resting]) -> Iterator[TaskState]:
-        """The waiting tasks in rank order: projects by (key, arrival, index), and projects that
-        tie on (key, arrival) merged by their tasks' ready time and file order."""
+    def _ranked(self, rule: Key, now: float, popped: list[Resting]) -> Iterator[list[TaskState]]:
+        """The waiting tasks in rank order, a list per rank: projects by (key, arrival, index),
+        live ones ranked afresh and merged with the resting ones taken from the heap as needed;
+        projects that tie on (key, arrival) are one rank, their tasks merged by ready time and
+        file order.
+
+        NOTE: a two-way merge written out (``heapq.merge`` and a generator per source cost
+        more than the rest of an allocation); live projects come first on equal keys, as they
+        would from ``heapq.merge(live, resting)``.
+        """
         live = sorted(((rule(p, now), p.arrival, p.index, p) for p in self.live), key=_first3)
-        resting = self._resting(rule, now, popped)
-        keyed: Iterable[Ranked] = (merge(live, resting, key=_first3) if live and self.heap
-                                   else live or resting)
+        i, n = 0, len(live)
+        rest = self._next_resting(rule, now, popped) if self.heap else None
         group: list[Ranked] = []
-        for entry in keyed:
+        while True:
+            if rest is not None and (i == n or _first3(rest) < _first3(live[i])):
+                entry, rest = rest, self._next_resting(rule, now, popped)
+            elif i < n:
+                entry = live[i]
+                i += 1
+            else:
+                break
             if group and entry[:2] != group[0][:2]:
-                yield from self._tasks_of(group)
+                yield self._tasks_of(group)
                 group = []
             group.append(entry)
         if group:
-            yield from self._tasks_of(group)
+            yield self._tasks_of(group)
 
-    def _tasks_of(self, group: list[Ranked]) -> Iterator[TaskState]:
+    def _tasks_of(self, group: list[Ranked]) -> list[TaskState]:
         if len(group) == 1:
-            yield from list(self.projects.get(group[0][3], ()))
-        else:  # equal keys and arrivals: fifo across the projects of the group
-            yield from list(merge(*(self.projects.get(e[3], []) for e in group), key=_fifo_key))
+            return list(self.projects.get(group[0][3], ()))
+        # equal keys and arrivals: fifo across the projects of the group
+        return list(merge(*(self.projects.get(e[3], []) for e in group), key=_fifo_key))
+
+
+def _offer(tasks: list[TaskState], pool: PoolState, now: float, backfill: bool,
+           start: Callable[[TaskState, PoolState], None], smallest: int) -> bool:
+    """Start, in order, the tasks that fit the pool's free people; True when the allocation is
+    over (nothing else fits, or a task that does not fit holds the rest back)."""
+    free = len(pool.idle)
+    for task in tasks:
+        if not task.queued or task.project.paused_until > now:
+            continue  # a disrupted project starts nothing until it resumes
+        if task.people <= free:
+            start(task, pool)
+            free = len(pool.idle)
+            if free < smallest:
+                return True  # nothing else fits (smallest crews only grow as tasks start)
+        elif not backfill:  # strict order: nobody jumps the top-ranked task
+            return True
+    return free == 0
 
 
 class DynamicQueues:
