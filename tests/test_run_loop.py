@@ -11,7 +11,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmo_sim.engine.clock import run_until
+from pmo_sim.engine.clock import Due, run_until
 
 Delays = st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 4.0]), min_size=1, max_size=12)
 
@@ -30,6 +30,8 @@ def _model(env: simpy.Environment, delays: list[float], log: list[tuple]) -> Non
         env.process(worker(i, delays[i:] + delays[:i]))
     for d in delays:
         env.timeout(d).callbacks.append(lambda e, d=d: log.append((env.now, "bare", d)))
+        # A task's completion, as the engine schedules it, handled by the engine's loop or SimPy's.
+        Due(env, d + 0.25, lambda due: log.append((env.now, "due", due.subject)), d)
 
 
 def _run(stops: list[float], delays: list[float], ours: bool) -> tuple:

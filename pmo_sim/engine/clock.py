@@ -71,23 +71,35 @@ class Downtime:
 
 class Due(simpy.events.Event):
     """A thing due ``delay`` days from now (a task's completion): a triggered event carrying
-    its subject, whose one callback gets the event.
+    its subject, whose one handler gets the event.
 
     NOTE: the same as ``env.timeout(delay).callbacks.append(partial(handler, subject))``, which
-    SimPy's own Timeout inlines the same way, without the partial, the list append and the call
-    to ``Environment.schedule``: a task's completion is the event the engine schedules most.
+    SimPy's own Timeout inlines the same way, without the partial, the list and the call to
+    ``Environment.schedule``: a task's completion is the event the engine schedules most.
+    :func:`run_until` calls the handler directly; for SimPy's own loop (``env.run``) the
+    handler is also the event's one callback (``callbacks``, made when asked for).
     """
 
-    __slots__ = ("subject",)
+    __slots__ = ("env", "_value", "_ok", "subject", "handler", "done")
 
     def __init__(self, env: simpy.Environment, delay: float, handler: Callable[[Due], Any],
                  subject: Any):
         self.env = env
-        self.callbacks = [handler]
         self._value = None
         self._ok = True
         self.subject = subject
+        self.handler = handler
+        self.done = False
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
+    @property  # type: ignore[override]
+    def callbacks(self) -> list[Callable[[Due], Any]] | None:
+        return None if self.done else [self.handler]
+
+    @callbacks.setter
+    def callbacks(self, value: list | None) -> None:
+        # SimPy sets None when it processes the event (and nothing else ever sets it).
+        self.done = value is None
 
 
 def run_until(env: simpy.Environment, at: float) -> None:
@@ -110,6 +122,10 @@ def run_until(env: simpy.Environment, at: float) -> None:
     queue = env._queue
     while queue:
         env._now, _, _, event = heappop(queue)
+        if event.__class__ is Due:  # a task's completion: its handler, nothing else (hot path)
+            event.done = True
+            event.handler(event)
+            continue
         if event is stop:
             # What StopSimulation does in SimPy: the stop goes back, to be processed first
             # should the run continue.
