@@ -169,6 +169,9 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     expected to exceed --max-events per replication is refused (exit 2); a replication that
     runs past twice that is stopped (exit 1, naming its policy, replication and seed).
     """
+    from pmo_sim.experiment.workers import start_early
+
+    start_early(backend, jobs)  # the workers' fork server starts while the API is imported
     from pmo_sim.experiment import run_experiment
     from pmo_sim.experiment.runner import RunInterrupted
     from pmo_sim.scenario.loader import load_scenario

@@ -38,6 +38,7 @@ from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.errors import UsageError, WorkerLost
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Replicate
+from pmo_sim.experiment.workers import mp_context
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS, STORED_TABLES
@@ -279,22 +280,12 @@ def _exit_with_parent() -> None:
         os._exit(1)
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
-    # forkserver: workers fork from a clean, single-threaded server that has the engine
-    # preloaded (fast start, no fork-with-threads hazards); spawn where it does not exist.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pmo_sim.experiment.backends"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
 class LocalBackend(_FutureBackend):
     """A :class:`concurrent.futures.ProcessPoolExecutor` of ``jobs`` worker processes."""
 
     def __init__(self, jobs: int):
         self.workers = jobs
-        self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(),
+        self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp_context(),
                                             initializer=_init_worker)
 
     def _submit(self, task: ChunkTask) -> cf.Future[ChunkResult]:

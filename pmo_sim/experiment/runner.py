@@ -68,6 +68,7 @@ from pmo_sim.experiment.store import (
     is_empty_dir,
     to_arrow,
 )
+from pmo_sim.experiment.workers import start_early
 from pmo_sim.scenario.loader import dump_scenario
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     spec.check()
     ex = spec.execution
     check_backend(ex.backend, ex.jobs, ex.scheduler)
+    start_early(ex.backend, ex.jobs)  # the workers' fork server starts while the folder is made
     opened = _open_store(spec, chosen)
     if isinstance(opened, Results):
         return opened  # resuming a run that is already complete

@@ -1,0 +1,44 @@
+"""How the local backend's worker processes start, and starting that early.
+
+Workers are forked from a *fork server*: a clean, single-threaded process that has imported
+the engine once (:data:`PRELOAD`), so each worker starts fast and no process is forked while
+the parent runs threads (``spawn`` where there is no fork server). The server takes a fifth
+of a second or more to start and import the engine; :func:`start_early` launches it without
+waiting, so that this overlaps what the parent does next (the command line's imports,
+loading the scenario, creating the results folder) instead of delaying the first chunk.
+
+This module imports nothing of pmo_sim: the command line calls it before its heavy imports.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from multiprocessing.context import BaseContext
+
+#: What the fork server imports once, before forking workers: everything a chunk needs.
+PRELOAD = ["pmo_sim.experiment.backends"]
+
+
+def mp_context() -> BaseContext:
+    """The multiprocessing context of local pools: fork server if there is one, else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def start_early(backend: str, jobs: int | None) -> None:
+    """Launch the fork server now if a run with these options will use a local pool.
+
+    Returns at once; the server imports :data:`PRELOAD` in the background. It is the one
+    every later local pool of this process forks from (as it would be without this call),
+    and it ends with the process.
+    """
+    if backend != "local" or (jobs or os.cpu_count() or 1) <= 1:
+        return
+    if mp_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
