@@ -94,7 +94,8 @@ class DynamicQueue:
             del crews[task.people]
         if waiting:
             return False
-        self.drop(proj)
+        del self.projects[proj]  # NOTE: drop() for a project whose last waiting task started
+        self._forget(proj)
         return True
 
     def _uncount(self, task: TaskState) -> None:
@@ -108,6 +109,9 @@ class DynamicQueue:
         """The project has nothing waiting here any more (all started, or withdrawn)."""
         for task in self.projects.pop(proj):
             self._uncount(task)
+        self._forget(proj)
+
+    def _forget(self, proj: ProjectState) -> None:
         self.live.discard(proj)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
@@ -247,13 +251,18 @@ class DynamicQueues:
     def started(self, task: TaskState) -> None:
         """A task started: its project is live (if it was not), and the task leaves its queues."""
         proj = task.project
+        queues = self.queues
+        where = self.where.get(proj)
+        if where is None:
+            return  # it waited in no pool (a task that needs nothing)
         if self.steady and len(proj.running) == 1:
-            for i in self.where.get(proj, ()):
-                self.queues[i].goes_live(proj)
+            for i in where:
+                queues[i].goes_live(proj)
         for pool, _ in task.needs:
-            queue = self.queues[pool.index]
+            i = pool.index
+            queue = queues[i]
             if proj in queue.projects and queue.remove(task):
-                self.where[proj].discard(pool.index)
+                where.discard(i)
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
