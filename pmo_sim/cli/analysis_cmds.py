@@ -24,6 +24,7 @@ from pmo_sim.cli.common import (
     run_study,
     save_study,
     set_option,
+    study_options,
 )
 from pmo_sim.cli.output import (
     Col,
@@ -240,13 +241,12 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     from pmo_sim.experiment.sweep import sweep as run_sweep
 
     axes = axes_of([parse_vary(v) for v in varies], None)
+    options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
         scenario, sets, out, "sweep", quiet,
-        lambda overrides, progress: run_sweep(scenario, axes, metric=metric, replications=replications,
-                                              seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
-                                              policies=list(policies) or None, sets=overrides,
-                                              progress=progress))
-    save_study(folder, "sweep", table, sweep_figure(table, currency))
+        lambda overrides, progress: run_sweep(scenario, axes, metric=metric, sets=overrides,
+                                              progress=progress, **options))
+    csv, png = save_study(folder, "sweep", table, sweep_figure(table, currency))
     if fmt == "json":
         columns = [*axes, *RESULT_COLUMNS]
         emit_json({"parameters": list(axes), "metric": metric, "results": str(folder),
@@ -256,7 +256,7 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
         click.echo(table.to_csv(index=False), nl=False)
         return
     _print_sweep(table, list(axes), metric)
-    click.echo(f"results: {folder / 'sweep.csv'}, {folder / 'sweep.png'}")
+    click.echo(f"results: {csv}, {png}")
 
 
 def _print_sweep(table: Any, params: list[str], metric: str) -> None:

@@ -104,6 +104,13 @@ def output_folder(out: str | None, default: Path) -> Path:
 Progress = Callable[[int, int], None] | None
 
 
+def study_options(replications: int, seed: int, jobs: int | None, backend: str,
+                  scheduler: str | None, policies: tuple[str, ...]) -> dict[str, Any]:
+    """The run options sweep, sensitivity and frontier hand to their study, as keywords."""
+    return {"replications": replications, "seed": seed, "jobs": jobs, "backend": backend,
+            "scheduler": scheduler, "policies": list(policies) or None}
+
+
 def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, quiet: bool,
               study: Callable[[dict[str, str], Progress], pd.DataFrame]) -> tuple[pd.DataFrame, str, Path]:
     """What sweep, sensitivity and frontier share before their own output: warnings to

@@ -18,6 +18,7 @@ from pmo_sim.cli.common import (
     run_study,
     save_study,
     set_option,
+    study_options,
 )
 from pmo_sim.cli.output import compact, console, emit_json, plain
 from pmo_sim.cli.run_cmds import run_options
@@ -64,12 +65,11 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     from pmo_sim.experiment.frontier import frontier as study
 
     budgets = parse_budgets(budget)
+    options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
         scenario, sets, out, "frontier", quiet,
-        lambda overrides, progress: study(scenario, budgets, metric=metric, replications=replications,
-                                          seed=seed, jobs=jobs, backend=backend, scheduler=scheduler,
-                                          policies=list(policies) or None, sets=overrides,
-                                          progress=progress))
+        lambda overrides, progress: study(scenario, budgets, metric=metric, sets=overrides,
+                                          progress=progress, **options))
     csv, png = save_study(folder, "frontier", table, frontier_figure(table, currency))
     if fmt == "json":
         rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]

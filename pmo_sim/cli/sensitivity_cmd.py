@@ -19,6 +19,7 @@ from pmo_sim.cli.common import (
     run_study,
     save_study,
     set_option,
+    study_options,
 )
 from pmo_sim.cli.output import compact, console, emit_json, plain
 from pmo_sim.cli.run_cmds import run_options
@@ -77,13 +78,12 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
     from pmo_sim.experiment.sweep import axes_of
 
     ranges = axes_of([parse_range(v) for v in varies], None) if varies else None
+    options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
         scenario, sets, out, "sensitivity", quiet,
         lambda overrides, progress: study(scenario, ranges, metric=metric, method=method,
-                                          replications=replications, samples=samples, seed=seed,
-                                          jobs=jobs, backend=backend, scheduler=scheduler,
-                                          policies=list(policies) or None, sets=overrides,
-                                          progress=progress))
+                                          samples=samples, sets=overrides, progress=progress,
+                                          **options))
     csv, png = save_study(folder, "sensitivity", table, sensitivity_figure(table, currency))
     if fmt == "json":
         emit_json({"method": method, "metric": str(table["metric"].iloc[0]), "results": str(folder),
