@@ -17,7 +17,7 @@ from pmo_sim.engine import state
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.pmo.resource_manager import ResourceManager
 from pmo_sim.scenario.loader import load_scenario
-from pmo_sim.scenario.network import cpm, latest_minima, topological_order
+from pmo_sim.scenario.network import cpm, latest_times, topological_order
 
 REFERENCE = Path(__file__).parents[1] / "benchmarks" / "reference.yaml"
 Durations = st.floats(0, 40, allow_nan=False).map(lambda x: round(x, 3)) | st.just(0.0)
@@ -42,15 +42,16 @@ def _succs(preds: list[list[int]]) -> list[list[int]]:
 @settings(max_examples=80)
 @given(net=networks(), dues=st.lists(st.none() | st.floats(-10, 300, allow_nan=False), min_size=1,
                                      max_size=6))
-def test_latest_minima_are_cpm_one_project_at_a_time(net, dues) -> None:
+def test_latest_times_are_cpm_one_project_at_a_time(net, dues) -> None:
     preds, planned = net
     order, succs = topological_order(preds), _succs(preds)
-    ls, lf = latest_minima(preds, planned, [math.nan if d is None else d for d in dues],
-                           order=order, succs=succs)
+    ls, lf, deadlines = latest_times(preds, planned, [math.nan if d is None else d for d in dues],
+                                     order=order, succs=succs)
     for k, due in enumerate(dues):
         cp = cpm(preds, planned, due, order=order, succs=succs)
-        assert ls[k] == min(cp.latest_start, default=math.inf)
-        assert lf[k] == min(cp.latest_finish, default=math.inf)
+        assert tuple(ls[:, k].tolist()) == cp.latest_start
+        assert tuple(lf[:, k].tolist()) == cp.latest_finish
+        assert deadlines[k] == cp.deadline
 
 
 @settings(max_examples=80)
@@ -67,11 +68,20 @@ def test_planned_paths_of_a_network_at_once_are_those_one_by_one(net, data) -> N
 
 
 def _one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine as it was before the batches: every key computed for its project alone."""
+    """The engine as it was before the batches: every project's CPM and critical path computed
+    for it alone, when asked for."""
+    def times(self, project):
+        net = project.plan.network
+        due = None if project.due_date == math.inf else project.due_date - project.arrival
+        cp = cpm(net.preds, net.planned, due, order=net.order, succs=net.succs)
+        a = project.arrival
+        return [a + x for x in cp.latest_start], [a + x for x in cp.latest_finish], a + cp.deadline
+
     def key(self, project, now):
-        ls, lf, _ = self._cpm(project)
+        ls, lf, _ = times(self, project)
         return min(ls if self.latest_start else lf, default=math.inf)
 
+    monkeypatch.setattr(ResourceManager, "_cpm", times)
     monkeypatch.setattr(ResourceManager, "_task_rule_project_key", key)
     monkeypatch.setattr(state.PlannedPaths, "of", lambda self, proj: state._plan_critical_path(proj))
 

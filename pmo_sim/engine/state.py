@@ -20,7 +20,7 @@ that share of each day on projects: their speed and their project time scale by 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -350,16 +350,21 @@ class PlannedPaths:
     def of(self, proj: ProjectState) -> float:
         if self.projects is not None:
             projects, self.projects = self.projects, None
-            by_network: dict[int, list[ProjectState]] = {}
-            for p in projects:
-                if p._plan_cp is None:
-                    by_network.setdefault(id(p.plan.network), []).append(p)
-            for group in by_network.values():
+            for group in by_network(p for p in projects if p._plan_cp is None):
                 for p, cp in zip(group, _plan_critical_paths(group), strict=True):
                     p._plan_cp = cp
         if proj._plan_cp is None:
             proj._plan_cp = _plan_critical_path(proj)
         return proj._plan_cp
+
+
+def by_network(projects: Iterable[ProjectState]) -> list[list[ProjectState]]:
+    """The projects grouped by their plan's task network (a template's, or their own), in
+    order of first appearance: what array passes over many projects at once work on."""
+    groups: dict[int, list[ProjectState]] = {}
+    for p in projects:
+        groups.setdefault(id(p.plan.network), []).append(p)
+    return list(groups.values())
 
 
 def _plan_critical_paths(group: list[ProjectState]) -> list[float]:

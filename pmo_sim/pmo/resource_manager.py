@@ -21,7 +21,6 @@ It is the world's allocator (:class:`~pmo_sim.engine.roles.Allocator`):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from heapq import heappush
 from typing import TYPE_CHECKING
@@ -31,8 +30,8 @@ from pmo_sim.pmo.backlog import Backlog
 from pmo_sim.pmo.capacity_levers import CapacityLevers
 from pmo_sim.pmo.dispatch import StaticQueue, dispatch_global, take
 from pmo_sim.pmo.dynamic_queue import DynamicQueue, DynamicQueues
+from pmo_sim.pmo.latest import LatestTimes
 from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, STEADY_RULES, TASK_RULES
-from pmo_sim.scenario.network import cpm, latest_minima
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import PoolState, ProjectState, TaskState
@@ -66,8 +65,7 @@ class ResourceManager(Allocator):
         if not contractors and self.static_rule:
             idle.add("on_task_finish")  # a dynamic rule re-ranks a project whose tasks all ended
         self.idle_hooks = frozenset(idle)
-        self._latest: dict[int, tuple[list[float], list[float], float]] = {}  # CPM per project
-        self._project_keys: list[float] | None = None  # lst/lft backlog keys, per project index
+        self._latest: LatestTimes | None = None  # lst/lft: every project's CPM, when first needed
 
     def attach(self, world: WorldAPI) -> None:
         self.world = world
@@ -103,38 +101,17 @@ class ResourceManager(Allocator):
 
     def _task_rule_project_key(self, project: ProjectState, now: float) -> float:
         """Under ``lst``/``lft`` a project waits in the backlog by the earliest latest start
-        (finish) of its tasks: taken for every project of the plan at the first request,
-        a network at a time (:func:`latest_minima`), the same numbers as its CPM one by one."""
-        if self._project_keys is None:
-            self._project_keys = self._latest_keys()
-        return self._project_keys[project.index]
-
-    def _latest_keys(self) -> list[float]:
-        projects = self.world.projects
-        by_network: dict[int, list[ProjectState]] = {}
-        for p in projects:
-            by_network.setdefault(id(p.plan.network), []).append(p)
-        keys = [math.inf] * len(projects)
-        for group in by_network.values():
-            net = group[0].plan.network
-            dues = [math.nan if p.due_date == math.inf else p.due_date - p.arrival for p in group]
-            ls, lf = latest_minima(net.preds, net.planned, dues, order=net.order, succs=net.succs)
-            # min(arrival + x) == arrival + min(x): rounding a sum is monotonic in x.
-            for p, x in zip(group, (ls if self.latest_start else lf).tolist(), strict=True):
-                keys[p.index] = p.arrival + x
-        return keys
+        (finish) of its tasks."""
+        return self._latest_times().keys[project.index]
 
     def _cpm(self, project: ProjectState) -> tuple[list[float], list[float], float]:
         """The project's CPM latest starts and finishes (absolute days) and deadline."""
-        hit = self._latest.get(project.index)
-        if hit is None:
-            net = project.plan.network
-            due = None if project.due_date == float("inf") else project.due_date - project.arrival
-            cp = cpm(net.preds, net.planned, due, order=net.order, succs=net.succs)
-            a = project.arrival
-            hit = ([a + x for x in cp.latest_start], [a + x for x in cp.latest_finish], a + cp.deadline)
-            self._latest[project.index] = hit
-        return hit
+        return self._latest_times().of(project)
+
+    def _latest_times(self) -> LatestTimes:
+        if self._latest is None:
+            self._latest = LatestTimes(self.world.projects, self.latest_start)
+        return self._latest
 
     # ------------------------------------------------------------------ queues
 

@@ -123,34 +123,29 @@ def cpm(preds: Sequence[Sequence[int]], planned: Sequence[float], due: float | N
     return CriticalPath(tuple(es), tuple(ef), tuple(ls), tuple(lf), length, deadline)
 
 
-def latest_minima(preds: Sequence[Sequence[int]], planned: Sequence[float], dues: Sequence[float],
-                  *, order: Sequence[int], succs: Sequence[Sequence[int]]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The smallest latest start and the smallest latest finish over the tasks of one network,
-    for many projects of it at once (``dues[k]``: project k's due offset, NaN for none).
+def latest_times(preds: Sequence[Sequence[int]], planned: Sequence[float], dues: Sequence[float],
+                 *, order: Sequence[int], succs: Sequence[Sequence[int]]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The latest starts and finishes (``[task, project]``) and the deadlines of many projects
+    of one network at once (``dues[k]``: project k's due offset, NaN for none).
 
     The backward pass of :func:`cpm` run over a vector of deadlines, with the same operations
-    in the same order, so each value is exactly what :func:`cpm` gives that project (a
-    project-level key of the ``lst``/``lft`` rules is the smallest latest time of its tasks;
-    a backlog of thousands of proposals of a few templates is keyed in a few array passes).
-    A network without tasks has no latest time: infinity.
+    in the same order, so column k is exactly what :func:`cpm` gives project k: a backlog of
+    thousands of proposals of a few templates is planned in a few array passes.
     """
-    m = len(dues)
     n = len(preds)
-    if n == 0:
-        return np.full(m, np.inf), np.full(m, np.inf)
-    length = cpm(preds, planned, None, order=order, succs=succs).length
     given = np.asarray(dues, dtype=float)
+    length = cpm(preds, planned, None, order=order, succs=succs).length
     deadline = np.where(np.isnan(given), length, given)
-    ls = np.empty((n, m))
-    lf = np.empty((n, m))
+    ls = np.empty((n, len(given)))
+    lf = np.empty((n, len(given)))
     for i in reversed(order):
         finish = deadline
         for s in succs[i]:
             finish = np.minimum(finish, ls[s])
         lf[i] = finish
         ls[i] = finish - planned[i]
-    return ls.min(axis=0), lf.min(axis=0)
+    return ls, lf, deadline
 
 
 def planned_duration(task: TaskSpec, pools: Pools) -> float:
