@@ -45,13 +45,11 @@ def run_replication(scenario: Scenario, replication: int, seed: int,
     cap = None if max_events is None else int(RUNAWAY_FACTOR * max_events)
     with fewer_collections():
         plan = (sampler or Sampler(scenario)).plan(seed, replication)
-        out = [_run_policy(scenario, name, plan, extra_roles, trace, cap) for name in names]
-        # Dropped before the collector's threshold is restored: held past it, the plan (and
-        # whatever cyclic garbage refers to it) would be promoted to an older generation and
-        # traversed again by every later collection of that generation (a tenth of a
-        # replication's CPU at the reference size).
-        del plan
-    return out
+        # One policy per call, so that no role or world outlives it: one still referenced when
+        # the collector's threshold is restored (a role keeps its world) would be promoted to
+        # an older generation and traversed by every later collection (it once cost a tenth
+        # of a replication's CPU at the reference size).
+        return [_run_policy(scenario, name, plan, extra_roles, trace, cap) for name in names]
 
 
 def _run_policy(scenario: Scenario, name: str, plan: Plan, extra_roles: Sequence[type[Role]],
