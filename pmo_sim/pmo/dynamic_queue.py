@@ -12,6 +12,13 @@ rest, it got another ready task, or its work changed (rework, an idea) — and o
 pool next has to choose between several projects: an allocation costs O(live projects +
 k log n) for the k projects looked at, and nothing when one project waits.
 
+Resting projects wait in one heap per *smallest crew* among their waiting tasks. With
+backfill, an allocation looks only at the heaps whose crews fit the free people: a project
+all of whose tasks need more people than are free could start nothing, so skipping it starts
+the same tasks in the same order, without taking the keys of (in an overloaded portfolio)
+dozens of projects waiting for a larger crew. Without backfill the top-ranked project holds
+the rest back whether it fits or not, so every heap is looked at.
+
 A rule not registered ``steady`` (a user's own) gets the plain treatment: every waiting
 project counts as live. So does every rule when tasks are ranked across all pools at once.
 """
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Callable, Iterator
-from heapq import heappop, heappush, merge
+from heapq import heapify, heappop, heappush, merge
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
 Key = Callable[["ProjectState", float], float]
 Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
 Resting = tuple[float, float, int, int, "ProjectState"]  # (key at day 0, arrival, index, stamp, project)
+Bucket = tuple[int, list[Resting]]  # (smallest crew of the projects in it, their heap)
 
 
 def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
@@ -39,10 +47,14 @@ def _first3(entry: Ranked) -> tuple[float, float, int]:
     return entry[0], entry[1], entry[2]
 
 
-class DynamicQueue:
-    """One pool's ready tasks, grouped by project; its live projects and its resting heap."""
+def _crew(bucket: Bucket) -> int:
+    return bucket[0]
 
-    __slots__ = ("projects", "live", "unsettled", "stamps", "heap", "count", "crews")
+
+class DynamicQueue:
+    """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
+
+    __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "count", "crews")
 
     def __init__(self) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
@@ -50,7 +62,9 @@ class DynamicQueue:
         self.live: set[ProjectState] = set()  # waiting here, with work in progress
         self.unsettled: set[ProjectState] = set()  # resting here; key to take before ranking
         self.stamps: dict[ProjectState, int] = {}  # resting here: the stamp of its heap entry
-        self.heap: list[Resting] = []  # entries whose stamp is not the project's are stale
+        # Resting projects by the smallest crew among their waiting tasks, a heap per crew
+        # size, by crew size; entries whose stamp is not the project's are stale.
+        self.buckets: list[Bucket] = []
         self.count = 0
         self.crews: dict[int, int] = {}  # waiting tasks per crew size: fewer free people, no scan
 
@@ -115,8 +129,8 @@ class DynamicQueue:
         self.live.discard(proj)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
-        if not self.projects:  # nothing waits: whatever the heap holds is stale
-            self.heap.clear()
+        if not self.projects:  # nothing waits: whatever the heaps hold is stale
+            self.buckets.clear()
 
     def tasks(self) -> Iterator[TaskState]:
         for waiting in self.projects.values():
@@ -135,40 +149,70 @@ class DynamicQueue:
             return
         if self.unsettled:
             self._settle(rule)
-        popped: list[Resting] = []
-        for tasks in self._ranked(rule, now, popped):
+        popped: list[tuple[list[Resting], Resting]] = []
+        for tasks in self._ranked(rule, now, popped, pool if backfill else None):
             if _offer(tasks, pool, now, backfill, start, smallest):
                 break
-        stamps, heap = self.stamps, self.heap
-        for entry in popped:  # resting projects looked at stay in the heap, unless they changed
+        stamps = self.stamps
+        for heap, entry in popped:  # resting projects looked at stay, unless they changed
             if stamps.get(entry[4]) == entry[3]:
                 heappush(heap, entry)
 
     def _settle(self, rule: Key) -> None:
-        """Take the keys of the projects that came to rest or changed (order-free: a heap)."""
+        """Take the keys of the projects that came to rest or changed, each into the heap of
+        the smallest crew among its waiting tasks (order-free: heaps)."""
+        heaps = dict(self.buckets)
         for proj in self.unsettled:
             self.count += 1
             self.stamps[proj] = self.count
-            heappush(self.heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj))
+            crew = min(t.people for t in self.projects[proj])
+            heap = heaps.get(crew)
+            if heap is None:
+                heap = heaps[crew] = []
+                self.buckets.append((crew, heap))
+                self.buckets.sort(key=_crew)
+            heappush(heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj))
         self.unsettled.clear()
+        # Stale entries leave a heap when they reach its top; a heap looked at only when many
+        # people are free could hoard them, so it is rebuilt when they outnumber the valid.
+        stamps = self.stamps
+        for i, (crew, heap) in enumerate(self.buckets):
+            if len(heap) > 2 * len(stamps) + 32:
+                fresh = [e for e in heap if stamps.get(e[4]) == e[3]]
+                heapify(fresh)
+                self.buckets[i] = (crew, fresh)
 
-    def _next_resting(self, rule: Key, now: float, popped: list[Resting]) -> Ranked | None:
-        """The best resting project still valid, with its key at ``now`` (its entry kept in
-        ``popped``); None when none is left."""
-        heap, stamps = self.heap, self.stamps
-        while heap:
-            entry = heappop(heap)
-            proj = entry[4]
-            if stamps.get(proj) == entry[3]:  # else stale: it went live, changed, or left
-                popped.append(entry)
-                return rule(proj, now), entry[1], entry[2], proj
-        return None
+    def _next_resting(self, rule: Key, now: float, popped: list[tuple[list[Resting], Resting]],
+                      fits: int) -> Ranked | None:
+        """The best valid resting project of the heaps whose crews are at most ``fits``, with
+        its key at ``now`` (its entry kept in ``popped``); None when none is left."""
+        stamps = self.stamps
+        best: Resting | None = None
+        best_heap: list[Resting] = []
+        for crew, heap in self.buckets:
+            if crew > fits:
+                break  # buckets come by crew size: the rest do not fit either
+            while heap:
+                entry = heap[0]
+                if stamps.get(entry[4]) == entry[3]:
+                    if best is None or entry < best:
+                        best, best_heap = entry, heap
+                    break
+                heappop(heap)  # stale: it went live, changed, or left
+        if best is None:
+            return None
+        heappop(best_heap)
+        popped.append((best_heap, best))
+        proj = best[4]
+        return rule(proj, now), best[1], best[2], proj
 
-    def _ranked(self, rule: Key, now: float, popped: list[Resting]) -> Iterator[list[TaskState]]:
+    def _ranked(self, rule: Key, now: float, popped: list[tuple[list[Resting], Resting]],
+                pool: PoolState | None) -> Iterator[list[TaskState]]:
         """The waiting tasks in rank order, a list per rank: projects by (key, arrival, index),
-        live ones ranked afresh and merged with the resting ones taken from the heap as needed;
-        projects that tie on (key, arrival) are one rank, their tasks merged by ready time and
-        file order.
+        live ones ranked afresh and merged with the resting ones taken from the heaps as
+        needed; projects that tie on (key, arrival) are one rank, their tasks merged by ready
+        time and file order. With ``pool`` (backfill), resting projects whose every waiting
+        task needs more people than the pool has free are passed over.
 
         NOTE: a two-way merge written out (``heapq.merge`` and a generator per source cost
         more than the rest of an allocation); live projects come first on equal keys, as they
@@ -176,11 +220,15 @@ class DynamicQueue:
         """
         live = sorted(((rule(p, now), p.arrival, p.index, p) for p in self.live), key=_first3)
         i, n = 0, len(live)
-        rest = self._next_resting(rule, now, popped) if self.heap else None
+        everyone = 1 << 62
+        rest = (self._next_resting(rule, now, popped, everyone if pool is None else len(pool.idle))
+                if self.buckets else None)
         group: list[Ranked] = []
         while True:
             if rest is not None and (i == n or _first3(rest) < _first3(live[i])):
-                entry, rest = rest, self._next_resting(rule, now, popped)
+                entry = rest
+                rest = self._next_resting(rule, now, popped,
+                                          everyone if pool is None else len(pool.idle))
             elif i < n:
                 entry = live[i]
                 i += 1
