@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import FULL, scenarios, task_log
 
-from pmo_sim.rules.allocation import STEADY_RULES
+from pmo_sim.rules.allocation import ALLOCATION_RULES, STEADY_RULES, STILL_RULES
 from pmo_sim.scenario.models import Scenario
 
 DYNAMIC = ("srpt", "wsjf", "min_slack")
@@ -61,3 +61,24 @@ def test_resting_projects_keep_their_rank(sc: Scenario, rule: str, ideas: bool, 
 def test_every_builtin_dynamic_rule_is_steady():
     # a rule that is neither static nor steady is correct but slow (ranked afresh each time)
     assert set(DYNAMIC) == STEADY_RULES
+
+
+def test_still_rules_are_the_steady_rules_whose_resting_key_ignores_now():
+    # a resting project's heap key is used as its key at any later time: a rule registered
+    # ``still`` must not look at ``now`` when nothing of the project runs (srpt, wsjf); min_slack
+    # moves with now, so it is steady but not still
+    assert {"srpt", "wsjf"} == STILL_RULES and STILL_RULES <= STEADY_RULES
+
+    class Resting:
+        priority, due_date, value_per_day = 2.0, 40.0, 3.5
+
+        def remaining_effort(self, now: float) -> float:
+            return 17.25  # nothing runs: the work of the tasks not started
+
+        def remaining_critical_path(self, now: float) -> float:
+            return 9.5
+
+    for name in STILL_RULES:
+        keys = {ALLOCATION_RULES[name](Resting(), now) for now in (0.0, 1e-9, 3.7, 250.0, 1e6)}
+        assert len(keys) == 1, name
+    assert len({ALLOCATION_RULES["min_slack"](Resting(), now) for now in (0.0, 3.7)}) == 2

@@ -54,9 +54,10 @@ def _crew(bucket: Bucket) -> int:
 class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
 
-    __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "count", "crews")
+    __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "heaps", "count", "crews",
+                 "still")
 
-    def __init__(self) -> None:
+    def __init__(self, still: bool = False) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
         self.live: set[ProjectState] = set()  # waiting here, with work in progress
@@ -65,8 +66,10 @@ class DynamicQueue:
         # Resting projects by the smallest crew among their waiting tasks, a heap per crew
         # size, by crew size; entries whose stamp is not the project's are stale.
         self.buckets: list[Bucket] = []
+        self.heaps: dict[int, list[Resting]] = {}  # the same heaps by crew size
         self.count = 0
         self.crews: dict[int, int] = {}  # waiting tasks per crew size: fewer free people, no scan
+        self.still = still  # a resting project's key does not move with time: its heap key serves
 
     @property
     def size(self) -> int:
@@ -131,6 +134,7 @@ class DynamicQueue:
         self.stamps.pop(proj, None)
         if not self.projects:  # nothing waits: whatever the heaps hold is stale
             self.buckets.clear()
+            self.heaps.clear()
 
     def tasks(self) -> Iterator[TaskState]:
         for waiting in self.projects.values():
@@ -161,31 +165,31 @@ class DynamicQueue:
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
         the smallest crew among its waiting tasks (order-free: heaps)."""
-        heaps = dict(self.buckets)
+        heaps, stamps, projects = self.heaps, self.stamps, self.projects
         for proj in self.unsettled:
             self.count += 1
-            self.stamps[proj] = self.count
-            crew = min(t.people for t in self.projects[proj])
+            stamps[proj] = self.count
+            crew = 1 << 62
+            for t in projects[proj]:
+                if t.people < crew:
+                    crew = t.people
             heap = heaps.get(crew)
             if heap is None:
                 heap = heaps[crew] = []
                 self.buckets.append((crew, heap))
                 self.buckets.sort(key=_crew)
+            elif len(heap) > 2 * len(stamps) + 32:
+                # Stale entries leave a heap when they reach its top; a heap looked at only
+                # when many people are free could hoard them: rebuilt, in place, when they
+                # outnumber the valid.
+                heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
+                heapify(heap)
             heappush(heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj))
         self.unsettled.clear()
-        # Stale entries leave a heap when they reach its top; a heap looked at only when many
-        # people are free could hoard them, so it is rebuilt when they outnumber the valid.
-        stamps = self.stamps
-        for i, (crew, heap) in enumerate(self.buckets):
-            if len(heap) > 2 * len(stamps) + 32:
-                fresh = [e for e in heap if stamps.get(e[4]) == e[3]]
-                heapify(fresh)
-                self.buckets[i] = (crew, fresh)
 
-    def _next_resting(self, rule: Key, now: float, popped: list[tuple[list[Resting], Resting]],
-                      fits: int) -> Ranked | None:
+    def _peek_resting(self, rule: Key, now: float, fits: int) -> tuple[Ranked, list[Resting]] | None:
         """The best valid resting project of the heaps whose crews are at most ``fits``, with
-        its key at ``now`` (its entry kept in ``popped``); None when none is left."""
+        its key at ``now``, and the heap whose top it is; None when none is left."""
         stamps = self.stamps
         best: Resting | None = None
         best_heap: list[Resting] = []
@@ -201,10 +205,9 @@ class DynamicQueue:
                 heappop(heap)  # stale: it went live, changed, or left
         if best is None:
             return None
-        heappop(best_heap)
-        popped.append((best_heap, best))
         proj = best[4]
-        return rule(proj, now), best[1], best[2], proj
+        key = best[0] if self.still else rule(proj, now)
+        return (key, best[1], best[2], proj), best_heap
 
     def _ranked(self, rule: Key, now: float, popped: list[tuple[list[Resting], Resting]],
                 pool: PoolState | None) -> Iterator[list[TaskState]]:
@@ -212,7 +215,8 @@ class DynamicQueue:
         live ones ranked afresh and merged with the resting ones taken from the heaps as
         needed; projects that tie on (key, arrival) are one rank, their tasks merged by ready
         time and file order. With ``pool`` (backfill), resting projects whose every waiting
-        task needs more people than the pool has free are passed over.
+        task needs more people than the pool has free are passed over. A resting project
+        taken off its heap is kept in ``popped``; one only looked at stays on its heap.
 
         NOTE: a two-way merge written out (``heapq.merge`` and a generator per source cost
         more than the rest of an allocation); live projects come first on equal keys, as they
@@ -221,14 +225,14 @@ class DynamicQueue:
         live = sorted(((rule(p, now), p.arrival, p.index, p) for p in self.live), key=_first3)
         i, n = 0, len(live)
         everyone = 1 << 62
-        rest = (self._next_resting(rule, now, popped, everyone if pool is None else len(pool.idle))
+        head = (self._peek_resting(rule, now, everyone if pool is None else len(pool.idle))
                 if self.buckets else None)
         group: list[Ranked] = []
         while True:
-            if rest is not None and (i == n or _first3(rest) < _first3(live[i])):
-                entry = rest
-                rest = self._next_resting(rule, now, popped,
-                                          everyone if pool is None else len(pool.idle))
+            if head is not None and (i == n or _first3(head[0]) < _first3(live[i])):
+                entry, heap = head
+                popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
+                head = self._peek_resting(rule, now, everyone if pool is None else len(pool.idle))
             elif i < n:
                 entry = live[i]
                 i += 1
@@ -273,8 +277,8 @@ class DynamicQueues:
     last running task ends and when a project's work changes otherwise (rework, an idea).
     """
 
-    def __init__(self, pools: int, steady: bool):
-        self.queues = [DynamicQueue() for _ in range(pools)]
+    def __init__(self, pools: int, steady: bool, still: bool = False):
+        self.queues = [DynamicQueue(still) for _ in range(pools)]
         self.steady = steady  # resting projects keep their order (else all count as live)
         self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
 

@@ -31,7 +31,13 @@ from pmo_sim.pmo.capacity_levers import CapacityLevers
 from pmo_sim.pmo.dispatch import StaticQueue, dispatch_global, take
 from pmo_sim.pmo.dynamic_queue import DynamicQueue, DynamicQueues
 from pmo_sim.pmo.latest import LatestTimes
-from pmo_sim.rules.allocation import ALLOCATION_RULES, STATIC_RULES, STEADY_RULES, TASK_RULES
+from pmo_sim.rules.allocation import (
+    ALLOCATION_RULES,
+    STATIC_RULES,
+    STEADY_RULES,
+    STILL_RULES,
+    TASK_RULES,
+)
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import PoolState, ProjectState, TaskState
@@ -48,6 +54,7 @@ class ResourceManager(Allocator):
         rm = policy.resource_manager
         self.rule = ALLOCATION_RULES[rm.allocation]
         self.static_rule = rm.allocation in STATIC_RULES
+        self.still_rule = rm.allocation in STILL_RULES
         self.task_rule = rm.allocation in TASK_RULES
         self.steady_rule = rm.allocation in STEADY_RULES
         self.fifo = rm.allocation == "fifo"
@@ -75,8 +82,9 @@ class ResourceManager(Allocator):
         self.static_queues: list[StaticQueue] = (
             [StaticQueue() for _ in world.pools] if self.static_rule else [])
         steady = self.steady_rule and not self.global_mode
+        still = steady and self.still_rule
         self.dynamic = (None if self.static_rule
-                        else DynamicQueues(len(world.pools), steady))
+                        else DynamicQueues(len(world.pools), steady, still))
         self.queues: list[StaticQueue | DynamicQueue] = (
             list(self.static_queues) if self.dynamic is None else list(self.dynamic.queues))
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause

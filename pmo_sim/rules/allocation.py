@@ -23,7 +23,9 @@ a task's latest start); the engine then keeps ready queues sorted as tasks join 
 re-ranking at every dispatch. A dynamic rule registered as ``steady`` promises that the key of
 a project with nothing running either stays put or moves with ``now`` by the same amount for
 every project (``min_slack``'s ``- now``): such *resting* projects keep their order, so the
-engine re-ranks only the projects with work in progress, not every waiting one.
+engine re-ranks only the projects with work in progress, not every waiting one. A steady rule
+registered as ``still`` (``srpt``, ``wsjf``) promises more: a resting project's key does not
+depend on ``now`` at all, so the key taken when it came to rest serves until it changes.
 """
 
 from __future__ import annotations
@@ -57,19 +59,22 @@ for the rules in :data:`TASK_RULES`."""
 ALLOCATION_RULES: dict[str, Rule] = {}
 STATIC_RULES: set[str] = set()
 STEADY_RULES: set[str] = set()
+STILL_RULES: set[str] = set()
 TASK_RULES: set[str] = set()
 
 _R = TypeVar("_R", bound=Rule)
 
 
-def rule(name: str, static: bool = False, steady: bool = False,
+def rule(name: str, static: bool = False, steady: bool = False, still: bool = False,
          level: Literal["project", "task"] = "project") -> Callable[[_R], _R]:
     def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
         if static:
             STATIC_RULES.add(name)
-        if steady:
+        if steady or still:
             STEADY_RULES.add(name)
+        if still:
+            STILL_RULES.add(name)
         if level == "task":
             TASK_RULES.add(name)
         return fn
@@ -95,13 +100,13 @@ def edd(project: RankedProject, now: float) -> float:
     return project.due_date
 
 
-@rule("srpt", steady=True)
+@rule("srpt", still=True)
 def srpt(project: RankedProject, now: float) -> float:
     """Shortest remaining processing time: least remaining project effort first."""
     return project.remaining_effort(now)
 
 
-@rule("wsjf", steady=True)
+@rule("wsjf", still=True)
 def wsjf(project: RankedProject, now: float) -> float:
     """Weighted shortest job first: highest value_per_day / remaining project effort first."""
     remaining = project.remaining_effort(now)
