@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import FULL, scenarios, task_log
 
-from pmo_sim.rules.allocation import ALLOCATION_RULES, STEADY_RULES, STILL_RULES
+from pmo_sim.rules.allocation import ALLOCATION_RULES, RESTING_FORMS, STEADY_RULES, STILL_RULES
 from pmo_sim.scenario.models import Scenario
 
 DYNAMIC = ("srpt", "wsjf", "min_slack")
@@ -82,3 +82,9 @@ def test_still_rules_are_the_steady_rules_whose_resting_key_ignores_now():
         keys = {ALLOCATION_RULES[name](Resting(), now) for now in (0.0, 1e-9, 3.7, 250.0, 1e6)}
         assert len(keys) == 1, name
     assert len({ALLOCATION_RULES["min_slack"](Resting(), now) for now in (0.0, 3.7)}) == 2
+    # min_slack's resting form: the critical path taken once, then the rule's very number
+    assert set(RESTING_FORMS) == {"min_slack"}
+    part, key = RESTING_FORMS["min_slack"]
+    project = Resting()
+    for now in (0.0, 1e-9, 0.1, 3.7, 250.3, 1e6):
+        assert key(project, part(project), now) == ALLOCATION_RULES["min_slack"](project, now)

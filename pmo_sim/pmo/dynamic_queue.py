@@ -32,10 +32,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import PoolState, ProjectState, TaskState
+    from pmo_sim.rules.allocation import RestKey, RestPart
 
 Key = Callable[["ProjectState", float], float]
 Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
-Resting = tuple[float, float, int, int, "ProjectState"]  # (key at day 0, arrival, index, stamp, project)
+# (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
+Resting = tuple[float, float, int, int, "ProjectState", float]
 Bucket = tuple[int, list[Resting]]  # (smallest crew of the projects in it, their heap)
 
 
@@ -43,8 +45,7 @@ def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
     return task.fifo_key
 
 
-def _first3(entry: Ranked) -> tuple[float, float, int]:
-    return entry[0], entry[1], entry[2]
+_EVERYONE = 1 << 62  # no crew is this large: every heap is looked at
 
 
 def _crew(bucket: Bucket) -> int:
@@ -55,9 +56,9 @@ class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
 
     __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "heaps", "count", "crews",
-                 "still")
+                 "still", "at_rest")
 
-    def __init__(self, still: bool = False) -> None:
+    def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
         self.live: set[ProjectState] = set()  # waiting here, with work in progress
@@ -70,6 +71,7 @@ class DynamicQueue:
         self.count = 0
         self.crews: dict[int, int] = {}  # waiting tasks per crew size: fewer free people, no scan
         self.still = still  # a resting project's key does not move with time: its heap key serves
+        self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
 
     @property
     def size(self) -> int:
@@ -154,22 +156,22 @@ class DynamicQueue:
         if self.unsettled:
             self._settle(rule)
         popped: list[tuple[list[Resting], Resting]] = []
-        for tasks in self._ranked(rule, now, popped, pool if backfill else None):
-            if _offer(tasks, pool, now, backfill, start, smallest):
-                break
-        stamps = self.stamps
-        for heap, entry in popped:  # resting projects looked at stay, unless they changed
-            if stamps.get(entry[4]) == entry[3]:
-                heappush(heap, entry)
+        try:
+            self._allocate(pool, now, backfill, start, rule, smallest, popped)
+        finally:
+            stamps = self.stamps
+            for heap, entry in popped:  # resting projects ranked stay, unless they changed
+                if stamps.get(entry[4]) == entry[3]:
+                    heappush(heap, entry)
 
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
         the smallest crew among its waiting tasks (order-free: heaps)."""
-        heaps, stamps, projects = self.heaps, self.stamps, self.projects
+        heaps, stamps, projects, at_rest = self.heaps, self.stamps, self.projects, self.at_rest
         for proj in self.unsettled:
             self.count += 1
             stamps[proj] = self.count
-            crew = 1 << 62
+            crew = _EVERYONE
             for t in projects[proj]:
                 if t.people < crew:
                     crew = t.people
@@ -184,7 +186,12 @@ class DynamicQueue:
                 # outnumber the valid.
                 heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
                 heapify(heap)
-            heappush(heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj))
+            if at_rest is None:
+                heappush(heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj, 0.0))
+            else:
+                part = at_rest[0](proj)
+                heappush(heap, (at_rest[1](proj, part, 0.0), proj.arrival, proj.index, self.count,
+                                proj, part))
         self.unsettled.clear()
 
     def _peek_resting(self, rule: Key, now: float, fits: int) -> tuple[Ranked, list[Resting]] | None:
@@ -206,44 +213,53 @@ class DynamicQueue:
         if best is None:
             return None
         proj = best[4]
-        key = best[0] if self.still else rule(proj, now)
+        if self.still:
+            key = best[0]
+        elif self.at_rest is not None:
+            key = self.at_rest[1](proj, best[5], now)
+        else:
+            key = rule(proj, now)
         return (key, best[1], best[2], proj), best_heap
 
-    def _ranked(self, rule: Key, now: float, popped: list[tuple[list[Resting], Resting]],
-                pool: PoolState | None) -> Iterator[list[TaskState]]:
-        """The waiting tasks in rank order, a list per rank: projects by (key, arrival, index),
-        live ones ranked afresh and merged with the resting ones taken from the heaps as
-        needed; projects that tie on (key, arrival) are one rank, their tasks merged by ready
-        time and file order. With ``pool`` (backfill), resting projects whose every waiting
-        task needs more people than the pool has free are passed over. A resting project
-        taken off its heap is kept in ``popped``; one only looked at stays on its heap.
+    def _allocate(self, pool: PoolState, now: float, backfill: bool,
+                  start: Callable[[TaskState, PoolState], None], rule: Key, smallest: int,
+                  popped: list[tuple[list[Resting], Resting]]) -> None:
+        """Offer the waiting tasks to the pool in rank order, a rank at a time, until the
+        allocation is over: projects by (key, arrival, index), live ones ranked afresh and
+        merged with the resting ones taken from the heaps as needed; projects that tie on
+        (key, arrival) are one rank, their tasks merged by ready time and file order. With
+        backfill, resting projects whose every waiting task needs more people than the pool
+        has free are passed over. A resting project taken off its heap goes to ``popped``.
 
-        NOTE: a two-way merge written out (``heapq.merge`` and a generator per source cost
-        more than the rest of an allocation); live projects come first on equal keys, as they
-        would from ``heapq.merge(live, resting)``.
+        NOTE: a two-way merge written out, and no generator (``heapq.merge``, or a generator
+        per source or per allocation, cost more than the rest of an allocation); live projects
+        come first on equal keys, as they would from ``heapq.merge(live, resting)``. Entries
+        compare as whole tuples: a project's index is unique, so the project itself is never
+        compared.
         """
-        live = sorted(((rule(p, now), p.arrival, p.index, p) for p in self.live), key=_first3)
+        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live]) if self.live else []
         i, n = 0, len(live)
-        everyone = 1 << 62
-        head = (self._peek_resting(rule, now, everyone if pool is None else len(pool.idle))
+        idle = pool.idle if backfill else None
+        head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
                 if self.buckets else None)
         group: list[Ranked] = []
         while True:
-            if head is not None and (i == n or _first3(head[0]) < _first3(live[i])):
+            if head is not None and (i == n or head[0] < live[i]):
                 entry, heap = head
                 popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
-                head = self._peek_resting(rule, now, everyone if pool is None else len(pool.idle))
+                head = self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
             elif i < n:
                 entry = live[i]
                 i += 1
             else:
                 break
             if group and entry[:2] != group[0][:2]:
-                yield self._tasks_of(group)
+                if _offer(self._tasks_of(group), pool, now, backfill, start, smallest):
+                    return
                 group = []
             group.append(entry)
         if group:
-            yield self._tasks_of(group)
+            _offer(self._tasks_of(group), pool, now, backfill, start, smallest)
 
     def _tasks_of(self, group: list[Ranked]) -> list[TaskState]:
         if len(group) == 1:
@@ -277,8 +293,9 @@ class DynamicQueues:
     last running task ends and when a project's work changes otherwise (rework, an idea).
     """
 
-    def __init__(self, pools: int, steady: bool, still: bool = False):
-        self.queues = [DynamicQueue(still) for _ in range(pools)]
+    def __init__(self, pools: int, steady: bool, still: bool = False,
+                 at_rest: tuple[RestPart, RestKey] | None = None):
+        self.queues = [DynamicQueue(still, at_rest) for _ in range(pools)]
         self.steady = steady  # resting projects keep their order (else all count as live)
         self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
 

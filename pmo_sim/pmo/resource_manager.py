@@ -33,6 +33,7 @@ from pmo_sim.pmo.dynamic_queue import DynamicQueue, DynamicQueues
 from pmo_sim.pmo.latest import LatestTimes
 from pmo_sim.rules.allocation import (
     ALLOCATION_RULES,
+    RESTING_FORMS,
     STATIC_RULES,
     STEADY_RULES,
     STILL_RULES,
@@ -55,6 +56,7 @@ class ResourceManager(Allocator):
         self.rule = ALLOCATION_RULES[rm.allocation]
         self.static_rule = rm.allocation in STATIC_RULES
         self.still_rule = rm.allocation in STILL_RULES
+        self.resting_form = RESTING_FORMS.get(rm.allocation)
         self.task_rule = rm.allocation in TASK_RULES
         self.steady_rule = rm.allocation in STEADY_RULES
         self.fifo = rm.allocation == "fifo"
@@ -84,7 +86,8 @@ class ResourceManager(Allocator):
         steady = self.steady_rule and not self.global_mode
         still = steady and self.still_rule
         self.dynamic = (None if self.static_rule
-                        else DynamicQueues(len(world.pools), steady, still))
+                        else DynamicQueues(len(world.pools), steady, still,
+                                           self.resting_form if steady else None))
         self.queues: list[StaticQueue | DynamicQueue] = (
             list(self.static_queues) if self.dynamic is None else list(self.dynamic.queues))
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause

@@ -25,7 +25,11 @@ a project with nothing running either stays put or moves with ``now`` by the sam
 every project (``min_slack``'s ``- now``): such *resting* projects keep their order, so the
 engine re-ranks only the projects with work in progress, not every waiting one. A steady rule
 registered as ``still`` (``srpt``, ``wsjf``) promises more: a resting project's key does not
-depend on ``now`` at all, so the key taken when it came to rest serves until it changes.
+depend on ``now`` at all, so the key taken when it came to rest serves until it changes. One
+whose resting key does move (``min_slack``) may register its :data:`RESTING_FORMS`: the part
+of the key that stays put while the project rests, taken once, and the key from that part
+and ``now`` — computed with the same operations in the same order as the rule, so the same
+number, without walking the project again at every allocation.
 """
 
 from __future__ import annotations
@@ -60,15 +64,22 @@ ALLOCATION_RULES: dict[str, Rule] = {}
 STATIC_RULES: set[str] = set()
 STEADY_RULES: set[str] = set()
 STILL_RULES: set[str] = set()
+RestPart = Callable[[Any], float]
+RestKey = Callable[[Any, float, float], float]
+#: rule name -> (the part of a resting project's key that stays put, key(project, part, now))
+RESTING_FORMS: dict[str, tuple[RestPart, RestKey]] = {}
 TASK_RULES: set[str] = set()
 
 _R = TypeVar("_R", bound=Rule)
 
 
 def rule(name: str, static: bool = False, steady: bool = False, still: bool = False,
-         level: Literal["project", "task"] = "project") -> Callable[[_R], _R]:
+         level: Literal["project", "task"] = "project",
+         at_rest: tuple[RestPart, RestKey] | None = None) -> Callable[[_R], _R]:
     def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
+        if at_rest is not None:
+            RESTING_FORMS[name] = at_rest
         if static:
             STATIC_RULES.add(name)
         if steady or still:
@@ -115,7 +126,15 @@ def wsjf(project: RankedProject, now: float) -> float:
     return -project.value_per_day / remaining
 
 
-@rule("min_slack", steady=True)
+def _critical_path_at_rest(project: RankedProject) -> float:
+    return project.remaining_critical_path(0.0)  # nothing runs: the same at any time
+
+
+def _min_slack_at_rest(project: RankedProject, critical_path: float, now: float) -> float:
+    return project.due_date - now - critical_path  # NOTE: as min_slack computes it
+
+
+@rule("min_slack", steady=True, at_rest=(_critical_path_at_rest, _min_slack_at_rest))
 def min_slack(project: RankedProject, now: float) -> float:
     """Least slack first: due date - now - remaining critical-path work (in days)."""
     return project.due_date - now - project.remaining_critical_path(now)
