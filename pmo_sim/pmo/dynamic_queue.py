@@ -91,31 +91,9 @@ class DynamicQueue:
             waiting.append(task)
         return False
 
-    def goes_live(self, proj: ProjectState) -> None:
-        self.live.add(proj)
-        self.unsettled.discard(proj)
-        self.stamps.pop(proj, None)
-
     def rests(self, proj: ProjectState) -> None:
         self.live.discard(proj)
         self.unsettled.add(proj)
-
-    def remove(self, task: TaskState) -> bool:
-        """The task started: it waits no more; True if its project has nothing left waiting."""
-        proj = task.project
-        waiting = self.projects[proj]
-        waiting.remove(task)
-        crews = self.crews  # NOTE: _uncount inlined (once per task started)
-        left = crews[task.people] - 1
-        if left:
-            crews[task.people] = left
-        else:
-            del crews[task.people]
-        if waiting:
-            return False
-        del self.projects[proj]  # NOTE: drop() for a project whose last waiting task started
-        self._forget(proj)
-        return True
 
     def _uncount(self, task: TaskState) -> None:
         left = self.crews[task.people] - 1
@@ -318,7 +296,11 @@ class DynamicQueues:
             queues[i].unsettled.add(proj)
 
     def started(self, task: TaskState) -> None:
-        """A task started: its project is live (if it was not), and the task leaves its queues."""
+        """A task started: its project is live (if it was not), and the task leaves its queues.
+
+        NOTE: written out, the queue's part included (once per task started); ``drop`` and
+        ``_forget`` do the same for a project withdrawn.
+        """
         proj = task.project
         queues = self.queues
         where = self.where.get(proj)
@@ -326,12 +308,34 @@ class DynamicQueues:
             return  # it waited in no pool (a task that needs nothing)
         if self.steady and len(proj.running) == 1:
             for i in where:
-                queues[i].goes_live(proj)
+                queue = queues[i]
+                queue.live.add(proj)
+                queue.unsettled.discard(proj)
+                queue.stamps.pop(proj, None)
+        people = task.people
         for pool, _ in task.needs:
             i = pool.index
             queue = queues[i]
-            if proj in queue.projects and queue.remove(task):
-                where.discard(i)
+            waiting = queue.projects.get(proj)
+            if waiting is None:
+                continue
+            waiting.remove(task)
+            crews = queue.crews
+            left = crews[people] - 1
+            if left:
+                crews[people] = left
+            else:
+                del crews[people]
+            if waiting:
+                continue
+            del queue.projects[proj]  # its last waiting task here started
+            where.discard(i)
+            queue.live.discard(proj)
+            queue.unsettled.discard(proj)
+            queue.stamps.pop(proj, None)
+            if not queue.projects:  # nothing waits: whatever the heaps hold is stale
+                queue.buckets.clear()
+                queue.heaps.clear()
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
