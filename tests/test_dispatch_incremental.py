@@ -6,16 +6,29 @@ the projects with work in progress at each allocation. The plain way — every w
 ranked afresh at every allocation — is what the engine does for a dynamic rule not registered
 as ``steady``; both must give the same trace, task by task, whatever the portfolio, changes,
 ideas or multi-resource tasks.
+
+A pool's queue keeps resting projects apart only while many projects wait in it (it is plain
+below a threshold, where that costs more than it saves); the generated portfolios are small,
+so the property is checked with the queues steady from two waiting projects on, and with
+thresholds that make them switch back and forth all the time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import FULL, scenarios, task_log
 
+from pmo_sim.pmo import dynamic_queue
 from pmo_sim.rules.allocation import ALLOCATION_RULES, RESTING_FORMS, STEADY_RULES, STILL_RULES
+from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
+
+REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
 
 DYNAMIC = ("srpt", "wsjf", "min_slack")
 
@@ -47,15 +60,54 @@ def fresh_ranking_log(sc: Scenario, rule: str, seed: int, policy: str) -> list:
         STEADY_RULES.add(rule)
 
 
+@contextmanager
+def thresholds(steady_above: int, plain_below: int) -> Iterator[None]:
+    saved = dynamic_queue.STEADY_ABOVE, dynamic_queue.PLAIN_BELOW
+    dynamic_queue.STEADY_ABOVE, dynamic_queue.PLAIN_BELOW = steady_above, plain_below
+    try:
+        yield
+    finally:
+        dynamic_queue.STEADY_ABOVE, dynamic_queue.PLAIN_BELOW = saved
+
+
 @settings(max_examples=300 if FULL else 40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(sc=scenarios(), rule=st.sampled_from(DYNAMIC), ideas=st.booleans(), needs=st.booleans(),
-       seed=st.integers(0, 10_000))
+       seed=st.integers(0, 10_000), switching=st.sampled_from(((1, 0), (3, 2), (2, 2))))
 def test_resting_projects_keep_their_rank(sc: Scenario, rule: str, ideas: bool, needs: bool,
-                                          seed: int):
+                                          seed: int, switching: tuple[int, int]):
+    # (1, 0): steady as soon as two projects wait, never plain again; (3, 2) and (2, 2): a
+    # queue switches whenever its count crosses 2 or 3
     sc = with_rule(sc, rule, ideas, needs)
     for policy in sc.policy_names:
-        assert task_log(sc, policy, seed) == fresh_ranking_log(sc, rule, seed, policy)
+        with thresholds(*switching):
+            log = task_log(sc, policy, seed)
+        assert log == fresh_ranking_log(sc, rule, seed, policy)
+
+
+def test_queues_turn_steady_when_long_and_plain_when_short(monkeypatch):
+    # a long backlog under min_slack (projects only, 8x the reference's arrival rate, a WIP
+    # limit of 48): the pools' queues do turn steady and back at the real thresholds, and the
+    # trace is the plain ranking's
+    base = load_scenario(REFERENCE)
+    assert base.intake is not None
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["intake"]["count"] = 160
+    data["intake"]["arrivals"] = {"dist": "exponential", "mean": base.intake.arrivals.mean() / 8}
+    data["policies"] = {"ms": {"resource_manager": {"allocation": "min_slack", "wip_limit": 48}}}
+    sc = Scenario.model_validate(data)
+    switches: list[bool] = []
+    switch = dynamic_queue.DynamicQueue._switch
+
+    def counted(queue: dynamic_queue.DynamicQueue) -> None:
+        switch(queue)
+        switches.append(queue.steady)
+
+    monkeypatch.setattr(dynamic_queue.DynamicQueue, "_switch", counted)
+    log = task_log(sc, "ms", 3)
+    monkeypatch.undo()
+    assert True in switches and False in switches
+    assert log == fresh_ranking_log(sc, "min_slack", 3, "ms")
 
 
 def test_every_builtin_dynamic_rule_is_steady():

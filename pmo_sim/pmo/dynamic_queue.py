@@ -19,8 +19,16 @@ the same tasks in the same order, without taking the keys of (in an overloaded p
 dozens of projects waiting for a larger crew. Without backfill the top-ranked project holds
 the rest back whether it fits or not, so every heap is looked at.
 
-A rule not registered ``steady`` (a user's own) gets the plain treatment: every waiting
-project counts as live. So does every rule when tasks are ranked across all pools at once.
+That machinery pays for itself only when many projects wait in a pool; its bookkeeping (who
+is live, who rests, whose key to take again) costs more than it saves when a few do. So a
+pool's queue is *plain* while few projects wait in it — every waiting project counts as live
+and is ranked afresh, like a hand-written model sorting its ready list — and turns *steady*
+when more than :data:`STEADY_ABOVE` wait, back to plain below :data:`PLAIN_BELOW` (the gap
+keeps a queue near the threshold from switching at every allocation). Both rank alike (the
+incremental ranking decides exactly as ranking afresh), so the switch changes no result.
+
+A rule not registered ``steady`` (a user's own) gets the plain treatment throughout. So does
+every rule when tasks are ranked across all pools at once.
 """
 
 from __future__ import annotations
@@ -40,6 +48,12 @@ Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, proje
 Resting = tuple[float, float, int, int, "ProjectState", float]
 Bucket = tuple[int, list[Resting]]  # (smallest crew of the projects in it, their heap)
 
+#: A plain queue turns steady when more projects than this wait in it (measured: below about
+#: a dozen, ranking every waiting project afresh costs less than keeping the resting ones).
+STEADY_ABOVE = 16
+#: A steady queue turns plain again when fewer projects than this wait in it.
+PLAIN_BELOW = 8
+
 
 def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
     return task.fifo_key
@@ -56,9 +70,10 @@ class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
 
     __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "heaps", "count", "crews",
-                 "still", "at_rest")
+                 "still", "at_rest", "adaptive", "steady")
 
-    def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None) -> None:
+    def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None,
+                 adaptive: bool = False) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
         self.live: set[ProjectState] = set()  # waiting here, with work in progress
@@ -72,24 +87,13 @@ class DynamicQueue:
         self.crews: dict[int, int] = {}  # waiting tasks per crew size: fewer free people, no scan
         self.still = still  # a resting project's key does not move with time: its heap key serves
         self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
+        self.adaptive = adaptive  # a steady rule: the queue may keep resting projects apart
+        self.steady = False  # it does now (else every waiting project is live: plain)
 
     @property
     def size(self) -> int:
         """Projects with waiting tasks (0: nothing to allocate)."""
         return len(self.projects)
-
-    def add(self, task: TaskState) -> bool:
-        """Queue the task; True if its project was not waiting in this pool before."""
-        self.crews[task.people] = self.crews.get(task.people, 0) + 1
-        waiting = self.projects.get(task.project)
-        if waiting is None:
-            self.projects[task.project] = [task]
-            return True
-        if waiting[-1].fifo_key > task.fifo_key:
-            insort(waiting, task, key=_fifo_key)  # ready at the same instant, out of file order
-        else:
-            waiting.append(task)
-        return False
 
     def rests(self, proj: ProjectState) -> None:
         self.live.discard(proj)
@@ -128,9 +132,12 @@ class DynamicQueue:
         smallest = min(self.crews)
         if len(pool.idle) < smallest:
             return  # no waiting task fits the free people
-        if len(self.projects) == 1:  # one project waits here: nothing to rank
+        waiting = len(self.projects)
+        if waiting == 1:  # one project waits here: nothing to rank
             _offer(list(next(iter(self.projects.values()))), pool, now, backfill, start, smallest)
             return
+        if self.adaptive and (waiting > STEADY_ABOVE if not self.steady else waiting < PLAIN_BELOW):
+            self._switch()
         if self.unsettled:
             self._settle(rule)
         popped: list[tuple[list[Resting], Resting]] = []
@@ -141,6 +148,20 @@ class DynamicQueue:
             for heap, entry in popped:  # resting projects ranked stay, unless they changed
                 if stamps.get(entry[4]) == entry[3]:
                     heappush(heap, entry)
+
+    def _switch(self) -> None:
+        """Plain to steady (the projects with nothing running rest, their keys to take) or
+        back (every waiting project live); the heaps start afresh either way."""
+        self.steady = not self.steady
+        self.stamps.clear()
+        self.buckets.clear()
+        self.heaps.clear()
+        if self.steady:
+            self.live = {p for p in self.projects if p.running}
+            self.unsettled = {p for p in self.projects if not p.running}
+        else:
+            self.live = set(self.projects)
+            self.unsettled.clear()
 
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
@@ -273,14 +294,26 @@ class DynamicQueues:
 
     def __init__(self, pools: int, steady: bool, still: bool = False,
                  at_rest: tuple[RestPart, RestKey] | None = None):
-        self.queues = [DynamicQueue(still, at_rest) for _ in range(pools)]
-        self.steady = steady  # resting projects keep their order (else all count as live)
+        self.queues = [DynamicQueue(still, at_rest, adaptive=steady) for _ in range(pools)]
+        self.steady = steady  # resting projects keep their order (queues may keep them apart)
         self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
 
     def push(self, task: TaskState, pool: int) -> None:
+        """A task is ready and waits in the pool (NOTE: ``DynamicQueue.add`` written out)."""
         proj = task.project
         queue = self.queues[pool]
-        if queue.add(task):
+        crews = queue.crews
+        crews[task.people] = crews.get(task.people, 0) + 1
+        waiting = queue.projects.get(proj)
+        if waiting is not None:
+            if waiting[-1].fifo_key > task.fifo_key:
+                insort(waiting, task, key=_fifo_key)  # ready at the same instant, out of file order
+            else:
+                waiting.append(task)
+            if proj.running or not self.steady:
+                return
+        else:
+            queue.projects[proj] = [task]
             where = self.where.get(proj)
             if where is None:
                 where = self.where[proj] = set()
@@ -288,12 +321,13 @@ class DynamicQueues:
             if proj.running or not self.steady:
                 queue.live.add(proj)
                 return
-        elif proj.running or not self.steady:
-            return
+            if not queue.steady:  # a plain queue ranks it afresh; the steady ones take its key again
+                queue.live.add(proj)
         # At rest, one more ready task: its key is taken again (min_slack's chain may be longer).
         queues = self.queues
         for i in self.where[proj]:
-            queues[i].unsettled.add(proj)
+            if queues[i].steady:
+                queues[i].unsettled.add(proj)
 
     def started(self, task: TaskState) -> None:
         """A task started: its project is live (if it was not), and the task leaves its queues.
@@ -309,9 +343,10 @@ class DynamicQueues:
         if self.steady and len(proj.running) == 1:
             for i in where:
                 queue = queues[i]
-                queue.live.add(proj)
-                queue.unsettled.discard(proj)
-                queue.stamps.pop(proj, None)
+                if queue.steady:  # (a plain queue counts every waiting project live)
+                    queue.live.add(proj)
+                    queue.unsettled.discard(proj)
+                    queue.stamps.pop(proj, None)
         people = task.people
         for pool, _ in task.needs:
             i = pool.index
@@ -331,17 +366,20 @@ class DynamicQueues:
             del queue.projects[proj]  # its last waiting task here started
             where.discard(i)
             queue.live.discard(proj)
-            queue.unsettled.discard(proj)
-            queue.stamps.pop(proj, None)
-            if not queue.projects:  # nothing waits: whatever the heaps hold is stale
-                queue.buckets.clear()
-                queue.heaps.clear()
+            if queue.steady:
+                queue.unsettled.discard(proj)
+                queue.stamps.pop(proj, None)
+                if not queue.projects:  # nothing waits: whatever the heaps hold is stale
+                    queue.buckets.clear()
+                    queue.heaps.clear()
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
         if self.steady and not proj.running:
+            queues = self.queues
             for i in self.where.get(proj, ()):
-                self.queues[i].rests(proj)
+                if queues[i].steady:
+                    queues[i].rests(proj)
 
     def withdraw(self, proj: ProjectState) -> None:
         for i in self.where.pop(proj, ()):

@@ -209,7 +209,7 @@ class ResourceManager(Allocator):
             rule, dynamic = self.rule, self.dynamic.queues
             for i in touched:
                 pool, ranked = pools[i], dynamic[i]
-                if pool.idle and ranked.size:
+                if pool.idle and ranked.projects:  # NOTE: not the size property (hot path)
                     ranked.dispatch(pool, now, backfill, start, rule)
 
     def _dispatch_all_pools(self) -> None:
