@@ -237,9 +237,18 @@ class DynamicQueue:
         compare as whole tuples: a project's index is unique, so the project itself is never
         compared.
         """
-        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live]) if self.live else []
-        i, n = 0, len(live)
         idle = pool.idle if backfill else None
+        if not self.live:
+            live: list[Ranked] = []
+        elif idle is None:
+            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live])
+        else:
+            # With backfill, a project whose one waiting task here needs more people than are
+            # free starts nothing in this allocation (free people only get fewer): no key.
+            free, projects = len(idle), self.projects
+            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live
+                           if len(w := projects[p]) > 1 or w[0].people <= free])
+        i, n = 0, len(live)
         head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
                 if self.buckets else None)
         group: list[Ranked] = []
