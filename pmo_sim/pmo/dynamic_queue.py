@@ -70,8 +70,8 @@ def _crew(bucket: Bucket) -> int:
 class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
 
-    __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "heaps", "count", "crews",
-                 "still", "at_rest", "adaptive", "steady")
+    __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "count", "crews", "still",
+                 "at_rest", "adaptive", "steady")
 
     def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None,
                  adaptive: bool = False) -> None:
@@ -83,18 +83,12 @@ class DynamicQueue:
         # Resting projects by the smallest crew among their waiting tasks, a heap per crew
         # size, by crew size; entries whose stamp is not the project's are stale.
         self.buckets: list[Bucket] = []
-        self.heaps: dict[int, list[Resting]] = {}  # the same heaps by crew size
         self.count = 0
         self.crews: dict[int, int] = {}  # waiting tasks per crew size: fewer free people, no scan
         self.still = still  # a resting project's key does not move with time: its heap key serves
         self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
         self.adaptive = adaptive  # a steady rule: the queue may keep resting projects apart
         self.steady = False  # it does now (else every waiting project is live: plain)
-
-    @property
-    def size(self) -> int:
-        """Projects with waiting tasks (0: nothing to allocate)."""
-        return len(self.projects)
 
     def rests(self, proj: ProjectState) -> None:
         self.live.discard(proj)
@@ -119,7 +113,6 @@ class DynamicQueue:
         self.stamps.pop(proj, None)
         if not self.projects:  # nothing waits: whatever the heaps hold is stale
             self.buckets.clear()
-            self.heaps.clear()
 
     def tasks(self) -> Iterator[TaskState]:
         for waiting in self.projects.values():
@@ -142,13 +135,11 @@ class DynamicQueue:
         if self.unsettled:
             self._settle(rule)
         popped: list[tuple[list[Resting], Resting]] = []
-        try:
-            self._allocate(pool, now, backfill, start, rule, smallest, popped)
-        finally:
-            stamps = self.stamps
-            for heap, entry in popped:  # resting projects ranked stay, unless they changed
-                if stamps.get(entry[4]) == entry[3]:
-                    heappush(heap, entry)
+        self._allocate(pool, now, backfill, start, rule, smallest, popped)
+        stamps = self.stamps
+        for heap, entry in popped:  # resting projects ranked stay, unless they changed
+            if stamps.get(entry[4]) == entry[3]:
+                heappush(heap, entry)
 
     def _switch(self) -> None:
         """Plain to steady (the projects with nothing running rest, their keys to take) or
@@ -156,7 +147,6 @@ class DynamicQueue:
         self.steady = not self.steady
         self.stamps.clear()
         self.buckets.clear()
-        self.heaps.clear()
         if self.steady:
             self.live = {p for p in self.projects if p.running}
             self.unsettled = {p for p in self.projects if not p.running}
@@ -167,7 +157,7 @@ class DynamicQueue:
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
         the smallest crew among its waiting tasks (order-free: heaps)."""
-        heaps, stamps, projects, at_rest = self.heaps, self.stamps, self.projects, self.at_rest
+        stamps, projects, at_rest = self.stamps, self.projects, self.at_rest
         for proj in self.unsettled:
             self.count += 1
             stamps[proj] = self.count
@@ -175,24 +165,31 @@ class DynamicQueue:
             for t in projects[proj]:
                 if t.people < crew:
                     crew = t.people
-            heap = heaps.get(crew)
-            if heap is None:
-                heap = heaps[crew] = []
-                self.buckets.append((crew, heap))
-                self.buckets.sort(key=_crew)
-            elif len(heap) > 2 * len(stamps) + 32:
+            heap = self._heap_of(crew)
+            if len(heap) > 2 * len(stamps) + 32:
                 # Stale entries leave a heap when they reach its top; a heap looked at only
                 # when many people are free could hoard them: rebuilt, in place, when they
                 # outnumber the valid.
                 heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
                 heapify(heap)
             if at_rest is None:
-                heappush(heap, (rule(proj, 0.0), proj.arrival, proj.index, self.count, proj, 0.0))
+                key, part = rule(proj, 0.0), 0.0
             else:
                 part = at_rest[0](proj)
-                heappush(heap, (at_rest[1](proj, part, 0.0), proj.arrival, proj.index, self.count,
-                                proj, part))
+                key = at_rest[1](proj, part, 0.0)
+            heappush(heap, (key, proj.arrival, proj.index, self.count, proj, part))
         self.unsettled.clear()
+
+    def _heap_of(self, crew: int) -> list[Resting]:
+        """The heap of the projects whose smallest crew is ``crew`` (made, in crew order, when
+        first needed; a pool has a few crew sizes, so a scan finds it)."""
+        for size, heap in self.buckets:
+            if size == crew:
+                return heap
+        heap = []
+        self.buckets.append((crew, heap))
+        self.buckets.sort(key=_crew)
+        return heap
 
     def _peek_resting(self, rule: Key, now: float, fits: int) -> tuple[Ranked, list[Resting]] | None:
         """The best valid resting project of the heaps whose crews are at most ``fits``, with
@@ -342,8 +339,8 @@ class DynamicQueues:
     def started(self, task: TaskState) -> None:
         """A task started: its project is live (if it was not), and the task leaves its queues.
 
-        NOTE: written out, the queue's part included (once per task started); ``drop`` and
-        ``_forget`` do the same for a project withdrawn.
+        NOTE: written out, the queue's part included (once per task started); ``drop`` does
+        the same for a project withdrawn.
         """
         proj = task.project
         queues = self.queues
@@ -375,13 +372,7 @@ class DynamicQueues:
                 continue
             del queue.projects[proj]  # its last waiting task here started
             where.discard(i)
-            queue.live.discard(proj)
-            if queue.steady:
-                queue.unsettled.discard(proj)
-                queue.stamps.pop(proj, None)
-                if not queue.projects:  # nothing waits: whatever the heaps hold is stale
-                    queue.buckets.clear()
-                    queue.heaps.clear()
+            queue._forget(proj)
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""

@@ -82,7 +82,7 @@ def rule(name: str, static: bool = False, steady: bool = False, still: bool = Fa
             RESTING_FORMS[name] = at_rest
         if static:
             STATIC_RULES.add(name)
-        if steady or still:
+        if steady or still or at_rest is not None:  # both promise a steady key
             STEADY_RULES.add(name)
         if still:
             STILL_RULES.add(name)
