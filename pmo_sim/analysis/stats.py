@@ -25,31 +25,30 @@ random numbers, which is what a comparison needs to be precise.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-
-# NOTE: scipy.special's t quantile rather than scipy.stats: same values, far lighter import.
-from scipy.special import stdtrit
 
 from pmo_sim.analysis.metrics import kpi_order
 from pmo_sim.errors import UsageError
+from pmo_sim.intervals import (
+    SUMMARY_COLUMNS,
+    check_confidence,
+    half_width,
+    paired_half_width,
+    relative_half_width,
+    summary_columns,
+    t_quantile,
+)
 from pmo_sim.schema import KPI_COLUMNS
 
-SUMMARY_COLUMNS = ("policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10", "p50", "p90", "n")
+__all__ = [  # the interval functions live in pmo_sim.intervals (no pandas)
+    "SUMMARY_COLUMNS", "available_metrics", "check_confidence", "half_width", "paired_half_width",
+    "policies_of", "precision_reached", "relative_half_width", "relative_half_widths",
+    "resolve_metrics", "summary", "t_quantile",
+]
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def check_confidence(confidence: float) -> float:
-    """``confidence`` as a float in (0, 1), or a :class:`UsageError`."""
-    c = float(confidence)
-    if not 0.0 < c < 1.0:
-        raise UsageError(f"confidence must be between 0 and 1 exclusive (got {confidence})")
-    return c
 
 
 def policies_of(replications: pd.DataFrame) -> list[str]:
@@ -95,62 +94,6 @@ def resolve_metrics(replications: pd.DataFrame, metrics: Sequence[str] | str | N
 
 
 # --------------------------------------------------------------------------- half-widths
-
-
-def _finite(values: ArrayLike) -> NDArray[np.float64]:
-    x = np.asarray(values, dtype=float).ravel()
-    return x[~np.isnan(x)]
-
-
-def t_quantile(confidence: float, n: ArrayLike) -> NDArray[np.float64]:
-    """Two-sided Student-t critical value t_{(1+c)/2, n−1}; NaN where n < 2."""
-    dof = np.asarray(n, dtype=float) - 1.0
-    with np.errstate(invalid="ignore"):
-        q = stdtrit(np.where(dof >= 1, dof, np.nan), (1.0 + check_confidence(confidence)) / 2.0)
-    return np.asarray(q, dtype=float)
-
-
-def half_width(values: ArrayLike, confidence: float = 0.95) -> float:
-    """Half-width of the t confidence interval of the mean of ``values`` (NaNs dropped).
-
-    NaN with fewer than two values: the precision is unknown, and a NaN never satisfies a
-    ``<=`` precision target, so a precision-driven runner keeps adding replications.
-    """
-    x = _finite(values)
-    if x.size < 2:
-        return float("nan")
-    return float(t_quantile(confidence, x.size) * x.std(ddof=1) / np.sqrt(x.size))
-
-
-def relative_half_width(values: ArrayLike, confidence: float = 0.95) -> float:
-    """Half-width divided by |mean|: the REL of ``--precision REL``.
-
-    0 when the values are constant (the mean is known exactly), +inf when the mean is 0 but
-    the values vary (no relative precision can be reached), NaN with fewer than two values.
-    """
-    x = _finite(values)
-    hw = half_width(x, confidence)
-    if np.isnan(hw):
-        return float("nan")
-    if hw == 0.0:
-        return 0.0
-    m = abs(float(x.mean()))
-    return float("inf") if m == 0.0 else hw / m
-
-
-def paired_half_width(
-    values: ArrayLike, baseline_values: ArrayLike, confidence: float = 0.95
-) -> float:
-    """Half-width of the paired-t CI of mean(values − baseline_values).
-
-    The two arrays are aligned by position (replication r of both under common random
-    numbers); pairs with a NaN on either side are dropped.
-    """
-    a = np.asarray(values, dtype=float).ravel()
-    b = np.asarray(baseline_values, dtype=float).ravel()
-    if a.shape != b.shape:
-        raise ValueError(f"paired arrays differ in length ({a.size} vs {b.size})")
-    return half_width(a - b, confidence)
 
 
 def relative_half_widths(
@@ -201,32 +144,9 @@ def summary(
     if not policies:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in SUMMARY_COLUMNS}).astype(
             {"policy": object, "metric": object, "n": "int64"})
-
+    # The numbers come from pmo_sim.intervals, as summary.csv's do (same rows, same order: the same
+    # floating-point sums), so the method and the file agree to the last bit.
     data = replications[names].astype(float)
-    grouped = data.groupby(replications["policy"].astype(str), sort=False)
-    index = pd.MultiIndex.from_product([policies, names], names=["policy", "metric"])
-
-    def long(frame: pd.DataFrame) -> NDArray[np.float64]:
-        # (policy × metric) wide -> policy-major long vector, aligned with `index`
-        return frame.reindex(index=policies, columns=names).to_numpy(dtype=float).ravel()
-
-    n = long(grouped.count())
-    mean = long(grouped.mean())
-    sd = long(grouped.std(ddof=1))
-    q = {lvl: long(grouped.quantile(lvl)) for lvl in (0.1, 0.5, 0.9)}  # NaNs skipped
-
-    sd = np.where(n >= 2, sd, np.nan)
-    hw = t_quantile(confidence, n) * sd / np.sqrt(np.where(n > 0, n, np.nan))
-    columns: dict[str, Any] = {
-        "policy": index.get_level_values(0).to_numpy(dtype=object),
-        "metric": index.get_level_values(1).to_numpy(dtype=object),
-        "mean": mean,
-        "sd": sd,
-        "ci_low": mean - hw,
-        "ci_high": mean + hw,
-        "p10": q[0.1],
-        "p50": q[0.5],
-        "p90": q[0.9],
-        "n": n.astype(np.int64),
-    }
-    return pd.DataFrame(columns, columns=list(SUMMARY_COLUMNS))
+    by_policy = dict(iter(data.groupby(replications["policy"].astype(str), sort=False)))
+    groups = [(p, m, by_policy[p][m].to_numpy()) for p in policies for m in names]
+    return pd.DataFrame(summary_columns(groups, confidence), columns=list(SUMMARY_COLUMNS))

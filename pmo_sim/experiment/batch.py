@@ -85,7 +85,7 @@ def run_variants(scenarios: Sequence[Scenario], *, replications: int, seed: int 
         return []
     chosen = check_options(scenarios[0], replications, seed, policies, backend, jobs, scheduler)
     n, total = replications, replications * len(scenarios)
-    columns: list[dict[str, list[Any]]] = [{c: [] for c in KEY_COLUMNS + KPI_COLUMNS} for _ in scenarios]
+    parts: list[list[dict[str, Any]]] = [[] for _ in scenarios]
     done = 0
     with make_backend(backend, jobs, scheduler) as runner:
         size = min(n, auto_chunk_size(total, runner.workers))
@@ -100,16 +100,15 @@ def run_variants(scenarios: Sequence[Scenario], *, replications: int, seed: int 
                 f = result.failure
                 label = labels[k] if labels else f"point {k}"
                 raise ReplicationFailed(f.policy, f.replication - k * n, f.seed, f"at {label}: {f.cause}")
-            rows = result.tables["replications"]
-            for name, values in rows.items():
-                columns[k][name].extend(values)
+            parts[k].append(result.tables["replications"])
             done += result.stop - result.start
             if progress is not None:
                 progress(done, total)
     order = {p: i for i, p in enumerate(chosen)}
     frames = []
-    for k, data in enumerate(columns):
-        df = pd.DataFrame(data)
+    for k, chunks in enumerate(parts):
+        df = pd.concat([pd.DataFrame(c, columns=[*KEY_COLUMNS, *KPI_COLUMNS]) for c in chunks],
+                       ignore_index=True)
         df["replication"] -= k * n
         df = df.sort_values(["policy", "replication"],
                             key=lambda col: col.map(order) if col.name == "policy" else col)

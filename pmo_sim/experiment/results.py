@@ -6,8 +6,11 @@ by (policy in scenario order, replication), plus the ``manifest`` (provenance an
 A scenario with a strategy also has ``goals``, one with a risk register ``risks`` (SPEC 10.8);
 ``manifest["tables"]`` lists the tables a run has.
 The statistics are delegated to :mod:`pmo_sim.analysis`, pure functions on those frames, so
-``res.summary()`` and ``summary.csv`` are the same table (a run writes ``summary.csv`` one
-KPI at a time, :func:`summary_by_column`, so that its memory does not grow with the run).
+``res.summary()`` and ``summary.csv`` are the same table (a run writes ``summary.csv`` a few
+KPIs at a time from its Parquet file, :func:`summary_csv`, so that its memory does not grow
+with the run; with the numbers of :mod:`pmo_sim.intervals`, as ``res.summary()``).
+Nothing here imports pandas until a table is asked for: a run's parent process writes its
+results folder with pyarrow and numpy alone.
 A complete folder's tables are read when first used.
 
 :func:`load_results` reopens a folder. A complete run is read from its consolidated tables;
@@ -18,14 +21,16 @@ and says so through ``manifest["status"] == "partial"``.
 from __future__ import annotations
 
 import copy
+import csv
 import datetime as dt
+import io
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError
@@ -41,8 +46,13 @@ from pmo_sim.experiment.store import (
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import NDArray
+
     from pmo_sim.analysis.compare import Selection
     from pmo_sim.scenario.models import Scenario
+
+    TableSource = pd.DataFrame | Callable[[], pd.DataFrame]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +62,6 @@ def frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas()
 
 
-TableSource = pd.DataFrame | Callable[[], pd.DataFrame]
 CORE = ("replications", "projects", "pools")
 
 
@@ -316,34 +325,56 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
                    scenario, folder.path, optional)
 
 
-def summary_by_column(folder: ResultsFolder, cells: int = 250_000) -> pd.DataFrame:
-    """``summary.csv``'s table (:meth:`Results.summary`) from the consolidated
+def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
+    """``summary.csv``'s text (:meth:`Results.summary`) from the consolidated
     ``replications.parquet``, read a few KPIs at a time (about ``cells`` values, at least one
-    KPI) with the policy as a category: a run of any length never holds the whole table in
-    memory to summarise it, and its memory stops growing with the run."""
-    import pyarrow.compute as pc
+    KPI): a run of any length never holds the whole table in memory to summarise it, and its
+    parent process summarises with pyarrow and numpy, never pandas (whose import alone is
+    about 40 MB of the parent's memory)."""
     import pyarrow.parquet as pq
 
-    from pmo_sim.analysis.stats import summary
+    from pmo_sim.experiment import arrays
+    from pmo_sim.intervals import SUMMARY_COLUMNS, summary_columns
 
     path = folder.inside("replications.parquet")
     rows = pq.read_metadata(path).num_rows
     step = max(1, cells // max(1, rows))
-    parts = []
+    policies, codes = arrays.codes(read_checked(path, "replications", ["policy"]).column("policy"))
+    order = np.argsort(codes, kind="stable")  # rows of a policy together, in file order
+    bounds = np.searchsorted(codes[order], np.arange(len(policies) + 1))
+    parts: list[dict[str, NDArray[Any]]] = []
     for i in range(0, len(KPI_COLUMNS), step):
         names = list(KPI_COLUMNS[i:i + step])
-        table = read_checked(path, "replications", ["policy", *names])
-        table = table.set_column(0, "policy", pc.dictionary_encode(table["policy"]))
-        parts.append(summary(table.to_pandas(), names))
+        table = read_checked(path, "replications", names)
+        values = {m: arrays.to_float(table.column(m))[order] for m in names}
         del table
-    out = pd.concat(parts, ignore_index=True)
+        parts.append(summary_columns(
+            [(p, m, values[m][bounds[j]:bounds[j + 1]]) for j, p in enumerate(policies) for m in names]))
+    columns = {c: np.concatenate([part[c] for part in parts]) for c in SUMMARY_COLUMNS}
     # policy-major, KPI-minor, as summary() orders a whole table
     rank = {name: i for i, name in enumerate(KPI_COLUMNS)}
-    out["policy"] = out["policy"].astype(str)
-    out["_policy"] = pd.Categorical(out["policy"], categories=list(dict.fromkeys(out["policy"])))
-    out["_metric"] = out["metric"].map(rank)
-    return (out.sort_values(["_policy", "_metric"], kind="stable")
-            .drop(columns=["_policy", "_metric"]).reset_index(drop=True))
+    where = {p: i for i, p in enumerate(policies)}
+    rows_order = np.lexsort((np.array([rank[m] for m in columns["metric"]], dtype=np.int64),
+                             np.array([where[p] for p in columns["policy"]], dtype=np.int64)))
+    return csv_text({c: v[rows_order] for c, v in columns.items()}, SUMMARY_COLUMNS)
+
+
+def csv_text(columns: Mapping[str, NDArray[Any]], names: Sequence[str]) -> str:
+    """Columns as CSV text, byte for byte as pandas' ``DataFrame.to_csv(index=False)`` writes
+    them: the csv module's minimal quoting, ``\n`` line ends, floats as numpy's shortest
+    round-trip text (what pandas writes), NaN as an empty field."""
+    cells = []
+    for name in names:
+        v = np.asarray(columns[name])
+        text = v.astype(str).astype(object)
+        if v.dtype.kind == "f":
+            text[np.isnan(v)] = ""
+        cells.append(text)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(zip(*cells, strict=True))
+    return buf.getvalue()
 
 
 def table_names(manifest: dict[str, Any]) -> list[str]:

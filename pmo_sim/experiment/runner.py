@@ -36,11 +36,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
 
 from pmo_sim import __version__
-from pmo_sim.analysis.stats import relative_half_width
 from pmo_sim.errors import ReplicationFailed, UsageError, WorkerLost
+from pmo_sim.experiment import arrays
 from pmo_sim.experiment.backends import (
     Backend,
     ChunkTask,
@@ -54,7 +55,7 @@ from pmo_sim.experiment.results import (
     Results,
     load_results,
     read_consolidated,
-    summary_by_column,
+    summary_csv,
 )
 from pmo_sim.experiment.spec import ExperimentSpec
 from pmo_sim.experiment.store import (
@@ -69,9 +70,12 @@ from pmo_sim.experiment.store import (
     to_arrow,
 )
 from pmo_sim.experiment.workers import start_early
+from pmo_sim.intervals import relative_half_width
 from pmo_sim.scenario.loader import dump_scenario
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from pmo_sim.scenario.models import Scenario
 
 log = logging.getLogger(__name__)
@@ -161,21 +165,33 @@ def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
 # --------------------------------------------------------------------------- precision
 
 
-def _metric_frame(store: ChunkStore, metric: str) -> pd.DataFrame:
-    parts = [store.read_chunk(s, "replications", ["policy", "replication", metric]).to_pandas()
+def _metric_by_replication(store: ChunkStore, policies: list[str], metric: str) -> list[NDArray[np.float64]]:
+    """Per policy, ``metric`` by replication index (NaN where a replication is not done)."""
+    parts = [store.read_chunk(s, "replications", ["policy", "replication", metric])
              for s in store.ordered()]
-    return pd.concat(parts, ignore_index=True)
+    if not parts:
+        return [np.empty(0) for _ in policies]
+    table = pa.concat_tables(parts)
+    names, codes = arrays.codes(table.column("policy"))
+    reps = arrays.to_float(table.column("replication")).astype(np.int64)
+    values = arrays.to_float(table.column(metric))
+    out = []
+    for p in policies:
+        wide = np.full(int(reps.max()) + 1, np.nan)
+        if p in names:
+            rows = codes == names.index(p)
+            wide[reps[rows]] = values[rows]
+        out.append(wide)
+    return out
 
 
 def precision_widths(store: ChunkStore, policies: list[str], metric: str,
                      paired: bool) -> list[float]:
     """Every policy's (or paired difference's) 95% half-width relative to |mean|."""
-    wide = _metric_frame(store, metric).pivot(index="replication", columns="policy", values=metric)
-    wide = wide.reindex(columns=policies).sort_index()
+    wide = _metric_by_replication(store, policies, metric)
     if paired and len(policies) > 1:
-        base = wide[policies[0]]
-        return [relative_half_width((wide[p] - base).to_numpy()) for p in policies[1:]]
-    return [relative_half_width(wide[p].to_numpy()) for p in policies]
+        return [relative_half_width(w - wide[0]) for w in wide[1:]]
+    return [relative_half_width(w) for w in wide]
 
 
 def _worst(widths: list[float]) -> float:
@@ -385,7 +401,7 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> 
     policies = list(manifest["policies"])
     for t in manifest["tables"]:
         store.write_table(t, policies)
-    store.write_file(SUMMARY, summary_by_column(store).to_csv(index=False))
+    store.write_file(SUMMARY, summary_csv(store))
     results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
     # The manifest keeps the chunk ranges (how the work was split), not the deleted files.

@@ -45,13 +45,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pmo_sim.engine.records import Columns
 from pmo_sim.errors import PmoSimError, UsageError
+from pmo_sim.experiment.arrays import equal_mask, to_arrow_array
 from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
 from pmo_sim.files import is_temporary, write_atomically
 from pmo_sim.schema import STORED_TABLES, Dtype
@@ -89,22 +87,17 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def to_arrow(table: str, columns: Columns) -> pa.Table:
-    """Columnar records of ``table`` as an Arrow table with the table's fixed schema."""
-    schema = SCHEMAS[table]
+def to_arrow(table: str, columns: Mapping[str, Any]) -> pa.Table:
+    """Columnar records of ``table`` (lists, or a chunk's packed arrays) as an Arrow table with
+    the table's fixed schema; float ``None`` -> NaN ("times not reached are NaN", SPEC 7.2,
+    not Arrow nulls), text ``None`` -> ""."""
     arrays = []
-    for fld in schema:
-        values = columns[fld.name]
-        if pa.types.is_floating(fld.type):
-            # None -> NaN: "times not reached are NaN" (SPEC 7.2), not Arrow nulls
-            arrays.append(pa.array(np.asarray(values, dtype=np.float64), type=fld.type))
-        elif pa.types.is_string(fld.type):
-            arrays.append(pa.array(["" if v is None else str(v) for v in values], type=fld.type))
-        elif pa.types.is_integer(fld.type):
-            arrays.append(pa.array(np.asarray(values).astype(np.int64), type=fld.type))
-        else:
-            arrays.append(pa.array(np.asarray(values, dtype=bool), type=fld.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    for col in STORED_TABLES[table].all_columns:
+        values = columns[col.name]
+        if col.dtype == "string":
+            values = ["" if v is None else str(v) for v in values]
+        arrays.append(to_arrow_array(values, col.dtype))
+    return pa.Table.from_arrays(arrays, schema=SCHEMAS[table])
 
 
 _KINDS: dict[Dtype, Callable[[pa.DataType], bool]] = {
@@ -228,7 +221,7 @@ class ChunkStore:
         for policy in policies:
             for start in self.ordered():
                 data = self.read_chunk(start, table)
-                yield data.filter(pc.equal(data["policy"], policy))
+                yield data.filter(equal_mask(data["policy"], policy))
 
     def table(self, table: str, policies: Sequence[str]) -> pa.Table:
         parts = list(self.assemble(table, policies))
