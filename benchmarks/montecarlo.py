@@ -133,8 +133,8 @@ def launch(args: list[str], env: dict[str, str] | None = None) -> Json:
 
 
 def run(replications: int, jobs: int, backend: str = "local", seed: int = 0, sample: bool = False) -> Json:
-    # Memory is measured with Arrow's allocator as `pmo-sim` sets it (pmo_sim/cli/__init__.py)
-    # unless the environment names one: its default (mimalloc) holds ~20 MB more in the parent.
+    # Memory is measured with Arrow's allocator as importing pmo_sim sets it (pmo_sim/__init__.py)
+    # unless the environment names one: its default (mimalloc) holds ~15 MB more in the parent.
     env = {"ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system")}
     out = launch(["--probe", "run", "--replications", str(replications), "--jobs", str(jobs),
                   "--backend", backend, "--seed", str(seed)] + (["--sample"] if sample else []),

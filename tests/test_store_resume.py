@@ -254,3 +254,27 @@ def test_chunks_the_manifest_does_not_list_yet_are_recomputed(
     (out / "manifest.json").write_text(json.dumps(m))
     resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
     assert_same_tables(resumed, uninterrupted)
+
+
+@pytest.mark.parametrize("groups", [2, 1000])
+def test_a_long_table_is_written_in_a_bounded_number_of_row_groups(
+        tiny: Scenario, uninterrupted: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        groups: int) -> None:
+    """Row groups grow with the table, so that a long run's file has at most about
+    MAX_ROW_GROUPS of them (the writer holds each one's metadata until it closes the file);
+    the rows are the same whatever the grouping."""
+    import pyarrow.parquet as pq
+
+    from pmo_sim.experiment import store
+
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES", 256)  # tiny groups, many of them by default
+    monkeypatch.setattr(store, "MAX_ROW_GROUPS", groups)
+    out = tmp_path / "run"
+    res = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, chunk_size=2)
+    assert_same_tables(load_results(out), uninterrupted)
+    written = pq.ParquetFile(out / "projects.parquet").metadata.num_row_groups
+    chunk_slices = -(-N // 2) * len(res.policies)  # one slice per chunk and policy
+    if groups == 2:
+        assert 2 <= written <= 3  # the last group holds what is left
+    else:
+        assert written == chunk_slices  # each slice is over 256 bytes: a group of its own

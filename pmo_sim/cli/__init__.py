@@ -29,10 +29,6 @@ def main() -> None:
       pmo-sim run scenarios/baseline.yaml -n 200
       pmo-sim compare results/baseline-<timestamp>
     """
-    # Arrow's default allocator (mimalloc) keeps ~20 MB of segments in a long run's parent for
-    # tables of a few MB; the system allocator gives them back. Set before pyarrow is first
-    # imported (no command has imported it yet); an ARROW_DEFAULT_MEMORY_POOL the user set wins.
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 def entry() -> None:

@@ -66,9 +66,14 @@ OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLE
 #: of the run's time (a rewrite taking longer than this / 20 spaces the next ones further).
 MANIFEST_EVERY_S = 1.0
 
-#: Consolidation writes a row group once this much data is buffered: the parent's memory
-#: while consolidating is a few times this, whatever the table's width or the run's length.
+#: Consolidation writes a row group once this much data is buffered, or more for a table so
+#: long that it would have more than ``MAX_ROW_GROUPS`` row groups: the Parquet writer holds
+#: each row group's metadata until the file is closed (~26 KB for a 25-column table, live, and
+#: as much again while the footer is written), which at 2 MB per group was ~50 MB of a
+#: 100,000-replication run's parent. The buffer and the metadata are then about equal, the
+#: least their sum can be.
 ROW_GROUP_BYTES = 2 * 2**20
+MAX_ROW_GROUPS = 256
 
 
 class StoreError(PmoSimError):
@@ -342,16 +347,21 @@ class ResultsFolder(ChunkStore):
         """Consolidate one table from the chunk files, streaming, atomically."""
         final = self.path / f"{table}.parquet"
         pool = pa.default_memory_pool()
+        rows = sum(int(self.chunks[s]["files"][table]["rows"]) for s in self.ordered())
 
         def stream(tmp: Path) -> None:
             with pq.ParquetWriter(tmp, SCHEMAS[table]) as writer:
                 # Buffer small chunk slices into row groups of a useful size.
                 buffered: list[pa.Table] = []
                 size = 0
+                group: int | None = None  # bytes per row group, from the first rows' width
                 for part in self.assemble(table, policies):
+                    if group is None and part.num_rows:
+                        group = max(ROW_GROUP_BYTES,
+                                    int(rows * part.nbytes / part.num_rows / MAX_ROW_GROUPS))
                     buffered.append(part)
                     size += part.nbytes
-                    if size >= ROW_GROUP_BYTES:
+                    if size >= (group or ROW_GROUP_BYTES):
                         writer.write_table(pa.concat_tables(buffered))
                         buffered, size = [], 0
                         pool.release_unused()  # else Arrow's allocator keeps what it freed
