@@ -16,9 +16,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-# NOTE: scipy.special's t quantile rather than scipy.stats: same values, far lighter import.
-from scipy.special import stdtrit
-
 from pmo_sim.errors import UsageError
 
 SUMMARY_COLUMNS = ("policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10", "p50", "p90", "n")
@@ -41,6 +38,11 @@ def finite(values: ArrayLike) -> NDArray[np.float64]:
 
 def t_quantile(confidence: float, n: ArrayLike) -> NDArray[np.float64]:
     """Two-sided Student-t critical value t_{(1+c)/2, n−1}; NaN where n < 2."""
+    # NOTE: scipy.special's t quantile rather than scipy.stats (same values, far lighter), and
+    # imported here, not above: a run's parent needs it only once its tables are written, so
+    # its ~20 MB do not add to the consolidation's peak.
+    from scipy.special import stdtrit
+
     dof = np.asarray(n, dtype=float) - 1.0
     with np.errstate(invalid="ignore"):
         q = stdtrit(np.where(dof >= 1, dof, np.nan), (1.0 + check_confidence(confidence)) / 2.0)
