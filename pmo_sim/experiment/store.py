@@ -120,10 +120,25 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
     lacks one (edited, or from elsewhere) is refused with a :class:`UsageError` naming the file
     and the columns, never filled in silently. Extra columns are ignored.
     """
+    names = list(columns) if columns else list(STORED_TABLES[table].column_names)
     try:
-        found = pq.read_schema(path)
+        # One file, opened once, read directly, on this thread, without pre-buffering:
+        # pq.read_table goes through the datasets layer, whose I/O threads keep native memory
+        # of about the size of what they read (a 100,000-replication run grew by ~100 MB
+        # consolidating and summarising); this way the parent's memory stays flat over any
+        # number of reads.
+        with pq.ParquetFile(path, pre_buffer=False) as file:
+            _check_columns(path, table, file.schema_arrow)
+            data = file.read(columns=names, use_threads=False)
+        return data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{path} is unreadable: {exc}") from exc
+
+
+def _check_columns(path: Path, table: str, found: pa.Schema) -> None:
+    """Refuse a file without every column of the table, each of a compatible type."""
+    if found.equals(SCHEMAS[table]):
+        return  # as pmo-sim writes it (every chunk and table file of its own runs)
     want = STORED_TABLES[table]
     missing = [c.name for c in want.all_columns if c.name not in found.names]
     wrong = [f"{c.name} ({found.field(c.name).type}, expected {c.dtype})" for c in want.all_columns
@@ -133,17 +148,6 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
                 else "") + ("; " if missing and wrong else "") + (
                 f"has columns of the wrong type: {', '.join(wrong)}" if wrong else "")
         raise UsageError(f"{path} is not a pmo-sim {table} table: it {what}")
-    names = list(columns) if columns else list(want.column_names)
-    try:
-        # One file, read directly, on this thread, without pre-buffering: pq.read_table goes
-        # through the datasets layer, whose I/O threads keep native memory of about the size
-        # of what they read (a 100,000-replication run grew by ~100 MB consolidating and
-        # summarising); this way the parent's memory stays flat over any number of reads.
-        with pq.ParquetFile(path, pre_buffer=False) as file:
-            data = file.read(columns=names, use_threads=False)
-        return data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
-    except (OSError, pa.ArrowException) as exc:
-        raise UsageError(f"{path} is unreadable: {exc}") from exc
 
 
 def empty_table(table: str) -> pa.Table:
