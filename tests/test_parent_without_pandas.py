@@ -169,3 +169,29 @@ def test_precision_widths_match_a_pivot(paired: bool) -> None:
         want = [relative_half_width(wide[p].to_numpy()) for p in policies]
     assert len(want) == len(policies) - (1 if paired else 0) > 0
     assert precision_widths(store, policies, "npv", paired) == want
+
+
+def test_summary_csv_of_rows_in_any_order_is_summary_of_the_same_table(tmp_path: Path) -> None:
+    """summary.csv is read from a file pmo-sim wrote sorted by policy; rows in another order
+    (policies interleaved) are grouped first, in file order within a policy, as
+    ``analysis.stats.summary`` groups a DataFrame: the same rows, the same text."""
+    import shutil
+
+    from pmo_sim.analysis.stats import summary
+    from pmo_sim.experiment.results import summary_csv
+    from pmo_sim.experiment.runner import run_experiment
+    from pmo_sim.experiment.store import ResultsFolder, parquet_bytes
+    from pmo_sim.scenario.loader import load_scenario
+
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    run_experiment(sc, replications=7, seed=4, jobs=1, out=tmp_path / "run")
+    sorted_text = (tmp_path / "run" / "summary.csv").read_text()
+    shutil.copytree(tmp_path / "run", tmp_path / "shuffled")
+    table = pa.Table.from_pandas(pd.read_parquet(tmp_path / "run" / "replications.parquet"),
+                                 preserve_index=False)
+    rows = np.random.default_rng(1).permutation(table.num_rows)
+    shuffled = table.take(pa.array(rows))
+    (tmp_path / "shuffled" / "replications.parquet").write_bytes(parquet_bytes(shuffled))
+    text = summary_csv(ResultsFolder.open(tmp_path / "shuffled"))
+    assert text == summary(shuffled.to_pandas()).to_csv(index=False)
+    assert len(text.splitlines()) == len(sorted_text.splitlines()) > len(sc.policy_names)

@@ -48,27 +48,32 @@ def text_array(values: Any) -> pa.Array:
 
 
 def _plain(array: pa.Array, np_type: type[np.generic]) -> NDArray[Any]:
-    """The values of a null-free fixed-width array (its offset honoured), copied."""
+    """The values of a fixed-width array (its offset honoured; whatever is under a null), as
+    a read-only view of its buffer, which the view keeps alive."""
     if len(array) == 0:
         return np.empty(0, dtype=np_type)
     data = array.buffers()[1]
     width = np.dtype(np_type).itemsize
-    return np.frombuffer(data, dtype=np_type, count=len(array), offset=array.offset * width).copy()
+    return np.frombuffer(data, dtype=np_type, count=len(array), offset=array.offset * width)
 
 
 def to_float(column: pa.Array | pa.ChunkedArray) -> NDArray[np.float64]:
-    """A numeric or boolean column as float64 values, nulls as NaN."""
+    """A numeric or boolean column as float64 values, nulls as NaN (read-only when it is one
+    float column without nulls: a view of Arrow's buffer, not a copy)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     parts = []
     for chunk in chunks:
         floats = pc.cast(chunk, pa.float64())
         values = _plain(floats, np.float64)
         if floats.null_count:
+            values = values.copy()
             valid = pc.is_valid(floats)
             bits = np.unpackbits(np.frombuffer(valid.buffers()[1], dtype=np.uint8),
                                  bitorder="little")[valid.offset:valid.offset + len(valid)]
             values[~bits.astype(bool)] = np.nan
         parts.append(values)
+    if len(parts) == 1:
+        return parts[0]
     return np.concatenate(parts) if parts else np.empty(0)
 
 

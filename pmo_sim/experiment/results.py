@@ -340,13 +340,17 @@ def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
     rows = pq.read_metadata(path).num_rows
     step = max(1, cells // max(1, rows))
     policies, codes = arrays.codes(read_checked(path, "replications", ["policy"]).column("policy"))
-    order = np.argsort(codes, kind="stable")  # rows of a policy together, in file order
-    bounds = np.searchsorted(codes[order], np.arange(len(policies) + 1))
+    # Rows of a policy together, in file order: they already are in a file pmo-sim wrote.
+    order = None if bool(np.all(codes[1:] >= codes[:-1])) else np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes if order is None else codes[order], np.arange(len(policies) + 1))
+    del codes
     parts: list[dict[str, NDArray[Any]]] = []
     for i in range(0, len(KPI_COLUMNS), step):
         names = list(KPI_COLUMNS[i:i + step])
         table = read_checked(path, "replications", names)
-        values = {m: arrays.to_float(table.column(m))[order] for m in names}
+        values = {m: arrays.to_float(table.column(m)) for m in names}
+        if order is not None:
+            values = {m: v[order] for m, v in values.items()}
         del table
         parts.append(summary_columns(
             [(p, m, values[m][bounds[j]:bounds[j + 1]]) for j, p in enumerate(policies) for m in names]))
