@@ -399,13 +399,9 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> 
     if not isinstance(store, ResultsFolder):
         return Results.from_store(store, manifest, scenario)
     policies = list(manifest["policies"])
-    store.write_table("replications", policies)
-    # summary.csv straight after the table it summarises: the parent's memory is lowest
-    # before the long tables are consolidated (their writer's memory is not all given back)
-    store.write_file(SUMMARY, summary_csv(store))
     for t in manifest["tables"]:
-        if t != "replications":
-            store.write_table(t, policies)
+        store.write_table(t, policies)
+    store.write_file(SUMMARY, summary_csv(store))
     results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
     # The manifest keeps the chunk ranges (how the work was split), not the deleted files.
