@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pmo_sim.experiment import arrays
-from pmo_sim.experiment.backends import packed
+from pmo_sim.experiment.columns import packed
 from pmo_sim.experiment.results import csv_text, load_results
 from pmo_sim.experiment.store import to_arrow
 from pmo_sim.intervals import SUMMARY_COLUMNS

@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from pmo_sim.engine.records import ReplicationRecords
+from pmo_sim.engine.records import Columns, ReplicationRecords
 from pmo_sim.errors import UsageError, WorkerLost
+from pmo_sim.experiment.columns import Packed, packed
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Replicate
 from pmo_sim.experiment.workers import mp_context
@@ -61,9 +60,6 @@ def tables_for(scenario: Scenario) -> tuple[str, ...]:
     return (*TABLES, *(("goals",) if scenario.strategy is not None else ()),
             *(("risks",) if scenario.risks else ()))
 
-Columns = dict[str, list[Any]]
-#: A table's columns as a chunk returns them (:func:`packed`): numpy arrays, lists of text.
-Packed = dict[str, Any]
 
 
 # --------------------------------------------------------------------------- the work unit
@@ -124,29 +120,6 @@ def _append(columns: Columns, names: Sequence[str], rows: dict[str, list[Any]], 
     for name in names:
         values = rows.get(name)
         columns[name].extend(values if values is not None else [None] * n)
-
-
-def packed(table: str, columns: Columns) -> Packed:
-    """One table's columns in the compact form a chunk travels in, typed as the schema says.
-
-    Numbers become numpy arrays (float: ``None`` -> NaN, "times not reached are NaN"; int;
-    bool), so a chunk crosses to the parent as one buffer per column instead of a Python
-    object per value: unpickling ~4 MB of floats per chunk was what made the parent's memory
-    creep in a long run (freed objects leave its small-object arenas fragmented). Text stays a
-    list of ``str`` (``None`` -> ""); pickle sends a string repeated down a column once.
-    """
-    out: Packed = {}
-    for col in STORED_TABLES[table].all_columns:
-        values = columns[col.name]
-        if col.dtype == "float":
-            out[col.name] = np.asarray(values, dtype=np.float64)
-        elif col.dtype == "int":
-            out[col.name] = np.asarray(values).astype(np.int64)
-        elif col.dtype == "bool":
-            out[col.name] = np.asarray(values, dtype=bool)
-        else:
-            out[col.name] = ["" if v is None else str(v) for v in values]
-    return out
 
 
 def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> str:

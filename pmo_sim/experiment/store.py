@@ -50,6 +50,7 @@ import pyarrow.parquet as pq
 
 from pmo_sim.errors import PmoSimError, UsageError
 from pmo_sim.experiment.arrays import equal_mask, to_arrow_array
+from pmo_sim.experiment.columns import packed
 from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
 from pmo_sim.files import is_temporary, write_atomically
 from pmo_sim.schema import STORED_TABLES, Dtype
@@ -96,12 +97,8 @@ def to_arrow(table: str, columns: Mapping[str, Any]) -> pa.Table:
     """Columnar records of ``table`` (lists, or a chunk's packed arrays) as an Arrow table with
     the table's fixed schema; float ``None`` -> NaN ("times not reached are NaN", SPEC 7.2,
     not Arrow nulls), text ``None`` -> ""."""
-    arrays = []
-    for col in STORED_TABLES[table].all_columns:
-        values = columns[col.name]
-        if col.dtype == "string":
-            values = ["" if v is None else str(v) for v in values]
-        arrays.append(to_arrow_array(values, col.dtype))
+    typed = packed(table, columns)  # a no-op on a chunk's columns, which come packed
+    arrays = [to_arrow_array(typed[col.name], col.dtype) for col in STORED_TABLES[table].all_columns]
     return pa.Table.from_arrays(arrays, schema=SCHEMAS[table])
 
 
