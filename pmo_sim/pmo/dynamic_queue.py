@@ -260,18 +260,22 @@ class DynamicQueue:
             else:
                 break
             if group and entry[:2] != group[0][:2]:
-                if _offer(self._tasks_of(group), pool, now, backfill, start, smallest):
+                if _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest):
                     return
                 group = []
             group.append(entry)
         if group:
-            _offer(self._tasks_of(group), pool, now, backfill, start, smallest)
+            _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
 
-    def _tasks_of(self, group: list[Ranked]) -> list[TaskState]:
-        if len(group) == 1:
-            return list(self.projects.get(group[0][3], ()))
-        # equal keys and arrivals: fifo across the projects of the group
-        return list(merge(*(self.projects.get(e[3], []) for e in group), key=_fifo_key))
+
+
+def tasks_of(projects: dict[ProjectState, list[TaskState]], group: list[Ranked]) -> list[TaskState]:
+    """The waiting tasks of a rank's projects, in the order they are offered (a copy: tasks
+    leave the queue as they start)."""
+    if len(group) == 1:
+        return list(projects.get(group[0][3], ()))
+    # equal keys and arrivals: fifo across the projects of the group
+    return list(merge(*(projects.get(e[3], []) for e in group), key=_fifo_key))
 
 
 def _offer(tasks: list[TaskState], pool: PoolState, now: float, backfill: bool,

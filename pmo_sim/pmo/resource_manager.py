@@ -29,6 +29,7 @@ from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
 from pmo_sim.pmo.backlog import Backlog
 from pmo_sim.pmo.capacity_levers import CapacityLevers
 from pmo_sim.pmo.dispatch import NeedsQueue, StaticQueue, dispatch_global, take
+from pmo_sim.pmo.dynamic_needs import DynamicNeedsQueue
 from pmo_sim.pmo.dynamic_queue import DynamicQueue, DynamicQueues
 from pmo_sim.pmo.latest import LatestTimes
 from pmo_sim.rules.allocation import (
@@ -89,15 +90,24 @@ class ResourceManager(Allocator):
         # One queue per pool; under a static rule the same queues typed as such (hot path).
         self.static_queues: list[StaticQueue] = (
             [StaticQueue() for _ in world.pools] if self.static_rule else [])
+        # When some task holds several pools, every pool's ready tasks are ranked together:
+        # in a NeedsQueue (static rules) or a DynamicNeedsQueue; NEEDS_QUEUE False ranks them
+        # all afresh at each allocation instead, through per-pool queues (the tests' reference).
+        together = self.global_mode and NEEDS_QUEUE
         steady = self.steady_rule and not self.global_mode
-        still = steady and self.still_rule
-        self.dynamic = (None if self.static_rule
-                        else DynamicQueues(len(world.pools), steady, still,
-                                           self.resting_form if steady else None))
+        self.dynamic = (None if self.static_rule or together
+                        else DynamicQueues(len(world.pools), steady, still=steady and self.still_rule,
+                                           at_rest=self.resting_form if steady else None))
         self.queues: list[StaticQueue | DynamicQueue] = (
             list(self.static_queues) if self.dynamic is None else list(self.dynamic.queues))
-        self.needs_queue = (NeedsQueue() if self.global_mode and self.static_rule and NEEDS_QUEUE
-                            else None)
+        self.needs_queue: NeedsQueue | DynamicNeedsQueue | None = None
+        if together:
+            self.needs_queue = (NeedsQueue() if self.static_rule else DynamicNeedsQueue(
+                self.steady_rule, still=self.steady_rule and self.still_rule,
+                at_rest=self.resting_form if self.steady_rule else None))
+        # what is told of tasks started, projects changed or withdrawn (dynamic rules)
+        self.ranking: DynamicQueues | DynamicNeedsQueue | None = (
+            self.needs_queue if isinstance(self.needs_queue, DynamicNeedsQueue) else self.dynamic)
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause
         if self.levers is not None:
             self.levers.attach(world)
@@ -180,8 +190,8 @@ class ResourceManager(Allocator):
 
     def withdraw(self, project: ProjectState) -> None:
         self.backlog.remove(project)
-        if self.dynamic is not None:
-            self.dynamic.withdraw(project)
+        if self.ranking is not None:
+            self.ranking.withdraw(project)
         for task in project.tasks:
             task.queued = False
         self.waiting_free = [t for t in self.waiting_free if t.project is not project]
@@ -210,8 +220,11 @@ class ResourceManager(Allocator):
         for i in touched:
             flags[i] = False
         if self.global_mode:
-            if self.needs_queue is not None:
+            if isinstance(self.needs_queue, NeedsQueue):
                 self.needs_queue.dispatch(self.env._now, self.backfill, self._start_all_needs)
+            elif self.needs_queue is not None:
+                self.needs_queue.dispatch(self.env._now, self.backfill, self._start_all_needs,
+                                          self.rule)
             else:
                 self._dispatch_all_pools()
             return
@@ -252,8 +265,8 @@ class ResourceManager(Allocator):
                 self.waiting_free.append(task)
             else:
                 self.world.start_task(task, [], 0.0)
-                if self.dynamic is not None:
-                    self.dynamic.started(task)
+                if self.ranking is not None:
+                    self.ranking.started(task)
 
     def start(self, task: TaskState, pool: PoolState) -> None:
         """Start a one-pool task with the pool's longest-idle people (or the cheapest set-up)."""
@@ -281,8 +294,8 @@ class ResourceManager(Allocator):
             return False
         task.queued = False
         self.world.start_task(task, crew, self._setup(task, crew))
-        if self.dynamic is not None:
-            self.dynamic.started(task)
+        if self.ranking is not None:
+            self.ranking.started(task)
         return True
 
     def _setup(self, task: TaskState, crew: list) -> float:
@@ -301,13 +314,13 @@ class ResourceManager(Allocator):
     def on_task_finish(self, task: TaskState) -> None:
         if self.levers is not None:
             self.levers.crew_free(task)
-        if self.dynamic is not None and not task.project.running:
-            self.dynamic.changed(task.project)  # nothing else runs: its key stops moving
+        if self.ranking is not None and not task.project.running:
+            self.ranking.changed(task.project)  # nothing else runs: its key stops moving
 
     def project_changed(self, project: ProjectState) -> None:
         self.backlog.changed(project)
-        if self.dynamic is not None:
-            self.dynamic.changed(project)
+        if self.ranking is not None:
+            self.ranking.changed(project)
 
     def report(self, acc: Accounts) -> None:
         if self.levers is not None:

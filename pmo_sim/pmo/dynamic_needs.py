@@ -1,0 +1,265 @@
+"""Ready tasks under a dynamic project-level rule (``srpt``, ``wsjf``, ``min_slack``) when some
+task holds several pools at once, ranked incrementally.
+
+The plain way ranks every ready task of every pool together at each allocation, by its
+project's key at that instant and then ``fifo``, and offers them in turn
+(:func:`~pmo_sim.pmo.dispatch.dispatch_global`): O(n log n) per allocation, n the ready tasks
+of the whole portfolio. This queue starts the same tasks in the same order by combining the
+two ideas of :mod:`pmo_sim.pmo.dynamic_queue` and :class:`~pmo_sim.pmo.dispatch.NeedsQueue`:
+
+- projects, not tasks, are ranked, and only those with work in progress (*live*) afresh at
+  each allocation; a project with nothing running *rests* in a heap by its key, which under a
+  ``steady`` rule stays put (or moves with ``now`` alike for all) until it is taken again
+  (it came to rest, got another ready task, or its work changed);
+- tasks come in *kinds*, by what they hold (their ``needs``); a resting project waits in the
+  heap of every kind among its ready tasks; while an allocation goes on free capacity only
+  shrinks, so once one of a kind's pools lacks the units the kind needs (with backfill), or
+  is held back by a better-ranked task that could not start (without), the kind's heap is no
+  longer looked at. A resting project is taken off the first heap that offers it; its other
+  entries are passed over in that allocation.
+
+An allocation costs O(live projects + k log n) for the k resting projects looked at.
+A rule not registered ``steady`` (a user's own) ranks every waiting project afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from heapq import heapify, heappop, heappush
+from typing import TYPE_CHECKING
+
+from pmo_sim.pmo.dynamic_queue import tasks_of
+
+if TYPE_CHECKING:
+    from pmo_sim.engine.state import PoolState, ProjectState, TaskState
+    from pmo_sim.rules.allocation import RestKey, RestPart
+
+Key = Callable[["ProjectState", float], float]
+Needs = tuple[tuple["PoolState", int], ...]
+Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
+# (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
+Resting = tuple[float, float, int, int, "ProjectState", float]
+
+
+class DynamicNeedsQueue:
+    """Every ready task of the portfolio, grouped by project; live projects and, per kind of
+    needs, a heap of the resting ones."""
+
+    def __init__(self, steady: bool, still: bool = False,
+                 at_rest: tuple[RestPart, RestKey] | None = None):
+        self.steady = steady  # resting projects keep their order: they wait in heaps
+        self.still = still  # a resting project's key does not move with time: its heap key serves
+        self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
+        self.projects: dict[ProjectState, list[TaskState]] = {}  # ready tasks, fifo order
+        self.live: set[ProjectState] = set()  # waiting, with work in progress (all, if not steady)
+        self.unsettled: set[ProjectState] = set()  # resting; key to take before ranking
+        self.stamps: dict[ProjectState, int] = {}  # resting: the stamp of its heap entries
+        self.count = 0
+        self.kinds: dict[Needs, int] = {}  # a task's needs -> its kind
+        self.kind_of: dict[int, int] = {}  # id of a task's needs (shared by its network's tasks) -> kind
+        self.needs: list[Needs] = []  # per kind
+        self.heaps: list[list[Resting]] = []  # per kind; entries whose stamp is not current are stale
+
+    # ------------------------------------------------------------------ what the manager tells it
+
+    def push(self, task: TaskState) -> None:
+        """A task is ready and waits for all its needs."""
+        if id(task.needs) not in self.kind_of:
+            kind = self.kinds.get(task.needs)
+            if kind is None:
+                kind = self.kinds[task.needs] = len(self.needs)
+                self.needs.append(task.needs)
+                self.heaps.append([])
+            self.kind_of[id(task.needs)] = kind
+        proj = task.project
+        waiting = self.projects.get(proj)
+        if waiting is None:
+            self.projects[proj] = [task]
+        elif waiting[-1].fifo_key > task.fifo_key:
+            waiting.insert(next(i for i, t in enumerate(waiting) if t.fifo_key > task.fifo_key), task)
+        else:
+            waiting.append(task)
+        if proj.running or not self.steady:
+            self.live.add(proj)
+        else:  # at rest, one more ready task (maybe of another kind): its key is taken again
+            self.unsettled.add(proj)
+
+    def started(self, task: TaskState) -> None:
+        """A task started (one needing nothing never waited here): its project is live."""
+        proj = task.project
+        waiting = self.projects.get(proj)
+        if waiting is None:
+            return
+        if task.needs:
+            waiting.remove(task)
+        if not waiting:
+            self._forget(proj)
+        elif self.steady:
+            self.live.add(proj)
+            self.unsettled.discard(proj)
+            self.stamps.pop(proj, None)
+
+    def changed(self, proj: ProjectState) -> None:
+        """The project's last running task ended, or its remaining work changed."""
+        if self.steady and not proj.running and proj in self.projects:
+            self.live.discard(proj)
+            self.unsettled.add(proj)
+
+    def withdraw(self, proj: ProjectState) -> None:
+        if self.projects.pop(proj, None) is not None:
+            self._forget(proj)
+
+    def _forget(self, proj: ProjectState) -> None:
+        self.projects.pop(proj, None)
+        self.live.discard(proj)
+        self.unsettled.discard(proj)
+        self.stamps.pop(proj, None)
+        if not self.projects:  # nothing waits: whatever the heaps hold is stale
+            for heap in self.heaps:
+                heap.clear()
+
+    def _settle(self, rule: Key) -> None:
+        """Take the keys of the projects that came to rest or changed, each into the heap of
+        every kind among its ready tasks."""
+        stamps, at_rest, kind_of = self.stamps, self.at_rest, self.kind_of
+        for proj in self.unsettled:
+            self.count += 1
+            stamps[proj] = self.count
+            if at_rest is None:
+                key, part = rule(proj, 0.0), 0.0
+            else:
+                part = at_rest[0](proj)
+                key = at_rest[1](proj, part, 0.0)
+            entry = (key, proj.arrival, proj.index, self.count, proj, part)
+            for kind in {kind_of[id(t.needs)] for t in self.projects[proj]}:
+                heap = self.heaps[kind]
+                if len(heap) > 2 * len(stamps) + 32:  # stale entries outnumber the valid
+                    heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
+                    heapify(heap)
+                heappush(heap, entry)
+        self.unsettled.clear()
+
+    # ------------------------------------------------------------------ allocation
+
+    def dispatch(self, now: float, backfill: bool, start: Callable[[TaskState], bool], rule: Key) -> None:
+        """Start, best rank first, the tasks whose needs can all be met now; without backfill
+        a task that cannot start holds back the pools it needs from every lower-ranked task."""
+        if not self.projects:
+            return
+        for needs in self.needs:
+            for pool, units in needs:
+                if len(pool.idle) < units:
+                    break
+            else:
+                break  # this kind has what it needs free
+        else:
+            return  # no kind has: nothing can start
+        if self.unsettled:
+            self._settle(rule)
+        Allocation(self, now, backfill, start, rule).run()
+
+
+class Allocation:
+    """One allocation: live projects ranked afresh, merged with the resting ones taken from
+    the heaps of the kinds that can still start (a two-way merge, as in
+    :meth:`~pmo_sim.pmo.dynamic_queue.DynamicQueue._allocate`); projects that tie on (key,
+    arrival) are one rank, their tasks merged by ready time and file order."""
+
+    def __init__(self, queue: DynamicNeedsQueue, now: float, backfill: bool,
+                 start: Callable[[TaskState], bool], rule: Key):
+        self.queue, self.now, self.backfill, self.start, self.rule = queue, now, backfill, start, rule
+        self.blocked: set[int] = set()  # pools held back (without backfill)
+        self.dead = [False] * len(queue.needs)  # per kind: none can start until it is over
+        self.popped: list[tuple[list[Resting], Resting]] = []
+        self.seen: set[ProjectState] = set()  # resting projects already offered
+
+    def can_start(self, kind: int) -> bool:
+        """Can a task of this kind still start in this allocation? (Once not, never again.)"""
+        if self.dead[kind]:
+            return False
+        if self.backfill:
+            for pool, units in self.queue.needs[kind]:
+                if len(pool.idle) < units:
+                    self.dead[kind] = True
+                    return False
+        elif self.blocked:
+            for pool, _ in self.queue.needs[kind]:
+                if pool.index in self.blocked:
+                    self.dead[kind] = True
+                    return False
+        return True
+
+    def run(self) -> None:
+        queue, rule, now = self.queue, self.rule, self.now
+        projects, kind_of, can_start = queue.projects, queue.kind_of, self.can_start
+        # a live project none of whose ready tasks is of a kind that can start starts nothing
+        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in queue.live
+                       if any(can_start(kind_of[id(t.needs)]) for t in projects[p])])
+        i, n = 0, len(live)
+        head = self._peek_resting()
+        group: list[Ranked] = []
+        while True:
+            if head is not None and (i == n or head[0] < live[i]):
+                entry, heap = head
+                self.popped.append((heap, heappop(heap)))  # the top of its heap
+                self.seen.add(entry[3])
+                head = self._peek_resting()
+            elif i < n:
+                entry = live[i]
+                i += 1
+            else:
+                break
+            if group and entry[:2] != group[0][:2]:
+                self._offer(group)
+                group = []
+            group.append(entry)
+        if group:
+            self._offer(group)
+        stamps = queue.stamps
+        for heap, rested in self.popped:  # resting projects offered stay, unless they changed
+            if stamps.get(rested[4]) == rested[3]:
+                heappush(heap, rested)
+
+    def _peek_resting(self) -> tuple[Ranked, list[Resting]] | None:
+        """The best resting project not yet offered, over the heaps of the kinds that can
+        still start, with its key now, and the heap whose top it is."""
+        queue = self.queue
+        stamps = queue.stamps
+        best: Resting | None = None
+        best_heap: list[Resting] = []
+        for kind, heap in enumerate(queue.heaps):
+            if not heap or not self.can_start(kind):
+                continue
+            while heap:
+                entry = heap[0]
+                if stamps.get(entry[4]) != entry[3]:
+                    heappop(heap)  # stale: it went live, changed, or left
+                elif entry[4] in self.seen:
+                    self.popped.append((heap, heappop(heap)))  # offered from another kind's heap
+                else:
+                    if best is None or entry < best:
+                        best, best_heap = entry, heap
+                    break
+        if best is None:
+            return None
+        proj = best[4]
+        if queue.still:
+            key = best[0]
+        elif queue.at_rest is not None:
+            key = queue.at_rest[1](proj, best[5], self.now)
+        else:
+            key = self.rule(proj, self.now)
+        return (key, best[1], best[2], proj), best_heap
+
+    def _offer(self, group: list[Ranked]) -> None:
+        kind_of = self.queue.kind_of
+        for task in tasks_of(self.queue.projects, group):
+            if not task.queued or task.project.paused_until > self.now:
+                continue  # a disrupted project starts nothing until it resumes
+            kind = kind_of[id(task.needs)]
+            if not self.can_start(kind):
+                continue
+            if not self.start(task) and not self.backfill:
+                # the best-ranked task of these pools waits for them: nobody jumps it
+                self.blocked.update(pool.index for pool, _ in task.needs)
+                self.dead[kind] = True
