@@ -102,6 +102,29 @@ def scaled_scenario(base: Scenario, k: int, mode: str, rules: Sequence[str]) -> 
     return load_scenario(REFERENCE, overrides)
 
 
+#: ``--needs``: tasks that hold several pools at once (issue 10's multi-resource dispatch):
+#: integrations hold two testers and one unit of a test rig, releases their ops crew and a
+#: developer. Every allocation then ranks the ready tasks of all pools together.
+RIG_UNITS = 2  # per reference size
+RELEASES = ("release", "go-live", "cut-over", "r1-release", "r2-release", "r3-release")
+
+
+def with_needs(sc: Scenario, k: int, mode: str) -> Scenario:
+    """``sc`` (the reference at size ``k``) with its integrations and releases holding
+    several pools, and a test rig of ``RIG_UNITS`` units per reference size (mode ``people``)
+    or in all (mode ``projects``)."""
+    data = sc.model_dump(mode="json", exclude_none=True)
+    data["resources"]["rig"] = {"kind": "equipment", "day_rate": 100.0,
+                                "units": RIG_UNITS * (k if mode == "people" else 1)}
+    for template in data["intake"]["templates"]:
+        for task in template["tasks"]:
+            if task["name"] == "integration" or task["name"] in RELEASES:
+                people = task.pop("people", 1)
+                task["needs"] = ({task.pop("skill"): people, "rig": 1} if task["name"] == "integration"
+                                 else {task.pop("skill"): people, "developers": 1})
+    return Scenario.model_validate(data)
+
+
 def replications_at(k: int, reps: int) -> int:
     return max(1, reps // k)
 
@@ -132,6 +155,8 @@ def measure(args: argparse.Namespace) -> Json:
     """
     base = load_scenario(REFERENCE)
     worlds = {(k, m): scaled_scenario(base, k, m, args.rules) for k in args.sizes for m in args.modes}
+    if args.needs:
+        worlds = {(k, m): with_needs(sc, k, m) for (k, m), sc in worlds.items()}
     samplers = {key: Sampler(sc) for key, sc in worlds.items()}
     for mode in args.modes:  # warm up imports and caches outside the timings
         with contextlib.suppress(Exception):  # a failing rule is reported below
@@ -263,6 +288,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="people (projects and people scaled) and/or projects (headcount fixed)")
     ap.add_argument("--wip", choices=("both", "off", "on"), default="both",
                     help="without and/or with the WIP limit (default both)")
+    ap.add_argument("--needs", action="store_true",
+                    help="integrations hold testers and a test rig, releases ops and a developer "
+                         "(tasks holding several pools: every pool's ready tasks ranked together)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="1x and 4x, 4 replications, one round")
     ap.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the figures as JSON")
@@ -280,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"pmo-sim scaling — {dt.datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs — "
           f"Python {sys.version.split()[0]} — pmo-sim {source_commit()}")
-    print(f"reference x {', '.join(map(str, args.sizes))}; rules {', '.join(args.rules)}; "
+    print(f"reference{' with tasks holding several pools (--needs)' if args.needs else ''} x "
+          f"{', '.join(map(str, args.sizes))}; rules {', '.join(args.rules)}; "
           f"{args.rounds} round(s); replications per round " +
           ", ".join(f"{k}x {replications_at(k, args.reps)}" for k in args.sizes))
     wall = time.perf_counter()
@@ -289,8 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nwall time {time.perf_counter() - wall:.0f} s")
     if args.json:
         result["meta"] = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": source_commit(),
-                          "sizes": args.sizes, "reps_at_1x": args.reps, "rounds": args.rounds,
-                          "seed": args.seed, "targets": TARGETS}
+                          "sizes": args.sizes, "needs": args.needs, "reps_at_1x": args.reps,
+                          "rounds": args.rounds, "seed": args.seed, "targets": TARGETS}
         args.json.write_text(json.dumps(result, indent=1, allow_nan=True), encoding="utf-8")
     return 0
 

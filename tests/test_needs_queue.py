@@ -163,3 +163,86 @@ def test_a_task_waiting_for_one_pool_holds_the_other_only_without_backfill(backf
             assert {(p, t): (s, f) for p, t, s, f, _ in task_log(_two_pools(backfill))} == log
         finally:
             resource_manager.NEEDS_QUEUE = True
+
+
+# --------------------------------------------------------------------------- take()
+
+
+class _Pool:
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.idle: list[_Person] = []
+
+
+class _Person:
+    def __init__(self, name: int, last_project: object):
+        self.name = name
+        self.last_project = last_project
+        self.pools: list[_Pool] = []
+
+
+def _take_by_lists(needs: list[tuple[_Pool, int]], project: object, switch_cost: float) -> list | None:
+    """take() as first written: every idle list copied, fresh people sorted first."""
+    if any(len(pool.idle) < units for pool, units in needs):
+        return None
+    chosen: list = []
+    taken: set[int] = set()
+    for pool, units in needs:
+        free = [p for p in pool.idle if id(p) not in taken]
+        if switch_cost > 0 and pool.kind == "people":
+            fresh = [p for p in free if p.last_project is None or p.last_project is project]
+            free = fresh + [p for p in free if not (p.last_project is None or p.last_project is project)]
+        if len(free) < units:
+            return None
+        chosen += free[:units]
+        taken.update(id(p) for p in free[:units])
+    return chosen
+
+
+@settings(max_examples=400 if FULL else 150, deadline=None)
+@given(data=st.data(), switch_cost=st.sampled_from([0.0, 1.0]))
+def test_take_chooses_as_copying_every_idle_list_did(data: st.DataObject, switch_cost: float):
+    # crews of up to three pools (one may be equipment), people idle in up to three pools at
+    # once (cross-skilled), some already on the task's project: the same crew, in the same
+    # order, taken off every idle list it was on
+    from types import SimpleNamespace
+
+    from pmo_sim.pmo.dispatch import take
+
+    project, other = object(), object()
+    pools = [_Pool(data.draw(st.sampled_from(["people", "people", "equipment"]))) for _ in range(3)]
+    people = []
+    for name in range(data.draw(st.integers(0, 12))):
+        person = _Person(name, data.draw(st.sampled_from([None, project, other])))
+        person.pools = data.draw(st.lists(st.sampled_from(pools), min_size=1, max_size=3, unique_by=id))
+        people.append(person)
+    for pool in pools:  # idle lists in a drawn order
+        pool.idle = data.draw(st.permutations([p for p in people if pool in p.pools]))
+    held = data.draw(st.lists(st.sampled_from(pools), min_size=1, max_size=3, unique_by=id))
+    needs = tuple((pool, data.draw(st.integers(1, 3))) for pool in held)
+    expected = _take_by_lists(list(needs), project, switch_cost)
+    before = {id(pool): list(pool.idle) for pool in pools}
+    got = take(SimpleNamespace(needs=needs, project=project), switch_cost)  # type: ignore[arg-type]
+    assert got == expected
+    for pool in pools:
+        assert pool.idle == [p for p in before[id(pool)] if got is None or p not in got]
+
+
+def test_take_puts_people_already_on_the_project_first_then_the_longest_idle():
+    from types import SimpleNamespace
+
+    from pmo_sim.pmo.dispatch import take
+
+    project = object()
+    pool = _Pool("people")
+    elsewhere, on_it, fresh, also_elsewhere = (_Person(i, last) for i, last in
+                                               enumerate([object(), project, None, object()]))
+    for person in (elsewhere, on_it, fresh, also_elsewhere):
+        person.pools = [pool]
+    pool.idle = [elsewhere, on_it, fresh, also_elsewhere]
+    crew = take(SimpleNamespace(needs=((pool, 3),), project=project), 1.0)  # type: ignore[arg-type]
+    assert crew == [on_it, fresh, elsewhere]
+    assert pool.idle == [also_elsewhere]
+    pool.idle = [elsewhere, on_it, fresh, also_elsewhere]
+    crew = take(SimpleNamespace(needs=((pool, 3),), project=project), 0.0)  # type: ignore[arg-type]
+    assert crew == [elsewhere, on_it, fresh]

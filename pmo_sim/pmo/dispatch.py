@@ -11,9 +11,12 @@ use capacity the top-ranked one cannot yet use" — each fast where it applies:
   time (``srpt``, ``wsjf``, ``min_slack``). Ready tasks are grouped by project; projects with
   nothing running wait in a heap by their key, and only those with work in progress are ranked
   afresh at each allocation (:mod:`pmo_sim.pmo.dynamic_queue`).
-- :func:`dispatch_global`: when some task needs several pools at once (or equipment), the
-  ready tasks of every pool are ranked together and each is started if *all* its needs can be
-  met, so no pool's queue can starve a better-ranked task of another pool.
+- when some task needs several pools at once (or equipment), the ready tasks of every pool
+  are ranked together and each is started if *all* its needs can be met, so no pool's queue
+  can starve a better-ranked task of another pool: :class:`NeedsQueue` under a static rule
+  (a heap per kind of needs), :class:`~pmo_sim.pmo.dynamic_needs.DynamicNeedsQueue` under a
+  project-level one; :func:`dispatch_global` offers a ranked list in turn, the plain way
+  (every ready task sorted at each allocation) that both are held to.
 
 Ties fall back to ``fifo`` (project arrival, task ready time, project and task file order),
 which every rank ends with.
@@ -174,26 +177,54 @@ class NeedsQueue:
 
 def take(task: TaskState, switch_cost: float) -> list[Person] | None:
     """The people and units to start ``task`` with, taken off every idle list; None if its
-    needs cannot all be met now (a cross-skilled person counts once)."""
+    needs cannot all be met now (a cross-skilled person counts once).
+
+    From each pool, in the order of its needs, the longest idle not already chosen (with a
+    switching cost, those fresh or already on the project first): O(units) per pool, not
+    O(idle), unless switching costs make the whole idle list worth looking at.
+    """
     needs = task.needs
     if any(len(pool.idle) < units for pool, units in needs):
         return None
     chosen: list[Person] = []
     taken: set[int] = set()
     for pool, units in needs:
-        free = [p for p in pool.idle if id(p) not in taken]
         if switch_cost > 0 and pool.kind == "people":
-            proj = task.project
-            fresh = [p for p in free if p.last_project is None or p.last_project is proj]
-            free = fresh + [p for p in free if not (p.last_project is None or p.last_project is proj)]
+            free = _fresh_first(pool.idle, taken, units, task.project)
+        elif not taken:
+            free = pool.idle[:units]
+        else:
+            free = []
+            for p in pool.idle:
+                if id(p) not in taken:
+                    free.append(p)
+                    if len(free) == units:
+                        break
         if len(free) < units:
             return None
         chosen += free[:units]
         taken.update(id(p) for p in free[:units])
     for person in chosen:
-        for p in person.pools:
-            p.idle.remove(person)
+        for home in person.pools:
+            home.idle.remove(person)
     return chosen
+
+
+def _fresh_first(idle: list[Person], taken: set[int], units: int, proj: object) -> list[Person]:
+    """Up to ``units`` of ``idle`` not taken, those fresh or already on ``proj`` first, each
+    group in idle order (the scan stops once ``units`` fresh are found)."""
+    fresh: list[Person] = []
+    others: list[Person] = []
+    for p in idle:
+        if id(p) in taken:
+            continue
+        if p.last_project is None or p.last_project is proj:
+            fresh.append(p)
+            if len(fresh) == units:
+                return fresh
+        elif len(others) < units:
+            others.append(p)
+    return (fresh + others)[:units]
 
 
 def dispatch_global(tasks: list[TaskState], now: float, backfill: bool,

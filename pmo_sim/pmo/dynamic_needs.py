@@ -172,6 +172,8 @@ class Allocation:
         self.dead = [False] * len(queue.needs)  # per kind: none can start until it is over
         self.popped: list[tuple[list[Resting], Resting]] = []
         self.seen: set[ProjectState] = set()  # resting projects already offered
+        # the heaps to look at: kinds with resting projects that may still start
+        self.looking = [(kind, heap) for kind, heap in enumerate(queue.heaps) if heap]
 
     def can_start(self, kind: int) -> bool:
         """Can a task of this kind still start in this allocation? (Once not, never again.)"""
@@ -227,8 +229,11 @@ class Allocation:
         stamps = queue.stamps
         best: Resting | None = None
         best_heap: list[Resting] = []
-        for kind, heap in enumerate(queue.heaps):
-            if not heap or not self.can_start(kind):
+        dead, can_start = self.dead, self.can_start
+        pruned = False
+        for kind, heap in self.looking:
+            if not heap or dead[kind] or not can_start(kind):
+                pruned = True
                 continue
             while heap:
                 entry = heap[0]
@@ -240,6 +245,8 @@ class Allocation:
                     if best is None or entry < best:
                         best, best_heap = entry, heap
                     break
+        if pruned:  # kinds out of this allocation, or with nobody resting, are not looked at again
+            self.looking = [(k, h) for k, h in self.looking if h and not dead[k]]
         if best is None:
             return None
         proj = best[4]
