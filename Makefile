@@ -25,4 +25,5 @@ bench:
 # Everything benchmarks/README.md reports: speed, scaling to 64x, Monte Carlo end to end.
 bench-all: bench
 	$(PY) benchmarks/scaling.py
+	$(PY) benchmarks/scaling.py --needs
 	$(PY) benchmarks/montecarlo.py

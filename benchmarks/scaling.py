@@ -19,7 +19,12 @@ pools of 20 people, 750 days) as :class:`~pmo_sim.scenario.models.Scenario` obje
   WIP limit, the backlog grow with k. It measures how the cost of an event grows with queue
   lengths;
 * each rule runs with no WIP limit and with a limit of 4k open projects (the reference's
-  ``wsjf-wip`` has 4 for its 40 projects: the limit scales with the portfolio).
+  ``wsjf-wip`` has 4 for its 40 projects: the limit scales with the portfolio);
+* with ``--needs``, tasks hold several pools at once: integrations two testers and one unit of
+  a test rig (2 units per reference size in mode ``people``, 2 in all in mode ``projects``),
+  releases their ops crew and a developer; every allocation then ranks the ready tasks of all
+  pools together (:class:`~pmo_sim.pmo.dispatch.NeedsQueue`,
+  :mod:`pmo_sim.pmo.dynamic_needs`).
 
 Why the arrival rate is scaled and not the horizon: the reference's arrivals fill about 480 of
 its 750 days. Keeping their rate and lengthening the horizon 64-fold to fit 64× as many
