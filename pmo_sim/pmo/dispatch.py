@@ -109,8 +109,8 @@ class NeedsQueue:
     once: a heap of (rank, task) per *needs* (the pools and units a task holds), by rank.
 
     It starts the same tasks in the same order as ranking every ready task of every pool
-    together and offering them in turn (:func:`dispatch_global`, which the dynamic rules use),
-    in O(kinds of needs + log n) per task started instead of O(n log n) per allocation: while
+    together and offering them in turn (:func:`dispatch_global`, the plain way the tests hold
+    it to), in O(kinds of needs + log n) per task started instead of O(n log n) per allocation: while
     an allocation goes on, free capacity only shrinks, so once one of a kind's pools lacks the
     units it needs (with backfill), or is held back by a better-ranked task that could not
     start (without), no task of that kind can start until the allocation is over, and the
@@ -130,12 +130,6 @@ class NeedsQueue:
             heap = self.by_needs[kind] = []
             self.heaps.append((tuple(task.needs), heap))
         heappush(heap, (task.rank, task))
-
-    def tasks(self) -> Iterator[TaskState]:
-        for _, heap in self.heaps:
-            for _, task in heap:
-                if task.queued:
-                    yield task
 
     def dispatch(self, now: float, backfill: bool, start: Callable[[TaskState], bool]) -> None:
         """Start, best rank first, the tasks whose needs can all be met now; without backfill

@@ -56,7 +56,10 @@ class DynamicNeedsQueue:
         self.stamps: dict[ProjectState, int] = {}  # resting: the stamp of its heap entries
         self.count = 0
         self.kinds: dict[Needs, int] = {}  # a task's needs -> its kind
-        self.kind_of: dict[int, int] = {}  # id of a task's needs (shared by its network's tasks) -> kind
+        # id of a task's needs (a tuple shared by its network's tasks) -> kind; the tuples are
+        # held so that no id is reused while the queue lives
+        self.kind_of: dict[int, int] = {}
+        self._held: list[Needs] = []
         self.needs: list[Needs] = []  # per kind
         self.heaps: list[list[Resting]] = []  # per kind; entries whose stamp is not current are stale
 
@@ -71,6 +74,7 @@ class DynamicNeedsQueue:
                 self.needs.append(task.needs)
                 self.heaps.append([])
             self.kind_of[id(task.needs)] = kind
+            self._held.append(task.needs)
         proj = task.project
         waiting = self.projects.get(proj)
         if waiting is None:

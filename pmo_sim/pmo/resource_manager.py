@@ -47,9 +47,11 @@ if TYPE_CHECKING:
     from pmo_sim.scenario.policy import PMO
 
 
-#: Under a static rule, when some task holds several pools, ready tasks wait in a
-#: :class:`~pmo_sim.pmo.dispatch.NeedsQueue`; False ranks every ready task together at each
-#: allocation, the plain way the tests compare it with (the same starts, in O(n log n)).
+#: When some task holds several pools, ready tasks wait in a
+#: :class:`~pmo_sim.pmo.dispatch.NeedsQueue` (static rules) or a
+#: :class:`~pmo_sim.pmo.dynamic_needs.DynamicNeedsQueue` (project-level rules); False sorts
+#: every ready task at each allocation instead, the plain way the tests compare them with
+#: (the same starts, in O(n log n) per allocation).
 NEEDS_QUEUE = True
 
 
