@@ -30,15 +30,26 @@ STATIC = ("fifo", "priority", "edd", "lst", "lft")
 DYNAMIC = ("srpt", "wsjf", "min_slack")
 
 
-def with_needs(sc: Scenario, rule: str, equipment: int, cross: bool) -> Scenario:
+def with_needs(sc: Scenario, rule: str, equipment: int, cross: bool, capacity: bool = False) -> Scenario:
     """``sc`` under ``rule`` where every other task holds two people pools at once (or one
     and the equipment), ``equipment`` units of a test rig, and, with ``cross``, the training
-    programme cross-skilling its trainees into a second pool."""
+    programme cross-skilling its trainees into a second pool; with ``capacity``, a calendar
+    closure, a hire and a rig bought, contractors on demand, and simultaneous completions
+    allocated together."""
     data = sc.model_dump(mode="json", exclude_none=True)
     sections = [data["pmo"], *(data.get("policies") or {}).values()]
-    for section in sections:
-        section.setdefault("resource_manager", {})["allocation"] = rule
     pools = sorted(data["resources"])
+    for section in sections:
+        rm = section.setdefault("resource_manager", {})
+        rm["allocation"] = rule
+        if capacity:
+            rm["staffing"] = [{"day": 15, "pool": pools[-1], "change": 1}] + (
+                [{"day": 25, "pool": "rig", "change": 1}] if equipment else [])
+            rm["contractors"] = [{"pool": pools[0], "max": 1, "lead_time": 2, "day_rate": 500,
+                                  "productivity": 0.9, "trigger_wait": 3, "release_idle": 5}]
+            rm["batch_simultaneous"] = True
+    if capacity:
+        data["calendar"] = {"closures": [{"start": 12, "days": 4}]}
     if equipment:
         data["resources"]["rig"] = {"kind": "equipment", "units": equipment, "day_rate": 10.0}
     held = [*pools[:2]] + (["rig"] if equipment else [])
@@ -70,10 +81,10 @@ def plain_log(sc: Scenario, policy: str, seed: int) -> list:
 @settings(max_examples=500 if FULL else 120, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(sc=scenarios(), rule=st.sampled_from(STATIC + DYNAMIC), equipment=st.integers(0, 2),
-       cross=st.booleans(), seed=st.integers(0, 10_000))
+       cross=st.booleans(), capacity=st.booleans(), seed=st.integers(0, 10_000))
 def test_needs_queue_starts_what_ranking_everything_starts(sc: Scenario, rule: str, equipment: int,
-                                                            cross: bool, seed: int):
-    sc = with_needs(sc, rule, equipment, cross)
+                                                            cross: bool, capacity: bool, seed: int):
+    sc = with_needs(sc, rule, equipment, cross, capacity)
     for policy in sc.policy_names:
         assert task_log(sc, policy, seed) == plain_log(sc, policy, seed)
 
