@@ -207,3 +207,35 @@ def test_funds_are_never_overspent(sc: Scenario, seed: int) -> None:
             for y in range(years):
                 spent = sum(c for d, c in funded if y * dpy <= d < (y + 1) * dpy)
                 assert spent <= budget.release(y) * (1 + EPS) + EPS
+
+
+@SETTINGS
+@params
+def test_a_kept_ranking_funds_as_sorting_at_every_review(sc: Scenario, seed: int) -> None:
+    # Under a funding rule whose key ignores `now` the board keeps the waiting proposals
+    # ranked as they come and go; sorting them afresh at each review must fund, reject and
+    # expire the same proposals at the same instants, with the same traces after.
+    from pmo_sim.rules.funding import STEADY_FUNDING_RULES
+
+    kept = run_replication(sc, 0, seed, trace=True)
+    saved = set(STEADY_FUNDING_RULES)
+    STEADY_FUNDING_RULES.clear()
+    try:
+        fresh = run_replication(sc, 0, seed, trace=True)
+    finally:
+        STEADY_FUNDING_RULES.update(saved)
+    for a, b in zip(kept, fresh, strict=True):
+        assert _canon(a.projects) == _canon(b.projects)
+        assert _canon(a.tasks) == _canon(b.tasks)
+        assert _canon({k: [v] for k, v in a.kpis.items()}) == _canon({k: [v] for k, v in b.kpis.items()})
+
+
+def _canon(cols: Any) -> dict[str, list[Any]]:
+    """Columns with NaN made comparable."""
+    return {k: ["nan" if isinstance(x, float) and nan(x) else x for x in v] for k, v in cols.items()}
+
+
+def test_the_builtin_funding_rules_that_ignore_now_are_kept_ranked() -> None:
+    from pmo_sim.rules.funding import STEADY_FUNDING_RULES
+
+    assert set(FUNDING_RULES) - {"npv"} == STEADY_FUNDING_RULES  # npv discounts to `now`

@@ -25,17 +25,27 @@ by governance until the board funds or rejects it. The board works like this:
 
 Rejected proposals close with status ``rejected``; those still waiting at the horizon keep
 status ``proposal``. Everything here is deterministic: the board draws no random numbers.
+
+Cost: with ``review_every: 0`` there is a review per arrival, so a review must not cost what
+the waiting list is long. Under a rule whose key ignores ``now``
+(:data:`~pmo_sim.rules.funding.STEADY_FUNDING_RULES`) the waiting proposals are kept ranked as
+they come and go; a review that no waiting proposal's estimate fits ends before ranking, and
+funding stops once none of the rest fits; ``min_score`` is applied to the proposals come since
+the last review (the others passed it then). The same decisions as sorting every waiting
+proposal at every review (``tests/test_strategy_properties.py``).
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
-from pmo_sim.rules.funding import FUNDING_RULES
+from pmo_sim.rules.funding import FUNDING_RULES, STEADY_FUNDING_RULES
 
 if TYPE_CHECKING:
     import simpy
@@ -86,9 +96,19 @@ class FundingBoard:
         self.rule = FUNDING_RULES[funding.rule]
         self.on_funded = on_funded  # e.g. charge the project's risk mitigation
         self.funds = 0.0
-        self.waiting: list[ProjectState] = []
+        # Waiting proposals in the order they came (a dict as an ordered set: O(1) to find
+        # and remove; reviews on every arrival made a list's scans quadratic).
+        self.waiting: dict[ProjectState, None] = {}
+        self.unscreened: list[ProjectState] = []  # come since the last review (min_score not yet applied)
+        # Under a steady rule, the waiting proposals by (key, arrival, index), kept as they
+        # come and go; each one's entry, to find it again.
+        self.steady = funding.rule in STEADY_FUNDING_RULES
+        self.ranked: list[tuple[float, float, int, ProjectState]] = []
+        self.entry: dict[ProjectState, tuple[float, float, int, ProjectState]] = {}
+        self.costs: list[tuple[float, int, ProjectState]] = []  # the cheapest first (lazy: some left)
         self.proposals: dict[int, Proposal] = {}
-        self.expired: set[int] = set()  # waiting proposals past their max_wait
+        self.expired: list[ProjectState] = []  # past their max_wait since the last decision
+        self.held: dict[ProjectState, int] = {}  # the order proposals came in
         self._decision_due = False
         self._review_due = False
 
@@ -127,7 +147,7 @@ class FundingBoard:
 
     def _expire(self, project: ProjectState, _event: simpy.Event) -> None:
         if project in self.waiting:
-            self.expired.add(project.index)
+            self.expired.append(project)
             self._request(review=False)
 
     # ---------------------------------------------------------------- proposals
@@ -138,11 +158,18 @@ class FundingBoard:
         if any(projects[d].status in FAILED for d in project.plan.depends_on):
             return True  # cannot go ahead: the dependency rules cancel it
         project.status = "proposal"
-        self.waiting.append(project)
+        self.waiting[project] = None
+        self.held[project] = len(self.held)
+        self.unscreened.append(project)
         plan = project.plan
-        self.proposals[project.index] = Proposal(
+        proposal = self.proposals[project.index] = Proposal(
             project.arrival, project.value_per_day, project.completion_value, plan.cost_estimate,
             plan.score, plan.planned_duration, self.world.t1, self.world.delta)
+        if self.steady:
+            entry = self.entry[project] = (self.rule(proposal, self.env.now), project.arrival,
+                                           project.index, project)
+            insort(self.ranked, entry)
+        heappush(self.costs, (plan.cost_estimate, project.index, project))
         if self.spec.max_wait is not None:
             self.env.timeout(self.spec.max_wait).callbacks.append(partial(self._expire, project))
         if self.spec.review_every == 0:
@@ -152,7 +179,19 @@ class FundingBoard:
     def drop(self, project: ProjectState) -> None:
         """A project closed (a waiting proposal may be cancelled with a dependency)."""
         if project in self.waiting:
-            self.waiting.remove(project)
+            self._leave(project)
+
+    def _leave(self, project: ProjectState) -> None:
+        del self.waiting[project]
+        if self.steady:
+            del self.ranked[bisect_left(self.ranked, self.entry.pop(project))]
+
+    def _cheapest(self) -> float:
+        """The smallest cost estimate of the waiting proposals (inf: none waits)."""
+        costs = self.costs
+        while costs and costs[0][2] not in self.waiting:
+            heappop(costs)
+        return costs[0][0] if costs else math.inf
 
     # ---------------------------------------------------------------- decisions
 
@@ -169,23 +208,34 @@ class FundingBoard:
         if self._review_due:
             self._review_due = False
             self._review(now)
-        for project in [p for p in self.waiting if p.index in self.expired]:
-            self._reject(project)
+        expired, self.expired = self.expired, []
+        for project in sorted((p for p in expired if p in self.waiting), key=self.held.__getitem__):
+            self._reject(project)  # in the order they wait
 
     def _review(self, now: float) -> None:
-        for project in [p for p in self.waiting if p.plan.score < self.spec.min_score]:
+        # Those come since the last review are the only ones min_score can reject (the others
+        # passed it then, and a score does not change); in the order they wait.
+        fresh, self.unscreened = self.unscreened, []
+        for project in [p for p in fresh if p in self.waiting and p.plan.score < self.spec.min_score]:
             self._reject(project)
-        rule, proposals = self.rule, self.proposals
-        ranked = sorted(self.waiting, key=lambda p: (rule(proposals[p.index], now), p.arrival, p.index))
+        if self.funds < self._cheapest():
+            return  # nothing waiting fits the funds: a review would fund nothing
+        if self.steady:
+            ranked = [e[3] for e in self.ranked]  # funding changes the ranking as it goes
+        else:
+            rule, proposals = self.rule, self.proposals
+            ranked = sorted(self.waiting, key=lambda p: (rule(proposals[p.index], now), p.arrival, p.index))
         for project in ranked:
             cost = project.plan.cost_estimate
             # A funded project passed on may close others at once (a cascade): skip those.
             if project in self.waiting and cost <= self.funds:
                 self.funds -= cost
                 self._fund(project, now)
+                if self.funds < self._cheapest():
+                    break  # none of the rest fits
 
     def _fund(self, project: ProjectState, now: float) -> None:
-        self.waiting.remove(project)
+        self._leave(project)
         project.funded = now
         project.status = "backlog"
         self.on_funded(project)
@@ -193,7 +243,7 @@ class FundingBoard:
 
     def _reject(self, project: ProjectState) -> None:
         if project in self.waiting:  # a rejection's cascade may already have closed it
-            self.waiting.remove(project)
+            self._leave(project)
             self.world.reject(project)
 
     def report(self, acc: Accounts) -> None:

@@ -54,13 +54,19 @@ class Proposal(Protocol):
 FundingRule = Callable[[Proposal, float], float]
 FUNDING_RULES: dict[str, FundingRule] = {}
 SCORE_RULES: set[str] = set()
+#: Rules whose key does not depend on ``now``: the board keeps the waiting proposals ranked
+#: instead of sorting them at every review (a rule not registered so is ranked afresh).
+STEADY_FUNDING_RULES: set[str] = set()
 
 
-def funding_rule(name: str, uses_score: bool = False) -> Callable[[FundingRule], FundingRule]:
+def funding_rule(name: str, uses_score: bool = False,
+                 steady: bool = False) -> Callable[[FundingRule], FundingRule]:
     def register(fn: FundingRule) -> FundingRule:
         FUNDING_RULES[name] = fn
         if uses_score:
             SCORE_RULES.add(name)
+        if steady:
+            STEADY_FUNDING_RULES.add(name)
         return fn
 
     return register
@@ -71,31 +77,31 @@ def _per_cost(amount: float, cost: float) -> float:
     return -math.inf if cost <= 0 else -amount / cost
 
 
-@funding_rule("arrival")
+@funding_rule("arrival", steady=True)
 def arrival(proposal: Proposal, now: float) -> float:
     """First come, first funded: earliest arrival first."""
     return proposal.arrival
 
 
-@funding_rule("value_per_cost")
+@funding_rule("value_per_cost", steady=True)
 def value_per_cost(proposal: Proposal, now: float) -> float:
     """Highest value_per_day / cost_estimate first."""
     return _per_cost(proposal.value_per_day, proposal.cost_estimate)
 
 
-@funding_rule("score", uses_score=True)
+@funding_rule("score", uses_score=True, steady=True)
 def score(proposal: Proposal, now: float) -> float:
     """Highest strategic score first, whatever it costs."""
     return -proposal.score
 
 
-@funding_rule("score_per_cost", uses_score=True)
+@funding_rule("score_per_cost", uses_score=True, steady=True)
 def score_per_cost(proposal: Proposal, now: float) -> float:
     """Highest score / cost_estimate first: the most strategy per unit of money."""
     return _per_cost(proposal.score, proposal.cost_estimate)
 
 
-@funding_rule("wsjf")
+@funding_rule("wsjf", steady=True)
 def wsjf(proposal: Proposal, now: float) -> float:
     """Weighted shortest job first: highest cost of delay (value_per_day) / planned duration first."""
     if proposal.planned_duration <= 0:
