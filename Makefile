@@ -26,4 +26,5 @@ bench:
 bench-all: bench
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/scaling.py --needs
+	$(PY) benchmarks/scenario_scaling.py
 	$(PY) benchmarks/montecarlo.py

@@ -1,0 +1,67 @@
+"""The scaling benchmarks build the portfolios they say they build.
+
+``benchmarks/scaling.py --needs`` must put tasks that hold several pools (and equipment) in
+the reference, or it measures the single-pool dispatch again; ``benchmarks/scenario_scaling.py``
+must scale a bundled scenario's portfolio k-fold (and its people in mode ``people`` only).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.pmo.resource_manager import _several_pools
+from pmo_sim.scenario.loader import load_scenario
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def bench() -> Iterator[tuple[ModuleType, ModuleType]]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import scaling
+        import scenario_scaling
+        yield scaling, scenario_scaling
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_needs_variant_holds_several_pools_and_a_rig_that_scales_with_the_people(bench) -> None:
+    scaling, _ = bench
+    base = load_scenario(scaling.REFERENCE)
+    for mode, units in (("people", 8), ("projects", 2)):
+        sc = scaling.with_needs(scaling.scaled_scenario(base, 4, mode, ["fifo", "srpt"]), 4, mode)
+        assert sc.resources["rig"].kind == "equipment" and sc.resources["rig"].units == units
+        held = {t.name: t.needs for tpl in sc.intake.templates for t in tpl.tasks if t.needs}
+        assert held["integration"] == {"testers": 2, "rig": 1}
+        assert held["go-live"] == {"ops": 2, "developers": 1}
+        assert _several_pools(sc)  # every allocation ranks all pools' ready tasks together
+    rec = run_replication(sc, 0, 1, ["srpt"])[0]
+    assert rec.kpis["projects_completed"] > 0
+
+
+@pytest.mark.parametrize("mode", ["people", "projects"])
+def test_scenarios_scales_the_portfolio_and_the_people_only_in_mode_people(bench, mode: str) -> None:
+    _, scenarios = bench
+    path = scenarios.SCENARIOS / "capacity.yaml"
+    base, big = load_scenario(path), scenarios.scaled(path, 4, mode)
+    assert base.intake is not None and big.intake is not None
+    assert big.intake.arrivals.mean() == pytest.approx(base.intake.arrivals.mean() / 4)
+    k = 4 if mode == "people" else 1
+    assert big.resources["developers"].headcount == base.resources["developers"].headcount * k
+    assert big.resources["test_env"].units == base.resources["test_env"].units * k
+    assert big.policy_names == base.policy_names
+
+
+def test_scenarios_reports_a_slope_per_policy(bench, capsys) -> None:
+    _, scenarios = bench
+    assert scenarios.main(["--scenarios", "queue_mmc", "--sizes", "1,2", "--modes", "projects",
+                           "--reps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "queue_mmc" in out and "slope" in out and "steepest slope" in out
