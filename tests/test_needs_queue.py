@@ -257,3 +257,37 @@ def test_take_puts_people_already_on_the_project_first_then_the_longest_idle():
     pool.idle = [elsewhere, on_it, fresh, also_elsewhere]
     crew = take(SimpleNamespace(needs=((pool, 3),), project=project), 0.0)  # type: ignore[arg-type]
     assert crew == [elsewhere, on_it, fresh]
+
+
+def test_an_imported_multi_project_instance_where_tasks_hold_their_own_mixes():
+    # MPSPLIB's mp_j30_a2_nr2 (every activity holds its own mix of four resources), its two
+    # projects copied six times, staggered, with the units nudged: over a hundred kinds of
+    # needs, many waiting at once; the import's policies (fifo, min_slack, lst, lft) and
+    # srpt, with and without backfill
+    import random
+
+    from ruamel.yaml import YAML
+
+    from pmo_sim.io.psplib import import_instance
+
+    data = YAML(typ="safe").load(import_instance(
+        Path(__file__).parent / "data" / "psplib" / "mpsplib" / "mp_j30_a2_nr2.xml"))
+    rnd = random.Random(7)
+    projects = []
+    for copy in range(6):
+        for p in data["projects"]:
+            tasks = [{**t, "needs": {r: max(1, min(u + rnd.randint(-2, 2), 7))
+                                     for r, u in t["needs"].items()}} for t in p["tasks"]]
+            projects.append({**p, "name": f"{p['name']}-{copy}", "arrival": 4.0 * copy, "tasks": tasks})
+    data["projects"] = projects
+    data["horizon"] = 2000
+    rules = ("fifo", "min_slack", "lst", "lft", "srpt")
+    data["policies"] = {f"{rule}-{backfill}": {"resource_manager": {
+        "allocation": rule, "backfill": backfill, "batch_simultaneous": True}}
+        for rule in rules for backfill in (True, False)}
+    sc = Scenario.model_validate(data)
+    assert len({tuple(sorted(t.needs.items())) for p in sc.projects for t in p.tasks}) > 100
+    for policy in sc.policy_names:
+        log = task_log(sc, policy, 0)
+        assert len(log) == sum(len(p.tasks) for p in sc.projects)  # all done: a finished trace
+        assert log == plain_log(sc, policy, 0), policy

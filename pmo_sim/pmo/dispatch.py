@@ -114,43 +114,57 @@ class NeedsQueue:
     an allocation goes on, free capacity only shrinks, so once one of a kind's pools lacks the
     units it needs (with backfill), or is held back by a better-ranked task that could not
     start (without), no task of that kind can start until the allocation is over, and the
-    kind is passed over as a whole. A portfolio has a few kinds of needs, however many tasks.
+    kind is passed over as a whole for the rest of the allocation. A portfolio usually has a
+    few kinds of needs, however many tasks; an imported PSPLIB one can have nearly a kind per
+    task, so only the kinds with tasks waiting are looked at.
     """
 
-    __slots__ = ("heaps", "by_needs")
+    __slots__ = ("heaps", "by_needs", "waiting")
 
     def __init__(self) -> None:
-        self.heaps: list[tuple[Needs, list[Entry]]] = []  # (needs, heap), in order of first use
-        self.by_needs: dict[tuple[tuple[int, int], ...], list[Entry]] = {}
+        self.heaps: list[tuple[Needs, list[Entry]]] = []  # per kind: (needs, heap)
+        self.by_needs: dict[tuple[tuple[int, int], ...], int] = {}  # (pool index, units)... -> kind
+        # The kinds with tasks in their heap (an ordered set): an allocation looks at these
+        # only, so that a portfolio where nearly every task holds its own mix (an imported
+        # PSPLIB one) pays for the kinds waiting, not for every kind it ever had.
+        self.waiting: dict[int, None] = {}
 
     def push(self, task: TaskState) -> None:
-        kind = tuple((pool.index, units) for pool, units in task.needs)
-        heap = self.by_needs.get(kind)
-        if heap is None:
-            heap = self.by_needs[kind] = []
-            self.heaps.append((tuple(task.needs), heap))
-        heappush(heap, (task.rank, task))
+        key = tuple((pool.index, units) for pool, units in task.needs)
+        kind = self.by_needs.get(key)
+        if kind is None:
+            kind = self.by_needs[key] = len(self.heaps)
+            self.heaps.append((tuple(task.needs), []))
+        heappush(self.heaps[kind][1], (task.rank, task))
+        self.waiting[kind] = None
 
     def dispatch(self, now: float, backfill: bool, start: Callable[[TaskState], bool]) -> None:
         """Start, best rank first, the tasks whose needs can all be met now; without backfill
         a task that cannot start holds back the pools it needs from every lower-ranked task."""
         blocked: set[int] = set()
         held: list[tuple[list[Entry], Entry]] = []  # passed over in this allocation, put back after
-        while True:
+        waiting = [(kind, *self.heaps[kind]) for kind in self.waiting]
+        looking = waiting  # the kinds that may still start a task in this allocation
+        while looking:
             best: Entry | None = None
             best_heap: list[Entry] = []
             best_needs: Needs = ()
-            for needs, heap in self.heaps:
+            still = []
+            for item in looking:
+                _, needs, heap = item
                 while heap and not heap[0][1].queued:
                     heappop(heap)  # withdrawn
-                if not heap or (best is not None and heap[0][0] >= best[0]):
+                if not heap:
                     continue
                 if backfill:
                     if any(len(pool.idle) < units for pool, units in needs):
-                        continue  # not enough is free for this kind of task
+                        continue  # not enough is free for this kind: not until it is over
                 elif blocked and any(pool.index in blocked for pool, _ in needs):
                     continue  # held back by a better-ranked task waiting for its needs
-                best, best_heap, best_needs = heap[0], heap, needs
+                still.append(item)
+                if best is None or heap[0][0] < best[0]:
+                    best, best_heap, best_needs = heap[0], heap, needs
+            looking = still
             if best is None:
                 break
             heappop(best_heap)
@@ -165,8 +179,9 @@ class NeedsQueue:
                     blocked.update(pool.index for pool, _ in best_needs)
         for heap, entry in held:
             heappush(heap, entry)
-
-
+        for kind, _, heap in waiting:
+            if not heap:
+                del self.waiting[kind]
 
 
 def take(task: TaskState, switch_cost: float) -> list[Person] | None:

@@ -62,6 +62,11 @@ class DynamicNeedsQueue:
         self._held: list[Needs] = []
         self.needs: list[Needs] = []  # per kind
         self.heaps: list[list[Resting]] = []  # per kind; entries whose stamp is not current are stale
+        # Kinds with ready tasks (how many) and kinds with resting projects in their heap: an
+        # allocation looks at these only, so a portfolio where nearly every task holds its
+        # own mix (an imported PSPLIB one) pays for the kinds waiting, not every kind it had.
+        self.present: dict[int, int] = {}
+        self.resting: dict[int, None] = {}
 
     # ------------------------------------------------------------------ what the manager tells it
 
@@ -75,6 +80,8 @@ class DynamicNeedsQueue:
                 self.heaps.append([])
             self.kind_of[id(task.needs)] = kind
             self._held.append(task.needs)
+        kind = self.kind_of[id(task.needs)]
+        self.present[kind] = self.present.get(kind, 0) + 1
         proj = task.project
         waiting = self.projects.get(proj)
         if waiting is None:
@@ -96,6 +103,7 @@ class DynamicNeedsQueue:
             return
         if task.needs:
             waiting.remove(task)
+            self._gone(task)
         if not waiting:
             self._forget(proj)
         elif self.steady:
@@ -110,8 +118,20 @@ class DynamicNeedsQueue:
             self.unsettled.add(proj)
 
     def withdraw(self, proj: ProjectState) -> None:
-        if self.projects.pop(proj, None) is not None:
+        waiting = self.projects.pop(proj, None)
+        if waiting is not None:
+            for task in waiting:
+                self._gone(task)
             self._forget(proj)
+
+    def _gone(self, task: TaskState) -> None:
+        """A ready task left (started or withdrawn): one fewer of its kind waits."""
+        kind = self.kind_of[id(task.needs)]
+        left = self.present[kind] - 1
+        if left:
+            self.present[kind] = left
+        else:
+            del self.present[kind]
 
     def _forget(self, proj: ProjectState) -> None:
         self.projects.pop(proj, None)
@@ -119,8 +139,9 @@ class DynamicNeedsQueue:
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
         if not self.projects:  # nothing waits: whatever the heaps hold is stale
-            for heap in self.heaps:
-                heap.clear()
+            for kind in self.resting:
+                self.heaps[kind].clear()
+            self.resting.clear()
 
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
@@ -141,6 +162,7 @@ class DynamicNeedsQueue:
                     heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
                     heapify(heap)
                 heappush(heap, entry)
+                self.resting[kind] = None
         self.unsettled.clear()
 
     # ------------------------------------------------------------------ allocation
@@ -150,14 +172,14 @@ class DynamicNeedsQueue:
         a task that cannot start holds back the pools it needs from every lower-ranked task."""
         if not self.projects:
             return
-        for needs in self.needs:
-            for pool, units in needs:
+        for kind in self.present:
+            for pool, units in self.needs[kind]:
                 if len(pool.idle) < units:
                     break
             else:
                 break  # this kind has what it needs free
         else:
-            return  # no kind has: nothing can start
+            return  # no kind waiting has: nothing can start
         if self.unsettled:
             self._settle(rule)
         Allocation(self, now, backfill, start, rule).run()
@@ -177,7 +199,13 @@ class Allocation:
         self.popped: list[tuple[list[Resting], Resting]] = []
         self.seen: set[ProjectState] = set()  # resting projects already offered
         # the heaps to look at: kinds with resting projects that may still start
-        self.looking = [(kind, heap) for kind, heap in enumerate(queue.heaps) if heap]
+        self.looking: list[tuple[int, list[Resting]]] = []
+        for kind in list(queue.resting):
+            heap = queue.heaps[kind]
+            if heap:
+                self.looking.append((kind, heap))
+            else:
+                del queue.resting[kind]
 
     def can_start(self, kind: int) -> bool:
         """Can a task of this kind still start in this allocation? (Once not, never again.)"""
