@@ -27,4 +27,5 @@ bench-all: bench
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/scaling.py --needs
 	$(PY) benchmarks/scenario_scaling.py
+	$(PY) benchmarks/explicit.py
 	$(PY) benchmarks/montecarlo.py

@@ -16,7 +16,7 @@ import pytest
 
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.pmo.resource_manager import _several_pools
-from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -65,3 +65,18 @@ def test_scenarios_reports_a_slope_per_policy(bench, capsys) -> None:
                            "--reps", "2"]) == 0
     out = capsys.readouterr().out
     assert "queue_mmc" in out and "slope" in out and "steepest slope" in out
+
+
+def test_explicit_portfolios_have_the_projects_and_people_they_say(capsys) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import explicit
+    finally:
+        sys.path.remove(str(BENCH))
+    sc = load_scenario_text(explicit.portfolio(80))
+    assert len(sc.projects) == 80 and sc.intake is None
+    assert sc.resources["developers"].headcount == 18  # the reference's 9 per 40 projects
+    assert all(8 <= len(p.tasks) <= 20 for p in sc.projects)
+    assert explicit.main(["--sizes", "10,20", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "min_slack" in out and "slope" in out and "/fifo at 20" in out
