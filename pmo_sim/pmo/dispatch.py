@@ -104,6 +104,41 @@ class StaticQueue:
 Needs = tuple[tuple["PoolState", int], ...]
 
 
+class Kinds:
+    """Kinds of needs: tasks holding the same pools and units are one kind, numbered as first
+    seen. A task's needs tuple is shared by its network's tasks (and its rework), so it is
+    looked up by id once seen; the tuples are held, so that no id is reused meanwhile."""
+
+    __slots__ = ("needs", "_by_needs", "_by_id", "_held")
+
+    def __init__(self) -> None:
+        self.needs: list[Needs] = []  # per kind
+        self._by_needs: dict[Needs, int] = {}
+        self._by_id: dict[int, int] = {}
+        self._held: list[Needs] = []
+
+    def of(self, needs: Needs) -> int:
+        kind = self._by_id.get(id(needs))
+        if kind is None:
+            kind = self._by_needs.get(needs)
+            if kind is None:
+                kind = self._by_needs[needs] = len(self.needs)
+                self.needs.append(needs)
+            self._by_id[id(needs)] = kind
+            self._held.append(needs)
+        return kind
+
+
+def kind_open(needs: Needs, backfill: bool, blocked: set[int]) -> bool:
+    """Can a task holding ``needs`` still start in this allocation? With backfill, not once
+    one of its pools has fewer units free than it needs; without, not once a better-ranked
+    task waiting for one of its pools holds it back (``blocked``). Free capacity only shrinks
+    and ``blocked`` only grows while an allocation goes on: once not, not until it is over."""
+    if backfill:
+        return all(len(pool.idle) >= units for pool, units in needs)
+    return not blocked or all(pool.index not in blocked for pool, _ in needs)
+
+
 class NeedsQueue:
     """Ready tasks of every pool under a static rule when some task holds several pools at
     once: a heap of (rank, task) per *needs* (the pools and units a task holds), by rank.
@@ -119,23 +154,21 @@ class NeedsQueue:
     task, so only the kinds with tasks waiting are looked at.
     """
 
-    __slots__ = ("heaps", "by_needs", "waiting")
+    __slots__ = ("kinds", "heaps", "waiting")
 
     def __init__(self) -> None:
-        self.heaps: list[tuple[Needs, list[Entry]]] = []  # per kind: (needs, heap)
-        self.by_needs: dict[tuple[tuple[int, int], ...], int] = {}  # (pool index, units)... -> kind
+        self.kinds = Kinds()
+        self.heaps: list[list[Entry]] = []  # per kind
         # The kinds with tasks in their heap (an ordered set): an allocation looks at these
         # only, so that a portfolio where nearly every task holds its own mix (an imported
         # PSPLIB one) pays for the kinds waiting, not for every kind it ever had.
         self.waiting: dict[int, None] = {}
 
     def push(self, task: TaskState) -> None:
-        key = tuple((pool.index, units) for pool, units in task.needs)
-        kind = self.by_needs.get(key)
-        if kind is None:
-            kind = self.by_needs[key] = len(self.heaps)
-            self.heaps.append((tuple(task.needs), []))
-        heappush(self.heaps[kind][1], (task.rank, task))
+        kind = self.kinds.of(task.needs)
+        if kind == len(self.heaps):
+            self.heaps.append([])
+        heappush(self.heaps[kind], (task.rank, task))
         self.waiting[kind] = None
 
     def dispatch(self, now: float, backfill: bool, start: Callable[[TaskState], bool]) -> None:
@@ -143,7 +176,7 @@ class NeedsQueue:
         a task that cannot start holds back the pools it needs from every lower-ranked task."""
         blocked: set[int] = set()
         held: list[tuple[list[Entry], Entry]] = []  # passed over in this allocation, put back after
-        waiting = [(kind, *self.heaps[kind]) for kind in self.waiting]
+        waiting = [(kind, self.kinds.needs[kind], self.heaps[kind]) for kind in self.waiting]
         looking = waiting  # the kinds that may still start a task in this allocation
         while looking:
             best: Entry | None = None
@@ -154,13 +187,8 @@ class NeedsQueue:
                 _, needs, heap = item
                 while heap and not heap[0][1].queued:
                     heappop(heap)  # withdrawn
-                if not heap:
-                    continue
-                if backfill:
-                    if any(len(pool.idle) < units for pool, units in needs):
-                        continue  # not enough is free for this kind: not until it is over
-                elif blocked and any(pool.index in blocked for pool, _ in needs):
-                    continue  # held back by a better-ranked task waiting for its needs
+                if not heap or not kind_open(needs, backfill, blocked):
+                    continue  # out of this allocation
                 still.append(item)
                 if best is None or heap[0][0] < best[0]:
                     best, best_heap, best_needs = heap[0], heap, needs
@@ -200,9 +228,7 @@ def take(task: TaskState, switch_cost: float) -> list[Person] | None:
     for pool, units in needs:
         if switch_cost > 0 and pool.kind == "people":
             free = _fresh_first(pool.idle, taken, units, task.project)
-        elif not taken:
-            free = pool.idle[:units]
-        else:
+        else:  # the longest idle not chosen already
             free = []
             for p in pool.idle:
                 if id(p) not in taken:

@@ -28,14 +28,14 @@ from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
+from pmo_sim.pmo.dispatch import Kinds, kind_open
 from pmo_sim.pmo.dynamic_queue import tasks_of
 
 if TYPE_CHECKING:
-    from pmo_sim.engine.state import PoolState, ProjectState, TaskState
+    from pmo_sim.engine.state import ProjectState, TaskState
     from pmo_sim.rules.allocation import RestKey, RestPart
 
 Key = Callable[["ProjectState", float], float]
-Needs = tuple[tuple["PoolState", int], ...]
 Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
 # (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
 Resting = tuple[float, float, int, int, "ProjectState", float]
@@ -55,12 +55,7 @@ class DynamicNeedsQueue:
         self.unsettled: set[ProjectState] = set()  # resting; key to take before ranking
         self.stamps: dict[ProjectState, int] = {}  # resting: the stamp of its heap entries
         self.count = 0
-        self.kinds: dict[Needs, int] = {}  # a task's needs -> its kind
-        # id of a task's needs (a tuple shared by its network's tasks) -> kind; the tuples are
-        # held so that no id is reused while the queue lives
-        self.kind_of: dict[int, int] = {}
-        self._held: list[Needs] = []
-        self.needs: list[Needs] = []  # per kind
+        self.kinds = Kinds()
         self.heaps: list[list[Resting]] = []  # per kind; entries whose stamp is not current are stale
         # Kinds with ready tasks (how many) and kinds with resting projects in their heap: an
         # allocation looks at these only, so a portfolio where nearly every task holds its
@@ -72,15 +67,9 @@ class DynamicNeedsQueue:
 
     def push(self, task: TaskState) -> None:
         """A task is ready and waits for all its needs."""
-        if id(task.needs) not in self.kind_of:
-            kind = self.kinds.get(task.needs)
-            if kind is None:
-                kind = self.kinds[task.needs] = len(self.needs)
-                self.needs.append(task.needs)
-                self.heaps.append([])
-            self.kind_of[id(task.needs)] = kind
-            self._held.append(task.needs)
-        kind = self.kind_of[id(task.needs)]
+        kind = self.kinds.of(task.needs)
+        if kind == len(self.heaps):
+            self.heaps.append([])
         self.present[kind] = self.present.get(kind, 0) + 1
         proj = task.project
         waiting = self.projects.get(proj)
@@ -126,7 +115,7 @@ class DynamicNeedsQueue:
 
     def _gone(self, task: TaskState) -> None:
         """A ready task left (started or withdrawn): one fewer of its kind waits."""
-        kind = self.kind_of[id(task.needs)]
+        kind = self.kinds.of(task.needs)
         left = self.present[kind] - 1
         if left:
             self.present[kind] = left
@@ -146,7 +135,7 @@ class DynamicNeedsQueue:
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
         every kind among its ready tasks."""
-        stamps, at_rest, kind_of = self.stamps, self.at_rest, self.kind_of
+        stamps, at_rest, kind_of = self.stamps, self.at_rest, self.kinds.of
         for proj in self.unsettled:
             self.count += 1
             stamps[proj] = self.count
@@ -156,7 +145,7 @@ class DynamicNeedsQueue:
                 part = at_rest[0](proj)
                 key = at_rest[1](proj, part, 0.0)
             entry = (key, proj.arrival, proj.index, self.count, proj, part)
-            for kind in {kind_of[id(t.needs)] for t in self.projects[proj]}:
+            for kind in {kind_of(t.needs) for t in self.projects[proj]}:
                 heap = self.heaps[kind]
                 if len(heap) > 2 * len(stamps) + 32:  # stale entries outnumber the valid
                     heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
@@ -172,14 +161,9 @@ class DynamicNeedsQueue:
         a task that cannot start holds back the pools it needs from every lower-ranked task."""
         if not self.projects:
             return
-        for kind in self.present:
-            for pool, units in self.needs[kind]:
-                if len(pool.idle) < units:
-                    break
-            else:
-                break  # this kind has what it needs free
-        else:
-            return  # no kind waiting has: nothing can start
+        needs = self.kinds.needs
+        if not any(kind_open(needs[kind], True, set()) for kind in self.present):
+            return  # no kind waiting has what it needs free: nothing can start
         if self.unsettled:
             self._settle(rule)
         Allocation(self, now, backfill, start, rule).run()
@@ -195,7 +179,7 @@ class Allocation:
                  start: Callable[[TaskState], bool], rule: Key):
         self.queue, self.now, self.backfill, self.start, self.rule = queue, now, backfill, start, rule
         self.blocked: set[int] = set()  # pools held back (without backfill)
-        self.dead = [False] * len(queue.needs)  # per kind: none can start until it is over
+        self.dead = [False] * len(queue.kinds.needs)  # per kind: none can start until it is over
         self.popped: list[tuple[list[Resting], Resting]] = []
         self.seen: set[ProjectState] = set()  # resting projects already offered
         # the heaps to look at: kinds with resting projects that may still start
@@ -211,24 +195,17 @@ class Allocation:
         """Can a task of this kind still start in this allocation? (Once not, never again.)"""
         if self.dead[kind]:
             return False
-        if self.backfill:
-            for pool, units in self.queue.needs[kind]:
-                if len(pool.idle) < units:
-                    self.dead[kind] = True
-                    return False
-        elif self.blocked:
-            for pool, _ in self.queue.needs[kind]:
-                if pool.index in self.blocked:
-                    self.dead[kind] = True
-                    return False
+        if not kind_open(self.queue.kinds.needs[kind], self.backfill, self.blocked):
+            self.dead[kind] = True
+            return False
         return True
 
     def run(self) -> None:
         queue, rule, now = self.queue, self.rule, self.now
-        projects, kind_of, can_start = queue.projects, queue.kind_of, self.can_start
+        projects, kind, can_start = queue.projects, queue.kinds.of, self.can_start
         # a live project none of whose ready tasks is of a kind that can start starts nothing
         live = sorted([(rule(p, now), p.arrival, p.index, p) for p in queue.live
-                       if any(can_start(kind_of[id(t.needs)]) for t in projects[p])])
+                       if any(can_start(kind(t.needs)) for t in projects[p])])
         i, n = 0, len(live)
         head = self._peek_resting()
         group: list[Ranked] = []
@@ -291,11 +268,11 @@ class Allocation:
         return (key, best[1], best[2], proj), best_heap
 
     def _offer(self, group: list[Ranked]) -> None:
-        kind_of = self.queue.kind_of
+        kind_of = self.queue.kinds.of
         for task in tasks_of(self.queue.projects, group):
             if not task.queued or task.project.paused_until > self.now:
                 continue  # a disrupted project starts nothing until it resumes
-            kind = kind_of[id(task.needs)]
+            kind = kind_of(task.needs)
             if not self.can_start(kind):
                 continue
             if not self.start(task) and not self.backfill:

@@ -101,10 +101,9 @@ class FundingBoard:
         self.waiting: dict[ProjectState, None] = {}
         self.unscreened: list[ProjectState] = []  # come since the last review (min_score not yet applied)
         # Under a steady rule, the waiting proposals by (key, arrival, index), kept as they
-        # come and go; each one's entry, to find it again.
+        # come and go.
         self.steady = funding.rule in STEADY_FUNDING_RULES
         self.ranked: list[tuple[float, float, int, ProjectState]] = []
-        self.entry: dict[ProjectState, tuple[float, float, int, ProjectState]] = {}
         self.costs: list[tuple[float, int, ProjectState]] = []  # the cheapest first (lazy: some left)
         self.proposals: dict[int, Proposal] = {}
         self.expired: list[ProjectState] = []  # past their max_wait since the last decision
@@ -162,13 +161,11 @@ class FundingBoard:
         self.held[project] = len(self.held)
         self.unscreened.append(project)
         plan = project.plan
-        proposal = self.proposals[project.index] = Proposal(
+        self.proposals[project.index] = Proposal(
             project.arrival, project.value_per_day, project.completion_value, plan.cost_estimate,
             plan.score, plan.planned_duration, self.world.t1, self.world.delta)
         if self.steady:
-            entry = self.entry[project] = (self.rule(proposal, self.env.now), project.arrival,
-                                           project.index, project)
-            insort(self.ranked, entry)
+            insort(self.ranked, self._rank(project))
         heappush(self.costs, (plan.cost_estimate, project.index, project))
         if self.spec.max_wait is not None:
             self.env.timeout(self.spec.max_wait).callbacks.append(partial(self._expire, project))
@@ -184,7 +181,11 @@ class FundingBoard:
     def _leave(self, project: ProjectState) -> None:
         del self.waiting[project]
         if self.steady:
-            del self.ranked[bisect_left(self.ranked, self.entry.pop(project))]
+            del self.ranked[bisect_left(self.ranked, self._rank(project))]
+
+    def _rank(self, project: ProjectState) -> tuple[float, float, int, ProjectState]:
+        """A waiting proposal's place under a steady rule (its key does not depend on the day)."""
+        return self.rule(self.proposals[project.index], 0.0), project.arrival, project.index, project
 
     def _cheapest(self) -> float:
         """The smallest cost estimate of the waiting proposals (inf: none waits)."""
