@@ -28,7 +28,7 @@ from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
-from pmo_sim.pmo.dispatch import Kinds, kind_open
+from pmo_sim.pmo.dispatch import Kinds
 from pmo_sim.pmo.dynamic_queue import tasks_of
 
 if TYPE_CHECKING:
@@ -162,8 +162,14 @@ class DynamicNeedsQueue:
         if not self.projects:
             return
         needs = self.kinds.needs
-        if not any(kind_open(needs[kind], True, set()) for kind in self.present):
-            return  # no kind waiting has what it needs free: nothing can start
+        for kind in self.present:  # NOTE: kind_open(needs, True, ...) written out (each allocation)
+            for pool, units in needs[kind]:
+                if len(pool.idle) < units:
+                    break
+            else:
+                break  # this kind has what it needs free
+        else:
+            return  # no kind waiting has: nothing can start
         if self.unsettled:
             self._settle(rule)
         Allocation(self, now, backfill, start, rule).run()
@@ -195,9 +201,17 @@ class Allocation:
         """Can a task of this kind still start in this allocation? (Once not, never again.)"""
         if self.dead[kind]:
             return False
-        if not kind_open(self.queue.kinds.needs[kind], self.backfill, self.blocked):
-            self.dead[kind] = True
-            return False
+        # NOTE: kind_open written out (called per kind and live task at every allocation)
+        if self.backfill:
+            for pool, units in self.queue.kinds.needs[kind]:
+                if len(pool.idle) < units:
+                    self.dead[kind] = True
+                    return False
+        elif self.blocked:
+            for pool, _ in self.queue.kinds.needs[kind]:
+                if pool.index in self.blocked:
+                    self.dead[kind] = True
+                    return False
         return True
 
     def run(self) -> None:
