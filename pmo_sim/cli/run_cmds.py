@@ -48,6 +48,7 @@ def _print_decision(res: Results, baseline: str, metrics: list[str], delta: floa
         print_verdict,
     )
 
+    res = res.with_kpis(metrics)  # the verdict reads these KPIs, not all of them
     currency = currency_of(res)
     n = res.replications["replication"].nunique() if len(res.replications) else 0
     say(f"{res.manifest.get('scenario')}: {len(res.policies)} "
@@ -271,10 +272,10 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     from pmo_sim.experiment import load_results
 
     log_to_stderr()
-    res = load_results(results)
+    chosen = list(metrics) or ["npv", *[m for m in HEADLINE_METRICS if m != "npv"]]
+    res = load_results(results).with_kpis(chosen)
     if res.manifest.get("status") != "complete":
         click.echo(f"warning: {results} is a partial run; comparing what is finished", err=True)
-    chosen = list(metrics) or ["npv", *[m for m in HEADLINE_METRICS if m != "npv"]]
     base = res.resolve_baseline(baseline)
     res.summary(chosen)  # unknown metrics are refused here, before anything is printed
     require_directional(chosen[0])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
+import functools
 import io
 import logging
 import os
@@ -134,6 +135,32 @@ class Results:
         """One row per (policy, replication, risk, applicable project) (SPEC 10.8); empty without
         a risk register."""
         return self._table("risks")
+
+    def keys(self) -> pd.DataFrame:
+        """The ``policy`` and ``replication`` columns of :attr:`replications` (from a folder,
+        only those two are read when the table is not loaded yet)."""
+        source = self._replications
+        if isinstance(source, FileTable):
+            return source(["policy", "replication"])
+        return self.replications[["policy", "replication"]]
+
+    def with_kpis(self, metrics: Sequence[str]) -> Results:
+        """A view of these results whose ``replications`` table holds ``policy``,
+        ``replication``, ``npv`` and ``metrics`` only: what a verdict on a few KPIs reads.
+
+        From a folder, only those columns are read, so the command line's verdict after a
+        run of 100,000 replications does not hold the ~40 KPI columns of every replication in
+        memory. Results already in memory, and metrics that are not KPIs of the results schema
+        (a user's own column; an unknown name, refused later with the list of every KPI), give
+        these results as they are. The other tables are shared with these results.
+        """
+        source = self._replications
+        if not isinstance(source, FileTable) or any(m not in KPI_COLUMNS for m in metrics):
+            return self
+        view = copy.copy(self)
+        view._replications = functools.partial(
+            source, ["policy", "replication", *dict.fromkeys(["npv", *metrics])])
+        return view
 
     # ---------------------------------------------------------------- provenance
 
@@ -269,7 +296,7 @@ def load_results(path: str | os.PathLike[str]) -> Results:
         for problem in folder.verify_chunks(drop=False):
             log.warning("%s; left out", problem)
         results = Results.from_store(folder, manifest)
-    check_policies(results.replications, manifest, folder.path / "replications.parquet",
+    check_policies(results.keys(), manifest, folder.path / "replications.parquet",
                    complete=manifest["status"] == "complete")
     return results
 
@@ -308,21 +335,26 @@ def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: P
                              f"{len(values)} rows, expected replications 0..{n - 1} once each")
 
 
+class FileTable:
+    """A consolidated table of a results folder, read and checked when called: every column,
+    or only ``columns`` (see :meth:`Results.with_kpis`)."""
+
+    def __init__(self, folder: ResultsFolder, manifest: dict[str, Any], name: str):
+        self.folder, self.manifest, self.name = folder, manifest, name
+
+    def __call__(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        file = self.folder.inside(f"{self.name}.parquet")
+        table = frame(read_checked(file, self.name, columns))
+        check_no_stray_policies(table, self.manifest, file)
+        return table
+
+
 def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
                       scenario: Scenario | None = None) -> Results:
     """The consolidated tables of a folder as :class:`Results`."""
-    def reader(t: str) -> Callable[[], pd.DataFrame]:
-        def read() -> pd.DataFrame:
-            file = folder.inside(f"{t}.parquet")
-            table = frame(read_checked(file, t))
-            check_no_stray_policies(table, manifest, file)
-            return table
-
-        return read
-
-    optional = {t: reader(t) for t in table_names(manifest) if t not in CORE}
-    return Results(reader("replications"), reader("projects"), reader("pools"), manifest,
-                   scenario, folder.path, optional)
+    optional = {t: FileTable(folder, manifest, t) for t in table_names(manifest) if t not in CORE}
+    return Results(FileTable(folder, manifest, "replications"), FileTable(folder, manifest, "projects"),
+                   FileTable(folder, manifest, "pools"), manifest, scenario, folder.path, optional)
 
 
 def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
