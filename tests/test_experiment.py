@@ -14,12 +14,21 @@ import pytest
 
 from pmo_sim.errors import ReplicationFailed, UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
-from pmo_sim.experiment.backends import auto_chunk_size, chunk_ranges
+from pmo_sim.experiment.backends import (
+    CHUNK_EVENTS,
+    CHUNK_ROWS,
+    Load,
+    auto_chunk_size,
+    chunk_ranges,
+    load_of,
+)
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.schema import KEY_COLUMNS, KPI_COLUMNS, POOLS, PROJECTS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY_YAML = """\
 name: tiny
@@ -130,6 +139,20 @@ def test_chunk_helpers() -> None:
     assert chunk_ranges([0, 1, 2, 5, 6, 9], 2) == [(0, 2), (2, 3), (5, 7), (9, 10)]
     assert auto_chunk_size(100, 2) == 13 and auto_chunk_size(10_000, 2) == 50
     assert auto_chunk_size(3, 8) == 1
+
+
+def test_chunks_are_sized_by_the_work_and_rows_of_a_replication() -> None:
+    # Without an estimate: at most 50 replications a chunk; with one, at most CHUNK_EVENTS of
+    # work and CHUNK_ROWS rows, and still about four chunks per worker.
+    reference = load_of([load_scenario(ROOT / "benchmarks" / "reference.yaml")], 3)
+    assert reference.rows == 3 * (1 + 40 + 4) and 2_000 < reference.events < 3_500
+    assert auto_chunk_size(400, 2, reference) == 50  # four chunks per worker bind first
+    assert auto_chunk_size(10_000, 2, reference) == int(CHUNK_EVENTS / reference.events)
+    cheap = Load(events=24.0, rows=2.0)
+    assert auto_chunk_size(30_000, 2, cheap) == 3_750 and auto_chunk_size(30_000, 2) == 50
+    assert auto_chunk_size(1_000, 1, Load(events=100.0, rows=2_000.0)) == CHUNK_ROWS // 2_000
+    assert auto_chunk_size(1_000, 2, Load(events=500_000.0, rows=8_000.0)) == 1
+    assert auto_chunk_size(7, 2, Load(events=0.0, rows=0.0)) == 1
 
 
 def test_precision_adds_replications_until_met(tiny: Scenario) -> None:

@@ -23,6 +23,7 @@ results never depend on the backend, the number of jobs or the chunking.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import math
 import multiprocessing
 import os
 import signal
@@ -41,7 +42,7 @@ from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Replicate
 from pmo_sim.experiment.workers import mp_context
 from pmo_sim.sampling import Sampler
-from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, estimate_size
 from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS, STORED_TABLES
 from pmo_sim.schema import TABLES as SCHEMA_TABLES
 
@@ -188,8 +189,48 @@ def missing_ranges(done: Iterable[tuple[int, int]], target: int, size: int
             return
 
 
-def auto_chunk_size(replications: int, workers: int, cap: int = 50) -> int:
-    """About four chunks per worker (load balance, fine-grained resume), at most ``cap``."""
+#: At most this much work in a chunk, in expected model events of every policy of a
+#: replication (about 1.5 s of one core at ~100,000 events per second)...
+CHUNK_EVENTS = 150_000
+#: ...and at most this many table rows (every table, every policy; about 2 MB as Arrow, what
+#: 50 replications of the benchmark's reference portfolio write), so that what a worker sends
+#: and the parent holds per chunk stays bounded however large the portfolio.
+CHUNK_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one replication of every selected policy is expected to cost (:func:`load_of`)."""
+
+    events: float
+    rows: float
+
+
+def load_of(scenarios: Sequence[Scenario], policies: int) -> Load:
+    """The expected load of one replication of ``policies`` policies of the largest scenario,
+    from the loader's size estimate (:func:`~pmo_sim.scenario.limits.estimate_size`: its
+    events are those of the scenario's busiest policy, its projects the expected arrivals);
+    every replication writes a KPI row and a row per project and per pool."""
+    sizes = [(estimate_size(sc), len(sc.resources)) for sc in scenarios]
+    events = max((e.events for e, _ in sizes), default=0.0)
+    rows = max((1 + e.projects + pools for e, pools in sizes), default=0.0)
+    return Load(events=policies * events, rows=policies * rows)
+
+
+def auto_chunk_size(replications: int, workers: int, load: Load | None = None, cap: int = 50) -> int:
+    """About four chunks per worker (load balance, fine-grained resume), each at most
+    :data:`CHUNK_EVENTS` of work and :data:`CHUNK_ROWS` rows for ``load`` (without one, at
+    most ``cap`` replications).
+
+    The events bound lets a cheap scenario run in a few large chunks (at 50 replications a
+    chunk, 30,000 replications of a one-task portfolio spent half as long writing and merging
+    600 chunks as simulating them); the rows bound keeps a chunk of a portfolio of thousands of
+    projects to a few replications. Neither changes a table: only how the work is split.
+    """
+    if load is not None:
+        fits = min(CHUNK_EVENTS / load.events if load.events > 0 else math.inf,
+                   CHUNK_ROWS / load.rows if load.rows > 0 else math.inf)
+        cap = int(min(fits, replications)) if math.isfinite(fits) else replications
     return max(1, min(cap, -(-replications // (max(1, workers) * 4))))
 
 

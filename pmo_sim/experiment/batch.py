@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.errors import ReplicationFailed, UsageError
-from pmo_sim.experiment.backends import ChunkTask, auto_chunk_size, check_backend, make_backend
+from pmo_sim.experiment.backends import ChunkTask, auto_chunk_size, check_backend, load_of, make_backend
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress
 from pmo_sim.sampling import Sampler
@@ -88,7 +88,7 @@ def run_variants(scenarios: Sequence[Scenario], *, replications: int, seed: int 
     parts: list[list[dict[str, Any]]] = [[] for _ in scenarios]
     done = 0
     with make_backend(backend, jobs, scheduler) as runner:
-        size = min(n, auto_chunk_size(total, runner.workers))
+        size = min(n, auto_chunk_size(total, runner.workers, load_of(scenarios, len(chosen))))
         tasks = (ChunkTask(sc, seed, k * n + start, k * n + min(start + size, n), tuple(chosen),
                            _Shifted(k * n))
                  for k, sc in enumerate(scenarios) for start in range(0, n, size))

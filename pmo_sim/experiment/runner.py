@@ -47,6 +47,7 @@ from pmo_sim.experiment.backends import (
     ChunkTask,
     auto_chunk_size,
     check_backend,
+    load_of,
     make_backend,
     missing_ranges,
     tables_for,
@@ -237,7 +238,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     workers = 1 if ex.backend == "serial" else (ex.jobs or os.cpu_count() or 1)
     # The chunk size only affects speed and checkpoint granularity, never the tables, so a
     # resume picks its own.
-    size = ex.chunk_size or auto_chunk_size(requested, workers)
+    size = ex.chunk_size or auto_chunk_size(requested, workers, load_of([spec.scenario], len(chosen)))
     manifest.update(chunk_size=size, backend=ex.backend, jobs=workers)
     p = spec.precision
     if p is not None:
