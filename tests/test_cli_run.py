@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +71,18 @@ def test_run_json_is_the_spec_document(scenario_file: Path, tmp_path: Path) -> N
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["command"].startswith("pmo-sim run")
     assert load_scenario(out / "scenario.yaml", None).resources["dev"].headcount == 5
+
+
+def test_a_parallel_run_prints_what_a_serial_run_prints(scenario_file: Path, tmp_path: Path) -> None:
+    # With workers, the verdict's modules are imported on a thread while they run: the same
+    # output, and the thread is over when the command ends (so that it can exit quickly).
+    outs = {j: tmp_path / f"j{j}" for j in ("1", "2")}
+    runs = {j: invoke("run", str(scenario_file), "-n", "6", "-j", j, "--seed", "3", "--out", str(out))
+            for j, out in outs.items()}
+    assert runs["1"].exit_code == runs["2"].exit_code == 0
+    assert (runs["2"].stdout.replace(str(outs["2"]), "OUT")
+            == runs["1"].stdout.replace(str(outs["1"]), "OUT"))
+    assert "verdict" not in " ".join(t.name for t in threading.enumerate())
 
 
 def test_run_csv_prints_summary_csv(scenario_file: Path, tmp_path: Path) -> None:
