@@ -19,7 +19,9 @@ The subprocess also reports its phases (imports, scenario, run) so the start-up 
    (2 workers) on 2,000 replications, alternated, best of rounds: wall ratio Dask / local.
 3. **Parent memory**: peak RSS of the parent process alone (psutil, sampled every 20 ms, and
    ``ru_maxrss``) of 2-worker runs of 1,000 and 10,000 replications, and 100,000 with
-   ``--full``: flat if the largest run's peak is within 10 MB of the smallest's.
+   ``--full``: flat if the largest run's peak is within 10 MB of the smallest's. Then the
+   command line's process itself (``pmo-sim run -j 2``, its verdict included) on a portfolio
+   of one-task projects at 1,000 and 30,000 replications.
 4. **Start-up**: the interpreter alone; the import time of what each process imports (the
    API's parent, the CLI, the process pool's forkserver, which preloads
    ``pmo_sim.experiment.backends`` once and forks the workers from it, and Dask), with the
@@ -36,6 +38,7 @@ and flat from 1,000 to 100,000 replications.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -261,6 +264,67 @@ def memory(sizes: Sequence[int], seed: int) -> Json:
     return {"runs": runs, "peak_mb": peak, "growth_mb": growth, "flat": flat}
 
 
+#: A portfolio of one-task projects under three policies: replications cost next to nothing,
+#: so the command line's own work (merging chunks, the verdict's tables) shows at 30,000.
+CHEAP_YAML = """\
+name: one-task
+horizon: 40
+resources:
+  people: {headcount: 2, day_rate: 500}
+intake:
+  arrivals: {dist: exponential, mean: 10}
+  templates:
+    - name: job
+      value_per_day: 100
+      tasks:
+        - {name: work, skill: people, effort: {dist: exponential, mean: 5}}
+policies:
+  fifo: {resource_manager: {allocation: fifo}}
+  srpt: {resource_manager: {allocation: srpt}}
+  wsjf: {resource_manager: {allocation: wsjf}}
+"""
+
+
+def command_peak(scenario: Path, replications: int, seed: int) -> tuple[float, float]:
+    """Peak RSS (MB, psutil every 20 ms) of the ``pmo-sim run -j 2`` process itself, verdict
+    included, and its wall seconds."""
+    import psutil
+
+    program = Path(sys.executable).parent / "pmo-sim"
+    with tempfile.TemporaryDirectory(prefix="pmo-mc-") as tmp:
+        t = time.perf_counter()
+        proc = subprocess.Popen([str(program), "run", str(scenario), "-n", str(replications), "-j", "2",
+                                 "--seed", str(seed), "--out", str(Path(tmp) / "run"), "-q"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        watched, peak = psutil.Process(proc.pid), 0.0
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, watched.memory_info().rss / 2**20)
+            time.sleep(0.02)
+        if proc.returncode:
+            raise RuntimeError(f"pmo-sim run exited with {proc.returncode}")
+        return peak, time.perf_counter() - t
+
+
+def command_memory(sizes: Sequence[int], seed: int) -> Json:
+    print("\n3b. the command line's peak memory, `pmo-sim run -n N -j 2` (the process itself: "
+          "its run, merge and verdict), one-task projects under 3 policies:")
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="pmo-mc-") as tmp:
+        scenario = Path(tmp) / "one-task.yaml"
+        scenario.write_text(CHEAP_YAML, encoding="utf-8")
+        for n in sizes:
+            peak, wall = command_peak(scenario, n, seed)
+            runs.append({"replications": n, "peak_mb": peak, "wall_s": wall})
+            print(f"  {n:>7} replications: peak {peak:.0f} MB, wall {wall:.1f} s")
+    peak = max(r["peak_mb"] for r in runs)
+    growth = runs[-1]["peak_mb"] - runs[0]["peak_mb"]
+    print(f"  highest peak {peak:.0f} MB (target <= {TARGETS['parent_peak_mb']:.0f}: "
+          f"{_verdict(peak <= TARGETS['parent_peak_mb'])}); {sizes[0]:,} -> {sizes[-1]:,}: "
+          f"{growth:+.0f} MB ({'flat' if growth <= TARGETS['flat_mb'] else 'NOT flat'})")
+    return {"runs": runs, "peak_mb": peak, "growth_mb": growth}
+
+
 def startup(rounds: int, seed: int) -> Json:
     print("\n4. where start-up goes (best of rounds, wall):")
     interp = interpreter_time(rounds)
@@ -331,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "memory" in only:
         sizes = [200, 1000] if args.quick else [1000, 10_000] + ([100_000] if args.full else [])
         result["memory"] = memory(sizes, args.seed)
+        result["command_memory"] = command_memory([200, 2_000] if args.quick else [1_000, 30_000],
+                                                  args.seed)
     if "startup" in only:
         result["startup"] = startup(rounds, args.seed)
     print(f"\nwall time {time.perf_counter() - wall:.0f} s")

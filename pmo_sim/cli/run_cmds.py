@@ -8,13 +8,11 @@ to stderr, so ``--format json`` output can be piped as is. Exit codes (SPEC 6.1)
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
 import shlex
 import sys
-import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -71,27 +69,6 @@ def _print_decision(res: Results, baseline: str, metrics: list[str], delta: floa
 def _parallel(backend: str, jobs: int | None) -> bool:
     """Whether the replications run in other processes (the parent mostly waits)."""
     return backend == "dask" or (backend == "local" and (jobs or os.cpu_count() or 1) > 1)
-
-
-def _import_verdict_meanwhile() -> threading.Thread:
-    """Import what the verdict and ``summary.csv`` need (pandas, scipy, the analysis: about
-    0.4 s of one core) on a thread while the workers run the replications, not after them.
-
-    After the run the parent works alone, so every second there is a second of the run's
-    wall time; during it the workers keep the cores busy and the import costs them about
-    half its time, once, shared. It does not raise the command's peak memory: the verdict
-    imports the same modules after the run and holds more then (its tables) than the run
-    does. A failed import is left for the verdict to meet (and report) itself.
-    """
-    def load() -> None:
-        with contextlib.suppress(Exception):
-            import scipy.special  # noqa: F401  (summary.csv's t quantiles)
-
-            import pmo_sim.cli.decision  # noqa: F401  (pandas, scipy.stats, the analysis)
-
-    thread = threading.Thread(target=load, name="pmo-sim-verdict-imports", daemon=True)
-    thread.start()
-    return thread
 
 
 def _precision_outcome(res: Results) -> tuple[str, bool] | None:
@@ -199,7 +176,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     expected to exceed --max-events per replication is refused (exit 2); a replication that
     runs past twice that is stopped (exit 1, naming its policy, replication and seed).
     """
-    from pmo_sim.experiment.workers import start_early
+    from pmo_sim.experiment.workers import import_meanwhile, start_early
 
     start_early(backend, jobs)  # the workers' fork server starts while the API is imported
     from pmo_sim.experiment import run_experiment
@@ -215,7 +192,10 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     params = dict(ctx.params)
     command = _command_line(scenario, params, Path(out)) if out else None
     show_bar = not quiet and sys.stderr.isatty()
-    warming = _import_verdict_meanwhile() if _parallel(backend, jobs) else None
+    # The verdict's modules (pandas, scipy, the analysis: ~0.4 s of one core), imported while
+    # the workers run. It does not raise the command's peak memory: the verdict imports them
+    # after the run anyway, and holds more then (its tables) than the run does.
+    warming = import_meanwhile(["pmo_sim.cli.decision"]) if _parallel(backend, jobs) else None
     try:
         with progress_bar(show_bar) as view:
             res = run_experiment(

@@ -12,8 +12,12 @@ This module imports nothing of pmo_sim: the command line calls it before its hea
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
+import threading
+from collections.abc import Sequence
 from multiprocessing.context import BaseContext
 
 #: What the fork server imports once, before forking workers: everything a chunk needs.
@@ -42,3 +46,23 @@ def start_early(backend: str, jobs: int | None) -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def import_meanwhile(modules: Sequence[str]) -> threading.Thread:
+    """Import ``modules`` on a thread, now: what the parent needs after its workers are done,
+    imported while they run.
+
+    After the run the parent works alone, so every second of its work is a second of the
+    run's wall time; while the workers run, an import costs them about half its time (the
+    cores are shared), once. Join the thread before using the modules (no import is then
+    half-done by another thread, and the process can take its quick exit). A failed import
+    is left for the code that needs the module to meet, and report, itself.
+    """
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="pmo-sim-imports", daemon=True)
+    thread.start()
+    return thread
