@@ -49,7 +49,8 @@ class TreePeak(threading.Thread):
 
     def stop(self) -> float:
         self._stop_event.set()
-        self.join()
+        if self.ident is not None:  # started
+            self.join()
         return self.peak_mb
 
     @property
