@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pmo_sim.experiment.workers import guess_pool
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -58,3 +60,38 @@ def test_the_installed_program_exits_with_the_commands_status(tmp_path: Path) ->
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2
     assert "file not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_program_is_pmo_sim_main_and_runs_as_a_module() -> None:
+    # The installed `pmo-sim` and `python -m pmo_sim` are one program (pmo_sim.__main__).
+    script = Path(sys.executable).with_name("pmo-sim").read_text()
+    assert "from pmo_sim.__main__ import main" in script
+    done = subprocess.run([sys.executable, "-m", "pmo_sim", "--version"], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.startswith("pmo-sim, version ")
+
+
+@pytest.mark.parametrize(("args", "guess"), [
+    ([], None), (["validate", "x.yaml"], None), (["--help"], None),
+    (["run", "x.yaml"], ("local", None)), (["run", "x.yaml", "-j", "1"], ("local", 1)),
+    (["run", "x.yaml", "-j2"], ("local", 2)), (["run", "x.yaml", "--jobs=3", "-q"], ("local", 3)),
+    (["run", "x.yaml", "--jobs", "4"], ("local", 4)), (["run", "x.yaml", "-j", "many"], ("local", None)),
+    (["run", "x.yaml", "--backend", "dask"], ("dask", None)),
+    (["run", "x.yaml", "--backend=serial"], ("serial", None)),
+    (["run", "--", "-j", "1"], ("local", None)),  # after "--" words are arguments
+])
+def test_the_pool_is_guessed_from_the_words_of_a_run(args: list[str], guess: object) -> None:
+    # Before its imports the program starts the workers' fork server when a `run` will use
+    # local workers (start_early decides from this guess; run asks again once Click parsed).
+    assert guess_pool(args) == guess
+
+
+def test_a_parallel_run_through_the_module_gives_the_serial_tables(tmp_path: Path) -> None:
+    scenario = ROOT / "scenarios" / "baseline.yaml"
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "pmo_sim", "run", str(scenario), "-n", "4",
+                               "-j", jobs, "--seed", "7", "--out", str(tmp_path / jobs), "-q",
+                               "--format", "csv"], capture_output=True, text=True, timeout=180,
+                              cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "1" / "summary.csv").read_bytes() == (tmp_path / "2" / "summary.csv").read_bytes()

@@ -7,7 +7,9 @@ of a second or more to start and import the engine; :func:`start_early` launches
 waiting, so that this overlaps what the parent does next (the command line's imports,
 loading the scenario, creating the results folder) instead of delaying the first chunk.
 
-This module imports nothing of pmo_sim: the command line calls it before its heavy imports.
+This module imports nothing of pmo_sim: the program's entry (``pmo_sim.__main__``) calls it
+before the command line's imports, guessing from ``sys.argv`` whether a ``run`` will need
+workers (:func:`guess_pool`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,33 @@ def start_early(backend: str, jobs: int | None) -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def guess_pool(args: Sequence[str]) -> tuple[str, int | None] | None:
+    """The backend and ``-j`` of a ``pmo-sim run`` command line, guessed from its words alone
+    (None: not a ``run``), for :func:`start_early` before the command line's own imports.
+
+    Click parses the words properly afterwards, and ``run`` calls :func:`start_early` again
+    (nothing happens if the server runs); so a wrong guess (an option value that looks like
+    ``-j``, combined short flags) only starts the server later, or for nothing.
+    """
+    if not args or args[0] != "run":
+        return None
+    backend, jobs = "local", None
+    words = iter(args[1:])
+    for word in words:
+        if word == "--":
+            break
+        name, eq, value = word.partition("=")
+        if name.startswith("-j") and not name.startswith("--") and len(name) > 2:
+            name, value = "-j", name[2:]  # -j2
+        elif name in ("-j", "--jobs", "--backend") and not eq:
+            value = next(words, "")
+        if name in ("-j", "--jobs"):
+            jobs = int(value) if value.isdigit() else None
+        elif name == "--backend":
+            backend = value
+    return backend, jobs
 
 
 def import_meanwhile(modules: Sequence[str]) -> threading.Thread:

@@ -1,0 +1,28 @@
+"""The ``pmo-sim`` program (and ``python -m pmo_sim``): the command line, its workers' fork
+server started first.
+
+A ``run`` with worker processes waits for their fork server, which takes ~0.4 s to start and
+import the engine. Started here, before the command line imports Click, pydantic and its
+commands (~0.15 s), it imports alongside them instead of after: the workers are ready that
+much sooner (a run of 20 replications with ``-j 2``: 1.24 s against 1.33 s, median of 8
+alternated). Nothing else happens here; see :mod:`pmo_sim.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    from pmo_sim.experiment.workers import guess_pool, start_early
+
+    pool = guess_pool(sys.argv[1:])
+    if pool is not None:
+        start_early(*pool)
+    from pmo_sim.cli import entry
+
+    entry()
+
+
+if __name__ == "__main__":
+    main()
