@@ -80,3 +80,19 @@ def test_explicit_portfolios_have_the_projects_and_people_they_say(capsys) -> No
     assert explicit.main(["--sizes", "10,20", "--rounds", "1"]) == 0
     out = capsys.readouterr().out
     assert "min_slack" in out and "slope" in out and "/fifo at 20" in out
+
+
+def test_montecarlo_measures_the_command_lines_own_peak(tmp_path: Path) -> None:
+    # Section 3b runs the real `pmo-sim run -j 2` on its one-task portfolio and follows that
+    # process's memory; the portfolio must load and hold its three policies.
+    sys.path.insert(0, str(BENCH))
+    try:
+        import montecarlo
+    finally:
+        sys.path.remove(str(BENCH))
+    sc = load_scenario_text(montecarlo.CHEAP_YAML, "one-task.yaml")
+    assert list(sc.policies) == ["fifo", "srpt", "wsjf"]
+    scenario = tmp_path / "one-task.yaml"
+    scenario.write_text(montecarlo.CHEAP_YAML)
+    peak, wall = montecarlo.command_peak(scenario, 30, seed=1)
+    assert 30 < peak < 1_000 and wall > 0  # MB: the process was seen, and is plausible
