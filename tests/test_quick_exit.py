@@ -76,6 +76,8 @@ def test_the_program_is_pmo_sim_main_and_runs_as_a_module() -> None:
     (["run", "x.yaml"], ("local", None)), (["run", "x.yaml", "-j", "1"], ("local", 1)),
     (["run", "x.yaml", "-j2"], ("local", 2)), (["run", "x.yaml", "--jobs=3", "-q"], ("local", 3)),
     (["run", "x.yaml", "--jobs", "4"], ("local", 4)), (["run", "x.yaml", "-j", "many"], ("local", None)),
+    (["run", "x.yaml", "-j", "²"], ("local", None)), (["run", "x.yaml", "-j", "9" * 5000], ("local", None)),
+    (["run", "x.yaml", "-j"], ("local", None)), (["run", "x.yaml", "--backend"], ("", None)),
     (["run", "x.yaml", "--backend", "dask"], ("dask", None)),
     (["run", "x.yaml", "--backend=serial"], ("serial", None)),
     (["run", "--", "-j", "1"], ("local", None)),  # after "--" words are arguments
@@ -84,6 +86,15 @@ def test_the_pool_is_guessed_from_the_words_of_a_run(args: list[str], guess: obj
     # Before its imports the program starts the workers' fork server when a `run` will use
     # local workers (start_early decides from this guess; run asks again once Click parsed).
     assert guess_pool(args) == guess
+
+
+@pytest.mark.parametrize("words", [["-j", "9" * 5000], ["-j", "²"], ["--jobs=-3"], ["-j"]])
+def test_hostile_jobs_words_get_clicks_message_not_a_traceback(words: list[str]) -> None:
+    # The program reads the words before Click does (to start the workers' fork server early);
+    # whatever they are, Click's own refusal is what the user sees.
+    done = subprocess.run([sys.executable, "-m", "pmo_sim", "run", "scenarios/baseline.yaml", "-n",
+                           "2", *words], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "Error" in done.stderr
 
 
 def test_a_parallel_run_through_the_module_gives_the_serial_tables(tmp_path: Path) -> None:

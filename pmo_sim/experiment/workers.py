@@ -71,7 +71,9 @@ def guess_pool(args: Sequence[str]) -> tuple[str, int | None] | None:
         elif name in ("-j", "--jobs", "--backend") and not eq:
             value = next(words, "")
         if name in ("-j", "--jobs"):
-            jobs = int(value) if value.isdigit() else None
+            # Any word may come here (Click refuses a bad one later): "²" is a digit to
+            # str.isdigit, and int() refuses more than 4,300 digits.
+            jobs = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
         elif name == "--backend":
             backend = value
     return backend, jobs
