@@ -97,3 +97,15 @@ def test_compare_prints_the_same_with_the_view(folder: Path, monkeypatch: pytest
     whole = CliRunner().invoke(main, ["compare", str(folder), "--verbose"])
     assert narrow.exit_code == whole.exit_code == 0
     assert narrow.output == whole.output
+
+
+def test_the_summary_text_is_summary_csv_read_a_few_kpis_at_a_time(
+        folder: Path, scenario: Scenario, reads: list[tuple[str, list[str] | None]]) -> None:
+    # What `pmo-sim run --format csv` prints: the summary of every KPI, from the file without
+    # reading every column at once, byte for byte the DataFrame's to_csv and the run's file.
+    res = load_results(folder)
+    text = res.summary_text()
+    assert all(columns is not None for _, columns in reads)
+    assert text == res.summary().to_csv(index=False) == (folder / "summary.csv").read_text()
+    in_memory = run_experiment(scenario, replications=3, seed=5, jobs=1)
+    assert in_memory.summary_text() == in_memory.summary().to_csv(index=False)

@@ -220,7 +220,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     if fmt == "json":
         _emit_run_json(res, headline)
     elif fmt == "csv":
-        click.echo(res.summary().to_csv(index=False), nl=False)
+        click.echo(res.summary_text(), nl=False)  # a few KPIs at a time, as summary.csv
     else:
         from pmo_sim.cli.decision import print_next
 

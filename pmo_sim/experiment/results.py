@@ -200,6 +200,15 @@ class Results:
 
         return summary(self.replications, metrics)
 
+    def summary_text(self) -> str:
+        """:meth:`summary` of every KPI as ``summary.csv``'s text. From a complete folder it is
+        computed from the file a few KPIs at a time (:func:`summary_csv`, as a run writes the
+        file), never holding every KPI of every replication in memory."""
+        source = self._replications
+        if isinstance(source, FileTable):
+            return summary_csv(source.folder)
+        return self.summary().to_csv(index=False)
+
     def compare(self, baseline: str | None = None, metric: str = "npv",
                 metrics: list[str] | None = None) -> pd.DataFrame:
         """Paired differences policy − ``baseline`` (default: the first policy) with CIs."""
