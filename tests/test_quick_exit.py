@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pmo_sim.experiment.workers import guess_pool
+from pmo_sim.experiment.workers import guess_pool, runs_elsewhere
 
 ROOT = Path(__file__).parents[1]
 
@@ -69,6 +69,11 @@ def test_the_program_is_pmo_sim_main_and_runs_as_a_module() -> None:
     done = subprocess.run([sys.executable, "-m", "pmo_sim", "--version"], capture_output=True,
                           text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.startswith("pmo-sim, version ")
+
+
+def test_replications_run_elsewhere_with_dask_or_a_pool_of_several() -> None:
+    assert [runs_elsewhere(b, j) for b, j in (("serial", 4), ("local", 1), ("local", 2), ("dask", 1))] \
+        == [False, False, True, True]
 
 
 @pytest.mark.parametrize(("args", "guess"), [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import shlex
 import sys
 from collections.abc import Mapping
@@ -64,11 +63,6 @@ def _print_decision(res: Results, baseline: str, metrics: list[str], delta: floa
         print_differences(comparison, baseline, metrics, currency)
         if verbose:
             print_comparison_detail(comparison, currency)
-
-
-def _parallel(backend: str, jobs: int | None) -> bool:
-    """Whether the replications run in other processes (the parent mostly waits)."""
-    return backend == "dask" or (backend == "local" and (jobs or os.cpu_count() or 1) > 1)
 
 
 def _precision_outcome(res: Results) -> tuple[str, bool] | None:
@@ -176,7 +170,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     expected to exceed --max-events per replication is refused (exit 2); a replication that
     runs past twice that is stopped (exit 1, naming its policy, replication and seed).
     """
-    from pmo_sim.experiment.workers import import_meanwhile, start_early
+    from pmo_sim.experiment.workers import import_meanwhile, runs_elsewhere, start_early
 
     start_early(backend, jobs)  # the workers' fork server starts while the API is imported
     from pmo_sim.experiment import run_experiment
@@ -195,7 +189,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     # The verdict's modules (pandas, scipy, the analysis: ~0.4 s of one core), imported while
     # the workers run. It does not raise the command's peak memory: the verdict imports them
     # after the run anyway, and holds more then (its tables) than the run does.
-    warming = import_meanwhile(["pmo_sim.cli.decision"]) if _parallel(backend, jobs) else None
+    warming = import_meanwhile(["pmo_sim.cli.decision"]) if runs_elsewhere(backend, jobs) else None
     try:
         with progress_bar(show_bar) as view:
             res = run_experiment(

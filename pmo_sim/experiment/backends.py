@@ -40,7 +40,7 @@ from pmo_sim.errors import UsageError, WorkerLost
 from pmo_sim.experiment.columns import Packed, packed
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Replicate
-from pmo_sim.experiment.workers import mp_context
+from pmo_sim.experiment.workers import mp_context, worker_count
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, estimate_size
 from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS, STORED_TABLES
@@ -230,7 +230,7 @@ def auto_chunk_size(replications: int, workers: int, load: Load | None = None, c
     if load is not None:
         fits = min(CHUNK_EVENTS / load.events if load.events > 0 else math.inf,
                    CHUNK_ROWS / load.rows if load.rows > 0 else math.inf)
-        cap = int(min(fits, replications)) if math.isfinite(fits) else replications
+        cap = int(min(fits, replications))
     return max(1, min(cap, -(-replications // (max(1, workers) * 4))))
 
 
@@ -425,7 +425,7 @@ def make_backend(name: str, jobs: int | None = None, scheduler: str | None = Non
     results are the same either way.
     """
     check_backend(name, jobs, scheduler)
-    n = jobs or os.cpu_count() or 1
+    n = worker_count(jobs)
     if name == "dask":
         return DaskBackend(n, scheduler)
     if name == "serial" or n == 1:

@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shlex
 import shutil
 from collections.abc import Callable, Iterator, Sequence
@@ -70,7 +69,7 @@ from pmo_sim.experiment.store import (
     is_empty_dir,
     to_arrow,
 )
-from pmo_sim.experiment.workers import import_meanwhile, start_early
+from pmo_sim.experiment.workers import import_meanwhile, runs_elsewhere, start_early, worker_count
 from pmo_sim.intervals import relative_half_width
 from pmo_sim.scenario.loader import dump_scenario
 
@@ -239,7 +238,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
         return opened  # resuming a run that is already complete
     store, manifest = opened
     requested = int(manifest["requested_replications"])
-    workers = 1 if ex.backend == "serial" else (ex.jobs or os.cpu_count() or 1)
+    workers = 1 if ex.backend == "serial" else worker_count(ex.jobs)
     # The chunk size only affects speed and checkpoint granularity, never the tables, so a
     # resume picks its own.
     size = ex.chunk_size or auto_chunk_size(requested, workers, load_of([spec.scenario], len(chosen)))
@@ -254,7 +253,8 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     # shows, imported while the workers run; in a long one after the tables are written, as
     # its ~15 MB would add to the consolidation's peak.
     early = (import_meanwhile(["scipy.special"])
-             if workers > 1 and requested * len(chosen) <= EARLY_IMPORTS_UP_TO else None)
+             if runs_elsewhere(ex.backend, ex.jobs) and requested * len(chosen) <= EARLY_IMPORTS_UP_TO
+             else None)
     try:
         _execute(run, store, manifest)
     finally:

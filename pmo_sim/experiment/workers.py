@@ -35,6 +35,18 @@ def mp_context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def worker_count(jobs: int | None) -> int:
+    """The workers of a run with ``-j jobs`` (None: one per CPU)."""
+    return jobs or os.cpu_count() or 1
+
+
+def runs_elsewhere(backend: str, jobs: int | None) -> bool:
+    """Whether a run's replications run in worker processes while its parent waits: on Dask,
+    or in a local pool of more than one (``local`` with one job runs in-process, as
+    ``serial`` does; :func:`~pmo_sim.experiment.backends.make_backend`)."""
+    return backend == "dask" or (backend == "local" and worker_count(jobs) > 1)
+
+
 def start_early(backend: str, jobs: int | None) -> None:
     """Launch the fork server now if a run with these options will use a local pool.
 
@@ -42,7 +54,7 @@ def start_early(backend: str, jobs: int | None) -> None:
     every later local pool of this process forks from (as it would be without this call),
     and it ends with the process.
     """
-    if backend != "local" or (jobs or os.cpu_count() or 1) <= 1:
+    if backend != "local" or not runs_elsewhere(backend, jobs):
         return
     if mp_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
