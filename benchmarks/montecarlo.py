@@ -24,7 +24,7 @@ The subprocess also reports its phases (imports, scenario, run) so the start-up 
    of one-task projects at 1,000 and 30,000 replications.
 4. **Start-up**: the interpreter alone; the import time of what each process imports (the
    API's parent, the CLI, the process pool's forkserver, which preloads
-   ``pmo_sim.experiment.backends`` once and forks the workers from it, and Dask), with the
+   ``pmo_sim.experiment.simulate`` (the engine) once and forks the workers from it, and Dask), with the
    heaviest packages of the API's imports (``python -X importtime``); a run of 2 replications
    with ``-j 1``, ``-j 2`` and Dask, whose differences are the cost of starting and stopping
    the pool or the cluster; and the Dask cluster alone (start, workers' imports, close).
@@ -58,7 +58,8 @@ TARGETS = {"efficiency": 0.85, "dask_over_local": 1.2, "parent_peak_mb": 150.0, 
 IMPORTS = {  # what each kind of process imports before it can work
     "from pmo_sim.experiment import run_experiment": "the API's parent",
     "import pmo_sim.cli": "the command line's own modules, before `run` imports the API",
-    "import pmo_sim.experiment.backends": "the pool's forkserver, once: workers are forked from it",
+    "import pmo_sim.experiment.simulate": "the pool's forkserver, once (workers are forked from it): "
+                                          "the engine, which the parent of a parallel run never imports",
     "import distributed": "Dask: the parent and each worker",
 }
 
@@ -115,7 +116,7 @@ def probe_cluster(jobs: int) -> Json:
                            silence_logs=logging.ERROR)
     client = Client(cluster)
     t2 = time.perf_counter()
-    client.run(exec, "import pmo_sim.experiment.backends")  # what a worker's first chunk imports
+    client.run(exec, "import pmo_sim.experiment.simulate")  # what a worker's first chunk imports
     t3 = time.perf_counter()
     client.close()
     cluster.close()

@@ -116,8 +116,8 @@ def test_csv_text_is_byte_for_byte_what_pandas_writes(data: dict[str, list[objec
 
 def test_a_whole_run_never_imports_pandas_in_the_parent(tmp_path: Path) -> None:
     """A 2-worker run with a precision target: chunks stored, tables consolidated, the
-    precision decided and summary.csv written, and pandas never imported; summary.csv is
-    then exactly ``Results.summary()``'s CSV."""
+    precision decided and summary.csv written, and neither pandas nor the engine imported
+    (the workers simulate); summary.csv is then exactly ``Results.summary()``'s CSV."""
     out = tmp_path / "run"
     script = tmp_path / "parent.py"
     script.write_text(textwrap.dedent(f"""
@@ -131,13 +131,17 @@ def test_a_whole_run_never_imports_pandas_in_the_parent(tmp_path: Path) -> None:
                                  precision=0.001, metric="npv", max_replications=30)
             print(json.dumps({{"pandas": "pandas" in sys.modules,
                               "scipy.stats": "scipy.stats" in sys.modules,
+                              "engine": sorted(m for m in sys.modules
+                                               if m.split(".")[:2] == ["pmo_sim", "engine"]
+                                               or m == "simpy"),
                               "n": res.manifest["replications"]}}))
     """))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen == {"pandas": False, "scipy.stats": False, "n": 30}  # precision not met: grew to 30
+    # precision not met: grew to 30; the engine and SimPy only ever imported by the workers
+    assert seen == {"pandas": False, "scipy.stats": False, "engine": [], "n": 30}
     res = load_results(out)
     assert (out / "summary.csv").read_text() == res.summary().to_csv(index=False)
     assert list(res.summary().columns) == list(SUMMARY_COLUMNS)
@@ -148,9 +152,10 @@ def test_a_whole_run_never_imports_pandas_in_the_parent(tmp_path: Path) -> None:
 def test_precision_widths_match_a_pivot(paired: bool) -> None:
     """The parent's precision check (numpy, by replication) gives exactly the widths of the
     pandas pivot it replaced, on chunks stored out of order."""
-    from pmo_sim.experiment.backends import ChunkTask, run_chunk, tables_for
+    from pmo_sim.experiment.backends import run_chunk
     from pmo_sim.experiment.runner import precision_widths
     from pmo_sim.experiment.store import ChunkStore
+    from pmo_sim.experiment.work import ChunkTask, tables_for
     from pmo_sim.intervals import relative_half_width
     from pmo_sim.scenario.loader import load_scenario
 

@@ -7,11 +7,9 @@ would spend more time pickling than simulating; a chunk amortises that overhead 
 leaving several chunks per worker for load balancing, progress and resumability (a chunk is
 also the unit the results store writes and a resume skips).
 
-:func:`run_chunk` is the one picklable, module-level function every backend runs. It returns
-*compact columnar records* (plain lists per column), never DataFrames: workers stay light
-and the parent builds Arrow tables once. A replication that raises is caught *per
-replication*, so the failure is reported with its policy, replication and seed instead of
-as an anonymous broken chunk.
+:func:`run_chunk` is the one picklable, module-level function every backend runs; what it
+runs, and the engine, live in :mod:`pmo_sim.experiment.simulate`, imported only by the
+process that simulates (the tasks and results themselves: :mod:`pmo_sim.experiment.work`).
 
 Backends are interchangeable (STYLE 9): each streams :class:`ChunkResult` objects in
 completion order while keeping at most about two chunks per worker in flight, so memory
@@ -28,139 +26,37 @@ import multiprocessing
 import os
 import signal
 import threading
-import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pmo_sim.engine.records import Columns, ReplicationRecords
 from pmo_sim.errors import UsageError, WorkerLost
-from pmo_sim.experiment.columns import Packed, packed
-from pmo_sim.experiment.replicate import run_replication
-from pmo_sim.experiment.spec import Replicate
+from pmo_sim.experiment.work import ChunkResult, ChunkTask
 from pmo_sim.experiment.workers import mp_context, worker_count
-from pmo_sim.sampling import Sampler
-from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, estimate_size
-from pmo_sim.schema import KPI_COLUMNS, POOLS, PROJECTS, STORED_TABLES
-from pmo_sim.schema import TABLES as SCHEMA_TABLES
+from pmo_sim.scenario.limits import estimate_size
 
 if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
 
 BACKENDS = ("serial", "local", "dask")
 
-#: The tables of every results folder (SPEC 7.1-7.3), in file order.
-TABLES = tuple(SCHEMA_TABLES)
-
-
-def tables_for(scenario: Scenario) -> tuple[str, ...]:
-    """The tables a run of ``scenario`` stores: the core three, then ``goals`` when it has a
-    strategy and ``risks`` when it has a risk register (SPEC 10.8)."""
-    return (*TABLES, *(("goals",) if scenario.strategy is not None else ()),
-            *(("risks",) if scenario.risks else ()))
-
-
 
 # --------------------------------------------------------------------------- the work unit
 
 
-@dataclass(frozen=True)
-class ChunkTask:
-    """Replications ``start .. stop-1`` of ``scenario`` under ``policies``, from root ``seed``."""
-
-    scenario: Scenario
-    seed: int
-    start: int
-    stop: int
-    policies: tuple[str, ...]
-    #: the replication function; None means :func:`pmo_sim.experiment.replicate.run_replication`
-    replicate: Replicate | None = None
-    #: the event budget (a runaway replication is stopped past twice it)
-    max_events: float | None = DEFAULT_MAX_EVENTS
-
-
-@dataclass(frozen=True)
-class ChunkFailure:
-    """Which replication raised, and why (becomes :class:`pmo_sim.errors.ReplicationFailed`)."""
-
-    policy: str
-    replication: int
-    seed: int
-    cause: str
-    details: str = ""
-
-
-@dataclass
-class ChunkResult:
-    """The records of one chunk, columnar per table; or the failure that stopped it."""
-
-    start: int
-    stop: int
-    tables: dict[str, Packed] = field(default_factory=dict)
-    failure: ChunkFailure | None = None
-
-
-def _default_replicate(scenario: Scenario, max_events: float | None) -> Replicate:
-    # One Sampler per chunk: the scenario's task networks are compiled once, not per replication.
-    sampler = Sampler(scenario)
-
-    def replicate(sc: Scenario, replication: int, seed: int, policies: Sequence[str]
-                  ) -> list[ReplicationRecords]:
-        return run_replication(sc, replication, seed, policies, sampler=sampler, max_events=max_events)
-
-    return replicate
-
-
-def _append(columns: Columns, names: Sequence[str], rows: dict[str, list[Any]], policy: str,
-            replication: int) -> None:
-    n = len(rows[names[0]]) if names and names[0] in rows else 0
-    columns["policy"].extend([policy] * n)
-    columns["replication"].extend([replication] * n)
-    for name in names:
-        values = rows.get(name)
-        columns[name].extend(values if values is not None else [None] * n)
-
-
-def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> str:
-    # run_replication runs every policy on one plan, so a raise does not say which policy
-    # failed. Replications are deterministic: re-running the policies one at a time finds it.
-    for policy in task.policies:
-        try:
-            replicate(task.scenario, replication, task.seed, [policy])
-        except Exception:
-            return policy
-    return ",".join(task.policies)
-
-
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Simulate one chunk; returns its columnar records (the function every backend runs)."""
-    replicate = task.replicate or _default_replicate(task.scenario, task.max_events)
-    names = tables_for(task.scenario)
-    tables: dict[str, Columns] = {name: {c: [] for c in STORED_TABLES[name].column_names}
-                                  for name in names}
-    for r in range(task.start, task.stop):
-        try:
-            records = replicate(task.scenario, r, task.seed, list(task.policies))
-            got = [rec.policy for rec in records]
-            if got != list(task.policies):
-                raise RuntimeError(f"engine returned policies {got}, expected {list(task.policies)}")
-        except Exception as exc:
-            return ChunkResult(task.start, task.stop, failure=ChunkFailure(
-                policy=_failing_policy(replicate, task, r), replication=r, seed=task.seed,
-                cause=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()))
-        for rec in records:
-            kpis = tables["replications"]
-            kpis["policy"].append(rec.policy)
-            kpis["replication"].append(r)
-            for name in KPI_COLUMNS:
-                kpis[name].append(rec.kpis.get(name))
-            _append(tables["projects"], PROJECTS.names, rec.projects, rec.policy, r)
-            _append(tables["pools"], POOLS.names, rec.pools, rec.policy, r)
-            for name in names[len(TABLES):]:
-                _append(tables[name], STORED_TABLES[name].names, rec.extra.get(name, {}), rec.policy, r)
-    return ChunkResult(task.start, task.stop, {name: packed(name, cols) for name, cols in tables.items()})
+    """Simulate one chunk here: the picklable, module-level function every backend runs.
+
+    The engine is imported on the first call (:func:`pmo_sim.experiment.simulate.simulate_chunk`),
+    in the process that simulates: a parent whose chunks run in workers never imports it, and
+    the local pool's workers find it already imported by their fork server.
+    """
+    from pmo_sim.experiment.simulate import simulate_chunk
+
+    return simulate_chunk(task)
+
 
 
 def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]]:

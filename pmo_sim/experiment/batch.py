@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.errors import ReplicationFailed, UsageError
-from pmo_sim.experiment.backends import ChunkTask, auto_chunk_size, check_backend, load_of, make_backend
+from pmo_sim.experiment.backends import auto_chunk_size, check_backend, load_of, make_backend
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress
+from pmo_sim.experiment.work import ChunkTask
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.schema import KEY_COLUMNS, KPI_COLUMNS

@@ -43,13 +43,11 @@ from pmo_sim.errors import ReplicationFailed, UsageError, WorkerLost
 from pmo_sim.experiment import arrays
 from pmo_sim.experiment.backends import (
     Backend,
-    ChunkTask,
     auto_chunk_size,
     check_backend,
     load_of,
     make_backend,
     missing_ranges,
-    tables_for,
 )
 from pmo_sim.experiment.results import (
     Results,
@@ -69,6 +67,7 @@ from pmo_sim.experiment.store import (
     is_empty_dir,
     to_arrow,
 )
+from pmo_sim.experiment.work import ChunkTask, tables_for
 from pmo_sim.experiment.workers import import_meanwhile, runs_elsewhere, start_early, worker_count
 from pmo_sim.intervals import relative_half_width
 from pmo_sim.scenario.loader import dump_scenario

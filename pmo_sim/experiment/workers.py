@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from multiprocessing.context import BaseContext
 
 #: What the fork server imports once, before forking workers: everything a chunk needs.
-PRELOAD = ["pmo_sim.experiment.backends"]
+PRELOAD = ["pmo_sim.experiment.backends", "pmo_sim.experiment.simulate"]
 
 
 def mp_context() -> BaseContext:
