@@ -21,6 +21,7 @@ from pmo_sim.analysis.metrics import HEADLINE_METRICS
 from pmo_sim.analysis.verdict import plain_verdict
 from pmo_sim.cli import main
 from pmo_sim.experiment import load_results, results, run_experiment
+from pmo_sim.experiment.store import ResultsFolder
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
@@ -109,3 +110,45 @@ def test_the_summary_text_is_summary_csv_read_a_few_kpis_at_a_time(
     assert text == res.summary().to_csv(index=False) == (folder / "summary.csv").read_text()
     in_memory = run_experiment(scenario, replications=3, seed=5, jobs=1)
     assert in_memory.summary_text() == in_memory.summary().to_csv(index=False)
+
+
+def test_a_folders_summary_is_the_whole_tables_summary(
+        folder: Path, reads: list[tuple[str, list[str] | None]]) -> None:
+    # Every KPI's summary from a folder is computed a few KPIs at a time (as summary.csv is),
+    # never reading every column at once; the numbers and dtypes are the whole table's.
+    from pmo_sim.analysis.stats import summary
+
+    res = load_results(folder)
+    got = res.summary()
+    assert reads and all(columns is not None for _, columns in reads)
+    want = summary(res.replications)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    one_at_a_time = pd.DataFrame(results.summary_table(ResultsFolder.open(folder), cells=1),
+                                 columns=list(got.columns))
+    pd.testing.assert_frame_equal(one_at_a_time, want, check_exact=True)
+
+
+def test_run_json_is_the_same_document_read_narrowly(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # `pmo-sim run --format json`: the summary of every KPI and the comparison of the headline
+    # KPIs, read a few columns at a time, give the document of the whole table.
+    import json
+
+    from pmo_sim.analysis.stats import summary
+
+    path = write_tiny(tmp_path)
+
+    def run(out: str) -> dict[str, Any]:
+        done = CliRunner().invoke(main, ["run", str(path), "-n", "6", "-j", "1", "--seed", "3",
+                                         "--out", str(tmp_path / out), "--format", "json"])
+        assert done.exit_code == 0, done.output
+        document = json.loads(done.output)
+        assert document.pop("results") == str(tmp_path / out)
+        return document
+
+    narrow = run("narrow")
+    monkeypatch.setattr(results.Results, "with_kpis", lambda self, metrics: self)
+    monkeypatch.setattr(results.Results, "summary",
+                        lambda self, metrics=None: summary(self.replications, metrics))
+    assert narrow == run("whole")
+    assert len(narrow["summary"]) and narrow["compare"]["rows"]

@@ -234,10 +234,13 @@ def _emit_run_json(res: Results, metrics: list[str]) -> None:
     from pmo_sim.analysis.stats import SUMMARY_COLUMNS
     from pmo_sim.cli.decision import compare_document, currency_of
 
+    # Every KPI's summary as summary.csv computes it (a few KPIs at a time), the comparison
+    # from the KPIs it shows: never every KPI of every replication in memory at once.
     document: dict[str, Any] = {"results": str(res.path) if res.path else None,
                                 "summary": records(res.summary(), SUMMARY_COLUMNS)}
     if len(res.policies) > 1:
-        document["compare"] = compare_document(res, res.policies[0], metrics, None, currency_of(res))
+        document["compare"] = compare_document(res.with_kpis(metrics), res.policies[0], metrics,
+                                               None, currency_of(res))
     if res.manifest.get("precision"):
         document["precision"] = res.manifest["precision"]
     emit_json(document)

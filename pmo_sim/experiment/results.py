@@ -195,7 +195,19 @@ class Results:
     # ---------------------------------------------------------------- analyses
 
     def summary(self, metrics: list[str] | None = None) -> pd.DataFrame:
-        """Per policy and KPI: mean, sd, 95% t CI, p10/p50/p90, n (as ``summary.csv``)."""
+        """Per policy and KPI: mean, sd, 95% t CI, p10/p50/p90, n (as ``summary.csv``).
+
+        Every KPI's, from a complete folder, is computed from the file a few KPIs at a time
+        (:func:`summary_table`, as a run computes ``summary.csv``): the same numbers, without
+        every KPI of every replication in memory at once.
+        """
+        source = self._replications
+        if metrics is None and isinstance(source, FileTable):
+            import pandas as pd
+
+            from pmo_sim.intervals import SUMMARY_COLUMNS
+
+            return pd.DataFrame(summary_table(source.folder), columns=list(SUMMARY_COLUMNS))
         from pmo_sim.analysis.stats import summary
 
         return summary(self.replications, metrics)
@@ -368,7 +380,15 @@ def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
 
 def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
     """``summary.csv``'s text (:meth:`Results.summary`) from the consolidated
-    ``replications.parquet``, read a few KPIs at a time (about ``cells`` values, at least one
+    ``replications.parquet``: :func:`summary_table` as CSV."""
+    from pmo_sim.intervals import SUMMARY_COLUMNS
+
+    return csv_text(summary_table(folder, cells), SUMMARY_COLUMNS)
+
+
+def summary_table(folder: ResultsFolder, cells: int = 250_000) -> dict[str, NDArray[Any]]:
+    """:meth:`Results.summary` of every KPI, as columns, from the consolidated
+    ``replications.parquet`` read a few KPIs at a time (about ``cells`` values, at least one
     KPI): a run of any length never holds the whole table in memory to summarise it, and its
     parent process summarises with pyarrow and numpy, never pandas (whose import alone is
     about 40 MB of the parent's memory)."""
@@ -401,7 +421,7 @@ def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
     where = {p: i for i, p in enumerate(policies)}
     rows_order = np.lexsort((np.array([rank[m] for m in columns["metric"]], dtype=np.int64),
                              np.array([where[p] for p in columns["policy"]], dtype=np.int64)))
-    return csv_text({c: v[rows_order] for c, v in columns.items()}, SUMMARY_COLUMNS)
+    return {c: v[rows_order] for c, v in columns.items()}
 
 
 def csv_text(columns: Mapping[str, NDArray[Any]], names: Sequence[str]) -> str:
