@@ -7,9 +7,11 @@ and the parent builds Arrow tables once. A replication that raises is caught *pe
 replication*, so the failure is reported with its policy, replication and seed instead of as
 an anonymous broken chunk.
 
-This is the only module of :mod:`pmo_sim.experiment` that imports the engine. The local
-pool's fork server preloads it (:data:`pmo_sim.experiment.workers.PRELOAD`); a parent imports
-it only when it simulates itself (``jobs=1``, the serial backend).
+The modules of a run's parent (runner, backends, store, results) do not import it, nor the
+engine it imports: the local pool's fork server preloads it
+(:data:`pmo_sim.experiment.workers.PRELOAD`), and a parent imports it only when it simulates
+itself (``jobs=1``, the serial backend). ``tests/test_parent_without_pandas.py`` checks, in a
+fresh process, that a parallel run's parent never imports the engine or SimPy.
 """
 
 from __future__ import annotations
