@@ -431,7 +431,11 @@ def csv_text(columns: Mapping[str, NDArray[Any]], names: Sequence[str]) -> str:
     cells = []
     for name in names:
         v = np.asarray(columns[name])
-        text = v.astype(str).astype(object)
+        if v.dtype.kind == "O":
+            # Text as it is: numpy's string dtype (astype(str)) drops trailing NUL characters.
+            text = np.array([x if isinstance(x, str) else str(x) for x in v.tolist()], dtype=object)
+        else:
+            text = v.astype(str).astype(object)
         if v.dtype.kind == "f":
             text[np.isnan(v)] = ""
         cells.append(text)
