@@ -203,3 +203,30 @@ def test_summary_csv_of_rows_in_any_order_is_summary_of_the_same_table(tmp_path:
     text = summary_csv(ResultsFolder.open(tmp_path / "shuffled"))
     assert text == summary(shuffled.to_pandas()).to_csv(index=False)
     assert len(text.splitlines()) == len(sorted_text.splitlines()) > len(sc.policy_names)
+
+
+def test_run_format_csv_never_imports_pandas(tmp_path: Path) -> None:
+    """``pmo-sim run --format csv`` prints no verdict: with workers, its process (the command
+    line's own) never imports pandas, scipy.stats or the engine, and prints summary.csv."""
+    out = tmp_path / "run"
+    script = tmp_path / "command.py"
+    script.write_text(textwrap.dedent(f"""
+        import atexit, json, sys
+
+        def seen():  # at exit (the command line's quick exit runs atexit handlers)
+            print(json.dumps({{m: m in sys.modules for m in ("pandas", "scipy.stats", "pmo_sim.engine")}}),
+                  file=sys.stderr)
+
+        if __name__ == "__main__":  # the workers' fork server re-imports this file
+            atexit.register(seen)
+            sys.argv = ["pmo-sim", "run", {str(ROOT / "scenarios" / "baseline.yaml")!r}, "-n", "6",
+                        "-j", "2", "--seed", "1", "--out", {str(out)!r}, "--format", "csv"]
+            from pmo_sim.__main__ import main
+            main()
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == {
+        "pandas": False, "scipy.stats": False, "pmo_sim.engine": False}
+    assert done.stdout == (out / "summary.csv").read_text()

@@ -65,13 +65,19 @@ def _print_decision(res: Results, baseline: str, metrics: list[str], delta: floa
             print_comparison_detail(comparison, currency)
 
 
+def _headline(metric: str) -> list[str]:
+    """The KPIs a run's verdict and summary show: ``metric``, then the headline ones."""
+    from pmo_sim.analysis.metrics import HEADLINE_METRICS
+
+    return list(dict.fromkeys([metric, *HEADLINE_METRICS]))
+
+
 def _precision_outcome(res: Results) -> tuple[str, bool] | None:
     """The --precision outcome in words, and whether the target was met (None: no target)."""
-    from pmo_sim.analysis.metrics import metric_info
-
     spec = res.manifest.get("precision")
     if not spec:
         return None
+    from pmo_sim.analysis.metrics import metric_info
     n = int(res.manifest.get("replications") or 0)
     label = metric_info(str(spec["metric"])).label
     what = "paired difference" if spec.get("paired") else "mean"
@@ -188,8 +194,10 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     show_bar = not quiet and sys.stderr.isatty()
     # The verdict's modules (pandas, scipy, the analysis: ~0.4 s of one core), imported while
     # the workers run. It does not raise the command's peak memory: the verdict imports them
-    # after the run anyway, and holds more then (its tables) than the run does.
-    warming = import_meanwhile(["pmo_sim.cli.decision"]) if runs_elsewhere(backend, jobs) else None
+    # after the run anyway, and holds more then (its tables) than the run does. --format csv
+    # prints no verdict, and (without --precision, whose words name the KPI) never imports them.
+    warming = (import_meanwhile(["pmo_sim.cli.decision"])
+               if runs_elsewhere(backend, jobs) and fmt != "csv" else None)
     try:
         with progress_bar(show_bar) as view:
             res = run_experiment(
@@ -207,18 +215,16 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
         if warming is not None:
             warming.join()  # no import left half-done by another thread; a quick exit
 
-    from pmo_sim.analysis.metrics import HEADLINE_METRICS
-
-    headline = list(dict.fromkeys([metric, *HEADLINE_METRICS]))
     outcome = _precision_outcome(res)
-    if fmt == "json":
-        _emit_run_json(res, headline)
-    elif fmt == "csv":
-        click.echo(res.summary_text(), nl=False)  # a few KPIs at a time, as summary.csv
+    if fmt == "csv":
+        # summary.csv's text, a few KPIs at a time; no verdict, so no pandas (pmo_sim.analysis)
+        click.echo(res.summary_text(), nl=False)
+    elif fmt == "json":
+        _emit_run_json(res, _headline(metric))
     else:
         from pmo_sim.cli.decision import print_next
 
-        _print_decision(res, res.policies[0], headline, None, verbose, summary=True)
+        _print_decision(res, res.policies[0], _headline(metric), None, verbose, summary=True)
         if outcome is not None:
             say(outcome[0], style=None if outcome[1] else "bold yellow")
         print_next(res.path, verbose)
