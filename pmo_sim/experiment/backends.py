@@ -58,7 +58,6 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return simulate_chunk(task)
 
 
-
 def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]]:
     """Split replication indices into ranges of consecutive indices, at most ``size`` long."""
     out: list[tuple[int, int]] = []

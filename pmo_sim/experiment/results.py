@@ -44,6 +44,7 @@ from pmo_sim.experiment.store import (
     parquet_bytes,
     read_checked,
 )
+from pmo_sim.experiment.work import TABLES as CORE
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
@@ -61,9 +62,6 @@ log = logging.getLogger(__name__)
 def frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow table as the DataFrame users get (one conversion path for memory and disk)."""
     return table.to_pandas()
-
-
-CORE = ("replications", "projects", "pools")
 
 
 class Results:
