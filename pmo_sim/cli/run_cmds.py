@@ -77,9 +77,13 @@ def _precision_outcome(res: Results) -> tuple[str, bool] | None:
     spec = res.manifest.get("precision")
     if not spec:
         return None
-    from pmo_sim.analysis.metrics import metric_info
+    # NOTE: the KPI's label from the schema, not pmo_sim.analysis (whose package imports
+    # pandas and scipy): a --format csv run prints this without a verdict.
+    from pmo_sim.schema import KPI_BY_NAME
+
     n = int(res.manifest.get("replications") or 0)
-    label = metric_info(str(spec["metric"])).label
+    kpi = KPI_BY_NAME.get(str(spec["metric"]))
+    label = kpi.label if kpi is not None else str(spec["metric"])
     what = "paired difference" if spec.get("paired") else "mean"
     reached = spec.get("half_width_rel")
     target = float(spec["rel"])

@@ -68,7 +68,7 @@ from pmo_sim.experiment.store import (
     to_arrow,
 )
 from pmo_sim.experiment.work import ChunkTask, tables_for
-from pmo_sim.experiment.workers import import_meanwhile, runs_elsewhere, start_early, worker_count
+from pmo_sim.experiment.workers import start_early, worker_count
 from pmo_sim.intervals import relative_half_width
 from pmo_sim.scenario.loader import dump_scenario
 
@@ -203,10 +203,6 @@ def _worst(widths: list[float]) -> float:
 # --------------------------------------------------------------------------- the run
 
 
-#: Runs of at most this many policy-replications import scipy while their workers run.
-EARLY_IMPORTS_UP_TO = 30_000
-
-
 def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> Results:
     """Run every selected policy × replications of a scenario on common random numbers.
 
@@ -248,17 +244,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
                                  "max_replications": p.max_replications or 10 * requested,
                                  "target_met": None}
     run = _Run(spec, chosen, store, size)
-    # summary.csv's t quantiles need scipy (~0.17 s of imports): in a short run, where that
-    # shows, imported while the workers run; in a long one after the tables are written, as
-    # its ~15 MB would add to the consolidation's peak.
-    early = (import_meanwhile(["scipy.special"])
-             if runs_elsewhere(ex.backend, ex.jobs) and requested * len(chosen) <= EARLY_IMPORTS_UP_TO
-             else None)
-    try:
-        _execute(run, store, manifest)
-    finally:
-        if early is not None:
-            early.join()
+    _execute(run, store, manifest)
     return _finish(store, manifest, spec.scenario)
 
 
