@@ -1,0 +1,121 @@
+"""The parent's memory in a long run, phase by phase, without simulating.
+
+A run's parent never simulates: it hands chunks to its workers, stores what they send back,
+consolidates the tables and writes ``summary.csv``. So its memory at 100,000 replications
+can be measured in minutes instead of half an hour: the real ``run_experiment`` with two
+workers, whose replication function (the ``Seams.replicate`` test seam) returns the
+reference scenario's records of replication 0 renumbered — the same tables, row for row in
+size, as a simulating run's. Each size runs in a fresh process; its RSS is sampled every
+5 ms and the peak reported per phase (the run loop, writing each table, the summary).
+
+    .venv/bin/python benchmarks/parent_memory.py                 # 1,000, 10,000, 100,000: ~4 min
+    .venv/bin/python benchmarks/parent_memory.py --sizes 1000,30000
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import REFERENCE, source_commit
+
+_RECORDS: dict[tuple[str, ...], list[Any]] = {}
+
+
+def canned(scenario: Any, replication: int, seed: int, policies: Sequence[str]) -> list[Any]:
+    """Replication 0's records of ``policies``, renumbered ``replication`` (computed once per
+    worker)."""
+    from pmo_sim.experiment.replicate import run_replication
+
+    key = tuple(policies)
+    if key not in _RECORDS:
+        _RECORDS[key] = run_replication(scenario, 0, seed, list(policies))
+    return [dataclasses.replace(rec, replication=replication) for rec in _RECORDS[key]]
+
+
+def measure(replications: int) -> dict[str, Any]:
+    """This process runs ``replications`` canned replications with two workers to a temporary
+    folder: the peak RSS (MB) of each phase."""
+    import psutil
+
+    from pmo_sim.experiment import run_experiment, store
+    from pmo_sim.experiment.spec import Execution, ExperimentSpec, Output, Seams
+    from pmo_sim.scenario.loader import load_scenario
+
+    marks: list[tuple[float, str]] = []
+    for name in ("write_table", "write_file"):  # the phases' boundaries
+        original = getattr(store.ResultsFolder, name)
+
+        def marked(self: Any, what: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            marks.append((time.perf_counter(), what))
+            return _original(self, what, *args, **kwargs)
+
+        setattr(store.ResultsFolder, name, marked)
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        me = psutil.Process()
+        while not done.is_set():
+            samples.append((time.perf_counter(), me.memory_info().rss / 2**20))
+            done.wait(0.005)
+
+    scenario = load_scenario(REFERENCE)
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    marks.append((start, "run loop"))
+    with tempfile.TemporaryDirectory(prefix="pmo-mem-") as tmp:
+        run_experiment(ExperimentSpec(scenario=scenario, replications=replications, seed=0,
+                                      execution=Execution(jobs=2), output=Output(out=Path(tmp) / "run"),
+                                      seams=Seams(replicate=canned)))
+        end = time.perf_counter()
+    done.set()
+    watcher.join()
+    times = [t for t, _ in samples]
+    phases = {}
+    for (t0, name), (t1, _) in zip(marks, [*marks[1:], (end, "")], strict=True):
+        window = [mb for _, mb in samples[bisect.bisect_left(times, t0):bisect.bisect_right(times, t1)]]
+        label = "summary" if name == "summary.csv" else name
+        phases[label] = max(phases.get(label, 0.0), max(window, default=float("nan")))
+    return {"replications": replications, "wall_s": end - start, "peak_mb": max(mb for _, mb in samples),
+            "phases": phases}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--sizes", default="1000,10000,100000", help="replications (comma-separated)")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(measure(args.child)))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"parent peak RSS by phase, -j 2, canned replications of {REFERENCE.name} "
+          f"(3 policies; pmo-sim {source_commit()}), MB:")
+    runs = []
+    for n in sizes:
+        out = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True,
+                             text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        runs.append(r)
+        phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phases"].items())
+        print(f"  {n:>7,}: peak {r['peak_mb']:.0f} ({phases}); wall {r['wall_s']:.0f} s")
+    growth = runs[-1]["peak_mb"] - runs[0]["peak_mb"]
+    print(f"  highest peak {max(r['peak_mb'] for r in runs):.0f} MB (target <= 150); "
+          f"{sizes[0]:,} -> {sizes[-1]:,}: {growth:+.0f} MB (flat means within 10)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
