@@ -163,7 +163,7 @@ class _Series:
         return (2.0 / math.pi * sin * cos if self.odd else sin) * total
 
 
-def _cornish_fisher(z: float, nu: int) -> float:
+def _cornish_fisher(z: float, nu: float) -> float:
     """The t quantile whose normal quantile is ``z``, by the Cornish–Fisher expansion, to
     1/nu⁴."""
     z2 = z * z
@@ -172,6 +172,88 @@ def _cornish_fisher(z: float, nu: int) -> float:
     g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
     g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
     return z + (g1 + (g2 + (g3 + g4 / nu) / nu) / nu) / nu
+
+
+def t_two_sided_p(t: ArrayLike, dof: ArrayLike) -> NDArray[np.float64]:
+    """P(|T| >= |t|) for Student's t with ``dof`` degrees of freedom, elementwise: a paired
+    t-test's two-sided p-value. NaN where ``t`` is NaN or ``dof`` is not positive."""
+    ts, ds = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(dof, dtype=float))
+    return np.array([student_t_tail(float(a), float(d)) for a, d in zip(ts.ravel(), ds.ravel(), strict=True)],
+                    dtype=float).reshape(ts.shape)
+
+
+def student_t_tail(t: float, dof: float) -> float:
+    """P(|T| > |t|) for Student's t with ``dof`` > 0 degrees of freedom (NaN otherwise).
+
+    The regularized incomplete beta function, P(|T| > t) = I_x(dof/2, 1/2) with
+    x = dof/(dof + t²), by its continued fraction (modified Lentz), taken on the side where
+    the fraction converges fast: the tail itself when t² > 3·dof/(dof + 2), else one minus
+    the centre, I_{1−x}(1/2, dof/2). Within about 1e-13 relative of the exact value
+    (``tests/test_intervals.py``, against mpmath at 40 digits); p-values far below 1e-300
+    underflow to 0.
+    """
+    if math.isnan(t) or not dof > 0:
+        return math.nan
+    t2 = t * t
+    if t2 == 0.0:
+        return 1.0
+    if math.isinf(t2):
+        return 0.0
+    a = dof / 2.0
+    log_x, log_y = -math.log1p(t2 / dof), -math.log1p(dof / t2)  # x = dof/(dof+t²), y = 1 − x
+    # B(a, 1/2) = √π Γ(a)/Γ(a + 1/2)
+    log_beta = 0.5 * math.log(math.pi) - _log_gamma_ratio(a)
+    if t2 > 3.0 * dof / (dof + 2.0):
+        if dof > 1e4 * t2:
+            # x within 1e-4 of 1: the fraction would lose ~dof/t² ulps to x's rounding; but
+            # there t is close to normal: its normal quantile by the Cornish–Fisher expansion
+            # (whose terms shrink as (t²/dof)^k), and the normal's tail.
+            return math.erfc(_normal_equivalent(abs(t), dof) / math.sqrt(2.0))
+        return math.exp(a * log_x + 0.5 * log_y - log_beta) * _beta_fraction(a, 0.5, math.exp(log_x)) / a
+    centre = math.exp(0.5 * log_y + a * log_x - log_beta) * _beta_fraction(0.5, a, math.exp(log_y)) / 0.5
+    return 1.0 - centre
+
+
+def _normal_equivalent(t: float, dof: float) -> float:
+    """The z whose Cornish–Fisher t quantile is ``t`` (the t's normal equivalent), by
+    fixed-point steps: each shrinks the error by about z²/dof."""
+    z = t
+    for _ in range(50):
+        step = _cornish_fisher(z, dof) - t
+        z -= step
+        if abs(step) <= 1e-17 * z:
+            break
+    return z
+
+
+def _log_gamma_ratio(a: float) -> float:
+    """log Γ(a + 1/2) − log Γ(a), without the cancellation of two large lgammas for large
+    ``a`` (its asymptotic series, exact to rounding from a = 20)."""
+    if a < 20.0:
+        return math.lgamma(a + 0.5) - math.lgamma(a)
+    return 0.5 * math.log(a) - 1 / (8 * a) + 1 / (192 * a**3) - 1 / (640 * a**5) + 17 / (14336 * a**7)
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of I_x(a, b) (Numerical Recipes' ``betacf``, modified Lentz);
+    it converges in O(√max(a, b)) steps for x < (a + 1)/(a + b + 2)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 1000 + 20 * int(math.sqrt(max(a, b)))):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                   -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) <= 2e-16:
+            break
+    return h
 
 
 def half_width(values: ArrayLike, confidence: float = 0.95) -> float:

@@ -206,14 +206,10 @@ def test_summary_csv_of_rows_in_any_order_is_summary_of_the_same_table(tmp_path:
     assert len(text.splitlines()) == len(sorted_text.splitlines()) > len(sc.policy_names)
 
 
-@pytest.mark.parametrize("extra", [[], ["--precision", "0.5", "--max-replications", "12"]],
-                         ids=["plain", "precision"])
-def test_run_format_csv_never_imports_pandas(tmp_path: Path, extra: list[str]) -> None:
-    """``pmo-sim run --format csv`` prints no verdict: with workers, its process (the command
-    line's own) never imports pandas, scipy or the engine, and prints summary.csv; nor with a
-    precision target (its t quantiles are pmo-sim's own, its words name the KPI from the
-    schema)."""
-    out = tmp_path / "run"
+def _command_modules(tmp_path: Path, words: list[str]
+                     ) -> tuple[subprocess.CompletedProcess[str], dict[str, bool]]:
+    """``pmo-sim run`` of the baseline with ``words`` in a fresh process: its output and which
+    of pandas, scipy and the engine its own process imported by exit."""
     script = tmp_path / "command.py"
     script.write_text(textwrap.dedent(f"""
         import atexit, json, sys
@@ -225,13 +221,33 @@ def test_run_format_csv_never_imports_pandas(tmp_path: Path, extra: list[str]) -
         if __name__ == "__main__":  # the workers' fork server re-imports this file
             atexit.register(seen)
             sys.argv = ["pmo-sim", "run", {str(ROOT / "scenarios" / "baseline.yaml")!r}, "-n", "6",
-                        "-j", "2", "--seed", "1", "--out", {str(out)!r}, "--format", "csv", *{extra!r}]
+                        "-j", "2", "--seed", "1", *{words!r}]
             from pmo_sim.__main__ import main
             main()
     """))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == {
-        "pandas": False, "scipy": False, "pmo_sim.engine": False}
+    return done, json.loads(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("extra", [[], ["--precision", "0.5", "--max-replications", "12"]],
+                         ids=["plain", "precision"])
+def test_run_format_csv_never_imports_pandas(tmp_path: Path, extra: list[str]) -> None:
+    """``pmo-sim run --format csv`` prints no verdict: with workers, its process (the command
+    line's own) never imports pandas, scipy or the engine, and prints summary.csv; nor with a
+    precision target (its t quantiles are pmo-sim's own, its words name the KPI from the
+    schema)."""
+    out = tmp_path / "run"
+    done, seen = _command_modules(tmp_path, ["--out", str(out), "--format", "csv", *extra])
+    assert seen == {"pandas": False, "scipy": False, "pmo_sim.engine": False}
     assert done.stdout == (out / "summary.csv").read_text()
+
+
+def test_run_with_its_verdict_never_imports_scipy(tmp_path: Path) -> None:
+    """The verdict (paired t-tests, Kim-Nelson) needs pandas, not scipy: its p-values are
+    ``intervals.t_two_sided_p``'s."""
+    done, seen = _command_modules(tmp_path, ["--out", str(tmp_path / "run")])
+    assert seen == {"pandas": True, "scipy": False, "pmo_sim.engine": False}
+    words = " ".join(done.stdout.split())
+    assert "NPV (95% CI" in words and "over baseline" in words  # the paired comparison, printed
