@@ -98,11 +98,18 @@ def test_closed_forms() -> None:
     assert student_t_quantile(0.975, 10**12) == pytest.approx(z + (z**3 + z) / 4e12, rel=1e-15)
 
 
-@pytest.mark.parametrize("p, dof", [(0.5, 3), (1.0, 3), (0.3, 3), (0.9, 0), (0.9, 2.5),
+@pytest.mark.parametrize("p, dof", [(0.49, 3), (1.0, 3), (0.3, 3), (0.9, 0), (0.9, 2.5),
                                     (float("nan"), 3), (0.9, float("nan"))])
 def test_outside_its_domain_it_refuses(p: float, dof: float) -> None:
-    with pytest.raises(ValueError, match="0.5 < p < 1 and integral dof >= 1"):
+    with pytest.raises(ValueError, match="0.5 <= p < 1 and integral dof >= 1"):
         student_t_quantile(p, dof)
+
+
+def test_the_smallest_confidences_give_the_median() -> None:
+    """A confidence below 2e-16 rounds (1 + c)/2 to 0.5: an interval of width 0, as scipy's."""
+    assert student_t_quantile(0.5, 7) == 0.0
+    assert list(t_quantile(1e-300, [2, 8])) == [0.0, 0.0]
+    assert t_quantile(1e-15, [8])[0] == pytest.approx(float(stdtrit(7, 0.5 + 5e-16)), rel=1e-2)
 
 
 def test_t_quantile_is_vectorised_with_nan_below_two() -> None:
