@@ -203,16 +203,17 @@ def student_t_tail(t: float, dof: float) -> float:
         return 1.0
     if math.isinf(t2):
         return 0.0
+    tail_side = t2 > 3.0 * dof / (dof + 2.0)
+    if tail_side and dof > 1e4 * t2:
+        # x within 1e-4 of 1: the fraction would lose ~dof/t² ulps to x's rounding; but there
+        # t is close to normal: its normal quantile by the Cornish–Fisher expansion (whose
+        # terms shrink as (t²/dof)^k), and the normal's tail.
+        return math.erfc(_normal_equivalent(abs(t), dof) / math.sqrt(2.0))
     a = dof / 2.0
     log_x, log_y = -math.log1p(t2 / dof), -math.log1p(dof / t2)  # x = dof/(dof+t²), y = 1 − x
     # B(a, 1/2) = √π Γ(a)/Γ(a + 1/2)
     log_beta = 0.5 * math.log(math.pi) - _log_gamma_ratio(a)
-    if t2 > 3.0 * dof / (dof + 2.0):
-        if dof > 1e4 * t2:
-            # x within 1e-4 of 1: the fraction would lose ~dof/t² ulps to x's rounding; but
-            # there t is close to normal: its normal quantile by the Cornish–Fisher expansion
-            # (whose terms shrink as (t²/dof)^k), and the normal's tail.
-            return math.erfc(_normal_equivalent(abs(t), dof) / math.sqrt(2.0))
+    if tail_side:
         return math.exp(a * log_x + 0.5 * log_y - log_beta) * _beta_fraction(a, 0.5, math.exp(log_x)) / a
     centre = math.exp(0.5 * log_y + a * log_x - log_beta) * _beta_fraction(0.5, a, math.exp(log_y)) / 0.5
     return 1.0 - centre

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from pmo_sim.schema import KPI_BY_NAME, KPI_COLUMNS, Column, Sense
+from pmo_sim.schema import KPI_BY_NAME, KPI_COLUMNS, Column, Sense, kpi_info
 
 #: The metadata of a KPI is its schema column.
 MetricInfo = Column
@@ -37,8 +37,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
 
 def metric_info(name: str) -> MetricInfo:
     """Metadata of ``name``; an unknown column is described as a neutral count."""
-    info = METRICS.get(name)
-    return info if info is not None else Column(name, "float", "count", "neutral", name, "")
+    return kpi_info(name)
 
 
 def sense(name: str) -> Sense:

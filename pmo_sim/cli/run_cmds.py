@@ -78,12 +78,11 @@ def _precision_outcome(res: Results) -> tuple[str, bool] | None:
     if not spec:
         return None
     # NOTE: the KPI's label from the schema, not pmo_sim.analysis (whose package imports
-    # pandas and scipy): a --format csv run prints this without a verdict.
-    from pmo_sim.schema import KPI_BY_NAME
+    # pandas): a --format csv run prints this without a verdict.
+    from pmo_sim.schema import kpi_info
 
     n = int(res.manifest.get("replications") or 0)
-    kpi = KPI_BY_NAME.get(str(spec["metric"]))
-    label = kpi.label if kpi is not None else str(spec["metric"])
+    label = kpi_info(str(spec["metric"])).label
     what = "paired difference" if spec.get("paired") else "mean"
     reached = spec.get("half_width_rel")
     target = float(spec["rel"])
@@ -196,10 +195,10 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     params = dict(ctx.params)
     command = _command_line(scenario, params, Path(out)) if out else None
     show_bar = not quiet and sys.stderr.isatty()
-    # The verdict's modules (pandas, scipy, the analysis: ~0.4 s of one core), imported while
-    # the workers run. It does not raise the command's peak memory: the verdict imports them
-    # after the run anyway, and holds more then (its tables) than the run does. --format csv
-    # prints no verdict, and (without --precision, whose words name the KPI) never imports them.
+    # The verdict's modules (pandas, the analysis), imported while the workers run. It does
+    # not raise the command's peak memory: the verdict imports them after the run anyway, and
+    # holds more then (its tables) than the run does. --format csv prints no verdict, and
+    # never imports them.
     warming = (import_meanwhile(["pmo_sim.cli.decision"])
                if runs_elsewhere(backend, jobs) and fmt != "csv" else None)
     try:
