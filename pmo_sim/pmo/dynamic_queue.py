@@ -240,11 +240,11 @@ class DynamicQueue:
         elif idle is None:
             live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live])
         else:
-            # With backfill, a project whose one waiting task here needs more people than are
-            # free starts nothing in this allocation (free people only get fewer): no key.
+            # With backfill, a project none of whose waiting tasks here fits the free people
+            # starts nothing in this allocation (free people only get fewer): no key.
             free, projects = len(idle), self.projects
             live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live
-                           if len(w := projects[p]) > 1 or w[0].people <= free])
+                           if (w := projects[p])[0].people <= free or len(w) > 1 and _fits(w, free)])
         i, n = 0, len(live)
         head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
                 if self.buckets else None)
@@ -267,6 +267,14 @@ class DynamicQueue:
         if group:
             _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
 
+
+
+def _fits(waiting: list[TaskState], free: int) -> bool:
+    """Some waiting task's crew fits ``free`` people."""
+    for task in waiting:
+        if task.people <= free:
+            return True
+    return False
 
 
 def tasks_of(projects: dict[ProjectState, list[TaskState]], group: list[Ranked]) -> list[TaskState]:
