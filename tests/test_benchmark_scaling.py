@@ -96,3 +96,25 @@ def test_montecarlo_measures_the_command_lines_own_peak(tmp_path: Path) -> None:
     scenario.write_text(montecarlo.CHEAP_YAML)
     peak, wall = montecarlo.command_peak(scenario, 30, seed=1)
     assert 30 < peak < 1_000 and wall > 0  # MB: the process was seen, and is plausible
+
+
+def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
+    # benchmarks/instructions.py counts callgrind instructions of one cell (valgrind is not
+    # needed here): its cells must be the scaling benchmarks' portfolios and policies.
+    sys.path.insert(0, str(BENCH))
+    try:
+        import instructions
+    finally:
+        sys.path.remove(str(BENCH))
+    sc, policy = instructions.scenario_and_policy("projects-wip", 4, "srpt")
+    assert policy == "srpt-wip" and sc.policies[policy].resource_manager.wip_limit == 16
+    assert sc.intake is not None and sc.intake.count == 160
+    assert sc.resources["developers"].headcount == load_scenario(BENCH / "reference.yaml").resources[
+        "developers"].headcount  # projects only: the people are the reference's
+    sc, policy = instructions.scenario_and_policy("explicit", 12, "min_slack")
+    assert policy == "min_slack" and len(sc.projects) == 12
+    instructions.child("people", 1, "wsjf", 1)  # what callgrind runs: it runs
+    for bad in ("people:0:fifo", "crowd:4:fifo", "people:4:fast", "people:4"):
+        with pytest.raises(SystemExit):
+            instructions.main([bad])
+        assert "a cell is kind:size:rule" in capsys.readouterr().err
