@@ -275,6 +275,7 @@ class ProjectState:
         # NOTE: TaskState.remaining inlined for a running task (started, not finished), with
         # the same operations in the same order, so the same number: a live project is keyed
         # by this at every allocation. ``x if x > 0.0 else 0.0`` is ``max(0.0, x)``.
+        # tests/test_live_keys.py holds both copies equal to the method.
         held = self.paused_until - now
         held = held if held > 0.0 else 0.0
         total = self.pause_total
