@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 
 from common import REFERENCE, source_commit
-from explicit import portfolio
+from explicit import RULES, portfolio
 from scaling import policy_name, scaled_scenario
 
 from pmo_sim.experiment.replicate import run_replication
@@ -42,7 +42,11 @@ KINDS = ("people", "projects", "people-wip", "projects-wip", "explicit")
 
 def scenario_and_policy(kind: str, size: int, rule: str) -> tuple[Scenario, str]:
     if kind == "explicit":
-        return load_scenario_text(portfolio(size)), rule
+        text = portfolio(size)
+        if rule not in RULES:  # explicit.py's policies are fifo and the dynamic rules
+            policy = f"  {rule}: {{resource_manager: {{allocation: {rule}}}}}\n"
+            text = text.replace("\npolicies:\n", "\npolicies:\n" + policy)
+        return load_scenario_text(text), rule
     mode, wip = kind.removesuffix("-wip"), kind.endswith("-wip")
     return scaled_scenario(load_scenario(REFERENCE), size, mode, [rule]), policy_name(rule, wip)
 

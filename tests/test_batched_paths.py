@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from pmo_sim.engine import state
 from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.pmo import latest
 from pmo_sim.pmo.resource_manager import ResourceManager
-from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 from pmo_sim.scenario.network import cpm, latest_times, topological_order
 
 REFERENCE = Path(__file__).parents[1] / "benchmarks" / "reference.yaml"
@@ -98,6 +99,41 @@ def test_a_long_backlog_gives_the_same_trace_either_way(rule: str, monkeypatch) 
     alone = [run_replication(sc, r, 5, ["p"], trace=True)[0] for r in range(2)]
     for a, b in zip(batched, alone, strict=True):
         assert a.kpis == b.kpis
+        assert a.tasks is not None and b.tasks is not None
+        for column in a.tasks:
+            x, y = np.asarray(a.tasks[column]), np.asarray(b.tasks[column])
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), column
+
+
+def _project_list(n: int, rule: str) -> str:
+    """n explicit projects (a network each: CPM and planned paths walked one by one), a WIP
+    limit so that most wait in the backlog, ranked by their keys."""
+    lines = ["name: listed", "horizon: 400", "resources:", "  dev: {headcount: 3}",
+             "  qa: {headcount: 2}", "projects:"]
+    for i in range(n):
+        lines += [f"  - {{name: P{i}, arrival: {i * 3.5 % 40}, due: {60 + i * 7 % 90}, value_per_day: 100,",
+                  "     tasks: ["]
+        for t in range(2 + i % 4):
+            after = f", after: [t{t - 1}]" if t else ""
+            skill, people = "dev" if (i + t) % 3 else "qa", 1 + (i + t) % 2
+            effort = f"{{dist: triangular, low: {2 + t}, mode: {4 + t}, high: {9 + t}}}"
+            lines.append(f"       {{name: t{t}, skill: {skill}, people: {people}, effort: {effort}{after}}},")
+        lines.append("     ]}")
+    lines += ["policies:", f"  p: {{resource_manager: {{allocation: {rule}, wip_limit: 4}}}}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("rule", ["min_slack", "lst", "lft"])
+def test_a_project_list_walked_or_batched_gives_the_same_trace(rule: str, monkeypatch) -> None:
+    """A portfolio handed over as a list has a network per project, which is walked project by
+    project (``state.BATCH_FROM``); batched as arrays of one project, the trace is the same."""
+    sc = load_scenario_text(_project_list(30, rule))
+    walked = [run_replication(sc, r, 5, ["p"], trace=True)[0] for r in range(2)]
+    monkeypatch.setattr(state, "BATCH_FROM", 1)
+    monkeypatch.setattr(latest, "BATCH_FROM", 1)
+    batched = [run_replication(sc, r, 5, ["p"], trace=True)[0] for r in range(2)]
+    for a, b in zip(walked, batched, strict=True):
+        assert a.kpis == b.kpis and a.kpis["projects_completed"] > 5
         assert a.tasks is not None and b.tasks is not None
         for column in a.tasks:
             x, y = np.asarray(a.tasks[column]), np.asarray(b.tasks[column])

@@ -113,6 +113,8 @@ def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
         "developers"].headcount  # projects only: the people are the reference's
     sc, policy = instructions.scenario_and_policy("explicit", 12, "min_slack")
     assert policy == "min_slack" and len(sc.projects) == 12
+    sc, policy = instructions.scenario_and_policy("explicit", 12, "lst")  # not one of explicit.py's
+    assert sc.policies["lst"].resource_manager.allocation == "lst"
     instructions.child("people", 1, "wsjf", 1)  # what callgrind runs: it runs
     for bad in ("people:0:fifo", "crowd:4:fifo", "people:4:fast", "people:4"):
         with pytest.raises(SystemExit):
