@@ -293,17 +293,18 @@ KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in KEY)
 KPI_COLUMNS: tuple[str, ...] = REPLICATIONS.names
 KPI_BY_NAME: dict[str, Column] = {c.name: c for c in KPIS}
 
-
-def kpi_info(name: str) -> Column:
-    """The KPI's column; an unknown name is described as a neutral count labelled by itself."""
-    info = KPI_BY_NAME.get(name)
-    return info if info is not None else Column(name, "float", "count", "neutral", name, "")
 #: The costs that add up to ``total_cost``, in the order they are added (labour first).
 COST_KPIS: tuple[str, ...] = ("labour_cost", "training_cost", "technology_cost", "pmo_cost",
                               "equipment_cost", "contractor_cost", "risk_cost", "mitigation_cost")
 
 PROJECT_STATUSES = ("completed", "cancelled", "rejected", "open", "backlog", "proposal")
 CANCEL_REASONS = ("", "stage_gate", "dependency")
+
+
+def kpi_info(name: str) -> Column:
+    """The KPI's column; an unknown name is described as a neutral count labelled by itself."""
+    info = KPI_BY_NAME.get(name)
+    return info if info is not None else Column(name, "float", "count", "neutral", name, "")
 
 
 def columns_reference() -> str:

@@ -30,19 +30,18 @@ Times = tuple[list[float], list[float], float]  # latest starts, latest finishes
 class LatestTimes:
     """Latest starts and finishes (absolute days) of every project of a world."""
 
-    __slots__ = ("keys", "latest_start", "_columns", "_times")
+    __slots__ = ("keys", "_columns", "_times")
 
     def __init__(self, projects: list[ProjectState], latest_start: bool):
         #: per project index: the backlog key, the earliest latest start (or finish) of its tasks
         self.keys = [math.inf] * len(projects)
-        self.latest_start = latest_start
         self._columns: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}  # its network's arrays
         self._times: dict[int, Times] = {}
         for group in by_network(projects):
             net = group[0].plan.network
             if len(group) < BATCH_FROM:  # (a project list: a network each)
                 for p in group:
-                    self._alone(p)
+                    self._alone(p, latest_start)
                 continue
             dues = [math.nan if p.due_date == math.inf else p.due_date - p.arrival for p in group]
             ls, lf, deadlines = latest_times(net.preds, net.planned, dues, order=net.order,
@@ -54,14 +53,14 @@ class LatestTimes:
                 if earliest is not None:
                     self.keys[p.index] = p.arrival + earliest[k]
 
-    def _alone(self, project: ProjectState) -> None:
+    def _alone(self, project: ProjectState, latest_start: bool) -> None:
         """One project's CPM by itself (the same numbers as its column of a batch)."""
         net, a = project.plan.network, project.arrival
         cp = cpm(net.preds, net.planned, None if project.due_date == math.inf else project.due_date - a,
                  order=net.order, succs=net.succs)
         self._times[project.index] = ([a + x for x in cp.latest_start],
                                       [a + x for x in cp.latest_finish], a + cp.deadline)
-        latest = cp.latest_start if self.latest_start else cp.latest_finish
+        latest = cp.latest_start if latest_start else cp.latest_finish
         if latest:
             self.keys[project.index] = a + min(latest)
 
