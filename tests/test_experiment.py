@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pmo_sim.errors import ReplicationFailed, UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
@@ -21,6 +23,7 @@ from pmo_sim.experiment.backends import (
     auto_chunk_size,
     chunk_ranges,
     load_of,
+    missing_ranges,
 )
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import Seams
@@ -139,6 +142,49 @@ def test_chunk_helpers() -> None:
     assert chunk_ranges([0, 1, 2, 5, 6, 9], 2) == [(0, 2), (2, 3), (5, 7), (9, 10)]
     assert auto_chunk_size(100, 2) == 13 and auto_chunk_size(10_000, 2) == 50
     assert auto_chunk_size(3, 8) == 1
+
+
+def test_the_last_chunks_shrink_for_the_workers_to_finish_together() -> None:
+    sizes = [b - a for a, b in missing_ranges([], 400, 50, workers=2)]
+    assert sizes == [50, 50, 50, 50, 50, 38, 28, 21, 16, 13, 13, 13, 8]
+    assert [b - a for a, b in missing_ranges([], 400, 50)] == [50] * 8  # one worker: all equal
+    # a resume counts what is left, not the whole run
+    assert list(missing_ranges([(0, 350)], 400, 50, workers=2)) == [
+        (350, 363), (363, 376), (376, 389), (389, 400)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(1, 40)), max_size=6),
+       st.integers(0, 320), st.integers(1, 60), st.integers(1, 9))
+def test_missing_ranges_cover_exactly_what_is_missing(spans: list[tuple[int, int]], target: int,
+                                                      size: int, workers: int) -> None:
+    done: list[tuple[int, int]] = []
+    for start, length in sorted(spans):  # chunks never overlap
+        if not done or start >= done[-1][1]:
+            done.append((start, start + length))
+    covered = {r for a, b in done for r in range(a, b)}
+    ranges = list(missing_ranges(done, target, size, workers))
+    got = [r for a, b in ranges for r in range(a, b)]
+    assert got == [r for r in range(target) if r not in covered]  # each once, in order
+    assert all(0 < b - a <= size for a, b in ranges)
+    if workers == 1:  # cut only by the size and the chunks already done
+        assert ranges == [r for a, b in _gaps(done, target) for r in _equal(a, b, size)]
+    else:  # never below a quarter of the size unless a gap or the end cuts it
+        ends = {a for a, _ in done} | {target}
+        assert all(b - a >= -(-size // 4) or b in ends for a, b in ranges)
+
+
+def _gaps(done: list[tuple[int, int]], target: int) -> list[tuple[int, int]]:
+    out, at = [], 0
+    for a, b in [*done, (target, target)]:
+        if at < min(a, target):
+            out.append((at, min(a, target)))
+        at = max(at, b)
+    return out
+
+
+def _equal(a: int, b: int, size: int) -> list[tuple[int, int]]:
+    return [(x, min(x + size, b)) for x in range(a, b, size)]
 
 
 def test_chunks_are_sized_by_the_work_and_rows_of_a_replication() -> None:

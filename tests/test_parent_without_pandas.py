@@ -24,9 +24,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pmo_sim.experiment import arrays
-from pmo_sim.experiment.columns import packed
+from pmo_sim.experiment.columns import Text, packed
 from pmo_sim.experiment.results import csv_text, load_results
-from pmo_sim.experiment.store import to_arrow
+from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.intervals import SUMMARY_COLUMNS
 from pmo_sim.schema import STORED_TABLES
 
@@ -55,6 +55,12 @@ def test_int_bool_and_text_columns_are_what_pyarrow_builds(ints: list[int], flag
     built = arrays.to_arrow_array(words, "string")
     built.validate(full=True)
     assert built.equals(pa.array(words, type=pa.string()))
+    # as a worker sends it: Arrow's layout, built by numpy; a missing value is ""
+    sent = Text.of([*words, None])
+    assert len(sent) == len(words) + 1 and sent.strings() == [*words, ""]
+    wrapped = arrays.to_arrow_array(sent, "string")
+    wrapped.validate(full=True)
+    assert wrapped.equals(pa.array([*words, ""], type=pa.string()))
 
 
 @given(st.lists(st.one_of(st.none(), st.floats(allow_nan=False)), min_size=1, max_size=30),
@@ -94,6 +100,8 @@ def test_a_chunk_travels_packed_and_gives_the_same_table() -> None:
     assert got.schema.equals(want.schema)
     assert repr(got.to_pydict()) == repr(want.to_pydict())  # repr: NaN == NaN
     assert got.column("project").to_pylist() == ["p", "", "é"]
+    once = packed("projects", rows)
+    assert all(packed("projects", once)[c] is once[c] for c in ("project", "policy"))  # as it is
 
 
 summary_like = st.fixed_dictionaries({
@@ -189,7 +197,8 @@ def test_summary_csv_of_rows_in_any_order_is_summary_of_the_same_table(tmp_path:
     from pmo_sim.analysis.stats import summary
     from pmo_sim.experiment.results import summary_csv
     from pmo_sim.experiment.runner import run_experiment
-    from pmo_sim.experiment.store import ResultsFolder, parquet_bytes
+    from pmo_sim.experiment.store import ResultsFolder
+    from pmo_sim.experiment.tablefile import parquet_bytes
     from pmo_sim.scenario.loader import load_scenario
 
     sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
@@ -200,7 +209,7 @@ def test_summary_csv_of_rows_in_any_order_is_summary_of_the_same_table(tmp_path:
                                  preserve_index=False)
     rows = np.random.default_rng(1).permutation(table.num_rows)
     shuffled = table.take(pa.array(rows))
-    (tmp_path / "shuffled" / "replications.parquet").write_bytes(parquet_bytes(shuffled))
+    (tmp_path / "shuffled" / "replications.parquet").write_bytes(parquet_bytes(shuffled, "replications"))
     text = summary_csv(ResultsFolder.open(tmp_path / "shuffled"))
     assert text == summary(shuffled.to_pandas()).to_csv(index=False)
     assert len(text.splitlines()) == len(sorted_text.splitlines()) > len(sc.policy_names)

@@ -207,6 +207,12 @@ def test_full_disk_fails_clearly_and_keeps_what_finished(tiny_disk: Path, tmp_pa
     assert "Traceback" not in res.stderr
     kept = load_results(out)
     assert kept.manifest["status"] == "partial" and len(kept.replications) > 0
+    # The chunk that found the disk full left no file, and the manifest (rewritten in the
+    # room that made) lists what the message says is kept.
+    listed = {info["file"] for c in kept.manifest["chunks"] for info in c["files"].values()}
+    assert {f"chunks/{p.name}" for p in (out / "chunks").iterdir()} == listed
+    done = sum(c["stop"] - c["start"] for c in kept.manifest["chunks"])
+    assert f"{done} of 60 replications are kept" in res.stderr
     # Move the folder to a disk with room: resume finishes it, equal to an uninterrupted run.
     moved = tmp_path / "moved"
     shutil.copytree(out, moved)
@@ -256,25 +262,87 @@ def test_chunks_the_manifest_does_not_list_yet_are_recomputed(
     assert_same_tables(resumed, uninterrupted)
 
 
-@pytest.mark.parametrize("groups", [2, 1000])
-def test_a_long_table_is_written_in_a_bounded_number_of_row_groups(
+@pytest.mark.parametrize("meta", [10**9, 0])
+def test_a_long_table_is_written_in_row_groups_sized_by_its_length(
         tiny: Scenario, uninterrupted: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        groups: int) -> None:
-    """Row groups grow with the table, so that a long run's file has at most about
-    MAX_ROW_GROUPS of them (the writer holds each one's metadata until it closes the file);
-    the rows are the same whatever the grouping."""
+        meta: int) -> None:
+    """Row groups grow with the table, as the square root of its bytes times the writer's
+    metadata per group (held until it closes the file); the rows are the same whatever the
+    grouping."""
     import pyarrow.parquet as pq
 
     from pmo_sim.experiment import store
 
     monkeypatch.setattr(store, "ROW_GROUP_BYTES", 256)  # tiny groups, many of them by default
-    monkeypatch.setattr(store, "MAX_ROW_GROUPS", groups)
+    monkeypatch.setattr(store, "META_BYTES_PER_COLUMN", meta)
     out = tmp_path / "run"
     res = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, chunk_size=2)
     assert_same_tables(load_results(out), uninterrupted)
     written = pq.ParquetFile(out / "projects.parquet").metadata.num_row_groups
     chunk_slices = -(-N // 2) * len(res.policies)  # one slice per chunk and policy
-    if groups == 2:
-        assert 2 <= written <= 3  # the last group holds what is left
+    if meta:
+        assert written == 1  # metadata so dear that one group is best
     else:
         assert written == chunk_slices  # each slice is over 256 bytes: a group of its own
+
+
+def test_row_groups_make_the_least_buffer_and_metadata() -> None:
+    from pmo_sim.experiment.store import META_BYTES_PER_COLUMN, ROW_GROUP_BYTES, row_group_bytes
+
+    def held(table: float, group: float) -> float:  # a group's buffer, every group's metadata
+        return group + table / group * 25 * META_BYTES_PER_COLUMN
+
+    assert row_group_bytes(1e6, 25) == ROW_GROUP_BYTES  # a short table: the floor
+    for table in (2.6e9, 2.6e10, 2.6e11):  # projects: 100,000 replications of the reference, ...
+        best = row_group_bytes(table, 25)
+        assert held(table, best) <= min(held(table, best * 0.8), held(table, best * 1.25))
+    assert row_group_bytes(2.6e11, 25) == pytest.approx(10 * row_group_bytes(2.6e9, 25), rel=1e-6)
+    assert 20 * 2**20 < row_group_bytes(2.6e10, 25) < 25 * 2**20  # 1,000,000 replications: ~23 MB
+
+
+@pytest.mark.parametrize(("group_bytes", "reads_per_chunk"), [(2 * 2**20, 1), (256, 2)])
+def test_a_small_table_is_assembled_reading_each_chunk_once(
+        tiny: Scenario, uninterrupted: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        group_bytes: int, reads_per_chunk: int) -> None:
+    """A table no larger than a row group's buffer is read chunk by chunk once and held; a
+    larger one is read once per policy (here: two), the chunk read to estimate its size
+    included; the rows are the same either way."""
+    from pmo_sim.experiment import store
+
+    reads: list[tuple[int, str]] = []
+    original = store.ResultsFolder.read_chunk
+
+    def counted(self: store.ResultsFolder, start: int, table: str, columns: object = None) -> object:
+        reads.append((start, table))
+        return original(self, start, table, columns)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES", group_bytes)
+    monkeypatch.setattr(store.ResultsFolder, "read_chunk", counted)
+    out = tmp_path / "run"
+    run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, chunk_size=2)
+    assert_same_tables(load_results(out), uninterrupted)
+    chunks = -(-N // 2)
+    for table in ("replications", "projects", "pools"):
+        assert sum(t == table for _, t in reads) == chunks * reads_per_chunk, table
+
+
+def test_text_and_integers_are_dictionary_encoded_and_tables_zstd_compressed(
+        uninterrupted: Results) -> None:
+    """Arrow builds a dictionary of a float column until it gives up on it (most of the time
+    of writing a long table): floats are written plain, text and integers with a dictionary
+    (flags have none in Parquet)."""
+    import pyarrow.parquet as pq
+
+    from pmo_sim.schema import STORED_TABLES
+
+    assert uninterrupted.path is not None
+    for table in ("replications", "projects", "pools"):
+        meta = pq.ParquetFile(uninterrupted.path / f"{table}.parquet").metadata
+        kinds = {c.name: c.dtype for c in STORED_TABLES[table].all_columns}
+        group = meta.row_group(0)
+        for i in range(group.num_columns):
+            column = group.column(i)
+            assert column.compression == "ZSTD"
+            dictionary = any("DICT" in e for e in column.encodings)
+            want = kinds[column.path_in_schema] in ("string", "int")
+            assert dictionary == want, (table, column.path_in_schema)

@@ -9,6 +9,7 @@ type, values and validity); these helpers serve the schema's four kinds only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from pmo_sim.experiment.columns import Text
 from pmo_sim.schema import Dtype
 
 _NUMERIC: dict[Dtype, tuple[pa.DataType, type[np.generic]]] = {
@@ -23,8 +25,8 @@ _NUMERIC: dict[Dtype, tuple[pa.DataType, type[np.generic]]] = {
 
 
 def to_arrow_array(values: Any, dtype: Dtype) -> pa.Array:
-    """A column of a record table (numpy array, or list of ``str`` for text) as an Arrow
-    array of the schema's type for ``dtype``; no nulls (missing times are NaN already)."""
+    """A column of a record table (numpy array; for text, :class:`Text` or ``str`` values) as
+    an Arrow array of the schema's type for ``dtype``; no nulls (missing times are NaN already)."""
     if dtype in _NUMERIC:
         kind, np_type = _NUMERIC[dtype]
         data = np.ascontiguousarray(values, dtype=np_type)
@@ -36,15 +38,10 @@ def to_arrow_array(values: Any, dtype: Dtype) -> pa.Array:
     return text_array(values)
 
 
-def text_array(values: Any) -> pa.Array:
-    """A string array of the given ``str`` values (UTF-8, 32-bit offsets)."""
-    encoded = [v.encode("utf-8") for v in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    if offsets[-1] > np.iinfo(np.int32).max:
-        raise ValueError(f"{offsets[-1]} bytes of text in one column: more than a string array holds")
-    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets.astype(np.int32)),
-                                       pa.py_buffer(b"".join(encoded)))
+def text_array(values: Text | Sequence[str]) -> pa.Array:
+    """A string array of the given text (UTF-8, 32-bit offsets)."""
+    text = values if isinstance(values, Text) else Text.of(values)
+    return pa.StringArray.from_buffers(len(text), pa.py_buffer(text.offsets), pa.py_buffer(text.data))
 
 
 def _plain(array: pa.Array, np_type: type[np.generic]) -> NDArray[Any]:

@@ -69,16 +69,29 @@ def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]
     return out
 
 
-def missing_ranges(done: Iterable[tuple[int, int]], target: int, size: int
+def missing_ranges(done: Iterable[tuple[int, int]], target: int, size: int, workers: int = 1
                    ) -> Iterator[tuple[int, int]]:
     """The ranges of replications 0..target-1 not covered by the ``done`` ranges, lazily, in
-    order, at most ``size`` long (memory does not grow with ``target``)."""
+    order, at most ``size`` long (memory does not grow with ``target``).
+
+    For several ``workers`` the last ranges shrink, down to a quarter of ``size`` (guided
+    self-scheduling): a range is at most half of what is left per worker, so that the workers
+    run out of work together. With equal ranges, a worker that drew the last one, or ran
+    slower on a shared machine, kept the other idle for up to a range's time at the end of
+    every run (400 reference replications on two workers: 0.5 s on average, up to 1.4 s, of a
+    10 s run loop; benchmarks/idle.py).
+    """
+    spans = sorted(done)
+    left = target - sum(max(0, min(stop, target) - start) for start, stop in spans if start < target)
+    least = -(-size // 4) if workers > 1 else size
     at = 0
-    for start, stop in sorted(done) + [(target, target)]:
+    for start, stop in [*spans, (target, target)]:
         end = min(start, target)
         while at < end:
-            yield at, min(at + size, end)
-            at = min(at + size, end)
+            step = min(size, max(least, -(-left // (2 * workers))), end - at)
+            yield at, at + step
+            at += step
+            left -= step
         at = max(at, stop)
         if at >= target:
             return

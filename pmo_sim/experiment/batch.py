@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pmo_sim.engine.records import ReplicationRecords
 from pmo_sim.errors import ReplicationFailed, UsageError
 from pmo_sim.experiment.backends import auto_chunk_size, check_backend, load_of, make_backend
+from pmo_sim.experiment.columns import Text
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress
 from pmo_sim.experiment.work import ChunkTask
@@ -108,10 +109,15 @@ def run_variants(scenarios: Sequence[Scenario], *, replications: int, seed: int 
     order = {p: i for i, p in enumerate(chosen)}
     frames = []
     for k, chunks in enumerate(parts):
-        df = pd.concat([pd.DataFrame(c, columns=[*KEY_COLUMNS, *KPI_COLUMNS]) for c in chunks],
+        df = pd.concat([pd.DataFrame(_plain(c), columns=[*KEY_COLUMNS, *KPI_COLUMNS]) for c in chunks],
                        ignore_index=True)
         df["replication"] -= k * n
         df = df.sort_values(["policy", "replication"],
                             key=lambda col: col.map(order) if col.name == "policy" else col)
         frames.append(df.reset_index(drop=True))
     return frames
+
+
+def _plain(columns: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's packed columns with its text as lists of ``str``, for pandas."""
+    return {name: v.strings() if isinstance(v, Text) else v for name, v in columns.items()}

@@ -8,15 +8,45 @@ never import pyarrow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pmo_sim.schema import STORED_TABLES
 
-#: A table's columns as :func:`packed` gives them: numpy arrays, lists of text.
+#: A table's columns as :func:`packed` gives them: numpy arrays, :class:`Text`.
 Packed = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Text:
+    """A text column in Arrow's string layout: the UTF-8 bytes of every value one after the
+    other, and where each value starts (32-bit offsets, one more than values). The parent
+    wraps the two buffers as an Arrow array as they are, without a Python step per value."""
+
+    offsets: NDArray[np.int32]
+    data: bytes
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def of(cls, values: Sequence[str | None]) -> Text:
+        """``values`` packed (``None`` -> "")."""
+        encoded = [b"" if v is None else str(v).encode("utf-8") for v in values]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+        if offsets[-1] > np.iinfo(np.int32).max:
+            raise ValueError(f"{offsets[-1]} bytes of text in one column: more than a string array holds")
+        return cls(offsets.astype(np.int32), b"".join(encoded))
+
+    def strings(self) -> list[str]:
+        """The values, as ``str``."""
+        bounds = self.offsets.tolist()
+        return [self.data[a:b].decode("utf-8") for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def packed(table: str, columns: Mapping[str, Any]) -> Packed:
@@ -26,8 +56,8 @@ def packed(table: str, columns: Mapping[str, Any]) -> Packed:
     Numbers become numpy arrays (float: ``None`` -> NaN, "times not reached are NaN"; int;
     bool), so a chunk crosses to the parent as one buffer per column instead of a Python
     object per value: unpickling ~4 MB of floats per chunk was what made the parent's memory
-    creep in a long run (freed objects leave its small-object arenas fragmented). Text stays a
-    list of ``str`` (``None`` -> ""); pickle sends a string repeated down a column once.
+    creep in a long run (freed objects leave its small-object arenas fragmented). Text becomes
+    :class:`Text`, Arrow's layout, encoded by the worker (``None`` -> "").
     """
     out: Packed = {}
     for col in STORED_TABLES[table].all_columns:
@@ -39,5 +69,5 @@ def packed(table: str, columns: Mapping[str, Any]) -> Packed:
         elif col.dtype == "bool":
             out[col.name] = np.asarray(values, dtype=bool)
         else:
-            out[col.name] = ["" if v is None else str(v) for v in values]
+            out[col.name] = values if isinstance(values, Text) else Text.of(values)
     return out

@@ -35,15 +35,8 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError
-from pmo_sim.experiment.store import (
-    SCENARIO,
-    SCHEMAS,
-    SUMMARY,
-    ChunkStore,
-    ResultsFolder,
-    parquet_bytes,
-    read_checked,
-)
+from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
+from pmo_sim.experiment.tablefile import SCHEMAS, parquet_bytes, read_checked
 from pmo_sim.experiment.work import TABLES as CORE
 from pmo_sim.schema import KPI_COLUMNS
 
@@ -290,7 +283,7 @@ class Results:
         for name in table_names(manifest):
             df = self._table(name) if name not in CORE else getattr(self, name)
             table = pa.Table.from_pandas(df, schema=SCHEMAS[name], preserve_index=False)
-            folder.write_file(f"{name}.parquet", parquet_bytes(table))
+            folder.write_file(f"{name}.parquet", parquet_bytes(table, name))
         folder.write_file(SUMMARY, self.summary().to_csv(index=False))
         folder.write_manifest()
         return folder.path
@@ -300,7 +293,7 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     """Reopen a results folder, or refuse (:class:`UsageError`) one that is not a results folder.
 
     The manifest and every table are checked against what pmo-sim writes (see
-    :mod:`pmo_sim.experiment.manifest` and :func:`~pmo_sim.experiment.store.read_checked`):
+    :mod:`pmo_sim.experiment.manifest` and :func:`~pmo_sim.experiment.tablefile.read_checked`):
     an edited folder is refused with the reason, never half-read.
     """
     folder = ResultsFolder.open(path)

@@ -65,8 +65,8 @@ from pmo_sim.experiment.store import (
     ResultsFolder,
     StoreError,
     is_empty_dir,
-    to_arrow,
 )
+from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.experiment.work import ChunkTask, tables_for
 from pmo_sim.experiment.workers import start_early, worker_count
 from pmo_sim.intervals import relative_half_width
@@ -243,7 +243,9 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
         manifest["precision"] = {"rel": p.rel, "metric": p.metric, "paired": p.paired,
                                  "max_replications": p.max_replications or 10 * requested,
                                  "target_met": None}
-    run = _Run(spec, chosen, store, size)
+    # A size of the user's own is kept to the end; an automatic one shrinks at the end of the
+    # run for the workers to finish together (missing_ranges).
+    run = _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1)
     _execute(run, store, manifest)
     return _finish(store, manifest, spec.scenario)
 
@@ -291,8 +293,10 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any]) -> None:
                 raise
             with contextlib.suppress(StoreError):
                 _save_manifest(store)
+            # store.listed: what the manifest on disk lists, fewer than finished if even it
+            # could not be rewritten (a full disk); a resume recomputes the rest.
             raise type(exc)(
-                f"{exc}; {store.count_done()} of {manifest['replications']} replications are kept "
+                f"{exc}; {store.listed} of {manifest['replications']} replications are kept "
                 f"in {store.path}; continue with: "
                 f"{_resume_command(manifest.get('command'), store.path)}") from exc
         except ReplicationFailed as exc:
@@ -332,8 +336,10 @@ def _save_manifest(store: ChunkStore) -> None:
 class _Run:
     """One run's loop: submit the missing chunks, store results as they come, grow if asked."""
 
-    def __init__(self, spec: ExperimentSpec, policies: list[str], store: ChunkStore, chunk_size: int):
+    def __init__(self, spec: ExperimentSpec, policies: list[str], store: ChunkStore, chunk_size: int,
+                 workers: int = 1):
         self.spec, self.policies, self.store, self.chunk_size = spec, policies, store, chunk_size
+        self.workers = workers
         self.tables = tables_for(spec.scenario)
         self.new_chunks = 0
         self._backend: Backend | None = None
@@ -362,7 +368,7 @@ class _Run:
             _save_manifest(self.store)
 
     def _complete(self, target: int, backend_factory: Callable[[], Backend]) -> None:
-        ranges = missing_ranges(self.store.chunks_done(), target, self.chunk_size)
+        ranges = missing_ranges(self.store.chunks_done(), target, self.chunk_size, self.workers)
         self._report(target)
         if not ranges:
             return

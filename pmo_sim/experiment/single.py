@@ -26,7 +26,7 @@ from pmo_sim.analysis.forecast import landing_date
 from pmo_sim.engine import ReplicationRecords
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.results import frame
-from pmo_sim.experiment.store import to_arrow
+from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.scenario.calendar import date_of
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.schema import KEY_COLUMNS, OPTIONAL_TABLES

@@ -38,10 +38,11 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmo_sim.errors import PmoSimError, UsageError
-from pmo_sim.experiment.arrays import equal_mask, to_arrow_array
-from pmo_sim.experiment.columns import packed
+from pmo_sim.experiment.arrays import equal_mask
 from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
+from pmo_sim.experiment.tablefile import (
+    SCHEMAS,
+    empty_table,
+    parquet_bytes,
+    read_checked,
+    writer_options,
+)
 from pmo_sim.files import is_temporary, write_atomically
-from pmo_sim.schema import STORED_TABLES, Dtype
+from pmo_sim.schema import STORED_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -67,88 +74,30 @@ OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLE
 #: of the run's time (a rewrite taking longer than this / 20 spaces the next ones further).
 MANIFEST_EVERY_S = 1.0
 
-#: Consolidation writes a row group once this much data is buffered, or more for a table so
-#: long that it would have more than ``MAX_ROW_GROUPS`` row groups: the Parquet writer holds
-#: each row group's metadata until the file is closed (~26 KB for a 25-column table, live, and
-#: as much again while the footer is written), which at 2 MB per group was ~50 MB of a
-#: 100,000-replication run's parent. The buffer and the metadata are then about equal, the
-#: least their sum can be.
+#: Consolidation writes a row group once this much data is buffered, or more for a long
+#: table (:func:`row_group_bytes`).
 ROW_GROUP_BYTES = 2 * 2**20
-MAX_ROW_GROUPS = 256
+#: What the Parquet writer holds per row group and column until the file is closed: its
+#: metadata (20.8 KB a group of a 25-column table, measured with pyarrow 26).
+META_BYTES_PER_COLUMN = 840
+
+
+def row_group_bytes(table_bytes: float, columns: int) -> int:
+    """The data buffered per row group when consolidating a table of ``table_bytes``.
+
+    A long table's parent holds one group's buffer and every group's metadata: ``B + (T / B)
+    m`` for groups of ``B`` bytes of a ``T``-byte table, ``m`` of metadata a group; least at
+    ``B = sqrt(T m)``, where the two are equal and grow as the square root of the run's
+    length. (A fixed number of groups, 256 before, made the buffer grow with the run: ~10 MB
+    at 100,000 replications of the reference portfolio and ~100 MB at 1,000,000, where this
+    gives 7 MB and 23 MB; a fixed size, 2 MB before that, made the metadata grow with it:
+    ~50 MB at 100,000.)
+    """
+    return int(max(ROW_GROUP_BYTES, math.sqrt(table_bytes * columns * META_BYTES_PER_COLUMN)))
 
 
 class StoreError(PmoSimError):
     """Writing the results folder failed mid-run (disk full, permissions changed): exit 1."""
-
-
-_ARROW: dict[Dtype, pa.DataType] = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(),
-                                    "bool": pa.bool_()}
-
-#: Explicit schemas from :mod:`pmo_sim.schema`: every chunk has the same column types (a chunk
-#: where a column happens to be all missing must not become a ``null`` column that cannot be
-#: concatenated).
-SCHEMAS: dict[str, pa.Schema] = {
-    name: pa.schema([(c.name, _ARROW[c.dtype]) for c in table.all_columns])
-    for name, table in STORED_TABLES.items()
-}
-
-
-def to_arrow(table: str, columns: Mapping[str, Any]) -> pa.Table:
-    """Columnar records of ``table`` (lists, or a chunk's packed arrays) as an Arrow table with
-    the table's fixed schema; float ``None`` -> NaN ("times not reached are NaN", SPEC 7.2,
-    not Arrow nulls), text ``None`` -> ""."""
-    typed = packed(table, columns)  # a no-op on a chunk's columns, which come packed
-    arrays = [to_arrow_array(typed[col.name], col.dtype) for col in STORED_TABLES[table].all_columns]
-    return pa.Table.from_arrays(arrays, schema=SCHEMAS[table])
-
-
-_KINDS: dict[Dtype, Callable[[pa.DataType], bool]] = {
-    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
-    "int": pa.types.is_integer,
-    "float": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
-    "bool": pa.types.is_boolean,
-}
-
-
-def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -> pa.Table:
-    """A table file of a results folder, checked against the results schema first.
-
-    Every column of :mod:`pmo_sim.schema` must be there with a compatible type: a file that
-    lacks one (edited, or from elsewhere) is refused with a :class:`UsageError` naming the file
-    and the columns, never filled in silently. Extra columns are ignored.
-    """
-    names = list(columns) if columns else list(STORED_TABLES[table].column_names)
-    try:
-        # One file, opened once, read directly, on this thread, without pre-buffering:
-        # pq.read_table goes through the datasets layer, whose I/O threads keep native memory
-        # of about the size of what they read (a 100,000-replication run grew by ~100 MB
-        # consolidating and summarising); this way the parent's memory stays flat over any
-        # number of reads.
-        with pq.ParquetFile(path, pre_buffer=False) as file:
-            _check_columns(path, table, file.schema_arrow)
-            data = file.read(columns=names, use_threads=False)
-        return data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
-    except (OSError, pa.ArrowException) as exc:
-        raise UsageError(f"{path} is unreadable: {exc}") from exc
-
-
-def _check_columns(path: Path, table: str, found: pa.Schema) -> None:
-    """Refuse a file without every column of the table, each of a compatible type."""
-    if found.equals(SCHEMAS[table]):
-        return  # as pmo-sim writes it (every chunk and table file of its own runs)
-    want = STORED_TABLES[table]
-    missing = [c.name for c in want.all_columns if c.name not in found.names]
-    wrong = [f"{c.name} ({found.field(c.name).type}, expected {c.dtype})" for c in want.all_columns
-             if c.name in found.names and not _KINDS[c.dtype](found.field(c.name).type)]
-    if missing or wrong:
-        what = (f"lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}" if missing
-                else "") + ("; " if missing and wrong else "") + (
-                f"has columns of the wrong type: {', '.join(wrong)}" if wrong else "")
-        raise UsageError(f"{path} is not a pmo-sim {table} table: it {what}")
-
-
-def empty_table(table: str) -> pa.Table:
-    return SCHEMAS[table].empty_table()
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -172,12 +121,6 @@ def manifest_text(manifest: Mapping[str, Any]) -> str:
     chunks = ",\n    ".join(json.dumps(c, separators=(",", ":")) for c in manifest.get("chunks", []))
     body = f'[\n    {chunks}\n  ]' if chunks else "[]"
     return f'{head[:-2]},\n  "chunks": {body}\n}}\n'
-
-
-def parquet_bytes(table: pa.Table) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(table, buf)
-    return buf.getvalue()
 
 
 def sha256(data: bytes) -> str:
@@ -222,11 +165,30 @@ class ChunkStore:
     def ordered(self) -> list[int]:
         return sorted(self.chunks)
 
-    def assemble(self, table: str, policies: Sequence[str]) -> Iterator[pa.Table]:
-        """The table's rows, chunk by chunk, sorted by (policy order, replication)."""
+    def assemble(self, table: str, policies: Sequence[str], hold: int = 0) -> Iterator[pa.Table]:
+        """The table's rows, chunk by chunk, sorted by (policy order, replication).
+
+        A chunk is read once per policy, so that memory holds one chunk at a time; or, when
+        the whole table is estimated at most ``hold`` bytes (from its first chunk's rows), once,
+        every chunk kept until the table is assembled. A file's reading costs about as much
+        for a few rows as for thousands (the replications table of 400 replications in 13
+        chunks: 39 reads), and a small table held whole is no more than the row group a
+        long one buffers.
+        """
+        order = self.ordered()
+        held: dict[int, pa.Table] = {}  # every chunk, when the table is small
+        once: dict[int, pa.Table] = {}  # the chunk read for the estimate, for its first use
+        if hold and order:
+            first = self.read_chunk(order[0], table)
+            rows = sum(int(self.chunks[s]["files"][table]["rows"]) for s in order)
+            if first.num_rows and rows * first.nbytes / first.num_rows <= hold:
+                held = {s: first if s == order[0] else self.read_chunk(s, table) for s in order}
+            else:
+                once = {order[0]: first}
         for policy in policies:
-            for start in self.ordered():
-                data = self.read_chunk(start, table)
+            for start in order:
+                data = (held[start] if start in held else once.pop(start) if start in once
+                        else self.read_chunk(start, table))
                 yield data.filter(equal_mask(data["policy"], policy))
 
     def table(self, table: str, policies: Sequence[str]) -> pa.Table:
@@ -243,6 +205,8 @@ class ResultsFolder(ChunkStore):
         self.manifest = manifest
         self.chunks = {int(c["start"]): c for c in manifest.get("chunks", [])}
         self._next_manifest = 0.0  # time.monotonic() after which a chunk rewrites the manifest
+        #: the replications of the chunks the manifest on disk lists (what a resume keeps)
+        self.listed = self.count_done()
 
     # ---------------------------------------------------------------- opening
 
@@ -313,14 +277,14 @@ class ResultsFolder(ChunkStore):
             raise StoreError(f"cannot write {self.path / MANIFEST}: {exc.strerror or exc}") from exc
         done = time.monotonic()
         self._next_manifest = done + max(MANIFEST_EVERY_S, 20 * (done - began))
-
+        self.listed = self.count_done()
 
     def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
         """Write a finished chunk's files, then (at most about once a second) the manifest."""
         files = {}
         try:
             for t in tables:
-                data = parquet_bytes(tables[t])
+                data = parquet_bytes(tables[t], t)
                 name = chunk_file_name(start, stop, t)
                 atomic_write(self.path / name, data)
                 files[t] = {"file": name, "sha256": sha256(data), "rows": tables[t].num_rows}
@@ -328,6 +292,11 @@ class ResultsFolder(ChunkStore):
             if time.monotonic() >= self._next_manifest:
                 self.write_manifest()
         except OSError as exc:
+            # No manifest lists this chunk's files yet: remove those written, so that on a full
+            # disk the manifest listing the chunks before it has room to be written.
+            for info in files.values():
+                with contextlib.suppress(OSError):
+                    (self.path / info["file"]).unlink()
             raise StoreError(f"cannot write to the results folder {self.path}: "
                              f"{exc.strerror or exc}") from exc
 
@@ -351,15 +320,14 @@ class ResultsFolder(ChunkStore):
         rows = sum(int(self.chunks[s]["files"][table]["rows"]) for s in self.ordered())
 
         def stream(tmp: Path) -> None:
-            with pq.ParquetWriter(tmp, SCHEMAS[table]) as writer:
+            with pq.ParquetWriter(tmp, SCHEMAS[table], **writer_options(table)) as writer:
                 # Buffer small chunk slices into row groups of a useful size.
                 buffered: list[pa.Table] = []
                 size = 0
                 group: int | None = None  # bytes per row group, from the first rows' width
-                for part in self.assemble(table, policies):
+                for part in self.assemble(table, policies, hold=ROW_GROUP_BYTES):
                     if group is None and part.num_rows:
-                        group = max(ROW_GROUP_BYTES,
-                                    int(rows * part.nbytes / part.num_rows / MAX_ROW_GROUPS))
+                        group = row_group_bytes(rows * part.nbytes / part.num_rows, part.num_columns)
                     buffered.append(part)
                     size += part.nbytes
                     if size >= (group or ROW_GROUP_BYTES):
