@@ -120,3 +120,21 @@ def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
         with pytest.raises(SystemExit):
             instructions.main([bad])
         assert "a cell is kind:size:rule" in capsys.readouterr().err
+
+
+def test_idle_notes_every_replication_and_where_the_workers_waited(capsys) -> None:
+    # The replicate seam notes each replication in its worker; a run of 8 replications on two
+    # workers must account for all 8 and report each worker's busy time and idle tail.
+    sys.path.insert(0, str(BENCH))
+    try:
+        import idle
+    finally:
+        sys.path.remove(str(BENCH))
+    assert idle.main(["--runs", "1", "--replications", "8"]) == 0
+    out = capsys.readouterr().out
+    run = next(line for line in out.splitlines() if line.strip().startswith("run 1:"))
+    busy = [float(x) for x in run.split("busy ")[1].split(" s;")[0].split(" / ")]
+    tails = [float(x) for x in run.split("idle tail ")[1].split(" s;")[0].split(" / ")]
+    assert len(busy) == len(tails) >= 1 and all(b > 0 for b in busy)
+    assert min(tails) == 0.0  # the worker that ended the last replication waited for nobody
+    assert run.endswith("; 8 replications noted") and "most" in out
