@@ -264,3 +264,50 @@ def test_results_api(reference: Results, tmp_path: Path) -> None:
                            check_dtype=False)
     with pytest.raises(UsageError, match="not empty"):
         reference.save(saved)
+
+
+def test_workers_run_the_parents_pmo_sim_whatever_folder_it_runs_from(tmp_path: Path) -> None:
+    """Python 3.11's fork server preloads modules with its own sys.path, which starts with the
+    working folder: run from a folder holding another ``pmo_sim`` (another checkout), it
+    would preload that one into every worker. The workers must run the parent's."""
+    import subprocess
+    import sys
+
+    other = tmp_path / "elsewhere"
+    (other / "pmo_sim").mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (other / "pmo_sim" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()  # another pmo_sim: it must never be imported\n")
+    scenario = write_tiny(tmp_path)
+    code = (f"from pmo_sim.experiment import run_experiment\n"
+            f"from pmo_sim.scenario.loader import load_scenario\n"
+            f"if __name__ == '__main__':\n"
+            f"    sc = load_scenario({str(scenario)!r}, None)\n"
+            f"    res = run_experiment(sc, replications=6, seed=3, jobs=2)\n"
+            f"    print(res.replications['npv'].sum().hex())\n")
+    script = tmp_path / "run.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], cwd=other, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    here = run_experiment(load_scenario(scenario, None), replications=6, seed=3, jobs=1)
+    assert done.stdout.strip() == here.replications["npv"].sum().hex()
+
+
+def test_the_fork_server_preloads_the_engine_where_it_finds_the_same_pmo_sim(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from pmo_sim.experiment.workers import server_finds_this_pmo_sim
+
+    monkeypatch.chdir(ROOT)  # the checkout itself: the same package
+    assert server_finds_this_pmo_sim()
+    monkeypatch.chdir(tmp_path)  # a folder without one: found as the parent finds it
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "bin"), *sys.path[1:]])
+    assert server_finds_this_pmo_sim()
+    monkeypatch.setattr(sys, "path", [str(ROOT), *sys.path[1:]])  # a script beside a checkout
+    assert not server_finds_this_pmo_sim()
+    (tmp_path / "pmo_sim").mkdir()  # another checkout where it runs
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "bin"), *sys.path[1:]])
+    assert not server_finds_this_pmo_sim()

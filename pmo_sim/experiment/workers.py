@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.context import BaseContext
@@ -30,9 +31,32 @@ def mp_context() -> BaseContext:
     """The multiprocessing context of local pools: fork server if there is one, else spawn."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
+        ctx.set_forkserver_preload(PRELOAD if server_finds_this_pmo_sim() else [])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def server_finds_this_pmo_sim() -> bool:
+    """Whether a fork server started now would preload this very pmo_sim.
+
+    The server is a fresh interpreter (``python -c``) that preloads with its own sys.path
+    (Python 3.11 ignores the parent's there), which starts with the working folder, then
+    follows the parent's. Run from a folder holding another ``pmo_sim`` (another checkout), or
+    by a parent that found this one through its own first sys.path entry (a script beside a
+    checkout), the server would preload another pmo_sim, and every worker forked from it would
+    simulate with another engine than the parent's. Then nothing is preloaded: a worker
+    imports pmo-sim when it unpickles its first task, with the parent's sys.path, which
+    multiprocessing gives it (the same pmo_sim; the import then costs each worker ~0.3 s).
+    """
+    home = os.path.realpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:  # the working folder was removed: the server's first entry finds nothing
+        cwd = ""
+    if cwd and any(os.path.exists(os.path.join(cwd, name)) for name in ("pmo_sim", "pmo_sim.py")):
+        return cwd == home
+    first = sys.path[0] if sys.path else ""
+    return os.path.realpath(first or cwd or os.curdir) != home
 
 
 def worker_count(jobs: int | None) -> int:
