@@ -268,7 +268,6 @@ class DynamicQueue:
             _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
 
 
-
 def _fits(waiting: list[TaskState], free: int) -> bool:
     """Some waiting task's crew fits ``free`` people."""
     # NOTE: a loop, not any() over a generator: a generator per live project costs more here.
