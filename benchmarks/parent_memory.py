@@ -8,8 +8,13 @@ reference scenario's records of replication 0 renumbered — the same tables, ro
 size, as a simulating run's. Each size runs in a fresh process; its RSS is sampled every
 5 ms and the peak reported per phase (the run loop, writing each table, the summary).
 
+The parent's C library heap is set up as the ``pmo-sim`` program sets up its own (``--heap
+program``, the default: glibc's mapping threshold held, :mod:`pmo_sim.experiment.heap`), or
+left as ``run_experiment`` finds it in a user's process (``--heap library``); ``--heap both``
+measures each size both ways, one after the other.
+
     .venv/bin/python benchmarks/parent_memory.py                 # 1,000, 10,000, 100,000: ~4 min
-    .venv/bin/python benchmarks/parent_memory.py --sizes 1000,30000
+    .venv/bin/python benchmarks/parent_memory.py --sizes 1000,100000 --heap both
 """
 
 from __future__ import annotations
@@ -43,10 +48,16 @@ def canned(scenario: Any, replication: int, seed: int, policies: Sequence[str]) 
     return [dataclasses.replace(rec, replication=replication) for rec in _RECORDS[key]]
 
 
-def measure(replications: int) -> dict[str, Any]:
+def measure(replications: int, heap: str) -> dict[str, Any]:
     """This process runs ``replications`` canned replications with two workers to a temporary
-    folder: the peak RSS (MB) of each phase."""
+    folder: the peak RSS (MB) of each phase. ``heap``: "program" sets up the C library's heap
+    as the ``pmo-sim`` program does; "library" leaves it alone."""
     import psutil
+
+    from pmo_sim.experiment.heap import map_large_blocks
+
+    if heap == "program":
+        map_large_blocks()
 
     from pmo_sim.experiment import run_experiment, store
     from pmo_sim.experiment.spec import Execution, ExperimentSpec, Output, Seams
@@ -73,13 +84,13 @@ def measure(replications: int) -> dict[str, Any]:
     scenario = load_scenario(REFERENCE)
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     marks.append((start, "run loop"))
     with tempfile.TemporaryDirectory(prefix="pmo-mem-") as tmp:
         run_experiment(ExperimentSpec(scenario=scenario, replications=replications, seed=0,
                                       execution=Execution(jobs=2), output=Output(out=Path(tmp) / "run"),
                                       seams=Seams(replicate=canned)))
-        end = time.perf_counter()
+        end, cpu = time.perf_counter(), time.process_time() - cpu
     done.set()
     watcher.join()
     times = [t for t, _ in samples]
@@ -88,32 +99,39 @@ def measure(replications: int) -> dict[str, Any]:
         window = [mb for _, mb in samples[bisect.bisect_left(times, t0):bisect.bisect_right(times, t1)]]
         label = "summary" if name == "summary.csv" else name
         phases[label] = max(phases.get(label, 0.0), max(window, default=float("nan")))
-    return {"replications": replications, "wall_s": end - start, "peak_mb": max(mb for _, mb in samples),
-            "phases": phases}
+    return {"replications": replications, "wall_s": end - start, "cpu_s": cpu,
+            "peak_mb": max(mb for _, mb in samples), "phases": phases}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--sizes", default="1000,10000,100000", help="replications (comma-separated)")
+    ap.add_argument("--heap", choices=("program", "library", "both"), default="program",
+                    help="the parent's heap as the pmo-sim program sets it up, as a library "
+                         "caller's, or both (default program)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(measure(args.child)))
+        print(json.dumps(measure(args.child, args.heap)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
+    heaps = ["program", "library"] if args.heap == "both" else [args.heap]
     print(f"parent peak RSS by phase, -j 2, canned replications of {REFERENCE.name} "
           f"(3 policies; pmo-sim {source_commit()}), MB:")
-    runs = []
+    runs: dict[str, list[dict[str, Any]]] = {h: [] for h in heaps}
     for n in sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True,
-                             text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        runs.append(r)
-        phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phases"].items())
-        print(f"  {n:>7,}: peak {r['peak_mb']:.0f} ({phases}); wall {r['wall_s']:.0f} s")
-    growth = runs[-1]["peak_mb"] - runs[0]["peak_mb"]
-    print(f"  highest peak {max(r['peak_mb'] for r in runs):.0f} MB (target <= 150); "
-          f"{sizes[0]:,} -> {sizes[-1]:,}: {growth:+.0f} MB (flat means within 10)")
+        for heap in heaps:
+            out = subprocess.run([sys.executable, __file__, "--child", str(n), "--heap", heap],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            runs[heap].append(r)
+            phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phases"].items())
+            print(f"  {n:>7,} ({heap} heap): peak {r['peak_mb']:.0f} ({phases}); wall {r['wall_s']:.0f} s, "
+                  f"parent CPU {r['cpu_s']:.1f} s")
+    for heap, rs in runs.items():
+        growth = rs[-1]["peak_mb"] - rs[0]["peak_mb"]
+        print(f"  {heap} heap: highest peak {max(r['peak_mb'] for r in rs):.0f} MB (target <= 150); "
+              f"{sizes[0]:,} -> {sizes[-1]:,}: {growth:+.0f} MB (flat means within 10)")
     return 0
 
 

@@ -5,7 +5,9 @@ A ``run`` with worker processes waits for their fork server, which takes ~0.4 s 
 import the engine. Started here, before the command line imports Click, pydantic and its
 commands (~0.15 s), it imports alongside them instead of after: the workers are ready that
 much sooner (a run of 20 replications with ``-j 2``: 1.24 s against 1.33 s, median of 8
-alternated). Nothing else happens here; see :mod:`pmo_sim.cli`.
+alternated). Then, while it starts, glibc's heap is told to map large blocks on their own
+(:mod:`pmo_sim.experiment.heap`: a long run's parent gives back what its tables used).
+Nothing else happens here; see :mod:`pmo_sim.cli`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ def main() -> None:
     pool = guess_pool(sys.argv[1:])
     if pool is not None:
         start_early(*pool)
+    from pmo_sim.experiment.heap import map_large_blocks
+
+    map_large_blocks()
     from pmo_sim.cli import entry
 
     entry()
