@@ -9,8 +9,8 @@ that threshold to the block's size (up to 32 MiB), so that later blocks of that 
 the heap, between small long-lived allocations: when they are freed the heap keeps their pages
 in the middle, and the process's memory grows with the tables it has written. Measured with
 ``benchmarks/parent_memory.py`` (the parent of a ``-j 2`` run, 100,000 canned replications of
-the reference scenario): peak 147 MB with glibc's moving threshold, 134-138 MB with it held at
-128 KiB, the same as at 1,000 replications (111-116) within 18-27 MB instead of 31.
+the reference scenario): peak 141-147 MB with glibc's moving threshold, 134 MB with it held
+at 128 KiB (115-117 MB at 1,000 replications either way).
 
 :func:`map_large_blocks` holds the threshold where it starts. The ``pmo-sim`` program calls it
 first thing (``pmo_sim.__main__``); a library does not change its caller's allocator, so
