@@ -38,15 +38,20 @@ the rounds; one policy through the public ``run_replication(sc, r, seed, [policy
 sampler=Sampler(sc))``, so plan sampling is included and the scenario is compiled once, as a
 chunk of ``run_experiment`` does) and model events per CPU second (the ``events`` KPI). Per
 rule: the log-log slope of CPU per replication against size (least squares over all sizes,
-and the last segment alone, e.g. 16×→64×), and at the largest size the ratio to ``fifo``.
+and the last segment alone, e.g. 16×→64×), and at the largest size the ratio to ``fifo``: the
+median over the rounds of the rule's CPU over fifo's in the same round (a ratio of the two
+medians would divide figures of different rounds, minutes apart on a shared machine whose speed
+moves by tens of per cent; at 16× one replication per round made it read up to 2× for rules
+that cost 1.3–1.5× by instruction counts, ``benchmarks/instructions.py``).
 Slope 1 is linear scaling (in mode ``projects`` the events do not grow k-fold, so a slope
 above the events' own says the cost per event grows).
 
 Replications: ``--reps N`` at 1× (default 16) and N/k, at least 1, at k×, so each timing
 block simulates about the same work; at 16× and 64× each round runs ONE replication. Rounds
-(default 3) are whole passes over every size, mode and rule, so slow minutes of a shared
-machine hit all cells alike. The default run takes about 2 minutes with the engine of
-2026-12-01 (most of it ``min_slack`` at 64×). Issue 11's targets: every slope <= 1.1 in both
+(default 5) are whole passes over every size, mode and rule, so slow minutes of a shared
+machine hit all cells alike; within a round the rules of a (size, mode, WIP) run back to back,
+in reverse order every other round. The default run takes about 3 minutes with the engine of
+2026-12-03 (most of it ``min_slack`` at 64×). Issue 11's targets: every slope <= 1.1 in both
 modes; at 64× the slowest rule <= 1.5× fifo.
 """
 
@@ -63,7 +68,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +174,7 @@ def measure(args: argparse.Namespace) -> Json:
                        policy_name(args.rules[0], False), 1, args.seed)
     cells: dict[str, Json] = {}
     failed: dict[str, str] = {}
-    for rnd, k, mode, wip, rule in itertools.product(range(args.rounds), args.sizes, args.modes,
-                                                     args.wip, args.rules):
+    for rnd, k, mode, wip, rule in blocks(args):
         line = f"{mode}|{wip}|{rule}"
         if line in failed:
             continue
@@ -183,9 +187,10 @@ def measure(args: argparse.Namespace) -> Json:
                   file=sys.stderr, flush=True)
             continue
         cell = cells.setdefault(f"{line}|{k}", {"mode": mode, "wip": wip, "rule": rule, "size": k,
-                                                "replications": n, "cpu_ms": [],
+                                                "replications": n, "cpu_ms": [], "rounds": [],
                                                 "events_per_rep": events / n})
         cell["cpu_ms"].append(cpu * 1000 / n)
+        cell["rounds"].append(rnd)
         print(f"  round {rnd + 1} {k:>3}x {mode:<8} {'WIP' if wip else '   '} {rule:<9} "
               f"{cpu * 1000 / n:10.1f} ms/replication", file=sys.stderr, flush=True)
     for cell in cells.values():
@@ -194,20 +199,41 @@ def measure(args: argparse.Namespace) -> Json:
     return {"cells": list(cells.values()), "failures": failed, "summary": summarise(cells, failed, args)}
 
 
+def blocks(args: argparse.Namespace) -> Iterator[tuple[int, int, str, bool, str]]:
+    """The timing blocks in order: (round, size, mode, WIP, rule). Each round is a whole pass;
+    within a (size, mode, WIP), every rule runs back to back, in reverse order every other
+    round, so that a rule and ``fifo`` are timed close together and neither always first."""
+    for rnd, k, mode, wip in itertools.product(range(args.rounds), args.sizes, args.modes, args.wip):
+        for rule in (args.rules if rnd % 2 == 0 else args.rules[::-1]):
+            yield rnd, k, mode, wip, rule
+
+
+def ratio_to(cell: Json, base: Json | None) -> float:
+    """The median over rounds of ``cell``'s CPU over ``base``'s in the same round: a slow
+    stretch of a shared machine falls on both (two blocks of one round are seconds apart, the
+    rounds minutes), where a ratio of medians takes each from another round."""
+    if base is None:
+        return math.nan
+    by_round = dict(zip(base["rounds"], base["cpu_ms"], strict=True))
+    ratios = [ms / by_round[r] for r, ms in zip(cell["rounds"], cell["cpu_ms"], strict=True)
+              if r in by_round]
+    return statistics.median(ratios) if ratios else math.nan
+
+
 def summarise(cells: dict[str, Json], failed: dict[str, str], args: argparse.Namespace) -> list[Json]:
-    """Per (mode, WIP, rule) that ran: slopes over the sizes, ratio to fifo at the largest size."""
+    """Per (mode, WIP, rule) that ran: slopes over the sizes (of the median CPU per size), and
+    at the largest size the ratio to fifo (the median of the per-round ratios: :func:`ratio_to`)."""
     out = []
     top = args.sizes[-1]
     for mode, wip, rule in itertools.product(args.modes, args.wip, args.rules):
         if f"{mode}|{wip}|{rule}" in failed:
             continue
-        fifo = cells.get(f"{mode}|{wip}|fifo|{top}")
         ms = [cells[f"{mode}|{wip}|{rule}|{k}"]["cpu_ms_median"] for k in args.sizes]
         out.append({
             "mode": mode, "wip": wip, "rule": rule,
             "slope": loglog_slope(args.sizes, ms),
             "slope_last": loglog_slope(args.sizes[-2:], ms[-2:]),
-            "over_fifo": ms[-1] / fifo["cpu_ms_median"] if fifo else math.nan,
+            "over_fifo": ratio_to(cells[f"{mode}|{wip}|{rule}|{top}"], cells.get(f"{mode}|{wip}|fifo|{top}")),
         })
     return out
 
@@ -224,7 +250,7 @@ def report(result: Json, args: argparse.Namespace) -> None:
     for mode, wip in itertools.product(args.modes, args.wip):
         limit = f"WIP limit {WIP_PER_REFERENCE} per reference size" if wip else "no WIP limit"
         print(f"\n{MODES[mode]}, {limit}: CPU ms per replication (median) | "
-              "model events per CPU second (thousands) | slopes | ratio to fifo")
+              "model events per CPU second (thousands) | slopes | ratio to fifo (median of rounds)")
         print(f"  {'rule':<10}" + "".join(f"{f'{k}x':>10}" for k in sizes) + " |"
               + "".join(f"{f'{k}x':>7}" for k in sizes) + f" | {'slope':>6} {last:>11} |"
               + f" {f'/fifo {sizes[-1]}x':>10}")
@@ -286,7 +312,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--sizes", type=_sizes, default=None, help="size factors (default 1,4,16,64)")
     ap.add_argument("--reps", type=int, default=None, help="replications at 1x; N/k at kx (default 16)")
-    ap.add_argument("--rounds", type=int, default=None, help="timing rounds (default 3)")
+    ap.add_argument("--rounds", type=int, default=None, help="timing rounds (default 5)")
     ap.add_argument("--rules", type=_names(list(ALLOCATION_RULES)), default=list(ALLOCATION_RULES),
                     help="allocation rules (default: all): " + ",".join(ALLOCATION_RULES))
     ap.add_argument("--modes", type=_names(list(MODES)), default=list(MODES),
@@ -304,7 +330,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         ap.error("--reps and --rounds must be at least 1")
     args.sizes = args.sizes or ([1, 4] if args.quick else [1, 4, 16, 64])
     args.reps = args.reps or (4 if args.quick else 16)
-    args.rounds = args.rounds or (1 if args.quick else 3)
+    args.rounds = args.rounds or (1 if args.quick else 5)
     args.wip = {"both": [False, True], "off": [False], "on": [True]}[args.wip]
     return args
 
