@@ -27,6 +27,17 @@ when more than :data:`STEADY_ABOVE` wait, back to plain below :data:`PLAIN_BELOW
 keeps a queue near the threshold from switching at every allocation). Both rank alike (the
 incremental ranking decides exactly as ranking afresh), so the switch changes no result.
 
+A steady queue ranks its live projects lazily under a rule that bounds a live project's key
+from below without walking its tasks: an allocation orders the live projects by their bounds
+and takes a key only when a project's bound reaches the top; a rank comes out when the top
+holds a key, not a bound (no other live key can then be below it). The bounds: under a rule
+whose key falls at a bounded rate (:data:`~pmo_sim.rules.allocation.LIVE_FALLS`:
+``min_slack``), a key once taken, less the fall since and a margin for rounding, until the
+project's efforts change; under a rule with a *floor* (:data:`~pmo_sim.rules.allocation.LIVE_FLOORS`:
+``srpt``, ``wsjf``), that floor, from the effort of the tasks not started. A portfolio of
+hundreds of open projects keys the few an allocation reaches instead of every live one, and
+ranks them alike: the keys taken are the rule's own, at the same instant.
+
 A rule not registered ``steady`` (a user's own) gets the plain treatment throughout. So does
 every rule when tasks are ranked across all pools at once.
 """
@@ -34,7 +45,7 @@ every rule when tasks are ranked across all pools at once.
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from heapq import heapify, heappop, heappush, merge
 from typing import TYPE_CHECKING
 
@@ -44,6 +55,8 @@ if TYPE_CHECKING:
 
 Key = Callable[["ProjectState", float], float]
 Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
+# (key, or a bound of it; arrival, index, project, whether it is the key)
+Bounded = tuple[float, float, int, "ProjectState", bool]
 # (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
 Resting = tuple[float, float, int, int, "ProjectState", float]
 Bucket = tuple[int, list[Resting]]  # (smallest crew of the projects in it, their heap)
@@ -61,6 +74,17 @@ def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
 
 
 _EVERYONE = 1 << 62  # no crew is this large: every heap is looked at
+_INF = float("inf")
+#: A bound's margin, relative to the magnitudes in the key (the key's own rounding is ~1e-15).
+_MARGIN = 1e-9
+
+
+def bound_origin(key: float, now: float, falls: float) -> float:
+    """``c`` such that ``c - falls * t`` is at most the key at any later ``t`` (efforts
+    unchanged), for a key taken at ``now``; an infinite key stays what it is."""
+    if -_INF < key < _INF:
+        return key + falls * now - _MARGIN * (abs(key) + falls * (now + 1.0) + 1.0)
+    return key
 
 
 def _crew(bucket: Bucket) -> int:
@@ -71,10 +95,12 @@ class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
 
     __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "count", "crews", "still",
-                 "at_rest", "adaptive", "steady")
+                 "at_rest", "adaptive", "steady", "falls", "bounds", "floor", "lazy")
 
     def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None,
-                 adaptive: bool = False) -> None:
+                 adaptive: bool = False, falls: float | None = None,
+                 bounds: dict[ProjectState, float] | None = None,
+                 floor: Callable[[ProjectState], float] | None = None) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
         self.live: set[ProjectState] = set()  # waiting here, with work in progress
@@ -89,6 +115,12 @@ class DynamicQueue:
         self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
         self.adaptive = adaptive  # a steady rule: the queue may keep resting projects apart
         self.steady = False  # it does now (else every waiting project is live: plain)
+        # Under a rule in LIVE_FALLS, a steady queue ranks live projects lazily: per project,
+        # the origin of a bound of its key (bound_origin), shared by every pool's queue.
+        self.falls = falls
+        self.bounds: dict[ProjectState, float] = {} if bounds is None else bounds
+        self.floor = floor  # or a floor of a live project's key (LIVE_FLOORS)
+        self.lazy = falls is not None or floor is not None
 
     def rests(self, proj: ProjectState) -> None:
         self.live.discard(proj)
@@ -135,7 +167,10 @@ class DynamicQueue:
         if self.unsettled:
             self._settle(rule)
         popped: list[tuple[list[Resting], Resting]] = []
-        self._allocate(pool, now, backfill, start, rule, smallest, popped)
+        if self.steady and self.lazy:
+            self._allocate_lazily(pool, now, backfill, start, rule, smallest, popped)
+        else:
+            self._allocate(pool, now, backfill, start, rule, smallest, popped)
         stamps = self.stamps
         for heap, entry in popped:  # resting projects ranked stay, unless they changed
             if stamps.get(entry[4]) == entry[3]:
@@ -267,6 +302,59 @@ class DynamicQueue:
         if group:
             _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
 
+    def _allocate_lazily(self, pool: PoolState, now: float, backfill: bool,
+                         start: Callable[[TaskState, PoolState], None], rule: Key, smallest: int,
+                         popped: list[tuple[list[Resting], Resting]]) -> None:
+        """:meth:`_allocate` with the live projects in a heap by a bound of their keys: a
+        project's key is taken when its bound comes to the top, and the top is a rank only
+        once it holds a key (every other live key is then at least as large).
+
+        NOTE: the same merge as ``_allocate``, whose live projects are a sorted list; written
+        twice so that the plain queues of small portfolios keep the cheaper form.
+        """
+        idle = pool.idle if backfill else None
+        falls, bounds, floor = self.falls, self.bounds, self.floor
+        if idle is None:
+            candidates: Iterable[ProjectState] = self.live
+        else:  # as in _allocate: a project none of whose tasks fits the free people is left out
+            free, projects = len(idle), self.projects
+            candidates = [p for p in self.live
+                          if (w := projects[p])[0].people <= free or len(w) > 1 and _fits(w, free)]
+        if falls is not None:
+            drop = falls * now
+            live: list[Bounded] = [(bounds.get(p, -_INF) - drop, p.arrival, p.index, p, False)
+                                   for p in candidates]
+        else:
+            assert floor is not None
+            live = [(floor(p), p.arrival, p.index, p, False) for p in candidates]
+        heapify(live)
+        head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
+                if self.buckets else None)
+        group: list[Ranked | Bounded] = []
+        entry: Ranked | Bounded
+        while True:
+            while live and not live[0][4]:  # a bound on top: take that project's key
+                _, arrival, index, proj, _ = heappop(live)
+                key = rule(proj, now)
+                if falls is not None:
+                    bounds[proj] = bound_origin(key, now, falls)
+                heappush(live, (key, arrival, index, proj, True))
+            if head is not None and (not live or head[0] < live[0]):
+                entry, heap = head
+                popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
+                head = self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
+            elif live:
+                entry = heappop(live)
+            else:
+                break
+            if group and entry[:2] != group[0][:2]:
+                if _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest):
+                    return
+                group = []
+            group.append(entry)
+        if group:
+            _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
+
 
 def _fits(waiting: list[TaskState], free: int) -> bool:
     """Some waiting task's crew fits ``free`` people."""
@@ -277,7 +365,8 @@ def _fits(waiting: list[TaskState], free: int) -> bool:
     return False
 
 
-def tasks_of(projects: dict[ProjectState, list[TaskState]], group: list[Ranked]) -> list[TaskState]:
+def tasks_of(projects: dict[ProjectState, list[TaskState]],
+             group: list[Ranked] | list[Ranked | Bounded]) -> list[TaskState]:
     """The waiting tasks of a rank's projects, in the order they are offered (a copy: tasks
     leave the queue as they start)."""
     if len(group) == 1:
@@ -312,8 +401,14 @@ class DynamicQueues:
     """
 
     def __init__(self, pools: int, steady: bool, still: bool = False,
-                 at_rest: tuple[RestPart, RestKey] | None = None):
-        self.queues = [DynamicQueue(still, at_rest, adaptive=steady) for _ in range(pools)]
+                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None,
+                 floor: Callable[[ProjectState], float] | None = None):
+        #: per project, the origin of a bound of its key (DynamicQueue.bounds), until its
+        #: efforts change
+        self.bounds: dict[ProjectState, float] = {}
+        self.queues = [DynamicQueue(still, at_rest, adaptive=steady, falls=falls if steady else None,
+                                    bounds=self.bounds, floor=floor if steady else None)
+                       for _ in range(pools)]
         self.steady = steady  # resting projects keep their order (queues may keep them apart)
         self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
 
@@ -388,6 +483,7 @@ class DynamicQueues:
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
+        self.bounds.pop(proj, None)  # efforts may have changed: its key may have fallen
         if self.steady and not proj.running:
             queues = self.queues
             for i in self.where.get(proj, ()):
@@ -395,5 +491,6 @@ class DynamicQueues:
                     queues[i].rests(proj)
 
     def withdraw(self, proj: ProjectState) -> None:
+        self.bounds.pop(proj, None)
         for i in self.where.pop(proj, ()):
             self.queues[i].drop(proj)

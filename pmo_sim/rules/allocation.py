@@ -29,7 +29,13 @@ depend on ``now`` at all, so the key taken when it came to rest serves until it 
 whose resting key does move (``min_slack``) may register its :data:`RESTING_FORMS`: the part
 of the key that stays put while the project rests, taken once, and the key from that part
 and ``now`` — computed with the same operations in the same order as the rule, so the same
-number, without walking the project again at every allocation.
+number, without walking the project again at every allocation. A steady rule may also bound a
+*live* project's key from below without walking its tasks, so that the engine takes only the
+keys that may rank among those an allocation reaches: by how fast the key can fall
+(:data:`LIVE_FALLS`: ``min_slack``'s by at most a day a day, its ``- now``, the remaining
+critical path only shrinking as work is done, until the project's efforts change), a key taken
+once bounding it at later allocations; or by a *floor* computed afresh (:data:`LIVE_FLOORS`:
+``srpt``'s remaining effort is at least the effort of the tasks not started).
 """
 
 from __future__ import annotations
@@ -68,6 +74,11 @@ RestPart = Callable[[Any], float]
 RestKey = Callable[[Any, float, float], float]
 #: rule name -> (the part of a resting project's key that stays put, key(project, part, now))
 RESTING_FORMS: dict[str, tuple[RestPart, RestKey]] = {}
+#: rule name -> the most a project's key can fall per day while its efforts do not change
+#: (rework and ideas change them; tasks starting, finishing or becoming ready do not)
+LIVE_FALLS: dict[str, float] = {}
+#: rule name -> a lower bound of a project's key at any time, from a few attributes
+LIVE_FLOORS: dict[str, Callable[[Any], float]] = {}
 TASK_RULES: set[str] = set()
 
 _R = TypeVar("_R", bound=Rule)
@@ -75,11 +86,17 @@ _R = TypeVar("_R", bound=Rule)
 
 def rule(name: str, static: bool = False, steady: bool = False, still: bool = False,
          level: Literal["project", "task"] = "project",
-         at_rest: tuple[RestPart, RestKey] | None = None) -> Callable[[_R], _R]:
+         at_rest: tuple[RestPart, RestKey] | None = None,
+         live_falls: float | None = None,
+         live_floor: Callable[[Any], float] | None = None) -> Callable[[_R], _R]:
     def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
         if at_rest is not None:
             RESTING_FORMS[name] = at_rest
+        if live_falls is not None:
+            LIVE_FALLS[name] = live_falls
+        if live_floor is not None:
+            LIVE_FLOORS[name] = live_floor
         if static:
             STATIC_RULES.add(name)
         if steady or still or at_rest is not None:  # both promise a steady key
@@ -111,13 +128,28 @@ def edd(project: RankedProject, now: float) -> float:
     return project.due_date
 
 
-@rule("srpt", still=True)
+def _pending(project: Any) -> float:
+    # remaining_effort is pending_effort + what is left of the running tasks (>= 0): never less
+    pending: float = project.pending_effort
+    return pending
+
+
+def _wsjf_floor(project: Any) -> float:
+    # -value / remaining with remaining >= pending: at least -value / pending for a value >= 0
+    # (division is monotone, rounding included); a negative value's key is positive
+    pending, value = project.pending_effort, project.value_per_day
+    if pending <= 0:
+        return float("-inf")
+    return -value / pending if value >= 0 else 0.0
+
+
+@rule("srpt", still=True, live_floor=_pending)
 def srpt(project: RankedProject, now: float) -> float:
     """Shortest remaining processing time: least remaining project effort first."""
     return project.remaining_effort(now)
 
 
-@rule("wsjf", still=True)
+@rule("wsjf", still=True, live_floor=_wsjf_floor)
 def wsjf(project: RankedProject, now: float) -> float:
     """Weighted shortest job first: highest value_per_day / remaining project effort first."""
     remaining = project.remaining_effort(now)
@@ -134,9 +166,15 @@ def _min_slack_at_rest(project: RankedProject, critical_path: float, now: float)
     return project.due_date - now - critical_path  # NOTE: as min_slack computes it
 
 
-@rule("min_slack", steady=True, at_rest=(_critical_path_at_rest, _min_slack_at_rest))
+@rule("min_slack", steady=True, at_rest=(_critical_path_at_rest, _min_slack_at_rest), live_falls=1.0)
 def min_slack(project: RankedProject, now: float) -> float:
-    """Least slack first: due date - now - remaining critical-path work (in days)."""
+    """Least slack first: due date - now - remaining critical-path work (in days).
+
+    ``live_falls=1.0``: as time passes the key falls by the time passed, less the critical-path
+    work done meanwhile (the chains only shrink as tasks run, finish, or start: a task starting
+    turns its chain from a ready one into a running one of the same length; a task finishing
+    leaves successors whose chains its own contained), until rework or an idea changes efforts.
+    """
     return project.due_date - now - project.remaining_critical_path(now)
 
 

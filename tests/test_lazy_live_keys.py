@@ -1,0 +1,149 @@
+"""Live projects ranked lazily (``DynamicQueue._allocate_lazily``).
+
+A steady queue orders its live projects by a lower bound of their keys and takes a key only
+when a project's bound reaches the top: under ``min_slack`` the key once taken, less a day a
+day since (``LIVE_FALLS``; valid until the project's efforts change), under ``srpt`` and
+``wsjf`` a floor from the effort of the tasks not started (``LIVE_FLOORS``). That is exact only
+if every bound is at most the key it stands for, whenever it is used: checked here at every
+allocation, against the rule's own key at that instant, on generated portfolios with changes,
+ideas and disruptions, and on a long backlog of the reference; and the traces must be the
+eager ranking's (every live project keyed at every allocation) while fewer keys are taken.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import FULL, scenarios, task_log
+
+from pmo_sim.pmo import dynamic_queue
+from pmo_sim.pmo.dynamic_queue import DynamicQueue, bound_origin
+from pmo_sim.rules.allocation import ALLOCATION_RULES, LIVE_FALLS, LIVE_FLOORS
+from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.scenario.models import Scenario
+
+REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
+DYNAMIC = ("srpt", "wsjf", "min_slack")
+RULES = {name: ALLOCATION_RULES[name] for name in DYNAMIC}  # the rules themselves (a test may count calls)
+
+
+def with_rule(sc: Scenario, rule: str, ideas: bool) -> Scenario:
+    data = sc.model_dump(mode="json", exclude_none=True)
+    for section in [data["pmo"], *(data.get("policies") or {}).values()]:
+        section.setdefault("resource_manager", {})["allocation"] = rule
+        if ideas:
+            section["innovation_manager"] = {"time_fraction": 0.05, "ideas_per_year": 12,
+                                             "success_probability": 0.8, "effort_reduction": 0.1}
+    return Scenario.model_validate(data)
+
+
+def long_backlog(rule: str, wip_limit: int | None) -> Scenario:
+    """The reference with 160 projects arriving 8 times as fast (queues of dozens)."""
+    base = load_scenario(REFERENCE)
+    assert base.intake is not None
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["intake"]["count"] = 160
+    data["intake"]["arrivals"] = {"dist": "exponential", "mean": base.intake.arrivals.mean() / 8}
+    data["policies"] = {"p": {"resource_manager": {"allocation": rule, "wip_limit": wip_limit}}}
+    return Scenario.model_validate(data)
+
+
+class Watch:
+    """Wraps the lazy allocation: checks every bound against the key, counts what is done."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, rule_name: str):
+        self.bounds_checked = 0
+        self.allocations = 0
+        original = DynamicQueue._allocate_lazily
+        key = RULES[rule_name]
+
+        def checking(queue: DynamicQueue, pool: Any, now: float, backfill: bool, start: Any,
+                     rule: Any, smallest: int, popped: list) -> None:
+            self.allocations += 1
+            for proj in queue.live:
+                if queue.falls is not None:
+                    origin = queue.bounds.get(proj)
+                    bound = None if origin is None else origin - queue.falls * now
+                else:
+                    assert queue.floor is not None
+                    bound = queue.floor(proj)
+                if bound is not None:
+                    assert bound <= key(proj, now), (proj.name, now)
+                    self.bounds_checked += 1
+            original(queue, pool, now, backfill, start, rule, smallest, popped)
+
+        monkeypatch.setattr(DynamicQueue, "_allocate_lazily", checking)
+
+
+def eager_log(sc: Scenario, rule: str, policy: str, seed: int) -> list:
+    """The trace with every live project keyed at every allocation."""
+    falls, floor = LIVE_FALLS.pop(rule, None), LIVE_FLOORS.pop(rule, None)
+    try:
+        return task_log(sc, policy, seed)
+    finally:
+        if falls is not None:
+            LIVE_FALLS[rule] = falls
+        if floor is not None:
+            LIVE_FLOORS[rule] = floor
+
+
+def test_every_builtin_dynamic_rule_is_ranked_lazily():
+    assert {*LIVE_FALLS, *LIVE_FLOORS} == set(DYNAMIC) and not set(LIVE_FALLS) & set(LIVE_FLOORS)
+
+
+@settings(max_examples=300 if FULL else 40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(sc=scenarios(), rule=st.sampled_from(DYNAMIC), ideas=st.booleans(), seed=st.integers(0, 10_000))
+def test_bounds_never_exceed_keys_and_traces_are_the_eager_ones(monkeypatch, sc: Scenario, rule: str,
+                                                                 ideas: bool, seed: int):
+    sc = with_rule(sc, rule, ideas)
+    # steady as soon as two projects wait in a pool (the lazy ranking is used only then)
+    monkeypatch.setattr(dynamic_queue, "STEADY_ABOVE", 1)
+    monkeypatch.setattr(dynamic_queue, "PLAIN_BELOW", 0)
+    for policy in sc.policy_names:
+        with monkeypatch.context() as m:
+            Watch(m, rule)
+            log = task_log(sc, policy, seed)
+        assert log == eager_log(sc, rule, policy, seed)
+
+
+@pytest.mark.parametrize("rule", DYNAMIC)
+@pytest.mark.parametrize("wip_limit", [None, 48])
+def test_a_long_backlog_keys_fewer_projects_with_the_same_trace(monkeypatch, rule, wip_limit):
+    sc = long_backlog(rule, wip_limit)
+    keys = {"n": 0}
+
+    def counted(project: Any, now: float) -> float:
+        keys["n"] += 1
+        return RULES[rule](project, now)
+
+    monkeypatch.setitem(ALLOCATION_RULES, rule, counted)
+    watch = Watch(monkeypatch, rule)
+    lazy = task_log(sc, "p", 3)
+    lazy_keys, keys["n"] = keys["n"], 0
+    monkeypatch.undo()
+    monkeypatch.setitem(ALLOCATION_RULES, rule, counted)
+    eager = eager_log(sc, rule, "p", 3)
+    assert lazy == eager
+    assert watch.allocations > 100 and watch.bounds_checked > 300
+    assert lazy_keys < keys["n"]  # the point of it
+
+
+@pytest.mark.parametrize("key,now,falls", [(0.0, 0.0, 1.0), (-3.5, 700.0, 1.0), (1e6, 1e4, 1.0),
+                                           (125.25, 3.0, 2.5), (-1e-300, 1e-300, 1.0)])
+def test_a_bound_at_the_instant_it_is_taken_is_below_the_key(key, now, falls):
+    # with no time passed, the bound is the key less a margin for rounding, never above it
+    bound = bound_origin(key, now, falls) - falls * now
+    assert bound < key
+    assert key - bound <= 1e-8 * (abs(key) + falls * (now + 1.0) + 1.0)
+
+
+def test_an_infinite_key_bounds_itself():
+    # min_slack of a project without a due date is +inf at any time
+    inf = float("inf")
+    assert bound_origin(inf, 12.0, 1.0) - 1.0 * 40.0 == inf
+    assert bound_origin(-inf, 12.0, 1.0) - 1.0 * 40.0 == -inf
