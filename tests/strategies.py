@@ -52,6 +52,19 @@ def merge_policy(pmo: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
     return out
 
 
+def with_allocation(sc: Scenario, rule: str, ideas: bool = False) -> Scenario:
+    """``sc`` with every policy (and ``pmo``) allocating by ``rule``; with ``ideas``, an
+    innovation manager whose ideas cut the effort of tasks not started (efforts change while
+    projects run)."""
+    data = sc.model_dump(mode="json", exclude_none=True)
+    for section in [data["pmo"], *(data.get("policies") or {}).values()]:
+        section.setdefault("resource_manager", {})["allocation"] = rule
+        if ideas:
+            section["innovation_manager"] = {"time_fraction": 0.05, "ideas_per_year": 12,
+                                             "success_probability": 0.8, "effort_reduction": 0.1}
+    return Scenario.model_validate(data)
+
+
 def make_scenario(projects: Iterable[dict[str, Any]] = (), *,
                   resources: Mapping[str, int | Mapping[str, Any]] | None = None,
                   pmo: Mapping[str, Any] | None = None,

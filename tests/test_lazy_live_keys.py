@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import FULL, scenarios, task_log
+from strategies import FULL, scenarios, task_log, with_allocation
 
 from pmo_sim.pmo import dynamic_queue
 from pmo_sim.pmo.dynamic_queue import DynamicQueue, bound_origin
@@ -29,16 +29,6 @@ from pmo_sim.scenario.models import Scenario
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
 DYNAMIC = ("srpt", "wsjf", "min_slack")
 RULES = {name: ALLOCATION_RULES[name] for name in DYNAMIC}  # the rules themselves (a test may count calls)
-
-
-def with_rule(sc: Scenario, rule: str, ideas: bool) -> Scenario:
-    data = sc.model_dump(mode="json", exclude_none=True)
-    for section in [data["pmo"], *(data.get("policies") or {}).values()]:
-        section.setdefault("resource_manager", {})["allocation"] = rule
-        if ideas:
-            section["innovation_manager"] = {"time_fraction": 0.05, "ideas_per_year": 12,
-                                             "success_probability": 0.8, "effort_reduction": 0.1}
-    return Scenario.model_validate(data)
 
 
 def long_backlog(rule: str, wip_limit: int | None) -> Scenario:
@@ -100,7 +90,7 @@ def test_every_builtin_dynamic_rule_is_ranked_lazily():
 @given(sc=scenarios(), rule=st.sampled_from(DYNAMIC), ideas=st.booleans(), seed=st.integers(0, 10_000))
 def test_bounds_never_exceed_keys_and_traces_are_the_eager_ones(monkeypatch, sc: Scenario, rule: str,
                                                                  ideas: bool, seed: int):
-    sc = with_rule(sc, rule, ideas)
+    sc = with_allocation(sc, rule, ideas)
     # steady as soon as two projects wait in a pool (the lazy ranking is used only then)
     monkeypatch.setattr(dynamic_queue, "STEADY_ABOVE", 1)
     monkeypatch.setattr(dynamic_queue, "PLAIN_BELOW", 0)

@@ -16,11 +16,11 @@ import math
 from pathlib import Path
 
 import pytest
+from strategies import with_allocation
 
 from pmo_sim.engine.state import ProjectState
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.scenario.loader import load_scenario
-from pmo_sim.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,16 +42,6 @@ def _path_task_by_task(proj: ProjectState, now: float) -> float:
     return best
 
 
-def _with_rule(sc: Scenario, rule: str, ideas: bool) -> Scenario:
-    data = sc.model_dump(mode="json", exclude_none=True)
-    for section in [data["pmo"], *(data.get("policies") or {}).values()]:
-        section.setdefault("resource_manager", {})["allocation"] = rule
-        if ideas:
-            section["innovation_manager"] = {"time_fraction": 0.05, "ideas_per_year": 12,
-                                             "success_probability": 0.8, "effort_reduction": 0.1}
-    return Scenario.model_validate(data)
-
-
 REFERENCE = "../benchmarks/reference.yaml"
 OVERLOADED = {"intake.count": 160, "intake.arrivals": {"dist": "exponential", "mean": 3}}
 # Closures stretch a running task past the end of its linear progress: its remaining work is
@@ -66,7 +56,7 @@ CASES = [("baseline.yaml", False, {}), ("capacity.yaml", False, {}), (REFERENCE,
 @pytest.mark.parametrize("rule", ["srpt", "wsjf", "min_slack"])
 def test_live_keys_are_the_task_by_task_sums(name: str, ideas: bool, overrides: dict, rule: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    sc = _with_rule(load_scenario(ROOT / "scenarios" / name, overrides), rule, ideas)
+    sc = with_allocation(load_scenario(ROOT / "scenarios" / name, overrides), rule, ideas)
     effort, path = ProjectState.remaining_effort, ProjectState.remaining_critical_path
     seen = {"running": 0, "paused": 0, "clamped": 0}
 
