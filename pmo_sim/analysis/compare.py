@@ -269,7 +269,28 @@ def _kn_matrix(replications: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, f
             f"metric {metric!r} is neutral (neither higher nor lower is better): "
             "cannot select a best policy on it")
     sign = 1.0 if info.sense == "higher" else -1.0
-    return _wide(replications, metric) * sign, sign
+    wide = _wide(replications, metric)
+    values = np.abs(wide.to_numpy(dtype=float))
+    if values.size and np.nanmax(values, initial=0.0) > _LARGEST:
+        raise UsageError(f"metric {metric!r} has infinite values, or values beyond ±{_LARGEST:g}, in "
+                         "the replications: their sums overflow, so no policy can be selected on it")
+    return wide * sign, sign
+
+
+#: Largest KPI magnitude KN is run on: sums of up to 1e18 such values stay finite.
+_LARGEST = 1e290
+
+
+#: The indifference zone's square must be a normal float (KN divides by it).
+_DELTA_RANGE = (1e-150, 1e150)
+
+
+def check_delta(delta: float) -> None:
+    """Refuse an indifference zone that is not a positive number whose square is a float."""
+    low, high = _DELTA_RANGE
+    if not low <= delta <= high:
+        raise UsageError(f"the indifference zone delta must be positive, between {low:g} and "
+                         f"{high:g} (got {delta})")
 
 
 def kn_state(
@@ -282,8 +303,7 @@ def kn_state(
     ``state.more_needed`` (or a smaller batch) replications of ``state.survivors`` until
     ``state.terminated``. Eliminated policies need no further replications.
     """
-    if not delta > 0:
-        raise UsageError(f"the indifference zone delta must be positive (got {delta})")
+    check_delta(delta)
     wide, sign = _kn_matrix(replications, metric)
     policies = list(wide.columns)
     if len(policies) < 2:
@@ -380,10 +400,10 @@ def select_best(
     info = metric_info(metric)
     policies = list(wide.columns)
     complete = int(wide.notna().all(axis=1).sum())
-    if delta is None:
-        delta = default_delta(replications, metric)
-    elif not delta > 0:
-        raise UsageError(f"the indifference zone delta must be positive (got {delta})")
+    if delta is None:  # from the data: kept where KN can divide by its square
+        delta = min(max(default_delta(replications, metric), _DELTA_RANGE[0]), _DELTA_RANGE[1])
+    else:
+        check_delta(delta)
     method = f"Kim-Nelson (KN), δ={plain_number(delta)}, α={alpha:g}"
 
     def result(policy: str | None, confident: bool, survivors: list[str], n_used: int,

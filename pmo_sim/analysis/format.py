@@ -53,7 +53,7 @@ MAX_DECIMALS = 6
 
 def _digits(v: float, sig: int) -> int:
     """Decimals that show ``v`` with ``sig`` significant digits (between 0 and MAX_DECIMALS)."""
-    if v == 0:
+    if v == 0 or not math.isfinite(v):
         return 0
     return min(MAX_DECIMALS, max(0, sig - 1 - math.floor(math.log10(abs(v)))))
 

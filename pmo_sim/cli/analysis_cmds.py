@@ -22,6 +22,7 @@ from pmo_sim.cli.common import (
     output_folder,
     parse_sets,
     run_study,
+    save_outputs,
     save_study,
     set_option,
     study_options,
@@ -80,7 +81,7 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     many) with a legend, and people who left marked; prints the replication's KPIs. With
     the same --seed, replication R is exactly replication R of `pmo-sim run`.
     """
-    from pmo_sim.analysis.plots import gantt, save
+    from pmo_sim.analysis.plots import gantt
     from pmo_sim.experiment.single import simulate
     from pmo_sim.scenario.loader import load_scenario
 
@@ -88,8 +89,8 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
     folder = output_folder(out, default_folder(sc.name, "trace"))
     stem = folder / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
-    one.tasks.to_csv(stem.with_suffix(".csv"), index=False)
-    save(gantt(one.tasks, projects=one.projects), stem.with_suffix(".png"))
+    save_outputs(one.tasks, stem.with_suffix(".csv"), gantt(one.tasks, projects=one.projects),
+                 stem.with_suffix(".png"))
     if fmt == "csv":
         click.echo(one.tasks.to_csv(index=False), nl=False)
     else:

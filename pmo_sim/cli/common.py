@@ -16,6 +16,7 @@ from pmo_sim.scenario.names import safe_slug
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,11 +130,19 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
     return table, currency, folder
 
 
+def save_outputs(table: pd.DataFrame, csv: Path, figure: Figure | Axes, png: Path) -> None:
+    """A table and its figure, each written whole or not at all: to a temporary file renamed
+    over the name, so that a symbolic link in its place is replaced, never written through,
+    and a full disk leaves no half file."""
+    from pmo_sim.analysis.plots import save
+    from pmo_sim.files import write_atomically
+
+    write_atomically(csv, lambda tmp: table.to_csv(tmp, index=False), make_folder=False)
+    write_atomically(png, lambda tmp: save(figure, tmp), make_folder=False)
+
+
 def save_study(folder: Path, kind: str, table: pd.DataFrame, figure: Figure) -> tuple[Path, Path]:
     """A study's table and figure as ``<kind>.csv`` and ``<kind>.png`` in ``folder``."""
-    from pmo_sim.analysis.plots import save
-
     csv, png = folder / f"{kind}.csv", folder / f"{kind}.png"
-    table.to_csv(csv, index=False)
-    save(figure, png)
+    save_outputs(table, csv, figure, png)
     return csv, png

@@ -92,8 +92,10 @@ def schema(out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
+    from pmo_sim.files import write_atomically
+
+    try:  # whole or not at all; a symbolic link named --out is replaced, not written through
+        write_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), make_folder=False)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     click.echo(f"wrote {out}", err=True)

@@ -115,6 +115,9 @@ def read_manifest(root: Path) -> dict[str, Any]:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise UsageError(f"{root} is not a results folder: {MANIFEST} is unreadable (not valid "
                          f"JSON: {exc})") from exc
+    except ValueError as exc:  # an integer of thousands of digits (Python's conversion limit)
+        raise UsageError(f"{root} is not a results folder: {MANIFEST} holds a number pmo-sim "
+                         f"never writes ({str(exc).split(';')[0]})") from exc
     return check_manifest(data, path)
 
 

@@ -1,0 +1,107 @@
+"""Edges a hostile-input probe found (stop 25): each must end in exit 2 with a message, never
+a traceback, and no file outside the output folder may change.
+
+- an indifference zone whose square is not a float (``--delta inf``, ``1e308``, ``1e-320``);
+- KPI values that are infinite, or so large that their sums overflow, in an edited
+  ``replications.parquet``;
+- a ``manifest.json`` holding an integer of thousands of digits (Python's conversion limit);
+- outputs of ``trace``, ``sweep``, ``sensitivity``, ``frontier`` and ``schema --out`` whose
+  names are symbolic links to files elsewhere: the link is replaced, the file it points to
+  is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from test_experiment import write_tiny
+
+from pmo_sim.cli import main
+from pmo_sim.experiment import run_experiment
+from pmo_sim.scenario.loader import load_scenario
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("edges")
+    out = base / "run"
+    run_experiment(load_scenario(write_tiny(base), None), replications=6, seed=3, jobs=1, out=out)
+    return out
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=True)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), \
+        result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("delta", ["inf", "1e308", "1e-320"])
+def test_an_indifference_zone_without_a_square_is_refused(finished: Path, delta: str) -> None:
+    code, output = invoke("compare", str(finished), "--delta", delta)
+    assert code == 2
+    assert "indifference zone delta must be positive, between" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("value", [float("inf"), -float("inf"), 1e308])
+def test_kpis_whose_sums_overflow_are_refused_by_compare(finished: Path, tmp_path: Path,
+                                                          value: float) -> None:
+    folder = tmp_path / "edited"
+    shutil.copytree(finished, folder)
+    path = folder / "replications.parquet"
+    table = pq.read_table(path)
+    npv = table.column("npv").to_pylist()
+    npv[0] = value if value != 1e308 else npv[0]
+    if value == 1e308:
+        npv = [value] * len(npv)
+    i = table.schema.get_field_index("npv")
+    pq.write_table(table.set_column(i, "npv", pa.array(npv, pa.float64())), path)
+    code, output = invoke("compare", str(folder))
+    assert code == 2
+    assert "metric 'npv' has infinite values, or values beyond" in output
+    assert "Traceback" not in output
+
+
+def test_a_manifest_with_an_integer_of_thousands_of_digits_is_refused(finished: Path,
+                                                                      tmp_path: Path) -> None:
+    folder = tmp_path / "edited"
+    shutil.copytree(finished, folder)
+    manifest = folder / "manifest.json"
+    text = manifest.read_text()
+    data = json.loads(text)
+    manifest.write_text(text.replace(f'"seed": {data["seed"]}', '"seed": 1' + "0" * 5000, 1))
+    code, output = invoke("compare", str(folder))
+    assert code == 2
+    assert "manifest.json holds a number pmo-sim never writes" in output
+
+
+def test_trace_replaces_a_symbolic_link_in_its_place(tmp_path: Path) -> None:
+    scenario = write_tiny(tmp_path)
+    victim = tmp_path / "victim.csv"
+    victim.write_text("precious\n")
+    out = tmp_path / "traces"
+    out.mkdir()
+    link = out / "trace-base-r0.csv"
+    link.symlink_to(victim)
+    code, output = invoke("trace", str(scenario), "--policy", "base", "--replication", "0",
+                          "--out", str(out))
+    assert code == 0, output
+    assert victim.read_text() == "precious\n"  # nothing written through the link
+    assert not link.is_symlink() and link.read_text().startswith("project,")
+
+
+def test_schema_out_replaces_a_symbolic_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.json"
+    victim.write_text("precious\n")
+    link = tmp_path / "schema.json"
+    link.symlink_to(victim)
+    code, output = invoke("schema", "--out", str(link))
+    assert code == 0, output
+    assert victim.read_text() == "precious\n"
+    assert not link.is_symlink() and json.loads(link.read_text())["title"]
