@@ -105,3 +105,29 @@ def test_schema_out_replaces_a_symbolic_link(tmp_path: Path) -> None:
     assert code == 0, output
     assert victim.read_text() == "precious\n"
     assert not link.is_symlink() and json.loads(link.read_text())["title"]
+
+
+def test_a_full_disk_while_the_tables_are_written_keeps_every_finished_chunk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finished: Path) -> None:
+    # 6 replications in one quick run: the manifest on disk was never rewritten since it
+    # began (at most once a second), so it listed no chunk when consolidation failed
+    from pmo_sim.experiment.store import ResultsFolder, StoreError
+
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    out = tmp_path / "run"
+    original = ResultsFolder.write_table
+
+    def full(self: ResultsFolder, table: str, policies: list[str]) -> None:
+        raise StoreError(f"cannot write {self.path / table}.parquet: No space left on device")
+
+    monkeypatch.setattr(ResultsFolder, "write_table", full)
+    with pytest.raises(StoreError, match=r"6 of 6 replications are kept in .*continue with: .*--resume"):
+        run_experiment(scenario, replications=6, seed=3, jobs=1, out=out,
+                       command=f"pmo-sim run tiny.yaml -n 6 --seed 3 --out {out}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "partial"
+    assert sum(c["stop"] - c["start"] for c in manifest["chunks"]) == 6
+    monkeypatch.setattr(ResultsFolder, "write_table", original)
+    resumed = run_experiment(scenario, replications=6, seed=3, jobs=1, out=out, resume=True)
+    expected = pq.read_table(finished / "replications.parquet").to_pandas()
+    assert resumed.replications.equals(expected)

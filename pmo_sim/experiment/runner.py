@@ -399,14 +399,27 @@ class _Run:
 
 
 def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> Results:
-    """Consolidate: tables (streamed), summary.csv, then the manifest says ``complete``."""
-    manifest.update(status="complete", finished=_now())
+    """Consolidate: tables (streamed), summary.csv, then the manifest says ``complete``.
+
+    The manifest lists every finished chunk first (a short run may not have rewritten it
+    since it began): if the disk fills while the tables are written, the chunks stay listed,
+    and the error says how many replications are kept and how to continue.
+    """
     if not isinstance(store, ResultsFolder):
+        manifest.update(status="complete", finished=_now())
         return Results.from_store(store, manifest, scenario)
     policies = list(manifest["policies"])
-    for t in manifest["tables"]:
-        store.write_table(t, policies)
-    store.write_file(SUMMARY, summary_csv(store))
+    try:
+        store.write_manifest()
+        for t in manifest["tables"]:
+            store.write_table(t, policies)
+        store.write_file(SUMMARY, summary_csv(store))
+    except StoreError as exc:
+        raise StoreError(
+            f"{exc}; {store.listed} of {manifest['replications']} replications are kept in "
+            f"{store.path}; continue with: {_resume_command(manifest.get('command'), store.path)}"
+        ) from exc
+    manifest.update(status="complete", finished=_now())
     results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
     # The manifest keeps the chunk ranges (how the work was split), not the deleted files.
