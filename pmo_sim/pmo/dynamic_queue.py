@@ -27,16 +27,17 @@ when more than :data:`STEADY_ABOVE` wait, back to plain below :data:`PLAIN_BELOW
 keeps a queue near the threshold from switching at every allocation). Both rank alike (the
 incremental ranking decides exactly as ranking afresh), so the switch changes no result.
 
-A steady queue ranks its live projects lazily under a rule that bounds a live project's key
-from below without walking its tasks: an allocation orders the live projects by their bounds
-and takes a key only when a project's bound reaches the top; a rank comes out when the top
-holds a key, not a bound (no other live key can then be below it). The bounds: under a rule
-whose key falls at a bounded rate (:data:`~pmo_sim.rules.allocation.LIVE_FALLS`:
-``min_slack``), a key once taken, less the fall since and a margin for rounding, until the
-project's efforts change; under a rule with a *floor* (:data:`~pmo_sim.rules.allocation.LIVE_FLOORS`:
-``srpt``, ``wsjf``), that floor, from the effort of the tasks not started. A portfolio of
-hundreds of open projects keys the few an allocation reaches instead of every live one, and
-ranks them alike: the keys taken are the rule's own, at the same instant.
+A steady queue ranks its live projects lazily under a rule whose key falls at a bounded rate
+(:data:`~pmo_sim.rules.allocation.LIVE_FALLS`: ``min_slack``): a live project's key, once
+taken, bounds it from below until its efforts change (``key - falls * elapsed``, less a margin
+for rounding), so an allocation orders the live projects by their bounds and takes a key only
+when a project's bound reaches the top; a rank comes out when the top holds a key, not a bound
+(no other live key can then be below it). A portfolio of hundreds of open projects keys the few
+an allocation reaches instead of every live one (which ranks them alike: the keys taken are the
+rule's own, at the same instant). Measured (``benchmarks/instructions.py``): 640 listed projects
+under ``min_slack``, 62% fewer keys and 4% fewer instructions a replication; a floor for
+``srpt`` and ``wsjf`` (the effort of the tasks not started) halved their keys there and saved
+nothing (their keys are nearly as cheap as a bound), so they rank eagerly.
 
 A rule not registered ``steady`` (a user's own) gets the plain treatment throughout. So does
 every rule when tasks are ranked across all pools at once.
@@ -45,7 +46,7 @@ every rule when tasks are ranked across all pools at once.
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from heapq import heapify, heappop, heappush, merge
 from typing import TYPE_CHECKING
 
@@ -95,12 +96,11 @@ class DynamicQueue:
     """One pool's ready tasks, grouped by project; its live projects and its resting heaps."""
 
     __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "count", "crews", "still",
-                 "at_rest", "adaptive", "steady", "falls", "bounds", "floor", "lazy")
+                 "at_rest", "adaptive", "steady", "falls", "bounds")
 
     def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None,
                  adaptive: bool = False, falls: float | None = None,
-                 bounds: dict[ProjectState, float] | None = None,
-                 floor: Callable[[ProjectState], float] | None = None) -> None:
+                 bounds: dict[ProjectState, float] | None = None) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
         self.live: set[ProjectState] = set()  # waiting here, with work in progress
@@ -119,8 +119,6 @@ class DynamicQueue:
         # the origin of a bound of its key (bound_origin), shared by every pool's queue.
         self.falls = falls
         self.bounds: dict[ProjectState, float] = {} if bounds is None else bounds
-        self.floor = floor  # or a floor of a live project's key (LIVE_FLOORS)
-        self.lazy = falls is not None or floor is not None
 
     def rests(self, proj: ProjectState) -> None:
         self.live.discard(proj)
@@ -167,7 +165,7 @@ class DynamicQueue:
         if self.unsettled:
             self._settle(rule)
         popped: list[tuple[list[Resting], Resting]] = []
-        if self.steady and self.lazy:
+        if self.steady and self.falls is not None:
             self._allocate_lazily(pool, now, backfill, start, rule, smallest, popped)
         else:
             self._allocate(pool, now, backfill, start, rule, smallest, popped)
@@ -313,20 +311,16 @@ class DynamicQueue:
         twice so that the plain queues of small portfolios keep the cheaper form.
         """
         idle = pool.idle if backfill else None
-        falls, bounds, floor = self.falls, self.bounds, self.floor
+        falls, bounds = self.falls, self.bounds
+        assert falls is not None
+        drop = falls * now
         if idle is None:
-            candidates: Iterable[ProjectState] = self.live
+            live: list[Bounded] = [(bounds.get(p, -_INF) - drop, p.arrival, p.index, p, False)
+                                   for p in self.live]
         else:  # as in _allocate: a project none of whose tasks fits the free people is left out
             free, projects = len(idle), self.projects
-            candidates = [p for p in self.live
-                          if (w := projects[p])[0].people <= free or len(w) > 1 and _fits(w, free)]
-        if falls is not None:
-            drop = falls * now
-            live: list[Bounded] = [(bounds.get(p, -_INF) - drop, p.arrival, p.index, p, False)
-                                   for p in candidates]
-        else:
-            assert floor is not None
-            live = [(floor(p), p.arrival, p.index, p, False) for p in candidates]
+            live = [(bounds.get(p, -_INF) - drop, p.arrival, p.index, p, False) for p in self.live
+                    if (w := projects[p])[0].people <= free or len(w) > 1 and _fits(w, free)]
         heapify(live)
         head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
                 if self.buckets else None)
@@ -336,8 +330,7 @@ class DynamicQueue:
             while live and not live[0][4]:  # a bound on top: take that project's key
                 _, arrival, index, proj, _ = heappop(live)
                 key = rule(proj, now)
-                if falls is not None:
-                    bounds[proj] = bound_origin(key, now, falls)
+                bounds[proj] = bound_origin(key, now, falls)
                 heappush(live, (key, arrival, index, proj, True))
             if head is not None and (not live or head[0] < live[0]):
                 entry, heap = head
@@ -401,14 +394,12 @@ class DynamicQueues:
     """
 
     def __init__(self, pools: int, steady: bool, still: bool = False,
-                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None,
-                 floor: Callable[[ProjectState], float] | None = None):
+                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None):
         #: per project, the origin of a bound of its key (DynamicQueue.bounds), until its
         #: efforts change
         self.bounds: dict[ProjectState, float] = {}
         self.queues = [DynamicQueue(still, at_rest, adaptive=steady, falls=falls if steady else None,
-                                    bounds=self.bounds, floor=floor if steady else None)
-                       for _ in range(pools)]
+                                    bounds=self.bounds) for _ in range(pools)]
         self.steady = steady  # resting projects keep their order (queues may keep them apart)
         self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
 

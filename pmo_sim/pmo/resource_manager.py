@@ -35,7 +35,6 @@ from pmo_sim.pmo.latest import LatestTimes
 from pmo_sim.rules.allocation import (
     ALLOCATION_RULES,
     LIVE_FALLS,
-    LIVE_FLOORS,
     RESTING_FORMS,
     STATIC_RULES,
     STEADY_RULES,
@@ -69,7 +68,6 @@ class ResourceManager(Allocator):
         self.still_rule = rm.allocation in STILL_RULES
         self.resting_form = RESTING_FORMS.get(rm.allocation)
         self.live_falls = LIVE_FALLS.get(rm.allocation)
-        self.live_floor = LIVE_FLOORS.get(rm.allocation)
         self.task_rule = rm.allocation in TASK_RULES
         self.steady_rule = rm.allocation in STEADY_RULES
         self.fifo = rm.allocation == "fifo"
@@ -104,8 +102,7 @@ class ResourceManager(Allocator):
         self.dynamic = (None if self.static_rule or together
                         else DynamicQueues(len(world.pools), steady, still=steady and self.still_rule,
                                            at_rest=self.resting_form if steady else None,
-                                           falls=self.live_falls if steady else None,
-                                           floor=self.live_floor if steady else None))
+                                           falls=self.live_falls if steady else None))
         self.queues: list[StaticQueue | DynamicQueue] = (
             list(self.static_queues) if self.dynamic is None else list(self.dynamic.queues))
         self.needs_queue: NeedsQueue | DynamicNeedsQueue | None = None

@@ -29,13 +29,11 @@ depend on ``now`` at all, so the key taken when it came to rest serves until it 
 whose resting key does move (``min_slack``) may register its :data:`RESTING_FORMS`: the part
 of the key that stays put while the project rests, taken once, and the key from that part
 and ``now`` — computed with the same operations in the same order as the rule, so the same
-number, without walking the project again at every allocation. A steady rule may also bound a
-*live* project's key from below without walking its tasks, so that the engine takes only the
-keys that may rank among those an allocation reaches: by how fast the key can fall
-(:data:`LIVE_FALLS`: ``min_slack``'s by at most a day a day, its ``- now``, the remaining
-critical path only shrinking as work is done, until the project's efforts change), a key taken
-once bounding it at later allocations; or by a *floor* computed afresh (:data:`LIVE_FLOORS`:
-``srpt``'s remaining effort is at least the effort of the tasks not started).
+number, without walking the project again at every allocation. A steady rule may also say how
+fast a *live* project's key can fall (:data:`LIVE_FALLS`: ``min_slack``'s by at most a day a
+day, its ``- now``, the remaining critical path only shrinking as work is done, until the
+project's efforts change): a key taken once then bounds it from below at later allocations,
+and the engine takes again only the keys that may rank among those an allocation reaches.
 """
 
 from __future__ import annotations
@@ -77,8 +75,6 @@ RESTING_FORMS: dict[str, tuple[RestPart, RestKey]] = {}
 #: rule name -> the most a project's key can fall per day while its efforts do not change
 #: (rework and ideas change them; tasks starting, finishing or becoming ready do not)
 LIVE_FALLS: dict[str, float] = {}
-#: rule name -> a lower bound of a project's key at any time, from a few attributes
-LIVE_FLOORS: dict[str, Callable[[Any], float]] = {}
 TASK_RULES: set[str] = set()
 
 _R = TypeVar("_R", bound=Rule)
@@ -87,16 +83,13 @@ _R = TypeVar("_R", bound=Rule)
 def rule(name: str, static: bool = False, steady: bool = False, still: bool = False,
          level: Literal["project", "task"] = "project",
          at_rest: tuple[RestPart, RestKey] | None = None,
-         live_falls: float | None = None,
-         live_floor: Callable[[Any], float] | None = None) -> Callable[[_R], _R]:
+         live_falls: float | None = None) -> Callable[[_R], _R]:
     def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
         if at_rest is not None:
             RESTING_FORMS[name] = at_rest
         if live_falls is not None:
             LIVE_FALLS[name] = live_falls
-        if live_floor is not None:
-            LIVE_FLOORS[name] = live_floor
         if static:
             STATIC_RULES.add(name)
         if steady or still or at_rest is not None:  # both promise a steady key
@@ -128,28 +121,13 @@ def edd(project: RankedProject, now: float) -> float:
     return project.due_date
 
 
-def _pending(project: Any) -> float:
-    # remaining_effort is pending_effort + what is left of the running tasks (>= 0): never less
-    pending: float = project.pending_effort
-    return pending
-
-
-def _wsjf_floor(project: Any) -> float:
-    # -value / remaining with remaining >= pending: at least -value / pending for a value >= 0
-    # (division is monotone, rounding included); a negative value's key is positive
-    pending, value = project.pending_effort, project.value_per_day
-    if pending <= 0:
-        return float("-inf")
-    return -value / pending if value >= 0 else 0.0
-
-
-@rule("srpt", still=True, live_floor=_pending)
+@rule("srpt", still=True)
 def srpt(project: RankedProject, now: float) -> float:
     """Shortest remaining processing time: least remaining project effort first."""
     return project.remaining_effort(now)
 
 
-@rule("wsjf", still=True, live_floor=_wsjf_floor)
+@rule("wsjf", still=True)
 def wsjf(project: RankedProject, now: float) -> float:
     """Weighted shortest job first: highest value_per_day / remaining project effort first."""
     remaining = project.remaining_effort(now)
