@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -49,3 +50,32 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
             raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
     return target
+
+
+class FileRefused(ValueError):
+    """A file :func:`read_bounded` will not read: what is wrong with it, in words."""
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, read without reading more.
+
+    A device or a named pipe (``/dev/zero``, a FIFO; a symbolic link to one) is refused
+    before it is opened: reading one would never end, or block. A file larger than
+    ``limit`` is refused after ``limit + 1`` bytes (its size on disk may say less: a file
+    growing, a special file system). :class:`FileRefused` says why; :class:`OSError` as
+    :func:`open` raises it.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise FileRefused("not a regular file (a device, a pipe or a socket)")
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise FileRefused(f"larger than {_size(limit)}")
+    return data
+
+
+def _size(n: int) -> str:
+    if n % 2**20 == 0:
+        return f"{n // 2**20} MiB"
+    return f"{n // 1_000_000} MB" if n % 1_000_000 == 0 else f"{n:,} bytes"
+

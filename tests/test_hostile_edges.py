@@ -131,3 +131,40 @@ def test_a_full_disk_while_the_tables_are_written_keeps_every_finished_chunk(
     resumed = run_experiment(scenario, replications=6, seed=3, jobs=1, out=out, resume=True)
     expected = pq.read_table(finished / "replications.parquet").to_pandas()
     assert resumed.replications.equals(expected)
+
+
+def test_read_bounded_refuses_devices_and_files_beyond_the_limit(tmp_path: Path) -> None:
+    from pmo_sim.files import FileRefused, read_bounded
+
+    with pytest.raises(FileRefused, match="not a regular file"):
+        read_bounded("/dev/zero", 1024)  # never read: it would never end
+    link = tmp_path / "zero.csv"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(FileRefused, match="not a regular file"):
+        read_bounded(link, 1024)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * 2049)
+    with pytest.raises(FileRefused, match="larger than 2,048 bytes"):
+        read_bounded(big, 2048)
+    assert read_bounded(big, 2049) == b"x" * 2049
+
+
+def test_fit_and_import_refuse_a_device(tmp_path: Path) -> None:
+    link = tmp_path / "zero.sm"
+    link.symlink_to("/dev/zero")
+    code, output = invoke("fit", "/dev/zero", "--out", str(tmp_path / "f.yaml"))
+    assert code == 2 and "/dev/zero: not a regular file" in output
+    code, output = invoke("import", "psplib", str(link))
+    assert code == 2 and "not a regular file" in output and "Traceback" not in output
+
+
+def test_fit_refuses_efforts_no_task_has(tmp_path: Path) -> None:
+    rows = ["project,task,skill,estimate,actual,start,finish"]
+    rows += [f"P{p},t{t},dev,3.5,1e308,2024-01-{10 + p:02d},2024-01-{20 + p:02d}"
+             for p in range(4) for t in range(3)]
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(rows) + "\n")
+    code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
+    assert code == 2
+    assert "history.csv:2:" in output and "is more than 1e+06 person-days" in output
+    assert not (tmp_path / "f.yaml").exists()

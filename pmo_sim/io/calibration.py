@@ -45,7 +45,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import Problem, ScenarioError, UsageError
 from pmo_sim.files import write_atomically
 from pmo_sim.io.history import History, read_history
 
@@ -100,8 +100,15 @@ def fit_history(history: History) -> HistoryFit:
     skills = []
     for skill, rows in sorted(tasks.groupby("skill", sort=False), key=lambda kv: str(kv[0])):
         efforts = rows["actual"].to_numpy(dtype=float)
-        ratios = efforts / rows["estimate"].to_numpy(dtype=float)
-        skills.append(SkillFit(str(skill), fit_effort(efforts), fit_effort(ratios), efforts, ratios))
+        with np.errstate(over="ignore"):  # an overflow is reported below, as the fit's refusal
+            ratios = efforts / rows["estimate"].to_numpy(dtype=float)
+        try:
+            skills.append(SkillFit(str(skill), fit_effort(efforts), fit_effort(ratios), efforts, ratios))
+        except ValueError as exc:  # values each valid, beyond what a fit can sum (1e308...)
+            raise ScenarioError([Problem(
+                f"skill {skill!r}: its actual efforts, or their ratios to the estimates, cannot be "
+                f"fitted ({exc}; the largest actual is {efforts.max():g})",
+                file=history.source)]) from None
     arrivals = tasks.groupby("project")["start"].min().to_numpy().astype("datetime64[D]")
     first, last = arrivals.min(), arrivals.max()
     days = np.busday_count(first, arrivals)

@@ -16,7 +16,8 @@ is line 1; a quoted field spanning lines counts every line), COL the character c
 the field starts. A long list is capped at :data:`MAX_LISTED` problems, with the count of the
 rest. Checked: the file can be read as UTF-8 and is not empty; the header has every required
 column, once; a row has no more fields than the header; ``project`` and ``skill`` are not
-empty; ``estimate`` and ``actual`` are finite numbers greater than 0; ``start`` and ``finish``
+empty; ``estimate`` and ``actual`` are finite numbers greater than 0 and at most
+:data:`MAX_PERSON_DAYS`; ``start`` and ``finish``
 are dates and ``finish`` is not before ``start``; there are at most :data:`MAX_SKILLS` skills.
 """
 
@@ -34,6 +35,14 @@ import numpy as np
 import pandas as pd
 
 from pmo_sim.errors import Problem, ScenarioError
+from pmo_sim.files import FileRefused, read_bounded
+
+#: The largest estimate or actual effort a history may record (a task of a million
+#: person-days is no task; beyond, a fit's sums and a figure's bins overflow).
+MAX_PERSON_DAYS = 1e6
+#: A history larger than this is refused before it is parsed (about a million tasks at ~60
+#: bytes a row; fitting one takes minutes).
+MAX_HISTORY_BYTES = 64 * 2**20
 
 REQUIRED_COLUMNS = ("project", "task", "skill", "estimate", "actual", "start", "finish")
 MAX_LISTED = 20
@@ -60,8 +69,9 @@ def read_history(path: str | os.PathLike[str]) -> History:
     """Read and validate a history CSV; raises :class:`ScenarioError` with every problem."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as fh:
-            data = fh.read()
+        data = read_bounded(name, MAX_HISTORY_BYTES)
+    except FileRefused as exc:
+        raise ScenarioError([Problem(f"{exc}: not a history CSV pmo-sim reads", file=name)]) from None
     except FileNotFoundError:
         raise ScenarioError([Problem("file not found", file=name)]) from None
     except IsADirectoryError:
@@ -211,6 +221,9 @@ def _numbers(raw: pd.Series, column: str, flag: Any) -> pd.Series:
     finite = np.isfinite(value.to_numpy())
     flag(column, value.notna() & ~finite, "is not a finite number")
     flag(column, finite & (value <= 0), "must be greater than 0")
+    flag(column, finite & (value > MAX_PERSON_DAYS),
+         f"is more than {MAX_PERSON_DAYS:g} person-days (not a task's record; sums of such "
+         "values overflow)")
     return value
 
 

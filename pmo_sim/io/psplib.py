@@ -47,6 +47,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from pmo_sim.errors import Problem, ScenarioError
+from pmo_sim.files import FileRefused, read_bounded
 from pmo_sim.io.mpsplib import Portfolio, read_portfolio
 from pmo_sim.scenario.loader import load_scenario_text
 from pmo_sim.scenario.network import PrecedenceCycle, topological_order
@@ -83,10 +84,9 @@ class Instance:
 
 def _read(path: Path) -> bytes:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ScenarioError([Problem(f"larger than {MAX_BYTES // 1_000_000} MB: not an instance file",
-                                         file=str(path))])
-        return path.read_bytes()
+        return read_bounded(path, MAX_BYTES)
+    except FileRefused as exc:
+        raise ScenarioError([Problem(f"{exc}: not an instance file", file=str(path))]) from None
     except FileNotFoundError:
         raise ScenarioError([Problem("file not found", file=str(path))]) from None
     except IsADirectoryError:
