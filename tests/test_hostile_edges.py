@@ -168,3 +168,16 @@ def test_fit_refuses_efforts_no_task_has(tmp_path: Path) -> None:
     assert code == 2
     assert "history.csv:2:" in output and "is more than 1e+06 person-days" in output
     assert not (tmp_path / "f.yaml").exists()
+
+
+@pytest.mark.parametrize("where", ["scenario.yaml", "chunks/tiny.yaml"])
+def test_run_force_never_clears_the_scenario_file_it_runs(tmp_path: Path, where: str) -> None:
+    out = tmp_path / "out"
+    scenario = out / where
+    scenario.parent.mkdir(parents=True)
+    text = write_tiny(tmp_path).read_text() + "# the user's own comment\n"
+    scenario.write_text(text)
+    code, output = invoke("run", str(scenario), "-n", "2", "-q", "--out", str(out), "--force")
+    assert code == 2
+    assert "--force would replace or delete the scenario file" in output
+    assert scenario.read_text() == text
