@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -57,16 +56,13 @@ class FileRefused(ValueError):
 
 
 def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, read without reading more.
+    """The bytes of a file of at most ``limit`` bytes, read without reading more.
 
-    A device or a named pipe (``/dev/zero``, a FIFO; a symbolic link to one) is refused
-    before it is opened: reading one would never end, or block. A file larger than
-    ``limit`` is refused after ``limit + 1`` bytes (its size on disk may say less: a file
-    growing, a special file system). :class:`FileRefused` says why; :class:`OSError` as
-    :func:`open` raises it.
+    A file larger than ``limit`` is refused after ``limit + 1`` bytes, whatever its size on
+    disk says: a device (``/dev/zero``, or a link to it) or a file growing never ends, a
+    special file system may report 0. A pipe is read like a file (``<(...)`` in a shell).
+    :class:`FileRefused` says why; :class:`OSError` as :func:`open` raises it.
     """
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise FileRefused("not a regular file (a device, a pipe or a socket)")
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:

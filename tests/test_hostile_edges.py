@@ -13,6 +13,7 @@ a traceback, and no file outside the output folder may change.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -133,29 +134,33 @@ def test_a_full_disk_while_the_tables_are_written_keeps_every_finished_chunk(
     assert resumed.replications.equals(expected)
 
 
-def test_read_bounded_refuses_devices_and_files_beyond_the_limit(tmp_path: Path) -> None:
+def test_read_bounded_stops_at_its_limit_whatever_the_file(tmp_path: Path) -> None:
     from pmo_sim.files import FileRefused, read_bounded
 
-    with pytest.raises(FileRefused, match="not a regular file"):
-        read_bounded("/dev/zero", 1024)  # never read: it would never end
-    link = tmp_path / "zero.csv"
-    link.symlink_to("/dev/zero")
-    with pytest.raises(FileRefused, match="not a regular file"):
-        read_bounded(link, 1024)
+    with pytest.raises(FileRefused, match="larger than 1,024 bytes"):
+        read_bounded("/dev/zero", 1024)  # a device that never ends: read up to the limit
     big = tmp_path / "big.csv"
     big.write_bytes(b"x" * 2049)
     with pytest.raises(FileRefused, match="larger than 2,048 bytes"):
         read_bounded(big, 2048)
     assert read_bounded(big, 2049) == b"x" * 2049
+    r, w = os.pipe()  # a pipe is read like a file (a shell's <(...))
+    os.write(w, b"project,task\n")
+    os.close(w)
+    try:
+        assert read_bounded(f"/dev/fd/{r}", 100) == b"project,task\n"
+    finally:
+        os.close(r)
 
 
-def test_fit_and_import_refuse_a_device(tmp_path: Path) -> None:
+def test_fit_and_import_refuse_a_device_at_their_limits(tmp_path: Path) -> None:
     link = tmp_path / "zero.sm"
     link.symlink_to("/dev/zero")
     code, output = invoke("fit", "/dev/zero", "--out", str(tmp_path / "f.yaml"))
-    assert code == 2 and "/dev/zero: not a regular file" in output
+    assert code == 2 and "/dev/zero: larger than 64 MiB: not a history CSV" in output
     code, output = invoke("import", "psplib", str(link))
-    assert code == 2 and "not a regular file" in output and "Traceback" not in output
+    assert code == 2 and "larger than 10 MB: not an instance file" in output
+    assert "Traceback" not in output
 
 
 def test_fit_refuses_efforts_no_task_has(tmp_path: Path) -> None:
