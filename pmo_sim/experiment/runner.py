@@ -295,16 +295,19 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any]) -> None:
                 _save_manifest(store)
             # store.listed: what the manifest on disk lists, fewer than finished if even it
             # could not be rewritten (a full disk); a resume recomputes the rest.
-            raise type(exc)(
-                f"{exc}; {store.listed} of {manifest['replications']} replications are kept "
-                f"in {store.path}; continue with: "
-                f"{_resume_command(manifest.get('command'), store.path)}") from exc
+            raise type(exc)(_with_what_is_kept(exc, store, manifest)) from exc
         except ReplicationFailed as exc:
             if isinstance(store, ResultsFolder):
                 manifest["failure"] = {"policy": exc.policy, "replication": exc.replication,
                                        "seed": exc.seed, "cause": exc.cause}
                 _save_manifest(store)
             raise
+
+
+def _with_what_is_kept(exc: Exception, store: ResultsFolder, manifest: dict[str, Any]) -> str:
+    """A failure's message, with how many replications the folder keeps and how to go on."""
+    return (f"{exc}; {store.listed} of {manifest['replications']} replications are kept in "
+            f"{store.path}; continue with: {_resume_command(manifest.get('command'), store.path)}")
 
 
 def _new_manifest(scenario: Scenario, digest: str, seed: int, policies: list[str],
@@ -415,10 +418,7 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> 
             store.write_table(t, policies)
         store.write_file(SUMMARY, summary_csv(store))
     except StoreError as exc:
-        raise StoreError(
-            f"{exc}; {store.listed} of {manifest['replications']} replications are kept in "
-            f"{store.path}; continue with: {_resume_command(manifest.get('command'), store.path)}"
-        ) from exc
+        raise StoreError(_with_what_is_kept(exc, store, manifest)) from exc
     manifest.update(status="complete", finished=_now())
     results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
