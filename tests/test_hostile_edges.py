@@ -89,8 +89,11 @@ def test_trace_replaces_a_symbolic_link_in_its_place(tmp_path: Path) -> None:
     out.mkdir()
     link = out / "trace-base-r0.csv"
     link.symlink_to(victim)
-    code, output = invoke("trace", str(scenario), "--policy", "base", "--replication", "0",
-                          "--out", str(out))
+    args = ("trace", str(scenario), "--policy", "base", "--replication", "0", "--out", str(out))
+    code, output = invoke(*args)
+    assert code == 2 and f"{link} already exists; use --force to overwrite it" in output
+    assert link.is_symlink() and victim.read_text() == "precious\n"
+    code, output = invoke(*args, "--force")
     assert code == 0, output
     assert victim.read_text() == "precious\n"  # nothing written through the link
     assert not link.is_symlink() and link.read_text().startswith("project,")
@@ -102,6 +105,8 @@ def test_schema_out_replaces_a_symbolic_link(tmp_path: Path) -> None:
     link = tmp_path / "schema.json"
     link.symlink_to(victim)
     code, output = invoke("schema", "--out", str(link))
+    assert code == 2 and "already exists" in output and link.is_symlink()
+    code, output = invoke("schema", "--out", str(link), "--force")
     assert code == 0, output
     assert victim.read_text() == "precious\n"
     assert not link.is_symlink() and json.loads(link.read_text())["title"]

@@ -168,8 +168,12 @@ def test_cli_writes_the_table_and_the_figure(scenario: Path, tmp_path: Path) -> 
     table = pd.read_csv(out / "sensitivity.csv")
     assert list(table.columns) == list(SENSITIVITY_COLUMNS)
     assert (out / "sensitivity.png").stat().st_size > 1000
-    table_run = invoke("sensitivity", str(scenario), "--vary", f"{DEV}=1:3", "-n", "2", "-j", "1",
-                       "--method", "sobol", "--samples", "4", "--out", str(out))
+    again = ("sensitivity", str(scenario), "--vary", f"{DEV}=1:3", "-n", "2", "-j", "1",
+             "--method", "sobol", "--samples", "4", "--out", str(out))
+    refused = invoke(*again)  # the first study's files are not replaced without --force
+    assert refused.exit_code == 2 and "use --force to overwrite them" in refused.output
+    assert len(pd.read_csv(out / "sensitivity.csv")) == len(table)
+    table_run = invoke(*again, "--force")
     assert table_run.exit_code == 0, table_run.output
     assert "sobol sensitivity of NPV, policy wsjf" in table_run.output
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,9 +19,11 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
     default_folder,
+    force_option,
     handles_errors,
     output_folder,
     parse_sets,
+    refuse_replacing,
     run_study,
     save_outputs,
     save_study,
@@ -68,11 +71,12 @@ Examples:
 @set_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the task log and the chart [default: results/<scenario>-trace].")
+@force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
               show_default=True, help="table: the KPIs; csv: the task log on stdout.")
 @handles_errors
 def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[str, ...],
-          out: str | None, fmt: str) -> None:
+          out: str | None, force: bool, fmt: str) -> None:
     """One replication of one policy, with its task log: who did what when.
 
     Writes OUT/trace-<policy>-r<R>.csv (one row per task: project, task, pool, ready, start,
@@ -86,9 +90,11 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     from pmo_sim.scenario.loader import load_scenario
 
     sc = load_scenario(scenario, parse_sets(sets) or None)
+    default = default_folder(sc.name, "trace")
+    stem = (Path(out) if out else default) / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
+    refuse_replacing([stem.with_suffix(".csv"), stem.with_suffix(".png")], force)
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
-    folder = output_folder(out, default_folder(sc.name, "trace"))
-    stem = folder / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
+    output_folder(out, default)
     save_outputs(one.tasks, stem.with_suffix(".csv"), gantt(one.tasks, projects=one.projects),
                  stem.with_suffix(".png"))
     if fmt == "csv":
@@ -222,12 +228,13 @@ Examples:
 @set_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for sweep.csv and sweep.png [default: results/<scenario file stem>-sweep].")
+@force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @handles_errors
 def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int, seed: int,
           jobs: int | None, backend: str, scheduler: str | None, policies: tuple[str, ...],
-          sets: tuple[str, ...], quiet: bool, out: str | None, fmt: str) -> None:
+          sets: tuple[str, ...], quiet: bool, out: str | None, force: bool, fmt: str) -> None:
     """Run every policy (or --policy ones) at every combination of the --vary values.
 
     Every point and policy runs on the same seed (common random numbers), so the results
@@ -244,7 +251,7 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     axes = axes_of([parse_vary(v) for v in varies], None)
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
-        scenario, sets, out, "sweep", quiet,
+        scenario, sets, out, "sweep", quiet, force,
         lambda overrides, progress: run_sweep(scenario, axes, metric=metric, sets=overrides,
                                               progress=progress, **options))
     csv, png = save_study(folder, "sweep", table, sweep_figure(table, currency))

@@ -77,6 +77,21 @@ max_events_option = click.option(
          "policy (an estimate from arrivals, tasks, change requests, leavers, ideas and training).",
 )
 
+force_option = click.option(
+    "--force", is_flag=True, help="Replace the files an earlier command left under the same names.")
+
+
+def refuse_replacing(paths: list[Path], force: bool) -> None:
+    """Nothing already written is replaced without ``--force`` (SPEC 9): the outputs a
+    command is about to write are checked before any work, so a long study is not run only
+    to be refused at the end."""
+    found = [str(p) for p in paths if p.exists() or p.is_symlink()]
+    if found and not force:
+        them = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
+        raise UsageError(f"{them} already exist{'s' if len(found) == 1 else ''}; use --force to "
+                         f"overwrite {'it' if len(found) == 1 else 'them'}")
+
+
 set_option = click.option(
     "--set", "sets", multiple=True, metavar="PATH=VALUE",
     help="Override a scenario field, e.g. --set resources.developers.headcount=15 (repeatable).",
@@ -113,11 +128,13 @@ def study_options(replications: int, seed: int, jobs: int | None, backend: str,
 
 
 def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, quiet: bool,
-              study: Callable[[dict[str, str], Progress], pd.DataFrame]) -> tuple[pd.DataFrame, str, Path]:
+              force: bool, study: Callable[[dict[str, str], Progress], pd.DataFrame],
+              ) -> tuple[pd.DataFrame, str, Path]:
     """What sweep, sensitivity and frontier share before their own output: warnings to
     stderr; the scenario loaded with its ``--set`` overrides (a bad one is refused before any
-    work) for its currency; the output folder created; ``study(overrides, progress)`` run
-    under a progress bar. Returns the table, the currency and the folder."""
+    work) for its currency; the output folder created, and an earlier study's files in it
+    refused unless ``force``; ``study(overrides, progress)`` run under a progress bar.
+    Returns the table, the currency and the folder."""
     from pmo_sim.cli.output import callback, log_to_stderr, progress_bar
     from pmo_sim.scenario.loader import load_scenario
 
@@ -125,6 +142,7 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
     overrides = dict(parse_sets(sets))
     currency = load_scenario(scenario, overrides or None).currency
     folder = output_folder(out, default_folder(Path(scenario).stem, kind))
+    refuse_replacing(study_files(folder, kind), force)
     with progress_bar(not quiet and sys.stderr.isatty()) as progress:
         table = study(overrides, callback(progress))
     return table, currency, folder
@@ -141,8 +159,26 @@ def save_outputs(table: pd.DataFrame, csv: Path, figure: Figure | Axes, png: Pat
     write_atomically(png, lambda tmp: save(figure, tmp), make_folder=False)
 
 
+def write_text(target: Path, text: str, make_folder: bool = False) -> None:
+    """A text file a command writes (a scenario, a schema), whole or not at all: a full disk
+    leaves no empty or half file, and a symbolic link in its place is replaced, never written
+    through."""
+    from pmo_sim.files import write_atomically
+
+    try:
+        write_atomically(target, lambda tmp: tmp.write_text(text, encoding="utf-8"),
+                         make_folder=make_folder)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def study_files(folder: Path, kind: str) -> list[Path]:
+    """Where a study writes its table and its figure: ``<kind>.csv`` and ``<kind>.png``."""
+    return [folder / f"{kind}.csv", folder / f"{kind}.png"]
+
+
 def save_study(folder: Path, kind: str, table: pd.DataFrame, figure: Figure) -> tuple[Path, Path]:
     """A study's table and figure as ``<kind>.csv`` and ``<kind>.png`` in ``folder``."""
-    csv, png = folder / f"{kind}.csv", folder / f"{kind}.png"
+    csv, png = study_files(folder, kind)
     save_outputs(table, csv, figure, png)
     return csv, png

@@ -14,6 +14,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
+    force_option,
     handles_errors,
     run_study,
     save_study,
@@ -45,12 +46,13 @@ Examples:
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for frontier.csv and frontier.png "
                    "[default: results/<scenario file stem>-frontier].")
+@force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @handles_errors
 def frontier(scenario: str, budget: str, metric: str, replications: int, seed: int, jobs: int | None,
              backend: str, scheduler: str | None, policies: tuple[str, ...], quiet: bool,
-             sets: tuple[str, ...], out: str | None, fmt: str) -> None:
+             sets: tuple[str, ...], out: str | None, force: bool, fmt: str) -> None:
     """The efficient frontier: --metric against the yearly budget, per funding policy.
 
     Every budget and policy runs the same replications from the same --seed (common random
@@ -67,7 +69,7 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     budgets = parse_budgets(budget)
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
-        scenario, sets, out, "frontier", quiet,
+        scenario, sets, out, "frontier", quiet, force,
         lambda overrides, progress: study(scenario, budgets, metric=metric, sets=overrides,
                                           progress=progress, **options))
     csv, png = save_study(folder, "frontier", table, frontier_figure(table, currency))

@@ -8,15 +8,12 @@ is written; without ``--out`` it goes to stdout.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors
-from pmo_sim.errors import UsageError
+from pmo_sim.cli.common import handles_errors, refuse_replacing, write_text
 
 
 @main.group("import")
@@ -51,22 +48,7 @@ def psplib(file: Path, out: Path | None, force: bool) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to overwrite it")
-    _write_atomically(out, text)
+    refuse_replacing([out], force)
+    write_text(out, text)
     click.echo(f"wrote {out}")
     click.echo(f"next: pmo-sim run {out} -n 1")
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    # Never a half-written scenario under its final name: write beside it, then rename.
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None

@@ -14,7 +14,15 @@ from pathlib import Path
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, max_events_option, parse_sets, set_option
+from pmo_sim.cli.common import (
+    force_option,
+    handles_errors,
+    max_events_option,
+    parse_sets,
+    refuse_replacing,
+    set_option,
+    write_text,
+)
 from pmo_sim.errors import ScenarioError, UsageError
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -74,8 +82,9 @@ def validate(scenario: Path, sets: tuple[str, ...], max_events: float, fmt: str)
 @main.command()
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the schema to this file instead of stdout.")
+@force_option
 @handles_errors
-def schema(out: Path | None) -> None:
+def schema(out: Path | None, force: bool) -> None:
     """Print the JSON Schema of the scenario format.
 
     Editors use it to complete and check scenario files as you type; add
@@ -92,12 +101,8 @@ def schema(out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    from pmo_sim.files import write_atomically
-
-    try:  # whole or not at all; a symbolic link named --out is replaced, not written through
-        write_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), make_folder=False)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    refuse_replacing([out], force)
+    write_text(out, text)
     click.echo(f"wrote {out}", err=True)
 
 
@@ -124,13 +129,10 @@ def new(name: str, directory: Path, force: bool) -> None:
     stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
     if not stem or "/" in stem or "\\" in stem:
         raise UsageError(f"NAME must be a plain file name, without folders (got {name!r}); use --dir")
+    if not stem.isprintable():
+        raise UsageError(f"NAME must be printable, without control characters (got {name!r})")
     target = directory / f"{stem}.yaml"
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists; use --force to overwrite it")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        target.write_text(starter_scenario(stem), encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    refuse_replacing([target], force)
+    write_text(target, starter_scenario(stem), make_folder=True)
     click.echo(f"wrote {target}")
     click.echo(f"next: pmo-sim validate {target}")

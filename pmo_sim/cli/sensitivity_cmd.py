@@ -15,6 +15,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
+    force_option,
     handles_errors,
     run_study,
     save_study,
@@ -55,12 +56,13 @@ each runs -n replications per policy.
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for sensitivity.csv and sensitivity.png "
                    "[default: results/<scenario file stem>-sensitivity].")
+@force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @handles_errors
 def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, method: str,
                 samples: int | None, replications: int, seed: int, jobs: int | None, backend: str,
                 scheduler: str | None, policies: tuple[str, ...], quiet: bool, sets: tuple[str, ...],
-                out: str | None, fmt: str) -> None:
+                out: str | None, force: bool, fmt: str) -> None:
     """Which of the --vary fields move --metric, and how much, on common random numbers.
 
     Every design point runs replications 0..n-1 from the same --seed, so replication r is
@@ -80,7 +82,7 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
     ranges = axes_of([parse_range(v) for v in varies], None) if varies else None
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
-        scenario, sets, out, "sensitivity", quiet,
+        scenario, sets, out, "sensitivity", quiet, force,
         lambda overrides, progress: study(scenario, ranges, metric=metric, method=method,
                                           samples=samples, sets=overrides, progress=progress,
                                           **options))
