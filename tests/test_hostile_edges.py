@@ -8,6 +8,10 @@ a traceback, and no file outside the output folder may change.
 - outputs of ``trace``, ``sweep``, ``sensitivity``, ``frontier`` and ``schema --out`` whose
   names are symbolic links to files elsewhere: the link is replaced, the file it points to
   is left alone.
+
+And (stop 26): options that are not finite numbers (``--precision inf``, ``--max-events
+nan``); staffing changes that take a pool beyond the headcount limit; budgets beyond a
+quadrillion; a manifest of another format or a newer format version, read or resumed.
 """
 
 from __future__ import annotations
@@ -43,11 +47,15 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("delta", ["inf", "1e308", "1e-320"])
-def test_an_indifference_zone_without_a_square_is_refused(finished: Path, delta: str) -> None:
+@pytest.mark.parametrize("delta,message", [
+    ("inf", "Invalid value for '--delta': 'inf' is not a finite number"),
+    ("1e308", "indifference zone delta must be positive, between"),
+    ("1e-320", "indifference zone delta must be positive, between"),
+])
+def test_an_indifference_zone_without_a_square_is_refused(finished: Path, delta: str, message: str) -> None:
     code, output = invoke("compare", str(finished), "--delta", delta)
     assert code == 2
-    assert "indifference zone delta must be positive, between" in output and "Traceback" not in output
+    assert message in output and "Traceback" not in output
 
 
 @pytest.mark.parametrize("value,rows", [(float("inf"), 1), (-float("inf"), 1), (1e308, None)])
@@ -190,3 +198,96 @@ def test_run_force_never_clears_the_scenario_file_it_runs(tmp_path: Path, where:
     assert code == 2
     assert "--force would replace or delete the scenario file" in output
     assert scenario.read_text() == text
+
+
+# --------------------------------------------------------------------------- stop 26
+
+
+@pytest.mark.parametrize("args,option", [
+    (("run", "--precision", "inf", "--metric", "npv"), "--precision"),
+    (("run", "--precision", "nan", "--metric", "npv"), "--precision"),
+    (("run", "--max-events", "inf"), "--max-events"),
+    (("run", "--max-events", "nan"), "--max-events"),
+    (("validate", "--max-events", "-inf"), "--max-events"),
+])
+def test_options_that_are_not_finite_numbers_are_refused(tmp_path: Path, args: tuple[str, ...],
+                                                         option: str) -> None:
+    # before: inf met every precision target at once; nan and inf --max-events failed every
+    # replication with a conversion error
+    scenario = write_tiny(tmp_path)
+    code, output = invoke(args[0], str(scenario), *args[1:], "-n", "2", "--out", str(tmp_path / "o")) \
+        if args[0] == "run" else invoke(args[0], str(scenario), *args[1:])
+    assert code == 2
+    assert f"Invalid value for '{option}'" in output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_delta_that_is_not_a_number_is_refused(finished: Path) -> None:
+    code, output = invoke("compare", str(finished), "--delta", "nan")
+    assert code == 2 and "'nan' is not a finite number" in output
+
+
+STAFFED = """\
+name: staffed
+horizon: 100
+resources:
+  dev: {headcount: 4, day_rate: 500}
+projects:
+  - name: a
+    tasks:
+      - {name: t, skill: dev, effort: 5}
+pmo:
+  resource_manager:
+    staffing:
+"""
+
+
+@pytest.mark.parametrize("changes,message", [
+    (["{day: 1, pool: dev, change: 100001}"], "staffing.0.change: must be at most 100000"),
+    (["{day: 1, pool: dev, change: -100001}"], "staffing.0.change: must be at least -100000"),
+    # each change within bounds, their sum not: refused at the change that crosses (in day order)
+    (["{day: 5, pool: dev, change: 60000}", "{day: 2, pool: dev, change: 60000}"],
+     "staffing.0.change: would take pool 'dev' above 100,000 people (it has 60,004 on day 5"),
+])
+def test_staffing_changes_never_take_a_pool_beyond_the_headcount_limit(
+        tmp_path: Path, changes: list[str], message: str) -> None:
+    # before: three changes of 100,000 people each simulated for minutes a replication
+    path = tmp_path / "staffed.yaml"
+    path.write_text(STAFFED + "".join(f"      - {c}\n" for c in changes))
+    code, output = invoke("validate", str(path))
+    assert code == 2 and message in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("amount,where", [("1e300", "budget.per_year.0"),
+                                          ("[1e5, 2e16]", "budget.per_year.1")])
+def test_a_budget_beyond_a_quadrillion_is_refused(amount: str, where: str) -> None:
+    strategy = Path(__file__).resolve().parents[1] / "scenarios" / "strategy.yaml"
+    code, output = invoke("validate", str(strategy), "--set", f"budget.per_year={amount}")
+    assert code == 2 and f"{where}: must be at most 1e+15" in output
+
+
+@pytest.mark.parametrize("edit,message", [
+    (('"format": "pmo-sim-results"', '"format": "someone-elses"'),
+     "is not a pmo-sim results folder: its manifest.json says it holds 'someone-elses'"),
+    (('"format_version": 1', '"format_version": 2'),
+     "its results are in format version 2; this pmo-sim (0.1.0) reads version 1 (a newer pmo-sim"),
+    (('"format_version": 1', '"format_version": 0'), "its results are in format version 0"),
+])
+def test_a_manifest_of_another_format_or_a_newer_version_is_refused(
+        finished: Path, tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    # by every reader and by a resume, which would otherwise add chunks to a layout it
+    # does not know
+    folder = tmp_path / "edited"
+    shutil.copytree(finished, folder)
+    manifest = folder / "manifest.json"
+    text = manifest.read_text()
+    assert edit[0] in text
+    manifest.write_text(text.replace(edit[0], edit[1]))
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    code, output = invoke("compare", str(folder))
+    assert code == 2 and message in output
+    scenario = write_tiny(tmp_path)
+    code, output = invoke("run", str(scenario), "-n", "8", "--seed", "3", "-j", "1", "--out", str(folder),
+                          "--resume")
+    assert code == 2 and message in output
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before

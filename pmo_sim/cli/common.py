@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,8 +71,19 @@ def parse_sets(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
+class Finite(click.FloatRange):
+    """A number in a range, and finite: Python reads ``inf`` and ``nan`` as floats, and
+    click's range lets ``nan`` through (no comparison with it is true)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 max_events_option = click.option(
-    "--max-events", type=click.FloatRange(min=1), default=DEFAULT_MAX_EVENTS, show_default=True,
+    "--max-events", type=Finite(min=1), default=DEFAULT_MAX_EVENTS, show_default=True,
     metavar="N",
     help="Refuse a scenario expected to make more than N simulation events per replication and "
          "policy (an estimate from arrivals, tasks, change requests, leavers, ideas and training).",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, max_events_option, parse_sets, set_option
+from pmo_sim.cli.common import Finite, handles_errors, max_events_option, parse_sets, set_option
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.errors import UsageError
 from pmo_sim.scenario.names import safe_slug
@@ -170,7 +170,7 @@ Examples:
 @max_events_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Results folder [default: results/<scenario>-<timestamp>].")
-@click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None, metavar="REL",
+@click.option("--precision", type=Finite(min=0, min_open=True), default=None, metavar="REL",
               help="Add replications until the 95% CI half-width of --metric is <= REL x |mean|.")
 @click.option("--metric", default="npv", show_default=True, help="KPI for --precision and the verdict.")
 @click.option("--max-replications", type=click.IntRange(min=1), default=None,
@@ -292,7 +292,7 @@ Examples:
 @click.option("--metric", "metrics", multiple=True, metavar="M",
               help="KPI to compare (repeatable) [default: the headline KPIs]; the first one "
                    "decides the best policy.")
-@click.option("--delta", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--delta", type=Finite(min=0, min_open=True), default=None,
               help="Smallest difference worth detecting, in the metric's unit (best-policy selection).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
+from pmo_sim._version import __version__
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
 from pmo_sim.schema import OPTIONAL_TABLES, TABLES
@@ -87,6 +88,11 @@ class Manifest(_Model):
     tables: list[StrictStr] | None = None
     chunks: list[Chunk] = Field(default_factory=list)
 
+
+#: What a manifest says of itself: pmo-sim's results, in the layout of this version (a folder
+#: from before these fields existed has neither, and is read as version 1).
+FORMAT = "pmo-sim-results"
+FORMAT_VERSION = 1
 
 REQUIRED = tuple(name for name, f in Manifest.model_fields.items() if f.is_required())
 
@@ -156,6 +162,14 @@ def check_manifest(data: Any, path: Path) -> dict[str, Any]:
     except ValidationError as exc:
         raise UsageError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors(include_url=False)[:5])
                          ) from None
+    if model.format not in (None, FORMAT):
+        raise UsageError(f"{path.parent} is not a pmo-sim results folder: its {MANIFEST} says it holds "
+                         f"{model.format!r}, not {FORMAT!r}")
+    if model.format_version is not None and not 1 <= model.format_version <= FORMAT_VERSION:
+        newer = " (a newer pmo-sim wrote them)" if model.format_version > FORMAT_VERSION else ""
+        reads = "version 1" if FORMAT_VERSION == 1 else f"versions 1 to {FORMAT_VERSION}"
+        raise UsageError(f"{path.parent}: its results are in format version {model.format_version}; "
+                         f"this pmo-sim ({__version__}) reads {reads}{newer}")
     tables = list(TABLES) if model.tables is None else model.tables
     problems = _policy_problems(model.policies) + _table_problems(tables) + _chunk_problems(model, tables)
     if problems:

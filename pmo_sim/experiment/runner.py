@@ -49,6 +49,7 @@ from pmo_sim.experiment.backends import (
     make_backend,
     missing_ranges,
 )
+from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION
 from pmo_sim.experiment.results import (
     Results,
     load_results,
@@ -58,8 +59,6 @@ from pmo_sim.experiment.results import (
 from pmo_sim.experiment.spec import ExperimentSpec
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
-    FORMAT,
-    FORMAT_VERSION,
     SUMMARY,
     ChunkStore,
     ResultsFolder,

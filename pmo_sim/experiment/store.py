@@ -51,7 +51,12 @@ import pyarrow.parquet as pq
 
 from pmo_sim.errors import PmoSimError, UsageError
 from pmo_sim.experiment.arrays import equal_mask
-from pmo_sim.experiment.manifest import CHUNK_DIR, MANIFEST, chunk_file_name, read_manifest
+from pmo_sim.experiment.manifest import (
+    CHUNK_DIR,
+    MANIFEST,
+    chunk_file_name,
+    read_manifest,
+)
 from pmo_sim.experiment.tablefile import (
     SCHEMAS,
     empty_table,
@@ -66,8 +71,6 @@ log = logging.getLogger(__name__)
 
 SCENARIO = "scenario.yaml"
 SUMMARY = "summary.csv"
-FORMAT = "pmo-sim-results"
-FORMAT_VERSION = 1
 #: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
 OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLES))
 #: The manifest is rewritten after a chunk at most this often (seconds), and at most at 1/20

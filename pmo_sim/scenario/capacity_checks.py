@@ -21,6 +21,7 @@ from typing import Any, Union
 
 from pmo_sim.scenario.calendar import date_of, day_index, fits_calendar, is_working_day, next_working_day
 from pmo_sim.scenario.capacity import EquipmentPool, Pool
+from pmo_sim.scenario.limits import MAX_PEOPLE
 from pmo_sim.scenario.models import Scenario, TaskSpec
 from pmo_sim.scenario.policy import ResourceManager
 
@@ -148,10 +149,15 @@ def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: Res
             continue
         before = headcount[change.pool]
         headcount[change.pool] = before + change.change
+        what = "people" if pools[change.pool].kind == "people" else "units"
         if headcount[change.pool] < 0:
-            what = "people" if pools[change.pool].kind == "people" else "units"
             out.append((path + (i, "change"), f"would take pool {change.pool!r} below zero {what} (it has "
                         f"{before} on day {change.day:g}, after the changes before it)", change.change))
+        elif headcount[change.pool] > MAX_PEOPLE:
+            out.append((path + (i, "change"), f"would take pool {change.pool!r} above {MAX_PEOPLE:,} "
+                        f"{what} (it has {before:,} on day {change.day:g}, after the changes before it)",
+                        change.change))
+            headcount[change.pool] = before  # one message, not one per later change
     path = base + ("resource_manager", "contractors")
     first: dict[str, int] = {}
     for i, contractor in enumerate(rm.contractors):

@@ -32,7 +32,7 @@ class StaffingChange(Model):
 
     day: NonNeg
     pool: Name
-    change: int
+    change: int = Field(ge=-MAX_PEOPLE, le=MAX_PEOPLE)
 
     @field_validator("change")
     @classmethod

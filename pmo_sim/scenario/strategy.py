@@ -28,8 +28,9 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from pmo_sim.scenario.base import Fraction, Model, Name, NonNeg
 from pmo_sim.scenario.dists import RandomValue, Uniform, fixed
+from pmo_sim.scenario.limits import MAX_MAGNITUDE
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 
 
 def _number_only(v: Any) -> Any:
