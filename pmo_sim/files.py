@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -55,19 +57,62 @@ class FileRefused(ValueError):
     """A file :func:`read_bounded` will not read: what is wrong with it, in words."""
 
 
+class FileTooLarge(FileRefused):
+    """A file beyond :func:`read_bounded`'s limit."""
+
+
+#: A pipe (``<(...)`` in a shell, or a named one) is given up on when nothing comes through
+#: it for this long (seconds): a named pipe no program writes to would otherwise wait forever.
+PIPE_IDLE_S = 30.0
+
+
 def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     """The bytes of a file of at most ``limit`` bytes, read without reading more.
 
     A file larger than ``limit`` is refused after ``limit + 1`` bytes, whatever its size on
     disk says: a device (``/dev/zero``, or a link to it) or a file growing never ends, a
-    special file system may report 0. A pipe is read like a file (``<(...)`` in a shell).
-    :class:`FileRefused` says why; :class:`OSError` as :func:`open` raises it.
+    special file system may report 0. A pipe is read like a file (``<(...)`` in a shell), as
+    long as something comes through it every :data:`PIPE_IDLE_S` seconds. :class:`FileRefused`
+    says why; :class:`OSError` as :func:`open` raises it.
     """
-    with open(path, "rb") as fh:
-        data = fh.read(limit + 1)
+    if stat.S_ISFIFO(os.stat(path).st_mode):
+        data = _read_pipe(path, limit)
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     if len(data) > limit:
-        raise FileRefused(f"larger than {_size(limit)}")
+        raise FileTooLarge(f"larger than {_size(limit)}")
     return data
+
+
+def _read_pipe(path: str | os.PathLike[str], limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes of a pipe, waiting at most :data:`PIPE_IDLE_S` for each part.
+
+    Opened without blocking (opening a named pipe blocks until a writer opens it too); a pipe
+    that no writer has opened reads as empty at once, so readiness is awaited first: data, or
+    the end once a writer has come and gone.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            if not poller.poll(PIPE_IDLE_S * 1000):
+                raise FileRefused(f"a pipe nothing came through for {PIPE_IDLE_S:g} s (is a "
+                                  f"program writing to it?)")
+            try:
+                part = os.read(fd, min(2**20, limit + 1 - size))
+            except BlockingIOError:  # woken, and another reader took it
+                continue
+            if not part:
+                break  # its writers closed it
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def _size(n: int) -> str:

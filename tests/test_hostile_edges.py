@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -291,3 +293,38 @@ def test_a_manifest_of_another_format_or_a_newer_version_is_refused(
                           "--resume")
     assert code == 2 and message in output
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize("command", ["validate", "fit"])
+def test_a_named_pipe_nothing_comes_through_is_given_up_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          command: str) -> None:
+    # before: opening it waited for a writer forever
+    from pmo_sim import files
+
+    monkeypatch.setattr(files, "PIPE_IDLE_S", 0.3)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    args = [command, str(pipe)] + (["--out", str(tmp_path / "f.yaml")] if command == "fit" else [])
+    code, output = invoke(*args)
+    assert code == 2
+    assert f"{pipe}" in output and "a pipe nothing came through for 0.3 s" in output
+
+
+def test_a_named_pipe_a_program_writes_to_is_read(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    text = write_tiny(tmp_path).read_text()
+
+    def writer() -> None:
+        time.sleep(0.2)  # the reader waits for it
+        with open(pipe, "w") as fh:
+            fh.write(text[:100])
+            fh.flush()
+            time.sleep(0.1)
+            fh.write(text[100:])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    code, output = invoke("validate", str(pipe))
+    thread.join()
+    assert code == 0 and output.startswith("ok"), output

@@ -44,6 +44,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from pmo_sim.errors import Problem, ScenarioError
+from pmo_sim.files import FileRefused, FileTooLarge, read_bounded
 from pmo_sim.scenario.checks import semantic_problems
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, size_problems
 from pmo_sim.scenario.messages import clean_path, translate
@@ -68,16 +69,17 @@ def load_scenario(path: str | os.PathLike[str], overrides: Overrides | None = No
     """
     name = os.fspath(path)
     try:
-        with open(name, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_bounded(name, MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise ScenarioError([_too_big(name)]) from None
+    except FileRefused as exc:  # a pipe nothing comes through
+        raise ScenarioError([Problem(str(exc), file=name)]) from None
     except FileNotFoundError:
         raise ScenarioError([Problem("file not found", file=name)]) from None
     except IsADirectoryError:
         raise ScenarioError([Problem("is a directory, not a scenario file", file=name)]) from None
     except OSError as exc:
         raise ScenarioError([Problem(f"cannot read the file: {exc.strerror}", file=name)]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError([_too_big(name)])
     return load_scenario_text(_decode(data, name), name, overrides, max_events=max_events)
 
 
