@@ -45,6 +45,7 @@ class Watch:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.bounds_checked = 0
+        self.entries_checked = 0
         self.allocations = 0
         original = DynamicQueue._allocate_lazily
 
@@ -57,6 +58,17 @@ class Watch:
                 if origin is not None:
                     assert origin - queue.falls * now <= MIN_SLACK(proj, now), (proj.name, now)
                     self.bounds_checked += 1
+            # the heap kept from one allocation to the next: one valid entry per live project
+            # (or one to make), each a bound of its key
+            entered = [e for e in queue.bounded if queue.live_stamps.get(e[4]) == e[3]]
+            projects = [e[4] for e in entered]
+            assert len(set(projects)) == len(projects)
+            assert queue.live <= set(projects) | queue.relive
+            assert set(projects) <= queue.live
+            for origin, _, _, _, proj in entered:
+                if proj not in queue.relive:
+                    assert origin - queue.falls * now <= MIN_SLACK(proj, now), (proj.name, now)
+                    self.entries_checked += 1
             original(queue, pool, now, backfill, start, rule, smallest, popped)
 
         monkeypatch.setattr(DynamicQueue, "_allocate_lazily", checking)
@@ -110,7 +122,7 @@ def test_a_long_backlog_keys_fewer_projects_with_the_same_trace(monkeypatch, wip
     monkeypatch.setitem(ALLOCATION_RULES, "min_slack", counted)
     eager = eager_log(sc, "p", 3)
     assert lazy == eager
-    assert watch.allocations > 100 and watch.bounds_checked > 300
+    assert watch.allocations > 100 and watch.bounds_checked > 300 and watch.entries_checked > 300
     assert lazy_keys < keys["n"]  # the point of it
 
 
