@@ -9,6 +9,7 @@ half-written file under the target's name, and the temporary file never stays be
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import select
@@ -26,6 +27,21 @@ def is_temporary(name: str) -> bool:
     return _TEMPORARY.match(name) is not None
 
 
+def create_folder(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` and its missing parents; a file standing where one of them should be is
+    named (:class:`NotADirectoryError` for ``path``: "results/x is a file, not a folder"), not
+    reported as the bare "File exists" or "Not a directory" of the system call."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        if blocking is None:  # gone since, or a broken link
+            raise
+        raise NotADirectoryError(errno.ENOTDIR, f"{blocking} is a file, not a folder", str(folder)) from None
+    return folder
+
+
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object],
                      make_folder: bool = True) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
@@ -41,7 +57,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     tmp = target.with_name(f".{target.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{target.suffix}")
     try:
         if make_folder:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            create_folder(target.parent)
         write(tmp)
         os.replace(tmp, target)
     except BaseException as exc:

@@ -39,3 +39,18 @@ def tiny_scenario() -> Callable[..., Scenario]:
 def task_trace() -> Callable[..., Any]:
     """Factory: ``task_trace(scenario, policy=None, seed=0)`` -> [(project, task, start, finish, crew)]."""
     return task_log
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 200 KB filesystem (tmpfs) that fills up mid-run; needs permission to mount."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)

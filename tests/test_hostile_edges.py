@@ -319,7 +319,6 @@ def test_a_named_pipe_a_program_writes_to_is_read(tmp_path: Path) -> None:
         time.sleep(0.2)  # the reader waits for it
         with open(pipe, "w") as fh:
             fh.write(text[:100])
-            fh.flush()
             time.sleep(0.1)
             fh.write(text[100:])
 
@@ -328,3 +327,51 @@ def test_a_named_pipe_a_program_writes_to_is_read(tmp_path: Path) -> None:
     code, output = invoke("validate", str(pipe))
     thread.join()
     assert code == 0 and output.startswith("ok"), output
+
+
+@pytest.mark.parametrize("args", [
+    ("export", "{run}", "--xlsx", "{disk}/book.xlsx"),
+    ("export", "{run}", "--ema", "{disk}/ema"),
+    ("report", "{run}", "--out", "{disk}/report.html"),
+    ("schema", "--out", "{disk}/schema.json"),
+    ("new", "starter", "--dir", "{disk}"),
+])
+def test_a_full_disk_is_a_message_and_leaves_no_file(finished: Path, tiny_disk: Path,
+                                                      args: tuple[str, ...]) -> None:
+    # before: export --xlsx ended in openpyxl's zip file failing again in its finaliser, a
+    # traceback after the message; new left an empty starter scenario
+    import subprocess
+    import sys
+
+    filler = tiny_disk / "filler"
+    with open(filler, "wb", buffering=0) as fh, pytest.raises(OSError):
+        while True:
+            fh.write(b"\0" * 4096)
+    pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
+    done = subprocess.run([pmo_sim, *(a.format(run=finished, disk=tiny_disk) for a in args)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    left = [p for p in tiny_disk.rglob("*") if p.is_file() and p != filler]
+    assert left == []
+
+
+@pytest.mark.parametrize("args,shown", [
+    (("report", "{run}", "--out", "{file}/report.html"),
+     "{file}/report.html: {file} is a file, not a folder"),
+    (("fit", "{history}", "--out", "{file}/sub/fitted.yaml"), "{file} is a file, not a folder"),
+    (("run", "{scenario}", "-n", "1", "--out", "{file}/run"),
+     "cannot write the results folder {file}/run: {file} is a file, not a folder"),
+])
+def test_a_file_where_a_folder_should_be_is_named(finished: Path, tmp_path: Path,
+                                                  args: tuple[str, ...], shown: str) -> None:
+    # before: "File exists" (report, export, fit) or "Not a directory"
+    file = tmp_path / "notes.txt"
+    file.write_text("mine\n")
+    root = Path(__file__).resolve().parents[1]
+    values = {"run": finished, "file": file, "history": root / "scenarios" / "history" / "tasks.csv",
+              "scenario": write_tiny(tmp_path)}
+    code, output = invoke(*(a.format(**values) for a in args))
+    assert code == 2 and shown.format(**values) in output
+    assert file.read_text() == "mine\n"

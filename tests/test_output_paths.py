@@ -54,7 +54,8 @@ def test_an_output_path_that_cannot_be_written_is_refused_without_a_traceback(
     result = CliRunner().invoke(main, COMMANDS[command](inputs))
     assert result.exit_code == 2, (result.output, result.exception)
     assert "Traceback" not in result.output and "Exception ignored" not in result.output
-    assert str(inputs["blocked"]) in result.output and "Not a directory" in result.output
+    assert str(inputs["blocked"]) in result.output
+    assert f"{inputs['blocked'].parent} is a file, not a folder" in result.output
     assert not inputs["blocked"].exists()
 
 

@@ -174,21 +174,6 @@ def test_unwritable_folder_is_a_clear_error(tiny: Scenario, tmp_path: Path) -> N
         locked.chmod(0o700)
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A real 200 KB filesystem (tmpfs) that fills up mid-run; needs permission to mount."""
-    import subprocess
-
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)],
-                          capture_output=True)
-    if done.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
-
-
 def test_full_disk_fails_clearly_and_keeps_what_finished(tiny_disk: Path, tmp_path: Path) -> None:
     import shutil
     import subprocess

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pmo_sim.errors import PmoSimError, ScenarioError, UsageError
+from pmo_sim.files import create_folder
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
 
@@ -123,7 +124,7 @@ def output_folder(out: str | None, default: Path) -> Path:
     so that a path that cannot be written is refused at once (exit 2), not after the study."""
     folder = Path(out) if out else default
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        create_folder(folder)
     except OSError as exc:
         raise UsageError(f"cannot write the results folder {folder}: {exc.strerror or exc}") from exc
     return folder

@@ -64,7 +64,7 @@ from pmo_sim.experiment.tablefile import (
     read_checked,
     writer_options,
 )
-from pmo_sim.files import is_temporary, write_atomically
+from pmo_sim.files import create_folder, is_temporary, write_atomically
 from pmo_sim.schema import STORED_TABLES
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class ResultsFolder(ChunkStore):
                     f"continue the run in it, --force to overwrite it, or another --out")
             cls._remove_own_files(root)
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            create_folder(root)
             (root / CHUNK_DIR).mkdir(exist_ok=True)
             folder = cls(root, manifest)
             atomic_write(root / SCENARIO, scenario_yaml)

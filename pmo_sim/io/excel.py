@@ -28,6 +28,7 @@ mode to a temporary file and renamed, so the target is never half-written.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -44,7 +45,7 @@ from pmo_sim.analysis.compare import compare, select_best, verdict_text
 from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import PmoSimError, UsageError
-from pmo_sim.files import write_atomically
+from pmo_sim.files import create_folder, write_atomically
 from pmo_sim.schema import ALL_TABLES, KPI_COLUMNS, PROJECTS
 
 if TYPE_CHECKING:
@@ -330,7 +331,7 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
 
     target = check_target(path, force)
     # Before the workbook exists: a write-only workbook left unsaved complains when collected.
-    target.parent.mkdir(parents=True, exist_ok=True)
+    create_folder(target.parent)
     base = results.resolve_baseline(baseline)
     currency = _currency(results)
     book = Workbook(write_only=True)
@@ -359,4 +360,9 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
     if note:
         notes.append(note)
     _about(sheet("about"), results, currency, notes)
-    return write_atomically(target, book.save)
+    # Saved to memory first (the workbook is small: projects are capped): a full disk under
+    # openpyxl's own zip file left it open, and its finaliser failed again at exit with a
+    # traceback; the bytes are then written whole or not at all.
+    data = io.BytesIO()
+    book.save(data)
+    return write_atomically(target, lambda tmp: tmp.write_bytes(data.getvalue()))

@@ -49,7 +49,6 @@ every rule when tasks are ranked across all pools at once.
 
 from __future__ import annotations
 
-from bisect import insort
 from collections.abc import Callable, Iterator
 from heapq import heapify, heappop, heappush, merge
 from typing import TYPE_CHECKING
@@ -74,7 +73,7 @@ STEADY_ABOVE = 16
 PLAIN_BELOW = 8
 
 
-def _fifo_key(task: TaskState) -> tuple[float, float, int, int]:
+def fifo_key(task: TaskState) -> tuple[float, float, int, int]:
     return task.fifo_key
 
 
@@ -425,7 +424,7 @@ def tasks_of(projects: dict[ProjectState, list[TaskState]],
     if len(group) == 1:
         return list(projects.get(group[0][3], ()))
     # equal keys and arrivals: fifo across the projects of the group
-    return list(merge(*(projects.get(e[3], []) for e in group), key=_fifo_key))
+    return list(merge(*(projects.get(e[3], []) for e in group), key=fifo_key))
 
 
 def _offer(tasks: list[TaskState], pool: PoolState, now: float, backfill: bool,
@@ -444,114 +443,3 @@ def _offer(tasks: list[TaskState], pool: PoolState, now: float, backfill: bool,
         elif not backfill:  # strict order: nobody jumps the top-ranked task
             return True
     return free == 0
-
-
-class DynamicQueues:
-    """Every pool's queue under a dynamic project-level rule, and where each project waits.
-
-    The resource manager tells it when a task joins, starts or is withdrawn, when a project's
-    last running task ends and when a project's work changes otherwise (rework, an idea).
-    """
-
-    def __init__(self, pools: int, steady: bool, still: bool = False,
-                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None):
-        #: per project, the origin of a bound of its key (DynamicQueue.bounds), until its
-        #: efforts change
-        self.bounds: dict[ProjectState, float] = {}
-        self.queues = [DynamicQueue(still, at_rest, adaptive=steady, falls=falls if steady else None,
-                                    bounds=self.bounds) for _ in range(pools)]
-        self.steady = steady  # resting projects keep their order (queues may keep them apart)
-        self.where: dict[ProjectState, set[int]] = {}  # pools where a project has waiting tasks
-
-    def push(self, task: TaskState, pool: int) -> None:
-        """A task is ready and waits in the pool (NOTE: ``DynamicQueue.add`` written out)."""
-        proj = task.project
-        queue = self.queues[pool]
-        crews = queue.crews
-        crews[task.people] = crews.get(task.people, 0) + 1
-        waiting = queue.projects.get(proj)
-        if waiting is not None:
-            if waiting[-1].fifo_key > task.fifo_key:
-                insort(waiting, task, key=_fifo_key)  # ready at the same instant, out of file order
-            else:
-                waiting.append(task)
-            if proj.running or not self.steady:
-                return
-        else:
-            queue.projects[proj] = [task]
-            where = self.where.get(proj)
-            if where is None:
-                where = self.where[proj] = set()
-            where.add(pool)
-            if proj.running or not self.steady:
-                queue.live.add(proj)
-                if queue.lazy:
-                    queue.relive.add(proj)
-                return
-            if not queue.steady:  # a plain queue ranks it afresh; the steady ones take its key again
-                queue.live.add(proj)
-        # At rest, one more ready task: its key is taken again (min_slack's chain may be longer).
-        queues = self.queues
-        for i in self.where[proj]:
-            if queues[i].steady:
-                queues[i].unsettled.add(proj)
-
-    def started(self, task: TaskState) -> None:
-        """A task started: its project is live (if it was not), and the task leaves its queues.
-
-        NOTE: written out, the queue's part included (once per task started); ``drop`` does
-        the same for a project withdrawn.
-        """
-        proj = task.project
-        queues = self.queues
-        where = self.where.get(proj)
-        if where is None:
-            return  # it waited in no pool (a task that needs nothing)
-        if self.steady and len(proj.running) == 1:
-            for i in where:
-                queue = queues[i]
-                if queue.steady:  # (a plain queue counts every waiting project live)
-                    queue.live.add(proj)
-                    queue.unsettled.discard(proj)
-                    queue.stamps.pop(proj, None)
-                    if queue.lazy:
-                        queue.relive.add(proj)
-        people = task.people
-        for pool, _ in task.needs:
-            i = pool.index
-            queue = queues[i]
-            waiting = queue.projects.get(proj)
-            if waiting is None:
-                continue
-            waiting.remove(task)
-            crews = queue.crews
-            left = crews[people] - 1
-            if left:
-                crews[people] = left
-            else:
-                del crews[people]
-            if waiting:
-                continue
-            del queue.projects[proj]  # its last waiting task here started
-            where.discard(i)
-            queue._forget(proj)
-
-    def changed(self, proj: ProjectState) -> None:
-        """The project's last running task ended, or its remaining work changed."""
-        self.bounds.pop(proj, None)  # efforts may have changed: its key may have fallen
-        if not self.steady:
-            return
-        queues = self.queues
-        for i in self.where.get(proj, ()):
-            queue = queues[i]
-            if not queue.steady:
-                continue
-            if not proj.running:
-                queue.rests(proj)
-            elif queue.lazy and proj in queue.live:
-                queue.relive.add(proj)  # its entry's bound may be above its key now
-
-    def withdraw(self, proj: ProjectState) -> None:
-        self.bounds.pop(proj, None)
-        for i in self.where.pop(proj, ()):
-            self.queues[i].drop(proj)
