@@ -375,3 +375,36 @@ def test_a_file_where_a_folder_should_be_is_named(finished: Path, tmp_path: Path
     code, output = invoke(*(a.format(**values) for a in args))
     assert code == 2 and shown.format(**values) in output
     assert file.read_text() == "mine\n"
+
+
+def test_a_scenario_file_replaced_in_a_results_folder_is_not_trusted(finished: Path,
+                                                                     tmp_path: Path) -> None:
+    # before: the forecast, report and workbook put the other scenario's projects, due dates,
+    # description and money on these results
+    folder = tmp_path / "edited"
+    shutil.copytree(finished, folder)
+    scenario = folder / "scenario.yaml"
+    text = scenario.read_text()
+    assert "due: 40" in text
+    assert "\ndescription: " in text
+    text = text.replace("due: 40", "due: 400").replace("\ndescription: ", "\ndescription: SWAPPED ")
+    scenario.write_text(text)
+    refused = f"{scenario} is not the scenario these results came from"
+    code, output = invoke("forecast", str(folder))
+    assert code == 2 and refused in output
+    # the report and the workbook do without it, as without a scenario that no longer loads
+    code, output = invoke("report", str(folder), "--out", str(tmp_path / "r.html"))
+    assert code == 0, output
+    assert "SWAPPED" not in (tmp_path / "r.html").read_text()
+    result = CliRunner().invoke(main, ["export", str(folder), "--xlsx", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0 and refused in result.output
+
+
+def test_a_scenario_file_only_reformatted_is_the_same_scenario(finished: Path, tmp_path: Path) -> None:
+    # the fingerprint is of the resolved scenario, not of its YAML layout
+    folder = tmp_path / "reformatted"
+    shutil.copytree(finished, folder)
+    scenario = folder / "scenario.yaml"
+    scenario.write_text("# read by a colleague\n" + scenario.read_text() + "\n# the end\n")
+    code, output = invoke("forecast", str(folder))
+    assert code == 0, output

@@ -13,7 +13,7 @@ from test_experiment import TINY_YAML, assert_same_tables, write_tiny
 
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, RunInterrupted, load_results, run_experiment
-from pmo_sim.experiment.runner import scenario_sha256
+from pmo_sim.experiment.manifest import scenario_sha256
 from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario

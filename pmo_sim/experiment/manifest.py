@@ -20,10 +20,11 @@ the entry and what is wrong (exit code 2).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
@@ -31,6 +32,9 @@ from pmo_sim._version import __version__
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
 from pmo_sim.schema import OPTIONAL_TABLES, TABLES
+
+if TYPE_CHECKING:
+    from pmo_sim.scenario.models import Scenario
 
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
@@ -95,6 +99,17 @@ FORMAT = "pmo-sim-results"
 FORMAT_VERSION = 1
 
 REQUIRED = tuple(name for name, f in Manifest.model_fields.items() if f.is_required())
+
+
+def scenario_sha256(scenario: Scenario) -> str:
+    """Fingerprint of the *resolved* scenario (overrides applied), independent of YAML layout.
+
+    Fields left at their defaults are left out, so a newer pmo-sim that adds an optional field
+    (off by default) still recognises, and resumes, a folder written before it.
+    """
+    canonical = json.dumps(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=True,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def chunk_file_name(start: int, stop: int, table: str) -> str:

@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError
+from pmo_sim.experiment.manifest import scenario_sha256
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.tablefile import SCHEMAS, parquet_bytes, read_checked
 from pmo_sim.experiment.work import TABLES as CORE
@@ -164,9 +165,18 @@ class Results:
             from pmo_sim.scenario.loader import load_scenario
 
             try:
-                self._scenario = load_scenario(self.path / SCENARIO, None, max_events=None)
+                scenario = load_scenario(self.path / SCENARIO, None, max_events=None)
             except ScenarioError as exc:
                 raise UsageError(f"{self.path / SCENARIO} no longer loads: {exc}") from exc
+            # The forecast, the report and the workbook read projects, due dates and money
+            # from it: a scenario.yaml edited or replaced since the run would put another
+            # portfolio's names and dates on these tables.
+            if scenario_sha256(scenario) != self.manifest["scenario_sha256"]:
+                raise UsageError(f"{self.path / SCENARIO} is not the scenario these results came "
+                                 f"from: its fingerprint is not the manifest's scenario_sha256 (it "
+                                 f"was edited or replaced since the run); put the run's file back, "
+                                 f"or run the scenario again")
+            self._scenario = scenario
         return self._scenario
 
     @property

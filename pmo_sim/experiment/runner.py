@@ -24,8 +24,6 @@ batches are added until the 95% half-width of ``metric``'s mean is within ``prec
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import math
 import shlex
@@ -49,7 +47,7 @@ from pmo_sim.experiment.backends import (
     make_backend,
     missing_ranges,
 )
-from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION
+from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, scenario_sha256
 from pmo_sim.experiment.results import (
     Results,
     load_results,
@@ -88,17 +86,6 @@ class RunInterrupted(KeyboardInterrupt):
         super().__init__(
             f"interrupted: {done} of {total} replications are finished and kept in {out}\n"
             f"continue with:\n  {resume_command}")
-
-
-def scenario_sha256(scenario: Scenario) -> str:
-    """Fingerprint of the *resolved* scenario (overrides applied), independent of YAML layout.
-
-    Fields left at their defaults are left out, so a newer pmo-sim that adds an optional field
-    (off by default) still recognises, and resumes, a folder written before it.
-    """
-    canonical = json.dumps(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=True,
-                           separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _now() -> str:
