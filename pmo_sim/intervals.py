@@ -323,13 +323,17 @@ def summary_columns(groups: Sequence[tuple[str, str, NDArray[Any]]],
     """``summary.csv``'s columns (:data:`SUMMARY_COLUMNS`) for (policy, metric, values) groups,
     one row each, in the order given."""
     check_confidence(confidence)
-    rows = [describe(values) for _, _, values in groups]
-    n = np.array([r[0] for r in rows], dtype=np.int64)
-    mean, sd, p10, p50, p90 = (np.array([r[i] for r in rows], dtype=float) for i in range(1, 6))
-    hw = t_quantile(confidence, n) * sd / np.sqrt(np.where(n > 0, n, np.nan))
+    # Values near the float range's end (an edited table) give infinite or undefined sums:
+    # shown as inf and nan, not as warnings on stderr (a selection on them is refused).
+    with np.errstate(over="ignore", invalid="ignore"):
+        rows = [describe(values) for _, _, values in groups]
+        n = np.array([r[0] for r in rows], dtype=np.int64)
+        mean, sd, p10, p50, p90 = (np.array([r[i] for r in rows], dtype=float) for i in range(1, 6))
+        hw = t_quantile(confidence, n) * sd / np.sqrt(np.where(n > 0, n, np.nan))
+        low, high = mean - hw, mean + hw
     return {
         "policy": np.array([g[0] for g in groups], dtype=object),
         "metric": np.array([g[1] for g in groups], dtype=object),
-        "mean": mean, "sd": sd, "ci_low": mean - hw, "ci_high": mean + hw,
+        "mean": mean, "sd": sd, "ci_low": low, "ci_high": high,
         "p10": p10, "p50": p50, "p90": p90, "n": n,
     }

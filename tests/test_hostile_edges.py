@@ -21,6 +21,7 @@ import os
 import shutil
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pyarrow as pa
@@ -72,10 +73,14 @@ def test_kpis_whose_sums_overflow_are_refused_by_compare(finished: Path, tmp_pat
     npv[:rows] = [value] * len(npv[:rows])
     i = table.schema.get_field_index("npv")
     pq.write_table(table.set_column(i, "npv", pa.array(npv, pa.float64())), path)
-    code, output = invoke("compare", str(folder))
-    assert code == 2
-    assert "metric 'npv' has infinite values, or values beyond" in output
-    assert "Traceback" not in output
+    for command in (["compare"], ["report", "--out", str(tmp_path / "r.html")],
+                    ["export", "--xlsx", str(tmp_path / "b.xlsx")]):
+        with warnings.catch_warnings():  # and no numpy warnings on stderr before the message
+            warnings.simplefilter("error", RuntimeWarning)
+            code, output = invoke(command[0], str(folder), *command[1:])
+        assert code == 2, output
+        assert "metric 'npv' has infinite values, or values beyond" in output
+        assert "Traceback" not in output
 
 
 def test_a_manifest_with_an_integer_of_thousands_of_digits_is_refused(finished: Path,

@@ -111,8 +111,9 @@ def compare(
     _check_policy(baseline, policies)
     names = resolve_metrics(replications, metrics)
     others = [p for p in policies if p != baseline]
-    frames = [_compare_one(_wide(replications, m), baseline, others, m, confidence, alpha)
-              for m in names]
+    with np.errstate(over="ignore", invalid="ignore"):  # as intervals.summary_columns
+        frames = [_compare_one(_wide(replications, m), baseline, others, m, confidence, alpha)
+                  for m in names]
     if not frames or not others:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COMPARE_COLUMNS})
     return pd.concat(frames, ignore_index=True)

@@ -114,7 +114,8 @@ def money_loss_warning(replications: pd.DataFrame, currency: str = "") -> str | 
     """A warning when every policy's mean NPV is negative, else None."""
     if "npv" not in replications.columns or replications.empty:
         return None
-    means = replications.groupby(replications["policy"].astype(str), sort=False)["npv"].mean()
+    with np.errstate(over="ignore", invalid="ignore"):  # an edited table: inf or nan means
+        means = replications.groupby(replications["policy"].astype(str), sort=False)["npv"].mean()
     if means.notna().all() and (means < 0).all():
         top = str(means.idxmax())
         return (f"every policy loses money: mean NPV is negative under all of them (the least "

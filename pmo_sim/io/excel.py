@@ -28,6 +28,7 @@ mode to a temporary file and renamed, so the target is never half-written.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -49,6 +50,7 @@ from pmo_sim.files import create_folder, write_atomically
 from pmo_sim.schema import ALL_TABLES, KPI_COLUMNS, PROJECTS
 
 if TYPE_CHECKING:
+    from openpyxl import Workbook
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     from pmo_sim.experiment.results import Results
@@ -335,6 +337,25 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
     base = results.resolve_baseline(baseline)
     currency = _currency(results)
     book = Workbook(write_only=True)
+    try:
+        _fill(book, results, base, currency, project_rows)
+    except BaseException:
+        # A write-only sheet is a generator writing to a file of its own: left unsaved, each
+        # complains when collected; saving the partial book closes them quietly.
+        with contextlib.suppress(Exception):
+            book.save(io.BytesIO())
+        raise
+    # Saved to memory first (the workbook is small: projects are capped): a full disk under
+    # openpyxl's own zip file left it open, and its finaliser failed again at exit with a
+    # traceback; the bytes are then written whole or not at all.
+    data = io.BytesIO()
+    book.save(data)
+    return write_atomically(target, lambda tmp: tmp.write_bytes(data.getvalue()))
+
+
+def _fill(book: Workbook, results: Results, base: str, currency: str | None,
+          project_rows: int) -> None:
+    """The sheets of the workbook, in order."""
     names: list[str] = []
 
     def sheet(title: str) -> _Sheet:
@@ -360,9 +381,3 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
     if note:
         notes.append(note)
     _about(sheet("about"), results, currency, notes)
-    # Saved to memory first (the workbook is small: projects are capped): a full disk under
-    # openpyxl's own zip file left it open, and its finaliser failed again at exit with a
-    # traceback; the bytes are then written whole or not at all.
-    data = io.BytesIO()
-    book.save(data)
-    return write_atomically(target, lambda tmp: tmp.write_bytes(data.getvalue()))
