@@ -43,6 +43,13 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def edited_copy(finished: Path, tmp_path: Path) -> Path:
+    """A copy of the finished run's folder, for a test to edit."""
+    folder = tmp_path / "edited"
+    shutil.copytree(finished, folder)
+    return folder
+
+
 def invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=True)
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), \
@@ -65,8 +72,7 @@ def test_an_indifference_zone_without_a_square_is_refused(finished: Path, delta:
 def test_kpis_whose_sums_overflow_are_refused_by_compare(finished: Path, tmp_path: Path,
                                                           value: float, rows: int | None) -> None:
     # one infinite value, or every value finite and their sum not
-    folder = tmp_path / "edited"
-    shutil.copytree(finished, folder)
+    folder = edited_copy(finished, tmp_path)
     path = folder / "replications.parquet"
     table = pq.read_table(path)
     npv = table.column("npv").to_pylist()
@@ -85,8 +91,7 @@ def test_kpis_whose_sums_overflow_are_refused_by_compare(finished: Path, tmp_pat
 
 def test_a_manifest_with_an_integer_of_thousands_of_digits_is_refused(finished: Path,
                                                                       tmp_path: Path) -> None:
-    folder = tmp_path / "edited"
-    shutil.copytree(finished, folder)
+    folder = edited_copy(finished, tmp_path)
     manifest = folder / "manifest.json"
     text = manifest.read_text()
     data = json.loads(text)
@@ -284,8 +289,7 @@ def test_a_manifest_of_another_format_or_a_newer_version_is_refused(
         finished: Path, tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     # by every reader and by a resume, which would otherwise add chunks to a layout it
     # does not know
-    folder = tmp_path / "edited"
-    shutil.copytree(finished, folder)
+    folder = edited_copy(finished, tmp_path)
     manifest = folder / "manifest.json"
     text = manifest.read_text()
     assert edit[0] in text
@@ -386,8 +390,7 @@ def test_a_scenario_file_replaced_in_a_results_folder_is_not_trusted(finished: P
                                                                      tmp_path: Path) -> None:
     # before: the forecast, report and workbook put the other scenario's projects, due dates,
     # description and money on these results
-    folder = tmp_path / "edited"
-    shutil.copytree(finished, folder)
+    folder = edited_copy(finished, tmp_path)
     scenario = folder / "scenario.yaml"
     text = scenario.read_text()
     assert "due: 40" in text
@@ -407,8 +410,7 @@ def test_a_scenario_file_replaced_in_a_results_folder_is_not_trusted(finished: P
 
 def test_a_scenario_file_only_reformatted_is_the_same_scenario(finished: Path, tmp_path: Path) -> None:
     # the fingerprint is of the resolved scenario, not of its YAML layout
-    folder = tmp_path / "reformatted"
-    shutil.copytree(finished, folder)
+    folder = edited_copy(finished, tmp_path)
     scenario = folder / "scenario.yaml"
     scenario.write_text("# read by a colleague\n" + scenario.read_text() + "\n# the end\n")
     code, output = invoke("forecast", str(folder))
