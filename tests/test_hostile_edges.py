@@ -415,3 +415,14 @@ def test_a_scenario_file_only_reformatted_is_the_same_scenario(finished: Path, t
     scenario.write_text("# read by a colleague\n" + scenario.read_text() + "\n# the end\n")
     code, output = invoke("forecast", str(folder))
     assert code == 0, output
+
+
+def test_running_out_of_memory_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: a MemoryError traceback
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("pmo_sim.cli.scenario_cmds.load_scenario", exhausted)
+    code, output = invoke("validate", str(write_tiny(tmp_path)))
+    assert code == 1
+    assert output.startswith("error: out of memory: this machine has less free memory")

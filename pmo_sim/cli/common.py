@@ -49,6 +49,11 @@ def handles_errors(fn: F) -> F:
         except OSError as exc:  # a file or folder named on the command line cannot be used
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"error: {where}{exc.strerror or exc}", 2)
+        except MemoryError:
+            # The limits keep a valid scenario far from this; what is left is a machine with
+            # less memory than the command needs: a message, not a traceback.
+            fail("error: out of memory: this machine has less free memory than the command "
+                 "needs (try fewer replications, a smaller portfolio, or fewer --jobs)", 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
 
