@@ -426,3 +426,14 @@ def test_running_out_of_memory_is_a_message(tmp_path: Path, monkeypatch: pytest.
     code, output = invoke("validate", str(write_tiny(tmp_path)))
     assert code == 1
     assert output.startswith("error: out of memory: this machine has less free memory")
+
+
+@pytest.mark.parametrize("out", ["/", "~"])
+def test_the_root_or_home_folder_is_never_a_results_folder(tmp_path: Path, out: str) -> None:
+    # before: run --out / --force wrote manifest.json, scenario.yaml and the tables into /
+    folder = Path(out).expanduser()
+    before = sorted(p.name for p in folder.iterdir())
+    code, output = invoke("run", str(write_tiny(tmp_path)), "-n", "1", "-j", "1", "--out", str(folder),
+                          "--force")
+    assert code == 2 and "is the file system's root or your home folder" in output
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -215,6 +215,10 @@ class ResultsFolder(ChunkStore):
         root = Path(path)
         if root.exists() and not root.is_dir():
             raise UsageError(f"--out {root} exists and is not a folder")
+        if root.resolve() in (Path(root.resolve().anchor), Path.home().resolve()):
+            # a results folder holds pmo-sim's files and --force replaces them: not these
+            raise UsageError(f"--out {root} is the file system's root or your home folder; give "
+                             f"a folder of its own for the results, e.g. {root / 'results'}")
         if not is_empty_dir(root):
             if not force:
                 raise UsageError(
