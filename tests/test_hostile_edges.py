@@ -370,6 +370,7 @@ def test_a_full_disk_is_a_message_and_leaves_no_file(finished: Path, tiny_disk: 
     (("report", "{run}", "--out", "{file}/report.html"),
      "{file}/report.html: {file} is a file, not a folder"),
     (("fit", "{history}", "--out", "{file}/sub/fitted.yaml"), "{file} is a file, not a folder"),
+    (("export", "{run}", "--xlsx", "{file}/book.xlsx"), "{file}/book.xlsx: {file} is a file, not a folder"),
     (("run", "{scenario}", "-n", "1", "--out", "{file}/run"),
      "cannot write the results folder {file}/run: {file} is a file, not a folder"),
 ])

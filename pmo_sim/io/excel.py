@@ -333,7 +333,10 @@ def write_workbook(results: Results, path: str | os.PathLike[str], *, baseline: 
 
     target = check_target(path, force)
     # Before the workbook exists: a write-only workbook left unsaved complains when collected.
-    create_folder(target.parent)
+    try:
+        create_folder(target.parent)
+    except OSError as exc:  # named by the workbook's path, as write_atomically names it
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
     base = results.resolve_baseline(baseline)
     currency = _currency(results)
     book = Workbook(write_only=True)
