@@ -238,3 +238,26 @@ def test_trace_unknown_policy_is_exit_2(small: Path, tmp_path: Path) -> None:
                     "--out", str(tmp_path))
     assert result.exit_code == 2
     assert "unknown policy 'nope'" in result.output and "base, focused" in result.output
+
+
+CAPACITY = Path(__file__).resolve().parents[1] / "scenarios" / "capacity.yaml"
+
+
+@pytest.mark.parametrize("policy", list(pmo_sim.load_scenario(CAPACITY).policy_names))
+def test_every_policy_of_the_capacity_scenario_traces(tmp_path: Path, policy: str) -> None:
+    # contractors (named <pool>-c<n>) once stopped the Gantt chart: their numbers did not sort
+    # with the staff's
+    result = CliRunner().invoke(main, ["trace", str(CAPACITY), "--policy", policy, "--replication", "0",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    log = pd.read_csv(tmp_path / f"trace-{policy}-r0.csv")
+    assert len(log) > 0 and (tmp_path / f"trace-{policy}-r0.png").stat().st_size > 1000
+
+
+def test_people_come_by_pool_staff_then_contractors_in_number_order() -> None:
+    from pmo_sim.analysis.plots import people_by_pool
+
+    crews = ["testers-c10", "dev-2,dev-10", "testers-c2", "testers-1", "dev-1.1", "dev-1"]
+    tasks = pd.DataFrame({"crew": crews, "pool": [c.split("-")[0] for c in crews]})
+    assert [p for _, p in people_by_pool(tasks)] == [
+        "testers-1", "testers-c2", "testers-c10", "dev-1", "dev-1.1", "dev-2", "dev-10"]

@@ -125,8 +125,9 @@ def roi_figure(result: RoiResult) -> Figure:
 def people_by_pool(tasks: pd.DataFrame) -> list[tuple[str, str]]:
     """Every person of a task log as ``(pool, person)``, grouped by home pool, in hire order.
 
-    People are named ``<pool>-<n>`` (replacements ``<pool>-<n>.<k>``); a person whose name
-    does not start with a pool of the log is put in the pool of their first task.
+    People are named ``<pool>-<n>`` (replacements ``<pool>-<n>.<k>``, contractors
+    ``<pool>-c<n>``, after the staff); a person whose name does not start with a pool of the
+    log is put in the pool of their first task.
     """
     pools = list(dict.fromkeys(tasks["pool"].astype(str)))
     home: dict[str, str] = {}
@@ -135,11 +136,20 @@ def people_by_pool(tasks: pd.DataFrame) -> list[tuple[str, str]]:
             prefix = person.rsplit("-", 1)[0]
             home.setdefault(person, prefix if prefix in pools else pool)
 
-    def order(person: str) -> tuple[int, list[Any]]:
+    def order(person: str) -> tuple[int, list[tuple[int, int, str]]]:
         number = person.rsplit("-", 1)[-1]
-        return pools.index(home[person]), [int(p) if p.isdigit() else p for p in number.split(".")]
+        return pools.index(home[person]), [_natural(p) for p in number.split(".")]
 
     return [(home[p], p) for p in sorted(home, key=order)]
+
+
+def _natural(part: str) -> tuple[int, int, str]:
+    """A part of a person's number, ordered naturally: numbers first, by value ("2" before
+    "10"), then other names by the number in them ("c2" before "c10"), then by text."""
+    if part.isdecimal():
+        return 0, int(part), ""
+    digits = "".join(ch for ch in part if ch.isdecimal())
+    return 1, int(digits) if digits else -1, part
 
 
 #: Above this many projects, bars are coloured by template instead (a legend stays readable).
