@@ -438,3 +438,23 @@ def test_the_root_or_home_folder_is_never_a_results_folder(tmp_path: Path, out: 
                           "--force")
     assert code == 2 and "is the file system's root or your home folder" in output
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+BIG_VALUE = """\
+name: big
+horizon: 100
+resources: {dev: {headcount: 2, day_rate: 100}}
+projects: [{name: A, value_per_day: 3e14, tasks: [{name: t1, skill: dev, effort: 8}]}]
+"""
+
+
+def test_a_report_of_kpis_the_same_in_every_replication_at_1e16(tmp_path: Path) -> None:
+    # a valid scenario (every number within 1e15) whose NPV is ~3e16 in every replication:
+    # numpy's histogram had no range to bin it in ("Too many bins for data range")
+    scenario = tmp_path / "big.yaml"
+    scenario.write_text(BIG_VALUE)
+    out = tmp_path / "run"
+    run_experiment(load_scenario(scenario, None), replications=2, seed=0, jobs=1, out=out)
+    code, output = invoke("report", str(out))
+    assert code == 0, output
+    assert (out / "report.html").stat().st_size > 10_000

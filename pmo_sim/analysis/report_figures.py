@@ -54,6 +54,21 @@ def _unit_axis(info_unit: str, currency: str) -> str:
 # --------------------------------------------------------------------------- distributions
 
 
+def bin_edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """numpy's histogram bins of the finite ``values``; where numpy cannot make them (one value
+    repeated at 1e16 or beyond, where its ±0.5 default range is no range at all), bins over a
+    range widened by a millionth of the value."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        finite = np.zeros(1)
+    try:
+        return np.histogram_bin_edges(finite, bins=bins)
+    except ValueError:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 1e-6 * max(abs(lo), abs(hi), 1.0)
+        return np.histogram_bin_edges(finite, bins=bins, range=(lo - pad, hi + pad))
+
+
 def distributions(replications: pd.DataFrame, policies: Sequence[str], metric: str,
                   currency: str) -> Figure:
     """Histogram and cumulative distribution (CDF) of ``metric`` per policy, side by side."""
@@ -63,7 +78,7 @@ def distributions(replications: pd.DataFrame, policies: Sequence[str], metric: s
     values = np.concatenate([v for v in data.values() if v.size] or [np.zeros(1)])
     fig = Figure(figsize=(9.6, 3.6), layout="constrained")
     hist, cdf = fig.subplots(1, 2)
-    bins = np.histogram_bin_edges(values, bins=min(30, max(8, values.size // (4 * len(policies)))))
+    bins = bin_edges(values, min(30, max(8, values.size // (4 * len(policies)))))
     for policy, colour in colours(policies).items():
         v = data[policy]
         if not v.size:
