@@ -230,3 +230,23 @@ def test_parse_range() -> None:
     assert parse_range("a.b=1:2.5") == ("a.b", (1, 2.5))
     with pytest.raises(ScenarioError, match="--vary"):
         parse_range("a.b=1:x")
+
+
+@pytest.mark.parametrize("method,samples", [("tornado", 10), ("morris", 3), ("sobol", 4)])
+def test_the_design_size_is_known_before_the_design_is_built(method: str, samples: int) -> None:
+    from pmo_sim.analysis.sensitivity import Factor
+    from pmo_sim.experiment.sensitivity import _points, design_size
+
+    factors = [Factor(path=f"p{i}", low=0.0, high=1.0, integer=False) for i in range(3)]
+    points, _ = _points(method, factors, samples, 0)
+    assert design_size(method, 3, samples) == len(points)
+
+
+@pytest.mark.parametrize("method,samples", [("morris", 100_000_000), ("sobol", 2**40)])
+def test_a_design_too_large_is_refused_before_it_is_built(scenario: Path, method: str,
+                                                          samples: int) -> None:
+    # before: 690 MB and 70 s (morris), a MemoryError traceback (sobol) before the refusal
+    result = invoke("sensitivity", str(scenario), "--vary", f"{DEV}=1:3", "--method", method,
+                    "--samples", str(samples), "-n", "2", "-j", "1")
+    assert result.exit_code == 2, result.output
+    assert "points; at most 100,000" in result.output

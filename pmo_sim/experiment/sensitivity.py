@@ -145,6 +145,14 @@ def factors_of(base: Base, ranges: Mapping[str, tuple[float, float]],
     return factors
 
 
+def design_size(method: str, factors: int, samples: int) -> int:
+    """Design points of a study of ``factors`` factors: tornado 2k, morris samples x (k + 1),
+    sobol samples x (k + 2) (first-order and total indices)."""
+    if method == "tornado":
+        return 2 * factors
+    return samples * (factors + (1 if method == "morris" else 2))
+
+
 def _points(method: str, factors: Sequence[Factor], samples: int, seed: int
             ) -> tuple[list[dict[str, Any]], np.ndarray | None]:
     if method == "tornado":
@@ -181,10 +189,11 @@ def sensitivity(scenario: str | os.PathLike[str] | Scenario, vary: Ranges | None
     ranges, origins, metric = _ranges(base, vary, metric)
     chosen = check_options(base.scenario, replications, seed, policies, backend, jobs, scheduler)
     factors = factors_of(base, ranges, origins)
-    points, matrix = _points(method, factors, n_samples, seed)
-    if len(points) > MAX_POINTS:
-        raise UsageError(f"the {method} design has {len(points):,} points; at most {MAX_POINTS:,}: "
+    size = design_size(method, len(factors), n_samples)
+    if size > MAX_POINTS:  # before the design is built: its matrix alone can exhaust memory
+        raise UsageError(f"the {method} design has {size:,} points; at most {MAX_POINTS:,}: "
                          f"use fewer --samples or factors")
+    points, matrix = _points(method, factors, n_samples, seed)
     scenarios = variants(base, points, origins)
     labels = [", ".join(f"{k}={v}" for k, v in p.items()) for p in points]
     frames = run_variants(scenarios, replications=replications, seed=seed, policies=chosen, jobs=jobs,
