@@ -458,3 +458,14 @@ def test_a_report_of_kpis_the_same_in_every_replication_at_1e16(tmp_path: Path) 
     code, output = invoke("report", str(out))
     assert code == 0, output
     assert (out / "report.html").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("address", ["zzz://", "tcp://", "tcp://[::1", "inproc://x", "ucx://127.0.0.1:1",
+                                     "host:0", "tcp://host:port"])
+def test_a_malformed_scheduler_address_is_refused_before_the_folder(tmp_path: Path, address: str) -> None:
+    # before: Dask's own ValueError or TypeError traceback, and a results folder left behind
+    out = tmp_path / "run"
+    code, output = invoke("run", str(write_tiny(tmp_path)), "-n", "2", "--out", str(out),
+                          "--backend", "dask", "--scheduler", address)
+    assert code == 2 and "--scheduler must be a Dask scheduler's address" in output
+    assert not out.exists()

@@ -24,6 +24,7 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import os
+import re
 import signal
 import threading
 from abc import ABC, abstractmethod
@@ -281,7 +282,7 @@ class DaskBackend(_FutureBackend):
                 self._cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                              dashboard_address=None, silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, or an address Dask refuses
             raise UsageError(f"cannot reach the Dask scheduler {address!r}: {exc}") from exc
         n = len(self._client.scheduler_info().get("workers", {}))
         self.workers = max(1, n or jobs)
@@ -324,6 +325,16 @@ def check_backend(name: str, jobs: int | None = None, scheduler: str | None = No
                          f"(4 per CPU, {os.cpu_count() or 1} CPUs); each worker is a process")
     if scheduler and name != "dask":
         raise UsageError("--scheduler needs --backend dask")
+    if scheduler and not _SCHEDULER.fullmatch(scheduler):
+        raise UsageError(f"--scheduler must be a Dask scheduler's address, such as "
+                         f"tcp://HOST:8786 (tcp, tls, ws or wss; got {scheduler!r})")
+
+
+#: A scheduler's address as Dask's clients take it: [scheme://]host:port, the host a name, an
+#: IPv4 address or a bracketed IPv6 one. Checked before a results folder is created: Dask
+#: itself failed on a malformed one with a traceback (an unknown scheme, no port).
+_SCHEDULER = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):"
+                        r"(?:[1-9][0-9]{0,4})")
 
 
 def make_backend(name: str, jobs: int | None = None, scheduler: str | None = None) -> Backend:
