@@ -331,3 +331,37 @@ def test_text_and_integers_are_dictionary_encoded_and_tables_zstd_compressed(
             dictionary = any("DICT" in e for e in column.encodings)
             want = kinds[column.path_in_schema] in ("string", "int")
             assert dictionary == want, (table, column.path_in_schema)
+
+
+def test_a_chunk_copied_over_another_with_its_checksum_edited_is_recomputed(
+        tiny: Scenario, uninterrupted: Results, tmp_path: Path) -> None:
+    # before: the copy passed the checksum and row checks, the resume finished "complete" with
+    # replications 4-5 twice and 2-3 never, and every reader then refused the folder
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=3)
+    manifest = json.loads((out / "manifest.json").read_text())
+    first, second = manifest["chunks"][1], manifest["chunks"][2]
+    for table, info in first["files"].items():
+        source = out / second["files"][table]["file"]
+        (out / info["file"]).write_bytes(source.read_bytes())
+        info["sha256"], info["rows"] = second["files"][table]["sha256"], second["files"][table]["rows"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    partial = load_results(out)  # the copy is skipped, not read as replications 2-3
+    assert sorted(partial.replications["replication"].unique()) == [0, 1, 4, 5]
+    resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+    assert_same_tables(resumed, uninterrupted)
+
+
+@pytest.mark.parametrize("what", ["folder", "pipe"])
+def test_a_folder_or_pipe_in_a_chunk_files_place_is_refused(tiny: Scenario, tmp_path: Path,
+                                                              what: str) -> None:
+    # before: a pipe made every reader wait forever; a folder failed the resume with exit 1
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=2)
+    chunk = sorted((out / "chunks").glob("*.projects.parquet"))[0]
+    chunk.unlink()
+    chunk.mkdir() if what == "folder" else os.mkfifo(chunk)
+    with pytest.raises(UsageError, match="is not a file"):
+        load_results(out)
+    with pytest.raises(UsageError, match="remove it, then read or resume again"):
+        run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)

@@ -46,6 +46,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -303,12 +304,17 @@ class ResultsFolder(ChunkStore):
                              f"{exc.strerror or exc}") from exc
 
     def inside(self, name: str) -> Path:
-        """``name`` (relative) as a path that resolves inside the folder, or a UsageError."""
+        """``name`` (relative) as a path that resolves inside the folder and is a plain file
+        if anything, or a UsageError."""
         candidate = self.path / name
         root = self.path.resolve()
         if candidate.is_symlink() or not candidate.resolve().is_relative_to(root):
             raise UsageError(f"{self.path}: {name} is a link or points outside the results folder; "
                              "refused")
+        if candidate.exists() and not candidate.is_file():
+            # a folder, or a named pipe (opening one waits for a writer forever), in a chunk's place
+            raise UsageError(f"{self.path}: {name} is not a file (a folder, pipe or device where "
+                             f"pmo-sim wrote a chunk); remove it, then read or resume again")
         return candidate
 
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
@@ -366,10 +372,12 @@ class ResultsFolder(ChunkStore):
         (their files are deleted) so a resume recomputes them; otherwise they are skipped.
         """
         problems = []
+        policies = len(self.manifest["policies"])
         for start in self.ordered():
             entry = self.chunks[start]
-            for info in entry["files"].values():
-                why = self._check_file(self.inside(info["file"]), info)
+            for table, info in entry["files"].items():
+                why = self._check_file(self.inside(info["file"]), info, table,
+                                       (entry["start"], entry["stop"]), policies)
                 if why:
                     problems.append(f"chunk {entry['start']}-{entry['stop'] - 1} "
                                     f"({info['file']}) {why}")
@@ -386,7 +394,12 @@ class ResultsFolder(ChunkStore):
         return problems
 
     @staticmethod
-    def _check_file(path: Path, info: Mapping[str, Any]) -> str | None:
+    def _check_file(path: Path, info: Mapping[str, Any], table: str, span: tuple[int, int],
+                    policies: int) -> str | None:
+        """Why a chunk's file of ``table`` is not the one its manifest entry lists for the
+        replications ``span`` (start, stop), or None: its checksum, its rows, and the
+        replications it holds (a file copied from another chunk, its checksum edited to
+        match, would otherwise be taken for this one and repeat those replications)."""
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -394,10 +407,21 @@ class ResultsFolder(ChunkStore):
         if sha256(data) != info.get("sha256"):
             return "is corrupt (checksum mismatch)"
         try:
-            rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
-        except (OSError, pa.ArrowException) as exc:
-            return f"is not a Parquet file ({exc})"
-        return None if rows == info.get("rows") else f"has {rows} rows, expected {info.get('rows')}"
+            file = pq.ParquetFile(io.BytesIO(data))
+            rows = file.metadata.num_rows
+            held = file.read(columns=["replication"]).column(0).to_numpy() if rows else np.zeros(0)
+        except (OSError, KeyError, pa.ArrowException) as exc:
+            return f"is not a Parquet file of pmo-sim's ({exc})"
+        if rows != info.get("rows"):
+            return f"has {rows} rows, expected {info.get('rows')}"
+        start, stop = span
+        if held.size and (held.min() < start or held.max() >= stop):
+            return f"holds replications {held.min()}-{held.max()}, not {start}-{stop - 1}"
+        if table == "replications":
+            each = np.array_equal(np.unique(held), np.arange(start, stop))
+            if not each or rows != (stop - start) * policies:
+                return f"does not hold replications {start}-{stop - 1} once per policy"
+        return None
 
     def clean_strays(self) -> None:
         """Delete temporary files and chunk files no manifest entry refers to (killed runs)."""
