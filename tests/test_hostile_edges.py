@@ -469,3 +469,28 @@ def test_a_malformed_scheduler_address_is_refused_before_the_folder(tmp_path: Pa
                           "--backend", "dask", "--scheduler", address)
     assert code == 2 and "--scheduler must be a Dask scheduler's address" in output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("currency", ["E\x01R", "\x1b[2J", "EUR\n"])
+def test_a_currency_with_control_characters_is_refused(tmp_path: Path, currency: str) -> None:
+    # before: accepted; the workbook then failed with openpyxl's IllegalCharacterError, and an
+    # escape sequence acted on the terminal in run's summary
+    code, output = invoke("validate", str(write_tiny(tmp_path)), "--set", f"currency={json.dumps(currency)}")
+    assert code == 2 and "currency: must be printable" in output
+
+
+def test_a_workbook_of_names_with_control_characters_keeps_the_rest(finished: Path, tmp_path: Path) -> None:
+    # names pmo-sim writes have none; an edited projects table may (before: a traceback)
+    folder = edited_copy(finished, tmp_path)
+    path = folder / "projects.parquet"
+    table = pq.read_table(path)
+    names = [f"\x00{n}\x1b" for n in table.column("project").to_pylist()]
+    i = table.schema.get_field_index("project")
+    pq.write_table(table.set_column(i, "project", pa.array(names, pa.string())), path)
+    code, output = invoke("export", str(folder), "--xlsx", str(tmp_path / "book.xlsx"))
+    assert code == 0, output
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["projects"]
+    shown = {str(row[2]) for row in sheet.iter_rows(min_row=2, values_only=True) if row[2]}
+    assert shown and all(n.startswith("\ufffd") and n.endswith("\ufffd") for n in shown), shown

@@ -112,7 +112,15 @@ def _cell_value(value: Any) -> Any:
             return None
     except (TypeError, ValueError):
         pass
+    if isinstance(value, str):
+        # A workbook cannot hold control characters (openpyxl refuses the cell); names pmo-sim
+        # writes have none, an edited table's may: shown as U+FFFD, the rest of the text kept.
+        value = _ILLEGAL.sub("\ufffd", value)
     return value
+
+
+#: The characters XML 1.0, and so a workbook, cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # --------------------------------------------------------------------------- writing tables

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from pmo_sim.scenario.base import Model, Name, NonNeg, Pos
 from pmo_sim.scenario.capacity import AnyPool, Calendar, Closure, EquipmentPool, Pool
 from pmo_sim.scenario.dists import Fixed, RandomValue, _Dist, fixed
 from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_PEOPLE, MAX_PROJECTS, MAX_TASKS
+from pmo_sim.scenario.names import check_label
 from pmo_sim.scenario.policy import (
     PMO,
     Adoption,
@@ -151,7 +152,7 @@ class Scenario(Model):
     horizon: Pos
     warmup: NonNeg = 0.0
     days_per_year: Pos = 250.0
-    currency: str = "EUR"
+    currency: Annotated[str, Field(max_length=20), AfterValidator(check_label)] = "EUR"
     discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False,
                                           description=DISCOUNT_RATE)] = 0.0
     resources: dict[Name, AnyPool] = Field(min_length=1)

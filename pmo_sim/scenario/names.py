@@ -46,6 +46,16 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_label(text: str) -> str:
+    """Pydantic validator of a short label shown in tables, workbooks and on the terminal (the
+    currency): printable characters only (an escape sequence would act on the terminal, a
+    control character cannot go into a workbook)."""
+    if not text.isprintable():
+        raise ValueError("must be printable, without control characters (tabs, line breaks, "
+                         "escape sequences)")
+    return text
+
+
 def safe_slug(name: str, fallback: str = "scenario") -> str:
     """A file-name-safe form of ``name``: the same for the same name, never empty.
 
