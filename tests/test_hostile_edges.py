@@ -494,3 +494,21 @@ def test_a_workbook_of_names_with_control_characters_keeps_the_rest(finished: Pa
     sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["projects"]
     shown = {str(row[2]) for row in sheet.iter_rows(min_row=2, values_only=True) if row[2]}
     assert shown and all(n.startswith("\ufffd") and n.endswith("\ufffd") for n in shown), shown
+
+
+@pytest.mark.parametrize("args", [
+    ("export", "{run}", "--ema", ""), ("export", "{run}", "--xlsx", " "), ("report", "{run}", "--out", ""),
+    ("run", "{scenario}", "-n", "1", "--out", ""), ("trace", "{scenario}", "--policy", "base",
+                                                      "--replication", "0", "--out", ""),
+    ("schema", "--out", ""), ("new", "x", "--dir", ""),
+])
+def test_an_empty_output_path_is_refused(finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         args: tuple[str, ...]) -> None:
+    # before: --ema '' wrote into the current folder, --out '' was taken for it or ignored
+    scenario = write_tiny(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, output = invoke(*(a.format(run=finished, scenario=scenario) for a in args))
+    assert code == 2 and "must not be empty: give a path" in output
+    assert list(work.iterdir()) == []

@@ -18,6 +18,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
+    OutPath,
     default_folder,
     force_option,
     handles_errors,
@@ -69,7 +70,7 @@ Examples:
 @click.option("--replication", type=click.IntRange(min=0), required=True, metavar="R",
               help="Replication number (the same random world as replication R of `run`).")
 @set_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Folder for the task log and the chart [default: results/<scenario>-trace].")
 @force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
@@ -142,7 +143,7 @@ Examples:
 @click.option("--basis", type=click.Choice(["cash", "npv"]), default="cash", show_default=True,
               help="cash: undiscounted over the horizon; npv: present values at day 0.")
 @set_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Write the paired runs as a results folder, with roi.json, roi.csv and "
                    "roi.png (then: pmo-sim report OUT).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out folder.")
@@ -226,7 +227,7 @@ Examples:
                    "full grid of several fields.")
 @click.option("--metric", default="npv", show_default=True, help="KPI to summarise.")
 @set_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Folder for sweep.csv and sweep.png [default: results/<scenario file stem>-sweep].")
 @force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",

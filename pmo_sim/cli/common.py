@@ -77,6 +77,16 @@ def parse_sets(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
+class OutPath(click.Path):
+    """Where a command writes: a :class:`click.Path`, never empty (an empty ``--out`` was
+    taken for the current folder, an empty ``--ema`` wrote its files there)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("must not be empty: give a path", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class Finite(click.FloatRange):
     """A number in a range, and finite: Python reads ``inf`` and ``nan`` as floats, and
     click's range lets ``nan`` through (no comparison with it is true)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors
+from pmo_sim.cli.common import OutPath, handles_errors
 from pmo_sim.cli.output import log_to_stderr
 
 
@@ -20,11 +20,11 @@ Examples:
   pmo-sim export results/x --ema results/x/ema      # experiments.csv + outcomes.csv for PRIM
 """)
 @click.argument("results", type=click.Path())
-@click.option("--xlsx", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--xlsx", type=OutPath(dir_okay=False), metavar="FILE",
               help="Excel workbook to write: summary, comparison, forecast, risks (with a risk "
                    "register), kpis-<policy>, "
                    "projects and about sheets.")
-@click.option("--ema", type=click.Path(file_okay=False), metavar="DIR",
+@click.option("--ema", type=OutPath(file_okay=False), metavar="DIR",
               help="Folder for EMA Workbench's experiments.csv and outcomes.csv.")
 @click.option("--baseline", metavar="NAME", help="Policy the comparison is against [default: the first].")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")

@@ -13,7 +13,7 @@ import math
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors
+from pmo_sim.cli.common import OutPath, handles_errors
 from pmo_sim.cli.output import Col, compact, emit_json, plain, print_table
 
 
@@ -27,9 +27,9 @@ The CSV needs the columns project, task, skill, estimate, actual (person-days), 
 finish (YYYY-MM-DD); other columns are ignored.
 """)
 @click.argument("history", type=click.Path(dir_okay=False))
-@click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="FRAGMENT.yaml",
+@click.option("--out", required=True, type=OutPath(dir_okay=False), metavar="FRAGMENT.yaml",
               help="Scenario fragment to write (intake arrivals, estimate_error, effort lines).")
-@click.option("--figures", type=click.Path(file_okay=False), default=None, metavar="DIR",
+@click.option("--figures", type=OutPath(file_okay=False), default=None, metavar="DIR",
               help="Folder for one figure per fit [default: <fragment stem>-figures beside it].")
 @click.option("--force", is_flag=True, help="Overwrite an existing fragment and figures.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",

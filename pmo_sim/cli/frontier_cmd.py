@@ -14,6 +14,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
+    OutPath,
     force_option,
     handles_errors,
     run_study,
@@ -43,7 +44,7 @@ Examples:
 @click.option("--metric", type=click.Choice(["strategic_value", "npv", "value_delivered"]),
               default="strategic_value", show_default=True, help="What the budget buys.")
 @set_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Folder for frontier.csv and frontier.png "
                    "[default: results/<scenario file stem>-frontier].")
 @force_option

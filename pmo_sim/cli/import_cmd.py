@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors, refuse_replacing, write_text
+from pmo_sim.cli.common import OutPath, handles_errors, refuse_replacing, write_text
 
 
 @main.group("import")
@@ -23,7 +23,7 @@ def import_group() -> None:
 
 @import_group.command("psplib")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=OutPath(dir_okay=False, path_type=Path),
               help="Write the scenario to this file instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it already exists.")
 @handles_errors

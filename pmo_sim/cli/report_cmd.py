@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import handles_errors
+from pmo_sim.cli.common import OutPath, handles_errors
 
 
 @main.command(epilog="""\b
@@ -21,7 +21,7 @@ Examples:
   pmo-sim report results/x --baseline focused --force
 """)
 @click.argument("results", type=click.Path())
-@click.option("--out", type=click.Path(), default=None, metavar="FILE",
+@click.option("--out", type=OutPath(), default=None, metavar="FILE",
               help="HTML file to write [default: RESULTS/report.html].")
 @click.option("--metric", "metrics", multiple=True, metavar="M",
               help="KPI for the tables and the forest plot (repeatable) [default: the headline "

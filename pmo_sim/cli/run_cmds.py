@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import Finite, handles_errors, max_events_option, parse_sets, set_option
+from pmo_sim.cli.common import Finite, OutPath, handles_errors, max_events_option, parse_sets, set_option
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.errors import UsageError
 from pmo_sim.scenario.names import safe_slug
@@ -168,7 +168,7 @@ Examples:
               help="Policy to run (repeatable) [default: all].")
 @set_option
 @max_events_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Results folder [default: results/<scenario>-<timestamp>].")
 @click.option("--precision", type=Finite(min=0, min_open=True), default=None, metavar="REL",
               help="Add replications until the 95% CI half-width of --metric is <= REL x |mean|.")

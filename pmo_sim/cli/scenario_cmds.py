@@ -15,6 +15,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
+    OutPath,
     force_option,
     handles_errors,
     max_events_option,
@@ -80,7 +81,7 @@ def validate(scenario: Path, sets: tuple[str, ...], max_events: float, fmt: str)
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("--out", type=OutPath(dir_okay=False, writable=True, path_type=Path),
               help="Write the schema to this file instead of stdout.")
 @force_option
 @handles_errors
@@ -108,7 +109,7 @@ def schema(out: Path | None, force: bool) -> None:
 
 @main.command()
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+@click.option("--dir", "directory", type=OutPath(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder to write NAME.yaml into (created if missing).")
 @click.option("--force", is_flag=True, help="Overwrite NAME.yaml if it already exists.")
 @handles_errors

@@ -15,6 +15,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
+    OutPath,
     force_option,
     handles_errors,
     run_study,
@@ -53,7 +54,7 @@ each runs -n replications per policy.
 @click.option("--samples", type=click.IntRange(min=2), default=None, metavar="N",
               help="Morris trajectories [default 10] or Sobol base samples, a power of 2 [default 64].")
 @set_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Folder for sensitivity.csv and sensitivity.png "
                    "[default: results/<scenario file stem>-sensitivity].")
 @force_option
