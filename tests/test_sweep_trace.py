@@ -261,3 +261,18 @@ def test_people_come_by_pool_staff_then_contractors_in_number_order() -> None:
     tasks = pd.DataFrame({"crew": crews, "pool": [c.split("-")[0] for c in crews]})
     assert [p for _, p in people_by_pool(tasks)] == [
         "testers-1", "testers-c2", "testers-c10", "dev-1", "dev-1.1", "dev-2", "dev-10"]
+
+
+def test_a_trace_where_no_task_starts_draws_an_empty_chart_quietly(tmp_path: Path) -> None:
+    # before: matplotlib's "Attempting to set identical low and high ylims" on stderr
+    import warnings
+
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text("name: late\nhorizon: 100\nresources: {dev: {headcount: 2, day_rate: 100}}\n"
+                        "projects: [{name: A, arrival: 100, tasks: [{name: t, skill: dev, effort: 5}]}]\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = CliRunner().invoke(main, ["trace", str(scenario), "--policy", "default",
+                                           "--replication", "0", "--out", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "t" / "trace-default-r0.png").stat().st_size > 1000

@@ -224,7 +224,7 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | 
             ax.plot([last[person]], [row[person]], marker="x", color="black", markersize=5)
     ax.set_yticks(range(len(people)), [p + (" (left)" if p in gone else "") for _, p in people],
                   fontsize=7)
-    ax.set_ylim(len(people) - 0.5, -0.5)
+    ax.set_ylim(max(len(people), 1) - 0.5, -0.5)  # an empty chart when no task ever started
     pools = [pool for pool, _ in people]
     for i in range(1, len(pools)):
         if pools[i] != pools[i - 1]:
