@@ -100,6 +100,14 @@ def row_group_bytes(table_bytes: float, columns: int) -> int:
     return int(max(ROW_GROUP_BYTES, math.sqrt(table_bytes * columns * META_BYTES_PER_COLUMN)))
 
 
+def _never_results() -> set[Path]:
+    """Folders that are never a results folder: the file system's root and the user's home."""
+    never = {Path(Path.cwd().anchor or "/").resolve()}
+    with contextlib.suppress(RuntimeError, KeyError, OSError):  # no home in this environment
+        never.add(Path.home().resolve())
+    return never
+
+
 class StoreError(PmoSimError):
     """Writing the results folder failed mid-run (disk full, permissions changed): exit 1."""
 
@@ -216,7 +224,7 @@ class ResultsFolder(ChunkStore):
         root = Path(path)
         if root.exists() and not root.is_dir():
             raise UsageError(f"--out {root} exists and is not a folder")
-        if root.resolve() in (Path(root.resolve().anchor), Path.home().resolve()):
+        if root.resolve() in _never_results():
             # a results folder holds pmo-sim's files and --force replaces them: not these
             raise UsageError(f"--out {root} is the file system's root or your home folder; give "
                              f"a folder of its own for the results, e.g. {root / 'results'}")
@@ -314,7 +322,7 @@ class ResultsFolder(ChunkStore):
         if candidate.exists() and not candidate.is_file():
             # a folder, or a named pipe (opening one waits for a writer forever), in a chunk's place
             raise UsageError(f"{self.path}: {name} is not a file (a folder, pipe or device where "
-                             f"pmo-sim wrote a chunk); remove it, then read or resume again")
+                             f"pmo-sim writes a file); remove it, then read or resume again")
         return candidate
 
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
