@@ -512,3 +512,29 @@ def test_an_empty_output_path_is_refused(finished: Path, tmp_path: Path, monkeyp
     code, output = invoke(*(a.format(run=finished, scenario=scenario) for a in args))
     assert code == 2 and "must not be empty: give a path" in output
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("skill,message", [("d\x01ev", "a name must not contain control characters"),
+                                           ("x" * 300, "a name may have at most 200 characters")])
+def test_a_history_skill_that_is_no_pool_name_is_refused_at_its_line(tmp_path: Path, skill: str,
+                                                                    message: str) -> None:
+    # the skill becomes a pool's name in the fragment (before: a fragment that did not
+    # validate, or a figure whose file name was too long)
+    rows = [f"p{i},t,{skill},5,{5 + i % 3},2024-01-02,2024-01-09" for i in range(30)]
+    history = tmp_path / "h.csv"
+    history.write_text("project,task,skill,estimate,actual,start,finish\n" + "\n".join(rows) + "\n")
+    code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
+    assert code == 2 and f"{history}:2:6: skill: is not a valid pool name: {message}" in output
+    assert not (tmp_path / "f.yaml").exists()
+
+
+def test_figures_of_a_long_skill_in_another_script_have_file_names_that_fit(tmp_path: Path) -> None:
+    skill = "я" * 200  # 400 bytes in UTF-8: a valid name, too long for a file name as it is
+    rows = [f"p{i},t,{skill},5,{5 + i % 3},2024-01-02,2024-01-09" for i in range(30)]
+    history = tmp_path / "h.csv"
+    history.write_text("project,task,skill,estimate,actual,start,finish\n" + "\n".join(rows) + "\n")
+    code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"), "--figures",
+                          str(tmp_path / "figs"))
+    assert code == 0, output
+    names = [p.name for p in (tmp_path / "figs").iterdir()]
+    assert names and all(len(n.encode()) <= 120 for n in names)

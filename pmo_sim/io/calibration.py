@@ -218,7 +218,10 @@ def figure_paths(fitted: HistoryFit, folder: Path) -> list[Path]:
             stem = "arrivals"
         else:
             # A skill is free text from a file: keep it to one safe path component.
-            safe = re.sub(r"[^\w.-]+", "_", skill).strip("._") or "skill"
+            # At most 100 bytes of it: a file name has 255 (a name of 200 letters of another
+            # script is twice that in UTF-8).
+            safe = re.sub(r"[^\w.-]+", "_", skill).strip("._").encode()[:100].decode(errors="ignore")
+            safe = safe or "skill"
             stem = f"{'effort' if quantity == EFFORT else 'ratio'}-{safe}"
         path, k = folder / f"{stem}.png", 2
         while path in paths:  # two skills that differ only in unsafe characters

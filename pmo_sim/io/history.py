@@ -36,6 +36,7 @@ import pandas as pd
 
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import FileRefused, read_bounded
+from pmo_sim.scenario.names import name_problem
 
 #: The largest estimate or actual effort a history may record (a task of a million
 #: person-days is no task; beyond, a fit's sums and a figure's bins overflow).
@@ -202,6 +203,13 @@ def _typed(frame: pd.DataFrame, lines: np.ndarray,
 
     for column in ("project", "skill"):
         flag(column, frame[column].str.strip() == "", "is empty")
+    # A skill becomes a pool's name in the fitted fragment (and a figure's file name): it
+    # must be a valid name, checked once per distinct skill.
+    skills = frame["skill"].str.strip()
+    for skill in skills.unique():
+        problem = name_problem(skill)
+        if problem is not None:
+            flag("skill", skills == skill, f"is not a valid pool name: {problem}")
     numbers = {c: _numbers(frame[c], c, flag) for c in ("estimate", "actual")}
     dates = {c: _dates(frame[c], c, flag) for c in ("start", "finish")}
     flag("finish", dates["finish"] < dates["start"], "is before start")
