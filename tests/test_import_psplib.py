@@ -233,3 +233,15 @@ def test_unusable_arguments_are_refused(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "precious"
     assert _invoke("import", "psplib", str(J30 / "j301_1.sm"), "--out", str(out), "--force")[0] == 0
     assert load_scenario(out).name == "j301_1"
+
+
+def test_an_empty_instance_is_located_at_line_1(tmp_path: Path) -> None:
+    # before: "empty.sm:0:1" (lines count from 1)
+    from pmo_sim.errors import ScenarioError
+    from pmo_sim.io.psplib import import_instance
+
+    empty = tmp_path / "empty.sm"
+    empty.write_text("")
+    with pytest.raises(ScenarioError) as info:
+        import_instance(empty)
+    assert str(info.value.problems[0]).startswith(f"{empty}:1:1: ")

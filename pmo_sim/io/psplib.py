@@ -118,12 +118,13 @@ class _Lines:
             self.i += 1
             if self.lines[self.i - 1].strip().startswith(label):
                 return self.i
-        raise self.error(f"expected a line starting with {label!r}, but the file ends", len(self.lines))
+        raise self.error(f"expected a line starting with {label!r}, but the file ends",
+                         max(len(self.lines), 1))
 
     def next(self, what: str) -> int:
         """Move to the next line, which must exist; its 1-based number."""
         if self.i >= len(self.lines):
-            raise self.error(f"the file ends where {what} was expected", len(self.lines))
+            raise self.error(f"the file ends where {what} was expected", max(len(self.lines), 1))
         self.i += 1
         return self.i
 
