@@ -538,3 +538,18 @@ def test_figures_of_a_long_skill_in_another_script_have_file_names_that_fit(tmp_
     assert code == 0, output
     names = [p.name for p in (tmp_path / "figs").iterdir()]
     assert names and all(len(n.encode()) <= 120 for n in names)
+
+
+@pytest.mark.parametrize("text,where,what", [
+    ("null: x\n", ":4:1:", "not null; quote it if it is a name (got 'null')"),
+    ("policies: {1: {}, true: {}}\n", ":4:19: policies:", "not true or false; quote it if it is a name"),
+    ("policies:\n  ~: {}\n", ":5:3: policies:", "not null"),
+])
+def test_a_key_yaml_reads_as_null_or_true_is_named_at_the_key(tmp_path: Path, text: str, where: str,
+                                                              what: str) -> None:
+    # before: "None: keys should be strings" at line 1, or "policies.True: duplicate key"
+    path = tmp_path / "keys.yaml"
+    path.write_text("name: x\nhorizon: 10\nresources: {dev: {headcount: 1, day_rate: 1}}\n" + text)
+    code, output = invoke("validate", str(path))
+    assert code == 2
+    assert f"{path}{where} a mapping key must be text or a number, {what}" in output

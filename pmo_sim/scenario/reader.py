@@ -207,6 +207,13 @@ class _Walk:
                 self.fail(where, "a mapping key must be text or a number, not a "
                           f"{'mapping' if isinstance(value, dict) else 'list'}", top.path)
                 value = object()  # keeps the walk going; the problem is reported
+            elif value is None or isinstance(value, bool):
+                # YAML reads `null:`, `~:`, `true:` or `no:` as null or a truth value, never as a
+                # name (and `true` equals the key `1`): said here, at the key, as written
+                self.fail(where, "a mapping key must be text or a number, not "
+                          f"{'null' if value is None else 'true or false'}; quote it if it is a name",
+                          top.path, got="null" if value is None else str(value).lower())
+                value = object()
             top.key, top.key_loc, top.merge_key = value, where, merge_key
             return
         key, top.key = top.key, _NO_VALUE
