@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -89,9 +90,25 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
         with pq.ParquetFile(path, pre_buffer=False) as file:
             _check_columns(path, table, file.schema_arrow)
             data = file.read(columns=names, use_threads=False)
-        return data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
+        data = data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{path} is unreadable: {exc}") from exc
+    _check_days(path, table, data)
+    return data
+
+
+#: Per table, its columns of days (times): finite or NaN ("times not reached are NaN").
+_DAYS = {name: {c.name for c in table.all_columns if c.dtype == "float" and c.unit == "day"}
+         for name, table in STORED_TABLES.items()}
+
+
+def _check_days(path: Path, table: str, data: pa.Table) -> None:
+    """Refuse an infinite time (pmo-sim never writes one; an edited table's made amounts and
+    figures of it undefined)."""
+    for name in _DAYS[table].intersection(data.column_names):
+        if np.isinf(data.column(name).to_numpy()).any():
+            raise UsageError(f"{path}: column {name} holds an infinite day; pmo-sim writes a "
+                             f"time as a finite day, or NaN when it was not reached")
 
 
 def _check_columns(path: Path, table: str, found: pa.Schema) -> None:
