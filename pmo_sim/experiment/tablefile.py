@@ -103,8 +103,8 @@ _DAYS = {name: {c.name for c in table.all_columns if c.dtype == "float" and c.un
 
 
 def _check_days(path: Path, table: str, data: pa.Table) -> None:
-    """Refuse an infinite time (pmo-sim never writes one; an edited table's made amounts and
-    figures of it undefined)."""
+    """Refuse an infinite time: pmo-sim never writes one, and an edited table's would make the
+    amounts and figures computed from it undefined."""
     for name in _DAYS[table].intersection(data.column_names):
         if np.isinf(data.column(name).to_numpy()).any():
             raise UsageError(f"{path}: column {name} holds an infinite day; pmo-sim writes a "

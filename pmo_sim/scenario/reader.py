@@ -208,8 +208,8 @@ class _Walk:
                           f"{'mapping' if isinstance(value, dict) else 'list'}", top.path)
                 value = object()  # keeps the walk going; the problem is reported
             elif value is None or isinstance(value, bool):
-                # YAML reads `null:`, `~:`, `true:` or `no:` as null or a truth value, never as a
-                # name (and `true` equals the key `1`): said here, at the key, as written
+                # YAML reads `null:`, `~:` or `true:` as null or a truth value, never as a name
+                # (and `true` equals the key `1`): said here, at the key, as written
                 self.fail(where, "a mapping key must be text or a number, not "
                           f"{'null' if value is None else 'true or false'}; quote it if it is a name",
                           top.path, got="null" if value is None else str(value).lower())
