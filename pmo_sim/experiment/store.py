@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmo_sim.errors import PmoSimError, UsageError
-from pmo_sim.experiment.arrays import equal_mask
+from pmo_sim.experiment.arrays import equal_mask, to_float
 from pmo_sim.experiment.manifest import (
     CHUNK_DIR,
     MANIFEST,
@@ -417,14 +417,14 @@ class ResultsFolder(ChunkStore):
         try:
             file = pq.ParquetFile(io.BytesIO(data))
             rows = file.metadata.num_rows
-            held = file.read(columns=["replication"]).column(0).to_numpy() if rows else np.zeros(0)
+            held = to_float(file.read(columns=["replication"]).column(0))  # (no pandas import)
         except (OSError, KeyError, pa.ArrowException) as exc:
             return f"is not a Parquet file of pmo-sim's ({exc})"
         if rows != info.get("rows"):
             return f"has {rows} rows, expected {info.get('rows')}"
         start, stop = span
         if held.size and (held.min() < start or held.max() >= stop):
-            return f"holds replications {held.min()}-{held.max()}, not {start}-{stop - 1}"
+            return f"holds replications {held.min():.0f}-{held.max():.0f}, not {start}-{stop - 1}"
         if table == "replications":
             each = np.array_equal(np.unique(held), np.arange(start, stop))
             if not each or rows != (stop - start) * policies:

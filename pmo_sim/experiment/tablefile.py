@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmo_sim.errors import UsageError
-from pmo_sim.experiment.arrays import to_arrow_array
+from pmo_sim.experiment.arrays import to_arrow_array, to_float
 from pmo_sim.experiment.columns import packed
 from pmo_sim.schema import STORED_TABLES, Dtype
 
@@ -106,7 +106,7 @@ def _check_days(path: Path, table: str, data: pa.Table) -> None:
     """Refuse an infinite time: pmo-sim never writes one, and an edited table's would make the
     amounts and figures computed from it undefined."""
     for name in _DAYS[table].intersection(data.column_names):
-        if np.isinf(data.column(name).to_numpy()).any():
+        if np.isinf(to_float(data.column(name))).any():  # (to_numpy would import pandas)
             raise UsageError(f"{path}: column {name} holds an infinite day; pmo-sim writes a "
                              f"time as a finite day, or NaN when it was not reached")
 
