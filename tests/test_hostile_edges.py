@@ -575,3 +575,15 @@ def test_an_infinite_day_in_an_edited_table_is_refused(finished: Path, tmp_path:
         assert code == 2 and f"column {column} holds an infinite day" in output
     else:  # not a time: other checks apply (a KPI's infinite values are refused by compare)
         assert "holds an infinite day" not in output
+
+
+@pytest.mark.parametrize("text,where", [("1: x\n", ":4:1: 1:"),
+                                        ("policies: {p: {resource_manager: {5: 1}}}\n",
+                                         ":4:35: policies.p.resource_manager.5:")])
+def test_a_number_where_field_names_go_is_named_as_the_key(tmp_path: Path, text: str, where: str) -> None:
+    # before: "1: keys should be strings (got 'x')", the value shown instead of the key
+    path = tmp_path / "keys.yaml"
+    path.write_text("name: x\nhorizon: 10\nresources: {dev: {headcount: 1, day_rate: 1}}\n" + text)
+    code, output = invoke("validate", str(path))
+    assert code == 2
+    assert f"{path}{where} a key here must be text (a field name), not a number (got " in output

@@ -58,6 +58,9 @@ def translate(err: Any, tree: dict[str, Any], sources: SourceMap) -> Problem:
         node = _value_at(tree, path, None)
         got = node.get("kind") if isinstance(node, dict) else node
         return sources.problem(path + ("kind",), err["msg"], got)
+    if kind == "invalid_key":  # a number where a section's keys are field names
+        return sources.problem(path, "a key here must be text (a field name), not a number",
+                               path[-1], key=True)
     if loc[-1:] == ("[key]",):  # a mapping key of the wrong type
         message = _message(kind, ctx, err["msg"])
         message += " (in the key)" if kind == "value_error" else " as the key"
