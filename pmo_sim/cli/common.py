@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pmo_sim.errors import PmoSimError, ScenarioError, UsageError
-from pmo_sim.files import create_folder
+from pmo_sim.files import create_folder, write_atomically
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
 
@@ -181,7 +181,6 @@ def save_outputs(table: pd.DataFrame, csv: Path, figure: Figure | Axes, png: Pat
     over the name, so that a symbolic link in its place is replaced, never written through,
     and a full disk leaves no half file."""
     from pmo_sim.analysis.plots import save
-    from pmo_sim.files import write_atomically
 
     write_atomically(csv, lambda tmp: table.to_csv(tmp, index=False), make_folder=False)
     write_atomically(png, lambda tmp: save(figure, tmp), make_folder=False)
@@ -191,8 +190,6 @@ def write_text(target: Path, text: str, make_folder: bool = False) -> None:
     """A text file a command writes (a scenario, a schema), whole or not at all: a full disk
     leaves no empty or half file, and a symbolic link in its place is replaced, never written
     through."""
-    from pmo_sim.files import write_atomically
-
     try:
         write_atomically(target, lambda tmp: tmp.write_text(text, encoding="utf-8"),
                          make_folder=make_folder)
