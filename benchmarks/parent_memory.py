@@ -6,7 +6,9 @@ can be measured in minutes instead of half an hour: the real ``run_experiment`` 
 workers, whose replication function (the ``Seams.replicate`` test seam) returns the
 reference scenario's records of replication 0 renumbered — the same tables, row for row in
 size, as a simulating run's. Each size runs in a fresh process; its RSS is sampled every
-5 ms and the peak reported per phase (the run loop, writing each table, the summary).
+5 ms and the peak reported per phase (the run loop, writing each table, the summary), and
+that of the process that writes a long run's long tables beside the parent
+(:mod:`pmo_sim.experiment.consolidate`; sampled every 50 ms).
 
 The parent's C library heap is set up as the ``pmo-sim`` program sets up its own (``--heap
 program``, the default: glibc's mapping threshold held, :mod:`pmo_sim.experiment.heap`), or
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import dataclasses
 import json
 import subprocess
@@ -73,12 +76,15 @@ def measure(replications: int, heap: str) -> dict[str, Any]:
 
         setattr(store.ResultsFolder, name, marked)
     samples: list[tuple[float, float]] = []
+    others: list[tuple[float, float]] = []  # the largest process the fork server forked
     done = threading.Event()
 
     def sample() -> None:
         me = psutil.Process()
         while not done.is_set():
             samples.append((time.perf_counter(), me.memory_info().rss / 2**20))
+            if len(samples) % 10 == 0:
+                others.append((time.perf_counter(), _largest_descendant(me)))
             done.wait(0.005)
 
     scenario = load_scenario(REFERENCE)
@@ -99,8 +105,25 @@ def measure(replications: int, heap: str) -> dict[str, Any]:
         window = [mb for _, mb in samples[bisect.bisect_left(times, t0):bisect.bisect_right(times, t1)]]
         label = "summary" if name == "summary.csv" else name
         phases[label] = max(phases.get(label, 0.0), max(window, default=float("nan")))
+    # After the run loop the workers are gone: what remains beside the fork server is the
+    # process writing the long tables (pmo_sim.experiment.consolidate), if any.
+    after = marks[1][0] if len(marks) > 1 else end
+    writer = max((mb for t, mb in others if t >= after), default=0.0)
     return {"replications": replications, "wall_s": end - start, "cpu_s": cpu,
-            "peak_mb": max(mb for _, mb in samples), "phases": phases}
+            "peak_mb": max(mb for _, mb in samples), "phases": phases, "writer_mb": writer}
+
+
+def _largest_descendant(me: Any) -> float:
+    """The largest RSS (MB) among the processes the fork server forked (this process's
+    grandchildren: its children are the fork server and multiprocessing's resource tracker)."""
+    import psutil
+
+    largest = 0.0
+    with contextlib.suppress(psutil.Error):  # a process ended meanwhile: the next sample
+        for child in me.children():
+            for forked in child.children(recursive=True):
+                largest = max(largest, forked.memory_info().rss / 2**20)
+    return largest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,8 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             runs[heap].append(r)
             phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phases"].items())
-            print(f"  {n:>7,} ({heap} heap): peak {r['peak_mb']:.0f} ({phases}); wall {r['wall_s']:.0f} s, "
-                  f"parent CPU {r['cpu_s']:.1f} s")
+            writer = (f"; the process writing its long tables: peak {r['writer_mb']:.0f}"
+                      if r["writer_mb"] else "; every table written by the parent")
+            print(f"  {n:>7,} ({heap} heap): peak {r['peak_mb']:.0f} ({phases}){writer}; wall "
+                  f"{r['wall_s']:.0f} s, parent CPU {r['cpu_s']:.1f} s")
     for heap, rs in runs.items():
         growth = rs[-1]["peak_mb"] - rs[0]["peak_mb"]
         print(f"  {heap} heap: highest peak {max(r['peak_mb'] for r in rs):.0f} MB (target <= 150); "

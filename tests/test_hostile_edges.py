@@ -142,7 +142,7 @@ def test_a_full_disk_while_the_tables_are_written_keeps_every_finished_chunk(
     out = tmp_path / "run"
     original = ResultsFolder.write_table
 
-    def full(self: ResultsFolder, table: str, policies: list[str]) -> None:
+    def full(self: ResultsFolder, table: str, policies: list[str], sized: object = None) -> None:
         raise StoreError(f"cannot write {self.path / table}.parquet: No space left on device")
 
     monkeypatch.setattr(ResultsFolder, "write_table", full)

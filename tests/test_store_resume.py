@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from test_experiment import TINY_YAML, assert_same_tables, write_tiny
 
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, RunInterrupted, load_results, run_experiment
-from pmo_sim.experiment.manifest import scenario_sha256
+from pmo_sim.experiment.manifest import ChunkRecord, scenario_sha256
 from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -79,6 +81,23 @@ def test_interrupted_run_keeps_finished_chunks_and_resumes(
     # resuming a complete run just returns it
     assert_same_tables(run_experiment(tiny, replications=N, seed=SEED, out=out, resume=True),
                        uninterrupted)
+
+
+def test_the_manifest_lists_each_chunk_file_with_its_rows_and_checksum(
+        tiny: Scenario, tmp_path: Path) -> None:
+    # the run keeps compact records of its chunks; the entries are built from them to be written
+    out = tmp_path / "r"
+    interrupted_run(tiny, out)
+    m = json.loads((out / "manifest.json").read_text())
+    assert [(c["start"], c["stop"]) for c in m["chunks"]] == [(0, 2), (2, 4)]
+    for entry in m["chunks"]:
+        assert ChunkRecord.from_entry(entry).entry() == entry
+        assert list(entry["files"]) == ["replications", "projects", "pools"]
+        for table, info in entry["files"].items():
+            assert info["file"] == f"chunks/{entry['start']:07d}-{entry['stop']:07d}.{table}.parquet"
+            data = (out / info["file"]).read_bytes()
+            assert info["sha256"] == hashlib.sha256(data).hexdigest()
+            assert info["rows"] == pq.ParquetFile(out / info["file"]).metadata.num_rows > 0
 
 
 def test_corrupt_and_stray_files_are_handled_on_resume(

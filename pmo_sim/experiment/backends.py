@@ -214,7 +214,9 @@ class _FutureBackend(Backend):
         return isinstance(exc, cf.process.BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
+    """Set up a worker process of the parent's own (a pool's, or the one writing a long
+    table at the end of a run)."""
     # Ctrl+C reaches the whole process group; the parent decides what to keep, so workers
     # must not die mid-message and break the pool before it can cancel cleanly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -236,7 +238,7 @@ class LocalBackend(_FutureBackend):
     def __init__(self, jobs: int):
         self.workers = jobs
         self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp_context(),
-                                            initializer=_init_worker)
+                                            initializer=init_worker)
 
     def _submit(self, task: ChunkTask) -> cf.Future[ChunkResult]:
         return self._pool.submit(run_chunk, task)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -115,6 +116,53 @@ def scenario_sha256(scenario: Scenario) -> str:
 def chunk_file_name(start: int, stop: int, table: str) -> str:
     """The one name a chunk's file of ``table`` may have, relative to the folder."""
     return f"{CHUNK_DIR}/{start:07d}-{stop:07d}.{table}.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """A finished chunk as a run keeps it in memory: its replications ``[start, stop)`` and,
+    per table (in ``tables``' order), its rows and its file's SHA-256 (none in memory-only
+    runs). Its file names follow from the range (:func:`chunk_file_name`).
+
+    The manifest's entry for the chunk (:meth:`entry`) is built only to be written: a run of
+    100,000 replications keeps thousands of chunks, and the entries as nested dicts of strings
+    took 1.7 KB each in the parent (3.5 MB at 100,000 replications), this 0.4 KB.
+    """
+
+    start: int
+    stop: int
+    tables: tuple[str, ...]
+    rows: tuple[int, ...]
+    digests: tuple[bytes, ...] = ()
+
+    def rows_of(self, table: str) -> int:
+        return self.rows[self.tables.index(table)]
+
+    def file_of(self, table: str) -> str:
+        return chunk_file_name(self.start, self.stop, table)
+
+    def sha256_of(self, table: str) -> str:
+        return self.digests[self.tables.index(table)].hex()
+
+    def entry(self) -> dict[str, Any]:
+        """The manifest's entry: ``{"start", "stop", "files": {table: {"file", "sha256",
+        "rows"}}}`` (without ``sha256`` in memory)."""
+        files: dict[str, dict[str, Any]] = {}
+        for i, table in enumerate(self.tables):
+            info: dict[str, Any] = {"file": self.file_of(table)}
+            if self.digests:
+                info["sha256"] = self.digests[i].hex()
+            files[table] = {**info, "rows": self.rows[i]}
+        return {"start": self.start, "stop": self.stop, "files": files}
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> ChunkRecord:
+        """A checked manifest's entry (:func:`check_manifest`: its files are the chunk's own
+        names, its checksums 64 hex digits); a complete run's entries list no files."""
+        files: Mapping[str, Mapping[str, Any]] = entry.get("files") or {}
+        return cls(int(entry["start"]), int(entry["stop"]), tuple(files),
+                   tuple(int(f["rows"]) for f in files.values()),
+                   tuple(bytes.fromhex(f["sha256"]) for f in files.values()))
 
 
 def read_manifest(root: Path) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from pmo_sim.experiment.backends import (
     make_backend,
     missing_ranges,
 )
+from pmo_sim.experiment.consolidate import write_tables
 from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, scenario_sha256
 from pmo_sim.experiment.results import (
     Results,
@@ -65,7 +66,7 @@ from pmo_sim.experiment.store import (
 )
 from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.experiment.work import ChunkTask, tables_for
-from pmo_sim.experiment.workers import start_early, worker_count
+from pmo_sim.experiment.workers import runs_elsewhere, start_early, worker_count
 from pmo_sim.intervals import relative_half_width
 from pmo_sim.scenario.loader import dump_scenario
 
@@ -233,7 +234,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     # run for the workers to finish together (missing_ranges).
     run = _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1)
     _execute(run, store, manifest)
-    return _finish(store, manifest, spec.scenario)
+    return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
 
 
 def _open_store(spec: ExperimentSpec, chosen: list[str]
@@ -387,8 +388,11 @@ class _Run:
             self.spec.progress(self.store.count_done(), target)
 
 
-def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> Results:
+def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario,
+            elsewhere: bool = False) -> Results:
     """Consolidate: tables (streamed), summary.csv, then the manifest says ``complete``.
+    ``elsewhere``: the replications ran in worker processes (the long tables may be written
+    in another process too, :mod:`pmo_sim.experiment.consolidate`).
 
     The manifest lists every finished chunk first (a short run may not have rewritten it
     since it began): if the disk fills while the tables are written, the chunks stay listed,
@@ -400,9 +404,8 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario) -> 
     policies = list(manifest["policies"])
     try:
         store.write_manifest()
-        for t in manifest["tables"]:
-            store.write_table(t, policies)
-        store.write_file(SUMMARY, summary_csv(store))
+        write_tables(store, manifest["tables"], policies,
+                     lambda: store.write_file(SUMMARY, summary_csv(store)), elsewhere)
     except StoreError as exc:
         raise StoreError(_with_what_is_kept(exc, store, manifest)) from exc
     manifest.update(status="complete", finished=_now())

@@ -42,7 +42,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ from pmo_sim.experiment.arrays import equal_mask, to_float
 from pmo_sim.experiment.manifest import (
     CHUNK_DIR,
     MANIFEST,
+    ChunkRecord,
     chunk_file_name,
     read_manifest,
 )
@@ -126,12 +127,14 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     write_atomically(path, synced, make_folder=False)
 
 
-def manifest_text(manifest: Mapping[str, Any]) -> str:
+def manifest_text(manifest: Mapping[str, Any], chunks: Iterable[Mapping[str, Any]] | None = None) -> str:
     """Readable JSON, one line per chunk: the manifest is rewritten after every chunk, and
-    fully indented JSON goes through Python's slow encoder."""
+    fully indented JSON goes through Python's slow encoder. ``chunks``: the chunk entries, if
+    not the manifest's own (built one at a time as they are written)."""
     head = json.dumps({k: v for k, v in manifest.items() if k != "chunks"}, indent=2)
-    chunks = ",\n    ".join(json.dumps(c, separators=(",", ":")) for c in manifest.get("chunks", []))
-    body = f'[\n    {chunks}\n  ]' if chunks else "[]"
+    entries = manifest.get("chunks", []) if chunks is None else chunks
+    joined = ",\n    ".join(json.dumps(c, separators=(",", ":")) for c in entries)
+    body = f'[\n    {joined}\n  ]' if joined else "[]"
     return f'{head[:-2]},\n  "chunks": {body}\n}}\n'
 
 
@@ -149,17 +152,17 @@ def is_empty_dir(path: Path) -> bool:
 class ChunkStore:
     """Finished chunks kept in memory (the API without ``out``); base of :class:`ResultsFolder`.
 
-    ``chunks`` maps a chunk's first replication to its manifest entry
-    ``{"start", "stop", "files": {table: {"file", "sha256", "rows"}}}``.
+    ``chunks`` maps a chunk's first replication to its record (its range, and per table its
+    rows and, on disk, its file's checksum).
     """
 
     def __init__(self) -> None:
-        self.chunks: dict[int, dict[str, Any]] = {}
+        self.chunks: dict[int, ChunkRecord] = {}
         self._tables: dict[int, dict[str, pa.Table]] = {}
 
     def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
-        self.chunks[start] = {"start": start, "stop": stop,
-                              "files": {t: {"rows": data.num_rows} for t, data in tables.items()}}
+        self.chunks[start] = ChunkRecord(start, stop, tuple(tables),
+                                         tuple(data.num_rows for data in tables.values()))
         self._tables[start] = dict(tables)
 
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
@@ -168,7 +171,7 @@ class ChunkStore:
 
     def chunks_done(self) -> list[tuple[int, int]]:
         """The (start, stop) ranges of the finished chunks."""
-        return [(int(c["start"]), int(c["stop"])) for c in self.chunks.values()]
+        return [(c.start, c.stop) for c in self.chunks.values()]
 
     def count_done(self) -> int:
         """How many replications are finished (chunks never overlap)."""
@@ -210,7 +213,9 @@ class ResultsFolder(ChunkStore):
         super().__init__()
         self.path = Path(path)
         self.manifest = manifest
-        self.chunks = {int(c["start"]): c for c in manifest.get("chunks", [])}
+        # The records are the run's own copy of its chunk list; ``manifest["chunks"]`` keeps
+        # what was read until the run is complete (then the chunks' ranges).
+        self.chunks = {int(c["start"]): ChunkRecord.from_entry(c) for c in manifest.get("chunks", [])}
         self._next_manifest = 0.0  # time.monotonic() after which a chunk rewrites the manifest
         #: the replications of the chunks the manifest on disk lists (what a resume keeps)
         self.listed = self.count_done()
@@ -279,11 +284,12 @@ class ResultsFolder(ChunkStore):
         """Rewrite manifest.json atomically; ``final`` keeps only the chunk ranges (the
         chunk files go once the consolidated tables are written)."""
         began = time.monotonic()
-        entries = [self.chunks[s] for s in self.ordered()]
-        self.manifest["chunks"] = ([{"start": c["start"], "stop": c["stop"]} for c in entries]
-                                   if final else entries)
+        records = [self.chunks[s] for s in self.ordered()]
+        if final:
+            self.manifest["chunks"] = [{"start": c.start, "stop": c.stop} for c in records]
         try:
-            atomic_write(self.path / MANIFEST, manifest_text(self.manifest))
+            atomic_write(self.path / MANIFEST, manifest_text(
+                self.manifest, None if final else (c.entry() for c in records)))
         except OSError as exc:  # the previous manifest stays in place (atomic replace)
             raise StoreError(f"cannot write {self.path / MANIFEST}: {exc.strerror or exc}") from exc
         done = time.monotonic()
@@ -292,22 +298,26 @@ class ResultsFolder(ChunkStore):
 
     def add_chunk(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
         """Write a finished chunk's files, then (at most about once a second) the manifest."""
-        files = {}
+        files: list[str] = []
+        digests: list[bytes] = []
         try:
             for t in tables:
                 data = parquet_bytes(tables[t], t)
                 name = chunk_file_name(start, stop, t)
                 atomic_write(self.path / name, data)
-                files[t] = {"file": name, "sha256": sha256(data), "rows": tables[t].num_rows}
-            self.chunks[start] = {"start": start, "stop": stop, "files": files}
+                files.append(name)
+                digests.append(hashlib.sha256(data).digest())
+            self.chunks[start] = ChunkRecord(start, stop, tuple(tables),
+                                             tuple(data.num_rows for data in tables.values()),
+                                             tuple(digests))
             if time.monotonic() >= self._next_manifest:
                 self.write_manifest()
         except OSError as exc:
             # No manifest lists this chunk's files yet: remove those written, so that on a full
             # disk the manifest listing the chunks before it has room to be written.
-            for info in files.values():
+            for name in files:
                 with contextlib.suppress(OSError):
-                    (self.path / info["file"]).unlink()
+                    (self.path / name).unlink()
             raise StoreError(f"cannot write to the results folder {self.path}: "
                              f"{exc.strerror or exc}") from exc
 
@@ -326,23 +336,30 @@ class ResultsFolder(ChunkStore):
         return candidate
 
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
-        entry = self.chunks[start]["files"][table]
-        return read_checked(self.inside(entry["file"]), table, columns)
+        return read_checked(self.inside(self.chunks[start].file_of(table)), table, columns)
 
-    def write_table(self, table: str, policies: Sequence[str]) -> None:
-        """Consolidate one table from the chunk files, streaming, atomically."""
+    def table_bytes(self, table: str) -> tuple[float, pa.Table | None]:
+        """The consolidated table's size in memory, estimated from its rows and the first
+        chunk's bytes per row, and that first chunk (read for the estimate)."""
+        order = self.ordered()
+        first = self.read_chunk(order[0], table) if order else None
+        rows = sum(self.chunks[s].rows_of(table) for s in order)
+        width = first.nbytes / first.num_rows if first is not None and first.num_rows else 0.0
+        return rows * width, first
+
+    def write_table(self, table: str, policies: Sequence[str],
+                    sized: tuple[float, pa.Table | None] | None = None) -> None:
+        """Consolidate one table from the chunk files, streaming, atomically. ``sized``:
+        :meth:`table_bytes`'s answer when the caller has it already."""
         final = self.path / f"{table}.parquet"
         pool = pa.default_memory_pool()
-        order = self.ordered()
-        # The table's size, from its rows and the first chunk's bytes per row: it sizes the
-        # row groups, and a table no larger than one group's buffer is read chunk by chunk
-        # once and held (the replications table of 400 replications in 13 chunks: 13 reads
-        # instead of 39), no more memory than a long table's buffer.
-        first = self.read_chunk(order[0], table) if order else None
-        rows = sum(int(self.chunks[s]["files"][table]["rows"]) for s in order)
-        width = first.nbytes / first.num_rows if first is not None and first.num_rows else 0.0
-        group = row_group_bytes(rows * width, len(SCHEMAS[table]))
-        parts = self.assemble(table, policies, first, hold=0.0 < rows * width <= ROW_GROUP_BYTES)
+        # The table's size sizes the row groups, and a table no larger than one group's
+        # buffer is read chunk by chunk once and held (the replications table of 400
+        # replications in 13 chunks: 13 reads instead of 39), no more memory than a long
+        # table's buffer.
+        size, first = sized if sized is not None else self.table_bytes(table)
+        group = row_group_bytes(size, len(SCHEMAS[table]))
+        parts = self.assemble(table, policies, first, hold=0.0 < size <= ROW_GROUP_BYTES)
 
         def stream(tmp: Path) -> None:
             with pq.ParquetWriter(tmp, SCHEMAS[table], **writer_options(table)) as writer:
@@ -382,37 +399,35 @@ class ResultsFolder(ChunkStore):
         problems = []
         policies = len(self.manifest["policies"])
         for start in self.ordered():
-            entry = self.chunks[start]
-            for table, info in entry["files"].items():
-                why = self._check_file(self.inside(info["file"]), info, table,
-                                       (entry["start"], entry["stop"]), policies)
+            chunk = self.chunks[start]
+            for table in chunk.tables:
+                why = self._check_file(self.inside(chunk.file_of(table)), chunk, table, policies)
                 if why:
-                    problems.append(f"chunk {entry['start']}-{entry['stop'] - 1} "
-                                    f"({info['file']}) {why}")
+                    problems.append(f"chunk {chunk.start}-{chunk.stop - 1} "
+                                    f"({chunk.file_of(table)}) {why}")
                     break
             else:
                 continue
             del self.chunks[start]
             if drop:
-                for info in entry["files"].values():
+                for table in chunk.tables:
                     with contextlib.suppress(OSError):
-                        self.inside(info["file"]).unlink()
+                        self.inside(chunk.file_of(table)).unlink()
         if drop and problems:
             self.write_manifest()
         return problems
 
     @staticmethod
-    def _check_file(path: Path, info: Mapping[str, Any], table: str, span: tuple[int, int],
-                    policies: int) -> str | None:
+    def _check_file(path: Path, chunk: ChunkRecord, table: str, policies: int) -> str | None:
         """Why a chunk's file of ``table`` is not the one its manifest entry lists for the
-        replications ``span`` (start, stop), or None: its checksum, its rows, and the
-        replications it holds (a file copied from another chunk, its checksum edited to
-        match, would otherwise be taken for this one and repeat those replications)."""
+        chunk's replications, or None: its checksum, its rows, and the replications it holds
+        (a file copied from another chunk, its checksum edited to match, would otherwise be
+        taken for this one and repeat those replications)."""
         try:
             data = path.read_bytes()
         except OSError as exc:
             return f"is unreadable ({exc.strerror or exc})"
-        if sha256(data) != info.get("sha256"):
+        if sha256(data) != chunk.sha256_of(table):
             return "is corrupt (checksum mismatch)"
         try:
             file = pq.ParquetFile(io.BytesIO(data))
@@ -420,9 +435,9 @@ class ResultsFolder(ChunkStore):
             held = to_float(file.read(columns=["replication"]).column(0))  # (no pandas import)
         except (OSError, KeyError, pa.ArrowException) as exc:
             return f"is not a Parquet file of pmo-sim's ({exc})"
-        if rows != info.get("rows"):
-            return f"has {rows} rows, expected {info.get('rows')}"
-        start, stop = span
+        if rows != chunk.rows_of(table):
+            return f"has {rows} rows, expected {chunk.rows_of(table)}"
+        start, stop = chunk.start, chunk.stop
         if held.size and (held.min() < start or held.max() >= stop):
             return f"holds replications {held.min():.0f}-{held.max():.0f}, not {start}-{stop - 1}"
         if table == "replications":
@@ -433,7 +448,7 @@ class ResultsFolder(ChunkStore):
 
     def clean_strays(self) -> None:
         """Delete temporary files and chunk files no manifest entry refers to (killed runs)."""
-        listed = {info["file"] for c in self.chunks.values() for info in c["files"].values()}
+        listed = {c.file_of(t) for c in self.chunks.values() for t in c.tables}
         chunk_dir = self.path / CHUNK_DIR
         if chunk_dir.is_symlink():  # never follow a link out of the folder (open() refuses it too)
             raise UsageError(f"{self.path}: {CHUNK_DIR} is a link; refused")

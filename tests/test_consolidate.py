@@ -1,0 +1,113 @@
+"""The end of a run: long tables written in a process of their own (pmo_sim.experiment.consolidate).
+
+The routing is forced here (every table counts as long), so tiny runs take the path a run of
+10,000 replications takes: the parent must not write those tables itself, the files must be
+the bytes the parent would have written, ``summary.csv`` must wait for ``replications``, and
+the other process's failure must reach the caller as the parent's own would.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from test_experiment import write_tiny
+
+from pmo_sim.experiment import consolidate, run_experiment
+from pmo_sim.experiment.spec import Seams
+from pmo_sim.experiment.store import ResultsFolder, StoreError
+from pmo_sim.scenario.loader import load_scenario
+
+FILES = ("replications.parquet", "projects.parquet", "pools.parquet", "summary.csv")
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in FILES}
+
+
+def written_by_parent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tables this process writes itself, in order, from now on."""
+    calls: list[str] = []
+    original = ResultsFolder.write_table
+
+    def recorded(self: ResultsFolder, table: str, *args: object) -> None:
+        calls.append(table)
+        original(self, table, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ResultsFolder, "write_table", recorded)
+    return calls
+
+
+@pytest.mark.parametrize("long_tables", [{"projects"}, {"projects", "replications", "pools"}])
+def test_long_tables_are_written_elsewhere_to_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, long_tables: set[str]) -> None:
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    run_experiment(scenario, replications=12, seed=5, jobs=2, out=tmp_path / "here", chunk_size=3)
+    calls = written_by_parent(monkeypatch)
+    monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table in long_tables)
+    res = run_experiment(scenario, replications=12, seed=5, jobs=2, out=tmp_path / "there",
+                         chunk_size=3)
+    # the parent wrote only the short tables; the rest came from the other process
+    assert sorted(calls) == sorted({"replications", "projects", "pools"} - long_tables)
+    assert digests(tmp_path / "there") == digests(tmp_path / "here")
+    assert len(res.replications) == 2 * 12
+    manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and not (tmp_path / "there" / "chunks").exists()
+
+
+def test_a_run_in_one_process_writes_every_table_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    calls = written_by_parent(monkeypatch)
+    monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: True)
+    run_experiment(scenario, replications=4, seed=5, jobs=1, out=tmp_path / "run")
+    assert sorted(calls) == ["pools", "projects", "replications"]
+
+
+def test_a_failure_in_the_other_process_keeps_the_chunks_and_says_how_to_go_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, chunk_size=2,
+                       seams=Seams(stop_after_chunks=4))
+    # something in projects.parquet's place that no rename can replace: a folder with a file
+    (out / "projects.parquet").mkdir()
+    (out / "projects.parquet" / "keep.txt").write_text("mine\n")
+    monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table == "projects")
+    with pytest.raises(StoreError, match=r"cannot write .*projects\.parquet.*8 of 8 replications "
+                                         r"are kept in .*continue with"):
+        run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, resume=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "partial"
+    assert sum(c["stop"] - c["start"] for c in manifest["chunks"]) == 8
+    assert (out / "projects.parquet" / "keep.txt").read_text() == "mine\n"
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp.parquet")]
+    (out / "projects.parquet" / "keep.txt").unlink()
+    (out / "projects.parquet").rmdir()
+    done = run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, resume=True)
+    assert len(done.replications) == 2 * 8
+
+
+def test_the_other_process_dying_is_a_store_error_naming_the_table(tmp_path: Path) -> None:
+    folder = ResultsFolder(tmp_path, {"chunks": []})
+    future: cf.Future[None] = cf.Future()
+    future.set_exception(cf.process.BrokenProcessPool("terminated abruptly"))
+    with pytest.raises(StoreError, match=r"cannot write .*projects\.parquet: the process writing "
+                                         r"it ended before it was done"):
+        consolidate._wait(future, folder, "projects")
+
+
+def test_long_means_row_groups_past_the_smallest() -> None:
+    from pmo_sim.experiment.store import ROW_GROUP_BYTES, row_group_bytes
+    from pmo_sim.experiment.tablefile import SCHEMAS
+
+    # the reference portfolio's projects table: ~28 KB a replication
+    assert not consolidate.grows_with_run("projects", 1_000 * 28e3)
+    assert consolidate.grows_with_run("projects", 10_000 * 28e3)
+    for size in (1e6, 1e8, 1e9, 1e10):
+        assert consolidate.grows_with_run("pools", size) == (
+            row_group_bytes(size, len(SCHEMAS["pools"])) > ROW_GROUP_BYTES)
