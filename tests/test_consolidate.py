@@ -111,3 +111,19 @@ def test_long_means_row_groups_past_the_smallest() -> None:
     for size in (1e6, 1e8, 1e9, 1e10):
         assert consolidate.grows_with_run("pools", size) == (
             row_group_bytes(size, len(SCHEMAS["pools"])) > ROW_GROUP_BYTES)
+
+
+def test_a_relative_folder_is_found_after_the_caller_changed_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fork server (started by this first run, if not before) stays in the folder it
+    # started in; the process it forks for the long tables must still find a relative --out
+    # (multiprocessing moves each new process to its parent's current folder)
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    run_experiment(scenario, replications=4, seed=5, jobs=2, out=tmp_path / "first")
+    elsewhere = tmp_path / "notebook"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table == "projects")
+    run_experiment(scenario, replications=4, seed=5, jobs=2, out=Path("run"))
+    assert (elsewhere / "run" / "projects.parquet").is_file()
+    assert json.loads((elsewhere / "run" / "manifest.json").read_text())["status"] == "complete"
