@@ -92,7 +92,8 @@ class ScenarioError(UsageError):
 
 
 class WorkerLost(PmoSimError):
-    """A worker process died (killed, out of memory) while running replications: exit 1."""
+    """The machine let a run down: a worker process died (killed, out of memory), or the run
+    ran out of memory in this process, while running replications: exit 1."""
 
 
 class ReplicationFailed(PmoSimError):

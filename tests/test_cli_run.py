@@ -291,3 +291,54 @@ def test_killed_worker_fails_clearly_keeps_chunks_and_resumes(scenario_file: Pat
     assert res.returncode == 0, res.stderr
     reference = run_experiment(load_scenario(scenario_file, None), replications=400, seed=2, jobs=1)
     assert_same_tables(load_results(out), reference)
+
+
+CROWD = "name: crowd\nhorizon: 50\nresources:\n" + "".join(
+    f"  pool{i}: {{headcount: 100000, day_rate: 100}}\n" for i in range(5)) + """\
+projects:
+  - name: p
+    tasks:
+      - {name: t, skill: pool0, effort: 5}
+"""
+
+
+def _vm_peak_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmPeak:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmPeak for {pid}")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find worker processes")
+def test_a_worker_out_of_memory_is_a_message_and_keeps_finished_chunks(tmp_path: Path) -> None:
+    # before: under `ulimit -v`, a replication ran out of memory as CPython's "SystemError:
+    # error return without exception set", reported as a failed replication whose report
+    # could not be sent either; the workers printed multiprocessing's tracebacks and the run
+    # ended in "a worker process died (BrokenProcessPool ...)". Here the workers' address
+    # space is capped mid-run (500,000 people: each replication needs ~250 MB more than an
+    # idle worker), below what a replication needs and well above what an idle worker holds.
+    import resource
+
+    scenario = tmp_path / "crowd.yaml"
+    scenario.write_text(CROWD)
+    out = tmp_path / "r"
+    args = [PMO_SIM, "run", str(scenario), "-n", "6", "-j", "2", "--chunk-size", "1", "--out", str(out)]
+    proc = subprocess.Popen([*args, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_chunks(proc, out, 1, listed=False)
+    workers = _grandchildren(proc.pid)
+    assert len(workers) == 2, "no worker processes found"
+    limit = (max(_vm_peak_kb(w) for w in workers) - 120_000) * 1024
+    for worker in workers:
+        resource.prlimit(worker, resource.RLIMIT_AS, (limit, limit))
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    assert stderr.startswith("error: a worker ran out of memory while running replications"), stderr
+    assert "Traceback" not in stderr and "SystemError" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept = sum(c["stop"] - c["start"] for c in manifest["chunks"])
+    assert manifest["status"] == "partial" and kept >= 1
+    assert f"{kept} of 6 replications are kept in {out}; continue with: " in stderr
+    res = subprocess.run([*args, "--resume", "--quiet", "--format", "json"], capture_output=True,
+                         text=True, timeout=180)
+    assert res.returncode == 0, res.stderr
+    assert load_results(out).replications["replication"].tolist() == list(range(6))

@@ -587,3 +587,34 @@ def test_a_number_where_field_names_go_is_named_as_the_key(tmp_path: Path, text:
     code, output = invoke("validate", str(path))
     assert code == 2
     assert f"{path}{where} a key here must be text (a field name), not a number (got " in output
+
+
+# --------------------------------------------------------------------------- stop 27
+
+
+def _exhausting_replicate(scenario: object, replication: int, seed: int, policies: list[str]) -> list:
+    from pmo_sim.experiment.replicate import run_replication
+
+    if replication == 3:
+        bytearray(1 << 50)  # a petabyte: the allocator refuses it, as it does when memory runs out
+    return run_replication(scenario, replication, seed, policies)  # type: ignore[arg-type]
+
+
+def test_running_out_of_memory_in_a_run_keeps_what_is_finished(tmp_path: Path, finished: Path) -> None:
+    # before: a MemoryError in a replication was a failed replication, whose policy was
+    # looked for by running it again; the message named no folder to resume
+    from pmo_sim.errors import WorkerLost
+    from pmo_sim.experiment.spec import Seams
+
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    out = tmp_path / "run"
+    with pytest.raises(WorkerLost, match=r"^out of memory while running replications \(this machine "
+                       r"has less free memory than a replication of this scenario needs.*; 3 of 6 "
+                       r"replications are kept in .*; continue with: .*--resume"):
+        run_experiment(scenario, replications=6, seed=3, jobs=1, chunk_size=1, out=out,
+                       seams=Seams(replicate=_exhausting_replicate), command="pmo-sim run tiny.yaml")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "partial" and "failure" not in manifest
+    assert [c["start"] for c in manifest["chunks"]] == [0, 1, 2]
+    resumed = run_experiment(scenario, replications=6, seed=3, jobs=1, out=out, resume=True)
+    assert resumed.replications.equals(pq.read_table(finished / "replications.parquet").to_pandas())

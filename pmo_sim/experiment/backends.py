@@ -21,6 +21,7 @@ results never depend on the backend, the number of jobs or the chunking.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import math
 import multiprocessing
 import os
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmo_sim.errors import UsageError, WorkerLost
 from pmo_sim.experiment.work import ChunkResult, ChunkTask
-from pmo_sim.experiment.workers import mp_context, worker_count
+from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT, mp_context, worker_count
 from pmo_sim.scenario.limits import estimate_size
 
 if TYPE_CHECKING:
@@ -57,6 +58,23 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     from pmo_sim.experiment.simulate import simulate_chunk
 
     return simulate_chunk(task)
+
+
+def run_chunk_in_worker(task: ChunkTask) -> ChunkResult:
+    """:func:`run_chunk` in a local pool's worker process, which ends at once, with
+    :data:`~pmo_sim.experiment.workers.OUT_OF_MEMORY_EXIT`, when it runs out of memory.
+
+    A worker out of memory cannot be relied on to do anything more: sending the error back
+    pickles it with its traceback, and printing it needs memory too. Both failed under a low
+    ``ulimit -v`` (the worker printed "SystemError: error return without exception set"
+    tracebacks from multiprocessing's internals). Exiting needs nothing; the parent finds the
+    pool broken and reads this exit status from the dead worker
+    (:meth:`LocalBackend._why_lost`).
+    """
+    try:
+        return run_chunk(task)
+    except MemoryError:
+        os._exit(OUT_OF_MEMORY_EXIT)
 
 
 def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]]:
@@ -192,9 +210,11 @@ class _FutureBackend(Backend):
                     yield fut.result()
         except Exception as exc:
             # A dead worker breaks the pool: whichever call notices (submit or result), say so.
+            if isinstance(exc, MemoryError):  # raised in a worker (Dask) and sent back
+                raise WorkerLost(OUT_OF_MEMORY) from exc
             if self._worker_lost(exc):
-                raise WorkerLost(f"a worker process died while running replications "
-                                 f"({type(exc).__name__}: {exc})") from exc
+                raise WorkerLost(self._why_lost() or f"a worker process died while running "
+                                 f"replications ({type(exc).__name__}: {exc})") from exc
             raise
         finally:
             if pending:  # interrupted or a consumer stopped early: drop the rest now
@@ -213,6 +233,15 @@ class _FutureBackend(Backend):
         """Whether ``exc`` means a worker process died (rather than the work failing)."""
         return isinstance(exc, cf.process.BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
 
+    def _why_lost(self) -> str | None:
+        """Why the worker died, when the backend can tell (None: it cannot)."""
+        return None
+
+
+#: What a run that lost a worker to a lack of memory says (the runner adds what is kept).
+OUT_OF_MEMORY = ("a worker ran out of memory while running replications (each worker holds "
+                 "one replication at a time: try fewer --jobs, or a smaller scenario)")
+
 
 def init_worker() -> None:
     """Set up a worker process of the parent's own (a pool's, or the one writing a long
@@ -221,8 +250,12 @@ def init_worker() -> None:
     # must not die mid-message and break the pool before it can cancel cleanly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # If the parent is killed outright (SIGKILL, OOM) nobody tells the pool's workers, which
-    # would wait for work forever: each worker watches its parent and leaves with it.
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    # would wait for work forever: each worker watches its parent and leaves with it. Where
+    # memory is too short even for a thread's stack, the worker goes without the watch (a
+    # failing initializer breaks the pool with a traceback on stderr); its first chunk will
+    # then most likely end it with OUT_OF_MEMORY_EXIT.
+    with contextlib.suppress(RuntimeError):  # "can't start new thread"
+        threading.Thread(target=_exit_with_parent, daemon=True).start()
 
 
 def _exit_with_parent() -> None:
@@ -241,7 +274,7 @@ class LocalBackend(_FutureBackend):
                                             initializer=init_worker)
 
     def _submit(self, task: ChunkTask) -> cf.Future[ChunkResult]:
-        return self._pool.submit(run_chunk, task)
+        return self._pool.submit(run_chunk_in_worker, task)
 
     def _wait_first(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
         done, rest = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -250,6 +283,20 @@ class LocalBackend(_FutureBackend):
     def _cancel(self, pending: set[Any]) -> None:
         for fut in pending:
             fut.cancel()
+
+    def _why_lost(self) -> str | None:
+        # The broken pool has ended its other workers (SIGTERM); the one that died first
+        # says why by its exit status.
+        codes = set()
+        for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+            proc.join(timeout=5)
+            codes.add(proc.exitcode)
+        if OUT_OF_MEMORY_EXIT in codes:
+            return OUT_OF_MEMORY
+        if -signal.SIGKILL in codes:
+            return ("a worker process died while running replications (killed by SIGKILL: the "
+                    "system does that when memory runs out, or another program did)")
+        return None
 
     def close(self, abort: bool = False) -> None:
         if not abort:

@@ -283,6 +283,13 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any]) -> None:
             # store.listed: what the manifest on disk lists, fewer than finished if even it
             # could not be rewritten (a full disk); a resume recomputes the rest.
             raise type(exc)(_with_what_is_kept(exc, store, manifest)) from exc
+        except MemoryError as exc:
+            # In this process (jobs=1, the serial backend); a worker's is a WorkerLost above.
+            if not isinstance(store, ResultsFolder):
+                raise
+            with contextlib.suppress(StoreError, MemoryError):
+                _save_manifest(store)
+            raise WorkerLost(_with_what_is_kept(OUT_OF_MEMORY_HERE, store, manifest)) from exc
         except ReplicationFailed as exc:
             if isinstance(store, ResultsFolder):
                 manifest["failure"] = {"policy": exc.policy, "replication": exc.replication,
@@ -291,7 +298,12 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any]) -> None:
             raise
 
 
-def _with_what_is_kept(exc: Exception, store: ResultsFolder, manifest: dict[str, Any]) -> str:
+#: What a run that ran out of memory in this process says (before what is kept).
+OUT_OF_MEMORY_HERE = ("out of memory while running replications (this machine has less free "
+                      "memory than a replication of this scenario needs: try a smaller scenario)")
+
+
+def _with_what_is_kept(exc: Exception | str, store: ResultsFolder, manifest: dict[str, Any]) -> str:
     """A failure's message, with how many replications the folder keeps and how to go on."""
     return (f"{exc}; {store.listed} of {manifest['replications']} replications are kept in "
             f"{store.path}; continue with: {_resume_command(manifest.get('command'), store.path)}")

@@ -16,6 +16,7 @@ fresh process, that a parallel run's parent never imports the engine or SimPy.
 
 from __future__ import annotations
 
+import gc
 import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,14 @@ def _failing_policy(replicate: Replicate, task: ChunkTask, replication: int) -> 
     return ",".join(task.policies)
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says memory ran out: a :class:`MemoryError`, or the :class:`SystemError`
+    "error return without exception set" that CPython raises when memory runs out while it is
+    already raising one (a replication under ``ulimit -v`` ended so, in the engine's frames)."""
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, SystemError) and "error return without exception set" in str(exc))
+
+
 def simulate_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one chunk; returns its columnar records (the function every backend runs)."""
     replicate = task.replicate or _default_replicate(task.scenario, task.max_events)
@@ -71,15 +80,25 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     tables: dict[str, Columns] = {name: {c: [] for c in STORED_TABLES[name].column_names}
                                   for name in names}
     for r in range(task.start, task.stop):
+        exhausted = False
         try:
             records = replicate(task.scenario, r, task.seed, list(task.policies))
             got = [rec.policy for rec in records]
             if got != list(task.policies):
                 raise RuntimeError(f"engine returned policies {got}, expected {list(task.policies)}")
         except Exception as exc:
-            return ChunkResult(task.start, task.stop, failure=ChunkFailure(
-                policy=_failing_policy(replicate, task, r), replication=r, seed=task.seed,
-                cause=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()))
+            if not out_of_memory(exc):
+                return ChunkResult(task.start, task.stop, failure=ChunkFailure(
+                    policy=_failing_policy(replicate, task, r), replication=r, seed=task.seed,
+                    cause=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()))
+            exhausted = True
+        if exhausted:
+            # Not this replication's fault, and nothing more can be done here (re-running the
+            # policies to find the failing one would run out again): the backend says so. The
+            # interrupted replication's objects, kept by the traceback until the except clause
+            # ended and in reference cycles since, are freed first.
+            gc.collect()
+            raise MemoryError("out of memory while simulating a replication")
         for rec in records:
             kpis = tables["replications"]
             kpis["policy"].append(rec.policy)

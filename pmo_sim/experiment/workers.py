@@ -26,6 +26,11 @@ from multiprocessing.context import BaseContext
 #: What the fork server imports once, before forking workers: everything a chunk needs.
 PRELOAD = ["pmo_sim.experiment.backends", "pmo_sim.experiment.simulate"]
 
+#: The exit status of a local pool's worker that ran out of memory
+#: (:func:`pmo_sim.experiment.backends.run_chunk_in_worker`): the parent reads it from the
+#: dead worker to say why the pool broke.
+OUT_OF_MEMORY_EXIT = 86
+
 
 def mp_context() -> BaseContext:
     """The multiprocessing context of local pools: fork server if there is one, else spawn."""
