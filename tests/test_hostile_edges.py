@@ -618,3 +618,49 @@ def test_running_out_of_memory_in_a_run_keeps_what_is_finished(tmp_path: Path, f
     assert [c["start"] for c in manifest["chunks"]] == [0, 1, 2]
     resumed = run_experiment(scenario, replications=6, seed=3, jobs=1, out=out, resume=True)
     assert resumed.replications.equals(pq.read_table(finished / "replications.parquet").to_pandas())
+
+
+def _pools(n: int, headcount: int) -> str:
+    return "".join(f"  p{i}: {{headcount: {headcount}, day_rate: 100}}\n" for i in range(n))
+
+
+CROWDED = "name: crowded\nhorizon: 100\nresources:\n{pools}" + """\
+projects:
+  - name: a
+    tasks:
+      - {{name: t, skill: p0, effort: 5}}
+{policies}"""
+
+
+@pytest.mark.parametrize("pools,policies,where,most,got", [
+    # 100 pools of 100,000 people: before, `validate` said ok and a replication needed ~5 GB
+    (_pools(100, 100_000), "", ":14:20: resources.p10.headcount", "10,000,000", "100000"),
+    # a release makes room for a later hire; the hire that passes the limit is named
+    (_pools(10, 99_999) + "  q: {headcount: 5, day_rate: 1}\n",
+     "policies:\n  a: {}\n  b:\n    resource_manager:\n      staffing: [{day: 1, pool: q, change: -4}, "
+     "{day: 4, pool: q, change: 8}, {day: 2, pool: q, change: 10}]\n",
+     ":23:105: policies.b.resource_manager.staffing.2.change", "1,000,009", "10"),
+    # contractors count as if all were engaged at once; inherited from pmo, located there
+    (_pools(10, 99_999),
+     "pmo:\n  resource_manager:\n    contractors: [{pool: p1, max: 20, day_rate: 1}]\npolicies:\n  a: {}\n",
+     ":20:35: pmo.resource_manager.contractors.0.max", "1,000,010", "20"),
+])
+def test_all_pools_together_are_limited_at_the_headcount_that_passes(
+        tmp_path: Path, pools: str, policies: str, where: str, most: str, got: str) -> None:
+    path = tmp_path / "crowded.yaml"
+    path.write_text(CROWDED.format(pools=pools, policies=policies))
+    code, output = invoke("validate", str(path))
+    assert code == 2, output
+    assert (f"{path}{where}: all pools together would hold {most} people and units at once (staffing "
+            f"changes and contractors included), more than the limit of 1,000,000: a replication holds "
+            f"every person in memory (about 0.5 GB and 3.5 s per million); use fewer or smaller pools "
+            f"(got {got})") in output
+    code, output = invoke("run", str(path), "-n", "1", "--out", str(tmp_path / "run"))
+    assert code == 2 and not (tmp_path / "run").exists()
+
+
+def test_a_million_people_in_all_is_within_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "crowded.yaml"
+    path.write_text(CROWDED.format(pools=_pools(10, 100_000), policies=""))
+    code, output = invoke("validate", str(path))
+    assert code == 0, output

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pmo_sim.errors import UsageError, WorkerLost
 from pmo_sim.experiment.work import ChunkResult, ChunkTask
 from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT, mp_context, worker_count
-from pmo_sim.scenario.limits import estimate_size
+from pmo_sim.scenario.limits import PERSON_EVENTS, estimate_size
 
 if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
@@ -136,10 +136,11 @@ class Load:
 def load_of(scenarios: Sequence[Scenario], policies: int) -> Load:
     """The expected load of one replication of ``policies`` policies of the largest scenario,
     from the loader's size estimate (:func:`~pmo_sim.scenario.limits.estimate_size`: its
-    events are those of the scenario's busiest policy, its projects the expected arrivals);
+    events are those of the scenario's busiest policy, plus the set-up of its people, its
+    projects the expected arrivals);
     every replication writes a KPI row and a row per project and per pool."""
     sizes = [(estimate_size(sc), len(sc.resources)) for sc in scenarios]
-    events = max((e.events for e, _ in sizes), default=0.0)
+    events = max((e.events + PERSON_EVENTS * e.people for e, _ in sizes), default=0.0)
     rows = max((1 + e.projects + pools for e, pools in sizes), default=0.0)
     return Load(events=policies * events, rows=policies * rows)
 

@@ -36,6 +36,7 @@ from pmo_sim.scenario.dists import (
     Normal,
     _Dist,
 )
+from pmo_sim.scenario.limits import people_problem
 from pmo_sim.scenario.models import PMO, Intake, ProjectSpec, Scenario, TaskSpec
 
 KeyPath = tuple[Union[str, int], ...]
@@ -66,6 +67,9 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
         if policy is not scenario.pmo:  # the implicit `default` policy *is* pmo
             _check_policy(out, ("policies", name), policy, scenario)
     out += strategy_problems(scenario)
+    crowded = people_problem(scenario)
+    if crowded is not None:
+        out.append(crowded)
     return out
 
 

@@ -56,6 +56,13 @@ MAX_INTAKE_COUNT = 50_000
 MAX_PEOPLE = 100_000
 """Headcount of a pool, crew size, managers."""
 
+MAX_ALL_PEOPLE = 1_000_000
+"""People and equipment units of all pools together, at their most: the pools' headcounts and
+units, a policy's staffing changes up to its peak, and its contractors all engaged at once.
+A replication holds every person as an object (about 500 bytes, 3.5 µs to set up): a million
+people take about 0.5 GB and 3.5 s of every replication and policy, in each worker; 100 pools
+of 100,000 people each passed ``validate`` and then needed about 5 GB a replication."""
+
 MAX_COUNT = 1_000_000
 """Any other whole number (a WIP limit)."""
 
@@ -73,6 +80,11 @@ The bundled scenarios make a few hundred to a thousand events per replication, a
 64 times the benchmark's about 50,000, and 50,000 generated projects of five tasks about
 300,000; one replication simulates about 100,000 events a second.
 """
+
+#: What setting up one person (or unit) of a pool costs a replication, in simulation events of
+#: time (3.5 µs against about 10 µs an event): counted in the load that sizes a run's chunks,
+#: not in the event budget (a pool's people are bounded by :data:`MAX_ALL_PEOPLE`).
+PERSON_EVENTS = 0.35
 
 # Simulation events per unit of each count, calibrated on the bundled scenarios and the
 # benchmark against the `events` KPI (estimate / KPI between 0.65 and 1.8): a project arrives
@@ -99,6 +111,7 @@ class SizeEstimate:
     trainees: float  # enrolments
     events: float
     largest: str  # the dotted path of the field that contributes most events
+    people: float = 0.0  # people and units of all pools at their most (the largest policy's)
 
 
 def estimate_size(scenario: Scenario) -> SizeEstimate:
@@ -132,7 +145,76 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
     total = sum(parts.values())
     return SizeEstimate(projects=projects, tasks=tasks, changes=changes, leavers=leavers, ideas=worst[2],
                         cohorts=worst[3], trainees=worst[4], events=total if total == total else math.inf,
-                        largest=max(parts, key=lambda k: parts[k]))
+                        largest=max(parts, key=lambda k: parts[k]), people=most_people(sc)[0])
+
+
+def most_people(sc: Scenario) -> tuple[int, tuple[str | int, ...]]:
+    """The most people and equipment units all pools hold at once, over every policy, and the
+    field at which the count first passes :data:`MAX_ALL_PEOPLE` (else the largest pool's).
+
+    The pools are counted in file order; then each policy's staffing changes in day order
+    (the peak of the running total: a release makes room for a later hire), then its
+    contractors, each pool's ``max`` as if all were engaged at once.
+    """
+    total, at = 0, None
+    largest: tuple[int, tuple[str | int, ...]] = (-1, ("resources",))
+    for name, pool in sc.resources.items():
+        path: tuple[str | int, ...] = ("resources", name, "headcount" if pool.kind == "people" else "units")
+        total += pool.capacity
+        if at is None and total > MAX_ALL_PEOPLE:
+            at = path
+        if pool.capacity > largest[0]:
+            largest = (pool.capacity, path)
+    most, where = total, at or largest[1]
+    for name, policy in sc.policies.items():
+        base: tuple[str | int, ...] = ("pmo",) if policy is sc.pmo else ("policies", name)
+        peak, crossed = _policy_people(policy, total, base + ("resource_manager",))
+        if peak > most:
+            most, where = peak, at or crossed or where
+    return most, where
+
+
+def people_problem(sc: Scenario) -> tuple[tuple[str | int, ...], str, int] | None:
+    """``(path, message, got)`` when all pools together hold more than :data:`MAX_ALL_PEOPLE`
+    people and units at once (:func:`most_people`), located at the field that passes it."""
+    most, path = most_people(sc)
+    if most <= MAX_ALL_PEOPLE:
+        return None
+    got: int = _value_at(sc, path)
+    return (path, f"all pools together would hold {most:,} people and units at once (staffing "
+            f"changes and contractors included), more than the limit of {MAX_ALL_PEOPLE:,}: a "
+            f"replication holds every person in memory (about 0.5 GB and 3.5 s per million); use "
+            f"fewer or smaller pools", got)
+
+
+def _value_at(sc: Scenario, path: tuple[str | int, ...]) -> int:
+    if path[0] == "resources":
+        return sc.resources[str(path[1])].capacity
+    policy = sc.pmo if path[0] == "pmo" else sc.policies[str(path[1])]
+    rm = policy.resource_manager
+    if "staffing" in path:
+        return rm.staffing[int(path[-2])].change
+    return rm.contractors[int(path[-2])].max
+
+
+def _policy_people(policy: PMO, start: int, base: tuple[str | int, ...]
+                   ) -> tuple[int, tuple[str | int, ...] | None]:
+    """(peak people and units with this policy's staffing and contractors, the field that
+    takes them past :data:`MAX_ALL_PEOPLE`, or None)."""
+    rm = policy.resource_manager
+    now = peak = start
+    crossed = None
+    for i in sorted(range(len(rm.staffing)), key=lambda i: (rm.staffing[i].day, i)):
+        now += rm.staffing[i].change
+        if now > peak:
+            peak = now
+            if crossed is None and peak > MAX_ALL_PEOPLE:
+                crossed = base + ("staffing", i, "change")
+    for i, contractor in enumerate(rm.contractors):
+        peak += contractor.max
+        if crossed is None and peak > MAX_ALL_PEOPLE:
+            crossed = base + ("contractors", i, "max")
+    return peak, crossed
 
 
 def _events(**counts: float) -> float:
