@@ -31,3 +31,27 @@ def test_scheduler_needs_dask_backend(tmp_path: Path) -> None:
     scenario = load_scenario(write_tiny(tmp_path), None)
     with pytest.raises(UsageError, match="--backend dask"):
         run_experiment(scenario, replications=2, scheduler="tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "{scenario}", "-n", "4"],
+    ["sweep", "{scenario}", "--vary", "resources.dev.headcount=2,3", "-n", "2"],
+])
+def test_an_unreachable_scheduler_leaves_no_folder_and_a_rerun_needs_no_force(
+        tmp_path: Path, command: list[str]) -> None:
+    # before: refused after 10 s with exit 2, and `run` had already written the results
+    # folder (manifest, scenario, no chunk) that then refused the same command run again;
+    # `sweep` left its folder, empty
+    from click.testing import CliRunner
+
+    from pmo_sim.cli import main
+
+    args = [a.format(scenario=write_tiny(tmp_path)) for a in command]
+    out = tmp_path / "out" / "x"
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "--backend", "dask",
+                                       "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2, result.output
+    assert "error: cannot reach the Dask scheduler 'tcp://127.0.0.1:9'" in result.output
+    assert not (tmp_path / "out").exists()
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "-j", "1", "-q"])
+    assert result.exit_code == 0, result.output

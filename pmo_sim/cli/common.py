@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import sys
@@ -169,10 +170,21 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
     log_to_stderr()
     overrides = dict(parse_sets(sets))
     currency = load_scenario(scenario, overrides or None).currency
-    folder = output_folder(out, default_folder(Path(scenario).stem, kind))
-    refuse_replacing(study_files(folder, kind), force)
-    with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-        table = study(overrides, callback(progress))
+    default = default_folder(Path(scenario).stem, kind)
+    target = Path(out) if out else default
+    missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
+    folder = output_folder(out, default)
+    try:
+        refuse_replacing(study_files(folder, kind), force)
+        with progress_bar(not quiet and sys.stderr.isatty()) as progress:
+            table = study(overrides, callback(progress))
+    except BaseException:
+        # A study that fails (a Dask scheduler out of reach, a refused size, Ctrl+C) leaves
+        # no empty folder behind: the folders this command created, while still empty.
+        for created in missing:
+            with contextlib.suppress(OSError):
+                created.rmdir()  # only ever removes an empty folder
+        raise
     return table, currency, folder
 
 

@@ -215,10 +215,31 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     ex = spec.execution
     check_backend(ex.backend, ex.jobs, ex.scheduler)
     start_early(ex.backend, ex.jobs)  # the workers' fork server starts while the folder is made
-    opened = _open_store(spec, chosen)
-    if isinstance(opened, Results):
-        return opened  # resuming a run that is already complete
-    store, manifest = opened
+    with contextlib.ExitStack() as stack:
+        backends: list[Backend] = []
+
+        def backend_factory() -> Backend:
+            if not backends:
+                backends.append(stack.enter_context(make_backend(ex.backend, ex.jobs, ex.scheduler)))
+            return backends[0]
+
+        if ex.backend == "dask":
+            # Reached before the results folder is created: a scheduler that cannot be reached
+            # is refused (exit 2) with nothing written. Before, the folder it left (a manifest,
+            # the scenario, no chunk) stood in the way of the same command run again.
+            backend_factory()
+        opened = _open_store(spec, chosen)
+        if isinstance(opened, Results):
+            return opened  # resuming a run that is already complete
+        store, manifest = opened
+        _execute(_prepare_run(spec, chosen, store, manifest), store, manifest, backend_factory)
+    return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
+
+
+def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
+                 manifest: dict[str, Any]) -> _Run:
+    """The run's loop, its chunk size and precision target written into the manifest."""
+    ex = spec.execution
     requested = int(manifest["requested_replications"])
     workers = 1 if ex.backend == "serial" else worker_count(ex.jobs)
     # The chunk size only affects speed and checkpoint granularity, never the tables, so a
@@ -232,9 +253,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
                                  "target_met": None}
     # A size of the user's own is kept to the end; an automatic one shrinks at the end of the
     # run for the workers to finish together (missing_ranges).
-    run = _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1)
-    _execute(run, store, manifest)
-    return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
+    return _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1)
 
 
 def _open_store(spec: ExperimentSpec, chosen: list[str]
@@ -257,45 +276,41 @@ def _open_store(spec: ExperimentSpec, chosen: list[str]
     return ResultsFolder.create(out.out, manifest, dump_scenario(scenario), force=out.force), manifest
 
 
-def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any]) -> None:
+def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
+             backend_factory: Callable[[], Backend]) -> None:
     """Run to the end; on interruption or failure keep what finished and say how to go on."""
-    ex = run.spec.execution
-    with contextlib.ExitStack() as stack:
-        def backend_factory() -> Backend:
-            return stack.enter_context(make_backend(ex.backend, ex.jobs, ex.scheduler))
-
-        try:
-            run.execute(backend_factory, manifest)
-        except KeyboardInterrupt:
-            if not isinstance(store, ResultsFolder):
-                raise
-            _save_manifest(store)
-            done = store.count_done()
-            raise RunInterrupted(store.path, done, int(manifest["replications"]),
-                                 _resume_command(manifest.get("command"), store.path)) from None
-        except (WorkerLost, StoreError) as exc:
-            # The machine let the run down (a worker died, the disk filled): what finished is
-            # on disk and listed in the manifest; say how much, and how to continue.
-            if not isinstance(store, ResultsFolder):
-                raise
-            with contextlib.suppress(StoreError):
-                _save_manifest(store)
-            # store.listed: what the manifest on disk lists, fewer than finished if even it
-            # could not be rewritten (a full disk); a resume recomputes the rest.
-            raise type(exc)(_with_what_is_kept(exc, store, manifest)) from exc
-        except MemoryError as exc:
-            # In this process (jobs=1, the serial backend); a worker's is a WorkerLost above.
-            if not isinstance(store, ResultsFolder):
-                raise
-            with contextlib.suppress(StoreError, MemoryError):
-                _save_manifest(store)
-            raise WorkerLost(_with_what_is_kept(OUT_OF_MEMORY_HERE, store, manifest)) from exc
-        except ReplicationFailed as exc:
-            if isinstance(store, ResultsFolder):
-                manifest["failure"] = {"policy": exc.policy, "replication": exc.replication,
-                                       "seed": exc.seed, "cause": exc.cause}
-                _save_manifest(store)
+    try:
+        run.execute(backend_factory, manifest)
+    except KeyboardInterrupt:
+        if not isinstance(store, ResultsFolder):
             raise
+        _save_manifest(store)
+        done = store.count_done()
+        raise RunInterrupted(store.path, done, int(manifest["replications"]),
+                             _resume_command(manifest.get("command"), store.path)) from None
+    except (WorkerLost, StoreError) as exc:
+        # The machine let the run down (a worker died, the disk filled): what finished is
+        # on disk and listed in the manifest; say how much, and how to continue.
+        if not isinstance(store, ResultsFolder):
+            raise
+        with contextlib.suppress(StoreError):
+            _save_manifest(store)
+        # store.listed: what the manifest on disk lists, fewer than finished if even it
+        # could not be rewritten (a full disk); a resume recomputes the rest.
+        raise type(exc)(_with_what_is_kept(exc, store, manifest)) from exc
+    except MemoryError as exc:
+        # In this process (jobs=1, the serial backend); a worker's is a WorkerLost above.
+        if not isinstance(store, ResultsFolder):
+            raise
+        with contextlib.suppress(StoreError, MemoryError):
+            _save_manifest(store)
+        raise WorkerLost(_with_what_is_kept(OUT_OF_MEMORY_HERE, store, manifest)) from exc
+    except ReplicationFailed as exc:
+        if isinstance(store, ResultsFolder):
+            manifest["failure"] = {"policy": exc.policy, "replication": exc.replication,
+                                   "seed": exc.seed, "cause": exc.cause}
+            _save_manifest(store)
+        raise
 
 
 #: What a run that ran out of memory in this process says (before what is kept).
