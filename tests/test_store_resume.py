@@ -15,7 +15,7 @@ from test_experiment import TINY_YAML, assert_same_tables, write_tiny
 
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, RunInterrupted, load_results, run_experiment
-from pmo_sim.experiment.manifest import ChunkRecord, scenario_sha256
+from pmo_sim.experiment.manifest import ChunkRecord, resume_command, scenario_sha256
 from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -41,6 +41,34 @@ def interrupted_run(tiny: Scenario, out: Path, chunks: int = 2) -> RunInterrupte
                        command=f"pmo-sim run tiny.yaml -n {N} --out {out}",
                        seams=Seams(stop_after_chunks=chunks))
     return info.value
+
+
+def test_the_resume_hint_of_a_copied_folder_names_the_copy(tiny: Scenario, tmp_path: Path) -> None:
+    # before: the hint repeated the manifest's command line, whose --out is the folder the
+    # run was started in, so a folder copied elsewhere was "continued" in the original
+    import shutil
+
+    from click.testing import CliRunner
+
+    from pmo_sim.cli import main
+
+    original = tmp_path / "original"
+    interrupted_run(tiny, original, chunks=1)
+    copy = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(original, copy)
+    with pytest.raises(RunInterrupted) as info:
+        run_experiment(tiny, replications=N, seed=SEED, jobs=1, chunk_size=2, out=copy, resume=True,
+                       seams=Seams(stop_after_chunks=1))
+    expected = f"pmo-sim run tiny.yaml -n {N} --out {copy} --resume"
+    assert info.value.resume_command == expected
+    assert str(original) not in str(info.value)
+    result = CliRunner().invoke(main, ["report", str(copy), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text()
+    warning = page[page.index("Partial run:"):].split("<", 1)[0]
+    assert warning.endswith(f"Continue it with: {expected}")  # the provenance keeps the command run
+    assert resume_command(f"pmo-sim run a.yaml --out={original} --force", copy) == \
+        f"pmo-sim run a.yaml --out {copy} --resume"
 
 
 def test_complete_folder_layout(uninterrupted: Results, tiny: Scenario) -> None:

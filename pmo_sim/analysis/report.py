@@ -322,8 +322,8 @@ def _partial_warning(res: Results, n_done: int) -> str | None:
     if isinstance(failure, dict):
         text += (f" A replication failed (policy '{failure.get('policy')}', replication "
                  f"{failure.get('replication')}).")
-    elif m.get("command"):
-        text += f" Continue it with: {m['command']} --resume"
+    elif res.resume_command:
+        text += f" Continue it with: {res.resume_command}"
     return text
 
 

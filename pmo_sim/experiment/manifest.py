@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,3 +294,29 @@ def _chunk_problems(m: Manifest, tables: list[str]) -> list[str]:
             if info.file != expected:
                 out.append(f"{where}: file {info.file!r} is not the chunk's own file {expected!r}")
     return out
+
+
+def resume_command(command: str | None, out: str | Path) -> str:
+    """The command that continues the run recorded as ``command`` in the folder ``out``.
+
+    The recorded command line names the folder the run was started in; a folder copied or
+    moved elsewhere is continued where it is now, so its ``--out`` is replaced by ``out``
+    (before, the hint of a copied folder named the original). ``--force`` is dropped (it
+    would start over) and ``--resume`` added.
+    """
+    if not command:
+        return f"run_experiment(..., out={str(out)!r}, resume=True)"
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an edited manifest: what is there cannot be split into words
+        words = ["pmo-sim", "run", "SCENARIO"]
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "--out":
+            skip = True  # and its value
+        elif word not in ("--force", "--resume") and not word.startswith("--out="):
+            kept.append(word)
+    return shlex.join([*kept, "--out", str(out), "--resume"])

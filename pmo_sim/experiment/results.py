@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError
-from pmo_sim.experiment.manifest import scenario_sha256
+from pmo_sim.experiment.manifest import resume_command, scenario_sha256
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.tablefile import SCHEMAS, parquet_bytes, read_checked
 from pmo_sim.experiment.work import TABLES as CORE
@@ -186,6 +186,13 @@ class Results:
     @property
     def complete(self) -> bool:
         return self.manifest.get("status") == "complete"
+
+    @property
+    def resume_command(self) -> str | None:
+        """The command that continues these partial results where their folder is now (None:
+        no folder, or no command recorded)."""
+        command = self.manifest.get("command")
+        return resume_command(command, self.path) if command and self.path is not None else None
 
     def __repr__(self) -> str:
         n = self.replications["replication"].nunique() if len(self.replications) else 0

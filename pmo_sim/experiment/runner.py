@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import shlex
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -48,7 +47,7 @@ from pmo_sim.experiment.backends import (
     missing_ranges,
 )
 from pmo_sim.experiment.consolidate import write_tables
-from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, scenario_sha256
+from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, resume_command, scenario_sha256
 from pmo_sim.experiment.results import (
     Results,
     load_results,
@@ -91,17 +90,6 @@ class RunInterrupted(KeyboardInterrupt):
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _resume_command(command: str | None, out: Path) -> str:
-    if not command:
-        return f"run_experiment(..., out={str(out)!r}, resume=True)"
-    words = [w for w in shlex.split(command) if w != "--force"]
-    if "--out" not in words and not any(w.startswith("--out=") for w in words):
-        words += ["--out", str(out)]
-    if "--resume" not in words:
-        words.append("--resume")
-    return shlex.join(words)
 
 
 # --------------------------------------------------------------------------- checks
@@ -287,7 +275,7 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
         _save_manifest(store)
         done = store.count_done()
         raise RunInterrupted(store.path, done, int(manifest["replications"]),
-                             _resume_command(manifest.get("command"), store.path)) from None
+                             resume_command(manifest.get("command"), store.path)) from None
     except (WorkerLost, StoreError) as exc:
         # The machine let the run down (a worker died, the disk filled): what finished is
         # on disk and listed in the manifest; say how much, and how to continue.
@@ -321,7 +309,7 @@ OUT_OF_MEMORY_HERE = ("out of memory while running replications (this machine ha
 def _with_what_is_kept(exc: Exception | str, store: ResultsFolder, manifest: dict[str, Any]) -> str:
     """A failure's message, with how many replications the folder keeps and how to go on."""
     return (f"{exc}; {store.listed} of {manifest['replications']} replications are kept in "
-            f"{store.path}; continue with: {_resume_command(manifest.get('command'), store.path)}")
+            f"{store.path}; continue with: {resume_command(manifest.get('command'), store.path)}")
 
 
 def _new_manifest(scenario: Scenario, digest: str, seed: int, policies: list[str],
