@@ -664,3 +664,18 @@ def test_a_million_people_in_all_is_within_the_limit(tmp_path: Path) -> None:
     path.write_text(CROWDED.format(pools=_pools(10, 100_000), policies=""))
     code, output = invoke("validate", str(path))
     assert code == 0, output
+
+
+def test_fit_of_efforts_near_the_smallest_float_warns_of_nothing(tmp_path: Path) -> None:
+    # before: scipy's "RuntimeWarning: divide by zero encountered in divide" on stderr: the
+    # gamma's scale sd**2 / mean underflowed to 0
+    rows = ["project,task,skill,estimate,actual,start,finish"]
+    rows += [f"P{p},t{t},dev,3.5,{(1 + t + p) * 1e-300},2024-01-{10 + p:02d},2024-01-{20 + p:02d}"
+             for p in range(6) for t in range(4)]
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
+    assert code == 0, output
+    assert "dev: {dist: gamma, mean: 1.429e-300, sd: 6.538e-301}" in (tmp_path / "f.yaml").read_text()

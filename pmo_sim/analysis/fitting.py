@@ -70,7 +70,9 @@ def frozen_distribution(family: str, mean: float, sd: float) -> Any:
         s2 = math.log1p((sd / mean) ** 2)
         return stats.lognorm(s=math.sqrt(s2), scale=math.exp(math.log(mean) - s2 / 2))
     if family == "gamma":
-        return stats.gamma(a=(mean / sd) ** 2, scale=sd**2 / mean)
+        # sd * (sd / mean), not sd**2 / mean: efforts of 1e-300 person-days (a history is
+        # input as found) made sd**2 underflow to a scale of 0, and scipy divide by it.
+        return stats.gamma(a=(mean / sd) ** 2, scale=sd * (sd / mean))
     if family == "exponential":
         return stats.expon(scale=mean)
     raise ValueError(f"unknown family {family!r}")
