@@ -679,3 +679,28 @@ def test_fit_of_efforts_near_the_smallest_float_warns_of_nothing(tmp_path: Path)
         code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
     assert code == 0, output
     assert "dev: {dist: gamma, mean: 1.429e-300, sd: 6.538e-301}" in (tmp_path / "f.yaml").read_text()
+
+
+@pytest.mark.parametrize("table,column,value,shown", [
+    # before: matplotlib's "No artists with labels found to put in legend" on stderr
+    ("replications", "npv", float("nan"), "No data: NPV is missing in every replication."),
+    # before: "constrained_layout not applied because axes sizes collapsed to zero": the
+    # utilisation axis was labelled in 400-digit numbers
+    ("pools", "utilisation", -1e300, "-1e+302%"),
+])
+def test_a_report_of_edited_tables_warns_of_nothing_and_says_what_it_cannot_show(
+        finished: Path, tmp_path: Path, table: str, column: str, value: float, shown: str) -> None:
+    folder = edited_copy(finished, tmp_path)
+    path = folder / f"{table}.parquet"
+    data = pq.read_table(path)
+    i = data.schema.get_field_index(column)
+    pq.write_table(data.set_column(i, column, pa.array([value] * data.num_rows, pa.float64())), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, output = invoke("report", str(folder), "--out", str(tmp_path / "r.html"))
+    assert code == 0, output
+    page = (tmp_path / "r.html").read_text()
+    assert shown in page
+    if column == "npv":
+        assert ("No data: NPV is missing in every replication of every policy; the figure shows "
+                "nothing.") in page

@@ -106,6 +106,9 @@ def test_differences_and_p_values() -> None:
     ([0, 250_000, 500_000, 750_000, 1_000_000], "money", ["0", "0.25M", "0.50M", "0.75M", "1.00M"]),
     ([4e6, 4.5e6, 5e6], "money", ["4.0M", "4.5M", "5.0M"]),
     ([-16, -8, 0], "days", ["-16", "-8", "0"]),
+    # an edited table's -1e300 written out in full was 400 digits wide
+    ([-1e300, -5e299, 0.0], "rate", ["-1e+302%", "-5e+301%", "0"]),
+    ([1.25e21, 1.5e21], "money", ["1.25e+12B", "1.5e+12B"]),
 ])
 def test_tick_labels(ticks: list[float], unit: str, labels: list[str]) -> None:
     assert fmt.tick_labels(ticks, unit) == labels

@@ -206,12 +206,29 @@ def unit_label(unit: str, currency: str = "", difference: bool = False) -> str:
 # --------------------------------------------------------------------------- figure ticks
 
 
+#: Ticks this large (after the axis's scale) are written in scientific notation. No KPI of a
+#: run comes near (a quadrillion of money is 1,000,000B); an edited table's -1e300 written out
+#: in full made tick labels of 400 digits, and the figure had no room left for its axes.
+HUGE_TICK = 1e12
+
+
+def _scientific(shown: Sequence[float], suffix: str) -> list[str]:
+    """Ticks as ``-1e+300``, with the fewest significant digits that write each exactly (as
+    the decimals of :func:`tick_labels`: ticks are round numbers)."""
+    for sig in range(1, 17):
+        labels = [f"{v:.{sig}g}" for v in shown]
+        if all(abs(float(text) - v) <= 1e-9 * abs(v) for v, text in zip(shown, labels, strict=True)):
+            break
+    return ["0" if v == 0 else f"{text}{suffix}" for v, text in zip(shown, labels, strict=True)]
+
+
 def tick_labels(values: Sequence[float], unit: str) -> list[str]:
     """Labels for axis ticks: one scale for the axis, and enough decimals to tell them apart.
 
     Money and large numbers take one suffix for the whole axis (``0.5M, 1M, 1.5M``), rates are
     percentages, and the number of decimals grows until neighbouring ticks differ (ticks 0.1
-    points apart read ``0.1%, 0.2%``, never ``0%, 0%``). No scientific notation, no offset.
+    points apart read ``0.1%, 0.2%``, never ``0%, 0%``). No offset, and no scientific notation
+    below :data:`HUGE_TICK`.
     """
     ticks = [float(v) for v in values]
     if not ticks:
@@ -228,6 +245,8 @@ def tick_labels(values: Sequence[float], unit: str) -> list[str]:
                 scale, suffix = size, name
                 break
     shown = [v / scale for v in ticks]
+    if max(abs(v) for v in shown) >= HUGE_TICK:
+        return _scientific(shown, suffix)
     # The fewest decimals that write every tick exactly (ticks are round numbers: 0.25M
     # needs two), and that tell neighbours apart.
     decimals = 0

@@ -218,7 +218,14 @@ def _tradeoff(ctx: ReportContext) -> list[FigureBlock]:
 def distributions_section(ctx: ReportContext) -> Section:
     metric = "npv" if "npv" in ctx.res.replications else ctx.metrics[0]
     label = metric_info(metric).label
-    return Section("distributions", f"{label}: the range of outcomes", figures=[ctx.figure(
+    values = ctx.res.replications[metric]
+    have = set(ctx.res.replications.loc[values.notna(), "policy"])
+    missing = [p for p in ctx.res.policies if p not in have]
+    notes = [f"No data: {label} is missing in every replication of "
+             f"{'every policy' if len(missing) == len(ctx.res.policies) else ', '.join(missing)}; "
+             f"the figure shows {'nothing' if len(missing) == len(ctx.res.policies) else 'the others'}."
+             ] if missing else []
+    return Section("distributions", f"{label}: the range of outcomes", notes=notes, figures=[ctx.figure(
         "dist", f"Distribution of {label} per policy",
         "Each replication is one possible future. Left: how often each outcome occurs; right: "
         "the share of futures at or below each value (read the P10 at 10%). A curve to the "

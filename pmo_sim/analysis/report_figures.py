@@ -43,8 +43,19 @@ def colours(policies: Sequence[str]) -> dict[str, str]:
 
 
 def _legend_above(ax: Axes, n: int) -> None:
+    if not ax.get_legend_handles_labels()[0]:
+        return  # nothing labelled was drawn (no data): no empty legend, and no warning of one
     ax.legend(fontsize=8, ncols=min(4, n), loc="lower center", bbox_to_anchor=(0.5, 1.0),
               frameon=False)
+
+
+def _no_data(ax: Axes, text: str, ticks: bool = False) -> None:
+    """Say on an empty panel why it is empty (``ticks``: keep its ticks, shared with others)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9,
+            color=_NEUTRAL, wrap=True)
+    if not ticks:
+        ax.set_xticks([])
+        ax.set_yticks([])
 
 
 def _unit_axis(info_unit: str, currency: str) -> str:
@@ -79,9 +90,14 @@ def distributions(replications: pd.DataFrame, policies: Sequence[str], metric: s
     fig = Figure(figsize=(9.6, 3.6), layout="constrained")
     hist, cdf = fig.subplots(1, 2)
     bins = bin_edges(values, min(30, max(8, values.size // (4 * len(policies)))))
+    if not any(v.size for v in data.values()):
+        for ax in (hist, cdf):
+            _no_data(ax, f"No data: {info.label} is missing in every replication.")
+        return fig
     for policy, colour in colours(policies).items():
         v = data[policy]
         if not v.size:
+            hist.plot([], [], color=colour, label=f"{policy} (no data)")
             continue
         hist.hist(v, bins=bins, histtype="stepfilled", alpha=0.25, color=colour)
         hist.hist(v, bins=bins, histtype="step", linewidth=1.4, color=colour, label=policy)
@@ -115,7 +131,10 @@ def forest(comparison: pd.DataFrame, metrics: Sequence[str], baseline: str, curr
     palette = {True: _GOOD, False: _BAD, None: _NEUTRAL}
     for ax, metric in zip(axes, metrics, strict=False):
         info = metric_info(metric)
-        for row in comparison[comparison["metric"] == metric].to_dict("records"):
+        rows_of = comparison[comparison["metric"] == metric]
+        if not np.isfinite(rows_of["diff_mean"].to_numpy(float)).any():
+            _no_data(ax, "no data", ticks=True)
+        for row in rows_of.to_dict("records"):
             i = others.index(str(row["policy"]))
             flag = row["better"] if isinstance(row["better"], bool) else None
             lo, mid, hi = float(row["ci_low"]), float(row["diff_mean"]), float(row["ci_high"])
