@@ -18,7 +18,15 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pmo_sim.scenario.limits import MAX_MAGNITUDE
 
@@ -297,20 +305,28 @@ class Choice(_Dist):
     values: list[float] = Field(min_length=1)
     weights: list[float] | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> Choice:
-        for v in self.values:
+    # Checked field by field, so that a problem is located at `values` or `weights` (a check of
+    # the whole model is located at the distribution).
+    @field_validator("values")
+    @classmethod
+    def _check_values(cls, values: list[float]) -> list[float]:
+        for v in values:
             _finite(v, "every value")
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-                )
-            if any((not math.isfinite(w)) or w < 0 or w > MAX_MAGNITUDE for w in self.weights):
-                raise ValueError(f"weights must be non-negative and at most {MAX_MAGNITUDE:g}")
-            if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
-        return self
+        return values
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, weights: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        if weights is None:
+            return weights
+        if any((not math.isfinite(w)) or w < 0 or w > MAX_MAGNITUDE for w in weights):
+            raise ValueError(f"weights must be non-negative and at most {MAX_MAGNITUDE:g}")
+        if sum(weights) <= 0:
+            raise ValueError("weights must not all be zero")
+        values = info.data.get("values")  # absent when they were refused themselves
+        if values is not None and len(weights) != len(values):
+            raise ValueError(f"weights has {len(weights)} entries but values has {len(values)}")
+        return weights
 
     def _p(self) -> FloatArray | None:
         if self.weights is None:
