@@ -35,11 +35,19 @@ def create_folder(path: str | os.PathLike[str]) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-        if blocking is None:  # gone since, or a broken link
-            raise
-        raise NotADirectoryError(errno.ENOTDIR, f"{blocking} is a file, not a folder", str(folder)) from None
+        check_no_file_in_the_way(folder)
+        raise  # gone since, or a broken link
     return folder
+
+
+def check_no_file_in_the_way(path: str | os.PathLike[str]) -> None:
+    """Raise :func:`create_folder`'s :class:`NotADirectoryError` if a file stands where ``path``
+    or one of its parents should be a folder, creating nothing: a command can refuse such a
+    path at once and create its folder only when it has work to write."""
+    folder = Path(path)
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise NotADirectoryError(errno.ENOTDIR, f"{blocking} is a file, not a folder", str(folder))
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object],

@@ -704,3 +704,45 @@ def test_a_report_of_edited_tables_warns_of_nothing_and_says_what_it_cannot_show
     if column == "npv":
         assert ("No data: NPV is missing in every replication of every policy; the figure shows "
                 "nothing.") in page
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+STRATEGY = Path(__file__).resolve().parents[1] / "scenarios" / "strategy.yaml"
+VARIED = ("--vary", "resources.developers.headcount=5:9", "--vary", "resources.testers.headcount=2:3",
+          "--vary", "changes.per_project_per_year=1:5")
+
+
+@pytest.mark.parametrize("args,message", [
+    # before: each of these ran for as long as asked (a day, or weeks), keeping nothing until the end
+    (("sensitivity", str(BASELINE), *VARIED, "--method", "morris", "-n", "100000"),
+     "error: this morris study would run 40 points x 100,000 replications x 4 policies of about 611 "
+     "simulation events each: about 9,770,000,000 events (some 27 hours of one core), more than a "
+     "study may make (1,000,000,000; unlike a run, a study keeps nothing until it ends): use fewer "
+     "replications (-n), fewer --samples (now 10) or --vary ranges, or fewer --policy"),
+    (("sensitivity", str(BASELINE), *VARIED[:2], "--method", "sobol", "-n", "100000"),
+     "error: this sobol study would run 192 points x 100,000 replications = 19,200,000 replications, "
+     "more than the 10,000,000 a run may have: use fewer replications (-n), fewer --samples (now 64)"),
+    (("sensitivity", str(BASELINE), *VARIED, "-n", "2000000"), "error: this tornado study would run 6 "
+     "points x 2,000,000 replications = 12,000,000 replications"),
+    (("sweep", str(BASELINE), "--vary", "resources.developers.headcount=5:9:5", "-n", "1000000"),
+     "error: this sweep would run 5 points x 1,000,000 replications x 4 policies of about 487 "
+     "simulation events each"),
+    (("frontier", str(STRATEGY), "--budget", "1e6:5e6:5", "-n", "1000000", "--policy", "by_value"),
+     "error: this frontier would run 5 points x 1,000,000 replications x 1 policy of about 237 "
+     "simulation events each: about 1,180,000,000 events (some 3 hours of one core)"),
+])
+def test_a_study_too_large_is_refused_before_its_folder(tmp_path: Path, args: tuple[str, ...],
+                                                        message: str) -> None:
+    out = tmp_path / "out" / "study"
+    code, output = invoke(*args, "--out", str(out))
+    assert code == 2, output
+    assert message in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_study_within_its_budget_runs_and_writes_its_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out" / "study"
+    code, output = invoke("sweep", str(write_tiny(tmp_path)), "--vary", "resources.dev.headcount=2,3",
+                          "-n", "2", "-j", "1", "-q", "--out", str(out))
+    assert code == 0, output
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.png"]

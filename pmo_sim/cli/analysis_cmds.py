@@ -253,8 +253,8 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
         scenario, sets, out, "sweep", quiet, force,
-        lambda overrides, progress: run_sweep(scenario, axes, metric=metric, sets=overrides,
-                                              progress=progress, **options))
+        lambda overrides, progress, ready: run_sweep(scenario, axes, metric=metric, sets=overrides,
+                                                     progress=progress, ready=ready, **options))
     csv, png = save_study(folder, "sweep", table, sweep_figure(table, currency))
     if fmt == "json":
         columns = [*axes, *RESULT_COLUMNS]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pmo_sim.errors import PmoSimError, ScenarioError, UsageError
-from pmo_sim.files import create_folder, write_atomically
+from pmo_sim.files import check_no_file_in_the_way, create_folder, write_atomically
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
 
@@ -135,12 +135,16 @@ def default_folder(name: str, kind: str) -> Path:
     return Path("results") / f"{safe_slug(name)}-{kind}"
 
 
-def output_folder(out: str | None, default: Path) -> Path:
+def output_folder(out: str | None, default: Path, create: bool = True) -> Path:
     """The folder a command writes to (``--out``, else ``default``), created before any work,
-    so that a path that cannot be written is refused at once (exit 2), not after the study."""
+    so that a path that cannot be written is refused at once (exit 2), not after the study.
+    ``create=False`` only refuses a path a file stands in the way of, creating nothing."""
     folder = Path(out) if out else default
     try:
-        create_folder(folder)
+        if create:
+            create_folder(folder)
+        else:
+            check_no_file_in_the_way(folder)
     except OSError as exc:
         raise UsageError(f"cannot write the results folder {folder}: {exc.strerror or exc}") from exc
     return folder
@@ -156,14 +160,19 @@ def study_options(replications: int, seed: int, jobs: int | None, backend: str,
             "scheduler": scheduler, "policies": list(policies) or None}
 
 
+StudyCall = Callable[[dict[str, str], Progress, Callable[[], None]], "pd.DataFrame"]
+
+
 def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, quiet: bool,
-              force: bool, study: Callable[[dict[str, str], Progress], pd.DataFrame],
-              ) -> tuple[pd.DataFrame, str, Path]:
+              force: bool, study: StudyCall) -> tuple[pd.DataFrame, str, Path]:
     """What sweep, sensitivity and frontier share before their own output: warnings to
     stderr; the scenario loaded with its ``--set`` overrides (a bad one is refused before any
-    work) for its currency; the output folder created, and an earlier study's files in it
-    refused unless ``force``; ``study(overrides, progress)`` run under a progress bar.
-    Returns the table, the currency and the folder."""
+    work) for its currency; an earlier study's files in the output folder refused unless
+    ``force``; ``study(overrides, progress, ready)`` run under a progress bar. The study calls
+    ``ready()`` once it has checked everything (its points, its size) and before it runs
+    anything: the output folder is created then (a path that cannot be written is refused
+    before the study runs), and a study refused never creates it. Returns the table, the
+    currency and the folder."""
     from pmo_sim.cli.output import callback, log_to_stderr, progress_bar
     from pmo_sim.scenario.loader import load_scenario
 
@@ -173,19 +182,23 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
     default = default_folder(Path(scenario).stem, kind)
     target = Path(out) if out else default
     missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
-    folder = output_folder(out, default)
+    output_folder(out, default, create=False)
+    refuse_replacing(study_files(target, kind), force)
+
+    def ready() -> None:
+        output_folder(out, default)
+
     try:
-        refuse_replacing(study_files(folder, kind), force)
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-            table = study(overrides, callback(progress))
+            table = study(overrides, callback(progress), ready)
     except BaseException:
-        # A study that fails (a Dask scheduler out of reach, a refused size, Ctrl+C) leaves
-        # no empty folder behind: the folders this command created, while still empty.
+        # A study that fails once running (a Dask scheduler out of reach, Ctrl+C) leaves no
+        # empty folder behind: the folders this command created, while still empty.
         for created in missing:
             with contextlib.suppress(OSError):
                 created.rmdir()  # only ever removes an empty folder
         raise
-    return table, currency, folder
+    return table, currency, target
 
 
 def save_outputs(table: pd.DataFrame, csv: Path, figure: Figure | Axes, png: Path) -> None:

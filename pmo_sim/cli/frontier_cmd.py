@@ -71,8 +71,8 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
         scenario, sets, out, "frontier", quiet, force,
-        lambda overrides, progress: study(scenario, budgets, metric=metric, sets=overrides,
-                                          progress=progress, **options))
+        lambda overrides, progress, ready: study(scenario, budgets, metric=metric, sets=overrides,
+                                                 progress=progress, ready=ready, **options))
     csv, png = save_study(folder, "frontier", table, frontier_figure(table, currency))
     if fmt == "json":
         rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]

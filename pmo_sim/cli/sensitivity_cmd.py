@@ -84,9 +84,9 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
     table, currency, folder = run_study(
         scenario, sets, out, "sensitivity", quiet, force,
-        lambda overrides, progress: study(scenario, ranges, metric=metric, method=method,
-                                          samples=samples, sets=overrides, progress=progress,
-                                          **options))
+        lambda overrides, progress, ready: study(scenario, ranges, metric=metric, method=method,
+                                                 samples=samples, sets=overrides, progress=progress,
+                                                 ready=ready, **options))
     csv, png = save_study(folder, "sensitivity", table, sensitivity_figure(table, currency))
     if fmt == "json":
         emit_json({"method": method, "metric": str(table["metric"].iloc[0]), "results": str(folder),

@@ -15,7 +15,7 @@ world is replication r's and the rows are numbered back to r. Only the KPI table
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +27,16 @@ from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress
 from pmo_sim.experiment.work import ChunkTask
 from pmo_sim.sampling import Sampler
+from pmo_sim.scenario.limits import MAX_STUDY_EVENTS
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.schema import KEY_COLUMNS, KPI_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+#: Simulation events one core processes in a second, about (for the time a refusal quotes).
+EVENTS_PER_SECOND = 100_000
 
 
 @dataclass
@@ -67,25 +72,62 @@ def check_options(scenario: Scenario, replications: int, seed: int, policies: Se
     return [p for p in known if not policies or p in policies]
 
 
+@dataclass(frozen=True)
+class Study:
+    """What a study is called in its messages, how to make it smaller, and what to do once it
+    is checked, before anything runs (``ready``: the command line creates its output folder)."""
+
+    name: str = "the study"
+    fewer: str = "fewer replications (-n) or fewer points"
+    ready: Callable[[], None] | None = None
+
+
+def check_size(scenarios: Sequence[Scenario], replications: int, policies: int, study: Study) -> None:
+    """Refuse a study larger than a run may be (:data:`MAX_REPLICATIONS` replications in all)
+    or than :data:`~pmo_sim.scenario.limits.MAX_STUDY_EVENTS`, from the loader's size estimate
+    of its largest point (:func:`~pmo_sim.experiment.backends.load_of`)."""
+    points = len(scenarios)
+    total = points * replications
+    sizes = f"{points:,} point{'s' if points != 1 else ''} x {replications:,} replications"
+    if total > MAX_REPLICATIONS:
+        raise UsageError(f"{study.name} would run {sizes} = {total:,} replications, more than the "
+                         f"{MAX_REPLICATIONS:,} a run may have: use {study.fewer}")
+    each = load_of(scenarios, 1).events  # per replication and policy, the largest point's
+    events = total * policies * each
+    if events > MAX_STUDY_EVENTS:
+        hours = events / EVENTS_PER_SECOND / 3600
+        raise UsageError(
+            f"{study.name} would run {sizes} x {policies} polic{'ies' if policies != 1 else 'y'} "
+            f"of about {each:,.0f} simulation events each: about {float(f'{events:.3g}'):,.0f} "
+            f"events (some {hours:,.0f} hours of one core), more than a study may make "
+            f"({MAX_STUDY_EVENTS:,.0f}; unlike a run, a study keeps nothing until it ends): use "
+            f"{study.fewer}")
+
+
 def run_variants(scenarios: Sequence[Scenario], *, replications: int, seed: int = 0,
                  policies: Sequence[str] | None = None, jobs: int | None = None,
                  backend: str = "local", scheduler: str | None = None,
-                 progress: Progress | None = None, labels: Sequence[str] | None = None
-                 ) -> list[pd.DataFrame]:
+                 progress: Progress | None = None, labels: Sequence[str] | None = None,
+                 study: Study | None = None) -> list[pd.DataFrame]:
     """The replications table (key and KPI columns) of every scenario, in the order given.
 
     Each table has the rows of ``run_experiment(scenario, replications=..., seed=...)``,
     sorted by (policy in scenario order, replication). ``progress(done, total)`` counts
     replications over all scenarios. A failing replication raises
-    :class:`~pmo_sim.errors.ReplicationFailed` naming its point (``labels[k]``).
+    :class:`~pmo_sim.errors.ReplicationFailed` naming its point (``labels[k]``). A study too
+    large is refused (:func:`check_size`) before ``study.ready`` is called and anything runs.
     """
     # NOTE: pandas is imported here, not at the top: worker processes import this module to
     # unpickle the replication function, and never need pandas.
     import pandas as pd
 
+    study = study or Study()
     if not scenarios:
         return []
     chosen = check_options(scenarios[0], replications, seed, policies, backend, jobs, scheduler)
+    check_size(scenarios, replications, len(chosen), study)
+    if study.ready is not None:
+        study.ready()
     n, total = replications, replications * len(scenarios)
     parts: list[list[dict[str, Any]]] = [[] for _ in scenarios]
     done = 0

@@ -18,7 +18,7 @@ flattens before it meets that level, capacity (people), not money, is what binds
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ import pandas as pd
 from pmo_sim.analysis.frontier import FUND_ALL
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import Problem, ScenarioError, UsageError
-from pmo_sim.experiment.batch import run_variants
+from pmo_sim.experiment.batch import Study, run_variants
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.experiment.variants import Base, Origin, validate_axes, variants
 from pmo_sim.scenario.models import Scenario
@@ -100,13 +100,16 @@ def frontier(scenario: str | os.PathLike[str] | Scenario, budgets: Sequence[floa
              metric: str = "strategic_value", replications: int = 100, seed: int = 0,
              jobs: int | None = None, backend: str = "local", scheduler: str | None = None,
              policies: Sequence[str] | None = None, sets: Mapping[str, Any] | None = None,
-             progress: Progress | None = None) -> pd.DataFrame:
+             progress: Progress | None = None, ready: Callable[[], None] | None = None
+             ) -> pd.DataFrame:
     """The metric against the yearly budget, per policy: one row per (budget, policy).
 
     ``scenario`` is a file or a :class:`Scenario` with at least one funding policy (and so a
     ``budget``); ``budgets`` are yearly amounts, each set as ``budget.per_year``. Returns
     :data:`FRONTIER_COLUMNS`: the budget, the policy, its funding rule (``fund all`` for the
-    references), the metric, its mean, 95% t interval and the replications used.
+    references), the metric, its mean, 95% t interval and the replications used. A frontier
+    too large (:func:`~pmo_sim.experiment.batch.check_size`) is refused before ``ready()`` is
+    called and anything runs.
     """
     base = Base.of(scenario, sets)
     rules = _check(base, budgets, metric, sets, policies)  # funding needs a budget: it has one
@@ -116,7 +119,9 @@ def frontier(scenario: str | os.PathLike[str] | Scenario, budgets: Sequence[floa
     scenarios = variants(base, [{PATH: b} for b in values], origins)
     frames = run_variants(scenarios, replications=replications, seed=seed, policies=policies,
                           jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
-                          labels=[f"{PATH}={b:g}" for b in values])
+                          labels=[f"{PATH}={b:g}" for b in values],
+                          study=Study("this frontier", "fewer replications (-n), fewer --budget "
+                                      "steps, or fewer --policy", ready))
     rows = []
     for budget, frame in zip(values, frames, strict=True):
         table = summary(frame, [metric])

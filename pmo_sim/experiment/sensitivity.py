@@ -23,7 +23,7 @@ line of the ``sensitivity:`` section when the ranges come from the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from pmo_sim.analysis.sensitivity import (
     tornado_effects,
 )
 from pmo_sim.errors import Problem, ScenarioError, UsageError
-from pmo_sim.experiment.batch import check_options, run_variants
+from pmo_sim.experiment.batch import Study, check_options, run_variants
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.experiment.variants import VARY, Base, Origin, validate_axes, variants
 from pmo_sim.scenario.models import Scenario
@@ -174,7 +174,8 @@ def sensitivity(scenario: str | os.PathLike[str] | Scenario, vary: Ranges | None
                 samples: int | None = None, seed: int = 0, jobs: int | None = None,
                 backend: str = "local", scheduler: str | None = None,
                 policies: Sequence[str] | None = None, sets: Mapping[str, Any] | None = None,
-                progress: Progress | None = None) -> pd.DataFrame:
+                progress: Progress | None = None, ready: Callable[[], None] | None = None
+                ) -> pd.DataFrame:
     """Run a sensitivity study and return its tidy table (``SENSITIVITY_COLUMNS``).
 
     ``vary`` maps ``--set`` paths to ``(low, high)``; without it the scenario's
@@ -182,7 +183,9 @@ def sensitivity(scenario: str | os.PathLike[str] | Scenario, vary: Ranges | None
     ``npv``). ``method``: ``tornado`` (one at a time, paired effects), ``morris`` (``samples``
     trajectories, default 10) or ``sobol`` (``samples`` base points, a power of 2, default
     64). ``replications`` per design point, every point on root ``seed`` (common random
-    numbers). ``policies`` default to all; each gets its own rows.
+    numbers). ``policies`` default to all; each gets its own rows. A study too large
+    (:func:`~pmo_sim.experiment.batch.check_size`) is refused before ``ready()`` is called and
+    anything runs.
     """
     n_samples = check_method(method, samples)
     base = Base.of(scenario, sets)
@@ -196,8 +199,13 @@ def sensitivity(scenario: str | os.PathLike[str] | Scenario, vary: Ranges | None
     points, matrix = _points(method, factors, n_samples, seed)
     scenarios = variants(base, points, origins)
     labels = [", ".join(f"{k}={v}" for k, v in p.items()) for p in points]
+    fewer = "fewer replications (-n), fewer --vary ranges, or fewer --policy"
+    if method != "tornado":
+        fewer = (f"fewer replications (-n), fewer --samples (now {n_samples}) or --vary ranges, "
+                 "or fewer --policy")
     frames = run_variants(scenarios, replications=replications, seed=seed, policies=chosen, jobs=jobs,
-                          backend=backend, scheduler=scheduler, progress=progress, labels=labels)
+                          backend=backend, scheduler=scheduler, progress=progress, labels=labels,
+                          study=Study(f"this {method} study", fewer, ready))
     per_policy: dict[str, pd.DataFrame] = {}
     for policy in chosen:
         if matrix is None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ import pandas as pd
 
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import Problem, ScenarioError, UsageError
-from pmo_sim.experiment.batch import run_variants
+from pmo_sim.experiment.batch import Study, run_variants
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.experiment.variants import Base, round_for, validate_axes, variants
 from pmo_sim.scenario.models import Scenario
@@ -139,7 +139,8 @@ def sweep(scenario: str | os.PathLike[str] | Scenario,
           values: Sequence[Any] | None = None, *, metric: str = "npv", replications: int = 100,
           seed: int = 0, jobs: int | None = None, backend: str = "local",
           scheduler: str | None = None, policies: Sequence[str] | None = None,
-          sets: Mapping[str, Any] | None = None, progress: Progress | None = None) -> pd.DataFrame:
+          sets: Mapping[str, Any] | None = None, progress: Progress | None = None,
+          ready: Callable[[], None] | None = None) -> pd.DataFrame:
     """Run the experiment at every grid point and summarise ``metric`` per (point, policy).
 
     ``sweep("s.yaml", "resources.dev.headcount", [2, 3])`` varies one path;
@@ -149,7 +150,9 @@ def sweep(scenario: str | os.PathLike[str] | Scenario,
 
     Returns one row per point × policy, points in grid order (the first path varying
     slowest, values in the order given): a column per varied path, then ``RESULT_COLUMNS``
-    (the mean of ``metric``, its 95% t interval and the replications used).
+    (the mean of ``metric``, its 95% t interval and the replications used). A sweep too large
+    (:func:`~pmo_sim.experiment.batch.check_size`) is refused before ``ready()`` is called
+    and anything runs.
     """
     if metric not in KPI_COLUMNS:
         raise UsageError(f"unknown metric {metric!r}; available: {', '.join(KPI_COLUMNS)}")
@@ -163,7 +166,9 @@ def sweep(scenario: str | os.PathLike[str] | Scenario,
     labels = [", ".join(f"{k}={v}" for k, v in p.items()) for p in points]
     frames = run_variants(scenarios, replications=replications, seed=seed, policies=policies,
                           jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
-                          labels=labels)
+                          labels=labels, study=Study("this sweep", "fewer replications (-n), "
+                                                     "fewer values or --vary paths, or fewer "
+                                                     "--policy", ready))
     rows = []
     for point, frame in zip(points, frames, strict=True):
         table = summary(frame, [metric])

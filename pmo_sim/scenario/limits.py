@@ -81,6 +81,15 @@ The bundled scenarios make a few hundred to a thousand events per replication, a
 300,000; one replication simulates about 100,000 events a second.
 """
 
+MAX_STUDY_EVENTS = 1_000 * DEFAULT_MAX_EVENTS
+"""The most expected simulation events a sweep, a sensitivity study or a frontier may make in
+all (design points × replications × policies × events per replication and policy): 10^9, a
+thousand replications at the event budget, about three hours of one core (the bundled
+scenarios simulate 70,000 to 100,000 events a second). A run is resumable, chunk by chunk,
+and its replications are bounded one by one; a study keeps nothing until it ends, so its
+whole size is estimated and bounded before anything starts (its replications in all are also
+bounded as a run's ``-n`` is)."""
+
 #: What setting up one person (or unit) of a pool costs a replication, in simulation events of
 #: time (3.5 µs against about 10 µs an event): counted in the load that sizes a run's chunks,
 #: not in the event budget (a pool's people are bounded by :data:`MAX_ALL_PEOPLE`).
