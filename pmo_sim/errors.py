@@ -7,6 +7,7 @@ Bad input (a scenario, an override, an option, a results folder) is reported as 
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,29 @@ class ScenarioError(UsageError):
         self.more = more
         text = "\n".join(str(p) for p in self.problems)
         super().__init__(text + (f"\n... and {more} more" if more else ""))
+
+
+class WriteFailed(PmoSimError):
+    """A file could not be written for a reason of the machine, not of the input (a full disk,
+    a quota, an I/O error): exit 1, as a failure during a run. A path the user gave that cannot
+    be written (a file where a folder should be, no permission) is a :class:`UsageError`."""
+
+
+#: ``errno`` values of a write the machine failed, whatever the path: no space left, a quota
+#: exceeded, an I/O error, a file larger than the file system takes, no memory for it.
+MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.ENOMEM})
+
+
+def machine_failed(exc: OSError) -> bool:
+    """Whether ``exc`` is a failure of the machine (exit 1) rather than of a path given (exit 2)."""
+    return exc.errno in MACHINE_ERRNOS
+
+
+def cannot_write(what: object, exc: OSError) -> PmoSimError:
+    """The error to raise for ``exc``, met writing ``what``: ``cannot write WHAT: REASON``, a
+    :class:`WriteFailed` (exit 1) when the machine failed, else a :class:`UsageError` (exit 2)."""
+    message = f"cannot write {what}: {exc.strerror or exc}"
+    return WriteFailed(message) if machine_failed(exc) else UsageError(message)
 
 
 class WorkerLost(PmoSimError):

@@ -16,6 +16,7 @@ quadrillion; a manifest of another format or a newer format version, read or res
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -338,17 +339,55 @@ def test_a_named_pipe_a_program_writes_to_is_read(tmp_path: Path) -> None:
     assert code == 0 and output.startswith("ok"), output
 
 
+HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history" / "tasks.csv"
+PSPLIB = Path(__file__).resolve().parent / "data" / "psplib" / "j30" / "j301_1.sm"
+
+
 @pytest.mark.parametrize("args", [
     ("export", "{run}", "--xlsx", "{disk}/book.xlsx"),
     ("export", "{run}", "--ema", "{disk}/ema"),
     ("report", "{run}", "--out", "{disk}/report.html"),
     ("schema", "--out", "{disk}/schema.json"),
     ("new", "starter", "--dir", "{disk}"),
+    ("fit", "{history}", "--out", "{disk}/fitted.yaml"),
+    ("import", "psplib", "{psplib}", "--out", "{disk}/imported.yaml"),
+    ("trace", "{scenario}", "--policy", "base", "--replication", "0", "--out", "{disk}/trace"),
+    ("sweep", "{scenario}", "--vary", "resources.dev.headcount=2,3", "-n", "2", "-j", "1", "--out",
+     "{disk}/sweep"),
+    ("run", "{scenario}", "-n", "2", "-j", "1", "--out", "{disk}/run"),
+    ("roi", "{scenario}", "--policy", "focused", "--against", "base", "-n", "2", "-j", "1", "--out",
+     "{disk}/roi"),
 ])
-def test_a_full_disk_is_a_message_and_leaves_no_file(finished: Path, tiny_disk: Path,
-                                                      args: tuple[str, ...]) -> None:
+def test_a_full_disk_is_a_failure_of_the_machine_and_leaves_no_file(
+        finished: Path, tiny_disk: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
     # before: export --xlsx ended in openpyxl's zip file failing again in its finaliser, a
-    # traceback after the message; new left an empty starter scenario
+    # traceback after the message; new left an empty starter scenario; and every command but
+    # run's chunks exited 2, which SPEC 6 keeps for bad input: a full disk is exit 1
+    import subprocess
+    import sys
+
+    filler = tiny_disk / "filler"
+    with open(filler, "wb", buffering=0) as fh, pytest.raises(OSError):
+        while True:
+            fh.write(b"\0" * 4096)
+    values = {"run": finished, "disk": tiny_disk, "history": HISTORY, "psplib": PSPLIB,
+              "scenario": write_tiny(tmp_path)}
+    pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
+    done = subprocess.run([pmo_sim, *(a.format(**values) for a in args)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: ") and f"{tiny_disk}/" in done.stderr  # the file named
+    assert "No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    left = [p for p in tiny_disk.rglob("*") if p != filler]
+    assert left == []
+
+
+@pytest.mark.parametrize("command", [("forecast", "{run}", "--format", "csv"), ("schema",),
+                                     ("validate", "{scenario}", "--format", "json")])
+def test_standard_output_on_a_full_disk_is_named_and_a_failure(
+        finished: Path, tiny_disk: Path, tmp_path: Path, command: tuple[str, ...]) -> None:
+    # before: "error: No space left on device", exit 2
     import subprocess
     import sys
 
@@ -357,13 +396,13 @@ def test_a_full_disk_is_a_message_and_leaves_no_file(finished: Path, tiny_disk: 
         while True:
             fh.write(b"\0" * 4096)
     pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
-    done = subprocess.run([pmo_sim, *(a.format(run=finished, disk=tiny_disk) for a in args)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2, done.stderr
-    assert "No space left on device" in done.stderr
-    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
-    left = [p for p in tiny_disk.rglob("*") if p.is_file() and p != filler]
-    assert left == []
+    values = {"run": finished, "scenario": write_tiny(tmp_path)}
+    with open(tiny_disk / "out.txt", "w") as stdout:
+        done = subprocess.run([pmo_sim, *(a.format(**values) for a in command)], stdout=stdout,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (f"error: cannot write standard output ({tiny_disk / 'out.txt'}): "
+                           "No space left on device\n")
 
 
 @pytest.mark.parametrize("args,shown", [
@@ -746,3 +785,15 @@ def test_a_study_within_its_budget_runs_and_writes_its_folder(tmp_path: Path) ->
                           "-n", "2", "-j", "1", "-q", "--out", str(out))
     assert code == 0, output
     assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.png"]
+
+
+@pytest.mark.parametrize("code,exit_code", [(errno.ENOSPC, 1), (errno.EDQUOT, 1), (errno.EIO, 1),
+                                            (errno.EACCES, 2), (errno.EROFS, 2), (errno.ENOTDIR, 2)])
+def test_a_write_the_machine_failed_is_exit_1_and_a_path_that_cannot_be_used_exit_2(
+        code: int, exit_code: int) -> None:
+    # (as root, a folder without write permission cannot be made here: the classification itself)
+    from pmo_sim.errors import cannot_write
+
+    error = cannot_write("out/x.csv", OSError(code, os.strerror(code)))
+    assert error.exit_code == exit_code
+    assert str(error) == f"cannot write out/x.csv: {os.strerror(code)}"

@@ -22,12 +22,12 @@ from pmo_sim.cli.common import (
     default_folder,
     force_option,
     handles_errors,
+    no_empty_folder_left,
     output_folder,
     parse_sets,
     refuse_replacing,
     run_study,
     save_outputs,
-    save_study,
     set_option,
     study_options,
 )
@@ -95,9 +95,10 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     stem = (Path(out) if out else default) / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
     refuse_replacing([stem.with_suffix(".csv"), stem.with_suffix(".png")], force)
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
-    output_folder(out, default)
-    save_outputs(one.tasks, stem.with_suffix(".csv"), gantt(one.tasks, projects=one.projects),
-                 stem.with_suffix(".png"))
+    with no_empty_folder_left(stem.parent):
+        output_folder(out, default)
+        save_outputs(one.tasks, stem.with_suffix(".csv"), gantt(one.tasks, projects=one.projects),
+                     stem.with_suffix(".png"))
     if fmt == "csv":
         click.echo(one.tasks.to_csv(index=False), nl=False)
     else:
@@ -251,14 +252,14 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
 
     axes = axes_of([parse_vary(v) for v in varies], None)
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
-    table, currency, folder = run_study(
+    table, currency, csv, png = run_study(
         scenario, sets, out, "sweep", quiet, force,
         lambda overrides, progress, ready: run_sweep(scenario, axes, metric=metric, sets=overrides,
-                                                     progress=progress, ready=ready, **options))
-    csv, png = save_study(folder, "sweep", table, sweep_figure(table, currency))
+                                                     progress=progress, ready=ready, **options),
+        sweep_figure)
     if fmt == "json":
         columns = [*axes, *RESULT_COLUMNS]
-        emit_json({"parameters": list(axes), "metric": metric, "results": str(folder),
+        emit_json({"parameters": list(axes), "metric": metric, "results": str(csv.parent),
                    "rows": [{c: plain(row[c]) for c in columns} for row in table.to_dict("records")]})
         return
     if fmt == "csv":

@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pmo_sim.errors import PmoSimError, ScenarioError, UsageError
+from pmo_sim.errors import PmoSimError, ScenarioError, UsageError, cannot_write, machine_failed
 from pmo_sim.files import check_no_file_in_the_way, create_folder, write_atomically
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
@@ -47,9 +48,11 @@ def handles_errors(fn: F) -> F:
             sys.exit(exc.exit_code)
         except PmoSimError as exc:
             fail(f"error: {exc}", exc.exit_code)
-        except OSError as exc:  # a file or folder named on the command line cannot be used
-            where = f"{exc.filename}: " if exc.filename else ""
-            fail(f"error: {where}{exc.strerror or exc}", 2)
+        except OSError as exc:
+            # A file or folder named on the command line cannot be used (exit 2), or the
+            # machine failed a write (a full disk: exit 1, as a failure during a run).
+            where = f"{exc.filename}: " if exc.filename else _unnamed(exc)
+            fail(f"error: {where}{exc.strerror or exc}", 1 if machine_failed(exc) else 2)
         except MemoryError:
             # The limits keep a valid scenario far from this; what is left is a machine with
             # less memory than the command needs: a message, not a traceback.
@@ -59,6 +62,22 @@ def handles_errors(fn: F) -> F:
             fail("interrupted", 130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _unnamed(exc: OSError) -> str:
+    """What an error without a file name was writing: every file pmo-sim writes is named
+    (:func:`~pmo_sim.files.write_atomically`), so a full disk without one is standard output
+    redirected to a file (``pmo-sim forecast DIR --format csv > out.csv``)."""
+    if not machine_failed(exc):
+        return ""
+    try:
+        target = os.readlink("/proc/self/fd/1")
+    except OSError:  # no /proc: not Linux
+        return "cannot write standard output: "
+    # Nothing more is written to it: at exit, Python would flush what is left and fail again.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    return f"cannot write standard output ({target}): "
 
 
 def parse_sets(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -146,7 +165,7 @@ def output_folder(out: str | None, default: Path, create: bool = True) -> Path:
         else:
             check_no_file_in_the_way(folder)
     except OSError as exc:
-        raise UsageError(f"cannot write the results folder {folder}: {exc.strerror or exc}") from exc
+        raise cannot_write(f"the results folder {folder}", exc) from exc
     return folder
 
 
@@ -164,15 +183,17 @@ StudyCall = Callable[[dict[str, str], Progress, Callable[[], None]], "pd.DataFra
 
 
 def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, quiet: bool,
-              force: bool, study: StudyCall) -> tuple[pd.DataFrame, str, Path]:
+              force: bool, study: StudyCall, figure: Callable[[pd.DataFrame, str], Figure],
+              ) -> tuple[pd.DataFrame, str, Path, Path]:
     """What sweep, sensitivity and frontier share before their own output: warnings to
     stderr; the scenario loaded with its ``--set`` overrides (a bad one is refused before any
     work) for its currency; an earlier study's files in the output folder refused unless
     ``force``; ``study(overrides, progress, ready)`` run under a progress bar. The study calls
     ``ready()`` once it has checked everything (its points, its size) and before it runs
     anything: the output folder is created then (a path that cannot be written is refused
-    before the study runs), and a study refused never creates it. Returns the table, the
-    currency and the folder."""
+    before the study runs), and a study refused never creates it. The table and
+    ``figure(table, currency)`` are then saved as ``<kind>.csv`` and ``<kind>.png``. Returns
+    the table, the currency and the paths of the two files."""
     from pmo_sim.cli.output import callback, log_to_stderr, progress_bar
     from pmo_sim.scenario.loader import load_scenario
 
@@ -181,24 +202,33 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
     currency = load_scenario(scenario, overrides or None).currency
     default = default_folder(Path(scenario).stem, kind)
     target = Path(out) if out else default
-    missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
     output_folder(out, default, create=False)
     refuse_replacing(study_files(target, kind), force)
 
     def ready() -> None:
         output_folder(out, default)
 
-    try:
+    # A study that fails once running (a Dask scheduler out of reach, Ctrl+C, a full disk)
+    # leaves no empty folder behind.
+    with no_empty_folder_left(target):
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
             table = study(overrides, callback(progress), ready)
+        csv, png = save_study(target, kind, table, figure(table, currency))
+    return table, currency, csv, png
+
+
+@contextlib.contextmanager
+def no_empty_folder_left(target: Path) -> Iterator[None]:
+    """On a failure inside, remove the folders this command created for ``target`` (it and
+    its parents that did not exist before) while they are empty: nothing else is touched."""
+    missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
+    try:
+        yield
     except BaseException:
-        # A study that fails once running (a Dask scheduler out of reach, Ctrl+C) leaves no
-        # empty folder behind: the folders this command created, while still empty.
         for created in missing:
             with contextlib.suppress(OSError):
                 created.rmdir()  # only ever removes an empty folder
         raise
-    return table, currency, target
 
 
 def save_outputs(table: pd.DataFrame, csv: Path, figure: Figure | Axes, png: Path) -> None:
@@ -219,7 +249,7 @@ def write_text(target: Path, text: str, make_folder: bool = False) -> None:
         write_atomically(target, lambda tmp: tmp.write_text(text, encoding="utf-8"),
                          make_folder=make_folder)
     except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise cannot_write(target, exc) from None
 
 
 def study_files(folder: Path, kind: str) -> list[Path]:

@@ -18,7 +18,6 @@ from pmo_sim.cli.common import (
     force_option,
     handles_errors,
     run_study,
-    save_study,
     set_option,
     study_options,
 )
@@ -69,14 +68,14 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
 
     budgets = parse_budgets(budget)
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
-    table, currency, folder = run_study(
+    table, currency, csv, png = run_study(
         scenario, sets, out, "frontier", quiet, force,
         lambda overrides, progress, ready: study(scenario, budgets, metric=metric, sets=overrides,
-                                                 progress=progress, ready=ready, **options))
-    csv, png = save_study(folder, "frontier", table, frontier_figure(table, currency))
+                                                 progress=progress, ready=ready, **options),
+        frontier_figure)
     if fmt == "json":
         rows = [{c: plain(row[c]) for c in FRONTIER_COLUMNS} for row in table.to_dict("records")]
-        emit_json({"metric": metric, "currency": currency, "results": str(folder), "rows": rows})
+        emit_json({"metric": metric, "currency": currency, "results": str(csv.parent), "rows": rows})
         return
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)

@@ -19,7 +19,6 @@ from pmo_sim.cli.common import (
     force_option,
     handles_errors,
     run_study,
-    save_study,
     set_option,
     study_options,
 )
@@ -82,14 +81,14 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
 
     ranges = axes_of([parse_range(v) for v in varies], None) if varies else None
     options = study_options(replications, seed, jobs, backend, scheduler, policies)
-    table, currency, folder = run_study(
+    table, currency, csv, png = run_study(
         scenario, sets, out, "sensitivity", quiet, force,
         lambda overrides, progress, ready: study(scenario, ranges, metric=metric, method=method,
                                                  samples=samples, sets=overrides, progress=progress,
-                                                 ready=ready, **options))
-    csv, png = save_study(folder, "sensitivity", table, sensitivity_figure(table, currency))
+                                                 ready=ready, **options),
+        sensitivity_figure)
     if fmt == "json":
-        emit_json({"method": method, "metric": str(table["metric"].iloc[0]), "results": str(folder),
+        emit_json({"method": method, "metric": str(table["metric"].iloc[0]), "results": str(csv.parent),
                    "rows": [{c: plain(row[c]) for c in SENSITIVITY_COLUMNS}
                             for row in table.to_dict("records")]})
         return

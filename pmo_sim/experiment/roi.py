@@ -19,6 +19,7 @@ from pmo_sim.analysis.roi import ROI_JSON, RoiQuestion, RoiResult, analyse_roi
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
+from pmo_sim.files import write_atomically
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import PMO, Scenario
 
@@ -140,15 +141,15 @@ def build_question(scenario: Scenario, policy: str, *, programme: str | None = N
 
 
 def write_roi_files(result: RoiResult, folder: Path) -> None:
-    """``roi.json`` (document + question), ``roi.csv`` and ``roi.png`` into ``folder``."""
+    """``roi.json`` (document + question), ``roi.csv`` and ``roi.png`` into ``folder``, each
+    whole or not at all (a full disk left a temporary file behind, and a half figure)."""
     from pmo_sim.analysis.plots import roi_figure, save
 
-    _write_atomic(folder / ROI_JSON, json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
-    _write_atomic(folder / ROI_CSV, result.table.to_csv(index=False))
-    save(roi_figure(result), folder / ROI_FIGURE)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    document = json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n"
+    write_atomically(folder / ROI_JSON, lambda tmp: tmp.write_text(document, encoding="utf-8"),
+                     make_folder=False)
+    table = result.table.to_csv(index=False)
+    write_atomically(folder / ROI_CSV, lambda tmp: tmp.write_text(table, encoding="utf-8"),
+                     make_folder=False)
+    figure = roi_figure(result)
+    write_atomically(folder / ROI_FIGURE, lambda tmp: save(figure, tmp), make_folder=False)

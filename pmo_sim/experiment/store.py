@@ -50,7 +50,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pmo_sim.errors import PmoSimError, UsageError
+from pmo_sim.errors import PmoSimError, UsageError, cannot_write
 from pmo_sim.experiment.arrays import equal_mask, to_float
 from pmo_sim.experiment.manifest import (
     CHUNK_DIR,
@@ -239,14 +239,24 @@ class ResultsFolder(ChunkStore):
                     f"results folder {root} already exists and is not empty; use --resume to "
                     f"continue the run in it, --force to overwrite it, or another --out")
             cls._remove_own_files(root)
+        missing = [p for p in (root, *root.parents) if not (p.exists() or p.is_symlink())]
         try:
             create_folder(root)
             (root / CHUNK_DIR).mkdir(exist_ok=True)
             folder = cls(root, manifest)
             atomic_write(root / SCENARIO, scenario_yaml)
             folder.write_manifest()
-        except OSError as exc:
-            raise UsageError(f"cannot write the results folder {root}: {exc.strerror or exc}") from exc
+        except (OSError, StoreError) as exc:
+            # Nothing half made is left (a full disk: a folder without a manifest, which the
+            # same command would then refuse to overwrite): what this call made goes.
+            with contextlib.suppress(OSError, UsageError):
+                cls._remove_own_files(root)
+                for made in missing:
+                    made.rmdir()  # only ever removes an empty folder
+            cause = exc if isinstance(exc, OSError) else exc.__cause__
+            if isinstance(cause, OSError):
+                raise cannot_write(f"the results folder {root}", cause) from exc
+            raise
         return folder
 
     @staticmethod

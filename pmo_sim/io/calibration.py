@@ -45,7 +45,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
-from pmo_sim.errors import Problem, ScenarioError, UsageError
+from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write
 from pmo_sim.files import write_atomically
 from pmo_sim.io.history import History, read_history
 
@@ -255,8 +255,9 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
 
 
 def _write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write whole or not at all; a path that cannot be written is a :class:`UsageError`."""
+    """Write whole or not at all; a path that cannot be written is a :class:`UsageError`, a
+    full disk a :class:`~pmo_sim.errors.WriteFailed`."""
     try:
         write_atomically(path, write)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise cannot_write(path, exc) from None

@@ -22,6 +22,7 @@ outcomes of interest. ema_workbench is not a dependency: these are plain CSV fil
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -94,6 +95,18 @@ def write_ema(results: Results, folder: str | os.PathLike[str], *, force: bool =
     experiments["policy"] = reps["policy"].astype(str).to_numpy()
     experiments["model"] = results.manifest.get("scenario", "pmo-sim")
     outcomes = reps[[c for c in KPI_COLUMNS if c in reps.columns]]
-    for name, frame in zip(FILES, (experiments, outcomes), strict=True):
-        write_atomically(target / name, functools.partial(frame.to_csv, index=False))
+    missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
+    written: list[Path] = []
+    try:
+        for name, frame in zip(FILES, (experiments, outcomes), strict=True):
+            written.append(write_atomically(target / name, functools.partial(frame.to_csv, index=False)))
+    except OSError:
+        # A full disk leaves neither file (one without the other is no EMA data set), nor the
+        # folders this call created.
+        with contextlib.suppress(OSError):
+            for path in written:
+                path.unlink()
+            for made in missing:
+                made.rmdir()  # only ever removes an empty folder
+        raise
     return target
