@@ -52,6 +52,11 @@ def handles_errors(fn: F) -> F:
             # A file or folder named on the command line cannot be used (exit 2), or the
             # machine failed a write (a full disk: exit 1, as a failure during a run).
             where = f"{exc.filename}: " if exc.filename else _unnamed(exc)
+            if not exc.filename and machine_failed(exc):
+                # Standard output is full: nothing more goes to it (Python's flush at exit
+                # would fail again, with "Exception ignored" on stderr).
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             fail(f"error: {where}{exc.strerror or exc}", 1 if machine_failed(exc) else 2)
         except MemoryError:
             # The limits keep a valid scenario far from this; what is left is a machine with
@@ -71,13 +76,9 @@ def _unnamed(exc: OSError) -> str:
     if not machine_failed(exc):
         return ""
     try:
-        target = os.readlink("/proc/self/fd/1")
+        return f"cannot write standard output ({os.readlink('/proc/self/fd/1')}): "
     except OSError:  # no /proc: not Linux
         return "cannot write standard output: "
-    # Nothing more is written to it: at exit, Python would flush what is left and fail again.
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    return f"cannot write standard output ({target}): "
 
 
 def parse_sets(values: tuple[str, ...]) -> list[tuple[str, str]]:
