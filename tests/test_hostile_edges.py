@@ -23,6 +23,7 @@ import shutil
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -188,12 +189,19 @@ def test_fit_and_import_refuse_a_device_at_their_limits(tmp_path: Path) -> None:
     assert "Traceback" not in output
 
 
-def test_fit_refuses_efforts_no_task_has(tmp_path: Path) -> None:
+def write_history(folder: Path, actual: Callable[[int, int], str], projects: int, tasks: int) -> Path:
+    """A history CSV of ``projects`` x ``tasks`` developer tasks estimated at 3.5 days, task
+    ``t`` of project ``p`` taking ``actual(p, t)``."""
     rows = ["project,task,skill,estimate,actual,start,finish"]
-    rows += [f"P{p},t{t},dev,3.5,1e308,2024-01-{10 + p:02d},2024-01-{20 + p:02d}"
-             for p in range(4) for t in range(3)]
-    history = tmp_path / "history.csv"
+    rows += [f"P{p},t{t},dev,3.5,{actual(p, t)},2024-01-{10 + p:02d},2024-01-{20 + p:02d}"
+             for p in range(projects) for t in range(tasks)]
+    history = folder / "history.csv"
     history.write_text("\n".join(rows) + "\n")
+    return history
+
+
+def test_fit_refuses_efforts_no_task_has(tmp_path: Path) -> None:
+    history = write_history(tmp_path, lambda p, t: "1e308", projects=4, tasks=3)
     code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
     assert code == 2
     assert "history.csv:2:" in output and "is more than 1e+06 person-days" in output
@@ -343,6 +351,15 @@ HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history" / "tasks
 PSPLIB = Path(__file__).resolve().parent / "data" / "psplib" / "j30" / "j301_1.sm"
 
 
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` up with one file, which is returned."""
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as fh, pytest.raises(OSError):
+        while True:
+            fh.write(b"\0" * 4096)
+    return filler
+
+
 @pytest.mark.parametrize("args", [
     ("export", "{run}", "--xlsx", "{disk}/book.xlsx"),
     ("export", "{run}", "--ema", "{disk}/ema"),
@@ -366,10 +383,7 @@ def test_a_full_disk_is_a_failure_of_the_machine_and_leaves_no_file(
     import subprocess
     import sys
 
-    filler = tiny_disk / "filler"
-    with open(filler, "wb", buffering=0) as fh, pytest.raises(OSError):
-        while True:
-            fh.write(b"\0" * 4096)
+    filler = fill(tiny_disk)
     values = {"run": finished, "disk": tiny_disk, "history": HISTORY, "psplib": PSPLIB,
               "scenario": write_tiny(tmp_path)}
     pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
@@ -391,10 +405,7 @@ def test_standard_output_on_a_full_disk_is_named_and_a_failure(
     import subprocess
     import sys
 
-    filler = tiny_disk / "filler"
-    with open(filler, "wb", buffering=0) as fh, pytest.raises(OSError):
-        while True:
-            fh.write(b"\0" * 4096)
+    fill(tiny_disk)
     pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
     values = {"run": finished, "scenario": write_tiny(tmp_path)}
     with open(tiny_disk / "out.txt", "w") as stdout:
@@ -708,11 +719,7 @@ def test_a_million_people_in_all_is_within_the_limit(tmp_path: Path) -> None:
 def test_fit_of_efforts_near_the_smallest_float_warns_of_nothing(tmp_path: Path) -> None:
     # before: scipy's "RuntimeWarning: divide by zero encountered in divide" on stderr: the
     # gamma's scale sd**2 / mean underflowed to 0
-    rows = ["project,task,skill,estimate,actual,start,finish"]
-    rows += [f"P{p},t{t},dev,3.5,{(1 + t + p) * 1e-300},2024-01-{10 + p:02d},2024-01-{20 + p:02d}"
-             for p in range(6) for t in range(4)]
-    history = tmp_path / "history.csv"
-    history.write_text("\n".join(rows) + "\n")
+    history = write_history(tmp_path, lambda p, t: f"{(1 + t + p) * 1e-300}", projects=6, tasks=4)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         code, output = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
