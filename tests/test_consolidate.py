@@ -127,3 +127,33 @@ def test_a_relative_folder_is_found_after_the_caller_changed_folder(
     run_experiment(scenario, replications=4, seed=5, jobs=2, out=Path("run"))
     assert (elsewhere / "run" / "projects.parquet").is_file()
     assert json.loads((elsewhere / "run" / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_an_interruption_while_the_other_process_writes_leaves_no_temporary_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl+C while the long table is being written elsewhere: the other process is ended,
+    # and the half-written table it leaves (a temporary file under its process id) goes too;
+    # the message says what is kept and how to go on (before: a bare "interrupted", and a
+    # .projects.<pid>.<random>.tmp.parquet left in the folder until a resume)
+    import multiprocessing
+
+    from pmo_sim.experiment.runner import RunInterrupted
+
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    out = tmp_path / "run"
+    monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table == "projects")
+    original = ResultsFolder.write_table
+
+    def interrupted(self: ResultsFolder, table: str, *args: object) -> None:
+        for proc in multiprocessing.active_children():  # the process writing projects
+            (self.path / f".projects.{proc.pid}.0123abcd.tmp.parquet").write_bytes(b"PAR1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ResultsFolder, "write_table", interrupted)
+    with pytest.raises(RunInterrupted, match=r"8 of 8 replications are finished and kept in "
+                                             r"(.|\n)*resume=True"):
+        run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, chunk_size=2)
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp.parquet")]
+    monkeypatch.setattr(ResultsFolder, "write_table", original)
+    done = run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, resume=True)
+    assert len(done.replications) == 2 * 8

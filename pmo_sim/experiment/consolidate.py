@@ -30,6 +30,7 @@ from pmo_sim.experiment.backends import init_worker
 from pmo_sim.experiment.store import ROW_GROUP_BYTES, ResultsFolder, StoreError, row_group_bytes
 from pmo_sim.experiment.tablefile import SCHEMAS
 from pmo_sim.experiment.workers import mp_context
+from pmo_sim.files import is_temporary
 
 #: The table ``summary.csv`` is computed from (it waits for that table, not the others).
 SUMMARISED = "replications"
@@ -54,7 +55,7 @@ def write_tables(store: ResultsFolder, tables: Sequence[str], policies: Sequence
     far = [t for t in tables if elsewhere and grows_with_run(t, sizes[t][0])]
     for t in far:
         del sizes[t]  # its first chunk: the other process reads its own
-    with _writer(bool(far)) as submit:
+    with _writer(bool(far), store.path) as submit:
         # The table summary.csv needs first: the parent waits for it before summarising.
         futures = {t: submit(store, t, policies) for t in sorted(far, key=lambda t: t != SUMMARISED)}
         for t, sized in sizes.items():
@@ -71,9 +72,10 @@ Submit = Callable[[ResultsFolder, str, Sequence[str]], "cf.Future[None]"]
 
 
 @contextlib.contextmanager
-def _writer(needed: bool) -> Iterator[Submit]:
+def _writer(needed: bool, folder: Path) -> Iterator[Submit]:
     """A function that writes a table in a process of its own (one process, tables in the
-    order submitted), ended at once if the parent fails or is interrupted meanwhile."""
+    order submitted), ended at once if the parent fails or is interrupted meanwhile: the
+    temporary file it was writing in ``folder`` goes with it."""
     if not needed:
         yield _refuse
         return
@@ -87,11 +89,21 @@ def _writer(needed: bool) -> Iterator[Submit]:
     except BaseException:
         processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:  # a table half-written by it is a temporary file, removed later
+        for proc in processes:
             proc.terminate()
             proc.join(timeout=5)
+            _remove_temporary_files(folder, proc.pid)
         raise
     pool.shutdown(wait=True)
+
+
+def _remove_temporary_files(folder: Path, pid: int | None) -> None:
+    """The half-written tables of the process ``pid`` (terminated, it could not remove them:
+    before, an interrupted consolidation left a ``.projects.<pid>.<random>.tmp.parquet``)."""
+    with contextlib.suppress(OSError):
+        for p in folder.glob(f".*.{pid}.*"):
+            if is_temporary(p.name) and (p.is_file() or p.is_symlink()):
+                p.unlink(missing_ok=True)
 
 
 def _refuse(store: ResultsFolder, table: str, policies: Sequence[str]) -> cf.Future[None]:

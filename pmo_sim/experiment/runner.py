@@ -423,6 +423,11 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario,
                      lambda: store.write_file(SUMMARY, summary_csv(store)), elsewhere)
     except StoreError as exc:
         raise StoreError(_with_what_is_kept(exc, store, manifest)) from exc
+    except KeyboardInterrupt:
+        # Every chunk is listed (the manifest above) and the tables are rewritten from them:
+        # the run is resumed like one interrupted earlier (before, only "interrupted").
+        raise RunInterrupted(store.path, store.listed, int(manifest["replications"]),
+                             resume_command(manifest.get("command"), store.path)) from None
     manifest.update(status="complete", finished=_now())
     results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
