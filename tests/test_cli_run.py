@@ -235,6 +235,23 @@ def test_sigint_exits_130_and_keeps_finished_chunks(scenario_file: Path, tmp_pat
     assert load_results(out).manifest["status"] == "partial"
 
 
+def test_sigterm_is_an_interruption_that_says_how_to_resume(scenario_file: Path,
+                                                            tmp_path: Path) -> None:
+    # `kill` or a batch system's time limit: before, the process ended at once (exit -15, no
+    # message, multiprocessing's "leaked semaphore" warning, the latest chunks not listed)
+    out = tmp_path / "r"
+    proc = _start(scenario_file, out, 400)
+    _wait_for_chunks(proc, out, 2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "continue with" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    assert "leaked" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    listed = sum(c["stop"] - c["start"] for c in manifest["chunks"])
+    assert f"{listed} of 400 replications are finished" in stderr
+
+
 def test_sigkill_then_resume_equals_uninterrupted(scenario_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     proc = _start(scenario_file, out, 150)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import threading
 
@@ -32,13 +33,24 @@ def main() -> None:
 
 
 def entry() -> None:
-    """The ``pmo-sim`` program: the command line, then a quick exit (:func:`quick_exit`)."""
+    """The ``pmo-sim`` program: the command line, then a quick exit (:func:`quick_exit`).
+
+    SIGTERM (``kill``, a batch system's time limit) interrupts like Ctrl+C: a run keeps what
+    finished, says how to resume and exits 130, and no half-written file stays behind. Before,
+    the default action ended the process at once: no message, the run's latest chunks not yet
+    in its manifest, temporary files left, and multiprocessing's warnings on stderr.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         main()  # Click's standalone mode ends in SystemExit, with the command's exit code
         code: str | int | None = 0
     except SystemExit as exc:
         code = exc.code
     quick_exit(code)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def quick_exit(code: str | int | None) -> None:
