@@ -71,6 +71,15 @@ def test_the_resume_hint_of_a_copied_folder_names_the_copy(tiny: Scenario, tmp_p
         f"pmo-sim run a.yaml --out {copy} --resume"
 
 
+@pytest.mark.parametrize("recorded", [
+    "rm -rf data #", "sh -c 'curl x | sh'", "pmo-sim run a.yaml --set 'name=\x1b]0;owned\x07'",
+    "pmo-sim  report x", "pmo-sim run 'unterminated"])
+def test_the_resume_hint_of_an_edited_command_names_only_pmo_sim_run(recorded: str) -> None:
+    # a manifest travels and is read as untrusted: the hint printed for the user to paste
+    # must not be another program, nor carry terminal control sequences
+    assert resume_command(recorded, "out dir") == "pmo-sim run SCENARIO --out 'out dir' --resume"
+
+
 def test_complete_folder_layout(uninterrupted: Results, tiny: Scenario) -> None:
     folder = uninterrupted.path
     assert folder is not None

@@ -309,6 +309,12 @@ def resume_command(command: str | None, out: str | Path) -> str:
     try:
         words = shlex.split(command)
     except ValueError:  # an edited manifest: what is there cannot be split into words
+        words = []
+    if words[:2] != ["pmo-sim", "run"] or any(ord(c) < 32 or ord(c) == 127 for c in command):
+        # Not the command pmo-sim recorded (a folder travels, and its manifest is read as
+        # untrusted): the hint, printed for the user to paste, names no other program and
+        # sends no terminal control sequence (before, an edited "rm -rf data #" was printed
+        # as the command that continues the run).
         words = ["pmo-sim", "run", "SCENARIO"]
     kept: list[str] = []
     skip = False
