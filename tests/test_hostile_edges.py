@@ -804,3 +804,21 @@ def test_a_write_the_machine_failed_is_exit_1_and_a_path_that_cannot_be_used_exi
     error = cannot_write("out/x.csv", OSError(code, os.strerror(code)))
     assert error.exit_code == exit_code
     assert str(error) == f"cannot write out/x.csv: {os.strerror(code)}"
+
+
+@pytest.mark.parametrize("rel", [1e-300, 1e-6])
+def test_a_tiny_precision_not_met_says_a_run_cannot_reach_it(rel: float) -> None:
+    # --precision 1e-300: squaring half-width / target overflowed after the run (a traceback,
+    # exit 1); 1e-6 suggested a --max-replications past the 10,000,000 a run may have
+    from types import SimpleNamespace
+
+    from pmo_sim.cli.run_cmds import _precision_outcome
+
+    res = SimpleNamespace(manifest={"replications": 3, "precision": {
+        "rel": rel, "metric": "npv", "paired": False, "target_met": False, "half_width_rel": 0.5}})
+    outcome = _precision_outcome(res)  # type: ignore[arg-type]
+    assert outcome is not None
+    text, met = outcome
+    assert not met and "--max-replications" not in text.split("needed")[-1]
+    assert "more than the 10,000,000 replications a run may have would be needed" in text
+    assert "target 0.00%" not in text

@@ -84,19 +84,19 @@ def test_progress_bar_shows_the_half_width_against_the_target() -> None:
 
 
 def test_precision_not_met_exits_3_with_what_was_reached(here: Path) -> None:
-    res = invoke("run", "tiny.yaml", "-n", "4", "-j", "1", "--out", "p", "--precision", "0.0001",
+    res = invoke("run", "tiny.yaml", "-n", "4", "-j", "1", "--out", "p", "--precision", "0.05",
                  "--max-replications", "6")
     assert res.exit_code == EXIT_PRECISION_NOT_MET == 3, res.output
     manifest = json.loads((here / "p" / "manifest.json").read_text())
     spec = manifest["precision"]
     assert spec["target_met"] is False and manifest["replications"] == 6
-    needed = math.ceil((spec["half_width_rel"] / 0.0001) ** 2 * 6)
+    needed = math.ceil((spec["half_width_rel"] / 0.05) ** 2 * 6)
     words = " ".join(res.stdout.split())
     assert "precision target NOT met: after 6 replications" in words
     assert f"{spec['half_width_rel']:.2%}" in words and f"about {needed:,} replications" in words
     assert "Traceback" not in res.output
     as_json = invoke("run", "tiny.yaml", "-n", "4", "-j", "1", "--out", "p", "--resume",
-                     "--precision", "0.0001", "--max-replications", "6", "--format", "json")
+                     "--precision", "0.05", "--max-replications", "6", "--format", "json")
     assert as_json.exit_code == 3 and "NOT met" in as_json.stderr
     assert json.loads(as_json.stdout)["precision"]["target_met"] is False
 

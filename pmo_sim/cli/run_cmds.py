@@ -100,6 +100,7 @@ def _precision_outcome(res: Results) -> tuple[str, bool] | None:
         return None
     # NOTE: the KPI's label from the schema, not pmo_sim.analysis (whose package imports
     # pandas): a --format csv run prints this without a verdict.
+    from pmo_sim.experiment.spec import MAX_REPLICATIONS
     from pmo_sim.schema import kpi_info
 
     n = int(res.manifest.get("replications") or 0)
@@ -109,15 +110,28 @@ def _precision_outcome(res: Results) -> tuple[str, bool] | None:
     target = float(spec["rel"])
     if spec.get("target_met"):
         return (f"precision target met: the 95% half-width of every policy's {label} {what} is "
-                f"within {target:.2%} of it ({n:,} replications)", True)
+                f"within {_percent(target)} of it ({n:,} replications)", True)
     if reached is None:
         return (f"precision target NOT met: after {n:,} replications the half-width of {label} "
                 f"is still undefined (a mean of zero, or too few values)", False)
-    needed = math.ceil((float(reached) / target) ** 2 * n)
+    # Half-widths shrink as 1/sqrt(n). A tiny target (--precision 1e-300) made the square
+    # overflow (a traceback after the run), and a need past the replications a run may have
+    # was suggested as a --max-replications that would be refused.
+    ratio = float(reached) / target
+    needed = math.ceil(ratio ** 2 * n) if ratio < math.sqrt(MAX_REPLICATIONS) else MAX_REPLICATIONS + 1
+    if needed > MAX_REPLICATIONS:
+        more = (f"more than the {MAX_REPLICATIONS:,} replications a run may have would be "
+                f"needed: aim for a wider --precision")
+    else:
+        more = f"about {needed:,} replications would be needed (--max-replications {needed})"
     return (f"precision target NOT met: after {n:,} replications (the --max-replications cap) "
             f"the widest 95% half-width of {label} is {float(reached):.2%} of its {what}, "
-            f"target {target:.2%}; about {needed:,} replications would be needed "
-            f"(--max-replications {needed})", False)
+            f"target {_percent(target)}; {more}", False)
+
+
+def _percent(x: float) -> str:
+    """``x`` as a percentage, a tiny one not shown as 0.00%."""
+    return f"{x:.2%}" if x >= 1e-4 else f"{x * 100:.3g}%"
 
 
 def _command_line(scenario: str, params: dict[str, Any], out: Path) -> str:
