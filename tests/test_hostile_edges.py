@@ -822,3 +822,32 @@ def test_a_tiny_precision_not_met_says_a_run_cannot_reach_it(rel: float) -> None
     assert not met and "--max-replications" not in text.split("needed")[-1]
     assert "more than the 10,000,000 replications a run may have would be needed" in text
     assert "target 0.00%" not in text
+
+
+def test_runs_started_in_the_same_second_get_folders_of_their_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the default --out is results/<name>-<time to the second>: a second run in that second
+    # was refused ("already exists"), and two checking at once both wrote into it
+    from datetime import datetime
+
+    from click.testing import CliRunner
+
+    import pmo_sim.cli.run_cmds as run_cmds
+    from pmo_sim.cli import main
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Frozen:  # type: ignore[override]
+            return cls(2027, 1, 4, 9, 30, 0)
+
+    monkeypatch.chdir(tmp_path)
+    write_tiny(tmp_path)
+    monkeypatch.setattr(run_cmds, "datetime", Frozen)
+    for _ in range(2):
+        res = CliRunner().invoke(main, ["run", "tiny.yaml", "-n", "2", "-j", "1", "-q"])
+        assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == [
+        "tiny-20270104-093000", "tiny-20270104-093000-2"]
+    refused = CliRunner().invoke(main, ["run", "tiny.yaml", "-n", "2", "--policy", "nope"])
+    assert refused.exit_code == 2
+    assert len(list((tmp_path / "results").iterdir())) == 2  # a refused run leaves no folder

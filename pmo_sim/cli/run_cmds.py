@@ -8,6 +8,7 @@ to stderr, so ``--format json`` output can be piped as is. Exit codes (SPEC 6.1)
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -24,6 +25,7 @@ from pmo_sim.cli import main
 from pmo_sim.cli.common import Finite, OutPath, handles_errors, max_events_option, parse_sets, set_option
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.errors import UsageError
+from pmo_sim.files import create_folder
 from pmo_sim.scenario.names import safe_slug
 
 if TYPE_CHECKING:
@@ -129,6 +131,24 @@ def _precision_outcome(res: Results) -> tuple[str, bool] | None:
             f"target {_percent(target)}; {more}", False)
 
 
+def _fresh_folder(base: Path) -> list[Path]:
+    """A new, empty folder named ``base`` (``-2``, ``-3``... added if it is taken), created, and
+    its parent if this made it (the folders to remove if the run is refused):
+    the default ``--out`` of runs started in the same second (a script starting several) was
+    the same folder, and all but the first were refused, or, checked at the same instant,
+    wrote into it together."""
+    made = [] if base.parent.is_dir() else [base.parent]
+    create_folder(base.parent)
+    for i in range(1, 1000):
+        candidate = base if i == 1 else base.with_name(f"{base.name}-{i}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return [candidate, *made]
+    raise UsageError(f"{base} and 998 folders named after it exist already; give --out")
+
+
 def _percent(x: float) -> str:
     """``x`` as a percentage, a tiny one not shown as 0.00%."""
     return f"{x:.2%}" if x >= 1e-4 else f"{x * 100:.3g}%"
@@ -225,8 +245,10 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     sc = load_scenario(scenario, parse_sets(sets) or None, max_events=max_events)
     ctx = click.get_current_context()
     explicit_n = ctx.get_parameter_source("replications") != click.core.ParameterSource.DEFAULT
+    claimed = None
     if out is None and not resume:
-        out = str(Path("results") / f"{safe_slug(sc.name)}-{datetime.now():%Y%m%d-%H%M%S}")
+        claimed = _fresh_folder(Path("results") / f"{safe_slug(sc.name)}-{datetime.now():%Y%m%d-%H%M%S}")
+        out = str(claimed[0])
     if out is not None and force:
         _refuse_clearing_the_scenario(Path(scenario), Path(out))
     params = dict(ctx.params)
@@ -251,6 +273,12 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     except RunInterrupted as exc:
         click.echo(str(exc), err=True)
         sys.exit(130)
+    except BaseException:
+        if claimed is not None:  # refused before anything was written: the folder goes
+            with contextlib.suppress(OSError):
+                for made in claimed:
+                    made.rmdir()  # only ever removes an empty folder
+        raise
     finally:
         if warming is not None:
             warming.join()  # no import left half-done by another thread; a quick exit
