@@ -50,6 +50,26 @@ def check_no_file_in_the_way(path: str | os.PathLike[str]) -> None:
         raise NotADirectoryError(errno.ENOTDIR, f"{blocking} is a file, not a folder", str(folder))
 
 
+def lock_folder(path: str | os.PathLike[str]) -> int | None:
+    """An exclusive lock on the folder ``path`` (``flock``), held until the returned descriptor
+    is closed or the process ends, however it ends; None where the system or the file system
+    has no such locks. :class:`BlockingIOError` if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object],
                      make_folder: bool = True) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.

@@ -421,3 +421,33 @@ def test_a_folder_or_pipe_in_a_chunk_files_place_is_refused(tiny: Scenario, tmp_
         load_results(out)
     with pytest.raises(UsageError, match="remove it, then read or resume again"):
         run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+
+
+def test_a_folder_a_run_is_writing_is_refused_to_another(tmp_path: Path, tiny: Scenario) -> None:
+    # a --resume (or --force) started in a folder a run is still writing cleared that run's
+    # unlisted chunk files and overwrote its manifest: the first then failed with "No such
+    # file or directory", or listed files that were gone
+    import os
+
+    from pmo_sim.files import lock_folder
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(tiny, replications=N, seed=SEED, jobs=1, chunk_size=2, out=out,
+                       seams=Seams(stop_after_chunks=1))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    other = lock_folder(out)  # another process's run, as flock sees it
+    assert other is not None
+    try:
+        for how in ({"resume": True}, {"force": True}):
+            with pytest.raises(UsageError, match="is in use by another pmo-sim run"):
+                run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, **how)
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    finally:
+        os.close(other)
+    # released by every run when it returns, however: the same process goes on with it
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(tiny, replications=N, seed=SEED, jobs=1, chunk_size=2, out=out,
+                       resume=True, seams=Seams(stop_after_chunks=1))
+    assert len(run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+               .replications) == N * len(tiny.policy_names)

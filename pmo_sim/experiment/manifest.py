@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from pmo_sim._version import __version__
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
+from pmo_sim.files import lock_folder
 from pmo_sim.schema import OPTIONAL_TABLES, TABLES
 
 if TYPE_CHECKING:
@@ -164,6 +165,19 @@ class ChunkRecord:
         return cls(int(entry["start"]), int(entry["stop"]), tuple(files),
                    tuple(int(f["rows"]) for f in files.values()),
                    tuple(bytes.fromhex(f["sha256"]) for f in files.values()))
+
+
+def claim(root: Path) -> int | None:
+    """The lock of a run on the folder ``root`` (:func:`~pmo_sim.files.lock_folder`): a second
+    run, or a --resume, in a folder a run is writing cleared its chunk files and overwrote its
+    manifest (the first then failed, or listed files that were gone)."""
+    try:
+        return lock_folder(root)
+    except BlockingIOError:
+        raise UsageError(f"{root} is in use by another pmo-sim run; wait for it to end (or stop "
+                         f"it), or give another --out") from None
+    except OSError:
+        return None  # what cannot be opened is reported by what reads or writes it next
 
 
 def read_manifest(root: Path) -> dict[str, Any]:

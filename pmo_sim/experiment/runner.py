@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -47,7 +48,7 @@ from pmo_sim.experiment.backends import (
     missing_ranges,
 )
 from pmo_sim.experiment.consolidate import write_tables
-from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, resume_command, scenario_sha256
+from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, claim, resume_command, scenario_sha256
 from pmo_sim.experiment.results import (
     Results,
     load_results,
@@ -112,7 +113,20 @@ def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
     if is_empty_dir(out):
         raise UsageError(f"nothing to resume in {out}: it is empty or does not exist; "
                          f"run without --resume")
-    folder = ResultsFolder.open(out)
+    lock = claim(out)  # before anything is read: another run may be writing it
+    try:
+        folder = _check_resumable(ResultsFolder.open(out), out, digest, seed, policies,
+                                  replications, tables)
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
+    folder.lock = lock
+    return folder
+
+
+def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, policies: list[str],
+                     replications: int | None, tables: list[str]) -> ResultsFolder:
     m = folder.manifest
     differs = []
     if m["scenario_sha256"] != digest:
@@ -220,8 +234,20 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
         if isinstance(opened, Results):
             return opened  # resuming a run that is already complete
         store, manifest = opened
-        _execute(_prepare_run(spec, chosen, store, manifest), store, manifest, backend_factory)
-    return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
+        try:
+            _execute(_prepare_run(spec, chosen, store, manifest), store, manifest, backend_factory)
+        except BaseException:
+            _release(store)
+            raise
+    try:
+        return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
+    finally:
+        _release(store)  # the folder was the run's until now (:func:`claim`)
+
+
+def _release(store: ChunkStore) -> None:
+    if isinstance(store, ResultsFolder):
+        store.release()
 
 
 def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
@@ -257,6 +283,7 @@ def _open_store(spec: ExperimentSpec, chosen: list[str]
         folder = _resume_folder(out.out, digest, spec.seed, chosen, spec.replications,
                                 list(tables_for(scenario)))
         if folder.manifest["status"] == "complete":
+            folder.release()
             return load_results(folder.path)
         _prepare_resume(folder)
         return folder, folder.manifest

@@ -57,6 +57,7 @@ from pmo_sim.experiment.manifest import (
     MANIFEST,
     ChunkRecord,
     chunk_file_name,
+    claim,
     read_manifest,
 )
 from pmo_sim.experiment.tablefile import (
@@ -219,14 +220,35 @@ class ResultsFolder(ChunkStore):
         self._next_manifest = 0.0  # time.monotonic() after which a chunk rewrites the manifest
         #: the replications of the chunks the manifest on disk lists (what a resume keeps)
         self.listed = self.count_done()
+        self.lock: int | None = None  # a run's hold on the folder (:func:`claim`)
 
     # ---------------------------------------------------------------- opening
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], manifest: dict[str, Any], scenario_yaml: str,
                force: bool = False) -> ResultsFolder:
-        """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go)."""
+        """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go),
+        and one another run holds (:func:`claim`; held until :meth:`release`)."""
         root = Path(path)
+        lock = claim(root) if root.is_dir() else None
+        try:
+            folder = cls._create(root, manifest, scenario_yaml, force)
+            folder.lock = claim(root) if lock is None else lock
+        except BaseException:
+            if lock is not None:
+                os.close(lock)
+            raise
+        return folder
+
+    def release(self) -> None:
+        """Let another run use the folder."""
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
+
+    @classmethod
+    def _create(cls, root: Path, manifest: dict[str, Any], scenario_yaml: str,
+                force: bool) -> ResultsFolder:
         if root.exists() and not root.is_dir():
             raise UsageError(f"--out {root} exists and is not a folder")
         if root.resolve() in _never_results():
