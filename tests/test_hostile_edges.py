@@ -851,3 +851,18 @@ def test_runs_started_in_the_same_second_get_folders_of_their_own(
     refused = CliRunner().invoke(main, ["run", "tiny.yaml", "-n", "2", "--policy", "nope"])
     assert refused.exit_code == 2
     assert len(list((tmp_path / "results").iterdir())) == 2  # a refused run leaves no folder
+
+
+@pytest.mark.parametrize("name", ["base\u202eenil", "a\u2066b", "\u202ax"])
+def test_a_name_with_bidirectional_overrides_is_refused(tmp_path: Path, name: str) -> None:
+    # U+202E in a policy name showed "baseline" reversed in tables and reports, and could make
+    # one policy's row look like another's
+    from pmo_sim.errors import ScenarioError
+    from pmo_sim.scenario.loader import load_scenario
+    from pmo_sim.scenario.names import name_problem
+
+    assert "bidirectional" in (name_problem(name) or "")
+    assert name_problem("été 🚀 x\u200d") is None  # letters, emoji and joiners stay names
+    scenario = write_tiny(tmp_path)
+    with pytest.raises(ScenarioError, match="bidirectional text controls"):
+        load_scenario(scenario, [("policies", json.dumps({name: {}}))])

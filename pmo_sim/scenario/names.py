@@ -2,7 +2,8 @@
 
 Every name a scenario gives (the scenario, pools, projects, templates, tasks, policies,
 programmes, adoptions) is text of 1 to :data:`~pmo_sim.scenario.limits.MAX_NAME_CHARS`
-characters without control characters (NUL, tabs, line breaks, escape sequences...): names are
+characters without control characters (NUL, tabs, line breaks, escape sequences, bidirectional
+overrides...): names are
 printed in tables, written in results and used in file names, where such characters corrupt
 output or are refused by the file system.
 
@@ -22,6 +23,9 @@ SLUG_MAX_CHARS = 48
 """The longest slug: with a timestamp or a replication number it stays a short file name."""
 
 _CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})  # controls, lone surrogates, line/paragraph separators
+#: Bidirectional embeddings, overrides and isolates: in a name they reorder how the text around
+#: them is shown (U+202E shows "baseline" as "enilesab", and a table's columns out of place).
+_BIDI = frozenset({*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))})
 _UNSAFE_RUN = re.compile(r"[^\w.-]+")
 _RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                        *(f"LPT{i}" for i in range(1, 10))})
@@ -35,6 +39,9 @@ def name_problem(name: str) -> str | None:
         if unicodedata.category(ch) in _CONTROL:
             return (f"a name must not contain control characters; character {i + 1} is "
                     f"U+{ord(ch):04X}")
+        if ch in _BIDI:
+            return (f"a name must not contain bidirectional text controls (they change how the "
+                    f"text around them is shown); character {i + 1} is U+{ord(ch):04X}")
     return None
 
 
