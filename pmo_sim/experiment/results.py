@@ -297,12 +297,15 @@ class Results:
 
             scenario_yaml = dump_scenario(self.scenario)
         folder = ResultsFolder.create(path, manifest, scenario_yaml, force=force)
-        for name in table_names(manifest):
-            df = self._table(name) if name not in CORE else getattr(self, name)
-            table = pa.Table.from_pandas(df, schema=SCHEMAS[name], preserve_index=False)
-            folder.write_file(f"{name}.parquet", parquet_bytes(table, name))
-        folder.write_file(SUMMARY, self.summary().to_csv(index=False))
-        folder.write_manifest()
+        try:
+            for name in table_names(manifest):
+                df = self._table(name) if name not in CORE else getattr(self, name)
+                table = pa.Table.from_pandas(df, schema=SCHEMAS[name], preserve_index=False)
+                folder.write_file(f"{name}.parquet", parquet_bytes(table, name))
+            folder.write_file(SUMMARY, self.summary().to_csv(index=False))
+            folder.write_manifest()
+        finally:
+            folder.release()  # the folder is another run's or save's to use from now on
         return folder.path
 
 
