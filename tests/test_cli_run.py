@@ -218,38 +218,29 @@ def _wait_for_chunks(proc: subprocess.Popen[str], out: Path, count: int,
     pytest.fail("no chunk finished in time")
 
 
-def test_sigint_exits_130_and_keeps_finished_chunks(scenario_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interruption_exits_130_keeps_finished_chunks_and_says_how_to_resume(
+        scenario_file: Path, tmp_path: Path, signum: int) -> None:
+    # SIGTERM (`kill`, a batch system's time limit) is an interruption like Ctrl+C; before, it
+    # ended the process at once (exit -15, no message, multiprocessing's "leaked semaphore"
+    # warning, the latest chunks not listed)
     out = tmp_path / "r"
     proc = _start(scenario_file, out, 400)
     _wait_for_chunks(proc, out, 3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
-    assert "--resume" in stderr and str(out) in stderr and "Traceback" not in stderr
+    assert "continue with" in stderr and "--resume" in stderr and str(out) in stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "partial" and len(manifest["chunks"]) >= 3
     for chunk in manifest["chunks"]:
         for info in chunk["files"].values():
             assert (out / info["file"]).is_file()
-    assert not (out / "replications.parquet").exists()
-    assert load_results(out).manifest["status"] == "partial"
-
-
-def test_sigterm_is_an_interruption_that_says_how_to_resume(scenario_file: Path,
-                                                            tmp_path: Path) -> None:
-    # `kill` or a batch system's time limit: before, the process ended at once (exit -15, no
-    # message, multiprocessing's "leaked semaphore" warning, the latest chunks not listed)
-    out = tmp_path / "r"
-    proc = _start(scenario_file, out, 400)
-    _wait_for_chunks(proc, out, 2)
-    proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert "continue with" in stderr and "--resume" in stderr and "Traceback" not in stderr
-    assert "leaked" not in stderr
-    manifest = json.loads((out / "manifest.json").read_text())
     listed = sum(c["stop"] - c["start"] for c in manifest["chunks"])
     assert f"{listed} of 400 replications are finished" in stderr
+    assert not (out / "replications.parquet").exists()
+    assert load_results(out).manifest["status"] == "partial"
 
 
 def test_sigkill_then_resume_equals_uninterrupted(scenario_file: Path, tmp_path: Path) -> None:
