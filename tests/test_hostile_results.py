@@ -247,6 +247,8 @@ def test_tampered_folders_and_the_report(tmp_path: Path, pristine: dict[str, Pat
     (deep_json, "nested more than"),
     (set_field("policies", 7), "policies"),
     (set_field("policies", []), "policies"),
+    (set_field("policies", ["base", "focused\u202e"]), "must not contain bidirectional text controls"),
+    (set_field("policies", ["base", "foc\x1bused"]), "must not contain control characters"),
     (set_field("status", "done"), "status"),
     (drop_column("replications", "npv"), "lacks the column npv"),
     (rename_policy("replications"), "does not list (intruder)"),

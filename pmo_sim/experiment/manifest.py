@@ -34,6 +34,7 @@ from pmo_sim._version import __version__
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
 from pmo_sim.files import lock_folder
+from pmo_sim.scenario.names import name_problem
 from pmo_sim.schema import OPTIONAL_TABLES, TABLES
 
 if TYPE_CHECKING:
@@ -268,9 +269,10 @@ def _describe(err: Any) -> str:
 
 def _policy_problems(policies: list[str]) -> list[str]:
     dup = sorted({p for p in policies if policies.count(p) > 1})
-    bad = [p for p in policies if any(ord(c) < 32 for c in p)]
     out = [f"policies: {p!r} is listed more than once" for p in dup]
-    out += [f"policies: {p!r} contains control characters" for p in bad]
+    # the rule of a scenario's names: a name pmo-sim wrote passes; an edited one with control
+    # characters or bidirectional overrides would garble every table and message it is shown in
+    out += [f"policies: {p!r}: {why}" for p in policies if (why := name_problem(p)) is not None]
     return out
 
 
