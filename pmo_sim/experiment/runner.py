@@ -217,32 +217,27 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     ex = spec.execution
     check_backend(ex.backend, ex.jobs, ex.scheduler)
     start_early(ex.backend, ex.jobs)  # the workers' fork server starts while the folder is made
-    with contextlib.ExitStack() as stack:
-        backends: list[Backend] = []
+    with contextlib.ExitStack() as held:  # the results folder, the run's until it returns (claim)
+        with contextlib.ExitStack() as stack:  # the workers, ended before the tables are written
+            backends: list[Backend] = []
 
-        def backend_factory() -> Backend:
-            if not backends:
-                backends.append(stack.enter_context(make_backend(ex.backend, ex.jobs, ex.scheduler)))
-            return backends[0]
+            def backend_factory() -> Backend:
+                if not backends:
+                    backends.append(stack.enter_context(make_backend(ex.backend, ex.jobs, ex.scheduler)))
+                return backends[0]
 
-        if ex.backend == "dask":
-            # Reached before the results folder is created: a scheduler that cannot be reached
-            # is refused (exit 2) with nothing written. Before, the folder it left (a manifest,
-            # the scenario, no chunk) stood in the way of the same command run again.
-            backend_factory()
-        opened = _open_store(spec, chosen)
-        if isinstance(opened, Results):
-            return opened  # resuming a run that is already complete
-        store, manifest = opened
-        try:
+            if ex.backend == "dask":
+                # Reached before the results folder is created: a scheduler that cannot be
+                # reached is refused (exit 2) with nothing written. Before, the folder it left (a
+                # manifest, the scenario, no chunk) stood in the way of the same command run again.
+                backend_factory()
+            opened = _open_store(spec, chosen)
+            if isinstance(opened, Results):
+                return opened  # resuming a run that is already complete
+            store, manifest = opened
+            held.callback(_release, store)
             _execute(_prepare_run(spec, chosen, store, manifest), store, manifest, backend_factory)
-        except BaseException:
-            _release(store)
-            raise
-    try:
         return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
-    finally:
-        _release(store)  # the folder was the run's until now (:func:`claim`)
 
 
 def _release(store: ChunkStore) -> None:
@@ -300,9 +295,7 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
         if not isinstance(store, ResultsFolder):
             raise
         _save_manifest(store)
-        done = store.count_done()
-        raise RunInterrupted(store.path, done, int(manifest["replications"]),
-                             resume_command(manifest.get("command"), store.path)) from None
+        raise _interrupted(store, manifest, store.count_done()) from None
     except (WorkerLost, StoreError) as exc:
         # The machine let the run down (a worker died, the disk filled): what finished is
         # on disk and listed in the manifest; say how much, and how to continue.
@@ -331,6 +324,12 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
 #: What a run that ran out of memory in this process says (before what is kept).
 OUT_OF_MEMORY_HERE = ("out of memory while running replications (this machine has less free "
                       "memory than a replication of this scenario needs: try a smaller scenario)")
+
+
+def _interrupted(store: ResultsFolder, manifest: dict[str, Any], done: int) -> RunInterrupted:
+    """An interruption of the run in ``store``, ``done`` replications kept: how to resume it."""
+    return RunInterrupted(store.path, done, int(manifest["replications"]),
+                          resume_command(manifest.get("command"), store.path))
 
 
 def _with_what_is_kept(exc: Exception | str, store: ResultsFolder, manifest: dict[str, Any]) -> str:
@@ -453,8 +452,7 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario,
     except KeyboardInterrupt:
         # Every chunk is listed (the manifest above) and the tables are rewritten from them:
         # the run is resumed like one interrupted earlier (before, only "interrupted").
-        raise RunInterrupted(store.path, store.listed, int(manifest["replications"]),
-                             resume_command(manifest.get("command"), store.path)) from None
+        raise _interrupted(store, manifest, store.listed) from None
     manifest.update(status="complete", finished=_now())
     results = read_consolidated(store, manifest, scenario)  # tables read when first used
     # The consolidated tables now hold every row; the chunk files were only checkpoints.
