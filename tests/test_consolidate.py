@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from test_experiment import write_tiny
 
@@ -21,6 +22,7 @@ from pmo_sim.experiment.spec import Seams
 from pmo_sim.experiment.store import ResultsFolder, StoreError
 from pmo_sim.scenario.loader import load_scenario
 
+REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
 FILES = ("replications.parquet", "projects.parquet", "pools.parquet", "summary.csv")
 
 
@@ -102,8 +104,7 @@ def test_the_other_process_dying_is_a_store_error_naming_the_table(tmp_path: Pat
 
 
 def test_long_means_row_groups_past_the_smallest() -> None:
-    from pmo_sim.experiment.store import ROW_GROUP_BYTES, row_group_bytes
-    from pmo_sim.experiment.tablefile import SCHEMAS
+    from pmo_sim.experiment.tablefile import ROW_GROUP_BYTES, SCHEMAS, row_group_bytes
 
     # the reference portfolio's projects table: ~28 KB a replication
     assert not consolidate.grows_with_run("projects", 1_000 * 28e3)
@@ -157,3 +158,79 @@ def test_an_interruption_while_the_other_process_writes_leaves_no_temporary_file
     monkeypatch.setattr(ResultsFolder, "write_table", original)
     done = run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, resume=True)
     assert len(done.replications) == 2 * 8
+
+
+def reads_of_chunk_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The chunk files this process reads from now on (their names)."""
+    from pmo_sim.experiment import store
+
+    names: list[str] = []
+    original = store.read_checked
+
+    def recorded(path: Path, *args: object, **kwargs: object) -> object:
+        names.append(path.name)
+        return original(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "read_checked", recorded)
+    return names
+
+
+def chunk_ranges(names: list[str]) -> set[tuple[int, int]]:
+    """The (start, stop) of the chunk files named (``0000003-0000006.projects.parquet``)."""
+    return {(int(a), int(b)) for a, b in (name.split(".")[0].split("-") for name in names)}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_short_run_consolidates_from_memory_to_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    # The chunks' tables are kept in memory (store.KEEP_BYTES) and the consolidated files are
+    # written from them, byte for byte the files written from the chunk files: times not
+    # reached (NaN), text columns, several chunks and policies (the reference portfolio).
+    from pmo_sim.experiment import store
+
+    scenario = load_scenario(REFERENCE, None)
+    reads = reads_of_chunk_files(monkeypatch)
+    run_experiment(scenario, replications=12, seed=3, jobs=jobs, out=tmp_path / "kept", chunk_size=3)
+    assert reads == []  # nothing read back, not even for the tables' sizes
+    monkeypatch.setattr(store, "KEEP_BYTES", 0)
+    run_experiment(scenario, replications=12, seed=3, jobs=jobs, out=tmp_path / "read", chunk_size=3)
+    assert len(reads) >= 3 * 4  # every table of every chunk read back
+    assert digests(tmp_path / "kept") == digests(tmp_path / "read")
+
+
+def test_a_run_that_outgrows_what_is_kept_and_a_resume_read_the_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmo_sim.experiment import store
+
+    scenario = load_scenario(REFERENCE, None)
+    run_experiment(scenario, replications=12, seed=3, jobs=1, out=tmp_path / "whole", chunk_size=3)
+    kept: list[ResultsFolder] = []
+    original = ResultsFolder._keep
+
+    def keep(self: ResultsFolder, *args: object) -> None:
+        kept.append(self)
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ResultsFolder, "_keep", keep)
+    # interrupted after two chunks, then resumed: the first chunks come from their files, the
+    # others from memory
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(scenario, replications=12, seed=3, jobs=1, out=tmp_path / "resumed",
+                       chunk_size=3, seams=Seams(stop_after_chunks=2))
+    reads = reads_of_chunk_files(monkeypatch)
+    run_experiment(scenario, replications=12, seed=3, jobs=1, out=tmp_path / "resumed", resume=True)
+    assert chunk_ranges(reads) == {(0, 3), (3, 6)}
+    assert digests(tmp_path / "resumed") == digests(tmp_path / "whole")
+    assert kept and all(folder._tables == {} for folder in kept)  # nothing held after a run,
+    # interrupted or not
+    # A run that outgrows KEEP_BYTES halfway (a precision target out of reach takes it from 6
+    # to 12 replications; 9 replications' tables fit) lets go of what it kept, and reads the
+    # chunk files from then on.
+    per_replication = sum(pq.read_table(tmp_path / "whole" / f"{t}.parquet").nbytes
+                          for t in ("replications", "projects", "pools")) / 12
+    monkeypatch.setattr(store, "KEEP_BYTES", int(9 * per_replication))
+    del reads[:]
+    run_experiment(scenario, replications=6, seed=3, jobs=1, out=tmp_path / "outgrown", chunk_size=3,
+                   precision=1e-9, max_replications=12)
+    assert chunk_ranges(reads) >= {(6, 9), (9, 12)}
+    assert digests(tmp_path / "outgrown") == digests(tmp_path / "whole")

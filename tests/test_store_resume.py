@@ -312,10 +312,10 @@ def test_a_long_table_is_written_in_row_groups_sized_by_its_length(
     grouping."""
     import pyarrow.parquet as pq
 
-    from pmo_sim.experiment import store
+    from pmo_sim.experiment import tablefile
 
-    monkeypatch.setattr(store, "ROW_GROUP_BYTES", 256)  # tiny groups, many of them by default
-    monkeypatch.setattr(store, "META_BYTES_PER_COLUMN", meta)
+    monkeypatch.setattr(tablefile, "ROW_GROUP_BYTES", 256)  # tiny groups, many of them by default
+    monkeypatch.setattr(tablefile, "META_BYTES_PER_COLUMN", meta)
     out = tmp_path / "run"
     res = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, chunk_size=2)
     assert_same_tables(load_results(out), uninterrupted)
@@ -328,7 +328,7 @@ def test_a_long_table_is_written_in_row_groups_sized_by_its_length(
 
 
 def test_row_groups_make_the_least_buffer_and_metadata() -> None:
-    from pmo_sim.experiment.store import META_BYTES_PER_COLUMN, ROW_GROUP_BYTES, row_group_bytes
+    from pmo_sim.experiment.tablefile import META_BYTES_PER_COLUMN, ROW_GROUP_BYTES, row_group_bytes
 
     def held(table: float, group: float) -> float:  # a group's buffer, every group's metadata
         return group + table / group * 25 * META_BYTES_PER_COLUMN
@@ -348,7 +348,7 @@ def test_a_small_table_is_assembled_reading_each_chunk_once(
     """A table no larger than a row group's buffer is read chunk by chunk once and held; a
     larger one is read once per policy (here: two), the chunk read to estimate its size
     included; the rows are the same either way."""
-    from pmo_sim.experiment import store
+    from pmo_sim.experiment import store, tablefile
 
     reads: list[tuple[int, str]] = []
     original = store.ResultsFolder.read_chunk
@@ -357,7 +357,7 @@ def test_a_small_table_is_assembled_reading_each_chunk_once(
         reads.append((start, table))
         return original(self, start, table, columns)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "ROW_GROUP_BYTES", group_bytes)
+    monkeypatch.setattr(tablefile, "ROW_GROUP_BYTES", group_bytes)
     monkeypatch.setattr(store.ResultsFolder, "read_chunk", counted)
     out = tmp_path / "run"
     run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, chunk_size=2)

@@ -2,7 +2,7 @@
 
 Writing a table, the Parquet writer keeps every row group's metadata (~21 KB a group of the
 25-column ``projects``) until the file closes, beside one group's buffer; with groups sized
-by the square root of the table (:func:`~pmo_sim.experiment.store.row_group_bytes`) the two
+by the square root of the table (:func:`~pmo_sim.experiment.tablefile.row_group_bytes`) the two
 together grow as ``2 sqrt(table bytes x metadata a group)``: +20 MB in the parent of 100,000
 replications of the benchmarks' reference portfolio (a 2.8 GB ``projects`` table), whatever
 the writer's options. pyarrow's writer cannot drop a group's metadata before the file is
@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pmo_sim.experiment.backends import init_worker
-from pmo_sim.experiment.store import ROW_GROUP_BYTES, ResultsFolder, StoreError, row_group_bytes
-from pmo_sim.experiment.tablefile import SCHEMAS
+from pmo_sim.experiment.store import ResultsFolder, StoreError
+from pmo_sim.experiment.tablefile import ROW_GROUP_BYTES, SCHEMAS, row_group_bytes
 from pmo_sim.experiment.workers import mp_context
 from pmo_sim.files import is_temporary
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -166,6 +166,17 @@ class ChunkRecord:
         return cls(int(entry["start"]), int(entry["stop"]), tuple(files),
                    tuple(int(f["rows"]) for f in files.values()),
                    tuple(bytes.fromhex(f["sha256"]) for f in files.values()))
+
+
+def manifest_text(manifest: Mapping[str, Any], chunks: Iterable[Mapping[str, Any]] | None = None) -> str:
+    """Readable JSON, one line per chunk: the manifest is rewritten after every chunk, and
+    fully indented JSON goes through Python's slow encoder. ``chunks``: the chunk entries, if
+    not the manifest's own (built one at a time as they are written)."""
+    head = json.dumps({k: v for k, v in manifest.items() if k != "chunks"}, indent=2)
+    entries = manifest.get("chunks", []) if chunks is None else chunks
+    joined = ",\n    ".join(json.dumps(c, separators=(",", ":")) for c in entries)
+    body = f'[\n    {joined}\n  ]' if joined else "[]"
+    return f'{head[:-2]},\n  "chunks": {body}\n}}\n'
 
 
 def claim(root: Path) -> int | None:

@@ -36,13 +36,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import logging
-import math
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmo_sim.errors import PmoSimError, UsageError, cannot_write
+from pmo_sim.experiment import tablefile
 from pmo_sim.experiment.arrays import equal_mask, to_float
 from pmo_sim.experiment.manifest import (
     CHUNK_DIR,
@@ -58,6 +57,7 @@ from pmo_sim.experiment.manifest import (
     ChunkRecord,
     chunk_file_name,
     claim,
+    manifest_text,
     read_manifest,
 )
 from pmo_sim.experiment.tablefile import (
@@ -80,26 +80,11 @@ OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLE
 #: of the run's time (a rewrite taking longer than this / 20 spaces the next ones further).
 MANIFEST_EVERY_S = 1.0
 
-#: Consolidation writes a row group once this much data is buffered, or more for a long
-#: table (:func:`row_group_bytes`).
-ROW_GROUP_BYTES = 2 * 2**20
-#: What the Parquet writer holds per row group and column until the file is closed: its
-#: metadata (20.8 KB a group of a 25-column table, measured with pyarrow 26).
-META_BYTES_PER_COLUMN = 840
-
-
-def row_group_bytes(table_bytes: float, columns: int) -> int:
-    """The data buffered per row group when consolidating a table of ``table_bytes``.
-
-    A long table's parent holds one group's buffer and every group's metadata: ``B + (T / B)
-    m`` for groups of ``B`` bytes of a ``T``-byte table, ``m`` of metadata a group; least at
-    ``B = sqrt(T m)``, where the two are equal and grow as the square root of the run's
-    length. (A fixed number of groups, 256 before, made the buffer grow with the run: ~10 MB
-    at 100,000 replications of the reference portfolio and ~100 MB at 1,000,000, where this
-    gives 7 MB and 23 MB; a fixed size, 2 MB before that, made the metadata grow with it:
-    ~50 MB at 100,000.)
-    """
-    return int(max(ROW_GROUP_BYTES, math.sqrt(table_bytes * columns * META_BYTES_PER_COLUMN)))
+#: A run keeps its chunks' tables in memory too, and consolidates from there, while all its
+#: tables are expected to fit in this (~600 replications of the reference's three policies):
+#: reading the files back (39 reads of ``projects`` after 400 replications) was most of a short
+#: run's end. A longer run holds nothing: its parent's memory stays flat in the run's length.
+KEEP_BYTES = 16 * 2**20
 
 
 def _never_results() -> set[Path]:
@@ -126,17 +111,6 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             os.fsync(fh.fileno())
 
     write_atomically(path, synced, make_folder=False)
-
-
-def manifest_text(manifest: Mapping[str, Any], chunks: Iterable[Mapping[str, Any]] | None = None) -> str:
-    """Readable JSON, one line per chunk: the manifest is rewritten after every chunk, and
-    fully indented JSON goes through Python's slow encoder. ``chunks``: the chunk entries, if
-    not the manifest's own (built one at a time as they are written)."""
-    head = json.dumps({k: v for k, v in manifest.items() if k != "chunks"}, indent=2)
-    entries = manifest.get("chunks", []) if chunks is None else chunks
-    joined = ",\n    ".join(json.dumps(c, separators=(",", ":")) for c in entries)
-    body = f'[\n    {joined}\n  ]' if joined else "[]"
-    return f'{head[:-2]},\n  "chunks": {body}\n}}\n'
 
 
 def sha256(data: bytes) -> str:
@@ -221,6 +195,7 @@ class ResultsFolder(ChunkStore):
         #: the replications of the chunks the manifest on disk lists (what a resume keeps)
         self.listed = self.count_done()
         self.lock: int | None = None  # a run's hold on the folder (:func:`claim`)
+        self._kept_bytes = 0  # of the chunks' tables kept in memory (``_tables``); -1: none kept
 
     # ---------------------------------------------------------------- opening
 
@@ -241,7 +216,9 @@ class ResultsFolder(ChunkStore):
         return folder
 
     def release(self) -> None:
-        """Let another run use the folder."""
+        """Let another run use the folder (the chunks' tables kept in memory go: the files may
+        change from now on)."""
+        self.forget_kept()
         if self.lock is not None:
             os.close(self.lock)
             self.lock = None
@@ -342,6 +319,7 @@ class ResultsFolder(ChunkStore):
             self.chunks[start] = ChunkRecord(start, stop, tuple(tables),
                                              tuple(data.num_rows for data in tables.values()),
                                              tuple(digests))
+            self._keep(start, stop, tables)
             if time.monotonic() >= self._next_manifest:
                 self.write_manifest()
         except OSError as exc:
@@ -367,7 +345,31 @@ class ResultsFolder(ChunkStore):
                              f"pmo-sim writes a file); remove it, then read or resume again")
         return candidate
 
+    def _keep(self, start: int, stop: int, tables: Mapping[str, pa.Table]) -> None:
+        """Keep a new chunk's tables in memory while the run's are expected to fit in
+        :data:`KEEP_BYTES` (its target replications at this chunk's bytes a replication)."""
+        if self._kept_bytes < 0:
+            return
+        size = sum(data.nbytes for data in tables.values())
+        expected = size / max(1, stop - start) * int(self.manifest.get("replications") or 0)
+        if self._kept_bytes + size > KEEP_BYTES or expected > KEEP_BYTES:
+            self.forget_kept()
+            self._kept_bytes = -1  # a run that outgrows it (a precision target) keeps no more
+            return
+        self._tables[start] = dict(tables)
+        self._kept_bytes += size
+
+    def forget_kept(self) -> None:
+        """Let go of the chunks' tables kept in memory (read from their files from now on)."""
+        self._tables.clear()
+        self._kept_bytes = 0
+
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+        kept = self._tables.get(start)
+        if kept is not None and table in kept:
+            # The very table its file was written from (a file pmo-sim wrote and the run's lock
+            # kept anyone else from: nothing to check).
+            return super().read_chunk(start, table, columns)
         return read_checked(self.inside(self.chunks[start].file_of(table)), table, columns)
 
     def table_bytes(self, table: str) -> tuple[float, pa.Table | None]:
@@ -390,8 +392,8 @@ class ResultsFolder(ChunkStore):
         # replications in 13 chunks: 13 reads instead of 39), no more memory than a long
         # table's buffer.
         size, first = sized if sized is not None else self.table_bytes(table)
-        group = row_group_bytes(size, len(SCHEMAS[table]))
-        parts = self.assemble(table, policies, first, hold=0.0 < size <= ROW_GROUP_BYTES)
+        group = tablefile.row_group_bytes(size, len(SCHEMAS[table]))
+        parts = self.assemble(table, policies, first, hold=0.0 < size <= tablefile.ROW_GROUP_BYTES)
 
         def stream(tmp: Path) -> None:
             with pq.ParquetWriter(tmp, SCHEMAS[table], **writer_options(table)) as writer:
