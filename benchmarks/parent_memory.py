@@ -6,9 +6,9 @@ can be measured in minutes instead of half an hour: the real ``run_experiment`` 
 workers, whose replication function (the ``Seams.replicate`` test seam) returns the
 reference scenario's records of replication 0 renumbered — the same tables, row for row in
 size, as a simulating run's. Each size runs in a fresh process; its RSS is sampled every
-5 ms and the peak reported per phase (the run loop, writing each table, the summary), and
-that of the process that writes a long run's long tables beside the parent
-(:mod:`pmo_sim.experiment.consolidate`; sampled every 50 ms).
+5 ms and the peak reported per phase (the run loop, then writing each table and the summary,
+or waiting for the two processes that write a long run's tables, :mod:`pmo_sim.experiment.consolidate`),
+and the larger of those processes' peaks (sampled every 50 ms).
 
 The parent's C library heap is set up as the ``pmo-sim`` program sets up its own (``--heap
 program``, the default: glibc's mapping threshold held, :mod:`pmo_sim.experiment.heap`), or
@@ -62,7 +62,7 @@ def measure(replications: int, heap: str) -> dict[str, Any]:
     if heap == "program":
         map_large_blocks()
 
-    from pmo_sim.experiment import run_experiment, store
+    from pmo_sim.experiment import run_experiment, runner, store
     from pmo_sim.experiment.spec import Execution, ExperimentSpec, Output, Seams
     from pmo_sim.scenario.loader import load_scenario
 
@@ -75,6 +75,15 @@ def measure(replications: int, heap: str) -> dict[str, Any]:
             return _original(self, what, *args, **kwargs)
 
         setattr(store.ResultsFolder, name, marked)
+    consolidation: list[float] = []  # when the run loop ended and the tables began
+    write_tables = runner.write_tables
+
+    def began(*args: Any, **kwargs: Any) -> None:
+        consolidation.append(time.perf_counter())
+        marks.append((consolidation[0], "waiting for the tables"))
+        write_tables(*args, **kwargs)
+
+    runner.write_tables = began
     samples: list[tuple[float, float]] = []
     others: list[tuple[float, float]] = []  # the largest process the fork server forked
     done = threading.Event()
@@ -104,10 +113,11 @@ def measure(replications: int, heap: str) -> dict[str, Any]:
     for (t0, name), (t1, _) in zip(marks, [*marks[1:], (end, "")], strict=True):
         window = [mb for _, mb in samples[bisect.bisect_left(times, t0):bisect.bisect_right(times, t1)]]
         label = "summary" if name == "summary.csv" else name
-        phases[label] = max(phases.get(label, 0.0), max(window, default=float("nan")))
-    # After the run loop the workers are gone: what remains beside the fork server is the
-    # process writing the long tables (pmo_sim.experiment.consolidate), if any.
-    after = marks[1][0] if len(marks) > 1 else end
+        if window:  # (a phase shorter than the sampling interval has no sample of its own)
+            phases[label] = max(phases.get(label, 0.0), max(window))
+    # After the run loop the workers are gone: what remains beside the fork server are the
+    # processes writing a long run's tables (pmo_sim.experiment.consolidate), if any.
+    after = consolidation[0] if consolidation else end
     writer = max((mb for t, mb in others if t >= after), default=0.0)
     return {"replications": replications, "wall_s": end - start, "cpu_s": cpu,
             "peak_mb": max(mb for _, mb in samples), "phases": phases, "writer_mb": writer}
@@ -149,8 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             runs[heap].append(r)
             phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phases"].items())
-            writer = (f"; the process writing its long tables: peak {r['writer_mb']:.0f}"
-                      if r["writer_mb"] else "; every table written by the parent")
+            writer = (f"; the tables written by two processes of their own, the larger's peak "
+                      f"{r['writer_mb']:.0f}" if r["writer_mb"] else "; every table written by the parent")
             print(f"  {n:>7,} ({heap} heap): peak {r['peak_mb']:.0f} ({phases}){writer}; wall "
                   f"{r['wall_s']:.0f} s, parent CPU {r['cpu_s']:.1f} s")
     for heap, rs in runs.items():

@@ -43,7 +43,8 @@ def written_by_parent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-@pytest.mark.parametrize("long_tables", [{"projects"}, {"projects", "replications", "pools"}])
+@pytest.mark.parametrize("long_tables", [{"projects"}, {"replications"},
+                                         {"projects", "replications", "pools"}])
 def test_long_tables_are_written_elsewhere_to_the_same_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, long_tables: set[str]) -> None:
     scenario = load_scenario(write_tiny(tmp_path), None)
@@ -52,8 +53,9 @@ def test_long_tables_are_written_elsewhere_to_the_same_bytes(
     monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table in long_tables)
     res = run_experiment(scenario, replications=12, seed=5, jobs=2, out=tmp_path / "there",
                          chunk_size=3)
-    # the parent wrote only the short tables; the rest came from the other process
-    assert sorted(calls) == sorted({"replications", "projects", "pools"} - long_tables)
+    # the parent wrote nothing: the long tables, then the others and the summary, came from
+    # the two processes of their own
+    assert calls == []
     assert digests(tmp_path / "there") == digests(tmp_path / "here")
     assert len(res.replications) == 2 * 12
     manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
@@ -98,9 +100,9 @@ def test_the_other_process_dying_is_a_store_error_naming_the_table(tmp_path: Pat
     folder = ResultsFolder(tmp_path, {"chunks": []})
     future: cf.Future[None] = cf.Future()
     future.set_exception(cf.process.BrokenProcessPool("terminated abruptly"))
-    with pytest.raises(StoreError, match=r"cannot write .*projects\.parquet: the process writing "
-                                         r"it ended before it was done"):
-        consolidate._wait(future, folder, "projects")
+    with pytest.raises(StoreError, match=r"cannot write projects\.parquet in .*: the process "
+                                         r"writing it ended before it was done"):
+        consolidate._wait(future, folder, "projects.parquet")
 
 
 def test_long_means_row_groups_past_the_smallest() -> None:
@@ -143,19 +145,19 @@ def test_an_interruption_while_the_other_process_writes_leaves_no_temporary_file
     scenario = load_scenario(write_tiny(tmp_path), None)
     out = tmp_path / "run"
     monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table == "projects")
-    original = ResultsFolder.write_table
+    original = consolidate._wait
 
-    def interrupted(self: ResultsFolder, table: str, *args: object) -> None:
-        for proc in multiprocessing.active_children():  # the process writing projects
-            (self.path / f".projects.{proc.pid}.0123abcd.tmp.parquet").write_bytes(b"PAR1")
+    def interrupted(future: object, store: ResultsFolder, what: str) -> None:
+        for proc in multiprocessing.active_children():  # the processes writing the tables
+            (store.path / f".projects.{proc.pid}.0123abcd.tmp.parquet").write_bytes(b"PAR1")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ResultsFolder, "write_table", interrupted)
+    monkeypatch.setattr(consolidate, "_wait", interrupted)
     with pytest.raises(RunInterrupted, match=r"8 of 8 replications are finished and kept in "
                                              r"(.|\n)*resume=True"):
         run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, chunk_size=2)
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp.parquet")]
-    monkeypatch.setattr(ResultsFolder, "write_table", original)
+    monkeypatch.setattr(consolidate, "_wait", original)
     done = run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, resume=True)
     assert len(done.replications) == 2 * 8
 

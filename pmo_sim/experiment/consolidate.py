@@ -7,11 +7,13 @@ together grow as ``2 sqrt(table bytes x metadata a group)``: +20 MB in the paren
 replications of the benchmarks' reference portfolio (a 2.8 GB ``projects`` table), whatever
 the writer's options. pyarrow's writer cannot drop a group's metadata before the file is
 closed, so that memory is only the parent's to avoid: a run whose replications ran in worker
-processes hands every table large enough for its row groups to grow past the smallest size
-(:func:`grows_with_run`) to a fresh process forked like the workers, while the parent writes
-the short tables and ``summary.csv`` beside it. The parent's memory then no longer depends on
-the run's length (a short table costs it one ~2 MB group and less metadata), and the long
-table is written at the same time as the rest instead of after it.
+processes and has a table large enough for its row groups to grow past the smallest size
+(:func:`grows_with_run`) hands its tables and ``summary.csv`` to two processes forked like the
+workers, the long tables first, the short ones and the summary beside them. The parent writes
+nothing after its run loop, so its memory no longer depends on the run's length, whatever its
+C library heap (a short table written in a process whose glibc mapping threshold has moved
+cost ~20 MB at 100,000 replications: a library caller's), and the long table is written at the
+same time as the rest instead of after it.
 
 An in-process run (one job, ``serial``) writes every table itself: its parent simulated, so
 its memory was never the orchestrator's alone, and a process's start (~0.2 s with pyarrow's
@@ -27,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pmo_sim.experiment.backends import init_worker
-from pmo_sim.experiment.store import ResultsFolder, StoreError
+from pmo_sim.experiment.store import SUMMARY, ResultsFolder, StoreError
 from pmo_sim.experiment.tablefile import ROW_GROUP_BYTES, SCHEMAS, row_group_bytes
 from pmo_sim.experiment.workers import mp_context
 from pmo_sim.files import is_temporary
@@ -44,48 +46,56 @@ def grows_with_run(table: str, size: float) -> bool:
 
 
 def write_tables(store: ResultsFolder, tables: Sequence[str], policies: Sequence[str],
-                 summarise: Callable[[], None], elsewhere: bool) -> None:
-    """Consolidate ``tables``, then ``summarise`` once ``replications`` is written.
+                 summarise: Summarise, elsewhere: bool) -> None:
+    """Consolidate ``tables``, then ``summarise`` the folder once ``replications`` is written.
 
-    ``elsewhere``: the run's replications ran in worker processes, so the parent may hand its
-    long tables (:func:`grows_with_run`) to a process of their own; it writes the others and
-    summarises meanwhile.
+    ``elsewhere``: the run's replications ran in worker processes. If one of its tables is
+    long (:func:`grows_with_run`), every table and the summary are then written by two
+    processes of their own, the long tables first, and the parent only waits: what it would
+    write after its run loop no longer grows its heap (by ~20 MB at 100,000 replications of the
+    reference where glibc's mapping threshold is left to move, as in a library caller's
+    process). ``summarise`` is then called in another process: a module's function.
     """
     sizes = {t: store.table_bytes(t) for t in tables}
     far = [t for t in tables if elsewhere and grows_with_run(t, sizes[t][0])]
-    for t in far:
-        del sizes[t]  # its first chunk: the other process reads its own
-    with _writer(bool(far), store.path) as submit:
-        # The table summary.csv needs first: the parent waits for it before summarising.
-        futures = {t: submit(store, t, policies) for t in sorted(far, key=lambda t: t != SUMMARISED)}
+    if not far:
         for t, sized in sizes.items():
             store.write_table(t, policies, sized)
             sizes[t] = (0.0, None)  # the first chunk is no longer needed
-        if SUMMARISED in futures:
-            _wait(futures.pop(SUMMARISED), store, SUMMARISED)
-        summarise()
-        for t, fut in futures.items():
-            _wait(fut, store, t)
+        summarise(store)
+        return
+    del sizes  # the first chunks read for the estimates: each process reads its own
+    near = [t for t in tables if t not in far]
+    with _writer(store.path) as submit:
+        # Each long table on a process (replications first: the summary waits for it), the
+        # short ones and the summary on the other unless they need it.
+        futures = {f"{t}.parquet": submit(write_tables_in, store.path, [t], policies)
+                   for t in sorted(far, key=lambda t: t != SUMMARISED)}
+        files = [f"{t}.parquet" for t in near]
+        if SUMMARISED in far:
+            if near:
+                futures[", ".join(files)] = submit(write_tables_in, store.path, near, policies)
+            _wait(futures.pop(f"{SUMMARISED}.parquet"), store, f"{SUMMARISED}.parquet")
+            near, files = [], []
+        futures[", ".join([*files, SUMMARY])] = submit(write_tables_in, store.path, near, policies,
+                                                       summarise)
+        for what, fut in futures.items():
+            _wait(fut, store, what)
 
 
-Submit = Callable[[ResultsFolder, str, Sequence[str]], "cf.Future[None]"]
+#: What summarises a consolidated folder (``summary.csv``).
+Summarise = Callable[[ResultsFolder], None]
+Submit = Callable[..., "cf.Future[None]"]
 
 
 @contextlib.contextmanager
-def _writer(needed: bool, folder: Path) -> Iterator[Submit]:
-    """A function that writes a table in a process of its own (one process, tables in the
-    order submitted), ended at once if the parent fails or is interrupted meanwhile: the
-    temporary file it was writing in ``folder`` goes with it."""
-    if not needed:
-        yield _refuse
-        return
-    pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp_context(), initializer=init_worker)
-
-    def submit(store: ResultsFolder, table: str, policies: Sequence[str]) -> cf.Future[None]:
-        return pool.submit(write_table_in, store.path, table, list(policies))
-
+def _writer(folder: Path) -> Iterator[Submit]:
+    """A function that runs a function in one of two processes of their own, ended at once
+    if the parent fails or is interrupted meanwhile: the temporary files they were writing in
+    ``folder`` go with them."""
+    pool = cf.ProcessPoolExecutor(max_workers=2, mp_context=mp_context(), initializer=init_worker)
     try:
-        yield submit
+        yield pool.submit
     except BaseException:
         processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
@@ -106,21 +116,23 @@ def _remove_temporary_files(folder: Path, pid: int | None) -> None:
                 p.unlink(missing_ok=True)
 
 
-def _refuse(store: ResultsFolder, table: str, policies: Sequence[str]) -> cf.Future[None]:
-    raise AssertionError("no table is written elsewhere in this run")  # pragma: no cover
-
-
-def _wait(future: cf.Future[None], store: ResultsFolder, table: str) -> None:
+def _wait(future: cf.Future[None], store: ResultsFolder, what: str) -> None:
     """The other process's outcome: its own error (a full disk, named), or its death."""
     try:
         future.result()
     except cf.process.BrokenProcessPool as exc:
-        raise StoreError(f"cannot write {store.path / f'{table}.parquet'}: the process writing "
-                         f"it ended before it was done ({exc})") from exc
+        raise StoreError(f"cannot write {what} in {store.path}: the process writing it ended "
+                         f"before it was done ({exc})") from exc
 
 
-def write_table_in(path: Path, table: str, policies: list[str]) -> None:
-    """In the other process: consolidate ``table`` of the folder at ``path`` from the chunk
+def write_tables_in(path: Path, tables: Sequence[str], policies: Sequence[str],
+                    summarise: Summarise | None = None) -> None:
+    """In another process: consolidate ``tables`` of the folder at ``path`` from the chunk
     files its manifest lists (the parent rewrites it to list every chunk before consolidating;
-    read from disk, not sent: at 100,000 replications it lists thousands of chunks)."""
-    ResultsFolder.open(path).write_table(table, policies)
+    read from disk, not sent: at 100,000 replications it lists thousands of chunks), then
+    ``summarise`` it."""
+    folder = ResultsFolder.open(path)
+    for table in tables:
+        folder.write_table(table, policies)
+    if summarise is not None:
+        summarise(folder)

@@ -397,6 +397,12 @@ def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
     return csv_text(summary_table(folder, cells), SUMMARY_COLUMNS)
 
 
+def write_summary(folder: ResultsFolder) -> None:
+    """Write ``summary.csv`` of a consolidated folder (in the parent, or in the process that
+    wrote the tables: :func:`pmo_sim.experiment.consolidate.write_tables`)."""
+    folder.write_file(SUMMARY, summary_csv(folder))
+
+
 def summary_table(folder: ResultsFolder, cells: int = 250_000) -> dict[str, NDArray[Any]]:
     """:meth:`Results.summary` of every KPI, as columns, from the consolidated
     ``replications.parquet`` read a few KPIs at a time (about ``cells`` values, at least one

@@ -53,12 +53,11 @@ from pmo_sim.experiment.results import (
     Results,
     load_results,
     read_consolidated,
-    summary_csv,
+    write_summary,
 )
 from pmo_sim.experiment.spec import ExperimentSpec
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
-    SUMMARY,
     ChunkStore,
     ResultsFolder,
     StoreError,
@@ -445,8 +444,7 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario,
     policies = list(manifest["policies"])
     try:
         store.write_manifest()
-        write_tables(store, manifest["tables"], policies,
-                     lambda: store.write_file(SUMMARY, summary_csv(store)), elsewhere)
+        write_tables(store, manifest["tables"], policies, write_summary, elsewhere)
     except StoreError as exc:
         raise StoreError(_with_what_is_kept(exc, store, manifest)) from exc
     except KeyboardInterrupt:
