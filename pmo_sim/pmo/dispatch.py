@@ -24,8 +24,10 @@ which every rank ends with.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,20 +36,48 @@ if TYPE_CHECKING:
 Entry = tuple[tuple[float, ...], "TaskState"]
 
 
+def _entry_rank(entry: Entry) -> tuple[float, ...]:
+    return entry[0]
+
+
 # --------------------------------------------------------------------------- static rules
 
+#: A static queue keeps its tasks in heaps (by crew size) once more than this many wait in it.
+HEAPS_ABOVE = 24
+#: ... and in one list by rank again once fewer than this do.
+LIST_BELOW = 8
+
+
+_rank = attrgetter("rank")
 
 class StaticQueue:
-    """Ready tasks of one pool under a static rule: a heap of (rank, task) per crew size."""
+    """Ready tasks of one pool under a static rule.
 
-    __slots__ = ("buckets", "by_size", "size")
+    While few tasks wait, they are one list by rank, offered in turn to the free people, the
+    way a hand-written model does it (its bookkeeping is the cheapest when an allocation looks
+    at a task or two). When many wait, the list becomes a heap of (rank, task) per crew size,
+    so that the best task that fits the free people is found in O(log n) without looking at
+    the tasks that do not fit; below :data:`LIST_BELOW` it is one list again. Both start the
+    same tasks in the same order (free people only get fewer while an allocation goes on, so
+    a task passed over for its crew size could not start later in it either).
+    """
+
+    __slots__ = ("ready", "heaps", "buckets", "by_size", "size")
 
     def __init__(self) -> None:
+        self.ready: list[TaskState] = []  # by rank, while the queue is a list
+        self.heaps = False  # the tasks are in the heaps, not the list
         self.buckets: list[tuple[int, list[Entry]]] = []  # (crew size, heap), by crew size
         self.by_size: dict[int, list[Entry]] = {}
         self.size = 0  # entries in the heaps (some may have started through another pool)
 
     def push(self, task: TaskState, units: int) -> None:
+        if not self.heaps:
+            ready = self.ready
+            insort(ready, task, key=_rank)
+            if len(ready) > HEAPS_ABOVE:
+                self._to_heaps()
+            return
         heap = self.by_size.get(units)
         if heap is None:
             heap = self.by_size[units] = []
@@ -56,7 +86,26 @@ class StaticQueue:
         heappush(heap, (task.rank, task))
         self.size += 1
 
+    def _to_heaps(self) -> None:
+        ready, self.ready = self.ready, []
+        self.heaps = True
+        for task in ready:  # (a one-pool queue: a task holds ``people`` units of the pool)
+            if task.queued:
+                self.push(task, task.people)
+
+    def _to_list(self) -> None:
+        entries = [entry for _, heap in self.buckets for entry in heap if entry[1].queued]
+        entries.sort(key=_entry_rank)
+        self.ready = [task for _, task in entries]
+        self.heaps = False
+        self.buckets.clear()
+        self.by_size.clear()
+        self.size = 0
+
     def tasks(self) -> Iterator[TaskState]:
+        if not self.heaps:
+            yield from (task for task in self.ready if task.queued)
+            return
         for _, heap in self.buckets:
             for _, task in heap:
                 if task.queued:
@@ -65,6 +114,34 @@ class StaticQueue:
     def dispatch(self, pool: PoolState, now: float, backfill: bool,
                  start: Callable[[TaskState, PoolState], None]) -> None:
         """Start the pool's best-ranked tasks that fit its free people (one-pool tasks)."""
+        if self.heaps:
+            if self.size >= LIST_BELOW:
+                self._dispatch_heaps(pool, now, backfill, start)
+                return
+            self._to_list()
+        ready = self.ready
+        idle = pool.idle
+        free = len(idle)
+        i, n = 0, len(ready)
+        while i < n:
+            task = ready[i]
+            if task.people > free:
+                if not backfill and task.queued and task.project.paused_until <= now:
+                    return  # nobody jumps the top-ranked task waiting for its crew
+                i += 1
+            elif task.project.paused_until > now:
+                i += 1  # waits for the pause to end
+            else:
+                del ready[i]  # (before the start, which may look at the queue)
+                if task.queued:  # (else withdrawn)
+                    start(task, pool)
+                    free = len(idle)
+                    if not free:
+                        return
+                n = len(ready)
+
+    def _dispatch_heaps(self, pool: PoolState, now: float, backfill: bool,
+                        start: Callable[[TaskState, PoolState], None]) -> None:
         idle = pool.idle
         skipped: list[tuple[list[Entry], Entry]] | None = None  # made when first needed (hot path)
         while idle:

@@ -22,7 +22,6 @@ It is the world's allocator (:class:`~pmo_sim.engine.roles.Allocator`):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from heapq import heappush
 from typing import TYPE_CHECKING
 
 from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
@@ -178,14 +177,8 @@ class ResourceManager(Allocator):
             return
         for pool, units in task.needs:
             i = pool.index
-            if self.static_rule:  # NOTE: StaticQueue.push inlined for speed
-                queue = self.static_queues[i]
-                heap = queue.by_size.get(units)
-                if heap is None:
-                    queue.push(task, units)
-                else:
-                    heappush(heap, (task.rank, task))
-                    queue.size += 1
+            if self.static_rule:
+                self.static_queues[i].push(task, units)
             else:
                 self.dynamic.push(task, i)  # type: ignore[union-attr]
             if not touched[i]:  # NOTE: world.touch() inlined for speed
@@ -240,7 +233,7 @@ class ResourceManager(Allocator):
             static = self.static_queues
             for i in touched:
                 pool, queue = pools[i], static[i]
-                if pool.idle and queue.size:
+                if pool.idle and (queue.ready or queue.size):  # (a list, or heaps: see StaticQueue)
                     queue.dispatch(pool, now, backfill, start)
         else:
             rule, dynamic = self.rule, self.dynamic.queues
