@@ -116,6 +116,12 @@ class ResourceManager(Allocator):
         self.waiting_free: list[TaskState] = []  # tasks that need nothing, held by a pause
         if self.levers is not None:
             self.levers.attach(world)
+        if not self.global_mode:
+            # NOTE: when every task holds one pool (its skill), task_ready and dispatch are
+            # the forms below, bound once, without the branches for the other cases (hot path).
+            self.dispatch = self._dispatch_one_pool  # type: ignore[method-assign]
+            if self.levers is None and not self.task_rule:
+                self.task_ready = self._task_ready_one_pool  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ admission
 
@@ -187,6 +193,25 @@ class ResourceManager(Allocator):
         if self.levers is not None:
             self.levers.task_ready(task)
 
+    def _task_ready_one_pool(self, task: TaskState) -> None:
+        """:meth:`task_ready` when every task holds one pool, its skill (no task-level rule,
+        no capacity levers)."""
+        proj = task.project
+        task.fifo_key = key = (proj.arrival, task.ready_time, proj.index, task.index)
+        task.queued = True
+        i = task.pool.index  # type: ignore[union-attr]  # (its one need)
+        if self.dynamic is None:
+            # The rank never changes, so a queue never needs re-sorting.
+            task.rank = key if self.fifo else (self.rule(proj, task.ready_time), *key)
+            self.static_queues[i].push(task, task.people)
+        else:
+            self.dynamic.push(task, i)
+        world = self.world
+        touched = world.touched
+        if not touched[i]:  # NOTE: world.touch() inlined for speed
+            touched[i] = True
+            world.touched_pools.append(i)
+
     def withdraw(self, project: ProjectState) -> None:
         self.backlog.remove(project)
         if self.ranking is not None:
@@ -241,6 +266,33 @@ class ResourceManager(Allocator):
                 pool, ranked = pools[i], dynamic[i]
                 if pool.idle and ranked.projects:  # NOTE: not the size property (hot path)
                     ranked.dispatch(pool, now, backfill, start, rule)
+
+    def _dispatch_one_pool(self) -> None:
+        """:meth:`dispatch` when every task holds one pool, its skill (none needs nothing, so
+        none waits in ``waiting_free``)."""
+        world = self.world
+        touched = world.touched_pools
+        if not touched or world.closed:
+            return
+        if len(touched) > 1:
+            touched.sort()
+        world.touched_pools = []
+        flags = world.touched
+        for i in touched:
+            flags[i] = False
+        now, pools = self.env._now, self.pools  # NOTE: SimPy's ``now`` property, without the call
+        if self.dynamic is None:
+            static = self.static_queues
+            for i in touched:
+                pool, queue = pools[i], static[i]
+                if pool.idle and (queue.ready or queue.size):  # (a list, or heaps: see StaticQueue)
+                    queue.dispatch(pool, now, self.backfill, self.start)
+        else:
+            dynamic = self.dynamic.queues
+            for i in touched:
+                pool, ranked = pools[i], dynamic[i]
+                if pool.idle and ranked.projects:  # NOTE: not the size property (hot path)
+                    ranked.dispatch(pool, now, self.backfill, self.start, self.rule)
 
     def _dispatch_all_pools(self) -> None:
         now = self.env.now
