@@ -149,8 +149,11 @@ def _project_rows(world: World, acc: Accounts) -> tuple[Columns, dict[str, float
                             "projects_rejected", "budget_committed"), 0.0)
     values = []
     for proj in world.projects:
-        done = sum(t.effort if t.finish is not None else t.effort - t.remaining(t1)
-                   for t in proj.tasks if t.start is not None)
+        # NOTE: sum() over a generator written out (cheaper): the same additions, from int 0
+        done: float = 0
+        for t in proj.tasks:
+            if t.start is not None:
+                done += t.effort if t.finish is not None else t.effort - t.remaining(t1)
         v, pv = _project_value(proj, t1, world.delta)
         values.append(v)
         plan = proj.plan

@@ -106,6 +106,7 @@ class World(Workforce):
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
+        self._finish_handler = self._finish  # NOTE: bound once, for every task started (hot path)
         if self.down is not None and self.down.inside(0.0):
             self.closed = True
         self.env.process(self._arrivals())
@@ -297,7 +298,7 @@ class World(Workforce):
         if self.batch:
             self._schedule_finish(task, delay)
         else:  # NOTE: _schedule_finish inlined for speed
-            Due(env, delay, self._finish, task)
+            Due(env, delay, self._finish_handler, task)
         for hook in self._on_task_start:
             hook(task)
 
@@ -305,7 +306,7 @@ class World(Workforce):
         if self.batch:
             at = self.env.now + delay
             self._finishing[at] = self._finishing.get(at, 0) + 1
-        Due(self.env, delay, self._finish, task)
+        Due(self.env, delay, self._finish_handler, task)
 
     def _finish(self, due: Due) -> None:
         """A task's time is up: it is done, unless its project was paused while it ran."""
