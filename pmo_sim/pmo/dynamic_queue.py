@@ -151,6 +151,8 @@ class DynamicQueue:
 
     def _forget(self, proj: ProjectState) -> None:
         self.live.discard(proj)
+        if not self.steady:
+            return  # a plain queue keeps nothing else of its projects (see _switch)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
         self.live_stamps.pop(proj, None)
