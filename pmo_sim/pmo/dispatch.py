@@ -48,7 +48,7 @@ HEAPS_ABOVE = 24
 LIST_BELOW = 8
 
 
-_rank = attrgetter("rank")
+rank_of = attrgetter("rank")  # a task's rank (the key of a static queue's list)
 
 class StaticQueue:
     """Ready tasks of one pool under a static rule.
@@ -74,7 +74,7 @@ class StaticQueue:
     def push(self, task: TaskState, units: int) -> None:
         if not self.heaps:
             ready = self.ready
-            insort(ready, task, key=_rank)
+            insort(ready, task, key=rank_of)
             if len(ready) > HEAPS_ABOVE:
                 self._to_heaps()
             return

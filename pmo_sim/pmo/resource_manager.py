@@ -21,13 +21,15 @@ It is the world's allocator (:class:`~pmo_sim.engine.roles.Allocator`):
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pmo_sim.engine.roles import Accounts, Allocator, WorldAPI
+from pmo_sim.pmo import dispatch as dispatch_module
 from pmo_sim.pmo.backlog import Backlog
 from pmo_sim.pmo.capacity_levers import CapacityLevers
-from pmo_sim.pmo.dispatch import NeedsQueue, StaticQueue, dispatch_global, take
+from pmo_sim.pmo.dispatch import NeedsQueue, StaticQueue, dispatch_global, rank_of, take
 from pmo_sim.pmo.dynamic_needs import DynamicNeedsQueue
 from pmo_sim.pmo.dynamic_queue import DynamicQueue
 from pmo_sim.pmo.dynamic_queues import DynamicQueues
@@ -203,7 +205,14 @@ class ResourceManager(Allocator):
         if self.dynamic is None:
             # The rank never changes, so a queue never needs re-sorting.
             task.rank = key if self.fifo else (self.rule(proj, task.ready_time), *key)
-            self.static_queues[i].push(task, task.people)
+            queue = self.static_queues[i]
+            if queue.heaps:
+                queue.push(task, task.people)
+            else:  # NOTE: StaticQueue.push inlined for speed (the queue is one list by rank)
+                ready = queue.ready
+                insort(ready, task, key=rank_of)
+                if len(ready) > dispatch_module.HEAPS_ABOVE:
+                    queue._to_heaps()
         else:
             self.dynamic.push(task, i)
         world = self.world
