@@ -9,7 +9,8 @@ Run from the repository root (valgrind must be installed; each cell takes 1-5 mi
 A cell is ``kind:size:rule``. Kinds: ``people``, ``projects`` (the reference scaled as in
 ``scaling.py``), ``people-wip``, ``projects-wip`` (the same with a WIP limit of 4 per
 reference size), ``explicit`` (``explicit.py``'s list of ``size`` projects). Per cell, the
-script runs itself twice under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``: once
+script runs itself twice under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0`` and
+``OPENBLAS_NUM_THREADS=1``: once
 loading the scenario and running one warm-up replication, once doing that and then ``--reps``
 replications (default 16 at size 1, else max(1, 32 / size)); the difference of the two totals
 over ``--reps`` is the cost of a replication, plan sampling included, start-up and the
@@ -64,7 +65,9 @@ def collected(cell: tuple[str, int, str], reps: int) -> int:
     kind, size, rule = cell
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
            __file__, "--child", f"{kind}:{size}:{rule}", "--reps", str(reps)]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # One BLAS thread: OpenBLAS's idle worker threads otherwise add 0.5-1.2 M instructions a
+    # replication at random (blas_thread_server), more than most changes measured here save.
+    env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     found = re.search(r"Collected : (\d+)", out.stderr)
     if out.returncode != 0 or found is None:

@@ -238,6 +238,9 @@ class ResourceManager(Allocator):
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self) -> None:
+        if not self.global_mode:
+            self._dispatch_one_pool()  # (bound in this method's place at attach: hot path)
+            return
         world = self.world
         if world.closed:
             return
@@ -246,35 +249,17 @@ class ResourceManager(Allocator):
         touched = world.touched_pools
         if not touched:
             return
-        if len(touched) > 1:
-            touched.sort()
         world.touched_pools = []
         flags = world.touched
         for i in touched:
             flags[i] = False
-        if self.global_mode:
-            if isinstance(self.needs_queue, NeedsQueue):
-                self.needs_queue.dispatch(self.env._now, self.backfill, self._start_all_needs)
-            elif self.needs_queue is not None:
-                self.needs_queue.dispatch(self.env._now, self.backfill, self._start_all_needs,
-                                          self.rule)
-            else:
-                self._dispatch_all_pools()
-            return
-        # NOTE: SimPy's ``now`` property read without the call (once per allocation).
-        now, backfill, pools, start = self.env._now, self.backfill, self.pools, self.start
-        if self.dynamic is None:
-            static = self.static_queues
-            for i in touched:
-                pool, queue = pools[i], static[i]
-                if pool.idle and (queue.ready or queue.size):  # (a list, or heaps: see StaticQueue)
-                    queue.dispatch(pool, now, backfill, start)
+        if isinstance(self.needs_queue, NeedsQueue):
+            self.needs_queue.dispatch(self.env._now, self.backfill, self._start_all_needs)
+        elif self.needs_queue is not None:
+            self.needs_queue.dispatch(self.env._now, self.backfill, self._start_all_needs,
+                                      self.rule)
         else:
-            rule, dynamic = self.rule, self.dynamic.queues
-            for i in touched:
-                pool, ranked = pools[i], dynamic[i]
-                if pool.idle and ranked.projects:  # NOTE: not the size property (hot path)
-                    ranked.dispatch(pool, now, backfill, start, rule)
+            self._dispatch_all_pools()
 
     def _dispatch_one_pool(self) -> None:
         """:meth:`dispatch` when every task holds one pool, its skill (none needs nothing, so
