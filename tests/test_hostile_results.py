@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -274,3 +275,45 @@ def test_a_resume_never_deletes_what_a_manifest_points_at(tmp_path: Path, pristi
                                        str(SEED), "-j", "1", "--out", str(folder), "--resume"])
     assert result.exit_code == 2 and "not the chunk's own file" in result.output
     assert (outside / "keep.txt").read_text() == "must survive"
+
+
+def chunk_digest(value: str | None) -> Callable[[Path, Path], None]:
+    """The second chunk's checksum of its projects file set to ``value`` (None: removed)."""
+    def edit(folder: Path, outside: Path) -> None:
+        m = _manifest(folder)
+        info = m["chunks"][1]["files"]["projects"]
+        if value is None:
+            del info["sha256"]
+        else:
+            info["sha256"] = info["sha256"].upper() if value == "UPPER" else value
+        _write_manifest(folder, m)
+    return edit
+
+
+RULE = re.escape("must be 64 lowercase hexadecimal digits (0-9, a-f), the SHA-256 pmo-sim wrote")
+
+
+@pytest.mark.parametrize("tamper, expected", [
+    # before: "chunks.1.files.projects.sha256: String should match pattern '^[0-9a-f]{64}$'"
+    (chunk_digest("UPPER"), rf"chunks\[1\] \(2-4\): files\.projects\.sha256 {RULE} \(got '[0-9A-F]{{64}}'\)"),
+    (chunk_digest("abc"), rf"chunks\[1\] \(2-4\): files\.projects\.sha256 {RULE} \(got 'abc'\)"),
+    # before: "...sha256: Field required (got {'file': 'chunks/0000002-0000004.projects.parquet', '...)"
+    (chunk_digest(None), rf"chunks\[1\] \(2-4\): files\.projects\.sha256 is missing; it {RULE}$"),
+    (set_field("scenario_sha256", "F" * 64), rf"scenario_sha256 {RULE} \(got 'F{{64}}'\)"),
+    (set_field("scenario_sha256", "x" * 5000),
+     rf"scenario_sha256 {RULE} \(got 'x{{64}}'\.\.\. \(5,000 characters\)\)"),
+    (set_field("scenario_sha256", 5), rf"scenario_sha256 {RULE} \(got 5\)"),
+])
+def test_a_bad_checksum_is_said_in_pmo_sims_words(tmp_path: Path, pristine: dict[str, Path],
+                                                  tamper: Callable[[Path, Path], None],
+                                                  expected: str) -> None:
+    folder, outside = _sandbox(tmp_path, pristine, "partial")
+    tamper(folder, outside)
+    for args in (["compare", str(folder)],
+                 ["run", str(pristine["scenario"]), "-n", str(N), "--seed", str(SEED), "-j", "1",
+                  "--out", str(folder), "--resume", "--quiet"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        line = result.output.strip()
+        assert "\n" not in line and "should match pattern" not in line, line
+        assert re.fullmatch(rf"error: {re.escape(str(folder))}/manifest\.json: {expected}", line), line

@@ -250,8 +250,8 @@ def check_manifest(data: Any, path: Path) -> dict[str, Any]:
     try:
         model = Manifest.model_validate(data)
     except ValidationError as exc:
-        raise UsageError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors(include_url=False)[:5])
-                         ) from None
+        found = exc.errors(include_url=False)[:5]
+        raise UsageError(f"{path}: " + "; ".join(_describe(e, data) for e in found)) from None
     if model.format not in (None, FORMAT):
         raise UsageError(f"{path.parent} is not a pmo-sim results folder: its {MANIFEST} says it holds "
                          f"{model.format!r}, not {FORMAT!r}")
@@ -271,11 +271,44 @@ def check_manifest(data: Any, path: Path) -> dict[str, Any]:
             "command": model.command, "tables": tables}
 
 
-def _describe(err: Any) -> str:
-    where = ".".join(str(p) for p in err["loc"]) or "the manifest"
-    got = repr(err.get("input"))
-    got = got if len(got) <= 60 else got[:57] + "..."
+#: What a checksum of a manifest must be: what pmo-sim writes (hashlib's hexdigest).
+DIGEST_RULE = "must be 64 lowercase hexadecimal digits (0-9, a-f), the SHA-256 pmo-sim wrote"
+_DIGESTS = ("sha256", "scenario_sha256")
+
+
+def _describe(err: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """One of pydantic's errors in pmo-sim's words, located like :func:`_chunk_problems`'
+    (``chunks[3] (6-8): files.projects.sha256``); a checksum is said to be what it must be
+    (before, in pydantic's words: "String should match pattern '^[0-9a-f]{64}$'")."""
+    loc = list(err["loc"])
+    where = _where(loc, data)
+    if err["type"] == "missing":
+        rule = f"; it {DIGEST_RULE}" if loc and loc[-1] in _DIGESTS else ""
+        return f"{where} is missing{rule}"
+    got = _got(err.get("input"))
+    if loc and loc[-1] in _DIGESTS and err["type"] in ("string_pattern_mismatch", "string_type"):
+        return f"{where} {DIGEST_RULE} (got {got})"
     return f"{where}: {err['msg']} (got {got})"
+
+
+def _where(loc: list[Any], data: Mapping[str, Any]) -> str:
+    """A field's place: ``seed``, or ``chunks[i] (start-stop): files.TABLE.sha256``."""
+    if len(loc) >= 2 and loc[0] == "chunks" and isinstance(loc[1], int):
+        chunks = data.get("chunks")
+        entry = chunks[loc[1]] if isinstance(chunks, list) and loc[1] < len(chunks) else None
+        span = (f" ({entry['start']}-{entry['stop']})" if isinstance(entry, Mapping)
+                and all(type(entry.get(k)) is int for k in ("start", "stop")) else "")
+        rest = ".".join(str(p) for p in loc[2:])
+        return f"chunks[{loc[1]}]{span}" + (f": {rest}" if rest else "")
+    return ".".join(str(p) for p in loc) or "the manifest"
+
+
+def _got(value: Any) -> str:
+    """What was given, short: a long string's first 64 characters and its length."""
+    if isinstance(value, str) and len(value) > 64:
+        return f"{value[:64]!r}... ({len(value):,} characters)"
+    got = repr(value)
+    return got if len(got) <= 70 else got[:67] + "..."
 
 
 def _policy_problems(policies: list[str]) -> list[str]:
@@ -300,7 +333,8 @@ def _table_problems(tables: list[str]) -> list[str]:
 def _chunk_problems(m: Manifest, tables: list[str]) -> list[str]:
     out: list[str] = []
     last_stop = -1
-    for i, c in enumerate(sorted(m.chunks, key=lambda c: c.start)):
+    # in the order of their replications; each named by its place in the manifest's list
+    for i, c in sorted(enumerate(m.chunks), key=lambda ic: ic[1].start):
         where = f"chunks[{i}] ({c.start}-{c.stop})"
         if c.stop <= c.start:
             out.append(f"{where}: stop must be after start")
