@@ -317,3 +317,46 @@ def test_a_bad_checksum_is_said_in_pmo_sims_words(tmp_path: Path, pristine: dict
         line = result.output.strip()
         assert "\n" not in line and "should match pattern" not in line, line
         assert re.fullmatch(rf"error: {re.escape(str(folder))}/manifest\.json: {expected}", line), line
+
+
+@pytest.mark.parametrize("replications, expected", [
+    # before: a resume ran to 10 replications (4 more than asked), and to 4 (2 fewer)
+    (N + 4, f"replications must equal requested_replications ({N}) in a run without a precision "
+            f"target: only --precision adds replications (got {N + 4})"),
+    (N - 2, f"replications must be at least requested_replications ({N}): a run never ends "
+            f"short of what was asked (got {N - 2})"),
+])
+def test_replications_edited_away_from_what_was_asked_are_refused(
+        tmp_path: Path, pristine: dict[str, Path], replications: int, expected: str) -> None:
+    for which in ("partial", "complete"):
+        folder, outside = _sandbox(tmp_path, pristine, which)
+        m = _manifest(folder)
+        m["replications"] = replications
+        m["chunks"] = [c for c in m["chunks"] if c["stop"] <= replications]
+        _write_manifest(folder, m)
+        before = _snapshot(folder)
+        for args in (["compare", str(folder)],
+                     ["run", str(pristine["scenario"]), "--seed", str(SEED), "-j", "1",
+                      "--out", str(folder), "--resume", "--quiet"]):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 2, result.output
+            assert result.output == f"error: {folder}/manifest.json: {expected}\n"
+        assert _snapshot(folder) == before  # nothing resumed, nothing written
+
+
+def test_a_precision_run_that_added_replications_is_read_and_resumed(tmp_path: Path) -> None:
+    # the one way replications exceeds requested_replications: a --precision run adding some
+    scenario_file = write_tiny(tmp_path)
+    sc = load_scenario(scenario_file, None)
+    out = tmp_path / "grown"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(sc, replications=4, seed=SEED, jobs=1, chunk_size=2, out=out,
+                       precision=1e-6, max_replications=30, seams=Seams(stop_after_chunks=4))
+    m = _manifest(out)
+    assert m["requested_replications"] == 4 and m["replications"] > 4 and m["status"] == "partial"
+    result = CliRunner().invoke(main, ["run", str(scenario_file), "--seed", str(SEED), "-j", "1",
+                                       "--out", str(out), "--resume", "--quiet", "--format", "csv",
+                                       "--precision", "1e-6", "--max-replications", "30"])
+    assert result.exit_code == 3, result.output  # the (unreachable) target not met, within 30
+    assert _manifest(out)["replications"] == 30
+    assert CliRunner().invoke(main, ["compare", str(out)]).exit_code == 0

@@ -261,7 +261,8 @@ def check_manifest(data: Any, path: Path) -> dict[str, Any]:
         raise UsageError(f"{path.parent}: its results are in format version {model.format_version}; "
                          f"this pmo-sim ({__version__}) reads {reads}{newer}")
     tables = list(TABLES) if model.tables is None else model.tables
-    problems = _policy_problems(model.policies) + _table_problems(tables) + _chunk_problems(model, tables)
+    problems = (_replication_problems(model) + _policy_problems(model.policies)
+                + _table_problems(tables) + _chunk_problems(model, tables))
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise UsageError(f"{path}: " + "; ".join(problems[:5]) + more)
@@ -309,6 +310,23 @@ def _got(value: Any) -> str:
         return f"{value[:64]!r}... ({len(value):,} characters)"
     got = repr(value)
     return got if len(got) <= 70 else got[:67] + "..."
+
+
+def _replication_problems(m: Manifest) -> list[str]:
+    """The run's length against what was asked: a run starts with ``replications`` equal to
+    ``requested_replications``, and only a precision target adds replications. Before, an
+    edited ``replications`` was taken as the run's length: a resume ran to it (or stopped
+    short of what was asked), and ``compare`` counted the tables' rows against it."""
+    asked, n = m.requested_replications, m.replications
+    if asked is None:  # written before the field existed: replications is what was asked
+        return []
+    if n < asked:
+        return [f"replications must be at least requested_replications ({asked}): a run never "
+                f"ends short of what was asked (got {n})"]
+    if n > asked and m.precision is None:
+        return [f"replications must equal requested_replications ({asked}) in a run without a "
+                f"precision target: only --precision adds replications (got {n})"]
+    return []
 
 
 def _policy_problems(policies: list[str]) -> list[str]:
