@@ -9,8 +9,10 @@ the other process's failure must reach the caller as the parent's own would.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -140,7 +142,7 @@ def test_an_interruption_while_the_other_process_writes_leaves_no_temporary_file
     # .projects.<pid>.<random>.tmp.parquet left in the folder until a resume)
     import multiprocessing
 
-    from pmo_sim.experiment.runner import RunInterrupted
+    from pmo_sim.experiment.kept import RunInterrupted
 
     scenario = load_scenario(write_tiny(tmp_path), None)
     out = tmp_path / "run"
@@ -236,3 +238,108 @@ def test_a_run_that_outgrows_what_is_kept_and_a_resume_read_the_files(
                    precision=1e-9, max_replications=12)
     assert chunk_ranges(reads) >= {(6, 9), (9, 12)}
     assert digests(tmp_path / "outgrown") == digests(tmp_path / "whole")
+
+
+def _hostile_at_the_tables(monkeypatch: pytest.MonkeyPatch, act: str, jobs: int) -> None:
+    """Someone acts on the run's folder as this process starts consolidating its tables (one
+    job), or hands them to processes of their own (two, a long table). The chunks are read
+    back from their files (store.KEEP_BYTES 0: a long run's way; a short run writes its tables
+    from the chunks it kept in memory, whatever became of their files)."""
+    import os
+    import shutil
+
+    from pmo_sim.experiment import store
+
+    def act_on(path: Path) -> None:
+        if act == "deleted":
+            shutil.rmtree(path)
+        elif act == "moved":
+            os.rename(path, path.with_name("elsewhere"))
+        elif act == "emptied":
+            shutil.rmtree(path)
+            path.mkdir()
+        elif act == "a chunk deleted":
+            (path / "chunks" / "0000002-0000004.replications.parquet").unlink()
+
+    monkeypatch.setattr(store, "KEEP_BYTES", 0)
+    if jobs > 1:
+        writer = consolidate._writer
+
+        @contextlib.contextmanager
+        def hostile_writer(folder: Path) -> Iterator[object]:
+            act_on(folder)
+            with writer(folder) as submit:
+                yield submit
+
+        monkeypatch.setattr(consolidate, "_writer", hostile_writer)
+        return
+    original = ResultsFolder.table_bytes
+    done: list[bool] = []
+
+    def hostile(self: ResultsFolder, table: str) -> object:
+        if not done:
+            done.append(True)
+            act_on(self.path)
+        return original(self, table)
+
+    monkeypatch.setattr(ResultsFolder, "table_bytes", hostile)
+
+
+@pytest.mark.parametrize("act, jobs", [("deleted", 1), ("deleted", 2), ("moved", 1), ("emptied", 1),
+                                       ("a chunk deleted", 1)])
+def test_a_folder_changed_while_the_tables_are_written_is_a_failure_of_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, act: str, jobs: int) -> None:
+    # before: exit 2 naming a chunk file as bad input ("... is unreadable: [Errno 2] ..."), or
+    # exit 1 saying "6 of 6 replications are kept in DIR; continue with: ... --resume" of a
+    # folder that no longer existed
+    from click.testing import CliRunner
+
+    from pmo_sim.cli import main
+
+    scenario = write_tiny(tmp_path)
+    out = tmp_path / "run"
+    if jobs > 1:  # the long table in a process of its own, which finds no folder either
+        monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table == "projects")
+    _hostile_at_the_tables(monkeypatch, act, jobs)
+    args = ["run", str(scenario), "-n", "6", "--seed", "3", "-j", str(jobs), "--chunk-size", "2",
+            "--out", str(out), "--quiet", "--format", "csv"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1, result.output
+    if act in ("deleted", "moved"):
+        assert result.output == (f"error: the results folder {out} disappeared during the run "
+                                 f"(deleted or moved): nothing of the run is kept in {out}; run it "
+                                 f"again\n")
+    elif act == "emptied":
+        assert result.output.startswith(f"error: the results folder {out} was changed during the "
+                                        f"run: its manifest.json was removed or replaced (")
+        assert result.output.endswith(f"nothing of the run is kept in {out}; run it again (with "
+                                      f"--force, or another --out)\n")
+    else:
+        assert result.output.startswith(f"error: the results folder {out} was changed during the "
+                                        f"run: {out}/chunks/0000002-0000004.replications.parquet "
+                                        f"is unreadable")
+        assert f"; 4 of 6 replications are kept in {out}; continue with: " in result.output
+        monkeypatch.undo()  # nobody acts on the resume
+        resumed = CliRunner().invoke(main, [*args, "--resume"])
+        assert resumed.exit_code == 0, resumed.output
+        assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    if act == "moved":  # what was moved is the run's folder as it was: resumable where it is
+        manifest = json.loads((tmp_path / "elsewhere" / "manifest.json").read_text())
+        assert manifest["status"] == "partial"
+
+
+
+def test_a_short_run_writes_its_tables_from_memory_whatever_became_of_its_chunk_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    run_experiment(scenario, replications=6, seed=3, jobs=1, out=tmp_path / "whole", chunk_size=2)
+    original = ResultsFolder.table_bytes
+
+    def chunk_deleted(self: ResultsFolder, table: str) -> object:
+        (self.path / "chunks" / f"0000002-0000004.{table}.parquet").unlink(missing_ok=True)
+        return original(self, table)
+
+    monkeypatch.setattr(ResultsFolder, "table_bytes", chunk_deleted)
+    run_experiment(scenario, replications=6, seed=3, jobs=1, out=tmp_path / "run", chunk_size=2)
+    assert digests(tmp_path / "run") == digests(tmp_path / "whole")

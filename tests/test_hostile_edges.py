@@ -160,6 +160,55 @@ def test_a_full_disk_while_the_tables_are_written_keeps_every_finished_chunk(
     assert resumed.replications.equals(expected)
 
 
+def test_a_folder_deleted_while_chunks_are_written_keeps_nothing_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: "cannot write to the results folder DIR: No such file or directory; 0 of 6
+    # replications are kept in DIR; continue with: ... --resume", of a folder that was gone
+    from pmo_sim.experiment.store import ResultsFolder
+
+    scenario = write_tiny(tmp_path)
+    out = tmp_path / "run"
+    original = ResultsFolder.add_chunk
+    calls: list[int] = []
+
+    def deleted(self: ResultsFolder, *args: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            shutil.rmtree(self.path)
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ResultsFolder, "add_chunk", deleted)
+    code, output = invoke("run", str(scenario), "-n", "6", "--seed", "3", "-j", "1", "--chunk-size",
+                          "2", "--out", str(out), "--quiet")
+    assert code == 1
+    assert output == (f"error: the results folder {out} disappeared during the run (deleted or "
+                      f"moved): nothing of the run is kept in {out}; run it again\n")
+
+
+def test_a_chunk_deleted_before_a_precision_check_reads_it_is_a_failure_of_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: exit 2, the deleted chunk file named as if it were bad input
+    from pmo_sim.experiment.store import ResultsFolder
+
+    scenario = write_tiny(tmp_path)
+    out = tmp_path / "run"
+    original = ResultsFolder.add_chunk
+
+    def deleting(self: ResultsFolder, start: int, *args: object) -> None:
+        original(self, start, *args)  # type: ignore[arg-type]
+        if start == 2:
+            (self.path / "chunks" / "0000000-0000002.replications.parquet").unlink()
+
+    monkeypatch.setattr(ResultsFolder, "add_chunk", deleting)
+    code, output = invoke("run", str(scenario), "-n", "4", "--seed", "3", "-j", "1", "--chunk-size",
+                          "2", "--out", str(out), "--quiet", "--precision", "0.001")
+    assert code == 1, output
+    assert output.startswith(f"error: the results folder {out} was changed during the run: "
+                             f"{out}/chunks/0000000-0000002.replications.parquet is unreadable")
+    assert "Traceback" not in output and output.count("\n") == 1
+    assert f"replications are kept in {out}; continue with: " in output
+
+
 def test_read_bounded_stops_at_its_limit_whatever_the_file(tmp_path: Path) -> None:
     from pmo_sim.files import FileRefused, read_bounded
 

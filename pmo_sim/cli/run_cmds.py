@@ -238,7 +238,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
 
     start_early(backend, jobs)  # the workers' fork server starts while the API is imported
     from pmo_sim.experiment import run_experiment
-    from pmo_sim.experiment.runner import RunInterrupted
+    from pmo_sim.experiment.kept import RunInterrupted
     from pmo_sim.scenario.loader import load_scenario
 
     log_to_stderr()

@@ -14,12 +14,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pmo_sim.experiment.kept import RunInterrupted
     from pmo_sim.experiment.results import Results, load_results
-    from pmo_sim.experiment.runner import RunInterrupted, run_experiment
+    from pmo_sim.experiment.runner import run_experiment
 
 _API = {
     "run_experiment": "pmo_sim.experiment.runner",
-    "RunInterrupted": "pmo_sim.experiment.runner",
+    "RunInterrupted": "pmo_sim.experiment.kept",
     "Results": "pmo_sim.experiment.results",
     "load_results": "pmo_sim.experiment.results",
 }

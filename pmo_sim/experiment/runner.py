@@ -48,7 +48,13 @@ from pmo_sim.experiment.backends import (
     missing_ranges,
 )
 from pmo_sim.experiment.consolidate import write_tables
-from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, claim, resume_command, scenario_sha256
+from pmo_sim.experiment.kept import (
+    OUT_OF_MEMORY_HERE,
+    changed,
+    interrupted,
+    with_what_is_kept,
+)
+from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, claim, scenario_sha256
 from pmo_sim.experiment.results import (
     Results,
     load_results,
@@ -75,17 +81,6 @@ if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
 
 log = logging.getLogger(__name__)
-
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """Ctrl+C during a run with a results folder: finished chunks are kept; how to resume."""
-
-    def __init__(self, out: Path, done: int, total: int, resume_command: str):
-        self.out, self.done, self.total, self.resume_command = out, done, total, resume_command
-        super().__init__(
-            f"interrupted: {done} of {total} replications are finished and kept in {out}\n"
-            f"continue with:\n  {resume_command}")
 
 
 def _now() -> str:
@@ -294,7 +289,7 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
         if not isinstance(store, ResultsFolder):
             raise
         _save_manifest(store)
-        raise _interrupted(store, manifest, store.count_done()) from None
+        raise interrupted(store, manifest, store.count_done()) from None
     except (WorkerLost, StoreError) as exc:
         # The machine let the run down (a worker died, the disk filled): what finished is
         # on disk and listed in the manifest; say how much, and how to continue.
@@ -304,37 +299,20 @@ def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
             _save_manifest(store)
         # store.listed: what the manifest on disk lists, fewer than finished if even it
         # could not be rewritten (a full disk); a resume recomputes the rest.
-        raise type(exc)(_with_what_is_kept(exc, store, manifest)) from exc
+        raise type(exc)(with_what_is_kept(exc, store, manifest)) from exc
     except MemoryError as exc:
         # In this process (jobs=1, the serial backend); a worker's is a WorkerLost above.
         if not isinstance(store, ResultsFolder):
             raise
         with contextlib.suppress(StoreError, MemoryError):
             _save_manifest(store)
-        raise WorkerLost(_with_what_is_kept(OUT_OF_MEMORY_HERE, store, manifest)) from exc
+        raise WorkerLost(with_what_is_kept(OUT_OF_MEMORY_HERE, store, manifest)) from exc
     except ReplicationFailed as exc:
         if isinstance(store, ResultsFolder):
             manifest["failure"] = {"policy": exc.policy, "replication": exc.replication,
                                    "seed": exc.seed, "cause": exc.cause}
             _save_manifest(store)
         raise
-
-
-#: What a run that ran out of memory in this process says (before what is kept).
-OUT_OF_MEMORY_HERE = ("out of memory while running replications (this machine has less free "
-                      "memory than a replication of this scenario needs: try a smaller scenario)")
-
-
-def _interrupted(store: ResultsFolder, manifest: dict[str, Any], done: int) -> RunInterrupted:
-    """An interruption of the run in ``store``, ``done`` replications kept: how to resume it."""
-    return RunInterrupted(store.path, done, int(manifest["replications"]),
-                          resume_command(manifest.get("command"), store.path))
-
-
-def _with_what_is_kept(exc: Exception | str, store: ResultsFolder, manifest: dict[str, Any]) -> str:
-    """A failure's message, with how many replications the folder keeps and how to go on."""
-    return (f"{exc}; {store.listed} of {manifest['replications']} replications are kept in "
-            f"{store.path}; continue with: {resume_command(manifest.get('command'), store.path)}")
 
 
 def _new_manifest(scenario: Scenario, digest: str, seed: int, policies: list[str],
@@ -382,7 +360,11 @@ class _Run:
             if p is None:
                 return
             spec = manifest["precision"]
-            widths = precision_widths(self.store, self.policies, p.metric, p.paired)
+            try:
+                widths = precision_widths(self.store, self.policies, p.metric, p.paired)
+            except UsageError as exc:  # a chunk file the run wrote, deleted or changed since
+                raise StoreError(f"the results folder {getattr(self.store, 'path', '')} was "
+                                 f"changed during the run: {exc}") from exc
             met = all(w <= p.rel for w in widths)  # NaN (too few values) is never within target
             worst = _worst(widths)
             # What was reached, for the "not met" message (JSON has no NaN or infinity).
@@ -445,17 +427,21 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario,
     try:
         store.write_manifest()
         write_tables(store, manifest["tables"], policies, write_summary, elsewhere)
+        manifest.update(status="complete", finished=_now())
+        results = read_consolidated(store, manifest, scenario)  # tables read when first used
+        # The consolidated tables now hold every row; the chunk files were only checkpoints.
+        # The manifest keeps the chunk ranges (how the work was split), not the deleted files.
+        store.write_manifest(final=True)
     except StoreError as exc:
-        raise StoreError(_with_what_is_kept(exc, store, manifest)) from exc
+        raise StoreError(with_what_is_kept(exc, store, manifest)) from exc
+    except UsageError as exc:
+        # The run wrote every file it reads here: one gone, or not what it wrote, was deleted
+        # or changed meanwhile by someone else, a failure of the run (exit 1), not bad input
+        # (before, exit 2 naming the missing chunk file as if the user had given it).
+        raise StoreError(changed(exc, store, manifest)) from exc
     except KeyboardInterrupt:
         # Every chunk is listed (the manifest above) and the tables are rewritten from them:
         # the run is resumed like one interrupted earlier (before, only "interrupted").
-        raise _interrupted(store, manifest, store.listed) from None
-    manifest.update(status="complete", finished=_now())
-    results = read_consolidated(store, manifest, scenario)  # tables read when first used
-    # The consolidated tables now hold every row; the chunk files were only checkpoints.
-    # The manifest keeps the chunk ranges (how the work was split), not the deleted files.
-    store.write_manifest(final=True)
+        raise interrupted(store, manifest, store.listed) from None
     shutil.rmtree(store.path / CHUNK_DIR, ignore_errors=True)
     return results
-
