@@ -350,3 +350,57 @@ def test_a_worker_out_of_memory_is_a_message_and_keeps_finished_chunks(tmp_path:
                          text=True, timeout=180)
     assert res.returncode == 0, res.stderr
     assert load_results(out).replications["replication"].tolist() == list(range(6))
+
+
+# A worker that runs out of memory in multiprocessing's own code, receiving or unpickling its
+# task, before pmo-sim's code runs: the parent's message is the out-of-memory one, and the
+# worker prints nothing (before: "Process ForkServerProcess-1:\nTraceback ... MemoryError"
+# on stderr, and exit status 1, which the parent could not tell from any other death).
+_OOM_IN_MULTIPROCESSING = r"""
+import os, resource, sys
+from pmo_sim.errors import WorkerLost
+from pmo_sim.experiment.backends import LocalBackend
+from pmo_sim.experiment.work import ChunkTask
+
+
+class Huge:
+    # unpickled in the worker as bytes(2**62): no memory can hold it
+    def __reduce__(self):
+        return (bytes, (2**62,))
+
+
+def vm_size(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+
+if __name__ == "__main__":
+    backend = LocalBackend(1)
+    if sys.argv[1] == "rlimit":  # the worker's address space capped just above what it holds
+        worker = backend._pool.submit(os.getpid).result()
+        limit = vm_size(worker) + 64 * 2**20
+        resource.prlimit(worker, resource.RLIMIT_AS, (limit, limit))
+        task = ChunkTask(b"x" * (256 * 2**20), 1, 0, 1, ("base",))
+    else:
+        task = ChunkTask(Huge(), 1, 0, 1, ("base",))
+    try:
+        list(backend.stream([task]))
+    except WorkerLost as exc:
+        print(exc)
+    print([p.exitcode for p in backend._pool._processes.values()])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to read a worker's size")
+@pytest.mark.parametrize("how", ["unpickling", "rlimit"])
+def test_a_worker_out_of_memory_in_multiprocessing_exits_quietly(tmp_path: Path, how: str) -> None:
+    from pmo_sim.experiment.backends import OUT_OF_MEMORY
+    from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT
+
+    script = tmp_path / "oom.py"
+    script.write_text(_OOM_IN_MULTIPROCESSING)
+    res = subprocess.run([sys.executable, str(script), how], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert res.stdout == f"{OUT_OF_MEMORY}\n[{OUT_OF_MEMORY_EXIT}]\n", (res.stdout, res.stderr)
+    assert res.stderr == "", res.stderr

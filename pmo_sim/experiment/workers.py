@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from multiprocessing import context as mp_context_module
 from multiprocessing.context import BaseContext
 
 #: What the fork server imports once, before forking workers: everything a chunk needs.
@@ -32,13 +33,48 @@ PRELOAD = ["pmo_sim.experiment.backends", "pmo_sim.experiment.simulate"]
 OUT_OF_MEMORY_EXIT = 86
 
 
+class _ExitOutOfMemory:
+    """A process of the parent's own that ends with :data:`OUT_OF_MEMORY_EXIT`, and nothing on
+    stderr, when it runs out of memory anywhere, in multiprocessing's code as in pmo-sim's.
+
+    pmo-sim's code in a worker exits so itself (``run_chunk_in_worker``); but a worker can run
+    out of memory before that code runs, receiving or unpickling its task in the pool's own
+    loop. multiprocessing then printed "Process ForkServerProcess-1: Traceback ...
+    MemoryError" on stderr, under pmo-sim's message, and the worker's exit status (1) did not
+    say why it died.
+    """
+
+    def run(self) -> None:
+        try:
+            super().run()  # type: ignore[misc]
+        except MemoryError:
+            os._exit(OUT_OF_MEMORY_EXIT)  # nothing more can be relied on: see run_chunk_in_worker
+
+
+class SpawnWorker(_ExitOutOfMemory, mp_context_module.SpawnProcess):
+    """A spawned process of a local pool (:class:`_ExitOutOfMemory`)."""
+
+
+class _SpawnContext(mp_context_module.SpawnContext):
+    Process = SpawnWorker
+
+
+if hasattr(mp_context_module, "ForkServerProcess"):  # POSIX
+    class ForkServerWorker(_ExitOutOfMemory, mp_context_module.ForkServerProcess):
+        """A process of a local pool forked from the fork server (:class:`_ExitOutOfMemory`)."""
+
+    class _ForkServerContext(mp_context_module.ForkServerContext):
+        Process = ForkServerWorker
+
+
 def mp_context() -> BaseContext:
-    """The multiprocessing context of local pools: fork server if there is one, else spawn."""
+    """The multiprocessing context of local pools: fork server if there is one, else spawn;
+    its processes end quietly with :data:`OUT_OF_MEMORY_EXIT` when memory runs out."""
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
+        ctx = _ForkServerContext()
         ctx.set_forkserver_preload(PRELOAD if server_finds_this_pmo_sim() else [])
         return ctx
-    return multiprocessing.get_context("spawn")
+    return _SpawnContext()
 
 
 def server_finds_this_pmo_sim() -> bool:
