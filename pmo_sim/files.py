@@ -97,6 +97,31 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     return target
 
 
+def write_synced(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` to ``path`` whole or not at all (:func:`write_atomically`, into a folder
+    that exists), synced to disk: a results folder's checkpoint must survive a crash of the
+    machine, not only of the process."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+
+    def synced(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    write_atomically(path, synced, make_folder=False)
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove ``folders`` in order (innermost first), each only if it is empty, never what is
+    in one; stop at the first that cannot go."""
+    for made in folders:
+        try:
+            made.rmdir()
+        except OSError:
+            return
+
+
 class FileRefused(ValueError):
     """A file :func:`read_bounded` will not read: what is wrong with it, in words."""
 

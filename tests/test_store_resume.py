@@ -451,3 +451,118 @@ def test_a_folder_a_run_is_writing_is_refused_to_another(tmp_path: Path, tiny: S
                        resume=True, seams=Seams(stop_after_chunks=1))
     assert len(run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
                .replications) == N * len(tiny.policy_names)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_run_that_makes_a_new_folder_another_just_made_is_refused(
+        tmp_path: Path, tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs given the same new --out at the same instant, the second between the first's
+    # making the folder and its claiming it (a seam, to be deterministic): before, the first
+    # had found the folder absent, and wrote its scenario and manifest over the second's
+    # complete results, then ran into them.
+    from click.testing import CliRunner
+
+    from pmo_sim.cli import main
+    from pmo_sim.experiment import store
+
+    scenario_file = write_tiny(tmp_path)
+    out = tmp_path / "new" / "run"
+    original = store.create_folder
+    other: list[Results] = []
+    calls: list[Path] = []
+
+    def and_meanwhile(path: Path) -> Path:
+        made = original(path)
+        calls.append(path)
+        if len(calls) == 1:  # the other run, whole, before this one goes on
+            other.append(run_experiment(tiny, replications=N, seed=SEED + 1, jobs=1, out=out))
+        return made
+
+    monkeypatch.setattr(store, "create_folder", and_meanwhile)
+    result = CliRunner().invoke(main, ["run", str(scenario_file), "-n", str(N), "--seed", str(SEED),
+                                       "-j", "1", "--out", str(out), "--quiet"])
+    assert other, "the seam was not reached"
+    assert result.exit_code == 2, result.output
+    assert result.output == (f"error: results folder {out} already exists and is not empty; use "
+                             f"--resume to continue the run in it, --force to overwrite it, or "
+                             f"another --out\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["seed"] == SEED + 1
+    assert_same_tables(load_results(out), other[0])
+
+
+def test_of_two_runs_making_the_same_folder_at_once_one_writes_it(
+        tmp_path: Path, tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both have made the folder (a barrier holds each there until the other has too) before
+    # either claims it: the first to claim it writes it; the other is refused, in use, and
+    # writes nothing (before, each wrote its manifest, one over the other's).
+    import threading
+
+    from pmo_sim.experiment import store
+    from pmo_sim.experiment.store import ResultsFolder
+
+    out = tmp_path / "run"
+    original = store.create_folder
+    both_made = threading.Barrier(2, timeout=30)
+
+    def together(path: Path) -> Path:
+        made = original(path)
+        both_made.wait()
+        return made
+
+    monkeypatch.setattr(store, "create_folder", together)
+    won: list[ResultsFolder] = []
+    refused: list[str] = []
+
+    def create(who: str) -> None:
+        try:
+            won.append(ResultsFolder.create(out, {"seed": SEED, "who": who, "chunks": []},
+                                            f"name: {who}\n"))
+        except UsageError as exc:
+            refused.append(str(exc))
+
+    threads = [threading.Thread(target=create, args=(who,)) for who in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert len(won) == 1 and refused == [f"{out} is in use by another pmo-sim run; wait for it "
+                                             f"to end (or stop it), or give another --out"]
+        who = won[0].manifest["who"]
+        assert json.loads((out / "manifest.json").read_text())["who"] == who
+        assert (out / "scenario.yaml").read_text() == f"name: {who}\n"
+        assert sorted(_snapshot(out)) == ["manifest.json", "scenario.yaml"]
+    finally:
+        for folder in won:
+            folder.release()
+
+
+def test_two_runs_started_together_into_a_new_folder(tmp_path: Path) -> None:
+    # No seam: two processes, the same new --out. However they interleave (together at the
+    # folder's making, one while the other runs, one after the other), exactly one writes
+    # the folder and the other is refused, exit 2, with the folder left as the first wrote it.
+    import subprocess
+    import sys
+
+    scenario_file = write_tiny(tmp_path)
+    out = tmp_path / "together"
+    pmo_sim = str(Path(sys.executable).with_name("pmo-sim"))
+    args = [pmo_sim, "run", str(scenario_file), "-n", str(N), "-j", "1", "--out", str(out),
+            "--quiet", "--format", "csv"]
+    procs = [subprocess.Popen([*args, "--seed", str(seed)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
+    done = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    for p in procs:
+        p.communicate()
+    assert sorted(code for code, _ in done) == [0, 2], done
+    winner = 1 if done[0][0] == 0 else 2
+    refusal = next(err for code, err in done if code == 2)
+    assert ("is in use by another pmo-sim run" in refusal
+            or "already exists and is not empty" in refusal), refusal
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["seed"] == winner
+    assert len(load_results(out).replications) == N * 2

@@ -67,7 +67,13 @@ from pmo_sim.experiment.tablefile import (
     read_checked,
     writer_options,
 )
-from pmo_sim.files import create_folder, is_temporary, write_atomically
+from pmo_sim.files import (
+    create_folder,
+    is_temporary,
+    remove_empty_folders,
+    write_atomically,
+    write_synced,
+)
 from pmo_sim.schema import STORED_TABLES
 
 log = logging.getLogger(__name__)
@@ -97,20 +103,6 @@ def _never_results() -> set[Path]:
 
 class StoreError(PmoSimError):
     """Writing the results folder failed mid-run (disk full, permissions changed): exit 1."""
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` whole or not at all, synced to disk (a checkpoint must
-    survive a crash of the machine, not only of the process)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-
-    def synced(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    write_atomically(path, synced, make_folder=False)
 
 
 def sha256(data: bytes) -> str:
@@ -203,16 +195,33 @@ class ResultsFolder(ChunkStore):
     def create(cls, path: str | os.PathLike[str], manifest: dict[str, Any], scenario_yaml: str,
                force: bool = False) -> ResultsFolder:
         """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go),
-        and one another run holds (:func:`claim`; held until :meth:`release`)."""
+        and one another run holds (:func:`claim`; held until :meth:`release`).
+
+        Made if missing, claimed, and only then checked and written: of two runs making the
+        same ``--out`` at once, the one that claims it writes it; the other is refused (in use,
+        or not empty) having written nothing (before, each wrote over the other's, unclaimed).
+        """
         root = Path(path)
-        lock = claim(root) if root.is_dir() else None
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--out {root} exists and is not a folder")
+        if root.resolve() in _never_results():
+            # a results folder holds pmo-sim's files and --force replaces them: not these
+            raise UsageError(f"--out {root} is the file system's root or your home folder; give "
+                             f"a folder of its own for the results, e.g. {root / 'results'}")
+        missing = [p for p in (root, *root.parents) if not (p.exists() or p.is_symlink())]
         try:
-            folder = cls._create(root, manifest, scenario_yaml, force)
-            folder.lock = claim(root) if lock is None else lock
+            create_folder(root)
+        except OSError as exc:
+            remove_empty_folders(missing)
+            raise cannot_write(f"the results folder {root}", exc) from exc
+        lock = claim(root)  # made by this run or another at the same instant: claimed first
+        try:
+            folder = cls._create(root, manifest, scenario_yaml, force, missing)
         except BaseException:
             if lock is not None:
                 os.close(lock)
             raise
+        folder.lock = lock
         return folder
 
     def release(self) -> None:
@@ -225,33 +234,26 @@ class ResultsFolder(ChunkStore):
 
     @classmethod
     def _create(cls, root: Path, manifest: dict[str, Any], scenario_yaml: str,
-                force: bool) -> ResultsFolder:
-        if root.exists() and not root.is_dir():
-            raise UsageError(f"--out {root} exists and is not a folder")
-        if root.resolve() in _never_results():
-            # a results folder holds pmo-sim's files and --force replaces them: not these
-            raise UsageError(f"--out {root} is the file system's root or your home folder; give "
-                             f"a folder of its own for the results, e.g. {root / 'results'}")
+                force: bool, missing: list[Path]) -> ResultsFolder:
+        """The folder ``root`` (made, and claimed) checked and written; ``missing``: the
+        folders :meth:`create` made, removed again if nothing can be written."""
         if not is_empty_dir(root):
             if not force:
                 raise UsageError(
                     f"results folder {root} already exists and is not empty; use --resume to "
                     f"continue the run in it, --force to overwrite it, or another --out")
             cls._remove_own_files(root)
-        missing = [p for p in (root, *root.parents) if not (p.exists() or p.is_symlink())]
         try:
-            create_folder(root)
             (root / CHUNK_DIR).mkdir(exist_ok=True)
             folder = cls(root, manifest)
-            atomic_write(root / SCENARIO, scenario_yaml)
+            write_synced(root / SCENARIO, scenario_yaml)
             folder.write_manifest()
         except (OSError, StoreError) as exc:
             # Nothing half made is left (a full disk: a folder without a manifest, which the
             # same command would then refuse to overwrite): what this call made goes.
             with contextlib.suppress(OSError, UsageError):
                 cls._remove_own_files(root)
-                for made in missing:
-                    made.rmdir()  # only ever removes an empty folder
+                remove_empty_folders(missing)
             cause = exc if isinstance(exc, OSError) else exc.__cause__
             if isinstance(cause, OSError):
                 raise cannot_write(f"the results folder {root}", cause) from exc
@@ -297,7 +299,7 @@ class ResultsFolder(ChunkStore):
         if final:
             self.manifest["chunks"] = [{"start": c.start, "stop": c.stop} for c in records]
         try:
-            atomic_write(self.path / MANIFEST, manifest_text(
+            write_synced(self.path / MANIFEST, manifest_text(
                 self.manifest, None if final else (c.entry() for c in records)))
         except OSError as exc:  # the previous manifest stays in place (atomic replace)
             raise StoreError(f"cannot write {self.path / MANIFEST}: {exc.strerror or exc}") from exc
@@ -313,7 +315,7 @@ class ResultsFolder(ChunkStore):
             for t in tables:
                 data = parquet_bytes(tables[t], t)
                 name = chunk_file_name(start, stop, t)
-                atomic_write(self.path / name, data)
+                write_synced(self.path / name, data)
                 files.append(name)
                 digests.append(hashlib.sha256(data).digest())
             self.chunks[start] = ChunkRecord(start, stop, tuple(tables),
@@ -366,9 +368,7 @@ class ResultsFolder(ChunkStore):
 
     def read_chunk(self, start: int, table: str, columns: Sequence[str] | None = None) -> pa.Table:
         kept = self._tables.get(start)
-        if kept is not None and table in kept:
-            # The very table its file was written from (a file pmo-sim wrote and the run's lock
-            # kept anyone else from: nothing to check).
+        if kept is not None and table in kept:  # the very table its file was written from
             return super().read_chunk(start, table, columns)
         return read_checked(self.inside(self.chunks[start].file_of(table)), table, columns)
 
@@ -418,7 +418,7 @@ class ResultsFolder(ChunkStore):
     def write_file(self, name: str, data: bytes | str) -> None:
         """Write one file of the folder atomically."""
         try:
-            atomic_write(self.path / name, data)
+            write_synced(self.path / name, data)
         except OSError as exc:
             raise StoreError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
 
