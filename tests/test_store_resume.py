@@ -566,3 +566,19 @@ def test_two_runs_started_together_into_a_new_folder(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["seed"] == winner
     assert len(load_results(out).replications) == N * 2
+
+
+def test_the_default_cap_of_a_precision_run_is_within_what_a_run_may_have(
+        tmp_path: Path, tiny: Scenario) -> None:
+    # before: -n 1,000,001 --precision wrote max_replications 10,000,010 into the manifest,
+    # and the run's own resume (or compare) refused it: "Input should be less than or equal
+    # to 10000000"
+    from pmo_sim.experiment.spec import MAX_REPLICATIONS
+    from pmo_sim.experiment.store import ResultsFolder
+
+    out = tmp_path / "long"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(tiny, replications=MAX_REPLICATIONS // 10 + 1, seed=SEED, jobs=1,
+                       chunk_size=2, out=out, precision=0.1, seams=Seams(stop_after_chunks=1))
+    folder = ResultsFolder.open(out)  # checked as a resume reads it
+    assert folder.manifest["precision"]["max_replications"] == MAX_REPLICATIONS

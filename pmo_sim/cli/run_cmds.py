@@ -208,7 +208,7 @@ Examples:
               help="Add replications until the 95% CI half-width of --metric is <= REL x |mean|.")
 @click.option("--metric", default="npv", show_default=True, help="KPI for --precision and the verdict.")
 @click.option("--max-replications", type=click.IntRange(min=1), default=None,
-              help="Cap for --precision [default: 10 x --replications].")
+              help="Cap for --precision [default: 10 x --replications, at most 10,000,000].")
 @click.option("--paired", is_flag=True, help="--precision on paired differences to the first policy.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out.")
 @click.option("--force", is_flag=True, help="Overwrite an existing results folder.")

@@ -61,7 +61,7 @@ from pmo_sim.experiment.results import (
     read_consolidated,
     write_summary,
 )
-from pmo_sim.experiment.spec import ExperimentSpec
+from pmo_sim.experiment.spec import MAX_REPLICATIONS, ExperimentSpec
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
     ChunkStore,
@@ -252,7 +252,11 @@ def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
     p = spec.precision
     if p is not None:
         manifest["precision"] = {"rel": p.rel, "metric": p.metric, "paired": p.paired,
-                                 "max_replications": p.max_replications or 10 * requested,
+                                 # ten times what was asked, within what a run may have
+                                 # (before, -n above 1,000,000 made a manifest the run's own
+                                 # resume refused, and a run that could outgrow the limit)
+                                 "max_replications": p.max_replications
+                                 or min(10 * requested, MAX_REPLICATIONS),
                                  "target_met": None}
     # A size of the user's own is kept to the end; an automatic one shrinks at the end of the
     # run for the workers to finish together (missing_ranges).
