@@ -162,6 +162,11 @@ MALFORMED = {
                                "broken.sm:80:34: job 26 requests 4 units of resource R3, but only 3 are "
                                "available (got 4)"),
     "two projects": (_replace(5, ":  1", ":  2"), "broken.sm:5:1: a .sm file holds one project (got 2)"),
+    "superscript digit": (_replace(6, "32", "3\u00b2"),
+                          "broken.sm:6:34: expected a whole number after 'jobs' (got '3\u00b2')"),
+    "too many digits": (_replace(19, "  1  ", "  " + "9" * 5000 + "  "),
+                        "broken.sm:19:4: expected whole numbers of at most 15 digits (job 1: number, "
+                        "modes, successor count, successors) (got '999"),
     "missing section": (lambda lines: [x for x in lines if "RESOURCEAVAILABILITIES" not in x],
                         "broken.sm:90:1: expected a line starting with 'RESOURCEAVAILABILITIES', but the "
                         "file ends"),
@@ -205,6 +210,12 @@ BAD_PORTFOLIOS = {
                                                                     "</resources>"),
                        "mp.xml:6:1: j301_1.sm has 4 renewable resources, the portfolio 3"),
     "no mp": ("<other/>\n", "mp.xml:1:1: no <mp> element"),
+    # before: tracebacks, int() refusing what str.isdigit() had taken
+    "superscript digit": (GOOD.format(file="j301_1.sm", start="\u00b2"),
+                          "mp.xml:7:1: a project's start must be a whole number, 0 or more (got '\u00b2')"),
+    "too many digits": (GOOD.format(file="j301_1.sm", start="9" * 5000),
+                        "mp.xml:7:1: a project's start must be a whole number, 0 or more, of at most 15 "
+                        "digits (got '999"),
 }
 
 

@@ -37,6 +37,21 @@ from typing import Any
 from pmo_sim.errors import Problem, ScenarioError
 
 MAX_PROJECTS = 1_000
+#: The most digits a whole number of an instance may have: PSPLIB's have a few, and Python's
+#: int() refuses more than 4,300.
+MAX_DIGITS = 15
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number, 0 or more, in at most :data:`MAX_DIGITS` ASCII digits; None
+    if it is not one. (``str.isdigit`` alone also takes "²", which int() then refused with a
+    traceback, and digits of other scripts.)"""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS else None
+
+
+def too_long(text: str) -> str:
+    """What to add to "expected a whole number" for ``text``: its digits, if too many."""
+    return f" of at most {MAX_DIGITS} digits" if text.isascii() and text.isdigit() else ""
 
 
 @dataclass
@@ -118,9 +133,11 @@ def _one(path: Path, parent: _Element, tag: str) -> _Element:
 
 def _whole(path: Path, el: _Element, what: str) -> int:
     value = el.text.strip()
-    if not value.isdigit():
-        raise _fail(path, f"{what} must be a whole number, 0 or more", el.line, el.column, value, True)
-    return int(value)
+    number = whole_number(value)
+    if number is None:
+        raise _fail(path, f"{what} must be a whole number, 0 or more{too_long(value).replace(' ', ', ', 1)}",
+                    el.line, el.column, value, True)
+    return number
 
 
 def _resolve(path: Path, el: _Element) -> Path:

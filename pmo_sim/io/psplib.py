@@ -48,7 +48,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import FileRefused, read_bounded
-from pmo_sim.io.mpsplib import Portfolio, read_portfolio
+from pmo_sim.io.mpsplib import Portfolio, read_portfolio, too_long, whole_number
 from pmo_sim.scenario.loader import load_scenario_text
 from pmo_sim.scenario.network import PrecedenceCycle, topological_order
 
@@ -132,10 +132,11 @@ class _Lines:
         """The whole numbers on ``line`` (after character ``start``) and their columns."""
         values, columns = [], []
         for m in re.finditer(r"\S+", self.lines[line - 1][start:]):
-            if not m.group().isdigit():
-                raise self.error(f"expected whole numbers ({what})", line, start + m.start() + 1, m.group(),
-                                 True)
-            values.append(int(m.group()))
+            number = whole_number(m.group())
+            if number is None:
+                raise self.error(f"expected whole numbers{too_long(m.group())} ({what})", line,
+                                 start + m.start() + 1, m.group(), True)
+            values.append(number)
             columns.append(start + m.start() + 1)
         return values, columns
 
@@ -147,9 +148,11 @@ class _Lines:
         m = re.compile(r"\S+").search(text, colon + 1) if colon >= 0 else None
         if m is None:
             raise self.error(f"expected a number after {label!r}", line, len(text) + 1)
-        if not m.group().isdigit():
-            raise self.error(f"expected a whole number after {label!r}", line, m.start() + 1, m.group(), True)
-        return int(m.group())
+        number = whole_number(m.group())
+        if number is None:
+            raise self.error(f"expected a whole number{too_long(m.group())} after {label!r}", line,
+                             m.start() + 1, m.group(), True)
+        return number
 
     def row(self, what: str, size: int) -> tuple[int, list[int], list[int]]:
         """The next line, with at least ``size`` whole numbers."""
