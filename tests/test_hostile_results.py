@@ -360,3 +360,25 @@ def test_a_precision_run_that_added_replications_is_read_and_resumed(tmp_path: P
     assert result.exit_code == 3, result.output  # the (unreachable) target not met, within 30
     assert _manifest(out)["replications"] == 30
     assert CliRunner().invoke(main, ["compare", str(out)]).exit_code == 0
+
+
+@pytest.mark.parametrize("put", ["folder", "pipe", "link to a device", "broken link"])
+def test_something_else_in_a_tables_place_is_named_not_called_missing(
+        tmp_path: Path, pristine: dict[str, Path], put: str) -> None:
+    # before: "projects.parquet missing", of a folder, pipe or link the user could see there
+    folder, outside = _sandbox(tmp_path, pristine, "complete")
+    table = folder / "projects.parquet"
+    table.unlink()
+    if put == "folder":
+        table.mkdir()
+    elif put == "pipe":
+        os.mkfifo(table)
+    elif put == "link to a device":
+        table.symlink_to("/dev/zero")
+    else:
+        table.symlink_to(outside / "gone.parquet")
+    for command in ("compare", "report", "forecast"):
+        result = CliRunner().invoke(main, [command, str(folder)])
+        assert result.exit_code == 2, result.output
+        assert result.output == (f"error: {folder} is not a complete results folder: projects.parquet "
+                                 f"is not a file (a folder, pipe, device or a link to one)\n")

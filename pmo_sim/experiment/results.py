@@ -321,8 +321,13 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     if manifest["status"] == "complete":
         missing = [f"{t}.parquet" for t in table_names(manifest) if t not in folder.tables_present()]
         if missing:
-            raise UsageError(f"{folder.path} is not a complete results folder: "
-                             f"{', '.join(missing)} missing")
+            # a folder, pipe or device (or a link to one) in a table's place is there, not
+            # missing, as it was said before
+            raise UsageError(f"{folder.path} is not a complete results folder: " + ", ".join(
+                f"{name} missing" if not ((folder.path / name).exists()
+                                          or (folder.path / name).is_symlink())
+                else f"{name} is not a file (a folder, pipe, device or a link to one)"
+                for name in missing))
         results = read_consolidated(folder, manifest)
     else:
         for problem in folder.verify_chunks(drop=False):
