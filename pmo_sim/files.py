@@ -79,6 +79,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     names the file the user asked for; any other error propagates as it is.
     """
     target = Path(path)
+    _refuse_special(target)
     # A fresh name (pid and a random part) opened by ``write`` itself: not mkstemp, whose
     # 0600 mode would stick to a report or workbook meant to be shared. It keeps the target's
     # extension, for writers that take the format from the name (matplotlib).
@@ -120,6 +121,20 @@ def remove_empty_folders(folders: list[Path]) -> None:
             made.rmdir()
         except OSError:
             return
+
+
+def _refuse_special(target: Path) -> None:
+    """Refuse a target that is a device, pipe or socket: a rename over it replaces the node
+    itself (before, ``pmo-sim report --out /dev/null --force``, run as root, replaced the
+    system's /dev/null with the report). A file, a symbolic link (replaced, never followed)
+    and a folder (which the rename refuses, by name) are left to the rename."""
+    try:
+        mode = os.lstat(target).st_mode
+    except OSError:
+        return  # not there (or not reachable): the write says what is wrong
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode)):
+        raise FileExistsError(errno.EEXIST, "exists and is not a file (a device, pipe or socket); "
+                              "pmo-sim writes only files: give another path", str(target))
 
 
 class FileRefused(ValueError):

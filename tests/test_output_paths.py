@@ -76,3 +76,22 @@ def test_an_atomic_write_leaves_the_old_file_or_the_new_one_and_no_temporary(tmp
     assert caught.value.filename == str(target)  # the file asked for, not the temporary one
     assert target.read_text() == "one"
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_a_pipe_or_device_in_an_outputs_place_is_refused_not_replaced(tmp_path: Path) -> None:
+    # before: the rename replaced the node itself; `pmo-sim report --out /dev/null --force`,
+    # run as root, replaced the system's /dev/null with the report (a pipe stands in here)
+    import os
+
+    pipe = tmp_path / "report.html"
+    os.mkfifo(pipe)
+    with pytest.raises(FileExistsError) as caught:
+        write_atomically(pipe, lambda tmp: tmp.write_text("report"))
+    assert caught.value.filename == str(pipe)
+    out = tmp_path / "run"
+    run_experiment(load_scenario(write_tiny(tmp_path), None), replications=2, seed=1, jobs=1, out=out)
+    result = CliRunner().invoke(main, ["report", str(out), "--out", str(pipe), "--force"])
+    assert result.exit_code == 2, result.output
+    assert result.output == (f"error: {pipe}: exists and is not a file (a device, pipe or socket); "
+                             f"pmo-sim writes only files: give another path\n")
+    assert pipe.is_fifo() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
