@@ -90,6 +90,22 @@ def make_scenario(projects: Iterable[dict[str, Any]] = (), *,
 Row = tuple[str, str, float, float, str]
 
 
+def reference_burst(count: int, policies: dict[str, Any]) -> Scenario:
+    """The benchmarks' reference portfolio with ``count`` projects arriving at 8 times its
+    rate, under ``policies``: long queues and backlogs, to cross a queue's thresholds."""
+    from pathlib import Path
+
+    from pmo_sim.scenario.loader import load_scenario
+
+    base = load_scenario(Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml")
+    assert base.intake is not None
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["intake"]["count"] = count
+    data["intake"]["arrivals"] = {"dist": "exponential", "mean": base.intake.arrivals.mean() / 8}
+    data["policies"] = policies
+    return Scenario.model_validate(data)
+
+
 def task_log(sc: Scenario, policy: str | None = None, seed: int = 0, replication: int = 0,
              ndigits: int = 9) -> list[Row]:
     """The task trace as ``(project, task, start, finish, crew)`` rows, in start order.

@@ -17,18 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import FULL, scenarios, task_log
+from strategies import FULL, reference_burst, scenarios, task_log
 
 from pmo_sim.pmo import dynamic_queue
 from pmo_sim.rules.allocation import ALLOCATION_RULES, RESTING_FORMS, STEADY_RULES, STILL_RULES
-from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
-
-REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
 
 DYNAMIC = ("srpt", "wsjf", "min_slack")
 
@@ -89,13 +85,7 @@ def test_queues_turn_steady_when_long_and_plain_when_short(monkeypatch):
     # a long backlog under min_slack (projects only, 8x the reference's arrival rate, a WIP
     # limit of 48): the pools' queues do turn steady and back at the real thresholds, and the
     # trace is the plain ranking's
-    base = load_scenario(REFERENCE)
-    assert base.intake is not None
-    data = base.model_dump(mode="json", exclude_none=True)
-    data["intake"]["count"] = 160
-    data["intake"]["arrivals"] = {"dist": "exponential", "mean": base.intake.arrivals.mean() / 8}
-    data["policies"] = {"ms": {"resource_manager": {"allocation": "min_slack", "wip_limit": 48}}}
-    sc = Scenario.model_validate(data)
+    sc = reference_burst(160, {"ms": {"resource_manager": {"allocation": "min_slack", "wip_limit": 48}}})
     switches: list[bool] = []
     switch = dynamic_queue.DynamicQueue._switch
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import FULL, scenarios, task_log
+from strategies import FULL, reference_burst, scenarios, task_log
 
 from pmo_sim.pmo import dispatch
-from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
-REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
 STATIC = ("fifo", "priority", "edd", "lst", "lft")
 LISTS = (10**9, 0)  # always one list
 HEAPS = (0, 0)  # heaps from the first task on, never a list again
@@ -73,13 +70,7 @@ def test_long_queues_turn_to_heaps_and_back(monkeypatch):
     # a burst of 60 projects at 8x the reference's arrival rate under fifo, with and without
     # backfill: the queues do turn to heaps and back at the real thresholds, and the trace is
     # the one of lists throughout
-    base = load_scenario(REFERENCE)
-    assert base.intake is not None
-    data = base.model_dump(mode="json", exclude_none=True)
-    data["intake"]["count"] = 60
-    data["intake"]["arrivals"] = {"dist": "exponential", "mean": base.intake.arrivals.mean() / 8}
-    data["policies"] = {"fifo": {}, "strict": {"resource_manager": {"backfill": False}}}
-    sc = Scenario.model_validate(data)
+    sc = reference_burst(60, {"fifo": {}, "strict": {"resource_manager": {"backfill": False}}})
     switches: list[str] = []
     to_heaps, to_list = dispatch.StaticQueue._to_heaps, dispatch.StaticQueue._to_list
 
