@@ -287,7 +287,13 @@ class LocalBackend(_FutureBackend):
 
     def _why_lost(self) -> str | None:
         # The broken pool has ended its other workers (SIGTERM); the one that died first
-        # says why by its exit status.
+        # says why by its exit status. The pool's manager thread joins them too: wait for it
+        # first, for a fork server's child gives its status once, on its sentinel pipe — read
+        # by two threads at once, one of them got it and the other EOF, which multiprocessing
+        # takes for status 255 (the run then said "a worker process died", not why).
+        manager = getattr(self._pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=5)
         codes = set()
         for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
             proc.join(timeout=5)
