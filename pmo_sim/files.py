@@ -113,6 +113,13 @@ def write_synced(path: str | os.PathLike[str], data: bytes | str) -> None:
     write_atomically(path, synced, make_folder=False)
 
 
+def missing_folders(target: Path) -> list[Path]:
+    """``target`` and its parents that do not exist yet, innermost first: the folders a
+    command that makes ``target`` creates, to remove again (:func:`remove_empty_folders`) if
+    it fails."""
+    return [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
+
+
 def remove_empty_folders(folders: list[Path]) -> None:
     """Remove ``folders`` in order (innermost first), each only if it is empty, never what is
     in one; stop at the first that cannot go."""

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pmo_sim.errors import PmoSimError, ScenarioError, UsageError, cannot_write, machine_failed
-from pmo_sim.files import check_no_file_in_the_way, create_folder, write_atomically
+from pmo_sim.files import (
+    check_no_file_in_the_way,
+    create_folder,
+    missing_folders,
+    remove_empty_folders,
+    write_atomically,
+)
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
 
@@ -222,13 +228,11 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
 def no_empty_folder_left(target: Path) -> Iterator[None]:
     """On a failure inside, remove the folders this command created for ``target`` (it and
     its parents that did not exist before) while they are empty: nothing else is touched."""
-    missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
+    missing = missing_folders(target)
     try:
         yield
     except BaseException:
-        for created in missing:
-            with contextlib.suppress(OSError):
-                created.rmdir()  # only ever removes an empty folder
+        remove_empty_folders(missing)
         raise
 
 

@@ -8,7 +8,6 @@ to stderr, so ``--format json`` output can be piped as is. Exit codes (SPEC 6.1)
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
@@ -25,7 +24,7 @@ from pmo_sim.cli import main
 from pmo_sim.cli.common import Finite, OutPath, handles_errors, max_events_option, parse_sets, set_option
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.errors import UsageError
-from pmo_sim.files import create_folder
+from pmo_sim.files import create_folder, remove_empty_folders
 from pmo_sim.scenario.names import safe_slug
 
 if TYPE_CHECKING:
@@ -275,9 +274,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
         sys.exit(130)
     except BaseException:
         if claimed is not None:  # refused before anything was written: the folder goes
-            with contextlib.suppress(OSError):
-                for made in claimed:
-                    made.rmdir()  # only ever removes an empty folder
+            remove_empty_folders(claimed)
         raise
     finally:
         if warming is not None:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
@@ -190,6 +191,27 @@ def claim(root: Path) -> int | None:
                          f"it), or give another --out") from None
     except OSError:
         return None  # what cannot be opened is reported by what reads or writes it next
+
+
+class _Held(Protocol):
+    lock: int | None
+
+
+H = TypeVar("H", bound=_Held)
+
+
+def claimed(root: Path, make: Callable[[], H]) -> H:
+    """What ``make()`` opens or creates of the folder ``root`` once this run has claimed it
+    (:func:`claim`), holding the lock from then on; the lock is let go if ``make`` fails."""
+    lock = claim(root)
+    try:
+        held = make()
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
+    held.lock = lock
+    return held
 
 
 def read_manifest(root: Path) -> dict[str, Any]:

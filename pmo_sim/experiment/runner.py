@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -54,7 +53,7 @@ from pmo_sim.experiment.kept import (
     interrupted,
     with_what_is_kept,
 )
-from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, claim, scenario_sha256
+from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, claimed, scenario_sha256
 from pmo_sim.experiment.results import (
     Results,
     load_results,
@@ -107,16 +106,9 @@ def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
     if is_empty_dir(out):
         raise UsageError(f"nothing to resume in {out}: it is empty or does not exist; "
                          f"run without --resume")
-    lock = claim(out)  # before anything is read: another run may be writing it
-    try:
-        folder = _check_resumable(ResultsFolder.open(out), out, digest, seed, policies,
-                                  replications, tables)
-    except BaseException:
-        if lock is not None:
-            os.close(lock)
-        raise
-    folder.lock = lock
-    return folder
+    # claimed before anything is read: another run may be writing it
+    return claimed(out, lambda: _check_resumable(ResultsFolder.open(out), out, digest, seed,
+                                                 policies, replications, tables))
 
 
 def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, policies: list[str],

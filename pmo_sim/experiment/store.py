@@ -56,7 +56,7 @@ from pmo_sim.experiment.manifest import (
     MANIFEST,
     ChunkRecord,
     chunk_file_name,
-    claim,
+    claimed,
     manifest_text,
     read_manifest,
 )
@@ -70,6 +70,7 @@ from pmo_sim.experiment.tablefile import (
 from pmo_sim.files import (
     create_folder,
     is_temporary,
+    missing_folders,
     remove_empty_folders,
     write_atomically,
     write_synced,
@@ -208,21 +209,14 @@ class ResultsFolder(ChunkStore):
             # a results folder holds pmo-sim's files and --force replaces them: not these
             raise UsageError(f"--out {root} is the file system's root or your home folder; give "
                              f"a folder of its own for the results, e.g. {root / 'results'}")
-        missing = [p for p in (root, *root.parents) if not (p.exists() or p.is_symlink())]
+        missing = missing_folders(root)
         try:
             create_folder(root)
         except OSError as exc:
             remove_empty_folders(missing)
             raise cannot_write(f"the results folder {root}", exc) from exc
-        lock = claim(root)  # made by this run or another at the same instant: claimed first
-        try:
-            folder = cls._create(root, manifest, scenario_yaml, force, missing)
-        except BaseException:
-            if lock is not None:
-                os.close(lock)
-            raise
-        folder.lock = lock
-        return folder
+        # made by this run or another at the same instant: claimed first
+        return claimed(root, lambda: cls._create(root, manifest, scenario_yaml, force, missing))
 
     def release(self) -> None:
         """Let another run use the folder (the chunks' tables kept in memory go: the files may

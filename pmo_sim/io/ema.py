@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pmo_sim.errors import UsageError
-from pmo_sim.files import write_atomically
+from pmo_sim.files import missing_folders, remove_empty_folders, write_atomically
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def write_ema(results: Results, folder: str | os.PathLike[str], *, force: bool =
     experiments["policy"] = reps["policy"].astype(str).to_numpy()
     experiments["model"] = results.manifest.get("scenario", "pmo-sim")
     outcomes = reps[[c for c in KPI_COLUMNS if c in reps.columns]]
-    missing = [p for p in (target, *target.parents) if not (p.exists() or p.is_symlink())]
+    missing = missing_folders(target)
     written: list[Path] = []
     try:
         for name, frame in zip(FILES, (experiments, outcomes), strict=True):
@@ -106,7 +106,6 @@ def write_ema(results: Results, folder: str | os.PathLike[str], *, force: bool =
         with contextlib.suppress(OSError):
             for path in written:
                 path.unlink()
-            for made in missing:
-                made.rmdir()  # only ever removes an empty folder
+        remove_empty_folders(missing)
         raise
     return target
