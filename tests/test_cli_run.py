@@ -85,6 +85,22 @@ def test_a_parallel_run_prints_what_a_serial_run_prints(scenario_file: Path, tmp
     assert "pmo-sim-imports" not in [t.name for t in threading.enumerate()]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_meanwhile_is_called_once_when_workers_hold_the_first_chunks(scenario_file: Path, jobs: int
+                                                                     ) -> None:
+    # What the command line imports while its workers run starts only once they have work
+    # (an importing thread slowed the set-up on the way to the first chunk), once per run,
+    # even when a precision target adds replications; never when the run is in-process.
+    import multiprocessing
+
+    calls: list[int] = []
+    res = run_experiment(load_scenario(scenario_file), replications=4, jobs=jobs, chunk_size=1,
+                         precision=1e-9, max_replications=14,
+                         meanwhile=lambda: calls.append(len(multiprocessing.active_children())))
+    assert len(res.replications) == 2 * 14  # two policies; the target grew the run twice
+    assert calls == ([] if jobs == 1 else [calls[0]]) and all(n >= 1 for n in calls)
+
+
 def test_run_csv_prints_summary_csv(scenario_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     res = invoke("run", str(scenario_file), "-n", "4", "-j", "1", "--out", str(out), "--format", "csv")

@@ -29,7 +29,7 @@ import re
 import signal
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -181,14 +181,18 @@ class Backend(ABC):
         """Release the workers; ``abort`` drops queued and running work at once."""
 
     @abstractmethod
-    def stream(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
-        """Results in completion order, at most ~2 chunks per worker in flight."""
+    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None
+               ) -> Iterator[ChunkResult]:
+        """Results in completion order, at most ~2 chunks per worker in flight; ``started``
+        is called once the first chunks are in the workers' hands (not by a backend that
+        runs them in this process)."""
 
 
 class SerialBackend(Backend):
     """In this process, one chunk after the other (``jobs=1``, debugging, profiling)."""
 
-    def stream(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None
+               ) -> Iterator[ChunkResult]:
         for task in tasks:
             yield run_chunk(task)
 
@@ -196,7 +200,8 @@ class SerialBackend(Backend):
 class _FutureBackend(Backend):
     """Bounded waves over an executor with futures: submit, wait for the first, refill."""
 
-    def stream(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None
+               ) -> Iterator[ChunkResult]:
         todo = iter(tasks)
         pending: set[Any] = set()
         limit = 2 * max(1, self.workers)
@@ -206,6 +211,9 @@ class _FutureBackend(Backend):
                     pending.add(self._submit(task))
                 if not pending:
                     return
+                if started is not None:
+                    started()
+                    started = None
                 done, pending = self._wait_first(pending)
                 for fut in done:
                     yield fut.result()

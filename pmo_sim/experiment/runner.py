@@ -186,7 +186,8 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     :meth:`ExperimentSpec.from_options <pmo_sim.experiment.spec.ExperimentSpec.from_options>`
     (``replications``, ``seed``, ``jobs``, ``backend``, ``scheduler``, ``policies``, ``out``,
     ``resume``, ``force``, ``progress``, ``precision``, ``metric``, ``max_replications``,
-    ``paired``, ``command``, ``chunk_size``).
+    ``paired``, ``command``, ``chunk_size``, ``meanwhile``: a function called once, in this
+    process, when the first chunks are in worker processes' hands).
 
     Without an output folder nothing is written to disk. With one, a results folder (SPEC 7)
     is written as chunks finish; an existing non-empty folder is refused unless resumed
@@ -347,6 +348,7 @@ class _Run:
         self.tables = tables_for(spec.scenario)
         self.new_chunks = 0
         self._backend: Backend | None = None
+        self._meanwhile = spec.execution.meanwhile  # called once, by the first stream
 
     def execute(self, backend_factory: Callable[[], Backend], manifest: dict[str, Any]) -> None:
         target = int(manifest["replications"])
@@ -383,7 +385,8 @@ class _Run:
         if self._backend is None:
             self._backend = backend_factory()
         stop_after = self.spec.seams.stop_after_chunks
-        for result in self._backend.stream(self._tasks(ranges)):
+        started, self._meanwhile = self._meanwhile, None
+        for result in self._backend.stream(self._tasks(ranges), started):
             if result.failure is not None:
                 f = result.failure
                 log.debug("replication %d failed:\n%s", f.replication, f.details)

@@ -57,12 +57,15 @@ class Execution:
     """Where the chunks run: ``local`` (a process pool of ``jobs`` workers, default the CPU
     count; in-process when ``jobs=1``), ``serial`` or ``dask`` (a local cluster of ``jobs``
     processes, or the scheduler at ``scheduler``); ``chunk_size`` replications per work unit
-    (default: about four chunks per worker, at most 50)."""
+    (default: about four chunks per worker, at most 50); ``meanwhile``, called once in this
+    process when the first chunks have been handed to worker processes: work for it to do while
+    they run (never called when the replications run in this process)."""
 
     jobs: int | None = None
     backend: str = "local"
     scheduler: str | None = None
     chunk_size: int | None = None
+    meanwhile: Callable[[], object] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ class ExperimentSpec:
                      max_replications: int | None = None, paired: bool = False,
                      progress: Progress | None = None, seams: Seams | None = None,
                      max_events: float | None = DEFAULT_MAX_EVENTS,
-                     precision_report: PrecisionReport | None = None) -> ExperimentSpec:
+                     precision_report: PrecisionReport | None = None,
+                     meanwhile: Callable[[], object] | None = None) -> ExperimentSpec:
         """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
         if out is None and resume:
             raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
@@ -130,7 +134,7 @@ class ExperimentSpec:
             policies=tuple(policies) if policies else None, max_events=max_events,
             precision=(Precision(precision, metric, paired, max_replications, precision_report)
                        if precision is not None else None),
-            execution=Execution(jobs, backend, scheduler, chunk_size),
+            execution=Execution(jobs, backend, scheduler, chunk_size, meanwhile),
             output=Output(Path(out), resume, force, command) if out is not None else None,
             progress=progress, seams=seams or Seams(),
         )
