@@ -51,6 +51,33 @@ def test_a_running_thread_gets_the_normal_exit() -> None:
     assert done.stdout == "thread finished\n"
 
 
+def test_the_workers_fork_server_alone_leaves_without_its_teardown(tmp_path: Path) -> None:
+    # The fork server holds the command's output open until it ends: it skips the teardown of
+    # what it imported for its workers (which kept a reader of the output waiting ~0.2 s after
+    # the command ended). Its workers inherit the choice from it; any other process that
+    # imports the module keeps its normal exit, atexit handlers included.
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import atexit, concurrent.futures as cf, sys
+        from pmo_sim.experiment.workers import PRELOAD, mp_context
+
+        def quick():
+            return sys.modules["pmo_sim.experiment.server_exit"].QUICK
+
+        if __name__ == "__main__":
+            assert PRELOAD[0] == "pmo_sim.experiment.server_exit"
+            with cf.ProcessPoolExecutor(1, mp_context=mp_context()) as pool:
+                print("worker", pool.submit(quick).result())
+            atexit.register(lambda: print("handler ran"))
+            import pmo_sim.experiment.server_exit as here
+            print("here", here.QUICK)
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "worker True\nhere False\nhandler ran\n"
+
+
 def test_the_installed_program_exits_with_the_commands_status(tmp_path: Path) -> None:
     program = str(Path(sys.executable).parent / "pmo-sim")  # the console script of this venv
     ok = subprocess.run([program, "validate", str(ROOT / "scenarios" / "baseline.yaml")],

@@ -24,8 +24,10 @@ from collections.abc import Sequence
 from multiprocessing import context as mp_context_module
 from multiprocessing.context import BaseContext
 
-#: What the fork server imports once, before forking workers: everything a chunk needs.
-PRELOAD = ["pmo_sim.experiment.backends", "pmo_sim.experiment.simulate"]
+#: What the fork server imports once, before forking workers: everything a chunk needs, and
+#: :mod:`~pmo_sim.experiment.server_exit` (the server ends without its teardown).
+PRELOAD = ["pmo_sim.experiment.server_exit", "pmo_sim.experiment.backends",
+           "pmo_sim.experiment.simulate"]
 
 #: The exit status of a local pool's worker that ran out of memory
 #: (:func:`pmo_sim.experiment.backends.run_chunk_in_worker`): the parent reads it from the
