@@ -262,9 +262,8 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     # the pool's start, on the way to the first chunk, took 0.05-0.1 s longer beside it.
     warming: list[threading.Thread] = []
 
-    def meanwhile() -> None:
-        if fmt != "csv":
-            warming.append(import_meanwhile(["pmo_sim.cli.decision"]))
+    def warm() -> None:
+        warming.append(import_meanwhile(["pmo_sim.cli.decision"]))
     try:
         with progress_bar(show_bar) as view:
             res = run_experiment(
@@ -272,7 +271,8 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
                 jobs=jobs, backend=backend, scheduler=scheduler, policies=list(policies) or None,
                 out=out, resume=resume, force=force, progress=callback(view), precision=precision,
                 metric=metric, max_replications=max_replications, paired=paired,
-                command=command, chunk_size=chunk_size, max_events=max_events, meanwhile=meanwhile,
+                command=command, chunk_size=chunk_size, max_events=max_events,
+                meanwhile=None if fmt == "csv" else warm,
                 precision_report=(lambda hw, _n: view.precision(hw, precision or 0.0, metric))
                 if view is not None and precision is not None else None)
     except RunInterrupted as exc:
