@@ -20,6 +20,14 @@ from pathlib import Path
 
 _TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")
 
+#: A results folder (SPEC 7) is a folder holding its manifest; its own files are the manifest,
+#: the resolved scenario, the summary, its tables (``<table>.parquet``) and its chunk folder.
+MANIFEST = "manifest.json"
+SCENARIO = "scenario.yaml"
+SUMMARY = "summary.csv"
+CHUNK_DIR = "chunks"
+_RESULTS_OWN = (MANIFEST, SCENARIO, SUMMARY, CHUNK_DIR)
+
 
 def is_temporary(name: str) -> bool:
     """Whether a file name is one of :func:`write_atomically`'s temporary files (left behind
@@ -71,15 +79,19 @@ def lock_folder(path: str | os.PathLike[str]) -> int | None:
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object],
-                     make_folder: bool = True) -> Path:
+                     make_folder: bool = True, results_own: bool = False) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
 
     ``make_folder`` creates the missing folders first. An :class:`OSError` is raised again
     with ``path`` as its file name (not the temporary one), so that a message built from it
-    names the file the user asked for; any other error propagates as it is.
+    names the file the user asked for; any other error propagates as it is. A results
+    folder's own file is refused (:func:`refuse_results_file`) unless ``results_own``: the
+    run writing its folder.
     """
     target = Path(path)
     _refuse_special(target)
+    if not results_own:
+        refuse_results_file(target)
     # A fresh name (pid and a random part) opened by ``write`` itself: not mkstemp, whose
     # 0600 mode would stick to a report or workbook meant to be shared. It keeps the target's
     # extension, for writers that take the format from the name (matplotlib).
@@ -101,7 +113,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
 def write_synced(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write ``data`` to ``path`` whole or not at all (:func:`write_atomically`, into a folder
     that exists), synced to disk: a results folder's checkpoint must survive a crash of the
-    machine, not only of the process."""
+    machine, not only of the process. Only a run writes this way, its own folder's files."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
 
     def synced(tmp: Path) -> None:
@@ -110,7 +122,7 @@ def write_synced(path: str | os.PathLike[str], data: bytes | str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
 
-    write_atomically(path, synced, make_folder=False)
+    write_atomically(path, synced, make_folder=False, results_own=True)
 
 
 def missing_folders(target: Path) -> list[Path]:
@@ -142,6 +154,33 @@ def _refuse_special(target: Path) -> None:
     if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode)):
         raise FileExistsError(errno.EEXIST, "exists and is not a file (a device, pipe or socket); "
                               "pmo-sim writes only files: give another path", str(target))
+
+
+def refuse_results_file(path: str | os.PathLike[str]) -> None:
+    """Refuse an output at ``path`` that is a results folder's own file (its manifest,
+    scenario, summary or a table) or lies in its chunk folder, whichever results folder it is
+    in: a command's output written there, even with ``--force``, destroyed the results
+    (before, ``pmo-sim report R --out R/manifest.json --force`` replaced R's manifest with
+    the report). :class:`PermissionError` naming ``path``, said why; exit code 2."""
+    target = Path(path)
+    try:
+        folder = target.parent.resolve()  # the folder it is really in (``..``, links)
+    except (OSError, RuntimeError):
+        return  # not reachable: the write says what is wrong
+    own = target.name in _RESULTS_OWN or target.suffix == ".parquet"
+    if own and _is_results_folder(folder):
+        raise PermissionError(errno.EPERM, f"is the results folder {target.parent}'s own "
+                              f"{target.name}: an output written there would destroy the "
+                              f"results, with or without --force; give another path", str(path))
+    for inner in (folder, *folder.parents):
+        if inner.name == CHUNK_DIR and _is_results_folder(inner.parent):
+            raise PermissionError(errno.EPERM, f"lies in the results folder {inner.parent}'s "
+                                  f"{CHUNK_DIR}/, which only its run writes; give another path",
+                                  str(path))
+
+
+def _is_results_folder(folder: Path) -> bool:
+    return os.path.lexists(folder / MANIFEST)
 
 
 class FileRefused(ValueError):

@@ -18,6 +18,7 @@ from pmo_sim.files import (
     check_no_file_in_the_way,
     create_folder,
     missing_folders,
+    refuse_results_file,
     remove_empty_folders,
     write_atomically,
 )
@@ -139,7 +140,10 @@ force_option = click.option(
 def refuse_replacing(paths: list[Path], force: bool) -> None:
     """Nothing already written is replaced without ``--force`` (SPEC 9): the outputs a
     command is about to write are checked before any work, so a long study is not run only
-    to be refused at the end."""
+    to be refused at the end. A results folder's own file is refused even with ``--force``
+    (:func:`~pmo_sim.files.refuse_results_file`)."""
+    for path in paths:
+        refuse_results_file(path)
     found = [str(p) for p in paths if p.exists() or p.is_symlink()]
     if found and not force:
         them = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]

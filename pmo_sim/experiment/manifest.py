@@ -34,15 +34,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from pmo_sim._version import __version__
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
-from pmo_sim.files import lock_folder
+from pmo_sim.files import CHUNK_DIR, MANIFEST, lock_folder
 from pmo_sim.scenario.names import name_problem
 from pmo_sim.schema import OPTIONAL_TABLES, TABLES
 
 if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
 
-MANIFEST = "manifest.json"
-CHUNK_DIR = "chunks"
 #: A manifest larger than this is not one pmo-sim wrote (10 million replications in chunks of
 #: one would need about 3 GB; in the default chunks of up to 50, about 60 MB).
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024

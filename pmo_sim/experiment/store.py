@@ -52,8 +52,6 @@ from pmo_sim.errors import PmoSimError, UsageError, cannot_write
 from pmo_sim.experiment import tablefile
 from pmo_sim.experiment.arrays import equal_mask, to_float
 from pmo_sim.experiment.manifest import (
-    CHUNK_DIR,
-    MANIFEST,
     ChunkRecord,
     chunk_file_name,
     claimed,
@@ -68,9 +66,14 @@ from pmo_sim.experiment.tablefile import (
     writer_options,
 )
 from pmo_sim.files import (
+    CHUNK_DIR,
+    MANIFEST,
+    SCENARIO,
+    SUMMARY,
     create_folder,
     is_temporary,
     missing_folders,
+    refuse_results_file,
     remove_empty_folders,
     write_atomically,
     write_synced,
@@ -79,8 +82,6 @@ from pmo_sim.schema import STORED_TABLES
 
 log = logging.getLogger(__name__)
 
-SCENARIO = "scenario.yaml"
-SUMMARY = "summary.csv"
 #: Files pmo-sim owns in a results folder (the only ones ``--force`` removes).
 OWN_FILES = (MANIFEST, SCENARIO, SUMMARY, *(f"{t}.parquet" for t in STORED_TABLES))
 #: The manifest is rewritten after a chunk at most this often (seconds), and at most at 1/20
@@ -209,6 +210,7 @@ class ResultsFolder(ChunkStore):
             # a results folder holds pmo-sim's files and --force replaces them: not these
             raise UsageError(f"--out {root} is the file system's root or your home folder; give "
                              f"a folder of its own for the results, e.g. {root / 'results'}")
+        refuse_results_file(root)  # not another results folder's own file or chunk folder
         missing = missing_folders(root)
         try:
             create_folder(root)
@@ -405,7 +407,7 @@ class ResultsFolder(ChunkStore):
                     writer.write_table(pa.concat_tables(buffered))
 
         try:
-            write_atomically(final, stream, make_folder=False)
+            write_atomically(final, stream, make_folder=False, results_own=True)
         except OSError as exc:
             raise StoreError(f"cannot write {final}: {exc.strerror or exc}") from exc
 

@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pmo_sim.errors import UsageError
-from pmo_sim.files import missing_folders, remove_empty_folders, write_atomically
+from pmo_sim.files import (
+    missing_folders,
+    refuse_results_file,
+    remove_empty_folders,
+    write_atomically,
+)
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
@@ -76,6 +81,8 @@ def check_target(folder: str | os.PathLike[str], force: bool = False) -> Path:
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is a file; --ema needs a folder")
+    for name in FILES:
+        refuse_results_file(target / name)
     clash = [name for name in FILES if (target / name).exists()]
     if clash and not force:
         raise UsageError(f"{target} already has {', '.join(clash)}; use --force to overwrite")
