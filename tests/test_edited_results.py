@@ -4,13 +4,20 @@ and nothing in the folder is changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from test_experiment import TINY_YAML, write_tiny
 from test_hostile_results import SEED, N, _sandbox, _snapshot, pristine
 
 from pmo_sim.cli import main
+from pmo_sim.experiment import run_experiment
+from pmo_sim.scenario.loader import load_scenario
 
 __all__ = ["pristine"]  # the fixture, shared with test_hostile_results
 
@@ -48,3 +55,47 @@ def test_a_key_given_twice_in_the_manifest_is_refused(tmp_path: Path, pristine: 
         output = _refused(args, folder)
         assert output.startswith(f"error: {manifest}: {expected}"), output
         assert output.endswith("; pmo-sim writes each key once: the manifest was edited\n"), output
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+def _edit_table(folder: Path, name: str, keep: Callable[[pa.Table], pa.Array] | None) -> None:
+    path = folder / f"{name}.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.slice(0, 0) if keep is None else table.filter(keep(table)), path)
+
+
+@pytest.mark.parametrize("name, keep, expected", [
+    # before: read as a run without projects ("these results hold no projects")
+    ("projects", None, "projects.parquet does not match the run: it has no rows, but "),
+    ("projects", lambda t: pc.not_equal(t["replication"], 2),
+     "projects.parquet does not match the run: policy 'base', replication 2 has 0 counted "
+     "projects, but "),
+    ("pools", lambda t: pc.not_equal(t["policy"], "focused"),
+     "pools.parquet does not match the manifest: policy 'focused', replication 0 has 0 rows, "
+     "the others 2 (one per pool), and 5 more replications differ"),
+    ("pools", None, "pools.parquet does not match the manifest: it has no rows, but every "
+                    "replication has one per pool; the table was emptied"),
+])
+def test_a_consolidated_table_missing_replications_is_refused(
+        tmp_path: Path, pristine: dict[str, Path], name: str,
+        keep: Callable[[pa.Table], pa.Array] | None, expected: str) -> None:
+    folder, _ = _sandbox(tmp_path, pristine, "complete")
+    _edit_table(folder, name, keep)
+    commands = [["report", str(folder)], ["forecast", str(folder)]] if name == "projects" else [
+        ["report", str(folder)]]
+    for args in commands:
+        output = _refused(args, folder)
+        assert output.startswith(f"error: {folder}/{expected}"), output
+        assert output.count("\n") == 1, output
+
+
+def test_replications_without_projects_are_read(tmp_path: Path) -> None:
+    # a replication where no project arrives has no projects rows: that is not an edit
+    scenario = write_tiny(tmp_path, TINY_YAML.replace("mean: 12}", "mean: 400}"))
+    out = tmp_path / "few"
+    res = run_experiment(load_scenario(scenario), replications=6, seed=SEED, jobs=1, out=out)
+    assert (res.replications["projects_arrived"] == 0).any()
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output

@@ -35,6 +35,13 @@ import numpy as np
 import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError
+from pmo_sim.experiment.coverage import (
+    EVEN_TABLES,
+    check_even,
+    check_no_stray_policies,
+    check_policies,
+    check_projects,
+)
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.tablefile import SCHEMAS, parquet_bytes, read_checked
@@ -338,43 +345,11 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     return results
 
 
-def check_no_stray_policies(table: pd.DataFrame, manifest: dict[str, Any], file: Path) -> None:
-    """Every row of a table belongs to a policy the manifest lists (an edited table whose
-    rows name another policy would otherwise be drawn, or crash a figure, as a policy that
-    was never run)."""
-    if "policy" not in table.columns or table.empty:
-        return
-    extra = sorted(str(p) for p in set(table["policy"].unique()) - set(manifest["policies"]))
-    if extra:
-        raise UsageError(f"{file} does not match the manifest: it has rows of policies the "
-                         f"manifest does not list ({', '.join(extra)})")
-
-
-def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: Path,
-                   complete: bool) -> None:
-    """The replications table holds the manifest's policies, each with the same replications
-    (all of 0..n-1 once each when the run is complete)."""
-    check_no_stray_policies(replications, manifest, file)
-    policies = list(manifest["policies"])
-    got = replications.groupby("policy", sort=False)["replication"]
-    present = set(got.groups)
-    lacking = [p for p in policies if p not in present]
-    if lacking and complete:
-        raise UsageError(f"{file} does not match the manifest: it has no rows for the policies "
-                         f"{', '.join(lacking)}")
-    if not complete:
-        return
-    n = int(manifest["replications"])
-    for policy, reps in got:
-        values = reps.to_numpy()
-        if len(values) != n or set(values.tolist()) != set(range(n)):
-            raise UsageError(f"{file} does not match the manifest: policy {policy!r} has "
-                             f"{len(values)} rows, expected replications 0..{n - 1} once each")
-
-
 class FileTable:
     """A consolidated table of a results folder, read and checked when called: every column,
-    or only ``columns`` (see :meth:`Results.with_kpis`)."""
+    or only ``columns`` (see :meth:`Results.with_kpis`). Read whole, a table other than
+    ``replications`` (checked on opening) is checked to hold the run's every policy and
+    replication (:mod:`pmo_sim.experiment.coverage`)."""
 
     def __init__(self, folder: ResultsFolder, manifest: dict[str, Any], name: str):
         self.folder, self.manifest, self.name = folder, manifest, name
@@ -383,6 +358,12 @@ class FileTable:
         file = self.folder.inside(f"{self.name}.parquet")
         table = frame(read_checked(file, self.name, columns))
         check_no_stray_policies(table, self.manifest, file)
+        if columns is None and self.name == "projects":
+            arrived = read_checked(self.folder.inside("replications.parquet"), "replications",
+                                   ["policy", "replication", "projects_arrived"])
+            check_projects(table, frame(arrived), self.manifest, file)
+        elif columns is None and self.name in EVEN_TABLES:
+            check_even(table, self.name, self.manifest, file)
         return table
 
 

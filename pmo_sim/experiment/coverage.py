@@ -1,0 +1,129 @@
+"""Whether a complete folder's consolidated tables hold the rows of the run its manifest
+describes: every policy it lists, every replication ``0..n-1``, and nothing else.
+
+The tables are checked where they are read, cheaply (their key columns, grouped):
+
+- ``replications``: each policy's replications ``0..n-1``, once each;
+- ``projects``: per policy and replication, as many counted projects (``counted``) as the
+  replications table says arrived (``projects_arrived``); a replication may legitimately
+  have none, so only that count says how many there must be;
+- ``pools`` and ``goals``: every policy and replication, each with the same number of rows
+  (one per pool or goal; a scenario has at least one of each it has at all).
+
+An edited or truncated table (an empty ``projects.parquet`` in a complete folder; before,
+the report said it had no projects) is refused with a :class:`~pmo_sim.errors.UsageError`
+naming the file, the policy and replication, and what was found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pmo_sim.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Tables with the same number of rows in every (policy, replication) of a run.
+EVEN_TABLES = ("pools", "goals")
+
+
+def check_no_stray_policies(table: pd.DataFrame, manifest: dict[str, Any], file: Path) -> None:
+    """Every row of a table belongs to a policy the manifest lists (an edited table whose
+    rows name another policy would otherwise be drawn, or crash a figure, as a policy that
+    was never run)."""
+    if "policy" not in table.columns or table.empty:
+        return
+    extra = sorted(str(p) for p in set(table["policy"].unique()) - set(manifest["policies"]))
+    if extra:
+        raise UsageError(f"{file} does not match the manifest: it has rows of policies the "
+                         f"manifest does not list ({', '.join(extra)})")
+
+
+def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: Path,
+                   complete: bool) -> None:
+    """The replications table holds the manifest's policies, each with the same replications
+    (all of 0..n-1 once each when the run is complete)."""
+    check_no_stray_policies(replications, manifest, file)
+    policies = list(manifest["policies"])
+    got = replications.groupby("policy", sort=False)["replication"]
+    present = set(got.groups)
+    lacking = [p for p in policies if p not in present]
+    if lacking and complete:
+        raise UsageError(f"{file} does not match the manifest: it has no rows for the policies "
+                         f"{', '.join(lacking)}")
+    if not complete:
+        return
+    n = int(manifest["replications"])
+    for policy, reps in got:
+        values = reps.to_numpy()
+        if len(values) != n or set(values.tolist()) != set(range(n)):
+            raise UsageError(f"{file} does not match the manifest: policy {policy!r} has "
+                             f"{len(values)} rows, expected replications 0..{n - 1} once each")
+
+
+def _per_replication(table: pd.DataFrame, manifest: dict[str, Any], file: Path,
+                     rows: pd.Series | None = None) -> pd.Series:
+    """Rows (or the sum of ``rows``) per (policy, replication) of the run, 0 where there are
+    none; a replication outside ``0..n-1`` is refused."""
+    import pandas as pd
+
+    n = int(manifest["replications"])
+    reps = table["replication"]
+    outside = reps[(reps < 0) | (reps >= n)]
+    if len(outside):
+        raise UsageError(f"{file} does not match the manifest: it has rows of replication "
+                         f"{int(outside.iloc[0])}, not one of the run's 0..{n - 1}")
+    keys = [table["policy"].astype(str), reps]
+    counts = (rows if rows is not None else pd.Series(1, index=table.index)).groupby(keys).sum()
+    every = pd.MultiIndex.from_product([list(manifest["policies"]), range(n)])
+    return counts.reindex(every, fill_value=0)
+
+
+def _where(found: pd.Series, mismatch: Any) -> tuple[str, int, int]:
+    policy, replication = found.index[mismatch][0]
+    return str(policy), int(replication), int(found[mismatch].iloc[0])
+
+
+def check_projects(projects: pd.DataFrame, arrived: pd.DataFrame, manifest: dict[str, Any],
+                   file: Path) -> None:
+    """Per (policy, replication), the counted rows of ``projects`` are the ``projects_arrived``
+    of ``arrived`` (the replications table's keys and that column, checked already)."""
+    found = _per_replication(projects, manifest, file, projects["counted"].astype(int))
+    expected = arrived.set_index(["policy", "replication"])["projects_arrived"]
+    expected = expected.reindex(found.index, fill_value=0).astype(int)
+    mismatch = (found != expected).to_numpy()
+    if not mismatch.any():
+        return
+    if projects.empty:
+        raise UsageError(f"{file} does not match the run: it has no rows, but "
+                         f"{int(expected.sum())} projects arrived (projects_arrived in "
+                         f"replications.parquet); the table was emptied")
+    policy, replication, count = _where(found, mismatch)
+    raise UsageError(
+        f"{file} does not match the run: policy {policy!r}, replication {replication} has "
+        f"{count} counted projects, but {expected[mismatch].iloc[0]} arrived (projects_arrived "
+        f"in replications.parquet){_more(mismatch)}")
+
+
+def _more(mismatch: Any) -> str:
+    more = int(mismatch.sum()) - 1
+    return f", and {more} more replication{'s' if more > 1 else ''} differ{'' if more > 1 else 's'}" \
+        if more else ""
+
+
+def check_even(table: pd.DataFrame, name: str, manifest: dict[str, Any], file: Path) -> None:
+    """Every (policy, replication) of the run has rows in ``table``, as many as each other."""
+    found = _per_replication(table, manifest, file)
+    positive = found[found > 0]
+    usual = int(positive.mode().iloc[0]) if len(positive) else 0
+    mismatch = (found != usual).to_numpy()
+    if usual == 0:
+        raise UsageError(f"{file} does not match the manifest: it has no rows, but every "
+                         f"replication has one per {name[:-1]}; the table was emptied")
+    if mismatch.any():
+        policy, replication, count = _where(found, mismatch)
+        raise UsageError(
+            f"{file} does not match the manifest: policy {policy!r}, replication {replication} "
+            f"has {count} rows, the others {usual} (one per {name[:-1]}){_more(mismatch)}")
