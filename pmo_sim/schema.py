@@ -43,6 +43,9 @@ class Column:
     sense: Sense
     label: str
     description: str
+    #: A KPI a run may leave NaN: when it does (``"no completed project"``); empty for a KPI a
+    #: run always gives a number, so that NaN there is an edit of the table.
+    nan_when: str = ""
 
     @property
     def sense_text(self) -> str:
@@ -74,8 +77,9 @@ class Table:
         return tuple(c.name for c in self.all_columns)
 
 
-def _c(name: str, dtype: Dtype, unit: Unit, sense: Sense, label: str, description: str) -> Column:
-    return Column(name, dtype, unit, sense, label, description)
+def _c(name: str, dtype: Dtype, unit: Unit, sense: Sense, label: str, description: str,
+       nan_when: str = "") -> Column:
+    return Column(name, dtype, unit, sense, label, description, nan_when)
 
 
 # --------------------------------------------------------------------------- keys
@@ -105,13 +109,15 @@ KPIS: tuple[Column, ...] = (
        "Counted projects admitted or waiting in the backlog at the horizon (proposals still "
        "waiting for funds are not open)."),
     _c("on_time_rate", "float", "rate", "higher", "On-time rate",
-       "Completed projects finished by their due date / completed projects with a due date."),
+       "Completed projects finished by their due date / completed projects with a due date.",
+       nan_when="no completed project had a due date"),
     _c("mean_cycle_time", "float", "days", "lower", "Mean cycle time",
-       "Mean of finish - arrival over completed projects."),
+       "Mean of finish - arrival over completed projects.", nan_when="no project completed"),
     _c("mean_wait", "float", "days", "lower", "Mean wait to start",
-       "Mean of start - arrival over started projects."),
+       "Mean of start - arrival over started projects.", nan_when="no project started"),
     _c("mean_delay", "float", "days", "lower", "Mean delay past due date",
-       "Mean of max(0, finish - due date) over completed projects with a due date."),
+       "Mean of max(0, finish - due date) over completed projects with a due date.",
+       nan_when="no completed project had a due date"),
     _c("throughput_per_year", "float", "per-year", "higher", "Throughput (projects/year)",
        "Projects completed per year of the window [warmup, horizon]."),
     _c("avg_wip", "float", "count", "neutral", "Average WIP",
@@ -119,7 +125,8 @@ KPIS: tuple[Column, ...] = (
     _c("avg_in_system", "float", "count", "neutral", "Average projects in system",
        "Time-average of arrived, unfinished, uncancelled projects over the window."),
     _c("utilisation", "float", "rate", "neutral", "Utilisation",
-       "Person-days on project work / person-days employed, over the window."),
+       "Person-days on project work / person-days employed, over the window.",
+       nan_when="no person was employed in the window"),
     _c("value_delivered", "float", "money", "higher", "Value delivered",
        "Undiscounted benefit realised by the horizon: value_per_day from finish to horizon plus "
        "completion value, over completed counted projects."),

@@ -99,3 +99,40 @@ def test_replications_without_projects_are_read(tmp_path: Path) -> None:
     assert (res.replications["projects_arrived"] == 0).any()
     result = CliRunner().invoke(main, ["report", str(out)])
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- KPIs without numbers
+
+
+@pytest.mark.parametrize("rows", ["all", "one"])
+def test_a_kpi_a_run_always_fills_holding_nan_is_refused(tmp_path: Path, pristine: dict[str, Path],
+                                                          rows: str) -> None:
+    # before: an npv of NaN in every row made compare ask for more replications (exit 0)
+    folder, _ = _sandbox(tmp_path, pristine, "complete")
+    path = folder / "replications.parquet"
+    table = pq.read_table(path)
+    npv = table["npv"].to_numpy().copy()
+    npv[slice(None) if rows == "all" else slice(0, 1)] = float("nan")
+    pq.write_table(table.set_column(table.schema.get_field_index("npv"), "npv", pa.array(npv)), path)
+    bad = len(npv) if rows == "all" else 1
+    for args in (["compare", str(folder)], ["compare", str(folder), "--format", "json"],
+                 ["report", str(folder)]):
+        output = _refused(args, folder)
+        assert output == (f"error: {path}: column npv holds no number (NaN or empty) in {bad} of "
+                          f"{len(npv)} rows; pmo-sim always writes a number there: the table was "
+                          f"edited\n")
+
+
+def test_a_kpi_a_run_leaves_nan_says_it_has_no_values(tmp_path: Path) -> None:
+    # no project has a due date: on_time_rate is NaN in every replication, legitimately
+    scenario = write_tiny(tmp_path, TINY_YAML.replace("      due: 40\n", ""))
+    out = tmp_path / "no-due"
+    run_experiment(load_scenario(scenario), replications=4, seed=SEED, jobs=1, out=out)
+    result = CliRunner().invoke(main, ["compare", str(out), "--metric", "on_time_rate"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "No answer on On-time rate\n" in result.output
+    assert ("No replication of 'base' and 'focused' has a value of on_time_rate (no completed "
+            "project had a due date in any of them): more replications would not change that; "
+            "compare on another metric.") in result.output
+    assert "run more replications" not in result.output

@@ -46,7 +46,7 @@ is usually far below that of independent samples.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -362,6 +362,8 @@ class Selection:
     available: int = 0
     #: When not confident: KN stops by this many replications at the latest.
     max_stages: int = 0
+    #: Policies without a value of the metric in any replication (more will not give one).
+    valueless: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The ``best`` object of ``compare --format json`` (SPEC 6.1)."""
@@ -417,6 +419,15 @@ def select_best(
                       f"only one policy ('{policies[0]}'): nothing to compare")
     if n0 is None:
         n0 = default_n0(complete)
+    valueless = [p for p in policies if not wide[p].notna().any()]
+    if valueless and len(wide):
+        # more replications would not help: a KPI a run may leave NaN has none here (an edited
+        # table's NaN in a KPI that always has a number is refused when it is read)
+        why = f" ({info.nan_when} in any of them)" if info.nan_when else ""
+        return replace(result(
+            None, False, policies, 0, f"no replication of {_names(valueless)} has a value of "
+            f"{metric}{why}: more replications would not change that; compare on another "
+            f"metric", n0), valueless=tuple(valueless))
     if complete < max(2, n0):
         means = wide[wide.notna().all(axis=1)].mean()
         best = str(means.idxmax()) if means.notna().any() else None

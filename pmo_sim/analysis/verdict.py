@@ -144,7 +144,8 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
     sel = select_best(replications, metric, delta=delta, alpha=alpha)
     leader = sel.policy
     if leader is None:  # no replication where every policy has the metric
-        return Verdict(metric, base, None, None, False, f"No answer on {info.label} yet",
+        return Verdict(metric, base, None, None, False,
+                       f"No answer on {info.label}" + ("" if sel.valueless else " yet"),
                        sel.message[0].upper() + sel.message[1:] + ".", _method(sel, currency),
                        sel.delta, warnings=warnings, selection=sel)
     gaps = compare(replications, leader, [metric])

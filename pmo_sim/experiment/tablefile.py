@@ -117,6 +117,7 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{path} is unreadable: {exc}") from exc
     _check_days(path, table, data)
+    _check_numbers(path, table, data)
     return data
 
 
@@ -132,6 +133,22 @@ def _check_days(path: Path, table: str, data: pa.Table) -> None:
         if np.isinf(to_float(data.column(name))).any():  # (to_numpy would import pandas)
             raise UsageError(f"{path}: column {name} holds an infinite day; pmo-sim writes a "
                              f"time as a finite day, or NaN when it was not reached")
+
+
+#: Per table, its KPI columns a run always gives a number (:attr:`~pmo_sim.schema.Column.nan_when`).
+_NUMBERS = {name: {c.name for c in table.columns if c.dtype in ("int", "float") and not c.nan_when}
+            for name, table in STORED_TABLES.items() if name == "replications"}
+
+
+def _check_numbers(path: Path, table: str, data: pa.Table) -> None:
+    """Refuse NaN (or an empty cell) in a KPI a run always gives a number: the table was
+    edited (before, an ``npv`` of NaN in every row made ``compare`` ask for more replications)."""
+    for name in sorted(_NUMBERS.get(table, set()).intersection(data.column_names)):
+        missing = int(np.isnan(to_float(data.column(name))).sum())
+        if missing:
+            raise UsageError(f"{path}: column {name} holds no number (NaN or empty) in {missing} "
+                             f"of {data.num_rows} rows; pmo-sim always writes a number there: "
+                             f"the table was edited")
 
 
 def _check_columns(path: Path, table: str, found: pa.Schema) -> None:
