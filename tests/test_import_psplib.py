@@ -216,6 +216,16 @@ BAD_PORTFOLIOS = {
     "too many digits": (GOOD.format(file="j301_1.sm", start="9" * 5000),
                         "mp.xml:7:1: a project's start must be a whole number, 0 or more, of at most 15 "
                         "digits (got '999"),
+    # before: located in the generated scenario ("<scenario imported from mp.xml>:6:10: horizon")
+    "start too large": (GOOD.format(file="j301_1.sm", start="9" * 15),
+                        "mp.xml:7:1: a project's start must be at most 999,999 (got 999999999999999)"),
+    "horizon too long": (GOOD.format(file="j301_1.sm", start=999_990),
+                         "mp.xml:7:1: a project's start: the horizon (this latest start, then every "
+                         "job's duration, 158 days in all, plus one) must be at most 1,000,000 days "
+                         "(got 999990)"),
+    "capacity too large": (GOOD.format(file="j301_1.sm", start=0).replace(
+        "<resource>0</resource>", "<resource>999999999999999</resource>", 1),
+        "mp.xml:11:1: a resource capacity must be at most 100,000 (got 999999999999999)"),
 }
 
 

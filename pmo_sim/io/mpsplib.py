@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from pmo_sim.errors import Problem, ScenarioError
+from pmo_sim.scenario.checks import MAX_HORIZON
+from pmo_sim.scenario.limits import MAX_PEOPLE
 
 MAX_PROJECTS = 1_000
 #: The most digits a whole number of an instance may have: PSPLIB's have a few, and Python's
@@ -74,6 +76,7 @@ class PortfolioProject:
     written: str  # the file name as the portfolio writes it
     release: int
     line: int  # of its <filename>
+    start_at: tuple[int, int] = (0, 0)  # line and column of its <start>
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,16 @@ def _one(path: Path, parent: _Element, tag: str) -> _Element:
     return found[0]
 
 
-def _whole(path: Path, el: _Element, what: str) -> int:
+def _whole(path: Path, el: _Element, what: str, most: int) -> int:
+    """The whole number of ``el``, at most ``most`` (the scenario's limit of what it becomes:
+    refused here, at its element, not in the generated scenario's lines)."""
     value = el.text.strip()
     number = whole_number(value)
     if number is None:
         raise _fail(path, f"{what} must be a whole number, 0 or more{too_long(value).replace(' ', ', ', 1)}",
                     el.line, el.column, value, True)
+    if number > most:
+        raise _fail(path, f"{what} must be at most {most:,}", el.line, el.column, number, True)
     return number
 
 
@@ -174,10 +181,13 @@ def read_portfolio(path: Path, data: bytes) -> Portfolio:
     projects = []
     for el in elements:
         filename, start = _one(path, el, "filename"), _one(path, el, "start")
+        # a release becomes an arrival day before the horizon; a capacity a pool's units
         projects.append(PortfolioProject(_resolve(path, filename), filename.text.strip(),
-                                         _whole(path, start, "a project's start"), filename.line))
+                                         _whole(path, start, "a project's start", MAX_HORIZON - 1),
+                                         filename.line, (start.line, start.column)))
     resources = _one(path, mp, "resources")
-    capacities = tuple(_whole(path, r, "a resource capacity") for r in resources.all("resource"))
+    capacities = tuple(_whole(path, r, "a resource capacity", MAX_PEOPLE)
+                       for r in resources.all("resource"))
     if not capacities:
         raise _fail(path, "<resources> lists no <resource>", resources.line, resources.column)
     return Portfolio(name, tuple(projects), capacities, resources.line)

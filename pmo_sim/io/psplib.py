@@ -49,6 +49,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import FileRefused, read_bounded
 from pmo_sim.io.mpsplib import Portfolio, read_portfolio, too_long, whole_number
+from pmo_sim.scenario.checks import MAX_HORIZON
 from pmo_sim.scenario.loader import load_scenario_text
 from pmo_sim.scenario.network import PrecedenceCycle, topological_order
 
@@ -329,8 +330,15 @@ def portfolio_scenario(portfolio: Portfolio, path: Path) -> dict[str, Any]:
         resources.update({p: u for p, u, g in zip(pools, units, portfolio.capacities, strict=True)
                           if not g and u > 0})
         projects.append(_project(inst, name, entry.release, pools, units))
-    horizon = (sum(j.duration for inst in instances for j in inst.jobs)
-               + max(p.release for p in portfolio.projects) + 1)
+    work = sum(j.duration for inst in instances for j in inst.jobs)
+    last = max(portfolio.projects, key=lambda p: p.release)
+    horizon = work + last.release + 1
+    if horizon > MAX_HORIZON:  # located at the latest start, not in the generated scenario
+        raise ScenarioError([Problem(
+            f"a project's start: the horizon (this latest start, then every job's duration, "
+            f"{work:,} days in all, plus one) must be at most {MAX_HORIZON:,} days",
+            file=str(path), line=last.start_at[0], column=last.start_at[1], got=last.release,
+            has_got=True)])
     return _scenario(portfolio.name, path, f"MPSPLIB multi-project instance {path.name} "
                      f"({len(projects)} projects)", horizon, resources, projects)
 
