@@ -243,8 +243,9 @@ def test_a_run_that_outgrows_what_is_kept_and_a_resume_read_the_files(
 def _hostile_at_the_tables(monkeypatch: pytest.MonkeyPatch, act: str, jobs: int) -> None:
     """Someone acts on the run's folder as this process starts consolidating its tables (one
     job), or hands them to processes of their own (two, a long table). The chunks are read
-    back from their files (store.KEEP_BYTES 0: a long run's way; a short run writes its tables
-    from the chunks it kept in memory, whatever became of their files)."""
+    back from their files (store.KEEP_BYTES 0: a long run's way), unless ``act`` is of a
+    short run (``emptied, short``: its tables written from the chunks it kept in memory,
+    whatever became of their files)."""
     import os
     import shutil
 
@@ -255,13 +256,14 @@ def _hostile_at_the_tables(monkeypatch: pytest.MonkeyPatch, act: str, jobs: int)
             shutil.rmtree(path)
         elif act == "moved":
             os.rename(path, path.with_name("elsewhere"))
-        elif act == "emptied":
+        elif act.startswith("emptied"):
             shutil.rmtree(path)
             path.mkdir()
         elif act == "a chunk deleted":
             (path / "chunks" / "0000002-0000004.replications.parquet").unlink()
 
-    monkeypatch.setattr(store, "KEEP_BYTES", 0)
+    if act != "emptied, short":
+        monkeypatch.setattr(store, "KEEP_BYTES", 0)
     if jobs > 1:
         writer = consolidate._writer
 
@@ -286,7 +288,7 @@ def _hostile_at_the_tables(monkeypatch: pytest.MonkeyPatch, act: str, jobs: int)
 
 
 @pytest.mark.parametrize("act, jobs", [("deleted", 1), ("deleted", 2), ("moved", 1), ("emptied", 1),
-                                       ("a chunk deleted", 1)])
+                                       ("emptied, short", 1), ("a chunk deleted", 1)])
 def test_a_folder_changed_while_the_tables_are_written_is_a_failure_of_the_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, act: str, jobs: int) -> None:
     # before: exit 2 naming a chunk file as bad input ("... is unreadable: [Errno 2] ..."), or
@@ -310,9 +312,11 @@ def test_a_folder_changed_while_the_tables_are_written_is_a_failure_of_the_run(
         assert result.output == (f"error: the results folder {out} disappeared during the run "
                                  f"(deleted or moved): nothing of the run is kept in {out}; run it "
                                  f"again\n")
-    elif act == "emptied":
+    elif act.startswith("emptied"):
+        # before, a short run (its chunks kept in memory) completed into the emptied folder
         assert result.output.startswith(f"error: the results folder {out} was changed during the "
                                         f"run: its manifest.json was removed or replaced (")
+        assert not (out / "manifest.json").exists()
         assert result.output.endswith(f"nothing of the run is kept in {out}; run it again (with "
                                       f"--force, or another --out)\n")
     else:

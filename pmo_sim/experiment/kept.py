@@ -13,7 +13,7 @@ from typing import Any
 
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.manifest import MANIFEST, resume_command
-from pmo_sim.experiment.store import ResultsFolder
+from pmo_sim.experiment.store import SCENARIO, ResultsFolder
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -79,6 +79,17 @@ def kept_in(store: ResultsFolder) -> int | None:
 
 def _plain_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
+
+
+def check_still_there(store: ResultsFolder) -> None:
+    """A :class:`UsageError` (for :func:`changed`) if the folder's manifest or scenario is no
+    longer there: a short run writes its tables from the chunks it kept in memory, reading
+    nothing back, so a folder emptied meanwhile went unnoticed and the run completed into it,
+    without its scenario.yaml (a long run fails reading its chunk files back). Two stat calls."""
+    for name in (MANIFEST, SCENARIO):
+        path = store.path / name
+        if path.is_symlink() or not path.is_file():
+            raise UsageError(f"{path} was removed")
 
 
 def changed(exc: UsageError, store: ResultsFolder, manifest: dict[str, Any]) -> str:

@@ -50,6 +50,7 @@ from pmo_sim.experiment.consolidate import write_tables
 from pmo_sim.experiment.kept import (
     OUT_OF_MEMORY_HERE,
     changed,
+    check_still_there,
     interrupted,
     with_what_is_kept,
 )
@@ -424,8 +425,10 @@ def _finish(store: ChunkStore, manifest: dict[str, Any], scenario: Scenario,
         return Results.from_store(store, manifest, scenario)
     policies = list(manifest["policies"])
     try:
+        check_still_there(store)  # (a short run reads nothing back that would tell)
         store.write_manifest()
         write_tables(store, manifest["tables"], policies, write_summary, elsewhere)
+        check_still_there(store)
         manifest.update(status="complete", finished=_now())
         results = read_consolidated(store, manifest, scenario)  # tables read when first used
         # The consolidated tables now hold every row; the chunk files were only checkpoints.
