@@ -5,17 +5,24 @@ Run from the repository root (valgrind must be installed; each cell takes 1-5 mi
 
     .venv/bin/python benchmarks/instructions.py explicit:160:fifo explicit:160:min_slack
     .venv/bin/python benchmarks/instructions.py people:1:fifo projects-wip:16:srpt --reps 2
+    .venv/bin/python benchmarks/instructions.py people:1:fifo yardstick:1:fifo people:1:wsjf yardstick:1:wsjf
 
 A cell is ``kind:size:rule``. Kinds: ``people``, ``projects`` (the reference scaled as in
 ``scaling.py``), ``people-wip``, ``projects-wip`` (the same with a WIP limit of 4 per
-reference size), ``explicit`` (``explicit.py``'s list of ``size`` projects). Per cell, the
+reference size), ``explicit`` (``explicit.py``'s list of ``size`` projects), ``yardstick``
+(the hand-written SimPy model of ``rule``, ``fifo`` or ``wsjf`` without a WIP limit, as
+``run.py`` times it: ``benchmarks/yardstick.py``, ``benchmarks/yardstick_wsjf.py``, on the
+Plans of the ``people`` cell of the same size, each drawn by a ``Sampler`` and simulated,
+so plan sampling counts on both sides). Per cell, the
 script runs itself twice under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0`` and
 ``OPENBLAS_NUM_THREADS=1``: once
 loading the scenario and running one warm-up replication, once doing that and then ``--reps``
 replications (default 16 at size 1, else max(1, 32 / size)); the difference of the two totals
 over ``--reps`` is the cost of a replication, plan sampling included, start-up and the
 first replication's compilations excluded. Each line also gives the ratio to the ``fifo``
-cell of the same kind and size when it was counted in the same run.
+cell of the same kind and size when it was counted in the same run, and a ``people`` cell and
+its ``yardstick`` cell, when both were counted in the run, the engine's ratio to the
+yardstick (issue 11's target: at most 1.0 at size 1).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from collections.abc import Sequence
 
 from common import REFERENCE, source_commit
 from explicit import RULES, portfolio
+from run import yardstick_for
 from scaling import policy_name, scaled_scenario
 
 from pmo_sim.experiment.replicate import run_replication
@@ -38,7 +46,8 @@ from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 from pmo_sim.scenario.models import Scenario
 
-KINDS = ("people", "projects", "people-wip", "projects-wip", "explicit")
+KINDS = ("people", "projects", "people-wip", "projects-wip", "explicit", "yardstick")
+YARDSTICK_RULES = ("fifo", "wsjf")  # the rules a hand-written model exists for (no WIP limit)
 
 
 def scenario_and_policy(kind: str, size: int, rule: str) -> tuple[Scenario, str]:
@@ -48,6 +57,8 @@ def scenario_and_policy(kind: str, size: int, rule: str) -> tuple[Scenario, str]
             policy = f"  {rule}: {{resource_manager: {{allocation: {rule}}}}}\n"
             text = text.replace("\npolicies:\n", "\npolicies:\n" + policy)
         return load_scenario_text(text), rule
+    if kind == "yardstick":  # the people cell's scenario, simulated by the yardstick
+        kind = "people"
     mode, wip = kind.removesuffix("-wip"), kind.endswith("-wip")
     return scaled_scenario(load_scenario(REFERENCE), size, mode, [rule]), policy_name(rule, wip)
 
@@ -56,6 +67,12 @@ def child(kind: str, size: int, rule: str, reps: int) -> None:
     """What runs under callgrind: the cell, one warm-up replication, then ``reps``."""
     sc, policy = scenario_and_policy(kind, size, rule)
     sampler = Sampler(sc)
+    if kind == "yardstick":  # as run.py's yardstick_block: a Plan drawn, then simulated
+        simulate = yardstick_for(sc, policy)
+        simulate(sampler.plan(1, 0))
+        for r in range(reps):
+            simulate(sampler.plan(1, r))
+        return
     run_replication(sc, 0, 1, [policy], sampler=sampler)
     for r in range(reps):
         run_replication(sc, r, 1, [policy], sampler=sampler)
@@ -83,6 +100,9 @@ def parse_cell(text: str) -> tuple[str, int, str]:
         raise argparse.ArgumentTypeError(
             f"a cell is kind:size:rule with kind one of {', '.join(KINDS)}, size a positive "
             f"integer and rule one of {', '.join(ALLOCATION_RULES)}; got {text!r}")
+    if parts[0] == "yardstick" and parts[2] not in YARDSTICK_RULES:
+        raise argparse.ArgumentTypeError(
+            f"a yardstick cell's rule is one of {', '.join(YARDSTICK_RULES)}; got {text!r}")
     return parts[0], int(parts[1]), parts[2]
 
 
@@ -115,7 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         counted[cell] = per
         fifo = counted.get((cell[0], cell[1], "fifo"))
         ratio = f"   {per / fifo:.2f} x fifo" if fifo else ""
-        print(f"  {':'.join(map(str, cell)):<28} {per / 1e6:9.1f} M  ({reps} replications){ratio}",
+        kind, size, rule = cell
+        engine = counted.get(("people", size, rule)) if kind == "yardstick" else per
+        model = per if kind == "yardstick" else counted.get(("yardstick", size, rule))
+        if kind in ("people", "yardstick") and engine and model:
+            ratio += f"   engine / yardstick {engine / model:.3f}"
+        print(f"  {':'.join(map(str, cell)):<28} {per / 1e6:9.2f} M  ({reps} replications){ratio}",
               flush=True)
     return 0
 

@@ -122,6 +122,23 @@ def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
         assert "a cell is kind:size:rule" in capsys.readouterr().err
 
 
+def test_instruction_yardstick_cells_run_the_hand_written_models(capsys) -> None:
+    # A yardstick cell counts the hand-written model of its rule on the people cell's Plans,
+    # so that both sides of issue 11's ratio are counted by one script in one run.
+    sys.path.insert(0, str(BENCH))
+    try:
+        import instructions
+    finally:
+        sys.path.remove(str(BENCH))
+    sc, policy = instructions.scenario_and_policy("yardstick", 1, "wsjf")
+    assert (sc, policy) == instructions.scenario_and_policy("people", 1, "wsjf")
+    instructions.child("yardstick", 1, "wsjf", 1)  # what callgrind runs: it runs
+    instructions.child("yardstick", 1, "fifo", 1)
+    with pytest.raises(SystemExit):
+        instructions.main(["yardstick:1:srpt"])  # no hand-written model of srpt
+    assert "a yardstick cell's rule is one of fifo, wsjf" in capsys.readouterr().err
+
+
 def test_idle_notes_every_replication_and_where_the_workers_waited(capsys) -> None:
     # The replicate seam notes each replication in its worker; a run of 8 replications on two
     # workers must account for all 8 and report each worker's busy time and idle tail.
