@@ -100,14 +100,17 @@ class DynamicQueue:
 
     __slots__ = ("projects", "live", "unsettled", "stamps", "buckets", "count", "crews", "still",
                  "at_rest", "adaptive", "steady", "falls", "bounds", "lazy", "bounded",
-                 "live_stamps", "relive")
+                 "live_stamps", "relive", "index", "where")
 
     def __init__(self, still: bool = False, at_rest: tuple[RestPart, RestKey] | None = None,
                  adaptive: bool = False, falls: float | None = None,
-                 bounds: dict[ProjectState, float] | None = None) -> None:
+                 bounds: dict[ProjectState, float] | None = None, index: int = 0,
+                 where: dict[ProjectState, set[int]] | None = None) -> None:
         # per project, its ready tasks in fifo order (ready time, then task file order)
         self.projects: dict[ProjectState, list[TaskState]] = {}
-        self.live: set[ProjectState] = set()  # waiting here, with work in progress
+        # steady: waiting here, with work in progress (a plain queue counts every waiting
+        # project live, and ranks its ``projects``: it keeps no set of them)
+        self.live: set[ProjectState] = set()
         self.unsettled: set[ProjectState] = set()  # resting here; key to take before ranking
         self.stamps: dict[ProjectState, int] = {}  # resting here: the stamp of its heap entry
         # Resting projects by the smallest crew among their waiting tasks, a heap per crew
@@ -130,6 +133,10 @@ class DynamicQueue:
         self.bounded: list[Bounded] = []
         self.live_stamps: dict[ProjectState, int] = {}
         self.relive: set[ProjectState] = set()  # live here, its entry to (re)make: new or changed
+        # The pool's index, and per project the steady queues it waits in, shared by every
+        # pool's queue (DynamicQueues.where): a queue turning steady or plain enters or leaves it.
+        self.index = index
+        self.where: dict[ProjectState, set[int]] = {} if where is None else where
 
     def rests(self, proj: ProjectState) -> None:
         self.live.discard(proj)
@@ -150,9 +157,9 @@ class DynamicQueue:
         self._forget(proj)
 
     def _forget(self, proj: ProjectState) -> None:
-        self.live.discard(proj)
         if not self.steady:
             return  # a plain queue keeps nothing else of its projects (see _switch)
+        self.live.discard(proj)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
         self.live_stamps.pop(proj, None)
@@ -192,7 +199,8 @@ class DynamicQueue:
 
     def _switch(self) -> None:
         """Plain to steady (the projects with nothing running rest, their keys to take) or
-        back (every waiting project live); the heaps start afresh either way."""
+        back (every waiting project live); the heaps start afresh either way, and the queue
+        enters or leaves its projects' ``where``."""
         self.steady = not self.steady
         self.lazy = self.steady and self.falls is not None
         self.stamps.clear()
@@ -200,14 +208,26 @@ class DynamicQueue:
         self.bounded.clear()
         self.live_stamps.clear()
         self.relive.clear()
+        where, i = self.where, self.index
         if self.steady:
             self.live = {p for p in self.projects if p.running}
             self.unsettled = {p for p in self.projects if not p.running}
             if self.lazy:
                 self.relive.update(self.live)
+            for p in self.projects:
+                pools = where.get(p)
+                if pools is None:
+                    where[p] = {i}
+                else:
+                    pools.add(i)
         else:
-            self.live = set(self.projects)
+            self.live = set()
             self.unsettled.clear()
+            for p in self.projects:
+                pools = where[p]
+                pools.discard(i)
+                if not pools:
+                    del where[p]
 
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
@@ -290,15 +310,16 @@ class DynamicQueue:
         compared.
         """
         idle = pool.idle if backfill else None
-        if not self.live:
+        ranked = self.live if self.steady else self.projects  # (plain: every waiting project)
+        if not ranked:
             live: list[Ranked] = []
         elif idle is None:
-            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live])
+            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in ranked])
         else:
             # With backfill, a project none of whose waiting tasks here fits the free people
             # starts nothing in this allocation (free people only get fewer): no key.
             free, projects = len(idle), self.projects
-            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live
+            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in ranked
                            if (w := projects[p])[0].people <= free or len(w) > 1 and _fits(w, free)])
         i, n = 0, len(live)
         head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
