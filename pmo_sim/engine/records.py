@@ -200,7 +200,7 @@ def _pool_rows(world: World) -> Columns:
         people = pool.kind == "people"
         row = (pool.name, pool.kind, pool.employed_days / window if people else NAN,
                pool.busy_days / available if available else NAN,
-               pool.wait_sum / pool.wait_n if pool.wait_n else NAN, pool.tasks_started,
+               pool.wait_sum / pool.tasks_started if pool.tasks_started else NAN, pool.tasks_started,
                pool.busy_days, pool.away_days if people else NAN,
                available - pool.busy_days - pool.away_days)
         rows.append(row)

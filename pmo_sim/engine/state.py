@@ -128,7 +128,7 @@ class PoolState:
     __slots__ = (
         "index", "name", "kind", "day_rate", "productivity", "fte", "speed", "people", "idle",
         "tech", "slots", "busy_days", "away_days", "employed_days", "available_days", "wait_sum",
-        "wait_n", "tasks_started",
+        "tasks_started",
     )
 
     def __init__(self, index: int, name: str, day_rate: float, productivity: float,
@@ -148,9 +148,8 @@ class PoolState:
         self.away_days = 0.0  # off project work (training) within the window
         self.employed_days = 0.0
         self.available_days = 0.0  # employed days x fte: time for project work
-        self.wait_sum = 0.0
-        self.wait_n = 0
-        self.tasks_started = 0
+        self.wait_sum = 0.0  # days waited by the tasks started in the window
+        self.tasks_started = 0  # in the window (their mean wait: wait_sum / tasks_started)
 
 
 class TaskState:

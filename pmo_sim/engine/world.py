@@ -284,9 +284,8 @@ class World(Workforce):
         if now >= self.t0:
             wait = now - task.ready_time
             for pool, _ in task.needs:
-                pool.tasks_started += 1
+                pool.tasks_started += 1  # (the waits summed: the mean wait's count)
                 pool.wait_sum += wait
-                pool.wait_n += 1
         if proj.start is None:
             proj.start = now
         proj.pending_effort -= task.effort

@@ -121,7 +121,9 @@ class ResourceManager(Allocator):
         if not self.global_mode:
             # NOTE: when every task holds one pool (its skill), task_ready and dispatch are
             # the forms below, bound once, without the branches for the other cases (hot path).
-            self.dispatch = self._dispatch_one_pool  # type: ignore[method-assign]
+            self.dispatch = (  # type: ignore[method-assign]
+                self._dispatch_one_pool if self.dynamic is None else self._dispatch_ranked_one_pool)
+            self.start_one = self.start  # bound once: handed to every allocation (hot path)
             if self.levers is None and not self.task_rule:
                 self.task_ready = (  # type: ignore[method-assign]
                     self._task_ready_one_pool if self.dynamic is None
@@ -267,8 +269,8 @@ class ResourceManager(Allocator):
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self) -> None:
-        if not self.global_mode:
-            self._dispatch_one_pool()  # (bound in this method's place at attach: hot path)
+        if not self.global_mode:  # (bound in this method's place at attach: hot path)
+            (self._dispatch_one_pool if self.dynamic is None else self._dispatch_ranked_one_pool)()
             return
         world = self.world
         if world.closed:
@@ -291,31 +293,59 @@ class ResourceManager(Allocator):
             self._dispatch_all_pools()
 
     def _dispatch_one_pool(self) -> None:
-        """:meth:`dispatch` when every task holds one pool, its skill (none needs nothing, so
-        none waits in ``waiting_free``)."""
+        """:meth:`dispatch` under a static rule when every task holds one pool, its skill (none
+        needs nothing, so none waits in ``waiting_free``).
+
+        NOTE: the loop over the touched pools written out for one pool, the usual case (a task
+        finishing frees one pool's people and readies tasks of the same pool or one other).
+        """
         world = self.world
         touched = world.touched_pools
         if not touched or world.closed:
             return
-        if len(touched) > 1:
-            touched.sort()
         world.touched_pools = []
-        flags = world.touched
+        flags, pools, static = world.touched, self.pools, self.static_queues
+        if len(touched) == 1:
+            i = touched[0]
+            flags[i] = False
+            pool, queue = pools[i], static[i]
+            if pool.idle and (queue.ready or queue.size):  # (a list, or heaps: see StaticQueue)
+                queue.dispatch(pool, self.env._now, self.backfill, self.start_one)
+            return
+        touched.sort()
         for i in touched:
             flags[i] = False
-        now, pools = self.env._now, self.pools  # NOTE: SimPy's ``now`` property, without the call
-        if self.dynamic is None:
-            static = self.static_queues
-            for i in touched:
-                pool, queue = pools[i], static[i]
-                if pool.idle and (queue.ready or queue.size):  # (a list, or heaps: see StaticQueue)
-                    queue.dispatch(pool, now, self.backfill, self.start)
-        else:
-            dynamic = self.dynamic.queues
-            for i in touched:
-                pool, ranked = pools[i], dynamic[i]
-                if pool.idle and ranked.projects:  # NOTE: not the size property (hot path)
-                    ranked.dispatch(pool, now, self.backfill, self.start, self.rule)
+        now = self.env._now  # NOTE: SimPy's ``now`` property, without the call
+        for i in touched:
+            pool, queue = pools[i], static[i]
+            if pool.idle and (queue.ready or queue.size):
+                queue.dispatch(pool, now, self.backfill, self.start_one)
+
+    def _dispatch_ranked_one_pool(self) -> None:
+        """:meth:`_dispatch_one_pool` under a dynamic rule (NOTE: the same, written out with
+        the dynamic queues)."""
+        world = self.world
+        touched = world.touched_pools
+        if not touched or world.closed:
+            return
+        world.touched_pools = []
+        flags, pools = world.touched, self.pools
+        dynamic = self.dynamic.queues  # type: ignore[union-attr]  # (bound so: not None)
+        if len(touched) == 1:
+            i = touched[0]
+            flags[i] = False
+            pool, ranked = pools[i], dynamic[i]
+            if pool.idle and ranked.projects:  # NOTE: not the size property (hot path)
+                ranked.dispatch(pool, self.env._now, self.backfill, self.start_one, self.rule)
+            return
+        touched.sort()
+        for i in touched:
+            flags[i] = False
+        now = self.env._now
+        for i in touched:
+            pool, ranked = pools[i], dynamic[i]
+            if pool.idle and ranked.projects:
+                ranked.dispatch(pool, now, self.backfill, self.start_one, self.rule)
 
     def _dispatch_all_pools(self) -> None:
         now = self.env.now
@@ -350,7 +380,9 @@ class ResourceManager(Allocator):
             crew = pool.idle[:k]
             del pool.idle[:k]
             for person in crew:
-                if len(person.pools) > 1:  # cross-skilled: free in the other pools too
+                # Cross-skilled people are free in their other pools too; they are among those
+                # with a handover (the flag a finishing task reads, cheaper than len(pools) > 1).
+                if person.handover:
                     for p in person.pools:
                         if p is not pool:
                             p.idle.remove(person)
