@@ -185,6 +185,9 @@ class DynamicQueue:
             return
         if self.adaptive and (waiting > STEADY_ABOVE if not self.steady else waiting < PLAIN_BELOW):
             self._switch()
+        if not self.steady:
+            self._allocate_plain(pool, now, backfill, start, rule, smallest)
+            return
         if self.unsettled:
             self._settle(rule)
         popped: list[tuple[list[Resting], Resting]] = []
@@ -310,16 +313,15 @@ class DynamicQueue:
         compared.
         """
         idle = pool.idle if backfill else None
-        ranked = self.live if self.steady else self.projects  # (plain: every waiting project)
-        if not ranked:
+        if not self.live:
             live: list[Ranked] = []
         elif idle is None:
-            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in ranked])
+            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live])
         else:
             # With backfill, a project none of whose waiting tasks here fits the free people
             # starts nothing in this allocation (free people only get fewer): no key.
             free, projects = len(idle), self.projects
-            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in ranked
+            live = sorted([(rule(p, now), p.arrival, p.index, p) for p in self.live
                            if (w := projects[p])[0].people <= free or len(w) > 1 and _fits(w, free)])
         i, n = 0, len(live)
         head = (self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
@@ -342,6 +344,35 @@ class DynamicQueue:
             group.append(entry)
         if group:
             _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
+
+    def _allocate_plain(self, pool: PoolState, now: float, backfill: bool,
+                        start: Callable[[TaskState, PoolState], None], rule: Key, smallest: int
+                        ) -> None:
+        """:meth:`_allocate` for a plain queue: every waiting project is live, ranked afresh.
+
+        NOTE: the same ranks offered in the same order, written out without the resting heaps
+        to merge (a plain queue has none), as a hand-written model sorts its ready list.
+        """
+        projects = self.projects
+        if backfill:  # (as in _allocate: a project none of whose tasks fits gets no key)
+            free = len(pool.idle)
+            ranked = sorted([(rule(p, now), p.arrival, p.index, p) for p, w in projects.items()
+                             if w[0].people <= free or len(w) > 1 and _fits(w, free)])
+        else:
+            ranked = sorted([(rule(p, now), p.arrival, p.index, p) for p in projects])
+        i, n = 0, len(ranked)
+        while i < n:
+            entry = ranked[i]
+            j = i + 1
+            if j < n and ranked[j][:2] == entry[:2]:  # projects tied on (key, arrival): one rank
+                while j < n and ranked[j][:2] == entry[:2]:
+                    j += 1
+                tasks = tasks_of(projects, ranked[i:j])
+            else:
+                tasks = list(projects.get(entry[3], ()))
+            if _offer(tasks, pool, now, backfill, start, smallest):
+                return
+            i = j
 
     def _allocate_lazily(self, pool: PoolState, now: float, backfill: bool,
                          start: Callable[[TaskState, PoolState], None], rule: Key, smallest: int,

@@ -76,8 +76,8 @@ class DynamicQueues:
         """A task started: its project is live (if it was not), and the task leaves its queues.
 
         NOTE: written out, the queue's part included (once per task started); ``drop`` does
-        the same for a project withdrawn; :meth:`started_in` is the form for a task holding
-        one pool.
+        the same for a project withdrawn. ``ResourceManager.start`` writes out the plain case
+        of a task holding one pool.
         """
         proj = task.project
         queues = self.queues
@@ -110,29 +110,6 @@ class DynamicQueues:
             if queue.steady:
                 self._left(proj, i)
                 queue._forget(proj)
-
-    def started_in(self, task: TaskState, i: int) -> None:
-        """:meth:`started` for a task that waited in pool ``i`` alone.
-
-        NOTE: written out for a plain queue while no steady queue holds the project (a list's
-        removal and the crew count); otherwise :meth:`started`.
-        """
-        queue = self.queues[i]
-        proj = task.project
-        if queue.steady or proj in self.where:
-            self.started(task)
-            return
-        waiting = queue.projects[proj]
-        waiting.remove(task)
-        crews = queue.crews
-        people = task.people
-        left = crews[people] - 1
-        if left:
-            crews[people] = left
-        else:
-            del crews[people]
-        if not waiting:
-            del queue.projects[proj]  # its last waiting task here started
 
     def _left(self, proj: ProjectState, i: int) -> None:
         """The project has nothing waiting in the steady queue ``i`` any more."""

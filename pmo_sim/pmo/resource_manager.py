@@ -391,8 +391,26 @@ class ResourceManager(Allocator):
             taken = take(task, self.switch_cost)
             assert taken is not None, "the queue only starts tasks whose crew is free"
             self.world.start_task(task, taken, self._setup(task, taken))
-        if self.dynamic is not None:
-            self.dynamic.started_in(task, pool.index)
+        dynamic = self.dynamic
+        if dynamic is not None:
+            queue = dynamic.queues[pool.index]
+            proj = task.project
+            if queue.steady or proj in dynamic.where:
+                dynamic.started(task)
+                return
+            # NOTE: DynamicQueues.started written out for a task of one pool in a plain queue,
+            # while no steady queue holds its project: it leaves its project's list, and the
+            # crew count.
+            waiting = queue.projects[proj]
+            waiting.remove(task)
+            crews, people = queue.crews, task.people
+            left = crews[people] - 1
+            if left:
+                crews[people] = left
+            else:
+                del crews[people]
+            if not waiting:
+                del queue.projects[proj]  # its last waiting task here started
 
     def _start_all_needs(self, task: TaskState) -> bool:
         crew = take(task, self.switch_cost)
