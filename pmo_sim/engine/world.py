@@ -332,12 +332,12 @@ class World(Workforce):
         proj.running.remove(task)
         proj.unfinished -= 1
         t0, t1 = self.t0, self.t1
+        b = now if now < t1 else t1  # the busy spells end now, clipped to the window
         for person in task.crew:
             # NOTE: book_busy and release inlined for speed (the hottest handler of the engine).
             since = person.busy_since
             pool = person.pool
             a = since if since > t0 else t0
-            b = now if now < t1 else t1
             if b > a:
                 pool.busy_days += (b - a) * person.fte
             proj.cost += person.day_rate * person.fte * (now - since)
@@ -349,9 +349,10 @@ class World(Workforce):
                 pool.idle.append(person)
         touched = self.touched
         for pool, _ in task.needs:  # NOTE: touch() inlined for speed
-            if not touched[pool.index]:
-                touched[pool.index] = True
-                self.touched_pools.append(pool.index)
+            i = pool.index
+            if not touched[i]:
+                touched[i] = True
+                self.touched_pools.append(i)
         for hook in self._on_task_finish:
             hook(task)
         tasks = proj.tasks

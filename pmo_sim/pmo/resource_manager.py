@@ -87,6 +87,10 @@ class ResourceManager(Allocator):
         if not contractors and self.static_rule:
             idle.add("on_task_finish")  # a dynamic rule re-ranks a project whose tasks all ended
         self.idle_hooks = frozenset(idle)
+        if self.levers is None and not self.static_rule:
+            # NOTE: on_task_finish without the capacity levers' branch, bound once (hot path:
+            # every task finishing under a dynamic rule calls it).
+            self.on_task_finish = self._ranked_task_finish  # type: ignore[method-assign]
         self._latest: LatestTimes | None = None  # lst/lft: every project's CPM, when first needed
 
     def attach(self, world: WorldAPI) -> None:
@@ -440,6 +444,12 @@ class ResourceManager(Allocator):
             self.levers.crew_free(task)
         if self.ranking is not None and not task.project.running:
             self.ranking.changed(task.project)  # nothing else runs: its key stops moving
+
+    def _ranked_task_finish(self, task: TaskState) -> None:
+        """:meth:`on_task_finish` under a dynamic rule without capacity levers."""
+        proj = task.project
+        if not proj.running:
+            self.ranking.changed(proj)  # type: ignore[union-attr]  # (a dynamic rule ranks)
 
     def project_changed(self, project: ProjectState) -> None:
         self.backlog.changed(project)
