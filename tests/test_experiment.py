@@ -19,6 +19,7 @@ from pmo_sim.experiment import Results, load_results, run_experiment
 from pmo_sim.experiment.backends import (
     CHUNK_EVENTS,
     CHUNK_ROWS,
+    SHORTEST,
     Load,
     auto_chunk_size,
     chunk_ranges,
@@ -146,11 +147,12 @@ def test_chunk_helpers() -> None:
 
 def test_the_last_chunks_shrink_for_the_workers_to_finish_together() -> None:
     sizes = [b - a for a, b in missing_ranges([], 400, 50, workers=2)]
-    assert sizes == [50, 50, 50, 50, 50, 38, 28, 21, 16, 13, 13, 13, 8]
+    assert sizes == [50, 50, 50, 50, 50, 38, 28, 21, 16, 12, 9, 7, 5, 4, 4, 4, 2]
     assert [b - a for a, b in missing_ranges([], 400, 50)] == [50] * 8  # one worker: all equal
     # a resume counts what is left, not the whole run
     assert list(missing_ranges([(0, 350)], 400, 50, workers=2)) == [
-        (350, 363), (363, 376), (376, 389), (389, 400)]
+        (350, 363), (363, 373), (373, 380), (380, 385), (385, 389), (389, 393), (393, 397),
+        (397, 400)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -169,9 +171,9 @@ def test_missing_ranges_cover_exactly_what_is_missing(spans: list[tuple[int, int
     assert all(0 < b - a <= size for a, b in ranges)
     if workers == 1:  # cut only by the size and the chunks already done
         assert ranges == [r for a, b in _gaps(done, target) for r in _equal(a, b, size)]
-    else:  # never below a quarter of the size unless a gap or the end cuts it
+    else:  # never below a sixteenth of the size unless a gap or the end cuts it
         ends = {a for a, _ in done} | {target}
-        assert all(b - a >= -(-size // 4) or b in ends for a, b in ranges)
+        assert all(b - a >= -(-size // SHORTEST) or b in ends for a, b in ranges)
 
 
 def _gaps(done: list[tuple[int, int]], target: int) -> list[tuple[int, int]]:

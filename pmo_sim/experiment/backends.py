@@ -88,21 +88,29 @@ def chunk_ranges(replications: Iterable[int], size: int) -> list[tuple[int, int]
     return out
 
 
+#: The last ranges of a run with several workers shrink down to 1/SHORTEST of the size. With
+#: a quarter (13 of 50 reference replications, ~0.25 s), the worker that ended first waited
+#: 0.11-0.12 s on average for the other, up to 0.24 s; with a sixteenth (4 replications), 0.03-0.04 s,
+#: at most 0.06 s, for four more chunks (the parent stored chunks for 0.17-0.20 s of CPU against
+#: 0.16-0.18 s; benchmarks/idle.py, 2 x 3 runs each, alternated).
+SHORTEST = 16
+
+
 def missing_ranges(done: Iterable[tuple[int, int]], target: int, size: int, workers: int = 1
                    ) -> Iterator[tuple[int, int]]:
     """The ranges of replications 0..target-1 not covered by the ``done`` ranges, lazily, in
     order, at most ``size`` long (memory does not grow with ``target``).
 
-    For several ``workers`` the last ranges shrink, down to a quarter of ``size`` (guided
-    self-scheduling): a range is at most half of what is left per worker, so that the workers
-    run out of work together. With equal ranges, a worker that drew the last one, or ran
-    slower on a shared machine, kept the other idle for up to a range's time at the end of
+    For several ``workers`` the last ranges shrink, down to :data:`SHORTEST` of ``size``
+    (guided self-scheduling): a range is at most half of what is left per worker, so that the
+    workers run out of work together. With equal ranges, a worker that drew the last one, or
+    ran slower on a shared machine, kept the other idle for up to a range's time at the end of
     every run (400 reference replications on two workers: 0.5 s on average, up to 1.4 s, of a
     10 s run loop; benchmarks/idle.py).
     """
     spans = sorted(done)
     left = target - sum(max(0, min(stop, target) - start) for start, stop in spans if start < target)
-    least = -(-size // 4) if workers > 1 else size
+    least = -(-size // SHORTEST) if workers > 1 else size
     at = 0
     for start, stop in [*spans, (target, target)]:
         end = min(start, target)
