@@ -44,6 +44,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -210,6 +211,33 @@ def command_wall(replications: int, jobs: int, seed: int) -> float:
         return time.perf_counter() - t
 
 
+def command_ab(n: int, rounds: int, seed: int, against: Path) -> Json:
+    """``python -m pmo_sim run -n N -j J`` of this checkout and of ``against`` (another
+    checkout's root, e.g. ``git worktree add /tmp/base <commit>``), each from its own root,
+    -j 1 and -j 2 alternated over the rounds, output read to its end; the efficiency of each
+    round and their median per checkout (one host's load moves both alike within a round)."""
+    roots = {"this": Path(__file__).resolve().parents[1], "against": against.resolve()}
+    walls: dict[tuple[str, int], list[float]] = {(c, j): [] for c in roots for j in (1, 2)}
+    for _ in range(rounds):
+        for name, root in roots.items():
+            for jobs in (1, 2):
+                with tempfile.TemporaryDirectory(prefix="pmo-mc-") as tmp:
+                    t = time.perf_counter()
+                    subprocess.run([sys.executable, "-m", "pmo_sim", "run", str(REFERENCE), "-n", str(n),
+                                    "-j", str(jobs), "--seed", str(seed), "--out", str(Path(tmp) / "run"),
+                                    "-q"], check=True, capture_output=True, cwd=root)
+                    walls[(name, jobs)].append(time.perf_counter() - t)
+    out: Json = {}
+    print(f"\n1b. the command line against {roots['against']}, {rounds} alternated rounds:")
+    for name in roots:
+        effs = [a / (2 * b) for a, b in zip(walls[(name, 1)], walls[(name, 2)], strict=True)]
+        out[name] = {"j1_s": walls[(name, 1)], "j2_s": walls[(name, 2)], "efficiency": effs}
+        print(f"  {name:8} -j 1 median {statistics.median(walls[(name, 1)]):.2f} s, -j 2 "
+              f"{statistics.median(walls[(name, 2)]):.2f} s; efficiency per round "
+              f"{', '.join(f'{e:.2f}' for e in effs)}: median {statistics.median(effs):.3f}")
+    return out
+
+
 def efficiency(n: int, rounds: int, seed: int) -> Json:
     one, two = alternated({"replications": n, "jobs": 1, "seed": seed},
                           {"replications": n, "jobs": 2, "seed": seed}, rounds)
@@ -367,6 +395,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--only", choices=("efficiency", "dask", "memory", "startup"), action="append",
                     help="run only these measures (repeatable)")
     ap.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the figures as JSON")
+    ap.add_argument("--against", type=Path, default=None, metavar="CHECKOUT",
+                    help="with efficiency: also the command line's, alternated with another checkout's")
     ap.add_argument("--probe", choices=("run", "cluster"), help=argparse.SUPPRESS)
     ap.add_argument("--replications", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--jobs", type=int, default=2, help=argparse.SUPPRESS)
@@ -394,6 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.perf_counter()
     if "efficiency" in only:
         result["efficiency"] = efficiency(100 if args.quick else 400, rounds, args.seed)
+        if args.against is not None:
+            result["efficiency_against"] = command_ab(100 if args.quick else 400, args.rounds or 5,
+                                                      args.seed, args.against)
     if "dask" in only:
         result["dask"] = dask(200 if args.quick else 2000, args.rounds or (1 if args.quick else 2), args.seed)
     if "memory" in only:
