@@ -7,6 +7,7 @@ must scale a bundled scenario's portfolio k-fold (and its people in mode ``peopl
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,15 @@ from pmo_sim.pmo.resource_manager import _several_pools
 from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def benchmark(name: str) -> ModuleType:
+    """A script of benchmarks/ imported as a module (its folder on the path while it loads)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH))
 
 
 @pytest.fixture
@@ -68,11 +78,7 @@ def test_scenarios_reports_a_slope_per_policy(bench, capsys) -> None:
 
 
 def test_explicit_portfolios_have_the_projects_and_people_they_say(capsys) -> None:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import explicit
-    finally:
-        sys.path.remove(str(BENCH))
+    explicit = benchmark("explicit")
     sc = load_scenario_text(explicit.portfolio(80))
     assert len(sc.projects) == 80 and sc.intake is None
     assert sc.resources["developers"].headcount == 18  # the reference's 9 per 40 projects
@@ -85,11 +91,7 @@ def test_explicit_portfolios_have_the_projects_and_people_they_say(capsys) -> No
 def test_montecarlo_measures_the_command_lines_own_peak(tmp_path: Path) -> None:
     # Section 3b runs the real `pmo-sim run -j 2` on its one-task portfolio and follows that
     # process's memory; the portfolio must load and hold its three policies.
-    sys.path.insert(0, str(BENCH))
-    try:
-        import montecarlo
-    finally:
-        sys.path.remove(str(BENCH))
+    montecarlo = benchmark("montecarlo")
     sc = load_scenario_text(montecarlo.CHEAP_YAML, "one-task.yaml")
     assert list(sc.policies) == ["fifo", "srpt", "wsjf"]
     scenario = tmp_path / "one-task.yaml"
@@ -101,11 +103,7 @@ def test_montecarlo_measures_the_command_lines_own_peak(tmp_path: Path) -> None:
 def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
     # benchmarks/instructions.py counts callgrind instructions of one cell (valgrind is not
     # needed here): its cells must be the scaling benchmarks' portfolios and policies.
-    sys.path.insert(0, str(BENCH))
-    try:
-        import instructions
-    finally:
-        sys.path.remove(str(BENCH))
+    instructions = benchmark("instructions")
     sc, policy = instructions.scenario_and_policy("projects-wip", 4, "srpt")
     assert policy == "srpt-wip" and sc.policies[policy].resource_manager.wip_limit == 16
     assert sc.intake is not None and sc.intake.count == 160
@@ -125,11 +123,7 @@ def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
 def test_instruction_yardstick_cells_run_the_hand_written_models(capsys) -> None:
     # A yardstick cell counts the hand-written model of its rule on the people cell's Plans,
     # so that both sides of issue 11's ratio are counted by one script in one run.
-    sys.path.insert(0, str(BENCH))
-    try:
-        import instructions
-    finally:
-        sys.path.remove(str(BENCH))
+    instructions = benchmark("instructions")
     sc, policy = instructions.scenario_and_policy("yardstick", 1, "wsjf")
     assert (sc, policy) == instructions.scenario_and_policy("people", 1, "wsjf")
     instructions.child("yardstick", 1, "wsjf", 1)  # what callgrind runs: it runs
@@ -142,11 +136,7 @@ def test_instruction_yardstick_cells_run_the_hand_written_models(capsys) -> None
 def test_idle_notes_every_replication_and_where_the_workers_waited(capsys) -> None:
     # The replicate seam notes each replication in its worker; a run of 8 replications on two
     # workers must account for all 8 and report each worker's busy time and idle tail.
-    sys.path.insert(0, str(BENCH))
-    try:
-        import idle
-    finally:
-        sys.path.remove(str(BENCH))
+    idle = benchmark("idle")
     assert idle.main(["--runs", "1", "--replications", "8"]) == 0
     out = capsys.readouterr().out
     run = next(line for line in out.splitlines() if line.strip().startswith("run 1:"))
