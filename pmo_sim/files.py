@@ -156,21 +156,31 @@ def _refuse_special(target: Path) -> None:
                               "pmo-sim writes only files: give another path", str(target))
 
 
-def refuse_results_file(path: str | os.PathLike[str]) -> None:
+def refuse_results_file(path: str | os.PathLike[str], into: bool = False) -> None:
     """Refuse an output at ``path`` that is a results folder's own file (its manifest,
     scenario, summary or a table) or lies in its chunk folder, whichever results folder it is
     in: a command's output written there, even with ``--force``, destroyed the results
     (before, ``pmo-sim report R --out R/manifest.json --force`` replaced R's manifest with
-    the report). :class:`PermissionError` naming ``path``, said why; exit code 2."""
+    the report). :class:`PermissionError` naming ``path``, said why; exit code 2.
+
+    ``into``: ``path`` is a folder the command writes into (``run --out``), followed if it
+    is a symbolic link; a file's path is not (a rename replaces the link, not what it names).
+    Before, ``run --out L --force`` with ``L`` a link to a partial results folder's chunks/
+    wrote a results folder into them.
+    """
     target = Path(path)
     try:
-        folder = target.parent.resolve()  # the folder it is really in (``..``, links)
+        named = target.parent.resolve() / target.name  # the folder it is really in (``..``, links)
+        real = target.resolve() if into else named
     except (OSError, RuntimeError):
         return  # not reachable: the write says what is wrong
-    own = target.name in _RESULTS_OWN or target.suffix == ".parquet"
+    linked = real != named
+    folder = real.parent
+    own = real.name in _RESULTS_OWN or real.suffix == ".parquet"
     if own and _is_results_folder(folder):
-        raise PermissionError(errno.EPERM, f"is the results folder {target.parent}'s own "
-                              f"{target.name}: an output written there would destroy the "
+        what = (f"is a link to the results folder {folder}'s own {real.name}" if linked else
+                f"is the results folder {target.parent}'s own {target.name}")
+        raise PermissionError(errno.EPERM, f"{what}: an output written there would destroy the "
                               f"results, with or without --force; give another path", str(path))
     for inner in (folder, *folder.parents):
         if inner.name == CHUNK_DIR and _is_results_folder(inner.parent):

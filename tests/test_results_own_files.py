@@ -117,3 +117,24 @@ def test_every_file_a_run_owns_is_refused(folders: dict[str, Path]) -> None:
             refuse_results_file(folders["other"] / name)
     refuse_results_file(folders["other"] / "report.html")
     refuse_results_file(folders["other"].parent / "manifest.json")  # not a results folder
+
+
+def test_run_out_a_link_to_a_results_folders_chunks_is_refused(folders: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    # before: the link was not followed, and --force wrote a whole results folder (manifest,
+    # scenario, tables) into the partial folder's chunks/
+    other = folders["other"]
+    before = _snapshot(other)
+    link = tmp_path / "link"
+    link.symlink_to(other / "chunks")
+    result = CliRunner().invoke(main, COMMANDS["run"](folders, link))
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output == (f"error: {link}: is a link to the results folder {other.resolve()}'s "
+                             f"own chunks: {OWN}\n")
+    deeper = tmp_path / "deeper"
+    deeper.symlink_to(other / "chunks" / "sub")
+    result = CliRunner().invoke(main, COMMANDS["run"](folders, deeper))
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert IN_CHUNKS in result.output
+    assert _snapshot(other) == before
+    assert not (other / "chunks" / "sub").exists()

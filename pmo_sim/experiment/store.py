@@ -210,7 +210,8 @@ class ResultsFolder(ChunkStore):
             # a results folder holds pmo-sim's files and --force replaces them: not these
             raise UsageError(f"--out {root} is the file system's root or your home folder; give "
                              f"a folder of its own for the results, e.g. {root / 'results'}")
-        refuse_results_file(root)  # not another results folder's own file or chunk folder
+        # not another results folder's own file or chunk folder, even through a link
+        refuse_results_file(root, into=True)
         missing = missing_folders(root)
         try:
             create_folder(root)
