@@ -245,12 +245,15 @@ class ResultsFolder(ChunkStore):
             folder = cls(root, manifest)
             write_synced(root / SCENARIO, scenario_yaml)
             folder.write_manifest()
-        except (OSError, StoreError) as exc:
-            # Nothing half made is left (a full disk: a folder without a manifest, which the
-            # same command would then refuse to overwrite): what this call made goes.
+        except BaseException as exc:
+            # Nothing half made is left (a full disk, or Ctrl+C: a folder without a manifest,
+            # which the same command would then refuse to overwrite and --resume to read):
+            # what this call made goes.
             with contextlib.suppress(OSError, UsageError):
                 cls._remove_own_files(root)
                 remove_empty_folders(missing)
+            if not isinstance(exc, (OSError, StoreError)):
+                raise
             cause = exc if isinstance(exc, OSError) else exc.__cause__
             if isinstance(cause, OSError):
                 raise cannot_write(f"the results folder {root}", cause) from exc
