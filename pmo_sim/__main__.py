@@ -12,21 +12,32 @@ Nothing else happens here; see :mod:`pmo_sim.cli`.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 
 def main() -> None:
-    from pmo_sim.experiment.workers import guess_pool, start_early
+    signal.signal(signal.SIGTERM, _interrupt)  # as the command line does (pmo_sim.cli.entry)
+    try:
+        from pmo_sim.experiment.workers import guess_pool, start_early
 
-    pool = guess_pool(sys.argv[1:])
-    if pool is not None:
-        start_early(*pool)
-    from pmo_sim.experiment.heap import map_large_blocks
+        pool = guess_pool(sys.argv[1:])
+        if pool is not None:
+            start_early(*pool)
+        from pmo_sim.experiment.heap import map_large_blocks
 
-    map_large_blocks()
-    from pmo_sim.cli import entry
-
+        map_large_blocks()
+        from pmo_sim.cli import entry
+    except KeyboardInterrupt:
+        # Ctrl+C or SIGTERM in the first second, while the command line is imported: nothing
+        # was done yet. Before, Python's traceback of whatever import it hit.
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
     entry()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

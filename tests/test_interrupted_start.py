@@ -36,3 +36,47 @@ def test_ctrl_c_while_the_folder_is_set_up_leaves_no_half_made_folder(
     result = CliRunner().invoke(main, args)  # the same command now runs
     assert result.exit_code == 0, result.output
     assert (out / "manifest.json").is_file()
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_an_interruption(tmp_path: Path) -> None:
+    # before: Python's traceback of whatever import the Ctrl+C hit (the first second of
+    # every command), ending with KeyboardInterrupt
+    import subprocess
+    import sys
+
+    code = ("import builtins, sys\n"
+            "real = builtins.__import__\n"
+            "def hit(name, *args, **kwargs):\n"
+            "    if name == 'pmo_sim.cli':\n"
+            "        raise KeyboardInterrupt\n"
+            "    return real(name, *args, **kwargs)\n"
+            "builtins.__import__ = hit\n"
+            "sys.argv = ['pmo-sim', 'validate', 'x.yaml']\n"
+            "from pmo_sim.__main__ import main\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_the_workers_fork_server_starts_with_ctrl_c_ignored() -> None:
+    # A Ctrl+C goes to the terminal's whole process group, the fork server included: before,
+    # one in the server's first second printed its traceback (from its interpreter's start-up
+    # or its preloading) under the run's "interrupted". Read at once, before the server has
+    # imported anything of its own: it was started ignoring SIGINT.
+    import subprocess
+    import sys
+
+    code = ("import signal\n"
+            "from multiprocessing import forkserver\n"
+            "from pmo_sim.experiment.workers import start_early\n"
+            "start_early('local', 2)\n"
+            "pid = forkserver._forkserver._forkserver_pid\n"
+            "status = open(f'/proc/{pid}/status').read().splitlines()\n"
+            "ignored = int(next(s for s in status if s.startswith('SigIgn:')).split()[1], 16)\n"
+            "print(bool(ignored >> (signal.SIGINT - 1) & 1), signal.getsignal(signal.SIGINT))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    # ignored in the server; the parent's own handler put back
+    assert done.stdout == "True <built-in function default_int_handler>\n"

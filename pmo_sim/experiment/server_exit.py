@@ -1,5 +1,5 @@
 """Imported by the workers' fork server only (first of :data:`~pmo_sim.experiment.workers.PRELOAD`):
-the server ends at once when its last client has gone.
+the server ends at once when its last client has gone, and ignores Ctrl+C while it imports.
 
 The server inherits the command's standard output and error, and holds them open until it
 ends. Ending normally, it tore down every module it had imported for its workers (numpy,
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,10 @@ def _exit_now() -> None:
 QUICK = _imported_by_fork_server()
 
 if QUICK:
+    # Ctrl+C reaches the server too (the terminal's whole process group): ignored from here,
+    # as the server ignores it once it has imported what it preloads. Before, one during
+    # those imports printed the server's traceback under the run's "interrupted".
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # atexit runs its functions last registered first: this one runs before multiprocessing's
     # own (which, in the server, has nothing to finalize) and the interpreter's teardown.
     atexit.register(_exit_now)

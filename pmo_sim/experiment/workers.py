@@ -124,9 +124,26 @@ def start_early(backend: str, jobs: int | None) -> None:
     if backend != "local" or not runs_elsewhere(backend, jobs):
         return
     if mp_context().get_start_method() == "forkserver":
+        import signal
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        # The server starts with Ctrl+C ignored (as it ignores it once it has preloaded; an
+        # ignored signal stays ignored across exec, and Python then sets no handler of its
+        # own): before, a Ctrl+C in its first second, sent to the terminal's whole process
+        # group, printed the server's traceback from its start-up under the run's
+        # "interrupted". The parent's own Ctrl+C meanwhile is held (blocked: Linux keeps a
+        # blocked signal pending even while ignored) and delivered once its handler is back.
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is None):  # not a handler Python can put back
+            forkserver.ensure_running()
+            return
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def guess_pool(args: Sequence[str]) -> tuple[str, int | None] | None:
