@@ -28,7 +28,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pmo_sim.scenario.base import Model, Name, NonNeg, Pos
 from pmo_sim.scenario.capacity import AnyPool, Calendar, Closure, EquipmentPool, Pool
 from pmo_sim.scenario.dists import Fixed, RandomValue, _Dist, fixed
-from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_PEOPLE, MAX_PROJECTS, MAX_TASKS
+from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_MAGNITUDE, MAX_PEOPLE, MAX_PROJECTS, MAX_TASKS
 from pmo_sim.scenario.names import check_label
 from pmo_sim.scenario.policy import (
     PMO,
@@ -151,7 +151,9 @@ class Scenario(Model):
     description: str = ""
     horizon: Pos
     warmup: NonNeg = 0.0
-    days_per_year: Pos = 250.0
+    # at least one working day a year: below, an annual rate's daily share and the years of
+    # the window overflow (a cost of 0 x inf years was NaN, and the run refused its own tables)
+    days_per_year: Annotated[float, Field(ge=1, le=MAX_MAGNITUDE, allow_inf_nan=False)] = 250.0
     currency: Annotated[str, Field(max_length=20), AfterValidator(check_label)] = "EUR"
     discount_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False,
                                           description=DISCOUNT_RATE)] = 0.0
