@@ -59,7 +59,8 @@ import pandas as pd
 
 from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis.stats import half_width
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, format_got
+from pmo_sim.files import FileRefused, read_bounded
 
 if TYPE_CHECKING:
     from pmo_sim.experiment import Results
@@ -364,15 +365,47 @@ def analyse_roi(replications: pd.DataFrame, projects: pd.DataFrame, question: Ro
     return RoiResult(q, document, table, breakdown, curve, days)
 
 
+#: The largest ``roi.json`` read: pmo-sim writes about 4 KB.
+MAX_ROI_JSON_BYTES = 2**20
+
+
 def read_question(folder: Path) -> RoiQuestion | None:
-    """The ROI question recorded in a results folder's ``roi.json``, or None without one."""
+    """The ROI question recorded in a results folder's ``roi.json``, or None without one.
+
+    Read as the manifest is: at most :data:`MAX_ROI_JSON_BYTES`, each key once per object
+    (before, a key given twice was taken at its last value, silently), and nested no deeper
+    than Python's parser goes (before, a traceback: RecursionError).
+    """
     path = folder / ROI_JSON
     if not path.is_file():
         return None
     try:
-        return RoiQuestion.from_dict(json.loads(path.read_text(encoding="utf-8"))["question"])
-    except (OSError, ValueError, KeyError, TypeError, UsageError) as exc:
+        text = read_bounded(path, MAX_ROI_JSON_BYTES).decode("utf-8")
+        return RoiQuestion.from_dict(json.loads(text, object_pairs_hook=_unique_keys)["question"])
+    except _DuplicateKey as exc:
+        raise UsageError(f"{path}: the key {exc.key!r} is given more than once in one object "
+                         f"(got {format_got(exc.first)}, then {format_got(exc.then)}); pmo-sim "
+                         f"writes each key once: the file was edited") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not a readable ROI record: nested deeper than pmo-sim "
+                         f"writes") from None
+    except (OSError, ValueError, KeyError, TypeError, UsageError, FileRefused) as exc:
         raise UsageError(f"{path} is not a readable ROI record: {exc}") from exc
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, first: Any, then: Any):
+        super().__init__(key)
+        self.key, self.first, self.then = key, first, then
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key, out[key], value)
+        out[key] = value
+    return out
 
 
 def roi_verdict(doc: dict[str, Any], q: RoiQuestion) -> str:
