@@ -17,6 +17,7 @@ import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 _TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")
 
@@ -260,3 +261,22 @@ def _size(n: int) -> str:
         return f"{n // 2**20} MiB"
     return f"{n // 1_000_000} MB" if n % 1_000_000 == 0 else f"{n:,} bytes"
 
+
+class DuplicateKey(Exception):
+    """A JSON object of a file pmo-sim wrote gives one key twice (:func:`unique_keys`)."""
+
+    def __init__(self, key: str, first: Any, then: Any):
+        super().__init__(key)
+        self.key, self.first, self.then = key, first, then
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' ``object_pairs_hook`` for the files pmo-sim writes: a JSON object's pairs
+    as a dict, or :class:`DuplicateKey` for a key given twice (``json`` takes the last one
+    silently: an edit hidden after pmo-sim's own value)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key, out[key], value)
+        out[key] = value
+    return out

@@ -60,7 +60,7 @@ import pandas as pd
 from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis.stats import half_width
 from pmo_sim.errors import UsageError, format_got
-from pmo_sim.files import FileRefused, read_bounded
+from pmo_sim.files import DuplicateKey, FileRefused, read_bounded, unique_keys
 
 if TYPE_CHECKING:
     from pmo_sim.experiment import Results
@@ -381,8 +381,8 @@ def read_question(folder: Path) -> RoiQuestion | None:
         return None
     try:
         text = read_bounded(path, MAX_ROI_JSON_BYTES).decode("utf-8")
-        return RoiQuestion.from_dict(json.loads(text, object_pairs_hook=_unique_keys)["question"])
-    except _DuplicateKey as exc:
+        return RoiQuestion.from_dict(json.loads(text, object_pairs_hook=unique_keys)["question"])
+    except DuplicateKey as exc:
         raise UsageError(f"{path}: the key {exc.key!r} is given more than once in one object "
                          f"(got {format_got(exc.first)}, then {format_got(exc.then)}); pmo-sim "
                          f"writes each key once: the file was edited") from None
@@ -392,20 +392,6 @@ def read_question(folder: Path) -> RoiQuestion | None:
     except (OSError, ValueError, KeyError, TypeError, UsageError, FileRefused) as exc:
         raise UsageError(f"{path} is not a readable ROI record: {exc}") from exc
 
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str, first: Any, then: Any):
-        super().__init__(key)
-        self.key, self.first, self.then = key, first, then
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key, out[key], value)
-        out[key] = value
-    return out
 
 
 def roi_verdict(doc: dict[str, Any], q: RoiQuestion) -> str:

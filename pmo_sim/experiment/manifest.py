@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from pmo_sim._version import __version__
 from pmo_sim.errors import UsageError, format_got
 from pmo_sim.experiment.spec import MAX_REPLICATIONS
-from pmo_sim.files import CHUNK_DIR, MANIFEST, lock_folder
+from pmo_sim.files import CHUNK_DIR, MANIFEST, DuplicateKey, lock_folder, unique_keys
 from pmo_sim.scenario.names import name_problem
 from pmo_sim.schema import OPTIONAL_TABLES, TABLES
 
@@ -227,8 +227,8 @@ def read_manifest(root: Path) -> dict[str, Any]:
         raise UsageError(f"{root} is not a results folder: {MANIFEST} is unreadable ({exc})") from exc
     _check_depth(text, path)
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
+        data = json.loads(text, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
         raise UsageError(f"{path}: the key {exc.key!r} is given more than once in one object "
                          f"(got {format_got(exc.first)}, then {format_got(exc.then)}); pmo-sim "
                          f"writes each key once: the manifest was edited") from None
@@ -240,22 +240,6 @@ def read_manifest(root: Path) -> dict[str, Any]:
                          f"never writes ({str(exc).split(';')[0]})") from exc
     return check_manifest(data, path)
 
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str, first: Any, then: Any):
-        super().__init__(key)
-        self.key, self.first, self.then = key, first, then
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict, or :class:`_DuplicateKey` for a key given twice
-    (before, the last was taken silently: an edit hidden after pmo-sim's own value)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key, out[key], value)
-        out[key] = value
-    return out
 
 
 def _check_depth(text: str, path: Path) -> None:
