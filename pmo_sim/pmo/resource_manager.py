@@ -129,9 +129,7 @@ class ResourceManager(Allocator):
                 self._dispatch_one_pool if self.dynamic is None else self._dispatch_ranked_one_pool)
             self.start_one = self.start  # bound once: handed to every allocation (hot path)
             if self.levers is None and not self.task_rule:
-                self.task_ready = (  # type: ignore[method-assign]
-                    self._task_ready_one_pool if self.dynamic is None
-                    else self._task_ready_ranked_one_pool)
+                self.task_ready = self._task_ready_one_pool  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ admission
 
@@ -204,48 +202,36 @@ class ResourceManager(Allocator):
             self.levers.task_ready(task)
 
     def _task_ready_one_pool(self, task: TaskState) -> None:
-        """:meth:`task_ready` under a static rule when every task holds one pool, its skill (no
-        task-level rule, no capacity levers)."""
+        """:meth:`task_ready` when every task holds one pool, its skill (no task-level rule, no
+        capacity levers), under a static or a dynamic rule."""
         proj = task.project
         task.fifo_key = key = (proj.arrival, task.ready_time, proj.index, task.index)
         task.queued = True
         i = task.pool.index  # type: ignore[union-attr]  # (its one need)
-        # The rank never changes, so a queue never needs re-sorting.
-        task.rank = key if self.fifo else (self.rule(proj, task.ready_time), *key)
-        queue = self.static_queues[i]
-        if queue.heaps:
-            queue.push(task, task.people)
-        else:  # NOTE: StaticQueue.push inlined for speed (the queue is one list by rank)
-            ready = queue.ready
-            insort(ready, task, key=rank_of)
-            if len(ready) > dispatch_module.HEAPS_ABOVE:
-                queue._to_heaps()
-        world = self.world
-        touched = world.touched
-        if not touched[i]:  # NOTE: world.touch() inlined for speed
-            touched[i] = True
-            world.touched_pools.append(i)
-
-    def _task_ready_ranked_one_pool(self, task: TaskState) -> None:
-        """:meth:`task_ready` under a dynamic rule when every task holds one pool, its skill
-        (no capacity levers)."""
-        proj = task.project
-        task.fifo_key = key = (proj.arrival, task.ready_time, proj.index, task.index)
-        task.queued = True
-        i = task.pool.index  # type: ignore[union-attr]  # (its one need)
-        dynamic: DynamicQueues = self.dynamic  # type: ignore[assignment]  # (bound so: not None)
-        queue = dynamic.queues[i]
-        if queue.steady or dynamic.where:
+        dynamic = self.dynamic
+        if dynamic is None:
+            # The rank never changes, so a queue never needs re-sorting.
+            task.rank = key if self.fifo else (self.rule(proj, task.ready_time), *key)
+            queue = self.static_queues[i]
+            if queue.heaps:
+                queue.push(task, task.people)
+            else:  # NOTE: StaticQueue.push inlined for speed (the queue is one list by rank)
+                ready = queue.ready
+                insort(ready, task, key=rank_of)
+                if len(ready) > dispatch_module.HEAPS_ABOVE:
+                    queue._to_heaps()
+        elif dynamic.queues[i].steady or dynamic.where:
             dynamic.push(task, i)
         else:
             # NOTE: DynamicQueues.push written out for a plain queue while no queue is steady
             # (the reference's case): the task joins its project's list, in fifo order.
-            crews = queue.crews
+            ranked = dynamic.queues[i]
+            crews = ranked.crews
             people = task.people
             crews[people] = crews.get(people, 0) + 1
-            waiting = queue.projects.get(proj)
+            waiting = ranked.projects.get(proj)
             if waiting is None:
-                queue.projects[proj] = [task]
+                ranked.projects[proj] = [task]
             elif waiting[-1].fifo_key > key:
                 insort(waiting, task, key=fifo_key)  # ready at the same instant, out of file order
             else:
