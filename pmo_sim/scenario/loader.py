@@ -37,11 +37,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from io import StringIO
 from typing import Any, Union
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import FileRefused, FileTooLarge, read_bounded
@@ -50,7 +48,7 @@ from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, size_pro
 from pmo_sim.scenario.messages import clean_path, translate
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import KeyPath, OverrideError, apply_override
-from pmo_sim.scenario.reader import plain_tree, read_yaml
+from pmo_sim.scenario.reader import dump_yaml, plain_tree, read_yaml
 from pmo_sim.scenario.sources import Location, SourceMap
 
 Overrides = Union[Mapping[str, Any], Sequence[tuple[str, Any]]]
@@ -107,11 +105,7 @@ def dump_scenario(scenario: Scenario) -> str:
     does not depend on what it would inherit from ``pmo``); fixed values are written as plain
     numbers and ``name`` and ``dist`` come first in each mapping, for readability.
     """
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    out = StringIO()
-    yaml.dump(_readable(scenario.model_dump(mode="json", by_alias=True)), out)
-    return out.getvalue()
+    return dump_yaml(_readable(scenario.model_dump(mode="json", by_alias=True)))
 
 
 def _readable(value: Any) -> Any:
