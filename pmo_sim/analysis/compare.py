@@ -72,6 +72,12 @@ _ZERO_SD_RTOL = 1e-12
 
 def _wide(replications: pd.DataFrame, metric: str) -> pd.DataFrame:
     """replication × policy table of one metric (policies in first-appearance order)."""
+    return _wides(replications, [metric])[metric]
+
+
+def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """:func:`_wide` of each metric, the table's keys checked and pivoted once (the verdict
+    compares about ten KPIs: one pivot, not ten)."""
     if "replication" not in replications.columns:
         raise UsageError("the replications table has no 'replication' column")
     keys = replications[["policy", "replication"]].astype({"policy": str})
@@ -79,10 +85,11 @@ def _wide(replications: pd.DataFrame, metric: str) -> pd.DataFrame:
     if dup.any():
         p, r = keys[dup].iloc[0]
         raise UsageError(f"replication {r} of policy {p!r} appears more than once in the table")
-    wide = pd.DataFrame({"policy": keys["policy"], "replication": keys["replication"],
-                         "value": replications[metric].astype(float)})
-    wide = wide.pivot(index="replication", columns="policy", values="value").sort_index()
-    return wide.reindex(columns=policies_of(replications))
+    values = {f"v{i}": replications[m].astype(float) for i, m in enumerate(metrics)}
+    frame = pd.DataFrame({"policy": keys["policy"], "replication": keys["replication"], **values})
+    wide = frame.pivot(index="replication", columns="policy", values=list(values)).sort_index()
+    policies = policies_of(replications)
+    return {m: wide[f"v{i}"].reindex(columns=policies) for i, m in enumerate(metrics)}
 
 
 def _check_policy(name: str, policies: Sequence[str], what: str = "baseline") -> None:
@@ -112,8 +119,8 @@ def compare(
     names = resolve_metrics(replications, metrics)
     others = [p for p in policies if p != baseline]
     with np.errstate(over="ignore", invalid="ignore"):  # as intervals.summary_columns
-        frames = [_compare_one(_wide(replications, m), baseline, others, m, confidence, alpha)
-                  for m in names]
+        wides = _wides(replications, names)
+        frames = [_compare_one(wides[m], baseline, others, m, confidence, alpha) for m in names]
     if not frames or not others:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COMPARE_COLUMNS})
     return pd.concat(frames, ignore_index=True)
