@@ -31,6 +31,8 @@ from pmo_sim.scenario.names import safe_slug
 if TYPE_CHECKING:
 
     from pmo_sim.experiment import Results
+    from pmo_sim.experiment.headstart import HeadStart
+    from pmo_sim.scenario.models import Scenario
 
 BACKEND_CHOICES = ("local", "dask", "serial")
 #: Exit code of a run whose --precision target was not met within --max-replications.
@@ -234,23 +236,47 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
     expected to exceed --max-events per replication is refused (exit 2); a replication that
     runs past twice that is stopped (exit 1, naming its policy, replication and seed).
     """
-    from pmo_sim.experiment.workers import import_meanwhile, start_early
+    from pmo_sim.experiment.workers import start_early
 
-    start_early(backend, jobs)  # the workers' fork server starts while the API is imported
-    from pmo_sim.experiment import run_experiment
-    from pmo_sim.experiment.kept import RunInterrupted
+    start_early(backend, jobs)  # the workers' fork server starts while the scenario is read
     from pmo_sim.scenario.loader import load_scenario
 
     log_to_stderr()
     sc = load_scenario(scenario, parse_sets(sets) or None, max_events=max_events)
+    from pmo_sim.experiment.headstart import head_start
+
+    # The first chunks go to the workers now; the results machinery is imported and the
+    # folder made while they run (pmo_sim.experiment.headstart).
+    early = None if resume else head_start(
+        sc, replications=replications, seed=seed, policies=policies, jobs=jobs, backend=backend,
+        chunk_size=chunk_size, max_events=max_events)
+    try:
+        claimed = None
+        if out is None and not resume:
+            claimed = _fresh_folder(Path("results") / f"{safe_slug(sc.name)}-{datetime.now():%Y%m%d-%H%M%S}")
+            out = str(claimed[0])
+        if out is not None and force:
+            _refuse_clearing_the_scenario(Path(scenario), Path(out))
+        _run_and_tell(sc, claimed, early, **{**click.get_current_context().params, "out": out})
+    finally:
+        if early is not None:
+            early.discard()  # unless the run took it over: refused or interrupted before
+
+
+def _run_and_tell(sc: Scenario, claimed: list[Path] | None, early: HeadStart | None, *,
+                  scenario: str, out: str | None, replications: int, seed: int,
+                  jobs: int | None, backend: str, scheduler: str | None,
+                  policies: tuple[str, ...], max_events: float, precision: float | None,
+                  metric: str, max_replications: int | None, paired: bool, resume: bool,
+                  force: bool, fmt: str, quiet: bool, verbose: bool, chunk_size: int | None,
+                  **_: Any) -> None:
+    """``run`` once its scenario is read and its folder named: the run, then the verdict."""
+    from pmo_sim.experiment import run_experiment
+    from pmo_sim.experiment.kept import RunInterrupted
+    from pmo_sim.experiment.workers import import_meanwhile
+
     ctx = click.get_current_context()
     explicit_n = ctx.get_parameter_source("replications") != click.core.ParameterSource.DEFAULT
-    claimed = None
-    if out is None and not resume:
-        claimed = _fresh_folder(Path("results") / f"{safe_slug(sc.name)}-{datetime.now():%Y%m%d-%H%M%S}")
-        out = str(claimed[0])
-    if out is not None and force:
-        _refuse_clearing_the_scenario(Path(scenario), Path(out))
     params = dict(ctx.params)
     command = _command_line(scenario, params, Path(out)) if out else None
     show_bar = not quiet and sys.stderr.isatty()
@@ -272,7 +298,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
                 out=out, resume=resume, force=force, progress=callback(view), precision=precision,
                 metric=metric, max_replications=max_replications, paired=paired,
                 command=command, chunk_size=chunk_size, max_events=max_events,
-                meanwhile=None if fmt == "csv" else warm,
+                meanwhile=None if fmt == "csv" else warm, head_start=early,
                 precision_report=(lambda hw, _n: view.precision(hw, precision or 0.0, metric))
                 if view is not None and precision is not None else None)
     except RunInterrupted as exc:

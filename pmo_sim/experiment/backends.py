@@ -170,6 +170,12 @@ def auto_chunk_size(replications: int, workers: int, load: Load | None = None, c
     return max(1, min(cap, -(-replications // (max(1, workers) * 4))))
 
 
+def in_flight(workers: int) -> int:
+    """How many chunks a backend of ``workers`` keeps submitted: two per worker, so that
+    each has its next chunk at hand when one ends, and memory stays bounded."""
+    return 2 * max(1, workers)
+
+
 # --------------------------------------------------------------------------- backends
 
 
@@ -189,18 +195,20 @@ class Backend(ABC):
         """Release the workers; ``abort`` drops queued and running work at once."""
 
     @abstractmethod
-    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None
-               ) -> Iterator[ChunkResult]:
-        """Results in completion order, at most ~2 chunks per worker in flight; ``started``
-        is called once the first chunks are in the workers' hands (not by a backend that
-        runs them in this process)."""
+    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None,
+               pending: set[Any] | None = None) -> Iterator[ChunkResult]:
+        """Results in completion order, at most ~2 chunks per worker in flight
+        (:func:`in_flight`); ``started`` is called once the first chunks are in the workers'
+        hands (not by a backend that runs them in this process). ``pending``: chunks already
+        submitted to this backend (a head start's, :mod:`pmo_sim.experiment.headstart`),
+        streamed before ``tasks``."""
 
 
 class SerialBackend(Backend):
     """In this process, one chunk after the other (``jobs=1``, debugging, profiling)."""
 
-    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None
-               ) -> Iterator[ChunkResult]:
+    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None,
+               pending: set[Any] | None = None) -> Iterator[ChunkResult]:
         for task in tasks:
             yield run_chunk(task)
 
@@ -208,11 +216,11 @@ class SerialBackend(Backend):
 class _FutureBackend(Backend):
     """Bounded waves over an executor with futures: submit, wait for the first, refill."""
 
-    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None
-               ) -> Iterator[ChunkResult]:
+    def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None,
+               pending: set[Any] | None = None) -> Iterator[ChunkResult]:
         todo = iter(tasks)
-        pending: set[Any] = set()
-        limit = 2 * max(1, self.workers)
+        pending = set(pending or ())
+        limit = in_flight(self.workers)
         try:
             while True:
                 while len(pending) < limit and (task := next(todo, None)) is not None:
@@ -236,6 +244,11 @@ class _FutureBackend(Backend):
         finally:
             if pending:  # interrupted or a consumer stopped early: drop the rest now
                 self._cancel(pending)
+
+    def submit(self, task: ChunkTask) -> Any:
+        """Hand one chunk to the workers now; its future (streamed by :meth:`stream` when
+        given as ``pending``)."""
+        return self._submit(task)
 
     @abstractmethod
     def _submit(self, task: ChunkTask) -> Any: ...

@@ -47,6 +47,7 @@ from pmo_sim.experiment.backends import (
     missing_ranges,
 )
 from pmo_sim.experiment.consolidate import write_tables
+from pmo_sim.experiment.headstart import Adopted
 from pmo_sim.experiment.kept import (
     OUT_OF_MEMORY_HERE,
     changed,
@@ -81,6 +82,9 @@ if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
 
 log = logging.getLogger(__name__)
+
+#: The run's backend, made on first use: the one given (a head start's), else a new one.
+BackendFactory = Callable[..., Backend]
 
 
 def _now() -> str:
@@ -188,7 +192,8 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     (``replications``, ``seed``, ``jobs``, ``backend``, ``scheduler``, ``policies``, ``out``,
     ``resume``, ``force``, ``progress``, ``precision``, ``metric``, ``max_replications``,
     ``paired``, ``command``, ``chunk_size``, ``meanwhile``: a function called once, in this
-    process, when the first chunks are in worker processes' hands).
+    process, when the first chunks are in worker processes' hands; ``head_start``: a
+    :class:`~pmo_sim.experiment.headstart.HeadStart`, taken over or ended).
 
     Without an output folder nothing is written to disk. With one, a results folder (SPEC 7)
     is written as chunks finish; an existing non-empty folder is refused unless resumed
@@ -208,10 +213,13 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     with contextlib.ExitStack() as held:  # the results folder, the run's until it returns (claim)
         with contextlib.ExitStack() as stack:  # the workers, ended before the tables are written
             backends: list[Backend] = []
+            if ex.head_start is not None:  # ended with the run unless the run takes it over
+                stack.callback(ex.head_start.discard)
 
-            def backend_factory() -> Backend:
+            def backend_factory(given: Backend | None = None) -> Backend:
                 if not backends:
-                    backends.append(stack.enter_context(make_backend(ex.backend, ex.jobs, ex.scheduler)))
+                    backends.append(stack.enter_context(
+                        given or make_backend(ex.backend, ex.jobs, ex.scheduler)))
                 return backends[0]
 
             if ex.backend == "dask":
@@ -279,7 +287,7 @@ def _open_store(spec: ExperimentSpec, chosen: list[str]
 
 
 def _execute(run: _Run, store: ChunkStore, manifest: dict[str, Any],
-             backend_factory: Callable[[], Backend]) -> None:
+             backend_factory: BackendFactory) -> None:
     """Run to the end; on interruption or failure keep what finished and say how to go on."""
     try:
         run.execute(backend_factory, manifest)
@@ -350,8 +358,9 @@ class _Run:
         self.new_chunks = 0
         self._backend: Backend | None = None
         self._meanwhile = spec.execution.meanwhile  # called once, by the first stream
+        self._head_start = spec.execution.head_start  # offered to the first stream
 
-    def execute(self, backend_factory: Callable[[], Backend], manifest: dict[str, Any]) -> None:
+    def execute(self, backend_factory: BackendFactory, manifest: dict[str, Any]) -> None:
         target = int(manifest["replications"])
         p = self.spec.precision
         while True:
@@ -378,16 +387,24 @@ class _Run:
             manifest["replications"] = target
             _save_manifest(self.store)
 
-    def _complete(self, target: int, backend_factory: Callable[[], Backend]) -> None:
+    def _complete(self, target: int, backend_factory: BackendFactory) -> None:
         ranges = missing_ranges(self.store.chunks_done(), target, self.chunk_size, self.workers)
         self._report(target)
         if not ranges:
             return
+        tasks, pending = self._tasks(ranges), None
+        head, self._head_start = self._head_start, None
         if self._backend is None:
-            self._backend = backend_factory()
+            taken = head.adopt(tasks) if head is not None else tasks
+            if isinstance(taken, Adopted):
+                tasks, pending = taken.rest, taken.pending
+                self._backend = backend_factory(taken.backend)
+            else:
+                tasks = taken
+                self._backend = backend_factory()
         stop_after = self.spec.seams.stop_after_chunks
         started, self._meanwhile = self._meanwhile, None
-        for result in self._backend.stream(self._tasks(ranges), started):
+        for result in self._backend.stream(tasks, started, pending):
             if result.failure is not None:
                 f = result.failure
                 log.debug("replication %d failed:\n%s", f.replication, f.details)

@@ -25,6 +25,7 @@ from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
     from pmo_sim.engine.records import ReplicationRecords
+    from pmo_sim.experiment.headstart import HeadStart
     from pmo_sim.scenario.models import Scenario
 
 #: ``progress(replications_done, replications_total)``, called as chunks finish.
@@ -59,13 +60,16 @@ class Execution:
     processes, or the scheduler at ``scheduler``); ``chunk_size`` replications per work unit
     (default: about four chunks per worker, at most 50); ``meanwhile``, called once in this
     process when the first chunks have been handed to worker processes: work for it to do while
-    they run (never called when the replications run in this process)."""
+    they run (never called when the replications run in this process); ``head_start``, the
+    run's first chunks already submitted (:mod:`pmo_sim.experiment.headstart`), adopted if
+    they are the run's own first tasks."""
 
     jobs: int | None = None
     backend: str = "local"
     scheduler: str | None = None
     chunk_size: int | None = None
     meanwhile: Callable[[], object] | None = field(default=None, compare=False)
+    head_start: HeadStart | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,8 @@ class ExperimentSpec:
                      progress: Progress | None = None, seams: Seams | None = None,
                      max_events: float | None = DEFAULT_MAX_EVENTS,
                      precision_report: PrecisionReport | None = None,
-                     meanwhile: Callable[[], object] | None = None) -> ExperimentSpec:
+                     meanwhile: Callable[[], object] | None = None,
+                     head_start: HeadStart | None = None) -> ExperimentSpec:
         """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
         if out is None and resume:
             raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
@@ -134,7 +139,7 @@ class ExperimentSpec:
             policies=tuple(policies) if policies else None, max_events=max_events,
             precision=(Precision(precision, metric, paired, max_replications, precision_report)
                        if precision is not None else None),
-            execution=Execution(jobs, backend, scheduler, chunk_size, meanwhile),
+            execution=Execution(jobs, backend, scheduler, chunk_size, meanwhile, head_start),
             output=Output(Path(out), resume, force, command) if out is not None else None,
             progress=progress, seams=seams or Seams(),
         )
