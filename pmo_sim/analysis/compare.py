@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -89,7 +89,9 @@ def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.D
     frame = pd.DataFrame({"policy": keys["policy"], "replication": keys["replication"], **values})
     wide = frame.pivot(index="replication", columns="policy", values=list(values)).sort_index()
     policies = policies_of(replications)
-    return {m: wide[f"v{i}"].reindex(columns=policies) for i, m in enumerate(metrics)}
+    # (a top-level key of the pivot's two-level columns selects a frame: one policy a column)
+    return {m: cast(pd.DataFrame, wide[f"v{i}"]).reindex(columns=policies)
+            for i, m in enumerate(metrics)}
 
 
 def _check_policy(name: str, policies: Sequence[str], what: str = "baseline") -> None:

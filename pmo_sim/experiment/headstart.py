@@ -75,37 +75,41 @@ class HeadStart:
             backend = LocalBackend(self._workers)
         except Exception:  # the run makes its own pool and meets (and reports) the problem
             return
-        with self._lock:
-            if self._done:
-                backend.close(abort=True)
+        try:
+            pending = {backend.submit(task) for task in self._tasks}
+        except Exception:  # a broken pool: the run's own start reports it
+            backend.close(abort=True)
+            return
+        with self._lock:  # published, unless discarded meanwhile: then ended here
+            if not self._done:
+                self._backend, self._pending = backend, pending
                 return
-            self._backend = backend
-            try:
-                self._pending = {backend.submit(task) for task in self._tasks}
-            except Exception:  # a broken pool: the run's own start reports it
-                self._backend = None
-                backend.close(abort=True)
+        backend.close(abort=True)
 
     def adopt(self, tasks: Iterator[ChunkTask]) -> Adopted | Iterator[ChunkTask]:
         """The head start's pool and chunks if ``tasks`` (the run's, in order) begin with
         exactly its tasks; else ``tasks`` unchanged, and the head start is discarded."""
         self._thread.join()
-        with self._lock:
-            self._done = True
-            backend, pending = self._backend, self._pending
+        backend, pending = self._take()
         first = list(itertools.islice(tasks, len(self._tasks)))
         if backend is not None and first == self._tasks and len(pending) == len(first):
-            self._backend = None
             return Adopted(backend, pending, tasks)
-        self.discard()
+        if backend is not None:
+            backend.close(abort=True)
         return itertools.chain(first, tasks)
+
+    def _take(self) -> tuple[LocalBackend | None, set[Any]]:
+        """The pool and its chunks, now no longer the head start's (a later submitter ends
+        its own)."""
+        with self._lock:
+            self._done = True
+            backend, pending, self._backend, self._pending = self._backend, self._pending, None, set()
+        return backend, pending
 
     def discard(self) -> None:
         """End the head start's workers at once unless a run adopted them (idempotent)."""
         self._thread.join(_JOIN_S)
-        with self._lock:
-            self._done = True
-            backend, self._backend = self._backend, None
+        backend, _ = self._take()
         if backend is not None:
             backend.close(abort=True)
 
