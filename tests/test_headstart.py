@@ -133,3 +133,17 @@ def test_the_command_line_runs_with_a_head_start_and_ends_it_when_refused(
     again = CliRunner().invoke(main, [*args, "--out", str(out)])  # the folder is in the way
     assert again.exit_code == 2 and "already exists" in again.output
     assert len(pools) == 2 and _ended(pools[1])
+
+
+def test_ctrl_c_before_the_run_takes_over_ends_the_head_start(
+        tmp_path: Path, pools: list[backends.LocalBackend], monkeypatch: pytest.MonkeyPatch) -> None:
+    import pmo_sim.cli.run_cmds as run_cmds
+
+    def interrupted(*args: object, **kwargs: object) -> None:  # while the API is imported
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cmds, "_run_and_tell", interrupted)
+    ran = CliRunner().invoke(main, ["run", str(write_tiny(tmp_path)), "-n", str(N), "-j", "2",
+                                    "-q", "--out", str(tmp_path / "r")])
+    assert ran.exit_code == 130 and "interrupted" in ran.output
+    assert len(pools) == 1 and _ended(pools[0]) and not (tmp_path / "r").exists()
