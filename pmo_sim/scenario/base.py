@@ -20,4 +20,13 @@ Name = Annotated[str, Field(min_length=1), AfterValidator(check_name)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    """A scenario's part: closed (unknown keys refused) and frozen.
+
+    ``defer_build``: pydantic builds a model's validator when it first validates, not when
+    the class is defined. A run's worker processes only unpickle and read scenarios, never
+    validate them, so the fork server they come from no longer builds every scenario model's
+    validator (~0.1 s of its start, which a parallel run waits for); a process that loads a
+    scenario builds those it uses, once, on its first load.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)

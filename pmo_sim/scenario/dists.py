@@ -47,7 +47,7 @@ MAX_PERT_LAMBDA = 1_000.0
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # as base.Model
 
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
         raise NotImplementedError
@@ -159,7 +159,7 @@ class Pert(_ThreePoint):
     dist: Literal["pert"]
     lambda_: float = Field(4.0, alias="lambda", gt=0, le=MAX_PERT_LAMBDA)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
         span = self.high - self.low
@@ -180,7 +180,7 @@ class Normal(_Dist):
     mean_: float = Field(alias="mean")
     sd: float = Field(ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _check(self) -> Normal:
@@ -214,7 +214,7 @@ class _MeanSd(_Dist):
     mean_: float = Field(alias="mean", gt=0)
     sd: float = Field(ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _check(self) -> _MeanSd:
@@ -261,7 +261,7 @@ class Exponential(_Dist):
     dist: Literal["exponential"]
     mean_: float = Field(alias="mean", gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _check(self) -> Exponential:
