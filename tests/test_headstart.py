@@ -18,6 +18,7 @@ from pmo_sim.errors import UsageError
 from pmo_sim.experiment import Results, load_results, run_experiment
 from pmo_sim.experiment.headstart import HeadStart, head_start
 from pmo_sim.experiment.kept import RunInterrupted
+from pmo_sim.experiment.work import ChunkResult, ChunkTask
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
@@ -92,6 +93,26 @@ def test_a_chosen_policy_subset_is_split_as_the_run_splits_it(
                       max_events=None) is None  # the run refuses it; nothing is started
 
 
+@pytest.mark.parametrize("jobs, backend", [(1, "local"), (2, "serial")])
+def test_a_head_start_given_to_a_run_without_a_local_pool_is_ended(
+        tiny: Scenario, serial: Results, pools: list[backends.LocalBackend], jobs: int,
+        backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    here: list[int] = []
+    run_chunk = backends.run_chunk
+
+    def in_this_process(task: ChunkTask) -> ChunkResult:
+        here.append(task.stop - task.start)
+        return run_chunk(task)
+
+    monkeypatch.setattr(backends, "run_chunk", in_this_process)
+    early = _start(tiny)  # the same first tasks, but this run simulates in-process
+    res = run_experiment(tiny, replications=N, seed=SEED, jobs=jobs, backend=backend,
+                         max_events=None, head_start=early)
+    assert sum(here) == N  # every replication run here, as asked, none on the head start's pool
+    assert len(pools) == 1 and _ended(pools[0])
+    assert_same_tables(res, serial)
+
+
 def test_no_head_start_where_no_local_pool_runs(tiny: Scenario) -> None:
     for jobs, backend in ((1, "local"), (2, "serial"), (2, "dask")):
         assert head_start(tiny, replications=N, seed=SEED, policies=(), jobs=jobs,
@@ -147,3 +168,13 @@ def test_ctrl_c_before_the_run_takes_over_ends_the_head_start(
                                     "-q", "--out", str(tmp_path / "r")])
     assert ran.exit_code == 130 and "interrupted" in ran.output
     assert len(pools) == 1 and _ended(pools[0]) and not (tmp_path / "r").exists()
+
+
+def test_a_head_start_given_to_a_dask_run_is_ended(tiny: Scenario, serial: Results,
+                                                  pools: list[backends.LocalBackend]) -> None:
+    pytest.importorskip("distributed")
+    early = _start(tiny)  # the same first tasks (two Dask workers split as two local ones)
+    res = run_experiment(tiny, replications=N, seed=SEED, jobs=2, backend="dask",
+                         max_events=None, head_start=early)
+    assert len(pools) == 1 and _ended(pools[0])
+    assert_same_tables(res, serial)

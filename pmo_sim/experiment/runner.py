@@ -47,7 +47,7 @@ from pmo_sim.experiment.backends import (
     missing_ranges,
 )
 from pmo_sim.experiment.consolidate import write_tables
-from pmo_sim.experiment.headstart import Adopted
+from pmo_sim.experiment.headstart import Adopted, HeadStart
 from pmo_sim.experiment.kept import (
     OUT_OF_MEMORY_HERE,
     changed,
@@ -213,8 +213,11 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
     with contextlib.ExitStack() as held:  # the results folder, the run's until it returns (claim)
         with contextlib.ExitStack() as stack:  # the workers, ended before the tables are written
             backends: list[Backend] = []
-            if ex.head_start is not None:  # ended with the run unless the run takes it over
-                stack.callback(ex.head_start.discard)
+            head = ex.head_start
+            if head is not None:  # ended with the run unless the run takes it over
+                stack.callback(head.discard)
+                if ex.backend != "local" or not runs_elsewhere(ex.backend, ex.jobs):
+                    head = None  # its pool is not this run's kind
 
             def backend_factory(given: Backend | None = None) -> Backend:
                 if not backends:
@@ -232,7 +235,8 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
                 return opened  # resuming a run that is already complete
             store, manifest = opened
             held.callback(_release, store)
-            _execute(_prepare_run(spec, chosen, store, manifest), store, manifest, backend_factory)
+            _execute(_prepare_run(spec, chosen, store, manifest, head), store, manifest,
+                     backend_factory)
         return _finish(store, manifest, spec.scenario, runs_elsewhere(ex.backend, ex.jobs))
 
 
@@ -242,7 +246,7 @@ def _release(store: ChunkStore) -> None:
 
 
 def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
-                 manifest: dict[str, Any]) -> _Run:
+                 manifest: dict[str, Any], head: HeadStart | None = None) -> _Run:
     """The run's loop, its chunk size and precision target written into the manifest."""
     ex = spec.execution
     requested = int(manifest["requested_replications"])
@@ -262,7 +266,7 @@ def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
                                  "target_met": None}
     # A size of the user's own is kept to the end; an automatic one shrinks at the end of the
     # run for the workers to finish together (missing_ranges).
-    return _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1)
+    return _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1, head)
 
 
 def _open_store(spec: ExperimentSpec, chosen: list[str]
@@ -351,14 +355,14 @@ class _Run:
     """One run's loop: submit the missing chunks, store results as they come, grow if asked."""
 
     def __init__(self, spec: ExperimentSpec, policies: list[str], store: ChunkStore, chunk_size: int,
-                 workers: int = 1):
+                 workers: int = 1, head_start: HeadStart | None = None):
         self.spec, self.policies, self.store, self.chunk_size = spec, policies, store, chunk_size
         self.workers = workers
         self.tables = tables_for(spec.scenario)
         self.new_chunks = 0
         self._backend: Backend | None = None
         self._meanwhile = spec.execution.meanwhile  # called once, by the first stream
-        self._head_start = spec.execution.head_start  # offered to the first stream
+        self._head_start = head_start  # offered to the first stream
 
     def execute(self, backend_factory: BackendFactory, manifest: dict[str, Any]) -> None:
         target = int(manifest["replications"])
