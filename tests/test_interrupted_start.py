@@ -59,6 +59,25 @@ def test_ctrl_c_while_the_command_line_is_imported_is_an_interruption(tmp_path: 
     assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
 
 
+def test_ctrl_c_while_click_parses_the_options_is_an_interruption(tmp_path: Path) -> None:
+    # before: Click's "Aborted!" and exit 1 (seen from a SIGINT 1.5 s into `run -j 2` on a
+    # loaded machine), not the interruption's message and 130
+    import subprocess
+    import sys
+
+    code = ("import sys, click\n"
+            "real = click.types.IntRange.convert\n"
+            "def hit(self, *args, **kwargs):\n"
+            "    raise KeyboardInterrupt\n"
+            "click.types.IntRange.convert = hit\n"
+            "sys.argv = ['pmo-sim', 'run', 'x.yaml', '-n', '5']\n"
+            "from pmo_sim.__main__ import main\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert (done.returncode, done.stderr.strip(), done.stdout) == (130, "interrupted", "")
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_the_workers_fork_server_starts_with_ctrl_c_ignored() -> None:
     # A Ctrl+C goes to the terminal's whole process group, the fork server included: before,
