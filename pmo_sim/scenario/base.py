@@ -6,6 +6,8 @@ draws stay finite, and every name is checked by :func:`pmo_sim.scenario.names.ch
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -30,3 +32,32 @@ class Model(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+def build_validator(model: type[BaseModel]) -> None:
+    """Build ``model``'s deferred validator now (:class:`Model`), a Ctrl+C or SIGTERM that
+    arrives meanwhile delivered once it is built.
+
+    pydantic-core turns an exception raised while it builds a validator (a KeyboardInterrupt
+    from a signal handler running in the Python code it calls) into a SchemaError: a Ctrl+C
+    there ended ``pmo-sim run`` with pages of pydantic's schema and exit 1, not
+    "interrupted". The signals are noted, not blocked: another thread (numpy's BLAS threads)
+    would take a signal the main thread blocks. Handlers can only be set in the main thread;
+    elsewhere the build is simply done.
+    """
+    if model.__pydantic_complete__:
+        return
+    if threading.current_thread() is not threading.main_thread():
+        model.model_rebuild()
+        return
+    noted: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda signum, _frame: noted.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(sig) is not None}  # (None: set outside Python, left alone)
+    try:
+        model.model_rebuild()
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        for signum in noted[:1]:
+            signal.raise_signal(signum)  # as it would have been handled, now

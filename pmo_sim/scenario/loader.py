@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import FileRefused, FileTooLarge, read_bounded
+from pmo_sim.scenario.base import build_validator
 from pmo_sim.scenario.checks import semantic_problems
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, size_problems
 from pmo_sim.scenario.messages import clean_path, translate
@@ -189,6 +190,7 @@ def _build(tree: dict[str, Any], sources: SourceMap, overrides: Overrides | None
             problems.append(Problem(exc.message, path=str(path), file="--set", line=n, column=1,
                                     got=exc.got, has_got=True))
     resolved = _resolve_policies(tree, sources)
+    build_validator(Scenario)  # on first use (base.Model), not interrupted midway
     try:
         scenario = Scenario.model_validate(resolved, strict=True)
     except ValidationError as exc:
