@@ -70,14 +70,9 @@ COMPARE_COLUMNS = (
 _ZERO_SD_RTOL = 1e-12
 
 
-def _wide(replications: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """replication × policy table of one metric (policies in first-appearance order)."""
-    return _wides(replications, [metric])[metric]
-
-
 def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """:func:`_wide` of each metric, the table's keys checked and pivoted once (the verdict
-    compares about ten KPIs: one pivot, not ten)."""
+    """The replication × policy table of each metric (policies in first-appearance order),
+    the table's keys checked and pivoted once (the verdict compares about ten KPIs)."""
     if "replication" not in replications.columns:
         raise UsageError("the replications table has no 'replication' column")
     keys = replications[["policy", "replication"]].astype({"policy": str})
@@ -279,7 +274,7 @@ def _kn_matrix(replications: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, f
             f"metric {metric!r} is neutral (neither higher nor lower is better): "
             "cannot select a best policy on it")
     sign = 1.0 if info.sense == "higher" else -1.0
-    wide = _wide(replications, metric)
+    wide = _wides(replications, [metric])[metric]
     values = np.abs(wide.to_numpy(dtype=float))
     if values.size and np.nanmax(values, initial=0.0) > _LARGEST:
         raise UsageError(f"metric {metric!r} has infinite values, or values beyond ±{_LARGEST:g}, in "
