@@ -58,7 +58,12 @@ class Adopted:
 
 class HeadStart:
     """The first wave of a fresh run's chunks, submitted to a local pool on a thread
-    (:func:`head_start` builds one when the run will use a local pool)."""
+    (:func:`head_start` builds one when the run will use a local pool).
+
+    A context manager: its workers end when the ``with`` block ends unless a run took them
+    over (``with head_start(...) as early: run_experiment(..., head_start=early)``), as when
+    the run is refused before it starts.
+    """
 
     def __init__(self, tasks: Sequence[ChunkTask], workers: int):
         self._tasks = list(tasks)
