@@ -3,6 +3,8 @@ interruption, no traceback, and no half-made results folder left behind."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,49 +43,39 @@ def test_ctrl_c_while_the_folder_is_set_up_leaves_no_half_made_folder(
 def test_ctrl_c_while_the_command_line_is_imported_is_an_interruption(tmp_path: Path) -> None:
     # before: Python's traceback of whatever import the Ctrl+C hit (the first second of
     # every command), ending with KeyboardInterrupt
-    import subprocess
-    import sys
-
-    code = ("import builtins, sys\n"
-            "real = builtins.__import__\n"
-            "def hit(name, *args, **kwargs):\n"
-            "    if name == 'pmo_sim.cli':\n"
-            "        raise KeyboardInterrupt\n"
-            "    return real(name, *args, **kwargs)\n"
-            "builtins.__import__ = hit\n"
-            "sys.argv = ['pmo-sim', 'validate', 'x.yaml']\n"
-            "from pmo_sim.__main__ import main\n"
-            "main()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    done = _program(tmp_path, ["validate", "x.yaml"],
+                    "import builtins\n"
+                    "real = builtins.__import__\n"
+                    "def hit(name, *args, **kwargs):\n"
+                    "    if name == 'pmo_sim.cli':\n"
+                    "        raise KeyboardInterrupt\n"
+                    "    return real(name, *args, **kwargs)\n"
+                    "builtins.__import__ = hit\n")
     assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
+
+
+def _program(cwd: Path, args: list[str], patch: str) -> subprocess.CompletedProcess[str]:
+    """The ``pmo-sim`` program run with ``args`` in a fresh process, after ``patch`` (code)."""
+    code = f"import sys\n{patch}sys.argv = ['pmo-sim', *{args!r}]\n" \
+           "from pmo_sim.__main__ import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
 
 
 def test_ctrl_c_while_click_parses_the_options_is_an_interruption(tmp_path: Path) -> None:
     # before: Click's "Aborted!" and exit 1 (seen from a SIGINT 1.5 s into `run -j 2` on a
     # loaded machine), not the interruption's message and 130
-    import subprocess
-    import sys
-
-    code = ("import sys, click\n"
-            "real = click.types.IntRange.convert\n"
-            "def hit(self, *args, **kwargs):\n"
-            "    raise KeyboardInterrupt\n"
-            "click.types.IntRange.convert = hit\n"
-            "sys.argv = ['pmo-sim', 'run', 'x.yaml', '-n', '5']\n"
-            "from pmo_sim.__main__ import main\n"
-            "main()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    done = _program(tmp_path, ["run", "x.yaml", "-n", "5"],
+                    "import click\n"
+                    "def hit(self, *args, **kwargs):\n"
+                    "    raise KeyboardInterrupt\n"
+                    "click.types.IntRange.convert = hit\n")
     assert (done.returncode, done.stderr.strip(), done.stdout) == (130, "interrupted", "")
 
 
 def test_a_signal_while_the_scenario_validator_is_built_waits_for_the_build() -> None:
     # pydantic-core wraps an exception raised while it builds a validator into a SchemaError:
     # SIGTERM 0.9 s into `run -j 2` on a loaded host ended with pydantic's schema and exit 1
-    import subprocess
-    import sys
-
     code = ("import os, signal\n"
             "import pydantic._internal._model_construction as mc\n"
             "from pmo_sim.scenario.models import Scenario\n"
@@ -110,9 +102,6 @@ def test_the_workers_fork_server_starts_with_ctrl_c_ignored() -> None:
     # one in the server's first second printed its traceback (from its interpreter's start-up
     # or its preloading) under the run's "interrupted". Read at once, before the server has
     # imported anything of its own: it was started ignoring SIGINT.
-    import subprocess
-    import sys
-
     code = ("import signal\n"
             "from multiprocessing import forkserver\n"
             "from pmo_sim.experiment.workers import start_early\n"
