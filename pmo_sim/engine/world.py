@@ -9,6 +9,7 @@ until it finishes, which takes ``setup + effort / (sum of the crew's productivit
 any down-time of the calendar (holidays, closures), during which nothing progresses or starts.
 Rework is added to what is left and pauses stop a project's work. People leave, and are
 replaced; staffing plans and contractors change capacity (:mod:`pmo_sim.engine.workforce`).
+What a change request does to a project's work is in :mod:`pmo_sim.engine.rework`.
 
 The engine owns time, people, pools and the task life cycle. What the PMO decides comes from
 the roles (:mod:`pmo_sim.engine.roles` states the contract): the engine calls their hooks and
@@ -38,6 +39,7 @@ import simpy
 
 from pmo_sim.engine.clock import Downtime, Due, run_until
 from pmo_sim.engine.records import ReplicationRecords, build_records
+from pmo_sim.engine.rework import Rework
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
 from pmo_sim.engine.state import Person, PlannedPaths, PoolState, ProjectState, TaskShape, TaskState
 from pmo_sim.engine.workforce import Workforce
@@ -54,7 +56,7 @@ class RunawayReplication(RuntimeError):
     """A replication processed far more events than its scenario's size estimate allows."""
 
 
-class World(Workforce):
+class World(Workforce, Rework):
     """The state and event handlers of one (policy, replication)."""
 
     def __init__(self, scenario: Scenario, policy_name: str, plan: Plan, roles: Sequence[Role],
@@ -374,60 +376,6 @@ class World(Workforce):
         if not self.touched[pool.index]:
             self.touched[pool.index] = True
             self.touched_pools.append(pool.index)
-
-    def scale_pending_effort(self, project: ProjectState, factor: float) -> None:
-        project.efforts_changed()
-        pending = 0.0
-        for task in project.tasks:
-            if task.start is None:
-                task.effort *= factor
-                pending += task.effort
-        if project.tasks:
-            project.pending_effort = pending
-        self.allocator.project_changed(project)
-
-    # ------------------------------------------------------------------ changes and rework
-
-    def apply_change(self, project: ProjectState, fraction: float, disruption: float) -> None:
-        now = self.env.now
-        if fraction > 0:
-            added = fraction * project.work_left(now)
-            if added > 0:
-                self._add_rework(project, added)
-                self.allocator.project_changed(project)
-        if disruption > 0:
-            until = now + disruption
-            added_pause = until - max(now, project.paused_until)
-            if added_pause > 0:
-                project.pause_total += added_pause
-                project.paused_until = until
-                self.env.timeout(disruption).callbacks.append(lambda _e: self.resume(project))
-
-    def _add_rework(self, proj: ProjectState, added: float) -> None:
-        proj.efforts_changed()
-        proj.rework += added
-        if proj.counted:
-            self.rework_total += added
-        pending = [t for t in proj.tasks if t.start is None]
-        base = sum(t.effort for t in pending)
-        if base > 0:
-            for t in pending:  # spread over the work not yet started, pro rata
-                t.effort += added * t.effort / base
-            proj.pending_effort = sum(t.effort for t in pending)
-            return
-        # Everything left is running: rework becomes a new task after the running ones,
-        # for the kind of crew that has the most left to do.
-        now = self.env.now
-        lead = max(proj.running, key=lambda t: t.remaining(now))
-        index = len(proj.tasks)
-        task = TaskState(proj, added, (index, f"rework-{index + 1}", lead.pool, lead.people, (), lead.needs,
-                                       lead.is_duration, lead.speed), len(proj.running))
-        for t in proj.running:
-            t.succs = (*t.succs, index)
-        proj.tasks.append(task)
-        proj.order.append(index)
-        proj.unfinished += 1
-        proj.pending_effort += added
 
     # ------------------------------------------------------------------ run
 

@@ -1,0 +1,89 @@
+"""A project's work changing while it runs: rework, pauses, and efforts scaled.
+
+A mixin of :class:`~pmo_sim.engine.world.World` (it uses the world's clock and allocator),
+kept apart because what a change does to a project is a story of its own:
+
+- **Rework.** A change adds ``fraction`` × the project's remaining effort (summed task by task,
+  in file order). It is spread pro rata over the tasks not started yet; if every task left is
+  running, it becomes a new task after the running ones, for the kind of crew that has the
+  most left to do.
+- **Pauses.** A change's ``disruption`` pauses the project's work that long: nothing of it
+  starts, and running tasks finish later by the pause time they lived through (the world's
+  task completion checks it); when the pause ends the project's waiting tasks may start.
+- **Efforts scaled.** A role may scale the effort of the tasks not started yet (an idea that
+  makes the work smaller).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pmo_sim.engine.state import ProjectState, TaskState
+
+if TYPE_CHECKING:
+    import simpy
+
+    from pmo_sim.engine.roles import Allocator
+
+
+class Rework:
+    """Changes to a project's work (mixed into World)."""
+
+    env: simpy.Environment
+    allocator: Allocator
+    rework_total: float
+
+    def resume(self, project: ProjectState) -> None:  # provided by World
+        raise NotImplementedError
+
+    def scale_pending_effort(self, project: ProjectState, factor: float) -> None:
+        project.efforts_changed()
+        pending = 0.0
+        for task in project.tasks:
+            if task.start is None:
+                task.effort *= factor
+                pending += task.effort
+        if project.tasks:
+            project.pending_effort = pending
+        self.allocator.project_changed(project)
+
+    def apply_change(self, project: ProjectState, fraction: float, disruption: float) -> None:
+        now = self.env.now
+        if fraction > 0:
+            added = fraction * project.work_left(now)
+            if added > 0:
+                self._add_rework(project, added)
+                self.allocator.project_changed(project)
+        if disruption > 0:
+            until = now + disruption
+            added_pause = until - max(now, project.paused_until)
+            if added_pause > 0:
+                project.pause_total += added_pause
+                project.paused_until = until
+                self.env.timeout(disruption).callbacks.append(lambda _e: self.resume(project))
+
+    def _add_rework(self, proj: ProjectState, added: float) -> None:
+        proj.efforts_changed()
+        proj.rework += added
+        if proj.counted:
+            self.rework_total += added
+        pending = [t for t in proj.tasks if t.start is None]
+        base = sum(t.effort for t in pending)
+        if base > 0:
+            for t in pending:  # spread over the work not yet started, pro rata
+                t.effort += added * t.effort / base
+            proj.pending_effort = sum(t.effort for t in pending)
+            return
+        # Everything left is running: rework becomes a new task after the running ones,
+        # for the kind of crew that has the most left to do.
+        now = self.env.now
+        lead = max(proj.running, key=lambda t: t.remaining(now))
+        index = len(proj.tasks)
+        task = TaskState(proj, added, (index, f"rework-{index + 1}", lead.pool, lead.people, (), lead.needs,
+                                       lead.is_duration, lead.speed), len(proj.running))
+        for t in proj.running:
+            t.succs = (*t.succs, index)
+        proj.tasks.append(task)
+        proj.order.append(index)
+        proj.unfinished += 1
+        proj.pending_effort += added
