@@ -151,9 +151,13 @@ def _project_rows(world: World, acc: Accounts) -> tuple[Columns, dict[str, float
     for proj in world.projects:
         # NOTE: sum() over a generator written out (cheaper): the same additions, from int 0
         done: float = 0
-        for t in proj.tasks:
-            if t.start is not None:
-                done += t.effort if t.finish is not None else t.effort - t.remaining(t1)
+        if proj.status == "completed":  # every task finished (the usual case: no tests per task)
+            for t in proj.tasks:
+                done += t.effort
+        else:
+            for t in proj.tasks:
+                if t.start is not None:
+                    done += t.effort if t.finish is not None else t.effort - t.remaining(t1)
         v, pv = _project_value(proj, t1, world.delta)
         values.append(v)
         plan = proj.plan

@@ -20,7 +20,7 @@ that share of each day on projects: their speed and their project time scale by 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -175,7 +175,7 @@ class TaskState:
         self.ready_time = 0.0  # meaningful once ready
         self.start: float | None = None
         self.finish: float | None = None
-        self.crew: list[Person] = []
+        self.crew: Sequence[Person] = ()  # (a list once started; no list made per task before)
         self.rate = 0.0
         self.work_start = 0.0  # start + set-up
         self.pause_mark = 0.0  # the project's pause_total when the task started

@@ -96,6 +96,9 @@ class World(Workforce, Rework):
                 self._employ(pool, slot, 0, ramp=False)
 
         self._shapes: dict[int, list[TaskShape]] = {}
+        # Every task holds one pool, its ``pool`` (the usual case): what a start and a finish
+        # account per pool held goes to that pool, without a loop over ``needs`` (hot path).
+        self.one_pool = all(p.network.single for p in plan.projects)
         self.touched: list[bool] = [False] * len(self.pools)  # pools to look at when allocating
         self.touched_pools: list[int] = []
         self.projects = [self._project_state(p) for p in plan.projects]
@@ -108,14 +111,34 @@ class World(Workforce, Rework):
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
-        self._finish_handler = self._finish  # NOTE: bound once, for every task started (hot path)
+        # NOTE: bound once, for every task started (hot path)
+        self._finish_handler = self._finish_batched if self.batch else self._finish
         if self.down is not None and self.down.inside(0.0):
             self.closed = True
         self.env.process(self._arrivals())
         for a, b in intervals:
             self.env.timeout(a).callbacks.append(partial(self._close_down, b))
+        # A start needs no more than its completion scheduled: no calendar, no batching, no
+        # role told of it (start_task's common case, one test instead of three).
+        self._plain_start = self.down is None and not self.batch and not self._on_task_start
+        self._bind_allocator()
         for role in self.roles:
             role.attach(self)
+            if role is self.allocator:
+                self._bind_allocator()
+
+    def _bind_allocator(self) -> None:
+        """Read the allocator's ``task_ready`` and ``dispatch`` (again once it is attached: it may
+        bind forms of its own in their place).
+
+        NOTE: called through these attributes (hot path): an instance attribute that shadows a
+        method, as a form bound at attach does, is looked up the slow, generic way at each
+        call (CPython 3.11 does not specialise it). For the same reason they are read into a
+        local, then called (``allocate = self._allocate; allocate()``): ``self._allocate()`` is
+        a method lookup, which 3.11 does not specialise for an instance attribute either.
+        """
+        self._task_ready = self.allocator.task_ready
+        self._allocate = self.allocator.dispatch
 
     def _attach_roles(self, roles: Sequence[Role]) -> None:
         self.roles = list(roles)
@@ -156,7 +179,7 @@ class World(Workforce, Rework):
 
     def level_change(self) -> None:
         """Bring the time-integrals of WIP and projects in system up to now."""
-        now = self.env.now
+        now = self.env._now  # NOTE: SimPy's ``now`` property, read without the call
         a = min(max(self.level_t, self.t0), self.t1)
         b = min(max(now, self.t0), self.t1)
         if b > a:
@@ -170,7 +193,8 @@ class World(Workforce, Rework):
         """Allocate now, or, if more task completions are due at this instant, after the last."""
         if self.batch and self._finishing.get(self.env.now):
             return  # the last completion of this instant will allocate
-        self.allocator.dispatch()
+        allocate = self._allocate
+        allocate()
 
     def dispatch(self) -> None:
         self.request_dispatch()
@@ -221,7 +245,7 @@ class World(Workforce, Rework):
     def admit(self, project: ProjectState) -> None:
         self.level_change()
         self.wip += 1
-        project.admitted = self.env.now
+        project.admitted = self.env._now
         project.status = "open"
         self._build_tasks(project)
         for i in project.order:
@@ -266,7 +290,8 @@ class World(Workforce, Rework):
     def make_ready(self, task: TaskState) -> None:
         task.ready_time = self.env.now
         task.project.ready_tasks.append(task)
-        self.allocator.task_ready(task)
+        task_ready = self._task_ready
+        task_ready(task)
 
     def start_task(self, task: TaskState, crew: list[Person], setup: float) -> None:
         env = self.env
@@ -285,15 +310,23 @@ class World(Workforce, Rework):
         task.pause_mark = proj.pause_total
         if now >= self.t0:
             wait = now - task.ready_time
-            for pool, _ in task.needs:
-                pool.tasks_started += 1  # (the waits summed: the mean wait's count)
-                pool.wait_sum += wait
+            if self.one_pool:
+                pool = task.pool
+                pool.tasks_started += 1  # type: ignore[union-attr]  # (one_pool: a pool)
+                pool.wait_sum += wait  # type: ignore[union-attr]
+            else:
+                for pool, _ in task.needs:
+                    pool.tasks_started += 1  # (the waits summed: the mean wait's count)
+                    pool.wait_sum += wait
         if proj.start is None:
             proj.start = now
         proj.pending_effort -= task.effort
         proj.ready_tasks.remove(task)
         proj.running.append(task)
         delay = setup + (task.effort if task.is_duration else task.effort / rate)
+        if self._plain_start:
+            Due(env, delay, self._finish_handler, task)
+            return
         if self.down is not None:
             delay = self.down.advance(now, delay) - now
         if self.batch:
@@ -309,26 +342,33 @@ class World(Workforce, Rework):
             self._finishing[at] = self._finishing.get(at, 0) + 1
         Due(self.env, delay, self._finish_handler, task)
 
-    def _finish(self, due: Due) -> None:
-        """A task's time is up: it is done, unless its project was paused while it ran."""
+    def _finish_batched(self, due: Due) -> None:
+        """:meth:`_finish` with batching: only the last completion of an instant allocates."""
+        now = self.env._now
+        left = self._finishing[now] - 1
+        if left:
+            self._finishing[now] = left
+        else:
+            del self._finishing[now]
+        self._finish(due, not left)
+
+    def _finish(self, due: Due, last: bool = True) -> None:
+        """A task's time is up: it is done, unless its project was paused while it ran.
+
+        ``last``: the last completion of this instant (always, without batching), which
+        allocates what it freed.
+        """
         task: TaskState = due.subject
         now = self.env._now  # NOTE: SimPy's ``now`` property, read without the call (hot path)
-        last = True  # the last completion of this instant (always, without batching)
-        if self.batch:
-            left = self._finishing[now] - 1
-            if left:
-                self._finishing[now] = left
-                last = False
-            else:
-                del self._finishing[now]
         proj = task.project
         extra = proj.pause_total - task.pause_mark - task.pause_honoured
-        if extra > 0:
+        if extra > 0.0:
             # The project was paused while this task ran: its crew stood by that long.
             task.pause_honoured += extra
             self._schedule_finish(task, extra if self.down is None else self.down.advance(now, extra) - now)
             if last and self.batch:
-                self.allocator.dispatch()  # what other completions of the instant freed
+                allocate = self._allocate
+                allocate()  # what other completions of the instant freed
             return
         task.finish = now
         proj.running.remove(task)
@@ -350,15 +390,21 @@ class World(Workforce, Rework):
             else:
                 pool.idle.append(person)
         touched = self.touched
-        for pool, _ in task.needs:  # NOTE: touch() inlined for speed
-            i = pool.index
+        if self.one_pool:  # NOTE: touch() inlined for speed
+            i = task.pool.index  # type: ignore[union-attr]  # (one_pool: a pool)
             if not touched[i]:
                 touched[i] = True
                 self.touched_pools.append(i)
+        else:
+            for pool, _ in task.needs:
+                i = pool.index
+                if not touched[i]:
+                    touched[i] = True
+                    self.touched_pools.append(i)
         for hook in self._on_task_finish:
             hook(task)
         tasks = proj.tasks
-        task_ready = self.allocator.task_ready
+        task_ready = self._task_ready
         for s in task.succs:
             succ = tasks[s]
             succ.npred -= 1
@@ -369,7 +415,8 @@ class World(Workforce, Rework):
         if proj.unfinished == 0 and not proj.closed:
             self._close(proj, "completed")
         if last:
-            self.allocator.dispatch()
+            allocate = self._allocate
+            allocate()
 
     def touch(self, pool: PoolState) -> None:
         """The pool has something new to allocate (capacity freed, or a task joined its queue)."""

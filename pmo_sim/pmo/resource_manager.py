@@ -365,7 +365,7 @@ class ResourceManager(Allocator):
     def start(self, task: TaskState, pool: PoolState) -> None:
         """Start a one-pool task with the pool's longest-idle people (or the cheapest set-up)."""
         task.queued = False
-        if self.switch_cost == 0:  # NOTE: inlined for speed: the head of the idle list
+        if not self.switch_cost:  # NOTE: inlined for speed: the head of the idle list
             k = task.people
             crew = pool.idle[:k]
             del pool.idle[:k]

@@ -42,6 +42,7 @@ class Network:
     speeds: tuple[float, ...]  # nominal crew speed: sum of units x productivity x fte of its people
     chain_speeds: tuple[float, ...]  # days per drawn unit in critical-path chains: 1 for a fixed
     # duration, else the nominal speed (1 when the task has no people to speak of)
+    single: bool = True  # every task holds one pool, its skill: needs[i] == ((pools[i], people[i]),)
 
 
 def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network:
@@ -74,6 +75,7 @@ def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network
         planned=planned_durations(spec.tasks, scenario.resources),
         speeds=speeds,
         chain_speeds=tuple(1.0 if d else (v or 1.0) for d, v in zip(is_duration, speeds, strict=True)),
+        single=all(held == (crew,) for held, crew in zip(needs, crews, strict=True)),
     )
 
 
