@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 class Rework:
     """Changes to a project's work (mixed into World)."""
 
+    __slots__ = ()  # (the world's are World's)
+
     env: simpy.Environment
     allocator: Allocator
     rework_total: float
@@ -66,7 +68,7 @@ class Rework:
         proj.efforts_changed()
         proj.rework += added
         if proj.counted:
-            self.rework_total += added
+            self.rework_total += added  # type: ignore[misc]  # (a slot of World)
         pending = [t for t in proj.tasks if t.start is None]
         base = sum(t.effort for t in pending)
         if base > 0:

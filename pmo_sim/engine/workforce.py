@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 class Workforce:
     """The people half of the world (mixed into World)."""
 
+    __slots__ = ("leavers", "hires")  # (the world's other slots are World's)
+
     env: simpy.Environment
     scenario: Scenario
     plan: Plan
