@@ -14,9 +14,11 @@ import pytest
 from click.testing import CliRunner
 from test_experiment import TINY_YAML, write_tiny
 from test_hostile_results import SEED, N, _sandbox, _snapshot, pristine
+from test_optional_tables import BOARD_YAML
 
 from pmo_sim.cli import main
-from pmo_sim.experiment import run_experiment
+from pmo_sim.errors import UsageError
+from pmo_sim.experiment import load_results, run_experiment
 from pmo_sim.scenario.loader import load_scenario
 
 __all__ = ["pristine"]  # the fixture, shared with test_hostile_results
@@ -89,6 +91,67 @@ def test_a_consolidated_table_missing_replications_is_refused(
         output = _refused(args, folder)
         assert output.startswith(f"error: {folder}/{expected}"), output
         assert output.count("\n") == 1, output
+
+
+@pytest.mark.parametrize("keep, expected", [
+    # before: every replication one row short alike, read as a run of one pool
+    (lambda t: pc.not_equal(t["pool"], "ana"),
+     "it has no rows of pool 'ana', though {scenario} lists it in resources; the table was "
+     "edited"),
+    # the same number of rows everywhere, one pool twice in one replication
+    (lambda t: pc.invert(pc.and_(pc.equal(t["pool"], "ana"),
+                                 pc.and_(pc.equal(t["policy"], "base"),
+                                         pc.equal(t["replication"], 1)))),
+     None),
+])
+def test_a_pools_table_missing_a_pool_of_the_scenario_is_refused(
+        tmp_path: Path, pristine: dict[str, Path], keep: Callable[[pa.Table], pa.Array],
+        expected: str | None) -> None:
+    folder, _ = _sandbox(tmp_path, pristine, "complete")
+    path = folder / "pools.parquet"
+    table = pq.read_table(path)
+    kept = table.filter(keep(table))
+    if expected is None:  # put a second 'dev' row where 'ana' was
+        kept = pa.concat_tables([kept, kept.filter(pc.and_(
+            pc.equal(kept["pool"], "dev"), pc.and_(pc.equal(kept["policy"], "base"),
+                                                   pc.equal(kept["replication"], 1))))])
+        expected = ("policy 'base', replication 1 has 2 rows of pool 'dev', expected one (one "
+                    "per pool of resources in {scenario})")
+    pq.write_table(kept, path)
+    output = _refused(["report", str(folder)], folder)
+    assert output == (f"error: {path} does not match the run: "
+                      f"{expected.format(scenario=folder / 'scenario.yaml')}\n")
+    with pytest.raises(UsageError, match="does not match the run"):
+        load_results(folder).pools  # noqa: B018 (read on first use)
+    assert len(load_results(pristine["complete"]).pools) == len(table)
+
+
+def test_a_pools_table_naming_another_pool_is_refused(tmp_path: Path,
+                                                     pristine: dict[str, Path]) -> None:
+    folder, _ = _sandbox(tmp_path, pristine, "complete")
+    path = folder / "pools.parquet"
+    table = pq.read_table(path)
+    renamed = pc.if_else(pc.equal(table["pool"], "ana"), "ANA", table["pool"])
+    pq.write_table(table.set_column(table.schema.get_field_index("pool"), "pool", renamed), path)
+    output = _refused(["report", str(folder)], folder)
+    assert output == (f"error: {path} does not match the run: it has rows of pool 'ANA', which "
+                      f"{folder / 'scenario.yaml'} does not list in resources ('dev', 'ana'); "
+                      f"the table was edited\n")
+
+
+def test_a_goals_table_missing_a_goal_of_the_scenario_is_refused(tmp_path: Path) -> None:
+    scenario = write_tiny(tmp_path, BOARD_YAML)
+    out = tmp_path / "board"
+    run_experiment(load_scenario(scenario), replications=3, seed=SEED, jobs=1, out=out)
+    path = out / "goals.parquet"
+    table = pq.read_table(path)
+    assert len(load_results(out).goals) == len(table)
+    pq.write_table(table.filter(pc.not_equal(table["goal"], "trust")), path)
+    with pytest.raises(UsageError) as caught:
+        load_results(out).goals  # noqa: B018
+    assert str(caught.value) == (f"{path} does not match the run: it has no rows of goal "
+                                 f"'trust', though {out / 'scenario.yaml'} lists it in "
+                                 f"strategy.goals; the table was edited")
 
 
 def test_replications_without_projects_are_read(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ The tables are checked where they are read, cheaply (their key columns, grouped)
   replications table says arrived (``projects_arrived``); a replication may legitimately
   have none, so only that count says how many there must be;
 - ``pools`` and ``goals``: every policy and replication, each with the same number of rows
-  (one per pool or goal; a scenario has at least one of each it has at all).
+  (one per pool or goal; a scenario has at least one of each it has at all), and then one row
+  of each pool or goal the folder's ``scenario.yaml`` names (``resources``,
+  ``strategy.goals``), no other: every row of one pool deleted leaves the replications alike,
+  so only the scenario says a pool is missing.
 
 An edited or truncated table (an empty ``projects.parquet`` in a complete folder; before,
 the report said it had no projects) is refused with a :class:`~pmo_sim.errors.UsageError`
@@ -17,6 +20,7 @@ naming the file, the policy and replication, and what was found.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +29,12 @@ from pmo_sim.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pmo_sim.scenario.models import Scenario
+
 #: Tables with the same number of rows in every (policy, replication) of a run.
 EVEN_TABLES = ("pools", "goals")
+#: The column of each such table naming its pool or goal, and where the scenario lists them.
+NAMED = {"pools": ("pool", "resources"), "goals": ("goal", "strategy.goals")}
 
 
 def check_no_stray_policies(table: pd.DataFrame, manifest: dict[str, Any], file: Path) -> None:
@@ -127,3 +135,48 @@ def check_even(table: pd.DataFrame, name: str, manifest: dict[str, Any], file: P
         raise UsageError(
             f"{file} does not match the manifest: policy {policy!r}, replication {replication} "
             f"has {count} rows, the others {usual} (one per {name[:-1]}){_more(mismatch)}")
+
+
+def scenario_names(scenario: Scenario, name: str) -> list[str]:
+    """The pools or goals (``name``: ``pools`` or ``goals``) a run of ``scenario`` has a row of
+    in every replication."""
+    if name == "pools":
+        return list(scenario.resources)
+    return list(scenario.strategy.goals) if scenario.strategy is not None else []
+
+
+def check_named(table: pd.DataFrame, name: str, names: Sequence[str], manifest: dict[str, Any],
+                file: Path, scenario_file: Path) -> None:
+    """Every (policy, replication) of the run has one row of each of ``names`` (the pools or
+    goals of the run's scenario, ``scenario_file``) in ``table``, and the table no other row
+    (:func:`check_even` first: its counts say an emptied replication more plainly)."""
+    import numpy as np
+    import pandas as pd
+
+    column, listed = NAMED[name]
+    n, k = int(manifest["replications"]), len(names)
+    which = pd.Index(list(names)).get_indexer(table[column]).astype(np.int64)  # -1: not one
+    if (which < 0).any():
+        stray = table[column][which < 0].iloc[0]
+        what = (f"of {column} {stray!r}, which {scenario_file} does not list" if isinstance(
+            stray, str) else f"without a {column} (empty), not one of those {scenario_file} lists")
+        raise UsageError(f"{file} does not match the run: it has rows {what} in {listed} "
+                         f"({', '.join(map(repr, names))}); the table was edited")
+    policies = list(manifest["policies"])
+    policy = pd.Index(policies).get_indexer(table["policy"].astype(str))
+    key = (policy.astype(np.int64) * n + table["replication"].to_numpy(np.int64)) * k + which
+    counts = np.bincount(key, minlength=len(policies) * n * k).reshape(len(policies), n, k)
+    absent = [names[j] for j in range(k) if not counts[:, :, j].any()]
+    if absent:
+        several = len(absent) > 1
+        raise UsageError(f"{file} does not match the run: it has no rows of {column}"
+                         f"{'s' if several else ''} {', '.join(map(repr, absent))}, though "
+                         f"{scenario_file} lists {'them' if several else 'it'} in {listed}; the "
+                         f"table was edited")
+    odd = counts != 1
+    if odd.any():
+        p, r, j = (int(i) for i in np.argwhere(odd)[0])
+        raise UsageError(f"{file} does not match the run: policy {policies[p]!r}, replication "
+                         f"{r} has {counts[p, r, j]} rows of {column} {names[j]!r}, expected one "
+                         f"(one per {column} of {listed} in {scenario_file})"
+                         f"{_more(odd.any(axis=2).ravel())}")

@@ -38,9 +38,11 @@ from pmo_sim.errors import ScenarioError, UsageError
 from pmo_sim.experiment.coverage import (
     EVEN_TABLES,
     check_even,
+    check_named,
     check_no_stray_policies,
     check_policies,
     check_projects,
+    scenario_names,
 )
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
@@ -349,10 +351,12 @@ class FileTable:
     """A consolidated table of a results folder, read and checked when called: every column,
     or only ``columns`` (see :meth:`Results.with_kpis`). Read whole, a table other than
     ``replications`` (checked on opening) is checked to hold the run's every policy and
-    replication (:mod:`pmo_sim.experiment.coverage`)."""
+    replication, and ``pools`` and ``goals`` one row of each of ``names`` (the scenario's
+    pools or goals, asked for then) in each (:mod:`pmo_sim.experiment.coverage`)."""
 
-    def __init__(self, folder: ResultsFolder, manifest: dict[str, Any], name: str):
-        self.folder, self.manifest, self.name = folder, manifest, name
+    def __init__(self, folder: ResultsFolder, manifest: dict[str, Any], name: str,
+                 names: Callable[[], Sequence[str] | None] | None = None):
+        self.folder, self.manifest, self.name, self.names = folder, manifest, name, names
 
     def __call__(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         file = self.folder.inside(f"{self.name}.parquet")
@@ -364,15 +368,30 @@ class FileTable:
             check_projects(table, frame(arrived), self.manifest, file)
         elif columns is None and self.name in EVEN_TABLES:
             check_even(table, self.name, self.manifest, file)
+            names = self.names() if self.names is not None else None
+            if names is not None:
+                check_named(table, self.name, names, self.manifest, file, self.folder.path / SCENARIO)
         return table
 
 
 def read_consolidated(folder: ResultsFolder, manifest: dict[str, Any],
                       scenario: Scenario | None = None) -> Results:
     """The consolidated tables of a folder as :class:`Results`."""
-    optional = {t: FileTable(folder, manifest, t) for t in table_names(manifest) if t not in CORE}
-    return Results(FileTable(folder, manifest, "replications"), FileTable(folder, manifest, "projects"),
-                   FileTable(folder, manifest, "pools"), manifest, scenario, folder.path, optional)
+
+    def names(table: str) -> list[str] | None:
+        """The run's pools or goals, from its checked scenario; None without one (edited, or
+        no longer loading: the report does without it, these tables are then checked against
+        one another only)."""
+        try:
+            return scenario_names(results.scenario, table)
+        except UsageError:
+            return None
+
+    tables = {t: FileTable(folder, manifest, t, functools.partial(names, t) if t in EVEN_TABLES
+                           else None) for t in ["replications", "projects", "pools", *table_names(manifest)]}
+    results = Results(tables.pop("replications"), tables.pop("projects"), tables.pop("pools"),
+                      manifest, scenario, folder.path, tables)
+    return results
 
 
 def summary_csv(folder: ResultsFolder, cells: int = 250_000) -> str:
