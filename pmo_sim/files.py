@@ -38,25 +38,57 @@ def is_temporary(name: str) -> bool:
 
 def create_folder(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` and its missing parents; a file standing where one of them should be is
-    named (:class:`NotADirectoryError` for ``path``: "results/x is a file, not a folder"), not
-    reported as the bare "File exists" or "Not a directory" of the system call."""
+    named (:class:`NotADirectoryError` for ``path``: "results/x is a file, not a folder"), and
+    so is a symbolic link to nothing (:class:`FileExistsError`: "results/x is a symbolic link
+    to /gone, which leads to nothing that exists; ..."), not reported as the bare "File
+    exists" or "Not a directory" of the system call."""
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        check_no_file_in_the_way(folder)
-        raise  # gone since, or a broken link
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.ELOOP):
+            check_no_file_in_the_way(folder)
+        raise  # gone since, or another failure, said as it is
     return folder
+
+
+def real_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` with its symbolic links and ``..`` resolved (:meth:`Path.resolve`), a loop of
+    links an :class:`OSError` (``ELOOP``, "Too many levels of symbolic links") as on Python
+    3.13, not the :class:`RuntimeError` of 3.11 and 3.12 (a traceback, before, for a link to
+    itself given as ``run --out`` or named by an MPSPLIB portfolio)."""
+    try:
+        return Path(path).resolve()
+    except RuntimeError as exc:
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from exc
+
+
+def is_taken(path: str | os.PathLike[str]) -> bool:
+    """Whether something stands at ``path``: a file, a folder, or a symbolic link, even one to
+    nothing (a file written there replaces the link: before, ``report --out LINK`` did so
+    without ``--force`` when the link led nowhere)."""
+    return os.path.lexists(path)
 
 
 def check_no_file_in_the_way(path: str | os.PathLike[str]) -> None:
     """Raise :func:`create_folder`'s :class:`NotADirectoryError` if a file stands where ``path``
-    or one of its parents should be a folder, creating nothing: a command can refuse such a
-    path at once and create its folder only when it has work to write."""
+    or one of its parents should be a folder, and its :class:`FileExistsError` if a symbolic
+    link to nothing does, creating nothing: a command can refuse such a path at once and
+    create its folder only when it has work to write."""
     folder = Path(path)
     blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise NotADirectoryError(errno.ENOTDIR, f"{blocking} is a file, not a folder", str(folder))
+    dangling = next((p for p in (folder, *folder.parents) if p.is_symlink() and not p.exists()), None)
+    if dangling is not None:  # a link to a missing folder, or a loop of links
+        try:
+            real_path(dangling)
+            where = "which leads to nothing that exists; create the folder it names"
+        except OSError:
+            where = "which leads back to itself (a loop of links)"
+        raise FileExistsError(errno.EEXIST, f"{dangling} is a symbolic link to "
+                              f"{os.readlink(dangling)}, {where}, remove the link, or give "
+                              f"another path", str(folder))
 
 
 def lock_folder(path: str | os.PathLike[str]) -> int | None:

@@ -238,6 +238,16 @@ def test_malformed_portfolio_is_refused_at_its_line(case: str, tmp_path: Path) -
     assert expected in stderr.replace(str(tmp_path) + "/", ""), stderr
 
 
+def test_a_project_file_that_is_a_loop_of_links_is_refused_at_its_element(tmp_path: Path) -> None:
+    # before: a traceback (RuntimeError: Symlink loop from '.../loop.sm')
+    path = _portfolio(tmp_path, GOOD.format(file="loop.sm", start=0))
+    (tmp_path / "loop.sm").symlink_to(tmp_path / "loop.sm")
+    code, stdout, stderr = _invoke("import", "psplib", str(path))
+    assert code == 2 and stdout == "" and "Traceback" not in stderr
+    assert stderr.startswith(f"{path}:6:1: cannot follow the project file: Too many levels of "
+                             f"symbolic links (got 'loop.sm')\n"), stderr
+
+
 def test_unusable_arguments_are_refused(tmp_path: Path) -> None:
     code, _, stderr = _invoke("import", "psplib", str(tmp_path / "none.sm"))
     assert code == 2 and stderr.startswith(f"{tmp_path / 'none.sm'}: file not found")

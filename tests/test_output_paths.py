@@ -3,6 +3,7 @@ traceback, before it does the work: its output folder or file lies under a regul
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,62 @@ def test_a_pipe_or_device_in_an_outputs_place_is_refused_not_replaced(tmp_path: 
     assert result.output == (f"error: {pipe}: exists and is not a file (a device, pipe or socket); "
                              f"pmo-sim writes only files: give another path\n")
     assert pipe.is_fifo() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("where", ["nowhere", "itself"])
+def test_an_output_folder_under_a_link_to_nothing_is_refused_saying_so(
+        inputs: dict[str, Path], tmp_path: Path, command: str, where: str) -> None:
+    # before: "cannot write the results folder L: File exists" for a link to a missing
+    # folder, and a traceback (RuntimeError: Symlink loop) for a link to itself
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "gone" if where == "nowhere" else link)
+    args = COMMANDS[command]({**inputs, "blocked": link / "x"})
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "Traceback" not in result.output and "File exists" not in result.output
+    said = f"{link} is a symbolic link to {tmp_path / 'gone' if where == 'nowhere' else link}, " + (
+        "which leads to nothing that exists; create the folder it names, remove the link, or give "
+        "another path" if where == "nowhere" else "which leads back to itself (a loop of links), "
+        "remove the link, or give another path")
+    assert said in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"] and link.is_symlink()
+
+
+@pytest.mark.parametrize("target", ["run", "nowhere", "itself"])
+def test_run_out_a_link_to_nothing_is_refused_saying_so(inputs: dict[str, Path], tmp_path: Path,
+                                                        target: str) -> None:
+    link = tmp_path / "out"
+    link.symlink_to({"run": tmp_path / "gone", "nowhere": tmp_path / "gone" / "deeper",
+                     "itself": link}[target])
+    result = CliRunner().invoke(main, ["run", str(inputs["scenario"]), "-n", "2", "-j", "1",
+                                       "--out", str(link), "--quiet"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.startswith(f"error: cannot write the results folder {link}: "), result.output
+    assert f"{link} is a symbolic link to {os.readlink(link)}, which lea" in result.output
+    assert ("(a loop of links)" if target == "itself" else "to nothing that exists; create the "
+            "folder it names") in result.output, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and link.is_symlink()
+
+
+FILE_OUTPUTS = {
+    "report": lambda i, out: ["report", str(i["results"]), "--out", str(out)],
+    "export xlsx": lambda i, out: ["export", str(i["results"]), "--xlsx", str(out)],
+    "fit": lambda i, out: ["fit", str(SCENARIOS / "history" / "tasks.csv"), "--out", str(out)],
+}
+
+
+@pytest.mark.parametrize("command", list(FILE_OUTPUTS))
+def test_an_output_file_that_is_a_link_to_nothing_is_kept_without_force(
+        inputs: dict[str, Path], tmp_path: Path, command: str) -> None:
+    # before: report, export --xlsx and fit replaced such a link with their file, unasked
+    link = tmp_path / "out.xlsx"
+    link.symlink_to(tmp_path / "gone.xlsx")
+    result = CliRunner().invoke(main, FILE_OUTPUTS[command](inputs, link))
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f"{link} already exists; use --force to overwrite it" in result.output \
+        or f"{link} exists; use --force to overwrite it" in result.output, result.output
+    assert link.is_symlink() and os.readlink(link) == str(tmp_path / "gone.xlsx")
+    result = CliRunner().invoke(main, [*FILE_OUTPUTS[command](inputs, link), "--force"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert link.is_file() and not link.is_symlink()

@@ -59,7 +59,7 @@ from pmo_sim.analysis.roi import RoiResult, analyse_roi, read_question
 from pmo_sim.analysis.stats import summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
 from pmo_sim.errors import UsageError
-from pmo_sim.files import refuse_results_file, write_atomically
+from pmo_sim.files import is_taken, refuse_results_file, write_atomically
 
 if TYPE_CHECKING:
     from pmo_sim.experiment import Results
@@ -415,7 +415,7 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file name such as {target / 'report.html'}")
     refuse_results_file(target)
-    if target.exists() and not force:
+    if is_taken(target) and not force:
         raise UsageError(f"{target} already exists; use --force to overwrite it")
     html = render_report(results, metrics=metrics, baseline=baseline)
     return write_atomically(target, lambda tmp: tmp.write_text(html, encoding="utf-8"))

@@ -17,6 +17,7 @@ from pmo_sim.errors import PmoSimError, ScenarioError, UsageError, cannot_write,
 from pmo_sim.files import (
     check_no_file_in_the_way,
     create_folder,
+    is_taken,
     missing_folders,
     refuse_results_file,
     remove_empty_folders,
@@ -144,7 +145,7 @@ def refuse_replacing(paths: list[Path], force: bool) -> None:
     (:func:`~pmo_sim.files.refuse_results_file`)."""
     for path in paths:
         refuse_results_file(path)
-    found = [str(p) for p in paths if p.exists() or p.is_symlink()]
+    found = [str(p) for p in paths if is_taken(p)]
     if found and not force:
         them = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
         raise UsageError(f"{them} already exist{'s' if len(found) == 1 else ''}; use --force to "

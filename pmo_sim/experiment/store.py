@@ -70,6 +70,7 @@ from pmo_sim.files import (
     MANIFEST,
     SCENARIO,
     SUMMARY,
+    check_no_file_in_the_way,
     create_folder,
     is_temporary,
     missing_folders,
@@ -196,22 +197,22 @@ class ResultsFolder(ChunkStore):
     @classmethod
     def create(cls, path: str | os.PathLike[str], manifest: dict[str, Any], scenario_yaml: str,
                force: bool = False) -> ResultsFolder:
-        """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go),
-        and one another run holds (:func:`claim`; held until :meth:`release`).
-
-        Made if missing, claimed, and only then checked and written: of two runs making the
-        same ``--out`` at once, the one that claims it writes it; the other is refused (in use,
-        or not empty) having written nothing (before, each wrote over the other's, unclaimed).
-        """
+        """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go), and one another
+        run holds (:func:`claim`; held until :meth:`release`). Made if missing, claimed, and only then
+        checked and written: of two runs making the same ``--out`` at once, the one that claims it writes
+        it; the other is refused (in use, or not empty) having written nothing (before, each wrote over the
+        other's, unclaimed)."""
         root = Path(path)
-        if root.exists() and not root.is_dir():
-            raise UsageError(f"--out {root} exists and is not a folder")
+        # not another results folder's own file or chunk folder, even through a link
+        refuse_results_file(root, into=True)
+        try:  # a file, a link to nothing or a loop of links (before: "File exists", a traceback)
+            check_no_file_in_the_way(root)
+        except OSError as exc:
+            raise cannot_write(f"the results folder {root}", exc) from exc
         if root.resolve() in _never_results():
             # a results folder holds pmo-sim's files and --force replaces them: not these
             raise UsageError(f"--out {root} is the file system's root or your home folder; give "
                              f"a folder of its own for the results, e.g. {root / 'results'}")
-        # not another results folder's own file or chunk folder, even through a link
-        refuse_results_file(root, into=True)
         missing = missing_folders(root)
         try:
             create_folder(root)

@@ -46,7 +46,7 @@ from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
 from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write
-from pmo_sim.files import refuse_results_file, write_atomically
+from pmo_sim.files import is_taken, refuse_results_file, write_atomically
 from pmo_sim.io.history import History, read_history
 
 EFFORT, RATIO, ARRIVALS = "effort", "estimate error", "arrival gaps"
@@ -239,13 +239,13 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     if target.is_dir():
         raise UsageError(f"{target} is a directory; --out names the fragment file to write")
     refuse_results_file(target)
-    if target.exists() and not force:
+    if is_taken(target) and not force:
         raise UsageError(f"{target} exists; use --force to overwrite it")
     fitted = fit_history(read_history(history))
     paths = figure_paths(fitted, folder)
     for path in paths:
         refuse_results_file(path)
-    existing = [p for p in paths if p.exists()]
+    existing = [p for p in paths if is_taken(p)]
     if existing and not force:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise UsageError(f"{existing[0]} exists{more}; use --force to overwrite, or --figures DIR")

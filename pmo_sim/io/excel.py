@@ -46,7 +46,7 @@ from pmo_sim.analysis.compare import compare, select_best, verdict_text
 from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import PmoSimError, UsageError
-from pmo_sim.files import create_folder, refuse_results_file, write_atomically
+from pmo_sim.files import create_folder, is_taken, refuse_results_file, write_atomically
 from pmo_sim.schema import ALL_TABLES, KPI_COLUMNS, PROJECTS
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ def check_target(path: str | os.PathLike[str], force: bool = False) -> Path:
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file name such as {target / 'results.xlsx'}")
     refuse_results_file(target)
-    if target.exists() and not force:
+    if is_taken(target) and not force:
         raise UsageError(f"{target} already exists; use --force to overwrite it")
     return target
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_sim.errors import Problem, ScenarioError
+from pmo_sim.files import real_path
 from pmo_sim.scenario.checks import MAX_HORIZON
 from pmo_sim.scenario.limits import MAX_PEOPLE
 
@@ -151,8 +152,12 @@ def _resolve(path: Path, el: _Element) -> Path:
     written = el.text.strip().replace("\\", "/")
     if not written:
         raise _fail(path, "empty <filename>", el.line, el.column)
-    root = path.parent.resolve()
-    candidate = (root / written).resolve()
+    try:
+        root = real_path(path.parent)
+        candidate = real_path(root / written)
+    except OSError as exc:  # a loop of symbolic links
+        raise _fail(path, f"cannot follow the project file: {exc.strerror}", el.line, el.column,
+                    written, True) from exc
     if not candidate.is_relative_to(root):
         raise _fail(path, "a project file must be inside the folder of the portfolio file", el.line,
                     el.column, written, True)
