@@ -138,6 +138,16 @@ def _replace(line: int, old: str, new: str) -> object:
     return edit
 
 
+def _only_dummies() -> list[str]:
+    return ["projects :  1", "jobs (incl. supersource/sink ):  2", "RESOURCES",
+            "  - renewable :  1   R", "  - nonrenewable :  0   N", "  - doubly constrained :  0   D",
+            "PROJECT INFORMATION:", "pronr.  #jobs rel.date duedate tardcost  MPM-Time",
+            "    1     0      0       38       26       38", "PRECEDENCE RELATIONS:",
+            "jobnr.    #modes  #successors   successors", "  1  1  1  2", "  2  1  0",
+            "REQUESTS/DURATIONS:", "jobnr. mode duration  R 1", "------", "  1  1  0  0",
+            "  2  1  0  0", "RESOURCEAVAILABILITIES:", "  R 1", "   2"]
+
+
 # j301_1.sm: line 19 is job 1's precedence line, line 56 job 2's requests, line 90 the availabilities.
 MALFORMED = {
     "truncated": (lambda lines: lines[:40],
@@ -167,6 +177,22 @@ MALFORMED = {
     "too many digits": (_replace(19, "  1  ", "  " + "9" * 5000 + "  "),
                         "broken.sm:19:4: expected whole numbers of at most 15 digits (job 1: number, "
                         "modes, successor count, successors) (got '999"),
+    # before: each located in the generated scenario ("<scenario imported from broken.sm>:8:32:
+    # resources.R1.units", ":6:10: horizon", ":14:7: projects.0.tasks")
+    "availability too large": (_replace(90, "   12", "500000", ),
+                               "broken.sm:90:1: a resource's availability must be at most 100,000 "
+                               "(got 500000)"),
+    "release too late": (_replace(15, "      0  ", "  9999999  "),
+                         "broken.sm:15:15: the release date: the horizon (this release date, then "
+                         "every job's duration, 158 days in all, plus one) must be at most "
+                         "1,000,000 days (got 9999999)"),
+    "duration too long": (_replace(56, "  8 ", "  99999999999 "),
+                          "broken.sm:56:16: a job's duration: the horizon (every job's duration, "
+                          "99,999,999,999 days up to this one, plus one) must be at most 1,000,000 "
+                          "days (got 99999999999)"),
+    "only the dummies": (lambda lines: _only_dummies(),
+                         "broken.sm:2:1: a project needs 1 to 5,000 tasks: jobs besides the dummy "
+                         "start and end (the first and last, of duration 0 without requests) (got 2)"),
     "missing section": (lambda lines: [x for x in lines if "RESOURCEAVAILABILITIES" not in x],
                         "broken.sm:90:1: expected a line starting with 'RESOURCEAVAILABILITIES', but the "
                         "file ends"),

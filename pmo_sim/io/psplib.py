@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -50,6 +51,7 @@ from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import FileRefused, read_bounded
 from pmo_sim.io.mpsplib import Portfolio, read_portfolio, too_long, whole_number
 from pmo_sim.scenario.checks import MAX_HORIZON
+from pmo_sim.scenario.limits import MAX_PEOPLE, MAX_TASKS
 from pmo_sim.scenario.loader import load_scenario_text
 from pmo_sim.scenario.network import PrecedenceCycle, topological_order
 
@@ -66,6 +68,7 @@ class Job:
     successors: tuple[int, ...]
     line: int  # its REQUESTS/DURATIONS line
     columns: tuple[int, ...]  # of each request on that line
+    duration_column: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Instance:
     release: int
     due: int
     critical_path: int  # the file's MPM-Time
+    release_at: tuple[int, int]  # the line and column of the release date
 
 
 # --------------------------------------------------------------------------- reading files
@@ -173,6 +177,7 @@ def read_sm(path: Path, data: bytes | None = None) -> Instance:
         raise src.error(f"a .sm file holds one project (got {projects}); for several, use an MPSPLIB .xml",
                         src.i)
     n = src.value("jobs")
+    jobs_line = src.i
     if not 1 <= n <= MAX_JOBS:
         raise src.error(f"the job count must be between 1 and {MAX_JOBS}", src.i, got=n, has_got=True)
     renewable, nonrenewable = src.value("- renewable"), src.value("- nonrenewable")
@@ -180,7 +185,7 @@ def read_sm(path: Path, data: bytes | None = None) -> Instance:
         raise src.error("doubly constrained resources are not supported", src.i)
     src.find("PROJECT INFORMATION")
     src.find("pronr.")
-    _, info, _ = src.row("pronr. #jobs rel.date duedate tardcost MPM-Time", 6)
+    info_line, info, info_columns = src.row("pronr. #jobs rel.date duedate tardcost MPM-Time", 6)
     successors = _precedence(src, n)
     src.find("REQUESTS/DURATIONS")
     src.find("jobnr.")
@@ -196,12 +201,22 @@ def read_sm(path: Path, data: bytes | None = None) -> Instance:
             raise src.error("only single-mode instances (.sm) can be imported: expected mode 1", line,
                             columns[1], values[1], True)
         jobs.append(Job(number, values[2], tuple(values[3:3 + renewable]), successors[number - 1][0],
-                        line, tuple(columns[3:3 + renewable])))
+                        line, tuple(columns[3:3 + renewable]), columns[2]))
     src.find("RESOURCEAVAILABILITIES")
     src.next("the resource names")
-    _, capacities, _ = src.row("the availability of each resource", width)
+    line, capacities, columns = src.row("the availability of each resource", width)
+    for capacity, column in zip(capacities[:renewable], columns, strict=False):
+        if capacity > MAX_PEOPLE:  # here, not in the generated scenario's lines
+            raise src.error(f"a resource's availability must be at most {MAX_PEOPLE:,}", line, column,
+                            capacity, True)
     _check_acyclic(src, successors)
-    return Instance(path, tuple(jobs), tuple(capacities[:renewable]), info[2], info[3], info[5])
+    inst = Instance(path, tuple(jobs), tuple(capacities[:renewable]), info[2], info[3], info[5],
+                    (info_line, info_columns[2]))
+    if not 1 <= n - len(_dropped(inst)) <= MAX_TASKS:  # here, not in the generated scenario
+        raise src.error(f"a project needs 1 to {MAX_TASKS:,} tasks: jobs besides the dummy start "
+                        f"and end (the first and last, of duration 0 without requests)", jobs_line,
+                        got=n, has_got=True)
+    return inst
 
 
 def _precedence(src: _Lines, n: int) -> list[tuple[tuple[int, ...], int]]:
@@ -304,7 +319,10 @@ def single_scenario(inst: Instance) -> dict[str, Any]:
     pools = [f"R{k + 1}" for k in range(len(inst.capacities))]
     resources = {p: c for p, c in zip(pools, inst.capacities, strict=True) if c > 0}
     project = _project(inst, inst.file.stem, inst.release, pools, list(inst.capacities))
-    horizon = sum(j.duration for j in inst.jobs) + inst.release + 1
+    horizon = _horizon([inst], inst.release, lambda work: Problem(
+        f"the release date: the horizon (this release date, then every job's duration, {work:,} "
+        f"days in all, plus one) must be at most {MAX_HORIZON:,} days", file=str(inst.file),
+        line=inst.release_at[0], column=inst.release_at[1], got=inst.release, has_got=True))
     return _scenario(inst.file.stem, inst.file, f"PSPLIB single-mode instance {inst.file.name}", horizon,
                      resources, [project])
 
@@ -330,17 +348,33 @@ def portfolio_scenario(portfolio: Portfolio, path: Path) -> dict[str, Any]:
         resources.update({p: u for p, u, g in zip(pools, units, portfolio.capacities, strict=True)
                           if not g and u > 0})
         projects.append(_project(inst, name, entry.release, pools, units))
-    work = sum(j.duration for inst in instances for j in inst.jobs)
     last = max(portfolio.projects, key=lambda p: p.release)
-    horizon = work + last.release + 1
-    if horizon > MAX_HORIZON:  # located at the latest start, not in the generated scenario
-        raise ScenarioError([Problem(
-            f"a project's start: the horizon (this latest start, then every job's duration, "
-            f"{work:,} days in all, plus one) must be at most {MAX_HORIZON:,} days",
-            file=str(path), line=last.start_at[0], column=last.start_at[1], got=last.release,
-            has_got=True)])
+    horizon = _horizon(instances, last.release, lambda work: Problem(
+        f"a project's start: the horizon (this latest start, then every job's duration, "
+        f"{work:,} days in all, plus one) must be at most {MAX_HORIZON:,} days",
+        file=str(path), line=last.start_at[0], column=last.start_at[1], got=last.release,
+        has_got=True))
     return _scenario(portfolio.name, path, f"MPSPLIB multi-project instance {path.name} "
                      f"({len(projects)} projects)", horizon, resources, projects)
+
+
+def _horizon(instances: list[Instance], release: int, too_late: Callable[[int], Problem]) -> int:
+    """The horizon of the jobs of ``instances`` after the latest ``release``: every duration,
+    plus the release, plus one day. One that would pass :data:`MAX_HORIZON` is refused in the
+    files, not in the generated scenario's lines: at the duration that passes it, or, the
+    durations alone fitting, with ``too_late(work)`` (the release's problem)."""
+    work = 0
+    for inst in instances:
+        for j in inst.jobs:
+            work += j.duration
+            if work >= MAX_HORIZON:
+                raise ScenarioError([Problem(
+                    f"a job's duration: the horizon (every job's duration, {work:,} days up to this "
+                    f"one, plus one) must be at most {MAX_HORIZON:,} days", file=str(inst.file),
+                    line=j.line, column=j.duration_column, got=j.duration, has_got=True)])
+    if work + release + 1 > MAX_HORIZON:
+        raise ScenarioError([too_late(work)])
+    return work + release + 1
 
 
 def _scenario(name: str, path: Path, source: str, horizon: int, resources: dict[str, int],
