@@ -33,6 +33,10 @@ CASES = {
     "zero_and_negative": (HEADER + GOOD + "P2,build,dev,-1,0,2024-01-08,2024-01-12\n", [
         "h.csv:3:14: estimate: must be greater than 0 (got '-1')",
         "h.csv:3:17: actual: must be greater than 0 (got '0')"]),
+    # before: fitted, with overflow warnings on stderr, into "mean: 5.1e-320" (exit 0)
+    "subnormal": (HEADER + GOOD + "P2,build,dev,1e-7,1e-320,2024-01-08,2024-01-12\n", [
+        "h.csv:3:14: estimate: is less than 1e-06 person-days (not a task's record) (got '1e-7')",
+        "h.csv:3:19: actual: is less than 1e-06 person-days (not a task's record) (got '1e-320')"]),
     "not_finite": (HEADER + "P1,a,dev,inf,nan,2024-01-08,2024-01-12\n", [
         "h.csv:2:10: estimate: is not a finite number (got 'inf')",
         "h.csv:2:14: actual: is not a number (got 'nan')"]),

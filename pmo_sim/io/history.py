@@ -16,7 +16,7 @@ is line 1; a quoted field spanning lines counts every line), COL the character c
 the field starts. A long list is capped at :data:`MAX_LISTED` problems, with the count of the
 rest. Checked: the file can be read as UTF-8 and is not empty; the header has every required
 column, once; a row has no more fields than the header; ``project`` and ``skill`` are not
-empty; ``estimate`` and ``actual`` are finite numbers greater than 0 and at most
+empty; ``estimate`` and ``actual`` are finite numbers from :data:`MIN_PERSON_DAYS` to
 :data:`MAX_PERSON_DAYS`; ``start`` and ``finish``
 are dates and ``finish`` is not before ``start``; there are at most :data:`MAX_SKILLS` skills.
 """
@@ -41,6 +41,9 @@ from pmo_sim.scenario.names import name_problem
 #: The largest estimate or actual effort a history may record (a task of a million
 #: person-days is no task; beyond, a fit's sums and a figure's bins overflow).
 MAX_PERSON_DAYS = 1e6
+#: The smallest (a millionth of a person-day is a tenth of a second's work; below, near 1e-308,
+#: a fit divided by such values overflowed: warnings on stderr and a fragment of 1e-320 days).
+MIN_PERSON_DAYS = 1e-6
 #: A history larger than this is refused before it is parsed (about a million tasks at ~60
 #: bytes a row; fitting one takes minutes).
 MAX_HISTORY_BYTES = 64 * 2**20
@@ -229,6 +232,8 @@ def _numbers(raw: pd.Series, column: str, flag: Any) -> pd.Series:
     finite = np.isfinite(value.to_numpy())
     flag(column, value.notna() & ~finite, "is not a finite number")
     flag(column, finite & (value <= 0), "must be greater than 0")
+    flag(column, finite & (value > 0) & (value < MIN_PERSON_DAYS),
+         f"is less than {MIN_PERSON_DAYS:g} person-days (not a task's record)")
     flag(column, finite & (value > MAX_PERSON_DAYS),
          f"is more than {MAX_PERSON_DAYS:g} person-days (not a task's record; sums of such "
          "values overflow)")
