@@ -133,6 +133,10 @@ def _precision_outcome(res: Results) -> tuple[str, bool] | None:
             f"target {_percent(target)}; {more}", False)
 
 
+#: How long a run that failed or was interrupted waits for its imports meanwhile.
+WARM_JOIN_SECONDS = 3.0
+
+
 def _fresh_folder(base: Path) -> list[Path]:
     """A new, empty folder named ``base`` (``-2``, ``-3``... added if it is taken), created, and
     its parent if this made it (the folders to remove if the run is refused):
@@ -309,8 +313,12 @@ def _run_and_tell(sc: Scenario, claimed: list[Path] | None, early: HeadStart | N
             remove_empty_folders(claimed)
         raise
     finally:
+        # No import left half-done by another thread (a quick exit). Bounded when the run
+        # failed or was interrupted: a Ctrl+C that lands in the interpreter's own import code
+        # can leave its import lock held, and the thread waiting for it forever (the command
+        # hung after 'interrupted': 1 in ~150 runs of `run -j 2` sent SIGINT at random).
         for thread in warming:
-            thread.join()  # no import left half-done by another thread; a quick exit
+            thread.join(timeout=None if sys.exc_info()[0] is None else WARM_JOIN_SECONDS)
 
     outcome = _precision_outcome(res)
     if fmt == "csv":

@@ -339,6 +339,7 @@ class LocalBackend(_FutureBackend):
             self._pool.shutdown(wait=True)
             return
         processes = list(getattr(self._pool, "_processes", {}).values())
+        results = getattr(self._pool, "_result_queue", None)  # shutdown forgets it
         self._pool.shutdown(wait=False, cancel_futures=True)
         # NOTE: ProcessPoolExecutor (before 3.14's terminate_workers) cannot stop running
         # work; an interrupted run must not wait for in-flight chunks, so end the workers.
@@ -347,6 +348,13 @@ class LocalBackend(_FutureBackend):
                 proc.terminate()
         for proc in processes:
             proc.join(timeout=5)
+        # A worker ended while sending its result leaves the pool's manager thread reading the
+        # rest of the message forever (this process holds the pipe's other end): the process
+        # then hung at exit, joining that thread, after "interrupted" (1 in ~100 runs of
+        # `run -j 2` sent SIGINT or SIGTERM). With this end closed the read ends (EOF), and
+        # the thread with it.
+        with contextlib.suppress(AttributeError, OSError):
+            results._writer.close()  # type: ignore[union-attr]
 
 
 class DaskBackend(_FutureBackend):
