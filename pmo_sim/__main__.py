@@ -17,7 +17,10 @@ import sys
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _interrupt)  # as the command line does (pmo_sim.cli.entry)
+    from pmo_sim.interrupts import interrupt, interrupted_by
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # as the command line does (pmo_sim.cli.entry)
+        signal.signal(signum, interrupt)
     try:
         from pmo_sim.experiment.workers import guess_pool, start_early
 
@@ -28,16 +31,14 @@ def main() -> None:
 
         map_large_blocks()
         from pmo_sim.cli import entry
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not interrupted_by(exc):
+            raise
         # Ctrl+C or SIGTERM in the first second, while the command line is imported: nothing
         # was done yet. Before, Python's traceback of whatever import it hit.
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     entry()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -114,3 +114,34 @@ def test_the_workers_fork_server_starts_with_ctrl_c_ignored() -> None:
     assert done.returncode == 0, done.stderr
     # ignored in the server; the parent's own handler put back
     assert done.stdout == "True <built-in function default_int_handler>\n"
+
+
+def _class_built_when_interrupted(*args: object, **kwargs: object) -> None:
+    # what Python raises when Ctrl+C comes while a class is built (a module being imported)
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise RuntimeError("Error calling __set_name__ on 'cached_property' instance 'epsneg' "
+                           "in 'finfo'") from exc
+
+
+def test_an_error_that_comes_of_ctrl_c_is_an_interruption(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: a traceback ending in "RuntimeError: Error calling __set_name__" and exit code 1
+    # (found by sending SIGINT and SIGTERM to `pmo-sim run` at random moments)
+    from pmo_sim.cli import scenario_cmds
+
+    monkeypatch.setattr(scenario_cmds, "load_scenario", _class_built_when_interrupted)
+    result = CliRunner().invoke(main, ["validate", str(write_tiny(tmp_path))])
+    assert (result.exit_code, result.output) == (130, "interrupted\n"), result.exception
+
+
+def test_an_error_that_does_not_come_of_ctrl_c_is_not_taken_for_one() -> None:
+    from pmo_sim.interrupts import interrupted_by
+
+    assert interrupted_by(KeyboardInterrupt())
+    try:
+        _class_built_when_interrupted()
+    except RuntimeError as exc:
+        assert interrupted_by(exc)
+    assert not interrupted_by(RuntimeError("a bug"))

@@ -16,6 +16,7 @@ import threading
 import click
 
 from pmo_sim import __version__
+from pmo_sim.interrupts import interrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -40,7 +41,8 @@ def entry() -> None:
     the default action ended the process at once: no message, the run's latest chunks not yet
     in its manifest, temporary files left, and multiprocessing's warnings on stderr.
     """
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)
     try:
         code = _program()
     except SystemExit as exc:
@@ -69,10 +71,6 @@ def _program() -> str | int | None:
         return 130
     # A command returns None; Click returns an exit code of its own (--help, --version).
     return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def quick_exit(code: str | int | None) -> None:

@@ -23,6 +23,7 @@ from pmo_sim.files import (
     remove_empty_folders,
     write_atomically,
 )
+from pmo_sim.interrupts import interrupted_by
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
 
@@ -72,6 +73,10 @@ def handles_errors(fn: F) -> F:
             fail("error: out of memory: this machine has less free memory than the command "
                  "needs (try fewer replications, a smaller portfolio, or fewer --jobs)", 1)
         except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as exc:
+            if not interrupted_by(exc):  # not an error of one (a class built when it came)
+                raise
             fail("interrupted", 130)
 
     return wrapper  # type: ignore[return-value]
