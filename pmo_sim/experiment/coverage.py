@@ -155,7 +155,7 @@ def check_named(table: pd.DataFrame, name: str, names: Sequence[str], manifest: 
 
     column, listed = NAMED[name]
     n, k = int(manifest["replications"]), len(names)
-    which = pd.Index(list(names)).get_indexer(table[column]).astype(np.int64)  # -1: not one
+    which = pd.Index(list(names)).get_indexer(pd.Index(table[column])).astype(np.int64)  # -1: none
     if (which < 0).any():
         stray = table[column][which < 0].iloc[0]
         what = (f"of {column} {stray!r}, which {scenario_file} does not list" if isinstance(
@@ -163,7 +163,7 @@ def check_named(table: pd.DataFrame, name: str, names: Sequence[str], manifest: 
         raise UsageError(f"{file} does not match the run: it has rows {what} in {listed} "
                          f"({', '.join(map(repr, names))}); the table was edited")
     policies = list(manifest["policies"])
-    policy = pd.Index(policies).get_indexer(table["policy"].astype(str))
+    policy = pd.Index(policies).get_indexer(pd.Index(table["policy"].astype(str)))
     key = (policy.astype(np.int64) * n + table["replication"].to_numpy(np.int64)) * k + which
     counts = np.bincount(key, minlength=len(policies) * n * k).reshape(len(policies), n, k)
     absent = [names[j] for j in range(k) if not counts[:, :, j].any()]
