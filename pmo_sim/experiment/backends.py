@@ -170,6 +170,17 @@ def auto_chunk_size(replications: int, workers: int, load: Load | None = None, c
     return max(1, min(cap, -(-replications // (max(1, workers) * 4))))
 
 
+def work_split(scenario: Scenario, policies: int, replications: int, workers: int,
+               chunk_size: int | None) -> tuple[int, int]:
+    """How a run cuts its replications (:func:`missing_ranges`' ``size`` and ``workers``): a
+    chunk size of the user's own, kept to the end; else an automatic one
+    (:func:`auto_chunk_size`), whose last ranges shrink for the ``workers`` to finish
+    together. Only speed and checkpoints depend on it, never the tables."""
+    if chunk_size:
+        return chunk_size, 1
+    return auto_chunk_size(replications, workers, load_of([scenario], policies)), workers
+
+
 def in_flight(workers: int) -> int:
     """How many chunks a backend of ``workers`` keeps submitted: two per worker, so that
     each has its next chunk at hand when one ends, and memory stays bounded."""

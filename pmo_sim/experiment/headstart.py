@@ -28,14 +28,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pmo_sim.experiment.backends import (
-    LocalBackend,
-    auto_chunk_size,
-    in_flight,
-    load_of,
-    missing_ranges,
-)
-from pmo_sim.experiment.work import ChunkTask
+from pmo_sim.errors import UsageError
+from pmo_sim.experiment.backends import LocalBackend, in_flight, missing_ranges, work_split
+from pmo_sim.experiment.work import ChunkTask, chosen_policies
 from pmo_sim.experiment.workers import runs_elsewhere, worker_count
 
 if TYPE_CHECKING:
@@ -133,14 +128,13 @@ def head_start(scenario: Scenario, *, replications: int, seed: int, policies: Se
     local pool, or names a policy the scenario does not have (the run refuses it)."""
     if backend != "local" or not runs_elsewhere(backend, jobs):
         return None
-    known = scenario.policy_names
-    if any(p not in known for p in policies):
-        return None
-    chosen = tuple(p for p in known if not policies or p in set(policies))  # as the run chooses
+    try:
+        chosen = tuple(chosen_policies(scenario, policies))  # as the run chooses them
+    except UsageError:
+        return None  # the run refuses them, and says why
     workers = worker_count(jobs)
-    # As the run splits its work (runner._prepare_run): the same sizes, the same ranges.
-    size = chunk_size or auto_chunk_size(replications, workers, load_of([scenario], len(chosen)))
-    ranges = missing_ranges((), replications, size, workers if not chunk_size else 1)
+    ranges = missing_ranges((), replications, *work_split(scenario, len(chosen), replications,
+                                                          workers, chunk_size))
     tasks = [ChunkTask(scenario, seed, start, stop, chosen, None, max_events)
              for start, stop in itertools.islice(ranges, in_flight(workers))]
     return HeadStart(tasks, workers)

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import math
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,11 +40,10 @@ from pmo_sim.errors import ReplicationFailed, UsageError, WorkerLost
 from pmo_sim.experiment import arrays
 from pmo_sim.experiment.backends import (
     Backend,
-    auto_chunk_size,
     check_backend,
-    load_of,
     make_backend,
     missing_ranges,
+    work_split,
 )
 from pmo_sim.experiment.consolidate import write_tables
 from pmo_sim.experiment.headstart import Adopted, HeadStart
@@ -71,7 +70,7 @@ from pmo_sim.experiment.store import (
     is_empty_dir,
 )
 from pmo_sim.experiment.tablefile import to_arrow
-from pmo_sim.experiment.work import ChunkTask, tables_for
+from pmo_sim.experiment.work import ChunkTask, chosen_policies, tables_for
 from pmo_sim.experiment.workers import runs_elsewhere, start_early, worker_count
 from pmo_sim.intervals import relative_half_width
 from pmo_sim.scenario.loader import dump_scenario
@@ -92,18 +91,6 @@ def _now() -> str:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_policies(scenario: Scenario, policies: Sequence[str] | None) -> list[str]:
-    known = scenario.policy_names
-    if not policies:
-        return known
-    unknown = [p for p in policies if p not in known]
-    if unknown:
-        raise UsageError(f"unknown policy {', '.join(map(repr, unknown))}; "
-                         f"the scenario has: {', '.join(known)}")
-    chosen = set(policies)
-    return [p for p in known if p in chosen]  # scenario order, duplicates dropped
 
 
 def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
@@ -205,7 +192,7 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
         spec = experiment
     else:
         spec = ExperimentSpec.from_options(experiment, **options)
-    chosen = _check_policies(spec.scenario, spec.policies)
+    chosen = chosen_policies(spec.scenario, spec.policies)
     spec.check()
     ex = spec.execution
     check_backend(ex.backend, ex.jobs, ex.scheduler)
@@ -251,9 +238,8 @@ def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
     ex = spec.execution
     requested = int(manifest["requested_replications"])
     workers = 1 if ex.backend == "serial" else worker_count(ex.jobs)
-    # The chunk size only affects speed and checkpoint granularity, never the tables, so a
-    # resume picks its own.
-    size = ex.chunk_size or auto_chunk_size(requested, workers, load_of([spec.scenario], len(chosen)))
+    # (a resume picks its own split: it changes no table)
+    size, shrink_for = work_split(spec.scenario, len(chosen), requested, workers, ex.chunk_size)
     manifest.update(chunk_size=size, backend=ex.backend, jobs=workers)
     p = spec.precision
     if p is not None:
@@ -264,9 +250,7 @@ def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
                                  "max_replications": p.max_replications
                                  or min(10 * requested, MAX_REPLICATIONS),
                                  "target_met": None}
-    # A size of the user's own is kept to the end; an automatic one shrinks at the end of the
-    # run for the workers to finish together (missing_ranges).
-    return _Run(spec, chosen, store, size, workers if not ex.chunk_size else 1, head)
+    return _Run(spec, chosen, store, size, shrink_for, head)
 
 
 def _open_store(spec: ExperimentSpec, chosen: list[str]

@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pmo_sim.errors import UsageError
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import TABLES as SCHEMA_TABLES
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pmo_sim.experiment.columns import Packed
     from pmo_sim.experiment.spec import Replicate
     from pmo_sim.scenario.models import Scenario
@@ -30,6 +33,20 @@ def tables_for(scenario: Scenario) -> tuple[str, ...]:
     strategy and ``risks`` when it has a risk register (SPEC 10.8)."""
     return (*TABLES, *(("goals",) if scenario.strategy is not None else ()),
             *(("risks",) if scenario.risks else ()))
+
+
+def chosen_policies(scenario: Scenario, policies: Sequence[str] | None) -> list[str]:
+    """The policies a run simulates: ``policies`` (all when none) in the scenario's order,
+    duplicates dropped; a :class:`~pmo_sim.errors.UsageError` naming any it does not have."""
+    known = scenario.policy_names
+    if not policies:
+        return known
+    unknown = [p for p in policies if p not in known]
+    if unknown:
+        raise UsageError(f"unknown policy {', '.join(map(repr, unknown))}; "
+                         f"the scenario has: {', '.join(known)}")
+    chosen = set(policies)
+    return [p for p in known if p in chosen]
 
 
 @dataclass(frozen=True)
