@@ -57,6 +57,7 @@ except ImportError:  # checkouts before the experiment package: the engine drew 
 for r in range(3):
     one(r)
 gc.collect()
+gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
 t = time.process_time()
 for r in range(n):
     one(r)
@@ -72,6 +73,7 @@ sc = load_scenario(sys.argv[2])
 policy, n = sys.argv[3], int(sys.argv[4])
 run.yardstick_block(sc, 0, range(3), policy)
 gc.collect()
+gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
 t = time.process_time()
 run.yardstick_block(sc, 0, range(n), policy)
 print(json.dumps((time.process_time() - t) * 1000 / n))
@@ -93,6 +95,7 @@ policy = scaling.policy_name(rule, wip == "on")
 sampler = Sampler(sc)
 run_replication(sc, 0, 0, [policy], sampler=sampler)
 gc.collect()
+gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
 t = time.process_time()
 for r in range(n):
     run_replication(sc, r, 0, [policy], sampler=sampler)

@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in range(args.rounds):
             for rule in RULES:
                 gc.collect()
+                gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
                 t = time.process_time()
                 run_replication(sc, r, 1, [rule], sampler=sampler)
                 cpu.setdefault((rule, n), []).append((time.process_time() - t) * 1000)

@@ -17,9 +17,12 @@ so plan sampling counts on both sides). Per cell, the
 script runs itself twice under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0`` and
 ``OPENBLAS_NUM_THREADS=1``: once
 loading the scenario and running one warm-up replication, once doing that and then ``--reps``
-replications (default 16 at size 1, else max(1, 32 / size)); the difference of the two totals
-over ``--reps`` is the cost of a replication, plan sampling included, start-up and the
-first replication's compilations excluded. Each line also gives the ratio to the ``fifo``
+replications (the heap frozen after the warm-up on both sides, as pmo-sim's workers freeze
+theirs: else a full collection of the start-up's ~50,000 objects, ~1 M instructions a
+replication on average, lands in one count or the other by chance; default 16 replications
+at size 1, else max(1, 32 / size)); the difference of the two totals over ``--reps`` is the
+cost of a replication, plan sampling included, start-up and the first replication's
+compilations excluded. Each line also gives the ratio to the ``fifo``
 cell of the same kind and size when it was counted in the same run, and a ``people`` cell and
 its ``yardstick`` cell, when both were counted in the run, the engine's ratio to the
 yardstick (issue 11's target: at most 1.0 at size 1).
@@ -28,6 +31,7 @@ yardstick (issue 11's target: at most 1.0 at size 1).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -70,10 +74,12 @@ def child(kind: str, size: int, rule: str, reps: int) -> None:
     if kind == "yardstick":  # as run.py's yardstick_block: a Plan drawn, then simulated
         simulate = yardstick_for(sc, policy)
         simulate(sampler.plan(1, 0))
+        gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
         for r in range(reps):
             simulate(sampler.plan(1, r))
         return
     run_replication(sc, 0, 1, [policy], sampler=sampler)
+    gc.freeze()  # (see above)
     for r in range(reps):
         run_replication(sc, r, 1, [policy], sampler=sampler)
 

@@ -149,6 +149,7 @@ def interleaved(sc: Scenario, seed: int, reps: range, rounds: int) -> Json:
     for _ in range(rounds):
         for name, block in blocks.items():
             gc.collect()
+            gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
             t = time.process_time()
             block()
             ms[name].append((time.process_time() - t) * 1000 / len(reps))

@@ -142,6 +142,7 @@ def replications_at(k: int, reps: int) -> int:
 def time_block(sc: Scenario, sampler: Sampler, policy: str, reps: int, seed: int) -> tuple[float, int]:
     """CPU seconds and events of replications 0..reps-1 of one policy."""
     gc.collect()
+    gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
     t = time.process_time()
     events = sum(int(run_replication(sc, r, seed, [policy], sampler=sampler)[0].kpis["events"])
                  for r in range(reps))

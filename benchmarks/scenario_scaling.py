@@ -75,6 +75,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                     n = replications_at(k, args.reps)
                     for policy in policies:
                         gc.collect()
+                        gc.freeze()  # both sides alike, as pmo-sim freezes its workers (experiment/heap.py)
                         t = time.process_time()
                         for r in range(n):
                             run_replication(sc, r, args.seed, [policy], sampler=samplers[k])  # type: ignore[arg-type]

@@ -27,9 +27,10 @@ def main() -> None:
         pool = guess_pool(sys.argv[1:])
         if pool is not None:
             start_early(*pool)
-        from pmo_sim.experiment.heap import map_large_blocks
+        from pmo_sim.experiment.heap import map_large_blocks, program_owns_process
 
         map_large_blocks()
+        program_owns_process()
         from pmo_sim.cli import entry
     except BaseException as exc:
         if not interrupted_by(exc):

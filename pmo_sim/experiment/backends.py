@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.errors import UsageError, WorkerLost
+from pmo_sim.experiment.heap import freeze_for_simulation, freeze_start_up
 from pmo_sim.experiment.work import ChunkResult, ChunkTask
 from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT, mp_context, worker_count
 from pmo_sim.scenario.limits import PERSON_EVENTS, estimate_size
@@ -220,6 +221,11 @@ class SerialBackend(Backend):
 
     def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None,
                pending: set[Any] | None = None) -> Iterator[ChunkResult]:
+        # The pmo-sim program's process only (never a library caller's): frozen with the engine
+        # imported, as a pool's worker is.
+        from pmo_sim.experiment import simulate  # noqa: F401
+
+        freeze_for_simulation()
         for task in tasks:
             yield run_chunk(task)
 
@@ -297,6 +303,9 @@ def init_worker() -> None:
     # then most likely end it with OUT_OF_MEMORY_EXIT.
     with contextlib.suppress(RuntimeError):  # "can't start new thread"
         threading.Thread(target=_exit_with_parent, daemon=True).start()
+    # From here on the worker only simulates, and it ends with its pool: the engine it was
+    # forked with is never traversed by the collector again (pmo_sim.experiment.heap).
+    freeze_start_up()
 
 
 def _exit_with_parent() -> None:
