@@ -1,6 +1,8 @@
 """The engine's event loop (``clock.run_until``) is SimPy's ``env.run(until=...)`` written out:
 the same events in the same order, the same clock, the same event ids and queue afterwards
-(the ``events`` KPI is read from them), and a failed event stops the run the same way."""
+(the ``events`` KPI is read from them), and a failed event stops the run the same way; a
+:class:`~pmo_sim.engine.clock.Clock`'s direct entries are handed over in their place in the
+order by either loop."""
 
 from __future__ import annotations
 
@@ -11,12 +13,19 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmo_sim.engine.clock import Due, run_until
+from pmo_sim.engine.clock import Clock, run_until
 
 Delays = st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 4.0]), min_size=1, max_size=12)
 
 
-def _model(env: simpy.Environment, delays: list[float], log: list[tuple]) -> None:
+class Subject:
+    """A direct entry's class (as a task state is the engine's)."""
+
+    def __init__(self, d: float):
+        self.d = d
+
+
+def _model(env: Clock, delays: list[float], log: list[tuple]) -> None:
     """Processes and bare timeouts with ties, some landing exactly on the stop times."""
 
     def worker(name: int, gaps: list[float]):
@@ -31,11 +40,12 @@ def _model(env: simpy.Environment, delays: list[float], log: list[tuple]) -> Non
     for d in delays:
         env.timeout(d).callbacks.append(lambda e, d=d: log.append((env.now, "bare", d)))
         # A task's completion, as the engine schedules it, handled by the engine's loop or SimPy's.
-        Due(env, d + 0.25, lambda due: log.append((env.now, "due", due.subject)), d)
+        env.schedule_direct(Subject(d), d + 0.25)
+    env.direct[Subject] = lambda s: log.append((env.now, "due", s.d))
 
 
 def _run(stops: list[float], delays: list[float], ours: bool) -> tuple:
-    env = simpy.Environment()
+    env = Clock()
     log: list[tuple] = []
     _model(env, delays, log)
     for at in stops:

@@ -69,37 +69,36 @@ class Downtime:
         return i >= 0 and t < self.ends[i]
 
 
-class Due(simpy.events.Event):
-    """A thing due ``delay`` days from now (a task's completion): a triggered event carrying
-    its subject, whose one handler gets the event.
+class Clock(simpy.Environment):
+    """SimPy's environment, with *direct entries*: an object of a class registered in
+    :attr:`direct` may be put in the event queue as it is (:meth:`schedule_direct`), no event
+    made for it, and when its time comes it is handed to that class's handler.
 
-    NOTE: the same as ``env.timeout(delay).callbacks.append(partial(handler, subject))``, which
-    SimPy's own Timeout inlines the same way, without the partial, the list and the call to
-    ``Environment.schedule``: a task's completion is the event the engine schedules most.
-    :func:`run_until` calls the handler directly; for SimPy's own loop (``env.run``) the
-    handler is also the event's one callback (``callbacks``, made when asked for).
+    NOTE: a task's completion is what the engine schedules most (one per task started): as a
+    SimPy ``Timeout`` with a callback it costs an event object, a callback list and a call to
+    make them; as a direct entry it is one tuple pushed on the queue, in the same place (the
+    same time, priority and event id, so the same order and the same ``events`` count).
+    :func:`run_until` hands direct entries over without an event; so does :meth:`step`, so
+    that SimPy's own ``run`` works as well.
     """
 
-    __slots__ = ("env", "_value", "_ok", "subject", "handler", "done")
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.direct: dict[type, Callable[[Any], Any]] = {}
 
-    def __init__(self, env: simpy.Environment, delay: float, handler: Callable[[Due], Any],
-                 subject: Any):
-        self.env = env
-        self._value = None
-        self._ok = True
-        self.subject = subject
-        self.handler = handler
-        self.done = False
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+    def schedule_direct(self, subject: Any, delay: float) -> None:
+        """Hand ``subject`` (of a class in :attr:`direct`) to its handler ``delay`` from now."""
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), subject))
 
-    @property  # type: ignore[override]
-    def callbacks(self) -> list[Callable[[Due], Any]] | None:
-        return None if self.done else [self.handler]
-
-    @callbacks.setter
-    def callbacks(self, value: list | None) -> None:
-        # SimPy sets None when it processes the event (and nothing else ever sets it).
-        self.done = value is None
+    def step(self) -> None:
+        queue = self._queue
+        if queue:
+            handler = self.direct.get(queue[0][3].__class__)
+            if handler is not None:
+                self._now, _, _, subject = heappop(queue)
+                handler(subject)
+                return
+        super().step()
 
 
 def run_until(env: simpy.Environment, at: float) -> None:
@@ -107,11 +106,12 @@ def run_until(env: simpy.Environment, at: float) -> None:
 
     NOTE: SimPy's ``run`` calls ``Environment.step`` once per event, inside a ``try``; this is
     the same loop written out (one function call less per event, the hottest loop of a
-    replication). It leaves the environment as SimPy does — the stop event scheduled first
-    at ``at`` and, when reached, put back in the queue with priority -1 — so event ids, and
-    with them the ``events`` KPI and every tie-break between events of one instant, are
-    unchanged. Events are processed in the same order with the same failure rule: an event
-    that failed and was not defused stops the run with a copy of its exception.
+    replication), handing a :class:`Clock`'s direct entries to their handlers. It leaves the
+    environment as SimPy does — the stop event scheduled first at ``at`` and, when reached,
+    put back in the queue with priority -1 — so event ids, and with them the ``events`` KPI
+    and every tie-break between events of one instant, are unchanged. Events are processed in
+    the same order with the same failure rule: an event that failed and was not defused stops
+    the run with a copy of its exception.
     """
     if at <= env._now:
         raise ValueError(f"until ({at}) must be greater than the current simulation time")
@@ -120,11 +120,11 @@ def run_until(env: simpy.Environment, at: float) -> None:
     stop._value = None
     env.schedule(stop, URGENT, at - env._now)
     queue = env._queue
+    direct = env.direct if isinstance(env, Clock) else {}
     while queue:
         env._now, _, _, event = heappop(queue)
-        if event.__class__ is Due:  # a task's completion: its handler, nothing else (hot path)
-            event.done = True
-            handler = event.handler  # (a slot read, then a call: event.handler(event) is slower)
+        handler = direct.get(event.__class__)
+        if handler is not None:  # a direct entry (a task's completion): its handler (hot path)
             handler(event)
             continue
         if event is stop:

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING
 from pmo_sim.engine.state import ProjectState, TaskState
 
 if TYPE_CHECKING:
-    import simpy
-
+    from pmo_sim.engine.clock import Clock
     from pmo_sim.engine.roles import Allocator
 
 
@@ -31,7 +30,7 @@ class Rework:
 
     __slots__ = ()  # (the world's are World's)
 
-    env: simpy.Environment
+    env: Clock
     allocator: Allocator
     rework_total: float
 

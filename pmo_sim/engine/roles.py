@@ -67,7 +67,10 @@ if TYPE_CHECKING:
 class WorldAPI(Protocol):
     """What a role may read and call on the world (the engine's side of the contract)."""
 
-    env: simpy.Environment
+    @property
+    def env(self) -> simpy.Environment:  # the clock: SimPy's environment (read, not replaced)
+        ...
+
     scenario: Scenario
     policy: PMO
     plan: Plan

@@ -64,7 +64,7 @@ class Person:
 
     __slots__ = (
         "label", "pool", "pools", "slot", "occupant", "base", "fte", "day_rate", "kind", "gain",
-        "ramps", "task", "last_project", "employed_from", "employed_to", "busy_since",
+        "speed", "cost_rate", "ramps", "task", "last_project", "employed_from", "employed_to",
         "hazard_budget", "hazard_rate", "hazard_used", "hazard_t", "quit_version", "quit_pending",
         "replace", "claim", "away_since", "idle_version", "handover",
     )
@@ -82,11 +82,13 @@ class Person:
         self.kind = pool.kind  # "people", "equipment" or "contractor"
         self.gain = 1.0
         self.ramps: list[Ramp] = []
+        self.rates_changed()
+        # The task the person works on (busy since its start), and the project of the latest
+        # task started, which the resource manager keeps where switching projects costs set-up.
         self.task: TaskState | None = None
         self.last_project: ProjectState | None = None
         self.employed_from = employed_from
         self.employed_to = INF
-        self.busy_since = 0.0  # meaningful while ``task`` is set
         # Attrition: the person leaves when the hazard used reaches the pre-drawn budget.
         self.hazard_budget = hazard_budget
         self.hazard_rate = 0.0
@@ -108,12 +110,25 @@ class Person:
     def employed(self) -> bool:
         return self.employed_to == INF
 
+    def rates_changed(self) -> None:
+        """Take the person's settled speed and day cost again after ``base``, ``gain``, ``fte``
+        or ``day_rate`` changed.
+
+        NOTE: kept for the hot path (every task start and finish, per crew member): ``speed``
+        is ``base × gain × fte``, the project work per day while no ramp is under way, and
+        ``cost_rate`` is ``day_rate × fte``, multiplied in the order the formulas they stand
+        for multiply, so the same floats.
+        """
+        self.speed = self.base * self.gain * self.fte
+        self.cost_rate = self.day_rate * self.fte
+
     def productivity(self, now: float) -> float:
         p = self.base * self.gain
         if self.ramps:
             for r in [r for r in self.ramps if now >= r.t1]:
                 self.gain *= r.m1
                 self.ramps.remove(r)
+            self.rates_changed()
             p = self.base * self.gain
             for r in self.ramps:
                 p *= r.at(now)
@@ -176,16 +191,21 @@ class TaskState:
         self.start: float | None = None
         self.finish: float | None = None
         self.crew: Sequence[Person] = ()  # (a list once started; no list made per task before)
-        self.rate = 0.0
-        self.work_start = 0.0  # start + set-up
-        self.pause_mark = 0.0  # the project's pause_total when the task started
         self.pause_honoured = 0.0  # pause time already added to the task's finish
-        # Tie-break of every rule: (project arrival, ready time, project index, task index).
-        self.fifo_key: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
-        self.rank: tuple[float, ...] = ()  # under a static rule: (rule key, *fifo_key)
-        self.latest_start = INF  # CPM latest start/finish, absolute (task-level rules)
-        self.latest_finish = INF
         self.queued = False  # in the allocator's ready queues
+        # NOTE: set when they first mean something, not here (a project's tasks are built at
+        # its admission, hot path): once ready, ``fifo_key`` — the tie-break of every rule,
+        # (project arrival, ready time, project index, task index) —, under a static rule
+        # ``rank`` — (rule key, *fifo_key) —, under a task-level rule ``latest_start`` and
+        # ``latest_finish`` (CPM, absolute); once started, ``rate`` (the crew's speed),
+        # ``work_start`` (start + set-up) and ``pause_mark`` (the project's pause_total then).
+        self.fifo_key: tuple[float, float, int, int]
+        self.rank: tuple[float, ...]
+        self.latest_start: float
+        self.latest_finish: float
+        self.rate: float
+        self.work_start: float
+        self.pause_mark: float
 
     @property
     def started(self) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from pmo_sim.engine.clock import Clock
 from pmo_sim.engine.state import INF, Person, PoolState, Ramp
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Workforce:
 
     __slots__ = ("leavers", "hires")  # (the world's other slots are World's)
 
-    env: simpy.Environment
+    env: Clock
     scenario: Scenario
     plan: Plan
     t0: float
@@ -96,6 +97,7 @@ class Workforce:
         """A contractor joins the pool, free for work now; paid ``day_rate`` while engaged."""
         person = Person(label, pool, -1, 0, productivity, self.env.now, INF)
         person.kind, person.day_rate, person.fte, person.replace = "contractor", day_rate, 1.0, False
+        person.rates_changed()
         pool.people.append(person)
         pool.idle.append(person)
         self.touch(pool)
@@ -155,13 +157,14 @@ class Workforce:
     # ------------------------------------------------------------------ claims and time away
 
     def book_busy(self, person: Person, until: float) -> None:
-        """Account a person's busy spell [busy_since, until] to their pool and project."""
-        since = person.busy_since
+        """Account a person's busy spell [start of their task, until] to their pool and project."""
+        task = person.task
+        assert task is not None and task.start is not None
+        since = task.start
         a, b = max(since, self.t0), min(until, self.t1)
         if b > a:
             person.pool.busy_days += (b - a) * person.fte
-        assert person.task is not None
-        person.task.project.cost += person.day_rate * person.fte * (until - since)
+        task.project.cost += person.cost_rate * (until - since)
 
     def claim(self, person: Person, on_free: Callable[[Person], None]) -> None:
         person.claim = on_free

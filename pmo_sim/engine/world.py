@@ -21,8 +21,9 @@ manager's ``batch_simultaneous``, allocation waits until the last completion of 
 the work they release is ranked together (the parallel schedule-generation scheme of the
 scheduling literature; imported PSPLIB/MPSPLIB instances use it).
 
-Speed is designed in: a task is one SimPy timeout with a callback (no process, no AllOf), a
-task's ready state is a predecessor counter, task objects are built only when a project is
+Speed is designed in: a task's completion is one entry of the clock's queue, the task itself
+(:class:`~pmo_sim.engine.clock.Clock`: no process, no AllOf, not even an event), a task's ready
+state is a predecessor counter, task objects are built only when a project is
 admitted, hooks are called only on roles that override them, the allocator looks only at the
 pools an event touched, and every random number was drawn up front into the Plan.
 """
@@ -32,12 +33,14 @@ from __future__ import annotations
 import math
 from collections.abc import Generator, Sequence
 from functools import partial
+from heapq import heappush
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import NORMAL
 
-from pmo_sim.engine.clock import Downtime, Due, run_until
+from pmo_sim.engine.clock import Clock, Downtime, run_until
 from pmo_sim.engine.records import ReplicationRecords, build_records
 from pmo_sim.engine.rework import Rework
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
@@ -70,7 +73,7 @@ class World(Workforce, Rework):
         "_plan_efforts", "_on_admit", "_on_task_start", "_on_task_finish", "_on_close", "wip",
         "in_system", "area_wip", "area_system", "level_t", "rework_total",
         "pools", "pool_by_name", "attrition", "_shapes", "one_pool", "touched", "touched_pools",
-        "projects", "down", "closed", "batch", "_finishing", "_finish_handler", "_plain_start",
+        "projects", "down", "closed", "batch", "_finishing", "_plain_start",
         "_task_ready", "_allocate",
     )
 
@@ -83,7 +86,7 @@ class World(Workforce, Rework):
         self.trace = trace
         self.event_cap = event_cap  # a runaway replication is stopped past this many events
         self._uncounted = 0  # scheduled events that are not the model's (see processed_events)
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.t0, self.t1 = scenario.warmup, scenario.horizon
         self.delta = math.log1p(scenario.discount_rate) / scenario.days_per_year
         self.work_share = 1.0
@@ -126,8 +129,8 @@ class World(Workforce, Rework):
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
-        # NOTE: bound once, for every task started (hot path)
-        self._finish_handler = self._finish_batched if self.batch else self._finish
+        # A task's completion is the clock's direct entry of the task itself (Clock: no event).
+        self.env.direct[TaskState] = self._finish_batched if self.batch else self._finish
         if self.down is not None and self.down.inside(0.0):
             self.closed = True
         self.env.process(self._arrivals())
@@ -315,10 +318,10 @@ class World(Workforce, Rework):
         rate = 0.0
         for person in crew:
             person.task = task
-            person.busy_since = now
-            # NOTE: inlined for speed: with no ramp or J-curve under way the multiplier is settled.
-            rate += (person.productivity(now) if person.ramps or person.pool.tech
-                     else person.base * person.gain) * person.fte
+            # NOTE: inlined for speed: with no ramp or J-curve under way the multiplier is
+            # settled, and ``speed`` is productivity × fte (Person.rates_changed).
+            rate += (person.productivity(now) * person.fte if person.ramps or person.pool.tech
+                     else person.speed)
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
         task.work_start = now + setup
@@ -339,15 +342,12 @@ class World(Workforce, Rework):
         proj.ready_tasks.remove(task)
         proj.running.append(task)
         delay = setup + (task.effort if task.is_duration else task.effort / rate)
-        if self._plain_start:
-            Due(env, delay, self._finish_handler, task)
+        if self._plain_start:  # NOTE: Clock.schedule_direct inlined for speed (hot path)
+            heappush(env._queue, (now + delay, NORMAL, next(env._eid), task))  # type: ignore[misc]
             return
         if self.down is not None:
             delay = self.down.advance(now, delay) - now
-        if self.batch:
-            self._schedule_finish(task, delay)
-        else:  # NOTE: _schedule_finish inlined for speed
-            Due(env, delay, self._finish_handler, task)
+        self._schedule_finish(task, delay)
         for hook in self._on_task_start:
             hook(task)
 
@@ -355,9 +355,9 @@ class World(Workforce, Rework):
         if self.batch:
             at = self.env.now + delay
             self._finishing[at] = self._finishing.get(at, 0) + 1
-        Due(self.env, delay, self._finish_handler, task)
+        self.env.schedule_direct(task, delay)
 
-    def _finish_batched(self, due: Due) -> None:
+    def _finish_batched(self, task: TaskState) -> None:
         """:meth:`_finish` with batching: only the last completion of an instant allocates."""
         now = self.env._now
         left = self._finishing[now] - 1
@@ -365,15 +365,14 @@ class World(Workforce, Rework):
             self._finishing[now] = left
         else:
             del self._finishing[now]
-        self._finish(due, not left)
+        self._finish(task, not left)
 
-    def _finish(self, due: Due, last: bool = True) -> None:
+    def _finish(self, task: TaskState, last: bool = True) -> None:
         """A task's time is up: it is done, unless its project was paused while it ran.
 
         ``last``: the last completion of this instant (always, without batching), which
         allocates what it freed.
         """
-        task: TaskState = due.subject
         now = self.env._now  # NOTE: SimPy's ``now`` property, read without the call (hot path)
         proj = task.project
         extra = proj.pause_total - task.pause_mark - task.pause_honoured
@@ -388,18 +387,19 @@ class World(Workforce, Rework):
         task.finish = now
         proj.running.remove(task)
         proj.unfinished -= 1
+        # The crew's busy spells: from the task's start to now, and that clipped to the window
+        # (the same for every member: computed once; ``b - a > 0`` exactly when ``b > a``).
+        since: float = task.start  # type: ignore[assignment]  # (started)
+        spell = now - since
         t0, t1 = self.t0, self.t1
-        b = now if now < t1 else t1  # the busy spells end now, clipped to the window
+        busy = (now if now < t1 else t1) - (since if since > t0 else t0)
         for person in task.crew:
             # NOTE: book_busy and release inlined for speed (the hottest handler of the engine).
-            since = person.busy_since
             pool = person.pool
-            a = since if since > t0 else t0
-            if b > a:
-                pool.busy_days += (b - a) * person.fte
-            proj.cost += person.day_rate * person.fte * (now - since)
+            if busy > 0.0:
+                pool.busy_days += busy * person.fte
+            proj.cost += person.cost_rate * spell
             person.task = None
-            person.last_project = proj
             if person.handover:  # leaving, claimed, or free in several pools
                 self.release(person)
             else:

@@ -45,7 +45,7 @@ from pmo_sim.rules.allocation import (
 )
 
 if TYPE_CHECKING:
-    from pmo_sim.engine.state import PoolState, ProjectState, TaskState
+    from pmo_sim.engine.state import Person, PoolState, ProjectState, TaskState
     from pmo_sim.scenario.models import Scenario
     from pmo_sim.scenario.policy import PMO
 
@@ -380,7 +380,7 @@ class ResourceManager(Allocator):
         else:
             taken = take(task, self.switch_cost)
             assert taken is not None, "the queue only starts tasks whose crew is free"
-            self.world.start_task(task, taken, self._setup(task, taken))
+            self._start_switching(task, taken)
         dynamic = self.dynamic
         if dynamic is not None:
             queue = dynamic.queues[pool.index]
@@ -407,10 +407,22 @@ class ResourceManager(Allocator):
         if crew is None:
             return False
         task.queued = False
-        self.world.start_task(task, crew, self._setup(task, crew))
+        if self.switch_cost:
+            self._start_switching(task, crew)
+        else:
+            self.world.start_task(task, crew, 0.0)
         if self.ranking is not None:
             self.ranking.started(task)
         return True
+
+    def _start_switching(self, task: TaskState, crew: list[Person]) -> None:
+        """Start ``task`` where switching projects costs set-up: paid by a crew of which some
+        member's latest task was another project's; the crew's latest project is this one now
+        (``Person.last_project``, kept only here: nothing else asks)."""
+        self.world.start_task(task, crew, self._setup(task, crew))
+        proj = task.project
+        for person in crew:
+            person.last_project = proj
 
     def _setup(self, task: TaskState, crew: list) -> float:
         proj = task.project
