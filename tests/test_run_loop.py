@@ -41,7 +41,7 @@ def _model(env: Clock, delays: list[float], log: list[tuple]) -> None:
         env.timeout(d).callbacks.append(lambda e, d=d: log.append((env.now, "bare", d)))
         # A task's completion, as the engine schedules it, handled by the engine's loop or SimPy's.
         env.schedule_direct(Subject(d), d + 0.25)
-    env.direct[Subject] = lambda s: log.append((env.now, "due", s.d))
+    env.direct_class, env.direct_handler = Subject, lambda s: log.append((env.now, "due", s.d))
 
 
 def _run(stops: list[float], delays: list[float], ours: bool) -> tuple:
@@ -106,3 +106,13 @@ def test_a_replication_leaves_nothing_for_the_older_generations() -> None:
     for r in range(3):
         run_replication(scenario, r, 0, sampler=sampler)
     assert older() - before == set()
+
+
+def test_a_clock_binds_simpys_event_classes_once_as_simpy_does() -> None:
+    # SimPy binds them only for Environment itself (BoundClass.bind_early reads the instance's
+    # own class): without this, every env.timeout(...) of a Clock made a bound method.
+    env = Clock()
+    for name in ("timeout", "event", "process", "all_of", "any_of"):
+        assert name in vars(env), name
+    assert env.timeout is env.timeout  # one bound object, not one per access
+    assert vars(simpy.Environment()).keys() <= vars(env).keys()

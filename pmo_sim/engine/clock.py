@@ -21,7 +21,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL, URGENT
+from simpy.core import NORMAL, URGENT, BoundClass
 from simpy.events import EventPriority
 
 
@@ -70,9 +70,9 @@ class Downtime:
 
 
 class Clock(simpy.Environment):
-    """SimPy's environment, with *direct entries*: an object of a class registered in
-    :attr:`direct` may be put in the event queue as it is (:meth:`schedule_direct`), no event
-    made for it, and when its time comes it is handed to that class's handler.
+    """SimPy's environment, with *direct entries*: an object of the class set in
+    :attr:`direct_class` may be put in the event queue as it is (:meth:`schedule_direct`), no
+    event made for it, and when its time comes it is handed to :attr:`direct_handler`.
 
     NOTE: a task's completion is what the engine schedules most (one per task started): as a
     SimPy ``Timeout`` with a callback it costs an event object, a callback list and a call to
@@ -84,20 +84,25 @@ class Clock(simpy.Environment):
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
-        self.direct: dict[type, Callable[[Any], Any]] = {}
+        # NOTE: SimPy binds ``timeout``, ``event``, ``process``... to the environment once
+        # (BoundClass.bind_early), but only those of the instance's own class: for a subclass,
+        # every ``env.timeout(...)`` would go through the descriptor and make a bound method.
+        for name, attr in vars(simpy.Environment).items():
+            if type(attr) is BoundClass:
+                setattr(self, name, getattr(self, name))
+        self.direct_class: type | None = None
+        self.direct_handler: Callable[[Any], Any] | None = None
 
     def schedule_direct(self, subject: Any, delay: float) -> None:
-        """Hand ``subject`` (of a class in :attr:`direct`) to its handler ``delay`` from now."""
+        """Hand ``subject`` (a :attr:`direct_class`) to :attr:`direct_handler` ``delay`` from now."""
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), subject))
 
     def step(self) -> None:
         queue = self._queue
-        if queue:
-            handler = self.direct.get(queue[0][3].__class__)
-            if handler is not None:
-                self._now, _, _, subject = heappop(queue)
-                handler(subject)
-                return
+        if queue and queue[0][3].__class__ is self.direct_class:
+            self._now, _, _, subject = heappop(queue)
+            self.direct_handler(subject)  # type: ignore[misc]  # (set with the class)
+            return
         super().step()
 
 
@@ -120,12 +125,11 @@ def run_until(env: simpy.Environment, at: float) -> None:
     stop._value = None
     env.schedule(stop, URGENT, at - env._now)
     queue = env._queue
-    direct = env.direct if isinstance(env, Clock) else {}
+    direct, handler = (env.direct_class, env.direct_handler) if isinstance(env, Clock) else (None, None)
     while queue:
         env._now, _, _, event = heappop(queue)
-        handler = direct.get(event.__class__)
-        if handler is not None:  # a direct entry (a task's completion): its handler (hot path)
-            handler(event)
+        if event.__class__ is direct:  # a direct entry (a task's completion): its handler (hot path)
+            handler(event)  # type: ignore[misc]  # (set with the class)
             continue
         if event is stop:
             # What StopSimulation does in SimPy: the stop goes back, to be processed first

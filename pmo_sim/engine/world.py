@@ -130,7 +130,8 @@ class World(Workforce, Rework):
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
         # A task's completion is the clock's direct entry of the task itself (Clock: no event).
-        self.env.direct[TaskState] = self._finish_batched if self.batch else self._finish
+        self.env.direct_class, self.env.direct_handler = TaskState, (
+            self._finish_batched if self.batch else self._finish)
         if self.down is not None and self.down.inside(0.0):
             self.closed = True
         self.env.process(self._arrivals())
