@@ -299,6 +299,10 @@ ALL_TABLES: dict[str, Table] = {**STORED_TABLES, TASKS.name: TASKS}
 KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in KEY)
 KPI_COLUMNS: tuple[str, ...] = REPLICATIONS.names
 KPI_BY_NAME: dict[str, Column] = {c.name: c for c in KPIS}
+#: The KPIs a run always gives a finite number (no :attr:`Column.nan_when`): NaN or an infinity
+#: there is an overflow in the replication, or an edit of the table.
+NUMBER_KPIS: tuple[str, ...] = tuple(c.name for c in KPIS
+                                     if c.dtype in ("int", "float") and not c.nan_when)
 
 #: The costs that add up to ``total_cost``, in the order they are added (labour first).
 COST_KPIS: tuple[str, ...] = ("labour_cost", "training_cost", "technology_cost", "pmo_cost",

@@ -50,13 +50,15 @@ from pmo_sim.sampling import Plan, ProjectPlan
 from pmo_sim.scenario.calendar import downtime
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.policy import PMO
+from pmo_sim.schema import NUMBER_KPIS
 
 #: Slices of the horizon after which a capped replication counts its events.
 CAP_SLICES = 8
 
 
 class RunawayReplication(RuntimeError):
-    """A replication processed far more events than its scenario's size estimate allows."""
+    """A replication processed far more events than its scenario's size estimate allows, or its
+    amounts grew past what a float holds."""
 
 
 class World(Workforce, Rework):
@@ -448,7 +450,9 @@ class World(Workforce, Rework):
         else:
             self._run_capped(self.event_cap)
         self.level_change()
-        return build_records(self)
+        records = build_records(self)
+        check_finite(records.kpis)
+        return records
 
     def _run_capped(self, cap: int) -> None:
         """Run to the horizon in slices, stopping a replication that runs away.
@@ -498,3 +502,22 @@ class World(Workforce, Rework):
         # The horizon's own stop event, and any slice stops and counts, are not the model's.
         scheduled = next(self.env._eid)
         return int(scheduled - 1 - len(self.env._queue)) - self._uncounted
+
+
+def check_finite(kpis: dict[str, Any]) -> None:
+    """Stop a replication whose KPIs overflowed (NaN or infinite where a run always gives a
+    number), naming them, rather than handing on a table every reader refuses as edited.
+
+    Nothing a scenario's limits foresee: it takes amounts that compound during the run, such
+    as thousands of change requests each adding a large fraction of the remaining effort, or
+    a productivity so small that a task's planned duration is infinite.
+    """
+    bad = [name for name in NUMBER_KPIS
+           if isinstance(kpis.get(name), float) and not math.isfinite(kpis[name])]
+    if bad:
+        shown = ", ".join(f"{name} = {kpis[name]}" for name in bad[:4])
+        more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+        raise RunawayReplication(
+            f"the replication's amounts overflowed ({shown}{more}): a quantity grew past what a "
+            "number holds (efforts compounded by many change requests or risks, or a task whose "
+            "duration is effort / a near-zero productivity); make those values smaller")

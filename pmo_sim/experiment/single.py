@@ -24,6 +24,8 @@ import pandas as pd
 
 from pmo_sim.analysis.forecast import landing_date
 from pmo_sim.engine import ReplicationRecords
+from pmo_sim.engine.world import RunawayReplication
+from pmo_sim.errors import ReplicationFailed
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.results import frame
 from pmo_sim.experiment.tablefile import to_arrow
@@ -70,7 +72,10 @@ def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
              replication: int = 0) -> SimulationResult:
     """Run one replication of one policy (default: the first) with its task trace."""
     name = policy if policy is not None else scenario.policy_names[0]
-    rec = run_replication(scenario, replication, seed, [name], trace=True)[0]
+    try:
+        rec = run_replication(scenario, replication, seed, [name], trace=True)[0]
+    except RunawayReplication as exc:  # as a run reports it (exit 1), not a traceback
+        raise ReplicationFailed(name, replication, seed, f"{type(exc).__name__}: {exc}") from None
     assert rec.tasks is not None
     tasks = pd.DataFrame(rec.tasks)
     start = scenario.calendar.start_date if scenario.calendar is not None else None

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.arrays import to_arrow_array, to_float
 from pmo_sim.experiment.columns import packed
-from pmo_sim.schema import STORED_TABLES, Dtype
+from pmo_sim.schema import NUMBER_KPIS, STORED_TABLES, Dtype
 
 _ARROW: dict[Dtype, pa.DataType] = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(),
                                     "bool": pa.bool_()}
@@ -135,9 +135,8 @@ def _check_days(path: Path, table: str, data: pa.Table) -> None:
                              f"time as a finite day, or NaN when it was not reached")
 
 
-#: Per table, its KPI columns a run always gives a number (:attr:`~pmo_sim.schema.Column.nan_when`).
-_NUMBERS = {name: {c.name for c in table.columns if c.dtype in ("int", "float") and not c.nan_when}
-            for name, table in STORED_TABLES.items() if name == "replications"}
+#: Per table, its KPI columns a run always gives a number (:data:`~pmo_sim.schema.NUMBER_KPIS`).
+_NUMBERS = {"replications": set(NUMBER_KPIS)}
 
 
 def _check_numbers(path: Path, table: str, data: pa.Table) -> None:
