@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pmo_sim.errors import printable
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
@@ -97,6 +99,7 @@ def say(text: str, style: str | None = None, out: Console | None = None) -> None
     from rich.text import Text
 
     con = out or console()
+    text = printable(text)  # names from a results folder act on no terminal (escape sequences)
     indent = " " * (len(text) - len(text.lstrip(" ")))
     wrapped = textwrap.fill(text, width=max(20, con.width), subsequent_indent=indent + "  ",
                             break_on_hyphens=False, break_long_words=False)
@@ -147,13 +150,17 @@ def _build(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]],
     from rich.text import Text
 
     # No vertical rules: two columns more fit in 80 characters.
-    table = Table(title=Text(title, style="bold"), caption=caption, caption_justify="left",
-                  title_justify="left", pad_edge=False, box=box.SIMPLE_HEAD)
+    # Cells and titles hold names read from files (a results folder's project and template
+    # names, which an edit can fill with escape sequences or bidirectional overrides): shown
+    # escaped, as in problems, so that none acts on the terminal or reorders the table.
+    table = Table(title=Text(printable(title), style="bold"), caption=caption,
+                  caption_justify="left", title_justify="left", pad_edge=False,
+                  box=box.SIMPLE_HEAD)
     for col in columns:
         table.add_column(Text(col.header), justify=col.justify,  # type: ignore[arg-type]
                          no_wrap=True, overflow="ellipsis")
     for row in rows:
-        table.add_row(*[Text(cell) for cell in row])
+        table.add_row(*[Text(printable(cell)) for cell in row])
     return table
 
 

@@ -286,7 +286,8 @@ def check_manifest(data: Any, path: Path) -> dict[str, Any]:
         raise UsageError(f"{path.parent}: its results are in format version {model.format_version}; "
                          f"this pmo-sim ({__version__}) reads {reads}{newer}")
     tables = list(TABLES) if model.tables is None else model.tables
-    problems = (_replication_problems(model) + _policy_problems(model.policies)
+    problems = (_replication_problems(model) + _scenario_problems(model.scenario)
+                + _policy_problems(model.policies)
                 + _table_problems(tables) + _chunk_problems(model, tables))
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -352,6 +353,14 @@ def _replication_problems(m: Manifest) -> list[str]:
         return [f"replications must equal requested_replications ({asked}) in a run without a "
                 f"precision target: only --precision adds replications (got {n})"]
     return []
+
+
+def _scenario_problems(scenario: str | None) -> list[str]:
+    # The scenario's name, printed atop every table and verdict: the rule of a scenario's
+    # names, as for the policies (before, an edited one's escape sequences acted on the
+    # terminal: "\x1b[2J" cleared it).
+    why = name_problem(scenario) if scenario is not None else None
+    return [f"scenario: {scenario!r}: {why}"] if why is not None else []
 
 
 def _policy_problems(policies: list[str]) -> list[str]:
