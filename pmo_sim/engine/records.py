@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.engine.roles import Accounts
-from pmo_sim.schema import COST_KPIS, KPI_COLUMNS, POOLS, PROJECTS, TASKS
+from pmo_sim.schema import COST_KPIS, KPI_COLUMNS, NUMBER_KPIS, POOLS, PROJECTS, TASKS
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import ProjectState, TaskState
@@ -82,6 +82,11 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else NAN
 
 
+class RunawayReplication(RuntimeError):
+    """A replication processed far more events than its scenario's size estimate allows, or its
+    amounts grew past what a float holds."""
+
+
 def build_records(world: World) -> ReplicationRecords:
     """The records of a world whose clock has reached the horizon."""
     pay = _close_people(world)
@@ -93,6 +98,7 @@ def build_records(world: World) -> ReplicationRecords:
     if world.scenario.strategy is not None:
         _goal_rows(world, acc, values)
     kpis = _kpis(world, acc, pay, totals)
+    check_finite(kpis)
     tasks = _task_rows(world) if world.trace else None
     return ReplicationRecords(world.policy_name, world.plan.replication, world.plan.seed, kpis,
                               projects, pools, tasks, acc.extra)
@@ -292,3 +298,22 @@ def _task_rows(world: World) -> Columns:
                t.effort, ",".join(p.label for p in t.crew), t.people)
         out.append(row)
     return _columns(TASKS.names, out)
+
+
+def check_finite(kpis: dict[str, Any]) -> None:
+    """Stop a replication whose KPIs overflowed (NaN or infinite where a run always gives a
+    number), naming them, rather than handing on a table every reader refuses as edited.
+
+    Nothing a scenario's limits foresee: it takes amounts that compound during the run, such
+    as thousands of change requests each adding a large fraction of the remaining effort, or
+    a productivity so small that a task's planned duration is infinite.
+    """
+    bad = [name for name in NUMBER_KPIS
+           if isinstance(kpis.get(name), float) and not math.isfinite(kpis[name])]
+    if bad:
+        shown = ", ".join(f"{name} = {kpis[name]}" for name in bad[:4])
+        more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+        raise RunawayReplication(
+            f"the replication's amounts overflowed ({shown}{more}): a quantity grew past what a "
+            "number holds (efforts compounded by many change requests or risks, or a task whose "
+            "duration is effort / a near-zero productivity); make those values smaller")

@@ -41,7 +41,7 @@ import simpy
 from simpy.core import NORMAL
 
 from pmo_sim.engine.clock import Clock, Downtime, run_until
-from pmo_sim.engine.records import ReplicationRecords, build_records
+from pmo_sim.engine.records import ReplicationRecords, RunawayReplication, build_records
 from pmo_sim.engine.rework import Rework
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
 from pmo_sim.engine.state import Person, PlannedPaths, PoolState, ProjectState, TaskShape, TaskState
@@ -50,15 +50,9 @@ from pmo_sim.sampling import Plan, ProjectPlan
 from pmo_sim.scenario.calendar import downtime
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.policy import PMO
-from pmo_sim.schema import NUMBER_KPIS
 
 #: Slices of the horizon after which a capped replication counts its events.
 CAP_SLICES = 8
-
-
-class RunawayReplication(RuntimeError):
-    """A replication processed far more events than its scenario's size estimate allows, or its
-    amounts grew past what a float holds."""
 
 
 class World(Workforce, Rework):
@@ -450,9 +444,7 @@ class World(Workforce, Rework):
         else:
             self._run_capped(self.event_cap)
         self.level_change()
-        records = build_records(self)
-        check_finite(records.kpis)
-        return records
+        return build_records(self)
 
     def _run_capped(self, cap: int) -> None:
         """Run to the horizon in slices, stopping a replication that runs away.
@@ -503,21 +495,3 @@ class World(Workforce, Rework):
         scheduled = next(self.env._eid)
         return int(scheduled - 1 - len(self.env._queue)) - self._uncounted
 
-
-def check_finite(kpis: dict[str, Any]) -> None:
-    """Stop a replication whose KPIs overflowed (NaN or infinite where a run always gives a
-    number), naming them, rather than handing on a table every reader refuses as edited.
-
-    Nothing a scenario's limits foresee: it takes amounts that compound during the run, such
-    as thousands of change requests each adding a large fraction of the remaining effort, or
-    a productivity so small that a task's planned duration is infinite.
-    """
-    bad = [name for name in NUMBER_KPIS
-           if isinstance(kpis.get(name), float) and not math.isfinite(kpis[name])]
-    if bad:
-        shown = ", ".join(f"{name} = {kpis[name]}" for name in bad[:4])
-        more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
-        raise RunawayReplication(
-            f"the replication's amounts overflowed ({shown}{more}): a quantity grew past what a "
-            "number holds (efforts compounded by many change requests or risks, or a task whose "
-            "duration is effort / a near-zero productivity); make those values smaller")

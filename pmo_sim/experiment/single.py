@@ -24,7 +24,7 @@ import pandas as pd
 
 from pmo_sim.analysis.forecast import landing_date
 from pmo_sim.engine import ReplicationRecords
-from pmo_sim.engine.world import RunawayReplication
+from pmo_sim.engine.records import RunawayReplication
 from pmo_sim.errors import ReplicationFailed
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.results import frame
