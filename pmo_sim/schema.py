@@ -46,6 +46,9 @@ class Column:
     #: A KPI a run may leave NaN: when it does (``"no completed project"``); empty for a KPI a
     #: run always gives a number, so that NaN there is an edit of the table.
     nan_when: str = ""
+    #: The only values of a text column that holds one of a few words (a status, a kind);
+    #: empty for a name or free text.
+    values: tuple[str, ...] = ()
 
     @property
     def sense_text(self) -> str:
@@ -78,8 +81,13 @@ class Table:
 
 
 def _c(name: str, dtype: Dtype, unit: Unit, sense: Sense, label: str, description: str,
-       nan_when: str = "") -> Column:
-    return Column(name, dtype, unit, sense, label, description, nan_when)
+       nan_when: str = "", values: tuple[str, ...] = ()) -> Column:
+    return Column(name, dtype, unit, sense, label, description, nan_when, values)
+
+
+PROJECT_STATUSES = ("completed", "cancelled", "rejected", "open", "backlog", "proposal")
+CANCEL_REASONS = ("", "stage_gate", "dependency")
+POOL_KINDS = ("people", "equipment")
 
 
 # --------------------------------------------------------------------------- keys
@@ -199,9 +207,10 @@ PROJECTS = Table("projects", "One row per (policy, replication, project).", KEY,
     _c("due_date", "float", "day", "neutral", "Due date", "Absolute due day (NaN without a due date)."),
     _c("status", "string", "", "neutral", "Status",
        "completed, cancelled, rejected, open (admitted), backlog (funded, not admitted) or proposal "
-       "(waiting for funds)."),
+       "(waiting for funds).", values=PROJECT_STATUSES),
     _c("cancel_reason", "string", "", "neutral", "Cancel reason",
-       "Why it was cancelled: stage_gate, dependency (a dependency was cancelled or rejected), or empty."),
+       "Why it was cancelled: stage_gate, dependency (a dependency was cancelled or rejected), or empty.",
+       values=CANCEL_REASONS),
     _c("effort_planned", "float", "person-days", "neutral", "Effort planned",
        "Sum of the sampled task efforts (after estimating practice), before rework."),
     _c("effort_done", "float", "person-days", "neutral", "Effort done",
@@ -229,7 +238,7 @@ PROJECTS = Table("projects", "One row per (policy, replication, project).", KEY,
 POOLS = Table("pools", "One row per (policy, replication, pool).", KEY, (
     _c("pool", "string", "", "neutral", "Pool", "Pool name."),
     _c("kind", "string", "", "neutral", "Kind",
-       "people or equipment (equipment rows leave the people columns empty: NaN)."),
+       "people or equipment (equipment rows leave the people columns empty: NaN).", values=POOL_KINDS),
     _c("headcount_avg", "float", "count", "neutral", "Average headcount",
        "Employed person-days in the window (contractors included) / window length."),
     _c("utilisation", "float", "rate", "neutral", "Utilisation",
@@ -307,9 +316,6 @@ NUMBER_KPIS: tuple[str, ...] = tuple(c.name for c in KPIS
 #: The costs that add up to ``total_cost``, in the order they are added (labour first).
 COST_KPIS: tuple[str, ...] = ("labour_cost", "training_cost", "technology_cost", "pmo_cost",
                               "equipment_cost", "contractor_cost", "risk_cost", "mitigation_cost")
-
-PROJECT_STATUSES = ("completed", "cancelled", "rejected", "open", "backlog", "proposal")
-CANCEL_REASONS = ("", "stage_gate", "dependency")
 
 
 def kpi_info(name: str) -> Column:

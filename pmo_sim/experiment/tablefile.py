@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pmo_sim.errors import UsageError
@@ -118,6 +119,7 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
         raise UsageError(f"{path} is unreadable: {exc}") from exc
     _check_days(path, table, data)
     _check_numbers(path, table, data)
+    _check_words(path, table, data)
     return data
 
 
@@ -127,12 +129,37 @@ _DAYS = {name: {c.name for c in table.all_columns if c.dtype == "float" and c.un
 
 
 def _check_days(path: Path, table: str, data: pa.Table) -> None:
-    """Refuse an infinite time: pmo-sim never writes one, and an edited table's would make the
-    amounts and figures computed from it undefined."""
-    for name in _DAYS[table].intersection(data.column_names):
-        if np.isinf(to_float(data.column(name))).any():  # (to_numpy would import pandas)
+    """Refuse an infinite or negative time: pmo-sim never writes one (days count from day 0),
+    and an edited table's would make the amounts, forecasts and figures computed from it
+    undefined or absurd (a finish on day -1e12 was forecast as a P50 of -1,000,000,000,000)."""
+    for name in sorted(_DAYS[table].intersection(data.column_names)):
+        days = to_float(data.column(name))  # (to_numpy would import pandas)
+        if np.isinf(days).any():
             raise UsageError(f"{path}: column {name} holds an infinite day; pmo-sim writes a "
                              f"time as a finite day, or NaN when it was not reached")
+        if (days < 0).any():
+            raise UsageError(f"{path}: column {name} holds a negative day ({np.nanmin(days):g}); "
+                             f"pmo-sim counts days from day 0: the table was edited")
+
+
+#: Per table, its text columns of a few words (:attr:`~pmo_sim.schema.Column.values`).
+_WORDS = {name: {c.name: c.values for c in table.all_columns if c.values}
+          for name, table in STORED_TABLES.items()}
+
+
+def _check_words(path: Path, table: str, data: pa.Table) -> None:
+    """Refuse a status, cancel reason or pool kind pmo-sim never writes: read as none of its
+    words, an edited ``weird`` status made every forecast percentile "> horizon"."""
+    for name, words in _WORDS[table].items():
+        if name not in data.column_names:
+            continue
+        found = set(pc.unique(data.column(name)).to_pylist())
+        wrong = sorted((w for w in found - set(words) if w is not None), key=str)
+        if wrong or None in found:
+            shown = ", ".join(repr(w) for w in wrong[:3]) or "an empty cell"
+            raise UsageError(f"{path}: column {name} holds {shown}, which pmo-sim never writes "
+                             f"there (it writes {', '.join(repr(w) for w in words)}): the table "
+                             f"was edited")
 
 
 #: Per table, its KPI columns a run always gives a number (:data:`~pmo_sim.schema.NUMBER_KPIS`).

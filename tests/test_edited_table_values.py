@@ -1,0 +1,56 @@
+"""A results table's values pmo-sim never writes are refused where the table is read, naming
+the file, the column and the value: a status, cancel reason or pool kind outside its words,
+and a negative day. Before, a ``weird`` status made every forecast percentile "> horizon" and
+a finish on day -1e12 was forecast as a P50 of -1,000,000,000,000 (exit 0)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import pmo_sim as ps
+from pmo_sim.cli import main
+
+SCENARIO = """name: words
+horizon: 100
+resources:
+  dev: {headcount: 2, day_rate: 100}
+projects:
+  - {name: P, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 5}]}
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    ps.run_experiment(ps.load_scenario(path), replications=2, jobs=1, out=tmp_path / "r")
+    return tmp_path / "r"
+
+
+def _edit(folder: Path, table: str, column: str, value: object) -> None:
+    data = pq.read_table(folder / f"{table}.parquet")
+    i = data.schema.get_field_index(column)
+    data = data.set_column(i, column, pa.array([value] * data.num_rows, data.schema.field(i).type))
+    pq.write_table(data, folder / f"{table}.parquet")
+
+
+@pytest.mark.parametrize(("table", "column", "value", "says"), [
+    ("projects", "status", "weird", "column status holds 'weird', which pmo-sim never writes there"),
+    ("projects", "cancel_reason", "budget", "column cancel_reason holds 'budget'"),
+    ("projects", "status", None, "column status holds an empty cell"),
+    ("pools", "kind", "robots", "column kind holds 'robots'"),
+    ("projects", "finish", -1e12, "column finish holds a negative day (-1e+12)"),
+])
+def test_a_value_pmo_sim_never_writes_is_refused(folder: Path, table: str, column: str,
+                                                 value: object, says: str) -> None:
+    _edit(folder, table, column, value)
+    with pytest.raises(ps.UsageError, match=re.escape(f".parquet: {says}")):
+        getattr(ps.load_results(folder), table)
+    out = CliRunner().invoke(main, ["report", str(folder), "--out", str(folder.parent / "r.html")])
+    assert out.exit_code == 2 and says in out.output, out.output
