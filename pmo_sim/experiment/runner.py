@@ -192,8 +192,8 @@ def run_experiment(experiment: Scenario | ExperimentSpec, /, **options: Any) -> 
         spec = experiment
     else:
         spec = ExperimentSpec.from_options(experiment, **options)
-    chosen = chosen_policies(spec.scenario, spec.policies)
     spec.check()
+    chosen = chosen_policies(spec.scenario, spec.policies)
     ex = spec.execution
     check_backend(ex.backend, ex.jobs, ex.scheduler)
     start_early(ex.backend, ex.jobs)  # the workers' fork server starts while the folder is made

@@ -25,9 +25,10 @@ import pandas as pd
 from pmo_sim.analysis.forecast import landing_date
 from pmo_sim.engine import ReplicationRecords
 from pmo_sim.engine.records import RunawayReplication
-from pmo_sim.errors import ReplicationFailed
+from pmo_sim.errors import ReplicationFailed, UsageError
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.experiment.results import frame
+from pmo_sim.experiment.spec import check_types
 from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.scenario.calendar import date_of
 from pmo_sim.scenario.models import Scenario
@@ -71,6 +72,12 @@ def _optional_table(name: str, rec: ReplicationRecords) -> pd.DataFrame:
 def simulate(scenario: Scenario, policy: str | None = None, seed: int = 0,
              replication: int = 0) -> SimulationResult:
     """Run one replication of one policy (default: the first) with its task trace."""
+    check_types(scenario, seed=seed, replication=replication)
+    if policy is not None and not isinstance(policy, str):
+        raise TypeError(f"policy must be a policy's name, not {type(policy).__name__} ({policy!r})")
+    if seed < 0 or replication < 0:
+        raise UsageError(f"seed and replication must be non-negative integers (got seed {seed}, "
+                         f"replication {replication})")
     name = policy if policy is not None else scenario.policy_names[0]
     try:
         rec = run_replication(scenario, replication, seed, [name], trace=True)[0]

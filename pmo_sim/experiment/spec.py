@@ -13,6 +13,7 @@ from the flat keywords of SPEC 8 (``ps.run_experiment(sc, replications=200, jobs
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,9 @@ class ExperimentSpec:
         """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
         if out is None and resume:
             raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
+        if isinstance(policies, str):  # tuple("base") would be five policies b, a, s, e
+            raise TypeError(f"policies must be a list of policy names, not a str ({policies!r}); "
+                            f"give [{policies!r}]")
         if metric not in KPI_COLUMNS:
             raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
         _check_max(max_replications, replications)
@@ -149,8 +153,11 @@ class ExperimentSpec:
         return self.precision.metric if self.precision else "npv"
 
     def check(self) -> None:
-        """Refuse bad numbers up front (before a results folder is created)."""
-        n, p = self.replications, self.precision
+        """Refuse bad types and numbers up front (before a results folder is created)."""
+        n, p, ex = self.replications, self.precision, self.execution
+        check_types(self.scenario, replications=n, seed=self.seed, jobs=ex.jobs,
+                    chunk_size=ex.chunk_size,
+                    max_replications=p.max_replications if p is not None else None)
         if n is not None and not 1 <= n <= MAX_REPLICATIONS:
             raise UsageError(f"--replications must be between 1 and {MAX_REPLICATIONS:,} (got {n})")
         if self.seed < 0:
@@ -160,6 +167,23 @@ class ExperimentSpec:
         size = self.execution.chunk_size
         if size is not None and size < 1:
             raise UsageError(f"chunk size must be at least 1 (got {size})")
+
+
+def check_types(scenario: object, **integers: object) -> None:
+    """Refuse a Python caller's arguments of the wrong type with a :class:`TypeError` naming
+    them, before anything runs: ``scenario`` must be a loaded Scenario, each of ``integers`` an
+    integer or None. Before, a path for the scenario failed deep inside ("'str' object has no
+    attribute 'policy_names'"), ``replications=2.5`` or ``True`` ran, and ``seed=1.5`` failed
+    in every replication."""
+    from pmo_sim.scenario.models import Scenario
+
+    if not isinstance(scenario, Scenario):
+        hint = (" (load it first: pmo_sim.load_scenario(path))"
+                if isinstance(scenario, str | os.PathLike) else "")
+        raise TypeError(f"scenario must be a Scenario{hint}, not {type(scenario).__name__}")
+    for name, value in integers.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
 
 
 def _check_precision(p: Precision, replications: int | None) -> None:
@@ -177,5 +201,5 @@ def _check_max(m: int | None, replications: int | None) -> None:
         raise UsageError(f"--max-replications ({m}) is below --replications ({replications})")
 
 
-__all__ = ["Execution", "ExperimentSpec", "Output", "Precision", "PrecisionReport", "Progress",
+__all__ = ["check_types", "Execution", "ExperimentSpec", "Output", "Precision", "PrecisionReport", "Progress",
            "Replicate", "Seams"]

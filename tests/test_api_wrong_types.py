@@ -1,0 +1,62 @@
+"""The Python API refuses arguments of the wrong type before anything runs, with a TypeError
+naming the argument (or a UsageError for a negative seed or replication). Before: a path given
+for the scenario failed deep inside ("'str' object has no attribute 'policy_names'"),
+``replications=2.5`` and ``replications=True`` ran, ``seed=1.5`` failed in every replication
+(ReplicationFailed), ``policies="base"`` was read as policies b, a, s, e, and ``simulate``
+took ``replication="1"``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import pmo_sim as ps
+
+QUEUE = Path(__file__).parent.parent / "scenarios" / "queue_mmc.yaml"
+
+
+@pytest.fixture(scope="module")
+def sc() -> Any:
+    return ps.load_scenario(QUEUE)
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ({"replications": 2.5}, "replications must be an integer, not float (2.5)"),
+    ({"replications": True}, "replications must be an integer, not bool (True)"),
+    ({"replications": "2"}, "replications must be an integer, not str ('2')"),
+    ({"seed": 1.5}, "seed must be an integer, not float (1.5)"),
+    ({"jobs": "2"}, "jobs must be an integer, not str ('2')"),
+    ({"chunk_size": 0.5}, "chunk_size must be an integer, not float (0.5)"),
+    ({"policies": "fifo"}, "policies must be a list of policy names, not a str ('fifo')"),
+])
+def test_run_experiment_refuses_wrong_types(sc: Any, options: dict[str, Any], says: str) -> None:
+    with pytest.raises(TypeError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        ps.run_experiment(sc, **{"replications": 1, "jobs": 1, **options})
+
+
+def test_run_experiment_refuses_a_path_for_the_scenario() -> None:
+    with pytest.raises(TypeError, match=r"scenario must be a Scenario \(load it first"):
+        ps.run_experiment(str(QUEUE), replications=1, jobs=1)
+
+
+def test_numpy_integers_are_integers(sc: Any) -> None:
+    res = ps.run_experiment(sc, replications=np.int64(1), seed=np.int64(0), jobs=1)
+    assert len(res.replications) == 2
+
+
+@pytest.mark.parametrize(("options", "error", "says"), [
+    ({"replication": "1"}, TypeError, "replication must be an integer, not str"),
+    ({"replication": 1.5}, TypeError, "replication must be an integer, not float"),
+    ({"seed": "1"}, TypeError, "seed must be an integer, not str"),
+    ({"policy": 1}, TypeError, "policy must be a policy's name, not int"),
+    ({"replication": -1}, ps.UsageError, "must be non-negative integers"),
+])
+def test_simulate_refuses_wrong_types(sc: Any, options: dict[str, Any], error: type,
+                                      says: str) -> None:
+    with pytest.raises(error, match=says):
+        ps.simulate(sc, **options)
+    with pytest.raises(TypeError, match="scenario must be a Scenario, not dict"):
+        ps.simulate({"name": "x"})  # type: ignore[arg-type]
