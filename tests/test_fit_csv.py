@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from pmo_sim.cli import main
+from pmo_sim.errors import ScenarioError
 from pmo_sim.io.history import MAX_LISTED, MAX_SKILLS, history_from_text
 
 HEADER = "project,task,skill,estimate,actual,start,finish\n"
@@ -124,3 +125,15 @@ def test_more_skills_than_can_be_fitted_is_taken_for_a_wrong_column(tmp_path: Pa
     assert code == 2
     assert lines[0] == (f"h.csv:1:1: skill: {MAX_SKILLS + 1} distinct skills; at most {MAX_SKILLS} can "
                         "be fitted (is this the skill column?)")
+
+
+def test_line_breaks_of_a_lone_carriage_return_end_lines() -> None:
+    # Excel for Mac's "CSV (Macintosh)": before, refused with the csv module's "new-line
+    # character seen in unquoted field - do you need to open the file in universal-newline mode?"
+    header = "project,task,skill,estimate,actual,start,finish"
+    rows = [header, "A,t,dev,5,6,2024-01-01,2024-01-05", "B,t,dev,3,4,2024-01-02,2024-01-04"]
+    for newline in ("\r", "\r\n"):
+        tasks = history_from_text(newline.join(rows) + newline, "mac.csv").tasks
+        assert tasks["project"].tolist() == ["A", "B"] and tasks["line"].tolist() == [2, 3]
+    with pytest.raises(ScenarioError, match=r"^mac\.csv:3:9: estimate: is not a number"):
+        history_from_text("\r".join([*rows[:2], "B,t,dev,x,4,2024-01-02,2024-01-04"]), "mac.csv")

@@ -94,6 +94,10 @@ def read_history(path: str | os.PathLike[str]) -> History:
 
 def history_from_text(text: str, name: str = "<string>") -> History:
     """Like :func:`read_history`, for CSV text already in memory."""
+    # Line breaks as universal newlines read them: a lone CR ends a line too (Excel for Mac's
+    # "CSV (Macintosh)"; before, refused with the csv module's "new-line character seen in
+    # unquoted field - do you need to open the file in universal-newline mode?").
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     body = text.lstrip("\r\n\t ")
     offset = text[: len(text) - len(body)].count("\n")  # blank lines before the header
     if not body:
