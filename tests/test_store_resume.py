@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from test_experiment import TINY_YAML, assert_same_tables, write_tiny
@@ -404,6 +405,30 @@ def test_a_chunk_copied_over_another_with_its_checksum_edited_is_recomputed(
     (out / "manifest.json").write_text(json.dumps(manifest))
     partial = load_results(out)  # the copy is skipped, not read as replications 2-3
     assert sorted(partial.replications["replication"].unique()) == [0, 1, 4, 5]
+    resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+    assert_same_tables(resumed, uninterrupted)
+
+
+@pytest.mark.parametrize("table", ["replications", "projects"])
+def test_a_chunk_edited_to_another_policy_with_its_checksum_edited_is_recomputed(
+        tiny: Scenario, uninterrupted: Results, tmp_path: Path, table: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # before: the chunk passed every check, a resume consolidated the tables without its rows
+    # (filtered out by policy) into a folder marked complete, and deleted the chunk files
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=3)
+    manifest = json.loads((out / "manifest.json").read_text())
+    info = manifest["chunks"][1]["files"][table]
+    data = pq.read_table(out / info["file"])
+    column = data.schema.get_field_index("policy")
+    data = data.set_column(column, "policy", pa.array(["zz"] * data.num_rows))
+    pq.write_table(data, out / info["file"])
+    info["sha256"] = hashlib.sha256((out / info["file"]).read_bytes()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with caplog.at_level(logging.WARNING):
+        partial = load_results(out)
+        assert sorted(partial.replications["replication"].unique()) == [0, 1, 4, 5]
+    assert "holds rows of policies the manifest does not list (zz)" in caplog.text
     resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
     assert_same_tables(resumed, uninterrupted)
 

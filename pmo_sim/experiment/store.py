@@ -58,13 +58,7 @@ from pmo_sim.experiment.manifest import (
     manifest_text,
     read_manifest,
 )
-from pmo_sim.experiment.tablefile import (
-    SCHEMAS,
-    empty_table,
-    parquet_bytes,
-    read_checked,
-    writer_options,
-)
+from pmo_sim.experiment.tablefile import SCHEMAS, empty_table, parquet_bytes, read_checked, writer_options
 from pmo_sim.files import (
     CHUNK_DIR,
     MANIFEST,
@@ -432,7 +426,7 @@ class ResultsFolder(ChunkStore):
         (their files are deleted) so a resume recomputes them; otherwise they are skipped.
         """
         problems = []
-        policies = len(self.manifest["policies"])
+        policies = self.manifest["policies"]
         for start in self.ordered():
             chunk = self.chunks[start]
             for table in chunk.tables:
@@ -453,11 +447,12 @@ class ResultsFolder(ChunkStore):
         return problems
 
     @staticmethod
-    def _check_file(path: Path, chunk: ChunkRecord, table: str, policies: int) -> str | None:
+    def _check_file(path: Path, chunk: ChunkRecord, table: str, policies: list[str]) -> str | None:
         """Why a chunk's file of ``table`` is not the one its manifest entry lists for the
-        chunk's replications, or None: its checksum, its rows, and the replications it holds
-        (a file copied from another chunk, its checksum edited to match, would otherwise be
-        taken for this one and repeat those replications)."""
+        chunk's replications, or None: its checksum, its rows, and the replications and
+        policies it holds (a file copied from another chunk, or edited to another policy's name,
+        its checksum edited to match, would otherwise be taken for this one: its replications
+        repeated, or its rows left out of a folder then marked complete)."""
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -467,7 +462,8 @@ class ResultsFolder(ChunkStore):
         try:
             file = pq.ParquetFile(io.BytesIO(data))
             rows = file.metadata.num_rows
-            held = to_float(file.read(columns=["replication"]).column(0))  # (no pandas import)
+            key = file.read(columns=["policy", "replication"])
+            held, names = to_float(key.column(1)), set(key.column(0).unique().to_pylist())
         except (OSError, KeyError, pa.ArrowException) as exc:
             return f"is not a Parquet file of pmo-sim's ({exc})"
         if rows != chunk.rows_of(table):
@@ -475,9 +471,11 @@ class ResultsFolder(ChunkStore):
         start, stop = chunk.start, chunk.stop
         if held.size and (held.min() < start or held.max() >= stop):
             return f"holds replications {held.min():.0f}-{held.max():.0f}, not {start}-{stop - 1}"
+        if stray := sorted(map(str, names - set(policies))):
+            return f"holds rows of policies the manifest does not list ({', '.join(stray[:3])})"
         if table == "replications":
             each = np.array_equal(np.unique(held), np.arange(start, stop))
-            if not each or rows != (stop - start) * policies:
+            if not each or rows != (stop - start) * len(policies):
                 return f"does not hold replications {start}-{stop - 1} once per policy"
         return None
 
