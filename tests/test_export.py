@@ -221,3 +221,28 @@ def test_ema_experiments_and_outcomes_line_up(results: Results, tmp_path: Path) 
     assert outcomes["npv"].tolist() == pytest.approx(results.replications["npv"].tolist())
     again = invoke("export", str(results.path), "--ema", str(out))
     assert again.exit_code == 2 and "use --force" in again.output
+
+
+def test_names_starting_with_an_equals_sign_are_text_not_formulas(tmp_path: Path) -> None:
+    # Names come from scenario files that travel: before, openpyxl wrote a policy or project
+    # named '=HYPERLINK(...)' (or a DDE call) as a formula, which ran when the workbook opened.
+    text = """name: "=1+1"
+description: "=cmd|' /C calc'!A0"
+horizon: 100
+resources:
+  dev: {headcount: 2, day_rate: 100}
+projects:
+  - {name: "=HYPERLINK(\\"http://x\\")", value_per_day: 10, tasks: [{name: a, skill: dev, effort: 5}]}
+policies:
+  "=2*3": {}
+  plain: {}
+"""
+    sc = load_scenario_text(text, "eq.yaml")
+    res = run_experiment(sc, replications=2, jobs=1, out=tmp_path / "r")
+    path = write_workbook(res, tmp_path / "eq.xlsx")
+    book = openpyxl.load_workbook(path)
+    cells = [c for ws in book for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith("=")]
+    assert {c.value for c in cells} >= {"=2*3", '=HYPERLINK("http://x")'}
+    formulas = [(c.coordinate, c.value) for c in cells if c.data_type != "s"]
+    assert formulas == []

@@ -151,8 +151,14 @@ class _Sheet:
         for i, raw in enumerate(values):
             value = _cell_value(raw)
             fmt = formats[i] if formats else None
-            if fmt or bold:
+            text = isinstance(value, str) and value.startswith("=")
+            if fmt or bold or text:
                 cell = WriteOnlyCell(self.ws, value=value)
+                if text:
+                    # Text, never a formula: openpyxl takes every str starting with "=" for
+                    # one, and names come from scenario files that travel (a policy named
+                    # '=HYPERLINK("http://...")' or a DDE call ran when the workbook opened).
+                    cell.data_type = "s"
                 if fmt:
                     cell.number_format = fmt
                 if bold:
