@@ -60,3 +60,22 @@ def test_simulate_refuses_wrong_types(sc: Any, options: dict[str, Any], error: t
         ps.simulate(sc, **options)
     with pytest.raises(TypeError, match="scenario must be a Scenario, not dict"):
         ps.simulate({"name": "x"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("max_events", "error", "says"), [
+    ("5", TypeError, "max_events must be a number or None, not str"),
+    (float("nan"), ps.UsageError, r"max_events must be a finite number of at least 1, or None .*\(got nan\)"),
+    (-1, ps.UsageError, r"\(got -1\)"),
+])
+def test_load_scenario_refuses_a_bad_budget(max_events: Any, error: type, says: str) -> None:
+    # before: NaN disabled the check silently, -1 refused every scenario "above the budget of -1"
+    with pytest.raises(error, match=says):
+        ps.load_scenario(QUEUE, max_events=max_events)
+
+
+def test_a_study_refuses_text_for_its_values(sc: Any) -> None:
+    # before: list("8") and ("1", ":") were varied: "horizon: must be greater than 0 (got 0)"
+    with pytest.raises(TypeError, match=r"the values of 'horizon' must be a list, not str \('100'\)"):
+        ps.sweep(sc, {"horizon": "100"}, replications=1, jobs=1)
+    with pytest.raises(TypeError, match=r"the range of 'horizon' must be a pair \(low, high\), not str"):
+        ps.sensitivity(sc, {"horizon": "1:2"}, metric="npv", replications=1, jobs=1)

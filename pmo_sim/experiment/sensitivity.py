@@ -78,6 +78,10 @@ def _ranges(base: Base, vary: Ranges | None, metric: str | None
     """The ranges, where each was declared, and the metric (command line over the section)."""
     section = base.scenario.sensitivity
     if vary:
+        for path, bounds in vary.items():
+            if isinstance(bounds, str | bytes) or not isinstance(bounds, Sequence) or len(bounds) != 2:
+                raise TypeError(f"the range of {path!r} must be a pair (low, high), not "
+                                f"{type(bounds).__name__} ({bounds!r})")
         ranges = {path: (bounds[0], bounds[1]) for path, bounds in vary.items()}
         origins = {path: VARY for path in ranges}
     elif section is not None:

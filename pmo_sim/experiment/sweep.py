@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -122,6 +122,9 @@ def axes_of(vary: str | Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequen
     pairs = list(vary.items()) if isinstance(vary, Mapping) else list(vary)
     seen: dict[str, list[Any]] = {}
     for path, vals in pairs:
+        if isinstance(vals, str | bytes) or not isinstance(vals, Iterable):  # list("100"): 1, 0, 0
+            raise TypeError(f"the values of {path!r} must be a list, not {type(vals).__name__} "
+                            f"({vals!r}); give [{vals!r}]")
         if path in seen:
             raise ScenarioError([Problem("is varied twice; give all its values in one --vary",
                                          path=path, file="--vary")])
