@@ -30,16 +30,29 @@ class Problem:
             where += f":{self.line}:{self.column if self.column is not None else 1}"
         text = f"{where}: "
         if self.path:
-            text += f"{self.path}: "
+            text += f"{short_path(self.path)}: "
         text += self.message
         if self.has_got:
             text += f" (got {format_got(self.got)})"
         return printable(text)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column, "path": self.path,
+        return {"file": self.file, "line": self.line, "column": self.column, "path": short_path(self.path),
                 "message": self.message if not self.has_got
                 else f"{self.message} (got {format_got(self.got)})"}
+
+
+#: A problem's path longer than this is shown cut, with its length: a path is made of names (at
+#: most 200 characters each) and indices, and an unknown key of 100,000 characters made each
+#: of its problems a line of 100 KB (7 MB of messages for a file of 70 such keys).
+MAX_PATH_CHARS = 300
+
+
+def short_path(path: str) -> str:
+    """``path``, or its first characters and its length when it is longer than :data:`MAX_PATH_CHARS`."""
+    if len(path) <= MAX_PATH_CHARS:
+        return path
+    return f"{path[:MAX_PATH_CHARS - 60]}... ({len(path):,} characters)"
 
 
 def printable(text: str) -> str:
