@@ -55,3 +55,33 @@ def test_an_unreachable_scheduler_leaves_no_folder_and_a_rerun_needs_no_force(
     assert not (tmp_path / "out").exists()
     result = CliRunner().invoke(main, [*args, "--out", str(out), "-j", "1", "-q"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_server_that_is_no_scheduler_is_said_so_not_out_of_memory(tmp_path: Path) -> None:
+    # before: an SSH server's banner was read as the length of a Dask message, distributed
+    # tried to allocate exabytes, and the run said "out of memory" with exit 1
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+
+    def greet() -> None:
+        with server:
+            server.settimeout(20)
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n")
+                threading.Timer(2, conn.close).start()
+
+    threading.Thread(target=greet, daemon=True).start()
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    with pytest.raises(UsageError, match=r"cannot reach the Dask scheduler 'tcp://127\.0\.0\.1:\d+': "
+                                         r"something answers there, but not as a Dask scheduler"):
+        run_experiment(scenario, replications=2, backend="dask", scheduler=f"tcp://127.0.0.1:{port}")
+    server.close()

@@ -397,6 +397,15 @@ class DaskBackend(_FutureBackend):
                 self._client = Client(self._cluster)
         except (OSError, ValueError, TypeError) as exc:  # unreachable, or an address Dask refuses
             raise UsageError(f"cannot reach the Dask scheduler {address!r}: {exc}") from exc
+        except MemoryError as exc:
+            if not address:
+                raise
+            # Another server's greeting (an SSH banner) read as the length of a Dask message:
+            # distributed tried to allocate exabytes (before: "out of memory", exit 1).
+            raise UsageError(f"cannot reach the Dask scheduler {address!r}: something answers there, "
+                             "but not as a Dask scheduler does (its first bytes read as a message "
+                             "larger than memory); check the host and port (a scheduler listens on "
+                             "8786 unless told otherwise)") from exc
         n = len(self._client.scheduler_info().get("workers", {}))
         self.workers = max(1, n or jobs)
 
