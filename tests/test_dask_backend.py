@@ -85,3 +85,12 @@ def test_a_server_that_is_no_scheduler_is_said_so_not_out_of_memory(tmp_path: Pa
                                          r"something answers there, but not as a Dask scheduler"):
         run_experiment(scenario, replications=2, backend="dask", scheduler=f"tcp://127.0.0.1:{port}")
     server.close()
+
+
+def test_an_empty_scheduler_is_refused_not_taken_for_none(tmp_path: Path) -> None:
+    # before: --scheduler '' started a local cluster (with --backend dask) or was ignored
+    scenario = load_scenario(write_tiny(tmp_path), None)
+    with pytest.raises(UsageError, match=r"--scheduler must be a Dask scheduler's address.*got ''"):
+        run_experiment(scenario, replications=2, backend="dask", scheduler="")
+    with pytest.raises(UsageError, match="--scheduler needs --backend dask"):
+        run_experiment(scenario, replications=2, scheduler="")

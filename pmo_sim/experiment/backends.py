@@ -445,9 +445,9 @@ def check_backend(name: str, jobs: int | None = None, scheduler: str | None = No
         # thousands before anything said so. More workers than CPUs add no speed.
         raise UsageError(f"--jobs {jobs} is more than this machine can use: at most {limit} "
                          f"(4 per CPU, {os.cpu_count() or 1} CPUs); each worker is a process")
-    if scheduler and name != "dask":
+    if scheduler is not None and name != "dask":
         raise UsageError("--scheduler needs --backend dask")
-    if scheduler and not _SCHEDULER.fullmatch(scheduler):
+    if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):  # '' too: not "no scheduler"
         raise UsageError(f"--scheduler must be a Dask scheduler's address, such as "
                          f"tcp://HOST:8786 (tcp, tls, ws or wss; got {scheduler!r})")
 
