@@ -54,3 +54,15 @@ def test_a_value_pmo_sim_never_writes_is_refused(folder: Path, table: str, colum
         getattr(ps.load_results(folder), table)
     out = CliRunner().invoke(main, ["report", str(folder), "--out", str(folder.parent / "r.html")])
     assert out.exit_code == 2 and says in out.output, out.output
+
+
+def test_a_replications_table_of_more_rows_is_refused_by_its_footer(folder: Path) -> None:
+    # A small file can hold millions of rows of one repeated value (1.7 MB made 10,000,000, and
+    # compare grew to 680 MB before refusing them): counted in the Parquet footer, unread.
+    data = pq.read_table(folder / "replications.parquet")
+    many = pa.concat_tables([data] * 50_000)
+    pq.write_table(many, folder / "replications.parquet", compression="zstd")
+    with pytest.raises(ps.UsageError, match=re.escape(
+            "replications.parquet does not match the manifest: it has 100,000 rows, expected 2 "
+            "(1 policy x 2 replications)")):
+        ps.load_results(folder)

@@ -49,6 +49,25 @@ def check_no_stray_policies(table: pd.DataFrame, manifest: dict[str, Any], file:
                          f"manifest does not list ({', '.join(extra)})")
 
 
+def check_rows(file: Path, manifest: dict[str, Any]) -> None:
+    """A complete run's replications table has one row per policy and replication, counted in
+    its Parquet footer before a row is read: a small file can hold millions of rows of one
+    repeated value (1.7 MB made 10,000,000 rows, and compare grew to 680 MB before refusing
+    them; a larger one exhausted memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(file).num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise UsageError(f"{file} is unreadable: {exc}") from exc
+    n, policies = int(manifest["replications"]), len(manifest["policies"])
+    if rows != n * policies:
+        raise UsageError(f"{file} does not match the manifest: it has {rows:,} rows, expected "
+                         f"{n * policies:,} ({policies} {'policy' if policies == 1 else 'policies'} "
+                         f"x {n:,} replications)")
+
+
 def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: Path,
                    complete: bool) -> None:
     """The replications table holds the manifest's policies, each with the same replications

@@ -42,6 +42,7 @@ from pmo_sim.experiment.coverage import (
     check_no_stray_policies,
     check_policies,
     check_projects,
+    check_rows,
     scenario_names,
 )
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
@@ -337,6 +338,7 @@ def load_results(path: str | os.PathLike[str]) -> Results:
                                           or (folder.path / name).is_symlink())
                 else f"{name} is not a file (a folder, pipe, device or a link to one)"
                 for name in missing))
+        check_rows(folder.inside("replications.parquet"), manifest)
         results = read_consolidated(folder, manifest)
     else:
         for problem in folder.verify_chunks(drop=False):
