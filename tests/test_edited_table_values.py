@@ -66,3 +66,13 @@ def test_a_replications_table_of_more_rows_is_refused_by_its_footer(folder: Path
             "replications.parquet does not match the manifest: it has 100,000 rows, expected 2 "
             "(1 policy x 2 replications)")):
         ps.load_results(folder)
+
+
+def test_a_projects_table_of_more_rows_than_a_run_can_make_is_refused_by_its_footer(
+        folder: Path) -> None:
+    data = pq.read_table(folder / "projects.parquet")
+    pq.write_table(pa.concat_tables([data] * 75_000), folder / "projects.parquet", compression="zstd")
+    with pytest.raises(ps.UsageError, match=re.escape(
+            "projects.parquet does not match the manifest: it has 150,000 rows, more than 1 policy "
+            "x 2 replications can make (at most 70,000 projects each)")):
+        ps.load_results(folder).projects  # noqa: B018

@@ -49,23 +49,30 @@ def check_no_stray_policies(table: pd.DataFrame, manifest: dict[str, Any], file:
                          f"manifest does not list ({', '.join(extra)})")
 
 
-def check_rows(file: Path, manifest: dict[str, Any]) -> None:
-    """A complete run's replications table has one row per policy and replication, counted in
-    its Parquet footer before a row is read: a small file can hold millions of rows of one
-    repeated value (1.7 MB made 10,000,000 rows, and compare grew to 680 MB before refusing
-    them; a larger one exhausted memory)."""
+def check_rows(file: Path, manifest: dict[str, Any], table: str = "replications") -> None:
+    """A complete run's table is counted in its Parquet footer before a row is read: a small
+    file can hold millions of rows of one repeated value (1.7 MB made 10,000,000 rows, and
+    compare grew to 680 MB before refusing them; a larger one exhausted memory).
+    ``replications`` has one row per policy and replication; ``projects`` at most as many per
+    policy and replication as a scenario may make (its explicit projects and intake count)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_PROJECTS
 
     try:
         rows = pq.read_metadata(file).num_rows
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{file} is unreadable: {exc}") from exc
     n, policies = int(manifest["replications"]), len(manifest["policies"])
-    if rows != n * policies:
+    runs = f"{policies} {'policy' if policies == 1 else 'policies'} x {n:,} replications"
+    if table == "replications" and rows != n * policies:
         raise UsageError(f"{file} does not match the manifest: it has {rows:,} rows, expected "
-                         f"{n * policies:,} ({policies} {'policy' if policies == 1 else 'policies'} "
-                         f"x {n:,} replications)")
+                         f"{n * policies:,} ({runs})")
+    most = MAX_PROJECTS + MAX_INTAKE_COUNT
+    if table == "projects" and rows > n * policies * most:
+        raise UsageError(f"{file} does not match the manifest: it has {rows:,} rows, more than "
+                         f"{runs} can make (at most {most:,} projects each)")
 
 
 def check_policies(replications: pd.DataFrame, manifest: dict[str, Any], file: Path,

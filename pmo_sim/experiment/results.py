@@ -362,6 +362,7 @@ class FileTable:
 
     def __call__(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         file = self.folder.inside(f"{self.name}.parquet")
+        check_rows(file, self.manifest, self.name)
         table = frame(read_checked(file, self.name, columns))
         check_no_stray_policies(table, self.manifest, file)
         if columns is None and self.name == "projects":
