@@ -494,4 +494,3 @@ class World(Workforce, Rework):
         # The horizon's own stop event, and any slice stops and counts, are not the model's.
         scheduled = next(self.env._eid)
         return int(scheduled - 1 - len(self.env._queue)) - self._uncounted
-
