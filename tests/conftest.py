@@ -41,6 +41,27 @@ def task_trace() -> Callable[..., Any]:
     return task_log
 
 
+TINY_RUN = """name: tiny
+horizon: 100
+resources:
+  dev: {headcount: 2, day_rate: 100}
+projects:
+  - {name: P, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 5}]}
+"""
+
+
+@pytest.fixture
+def tiny_results(tmp_path: Path) -> Path:
+    """A complete results folder (``tmp_path / "r"``) of a one-project, one-pool scenario
+    (``tmp_path / "s.yaml"``), 2 replications: for tests that edit a folder and read it."""
+    import pmo_sim as ps
+
+    path = tmp_path / "s.yaml"
+    path.write_text(TINY_RUN)
+    ps.run_experiment(ps.load_scenario(path), replications=2, jobs=1, out=tmp_path / "r")
+    return tmp_path / "r"
+
+
 @pytest.fixture
 def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A real 200 KB filesystem (tmpfs) that fills up mid-run; needs permission to mount."""

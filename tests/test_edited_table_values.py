@@ -16,21 +16,10 @@ from click.testing import CliRunner
 import pmo_sim as ps
 from pmo_sim.cli import main
 
-SCENARIO = """name: words
-horizon: 100
-resources:
-  dev: {headcount: 2, day_rate: 100}
-projects:
-  - {name: P, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 5}]}
-"""
-
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "s.yaml"
-    path.write_text(SCENARIO)
-    ps.run_experiment(ps.load_scenario(path), replications=2, jobs=1, out=tmp_path / "r")
-    return tmp_path / "r"
+def folder(tiny_results: Path) -> Path:
+    return tiny_results
 
 
 def _edit(folder: Path, table: str, column: str, value: object) -> None:
