@@ -71,3 +71,20 @@ def test_a_new_hire_ramps_up_from_their_start() -> None:
     y_end = round(12 + 1.2 / 0.55, 9)
     assert task_log(sc) == [("A", "long", 0, 50, "dev-1"), ("B", "x", 10, 12, "dev-2"),
                             ("B", "y", 12, y_end, "dev-2"), ("C", "z", 40, 43, "dev-2")]
+
+
+def test_a_persons_settled_speed_and_day_cost_follow_what_they_stand_for() -> None:
+    # The engine reads Person.speed and Person.cost_rate at every start and finish (hot path):
+    # they must be base x gain x fte and day_rate x fte, to the bit, after a ramp has ended
+    # (its gain folded in) as when the person was made.
+    from pmo_sim.engine.state import Person, PoolState, Ramp
+
+    pool = PoolState(0, "dev", day_rate=650.0, productivity=1.1, fte=0.7)
+    person = Person("dev-1", pool, 0, 0, pool.productivity, 0.0, float("inf"))
+    assert person.speed == 1.1 * 1.0 * 0.7 and person.cost_rate == 650.0 * 0.7
+    person.ramps.append(Ramp(0.0, 10.0, 0.5, 1.3))
+    assert person.productivity(5.0) == 1.1 * (0.5 + 0.8 * 0.5)
+    assert person.speed == 1.1 * 1.0 * 0.7  # nothing folded while the ramp runs
+    person.productivity(10.0)  # ended: its gain folded into the settled multiplier
+    assert person.gain == 1.3 and person.ramps == []
+    assert person.speed == 1.1 * 1.3 * 0.7

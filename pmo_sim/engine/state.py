@@ -125,10 +125,12 @@ class Person:
     def productivity(self, now: float) -> float:
         p = self.base * self.gain
         if self.ramps:
-            for r in [r for r in self.ramps if now >= r.t1]:
-                self.gain *= r.m1
-                self.ramps.remove(r)
-            self.rates_changed()
+            ended = [r for r in self.ramps if now >= r.t1]
+            if ended:
+                for r in ended:
+                    self.gain *= r.m1
+                    self.ramps.remove(r)
+                self.rates_changed()
             p = self.base * self.gain
             for r in self.ramps:
                 p *= r.at(now)
