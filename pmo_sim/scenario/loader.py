@@ -152,15 +152,35 @@ def _parse(text: str, filename: str) -> tuple[dict[str, Any], SourceMap]:
                                      "resources (try `pmo-sim new NAME`)", file=filename, line=1, column=1)])
     root, sources = read_yaml(text, filename)
     if not isinstance(root, dict):
-        what = "empty (only comments)" if root is None else f"a {_kind(root)}"
-        raise ScenarioError([Problem(
-            f"the top level must be a mapping of scenario fields (name, horizon, resources, ...), "
-            f"but it is {what}", file=filename, line=1, column=1,
-        )])
+        raise ScenarioError([_not_a_mapping(root, sources.values.get(()), text, filename)])
     return root, sources
 
 
+def _not_a_mapping(root: Any, where: Location | None, text: str, filename: str) -> Problem:
+    """The top level is not a mapping: say what it is, where its node starts, and what was
+    written there. Before, a document that is ``null`` or ``~`` was reported as "only comments"."""
+    expected = "the top level must be a mapping of scenario fields (name, horizon, resources, ...), but "
+    if where is None or where.line is None:  # no node at all: only comments (and blank lines)
+        return Problem(expected + "it is empty (only comments)", file=filename, line=1, column=1)
+    line, column = where.line, where.column or 1
+    if root is not None:
+        return Problem(f"{expected}it is a {_kind(root)}", file=filename, line=line, column=column,
+                       got=root, has_got=True)
+    written = text.splitlines()[line - 1][column - 1:].split(" #")[0].strip()
+    if written in _NULL_WORDS or written.startswith("!!null"):
+        return Problem(f"{expected}the document is null (it holds no mapping)", file=filename,
+                       line=line, column=column, got=written, has_got=True)
+    return Problem(f"{expected}the document is empty (it holds no mapping)", file=filename,
+                   line=line, column=column)
+
+
+#: How YAML writes null, the whole document given as one of them.
+_NULL_WORDS = frozenset({"null", "Null", "NULL", "~"})
+
+
 def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
     if isinstance(value, list):
         return "list"
     if isinstance(value, str):
