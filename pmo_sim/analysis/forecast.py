@@ -48,6 +48,7 @@ import pandas as pd
 
 from pmo_sim.analysis import format as fmt
 from pmo_sim.errors import UsageError
+from pmo_sim.numerals import is_plain
 
 #: The finish percentiles, in percent.
 PERCENTILES = (10, 50, 80, 90)
@@ -117,6 +118,9 @@ def by_day(by: float | str | dt.date, horizon: float, start: dt.date | None) -> 
     """
     if isinstance(by, str):
         text = by.strip()
+        if not is_plain(text):  # float() reads Unicode digits: "٣" was day 3
+            raise UsageError(f"by: {text!r} is neither a day number written with ASCII digits "
+                             "(0-9) nor a date (YYYY-MM-DD)")
         try:
             by = float(text)
         except ValueError:

@@ -19,6 +19,7 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
     OutPath,
+    Whole,
     default_folder,
     force_option,
     handles_errors,
@@ -67,7 +68,7 @@ Examples:
 """)
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--policy", required=True, metavar="NAME", help="Policy to simulate.")
-@click.option("--replication", type=click.IntRange(min=0), required=True, metavar="R",
+@click.option("--replication", type=Whole(min=0), required=True, metavar="R",
               help="Replication number (the same random world as replication R of `run`).")
 @set_option
 @click.option("--out", type=OutPath(file_okay=False), default=None,

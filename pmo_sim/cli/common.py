@@ -24,6 +24,7 @@ from pmo_sim.files import (
     write_atomically,
 )
 from pmo_sim.interrupts import interrupted_by
+from pmo_sim.numerals import is_plain, not_plain
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.scenario.names import safe_slug
 
@@ -121,7 +122,22 @@ class OutPath(click.Path):
         return super().convert(value, param, ctx)
 
 
-class Finite(click.FloatRange):
+class _Plain(click.ParamType):
+    """A number option's text is plain ASCII (:func:`pmo_sim.numerals.is_plain`): click reads
+    numbers with ``int()``/``float()``, which took ``--seed ٣`` (an Arabic-Indic digit) as 3.
+    Every option that takes a number has a type built on this (tests/test_cli_numbers.py)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not is_plain(value):
+            self.fail(f"{not_plain(value)}.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Whole(_Plain, click.IntRange):
+    """A whole number in a range, written with ASCII digits."""
+
+
+class Finite(_Plain, click.FloatRange):
     """A number in a range, and finite: Python reads ``inf`` and ``nan`` as floats, and
     click's range lets ``nan`` through (no comparison with it is true)."""
 

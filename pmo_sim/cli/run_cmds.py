@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pmo_sim.cli import main
-from pmo_sim.cli.common import Finite, OutPath, handles_errors, max_events_option, parse_sets, set_option
+from pmo_sim.cli.common import (
+    Finite,
+    OutPath,
+    Whole,
+    handles_errors,
+    max_events_option,
+    parse_sets,
+    set_option,
+)
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
 from pmo_sim.errors import UsageError
 from pmo_sim.files import create_folder, remove_empty_folders
@@ -196,10 +204,10 @@ Examples:
   pmo-sim run baseline.yaml --format json --quiet > run.json
 """)
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("-n", "--replications", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("-n", "--replications", type=Whole(min=1), default=100, show_default=True,
               help="Replications per policy (with --resume: as recorded).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Root seed.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("--seed", type=Whole(min=0), default=0, show_default=True, help="Root seed.")
+@click.option("-j", "--jobs", type=Whole(min=1), default=None,
               help="Worker processes [default: CPU count].")
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="local", show_default=True,
               help="local: process pool; dask: Dask distributed; serial: in this process.")
@@ -213,7 +221,7 @@ Examples:
 @click.option("--precision", type=Finite(min=0, min_open=True), default=None, metavar="REL",
               help="Add replications until the 95% CI half-width of --metric is <= REL x |mean|.")
 @click.option("--metric", default="npv", show_default=True, help="KPI for --precision and the verdict.")
-@click.option("--max-replications", type=click.IntRange(min=1), default=None,
+@click.option("--max-replications", type=Whole(min=1), default=None,
               help="Cap for --precision [default: 10 x --replications, at most 10,000,000].")
 @click.option("--paired", is_flag=True, help="--precision on paired differences to the first policy.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out.")
@@ -223,7 +231,7 @@ Examples:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Also print every comparison with its p-value, and the selection method.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None, hidden=True)
+@click.option("--chunk-size", type=Whole(min=1), default=None, hidden=True)
 @handles_errors
 def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: str,
         scheduler: str | None, policies: tuple[str, ...], sets: tuple[str, ...],

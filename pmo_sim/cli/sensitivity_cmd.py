@@ -16,6 +16,7 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import (
     OutPath,
+    Whole,
     force_option,
     handles_errors,
     run_study,
@@ -50,7 +51,7 @@ each runs -n replications per policy.
 @click.option("--method", type=click.Choice(["tornado", "morris", "sobol"]), default="tornado",
               show_default=True, help="tornado: one at a time, low vs high, paired; morris: "
               "elementary effects; sobol: variance shares.")
-@click.option("--samples", type=click.IntRange(min=2), default=None, metavar="N",
+@click.option("--samples", type=Whole(min=2), default=None, metavar="N",
               help="Morris trajectories [default 10] or Sobol base samples, a power of 2 [default 64].")
 @set_option
 @click.option("--out", type=OutPath(file_okay=False), default=None,

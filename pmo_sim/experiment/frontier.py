@@ -30,6 +30,7 @@ from pmo_sim.errors import Problem, ScenarioError, UsageError
 from pmo_sim.experiment.batch import Study, run_variants
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.experiment.variants import Base, Origin, validate_axes, variants
+from pmo_sim.numerals import is_plain
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.schema import KPI_COLUMNS
 
@@ -53,6 +54,8 @@ def parse_budgets(text: str) -> list[float]:
     range, or more than :data:`MAX_STEPS` steps is an error located at ``--budget``.
     """
     parts = [p.strip() for p in text.split(":")]
+    if not is_plain(text):  # float() and int() read Unicode digits: "٣" was 3
+        raise _problem("LOW, HIGH and STEPS must be written with ASCII digits (0-9)", text)
     try:
         if len(parts) != 3:
             raise ValueError
