@@ -433,6 +433,36 @@ def test_a_chunk_edited_to_another_policy_with_its_checksum_edited_is_recomputed
     assert_same_tables(resumed, uninterrupted)
 
 
+@pytest.mark.parametrize(("table", "column", "value", "why"), [
+    ("projects", "status", "weird", "column status holds 'weird', which pmo-sim never writes there"),
+    ("replications", "npv", float("nan"), "column npv holds no number (NaN or empty) in 1 of 4 rows"),
+])
+def test_a_chunk_edited_to_a_value_no_run_writes_is_named_and_recomputed(
+        tiny: Scenario, uninterrupted: Results, tmp_path: Path, table: str, column: str,
+        value: object, why: str, caplog: pytest.LogCaptureFixture) -> None:
+    # before: the chunk passed every check at the resume's start; the resume ran, then failed
+    # assembling the tables with "the results folder ... was changed during the run", exit 1
+    out = tmp_path / "r"
+    interrupted_run(tiny, out, chunks=3)
+    manifest = json.loads((out / "manifest.json").read_text())
+    info = manifest["chunks"][1]["files"][table]
+    data = pq.read_table(out / info["file"])
+    index = data.schema.get_field_index(column)
+    cells = data.column(column).to_pylist()
+    cells[0] = value
+    data = data.set_column(index, column, pa.array(cells, type=data.schema.field(index).type))
+    pq.write_table(data, out / info["file"])
+    info["sha256"] = hashlib.sha256((out / info["file"]).read_bytes()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with caplog.at_level(logging.WARNING):
+        partial = load_results(out)  # left out, as a chunk of another policy is
+        assert sorted(partial.replications["replication"].unique()) == [0, 1, 4, 5]
+        resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+    assert f"chunk 2-3 ({info['file']}) was edited: {why}" in caplog.text
+    assert "recomputing it" in caplog.text
+    assert_same_tables(resumed, uninterrupted)
+
+
 @pytest.mark.parametrize("what", ["folder", "pipe"])
 def test_a_folder_or_pipe_in_a_chunk_files_place_is_refused(tiny: Scenario, tmp_path: Path,
                                                               what: str) -> None:

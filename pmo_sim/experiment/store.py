@@ -432,8 +432,7 @@ class ResultsFolder(ChunkStore):
             for table in chunk.tables:
                 why = self._check_file(self.inside(chunk.file_of(table)), chunk, table, policies)
                 if why:
-                    problems.append(f"chunk {chunk.start}-{chunk.stop - 1} "
-                                    f"({chunk.file_of(table)}) {why}")
+                    problems.append(f"chunk {chunk.start}-{chunk.stop - 1} ({chunk.file_of(table)}) {why}")
                     break
             else:
                 continue
@@ -452,7 +451,7 @@ class ResultsFolder(ChunkStore):
         chunk's replications, or None: its checksum, its rows, and the replications and
         policies it holds (a file copied from another chunk, or edited to another policy's name,
         its checksum edited to match, would otherwise be taken for this one: its replications
-        repeated, or its rows left out of a folder then marked complete)."""
+        repeated, or its rows left out of a folder then marked complete), and its values."""
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -462,8 +461,9 @@ class ResultsFolder(ChunkStore):
         try:
             file = pq.ParquetFile(io.BytesIO(data))
             rows = file.metadata.num_rows
-            key = file.read(columns=["policy", "replication"])
+            key = file.read(columns=tablefile.checked_columns(table, file.schema_arrow))
             held, names = to_float(key.column(1)), set(key.column(0).unique().to_pylist())
+            edited = tablefile.value_problem(table, key)  # a word or KPI no run writes
         except (OSError, KeyError, pa.ArrowException) as exc:
             return f"is not a Parquet file of pmo-sim's ({exc})"
         if rows != chunk.rows_of(table):
@@ -473,6 +473,8 @@ class ResultsFolder(ChunkStore):
             return f"holds replications {held.min():.0f}-{held.max():.0f}, not {start}-{stop - 1}"
         if stray := sorted(map(str, names - set(policies))):
             return f"holds rows of policies the manifest does not list ({', '.join(stray[:3])})"
+        if edited:
+            return f"was edited: {edited}"
         if table == "replications":
             each = np.array_equal(np.unique(held), np.arange(start, stop))
             if not each or rows != (stop - start) * len(policies):

@@ -150,6 +150,11 @@ _WORDS = {name: {c.name: c.values for c in table.all_columns if c.values}
 def _check_words(path: Path, table: str, data: pa.Table) -> None:
     """Refuse a status, cancel reason or pool kind pmo-sim never writes: read as none of its
     words, an edited ``weird`` status made every forecast percentile "> horizon"."""
+    if why := _word_problem(table, data):
+        raise UsageError(f"{path}: {why}: the table was edited")
+
+
+def _word_problem(table: str, data: pa.Table) -> str | None:
     for name, words in _WORDS[table].items():
         if name not in data.column_names:
             continue
@@ -157,9 +162,9 @@ def _check_words(path: Path, table: str, data: pa.Table) -> None:
         wrong = sorted((w for w in found - set(words) if w is not None), key=str)
         if wrong or None in found:
             shown = ", ".join(repr(w) for w in wrong[:3]) or "an empty cell"
-            raise UsageError(f"{path}: column {name} holds {shown}, which pmo-sim never writes "
-                             f"there (it writes {', '.join(repr(w) for w in words)}): the table "
-                             f"was edited")
+            return (f"column {name} holds {shown}, which pmo-sim never writes there (it writes "
+                    f"{', '.join(repr(w) for w in words)})")
+    return None
 
 
 #: Per table, its KPI columns a run always gives a number (:data:`~pmo_sim.schema.NUMBER_KPIS`).
@@ -169,12 +174,33 @@ _NUMBERS = {"replications": set(NUMBER_KPIS)}
 def _check_numbers(path: Path, table: str, data: pa.Table) -> None:
     """Refuse NaN (or an empty cell) in a KPI a run always gives a number: the table was
     edited (before, an ``npv`` of NaN in every row made ``compare`` ask for more replications)."""
+    if why := _number_problem(table, data):
+        raise UsageError(f"{path}: {why}: the table was edited")
+
+
+def _number_problem(table: str, data: pa.Table) -> str | None:
     for name in sorted(_NUMBERS.get(table, set()).intersection(data.column_names)):
         missing = int(np.isnan(to_float(data.column(name))).sum())
         if missing:
-            raise UsageError(f"{path}: column {name} holds no number (NaN or empty) in {missing} "
-                             f"of {data.num_rows} rows; pmo-sim always writes a number there: "
-                             f"the table was edited")
+            return (f"column {name} holds no number (NaN or empty) in {missing} of "
+                    f"{data.num_rows} rows; pmo-sim always writes a number there")
+    return None
+
+
+def checked_columns(table: str, schema: pa.Schema) -> list[str]:
+    """The columns of a chunk of ``table`` (its file's ``schema``) a resume reads to check it:
+    policy and replication, then those :func:`value_problem` checks (its text columns of a few
+    words, the KPIs a run always gives a number), not its many others."""
+    values = [n for n in schema.names if n in _WORDS[table] or n in _NUMBERS.get(table, set())]
+    return ["policy", "replication", *values]
+
+
+def value_problem(table: str, data: pa.Table) -> str | None:
+    """Why ``data`` holds a value pmo-sim never writes, or None: a word outside its column's
+    :attr:`~pmo_sim.schema.Column.values`, or no number in a KPI a run always gives one. The
+    checks :func:`read_checked` makes, for a chunk's few columns checked at a resume's start
+    (:meth:`~pmo_sim.experiment.store.ResultsFolder.verify_chunks`)."""
+    return _word_problem(table, data) or _number_problem(table, data)
 
 
 def _check_columns(path: Path, table: str, found: pa.Schema) -> None:
