@@ -64,7 +64,7 @@ def _run_policy(scenario: Scenario, name: str, plan: Plan, extra_roles: Sequence
 
 
 @contextmanager
-def fewer_collections(young: int = 100_000) -> Iterator[None]:
+def fewer_collections(young: int = 1_000_000) -> Iterator[None]:
     """Let the cyclic garbage collector look at young objects every ``young`` allocations
     (Python's default: 700) while a replication runs, then restore the thresholds.
 
@@ -72,7 +72,14 @@ def fewer_collections(young: int = 100_000) -> Iterator[None]:
     states, events in flight); at the default threshold the collector keeps traversing them,
     which costs up to half the CPU of a large portfolio's replication and grows faster than
     the portfolio. Reference counting still frees almost everything at once; only garbage in
-    cycles waits a little longer. Nested or concurrent use leaves a raised threshold alone.
+    cycles waits a little longer: a replication makes next to none while it runs (what the
+    roles hold at its end, 200-3,000 objects for a bundled scenario's policies, is collected
+    once the thresholds are back). Nested or concurrent use leaves a raised threshold alone.
+
+    NOTE: a million, not a hundred thousand (stop 31): a 64× portfolio keeps more than 100,000
+    objects alive, so the collector traversed them once or twice a replication, ~35 ms of
+    ~400 (9%), where a 16× one never reached it: a step in the cost between 16× and 64×
+    (`benchmarks/scaling.py`'s slope with people scaled 1.10). At a million: 1.8 ms.
     """
     old = gc.get_threshold()
     if old[0] >= young:
