@@ -94,3 +94,22 @@ def test_an_empty_scheduler_is_refused_not_taken_for_none(tmp_path: Path) -> Non
         run_experiment(scenario, replications=2, backend="dask", scheduler="")
     with pytest.raises(UsageError, match="--scheduler needs --backend dask"):
         run_experiment(scenario, replications=2, scheduler="")
+
+
+def test_a_runs_own_local_cluster_has_its_workers_frozen_with_the_engine() -> None:
+    # As a local pool's workers are (pmo_sim.experiment.heap): the collector never traverses
+    # the engine and distributed's modules again in a worker that ends with the run.
+    import gc
+    import sys
+
+    from pmo_sim.experiment.backends import DaskBackend
+
+    backend = DaskBackend(1)
+    try:
+        frozen = backend._client.run(gc.get_freeze_count)
+        engine = backend._client.run(lambda: "pmo_sim.engine.world" in sys.modules)
+    finally:
+        backend.close()
+    assert list(engine.values()) == [True]
+    assert all(n > 20_000 for n in frozen.values()), frozen
+    assert gc.get_freeze_count() == 0  # this process (the caller's) is left alone
