@@ -104,6 +104,7 @@ def test_a_runs_own_local_cluster_has_its_workers_frozen_with_the_engine() -> No
 
     from pmo_sim.experiment.backends import DaskBackend
 
+    before = gc.get_freeze_count()  # (other tests' benchmarks may have frozen this process)
     backend = DaskBackend(1)
     try:
         frozen = backend._client.run(gc.get_freeze_count)
@@ -112,4 +113,4 @@ def test_a_runs_own_local_cluster_has_its_workers_frozen_with_the_engine() -> No
         backend.close()
     assert list(engine.values()) == [True]
     assert all(n > 20_000 for n in frozen.values()), frozen
-    assert gc.get_freeze_count() == 0  # this process (the caller's) is left alone
+    assert gc.get_freeze_count() == before  # this process (the caller's) is left alone
