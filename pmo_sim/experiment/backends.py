@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.errors import UsageError, WorkerLost
-from pmo_sim.experiment.heap import freeze_for_simulation, freeze_start_up
+from pmo_sim.experiment.heap import freeze_start_up, owned_by_program
 from pmo_sim.experiment.work import ChunkResult, ChunkTask
 from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT, mp_context, worker_count
 from pmo_sim.scenario.limits import PERSON_EVENTS, estimate_size
@@ -221,11 +221,8 @@ class SerialBackend(Backend):
 
     def stream(self, tasks: Iterable[ChunkTask], started: Callable[[], object] | None = None,
                pending: set[Any] | None = None) -> Iterator[ChunkResult]:
-        # The pmo-sim program's process only (never a library caller's): frozen with the engine
-        # imported, as a pool's worker is.
-        from pmo_sim.experiment import simulate  # noqa: F401
-
-        freeze_for_simulation()
+        if owned_by_program():  # never a library caller's process (a notebook lives on)
+            freeze_with_engine()
         for task in tasks:
             yield run_chunk(task)
 
@@ -377,11 +374,13 @@ class LocalBackend(_FutureBackend):
             results._writer.close()  # type: ignore[union-attr]
 
 
-def prepare_own_dask_worker() -> None:
-    """A worker of a Dask LocalCluster that a run started (it ends with the run): the engine
-    imported and what the worker made so far frozen for the collector, as a local pool's worker
-    is (:mod:`pmo_sim.experiment.heap`: a Dask worker's start-up heap, distributed's included, is
-    larger still; its full collections made Dask runs ~10% slower than local ones)."""
+def freeze_with_engine() -> None:
+    """The engine imported, then what this process made so far frozen for the collector
+    (:mod:`pmo_sim.experiment.heap`), as a local pool's worker is once forked from the fork
+    server that preloaded the engine: for a process that only simulates from now on and ends
+    with the run — the ``pmo-sim`` program's serial run, a worker of a Dask LocalCluster the run
+    started (a Dask worker's start-up heap, distributed's included, is larger still: its full
+    collections made Dask runs ~10% slower than local ones)."""
     from pmo_sim.experiment import simulate  # noqa: F401
 
     freeze_start_up()
@@ -407,7 +406,7 @@ class DaskBackend(_FutureBackend):
                 self._client = Client(self._cluster)
                 # Its workers are this run's own, and end with it: prepared as a local pool's
                 # are (a cluster at an address is someone else's: its workers are left alone).
-                self._client.run(prepare_own_dask_worker)
+                self._client.run(freeze_with_engine)
         except (OSError, ValueError, TypeError) as exc:  # unreachable, or an address Dask refuses
             raise UsageError(f"cannot reach the Dask scheduler {address!r}: {exc}") from exc
         except MemoryError as exc:

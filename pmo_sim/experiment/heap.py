@@ -42,8 +42,7 @@ import ctypes
 import gc
 import os
 
-#: Whether this process is the ``pmo-sim`` program's own (set by :func:`program_owns_process`):
-#: its heap may be frozen before it simulates in-process.
+#: Whether this process is the ``pmo-sim`` program's own (:func:`program_owns_process`).
 _PROGRAM = False
 
 #: glibc's ``mallopt`` parameter number of the mapping threshold (``<malloc.h>``).
@@ -78,21 +77,18 @@ def map_large_blocks() -> bool:
 
 
 def program_owns_process() -> None:
-    """Say that this process is the ``pmo-sim`` program's: it ends when its command does, so
-    :func:`freeze_for_simulation` may freeze it."""
+    """Say that this process is the ``pmo-sim`` program's: it ends when its command does, so it
+    may be frozen before it simulates in-process (:func:`owned_by_program`)."""
     global _PROGRAM
     _PROGRAM = True
 
 
-def freeze_start_up(owned: bool = True) -> None:
+def owned_by_program() -> bool:
+    """Whether this process is the ``pmo-sim`` program's (not a library caller's)."""
+    return _PROGRAM
+
+
+def freeze_start_up() -> None:
     """Move every object made so far to the collector's permanent generation (see the module's
-    docstring): for a process that only simulates from now on and ends with the run. Nothing
-    when ``owned`` is False."""
-    if owned:
-        gc.freeze()
-
-
-def freeze_for_simulation() -> None:
-    """:func:`freeze_start_up` if this process is the ``pmo-sim`` program's (a serial run's
-    parent); a library caller's process is left as it is."""
-    freeze_start_up(_PROGRAM)
+    docstring): for a process that only simulates from now on and ends with the run."""
+    gc.freeze()
