@@ -29,6 +29,13 @@ The subprocess also reports its phases (imports, scenario, run) so the start-up 
    with ``-j 1``, ``-j 2`` and Dask, whose differences are the cost of starting and stopping
    the pool or the cluster; and the Dask cluster alone (start, workers' imports, close).
 
+5. **The host's own parallelism** (``--only host``): the same CPU-bound work — 100 replications
+   of the reference under ``fifo`` (the engine, pmo-sim's imports done and warmed up), and the
+   pure-Python heapq floor (``floor.py``: no memory to speak of) — in one fresh process alone,
+   then in two at once, alternated: the CPU time per unit of work together over alone. A
+   ``-j 2`` run cannot be more efficient than alone / together, whatever pmo-sim does: two
+   virtual CPUs of a shared host may be one core's two hardware threads, or share caches.
+
 Wall time is the measure here (the targets are about waiting), so the figures move with other
 load on the shared machine: best of rounds, alternated, and read several runs. Issue 11's
 targets: efficiency >= 0.85 including start-up; Dask <= 1.2 × local; parent peak <= 150 MB
@@ -103,6 +110,36 @@ def probe_run(replications: int, jobs: int, backend: str, seed: int, sample: boo
     if sample:
         out |= {"parent_peak_mb": parent.stop(), "tree_peak_mb": tree_peak}
     return out
+
+
+def probe_work(kind: str, units: int, seed: int) -> Json:
+    """CPU and wall time of ``units`` of CPU-bound work in this fresh process, after its
+    imports and a warm-up: replications of the reference under ``fifo`` (``engine``) or
+    25,000 events of the heapq floor each (``floor``)."""
+    import gc
+
+    if kind == "engine":
+        from pmo_sim.experiment.replicate import run_replication
+        from pmo_sim.sampling import Sampler
+        from pmo_sim.scenario.loader import load_scenario
+
+        sc = load_scenario(REFERENCE)
+        sampler = Sampler(sc)
+
+        def work(reps: range) -> None:
+            for r in reps:
+                run_replication(sc, r, seed, ["fifo"], sampler=sampler)
+    else:
+        from floor import floor_loop
+
+        def work(reps: range) -> None:
+            floor_loop(25_000 * len(reps))
+    work(range(2))  # warm-up: caches, lazily built validators
+    gc.collect()
+    gc.freeze()  # as pmo-sim's workers (experiment/heap.py)
+    wall, cpu = time.perf_counter(), time.process_time()
+    work(range(2, 2 + units))
+    return {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
 
 
 def probe_cluster(jobs: int) -> Json:
@@ -386,18 +423,48 @@ def startup(rounds: int, seed: int) -> Json:
 # --------------------------------------------------------------------------- main
 
 
+def _work_processes(kind: str, units: int, seed: int, copies: int) -> list[Json]:
+    """``copies`` fresh processes doing the same work at once; each one's own figures."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--probe", "work", "--kind", kind,
+           "--replications", str(units), "--seed", str(seed)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+    outs = [proc.communicate()[0] for proc in procs]
+    if any(proc.returncode for proc in procs):
+        raise SystemExit(f"a work probe failed: {cmd}")
+    return [json.loads(out.strip().splitlines()[-1]) for out in outs]
+
+
+def host(rounds: int, seed: int, units: int = 100) -> Json:
+    """CPU time per unit of the same work in two processes at once over one alone, alternated."""
+    out: Json = {}
+    print(f"\n5. the host's own parallelism: the same work alone and two at once, "
+          f"{rounds} alternated rounds (median):")
+    for kind, what in (("engine", f"{units} replications of the reference, fifo"),
+                       ("floor", f"{25 * units / 1000:g} million events of the heapq floor")):
+        alone, together = [], []
+        for _ in range(rounds):
+            alone.append(_work_processes(kind, units, seed, 1)[0]["cpu_s"])
+            together.extend(r["cpu_s"] for r in _work_processes(kind, units, seed, 2))
+        a, t = statistics.median(alone), statistics.median(together)
+        out[kind] = {"alone_cpu_s": alone, "together_cpu_s": together, "ceiling": a / t}
+        print(f"  {what}: alone {a:.2f} s of CPU, two at once {t:.2f} s each: "
+              f"together / alone {t / a:.2f}, so -j 2 efficiency at most {a / t:.2f}")
+    return out
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rounds", type=int, default=None, help="alternated rounds (default 3; Dask 2)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="small sizes, one round: a smoke run")
     ap.add_argument("--full", action="store_true", help="also the parent's memory at 100,000 replications")
-    ap.add_argument("--only", choices=("efficiency", "dask", "memory", "startup"), action="append",
+    ap.add_argument("--only", choices=("efficiency", "dask", "memory", "startup", "host"), action="append",
                     help="run only these measures (repeatable)")
     ap.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the figures as JSON")
     ap.add_argument("--against", type=Path, default=None, metavar="CHECKOUT",
                     help="with efficiency: also the command line's, alternated with another checkout's")
-    ap.add_argument("--probe", choices=("run", "cluster"), help=argparse.SUPPRESS)
+    ap.add_argument("--probe", choices=("run", "cluster", "work"), help=argparse.SUPPRESS)
+    ap.add_argument("--kind", choices=("engine", "floor"), default="engine", help=argparse.SUPPRESS)
     ap.add_argument("--replications", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--jobs", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument("--backend", default="local", help=argparse.SUPPRESS)
@@ -416,8 +483,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.probe == "cluster":
         print(json.dumps(probe_cluster(args.jobs)))
         return 0
+    if args.probe == "work":
+        print(json.dumps(probe_work(args.kind, args.replications, args.seed)))
+        return 0
     rounds = args.rounds or (1 if args.quick else 3)
-    only = set(args.only or ("efficiency", "dask", "memory", "startup"))
+    only = set(args.only or ("efficiency", "dask", "memory", "startup", "host"))
     print(f"pmo-sim Monte Carlo end to end — {dt.datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs — "
           f"Python {sys.version.split()[0]} — pmo-sim {source_commit()}")
     result: Json = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": source_commit()}
@@ -436,6 +506,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                   args.seed)
     if "startup" in only:
         result["startup"] = startup(rounds, args.seed)
+    if "host" in only:
+        result["host"] = host(args.rounds or (1 if args.quick else 5), args.seed,
+                              10 if args.quick else 100)
     print(f"\nwall time {time.perf_counter() - wall:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -100,6 +100,21 @@ def test_montecarlo_measures_the_command_lines_own_peak(tmp_path: Path) -> None:
     assert 30 < peak < 1_000 and wall > 0  # MB: the process was seen, and is plausible
 
 
+def test_montecarlo_sets_the_same_work_alone_against_two_at_once(capsys) -> None:
+    # Section 5 runs the engine's replications and the heapq floor in fresh processes, one
+    # alone and then two at once, and reads each process's own CPU time for the same work.
+    montecarlo = benchmark("montecarlo")
+    out = montecarlo.host(rounds=1, seed=0, units=2)
+    for kind in ("engine", "floor"):
+        figures = out[kind]
+        assert len(figures["alone_cpu_s"]) == 1 and len(figures["together_cpu_s"]) == 2
+        assert all(cpu > 0 for cpu in figures["alone_cpu_s"] + figures["together_cpu_s"])
+        together = sum(figures["together_cpu_s"]) / 2  # the median of two
+        assert figures["ceiling"] == pytest.approx(figures["alone_cpu_s"][0] / together)
+    printed = capsys.readouterr().out
+    assert "2 replications of the reference, fifo" in printed and "efficiency at most" in printed
+
+
 def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
     # benchmarks/instructions.py counts callgrind instructions of one cell (valgrind is not
     # needed here): its cells must be the scaling benchmarks' portfolios and policies.
