@@ -13,6 +13,7 @@ projects and people free in several pools (cross-skilled by training).
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import FULL, make_scenario, project, scenarios, task, task_log
 
-from pmo_sim.pmo import resource_manager
-from pmo_sim.scenario.loader import load_scenario
+from pmo_sim.pmo import dynamic_needs, resource_manager
+from pmo_sim.scenario.loader import load_scenario, scenario_from_dict
 from pmo_sim.scenario.models import Scenario
 
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference.yaml"
@@ -291,3 +292,67 @@ def test_an_imported_multi_project_instance_where_tasks_hold_their_own_mixes():
         log = task_log(sc, policy, 0)
         assert len(log) == sum(len(p.tasks) for p in sc.projects)  # all done: a finished trace
         assert log == plain_log(sc, policy, 0), policy
+
+
+# --------------------------------------------------------------------------- many kinds
+
+
+def _wide_portfolio(rule: str, backfill: bool) -> Scenario:
+    """Fan-shaped networks over six pools (tasks holding one pool, two, or one and a rig):
+    many kinds of needs, live projects with many ready tasks of several kinds at once."""
+    pools = [f"p{i}" for i in range(6)]
+
+    def fan(t: int) -> list[dict[str, Any]]:
+        tasks: list[dict[str, Any]] = [{"name": "root", "skill": pools[t % 6], "effort": 2.0}]
+        for i in range(8):
+            spec: dict[str, Any] = {"name": f"f{i}", "effort": 1.0 + (i * 7 + t) % 5, "after": ["root"]}
+            if i % 3 == 0:
+                spec["needs"] = {pools[(i + t) % 6]: 1, pools[(i + t + 2) % 6]: 1}
+            elif i % 3 == 1:
+                spec["needs"] = {pools[(i + t) % 6]: 1, "rig": 1}
+            else:
+                spec.update(skill=pools[(i + t) % 6], people=1 + i % 2)
+            tasks.append(spec)
+        tasks.append({"name": "join", "skill": pools[(t + 3) % 6], "effort": 1.0,
+                      "after": [f"f{i}" for i in range(8)]})
+        return tasks
+
+    return scenario_from_dict({
+        "name": "wide", "horizon": 120,
+        "resources": {**{p: {"headcount": 2 + i % 2, "day_rate": 500} for i, p in enumerate(pools)},
+                      "rig": {"kind": "equipment", "units": 2}},
+        "intake": {"arrivals": {"dist": "exponential", "mean": 1.5}, "count": 40,
+                   "templates": [{"name": f"T{t}", "due": {"dist": "uniform", "low": 20, "high": 60},
+                                  "value_per_day": {"dist": "uniform", "low": 100, "high": 900},
+                                  "tasks": fan(t)} for t in range(4)]},
+        "changes": {"per_project_per_year": 6, "effort_added": 0.2, "disruption": 0.5},
+        "pmo": {"resource_manager": {"allocation": rule, "backfill": backfill}},
+    })
+
+
+@pytest.mark.parametrize("rule", DYNAMIC)
+@pytest.mark.parametrize("backfill", [True, False])
+def test_live_projects_are_ranked_by_the_kinds_that_can_start(rule: str, backfill: bool, monkeypatch):
+    # The dynamic needs queue ranks only the live projects with a ready task of a kind that
+    # can start (its per-kind index), and passes over a project whose every kind is out:
+    # at every allocation the index is what the ready tasks say, and the trace is the one of
+    # ranking every ready task together.
+    sc = _wide_portfolio(rule, backfill)
+    checked: list[int] = []
+    run = dynamic_needs.Allocation.run
+
+    def checking(allocation: dynamic_needs.Allocation) -> None:
+        queue = allocation.queue
+        for p, waiting in queue.projects.items():
+            assert queue.ready_kinds[p] == Counter(queue.kinds.of(t.needs) for t in waiting)
+        assert set(queue.ready_kinds) == set(queue.projects)
+        for kind, members in enumerate(queue.live_of_kind):
+            assert members == {p for p in queue.live if kind in queue.ready_kinds[p]}
+        checked.append(len(queue.live))
+        run(allocation)
+
+    monkeypatch.setattr(dynamic_needs.Allocation, "run", checking)
+    log = task_log(sc, seed=2)
+    monkeypatch.undo()
+    assert len(checked) > 100 and max(checked) > 3  # many allocations, several live projects
+    assert log == plain_log(sc, sc.policy_names[0], 2)

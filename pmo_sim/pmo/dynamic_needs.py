@@ -18,7 +18,12 @@ two ideas of :mod:`pmo_sim.pmo.dynamic_queue` and :class:`~pmo_sim.pmo.dispatch.
   longer looked at. A resting project is taken off the first heap that offers it; its other
   entries are passed over in that allocation.
 
-An allocation costs O(live projects + k log n) for the k resting projects looked at.
+Live projects are indexed by the kinds among their ready tasks, so an allocation ranks only
+those with a ready task of a kind that can start now: in a portfolio of many pools (or many
+mixes of them) most live projects wait for pools that are busy, and scanning them all at
+every allocation made it O(live projects x their ready tasks), superlinear in the
+portfolio's size. An allocation now costs O(kinds waiting + l log l + k log n) for the l
+live projects that can start something and the k resting projects looked at.
 A rule not registered ``steady`` (a user's own) ranks every waiting project afresh.
 """
 
@@ -52,6 +57,10 @@ class DynamicNeedsQueue:
         self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
         self.projects: dict[ProjectState, list[TaskState]] = {}  # ready tasks, fifo order
         self.live: set[ProjectState] = set()  # waiting, with work in progress (all, if not steady)
+        # per waiting project, how many of its ready tasks are of each kind; and per kind, the
+        # live projects with a ready task of it (what an allocation ranks, kinds that can start)
+        self.ready_kinds: dict[ProjectState, dict[int, int]] = {}
+        self.live_of_kind: list[set[ProjectState]] = []
         self.unsettled: set[ProjectState] = set()  # resting; key to take before ranking
         self.stamps: dict[ProjectState, int] = {}  # resting: the stamp of its heap entries
         self.count = 0
@@ -70,17 +79,24 @@ class DynamicNeedsQueue:
         kind = self.kinds.of(task.needs)
         if kind == len(self.heaps):
             self.heaps.append([])
+            self.live_of_kind.append(set())
         self.present[kind] = self.present.get(kind, 0) + 1
         proj = task.project
         waiting = self.projects.get(proj)
         if waiting is None:
             self.projects[proj] = [task]
-        elif waiting[-1].fifo_key > task.fifo_key:
-            waiting.insert(next(i for i, t in enumerate(waiting) if t.fifo_key > task.fifo_key), task)
+            self.ready_kinds[proj] = {kind: 1}
         else:
-            waiting.append(task)
+            if waiting[-1].fifo_key > task.fifo_key:
+                waiting.insert(next(i for i, t in enumerate(waiting) if t.fifo_key > task.fifo_key), task)
+            else:
+                waiting.append(task)
+            counts = self.ready_kinds[proj]
+            counts[kind] = counts.get(kind, 0) + 1
+        if proj in self.live:  # its new kind is one of its live kinds
+            self.live_of_kind[kind].add(proj)
         if proj.running or not self.steady:
-            self.live.add(proj)
+            self._go_live(proj)
         else:  # at rest, one more ready task (maybe of another kind): its key is taken again
             self.unsettled.add(proj)
 
@@ -92,18 +108,25 @@ class DynamicNeedsQueue:
             return
         if task.needs:
             waiting.remove(task)
-            self._gone(task)
+            kind = self._gone(task)
+            counts = self.ready_kinds[proj]
+            left = counts[kind] - 1
+            if left:
+                counts[kind] = left
+            else:
+                del counts[kind]
+                self.live_of_kind[kind].discard(proj)
         if not waiting:
             self._forget(proj)
         elif self.steady:
-            self.live.add(proj)
+            self._go_live(proj)
             self.unsettled.discard(proj)
             self.stamps.pop(proj, None)
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
         if self.steady and not proj.running and proj in self.projects:
-            self.live.discard(proj)
+            self._leave_live(proj)
             self.unsettled.add(proj)
 
     def withdraw(self, proj: ProjectState) -> None:
@@ -113,7 +136,21 @@ class DynamicNeedsQueue:
                 self._gone(task)
             self._forget(proj)
 
-    def _gone(self, task: TaskState) -> None:
+    def _go_live(self, proj: ProjectState) -> None:
+        if proj not in self.live:
+            self.live.add(proj)
+            live_of_kind = self.live_of_kind
+            for kind in self.ready_kinds[proj]:
+                live_of_kind[kind].add(proj)
+
+    def _leave_live(self, proj: ProjectState) -> None:
+        if proj in self.live:
+            self.live.discard(proj)
+            live_of_kind = self.live_of_kind
+            for kind in self.ready_kinds[proj]:
+                live_of_kind[kind].discard(proj)
+
+    def _gone(self, task: TaskState) -> int:
         """A ready task left (started or withdrawn): one fewer of its kind waits."""
         kind = self.kinds.of(task.needs)
         left = self.present[kind] - 1
@@ -121,10 +158,13 @@ class DynamicNeedsQueue:
             self.present[kind] = left
         else:
             del self.present[kind]
+        return kind
 
     def _forget(self, proj: ProjectState) -> None:
+        if proj in self.ready_kinds:
+            self._leave_live(proj)
+            del self.ready_kinds[proj]
         self.projects.pop(proj, None)
-        self.live.discard(proj)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
         if not self.projects:  # nothing waits: whatever the heaps hold is stale
@@ -216,10 +256,16 @@ class Allocation:
 
     def run(self) -> None:
         queue, rule, now = self.queue, self.rule, self.now
-        projects, kind, can_start = queue.projects, queue.kinds.of, self.can_start
-        # a live project none of whose ready tasks is of a kind that can start starts nothing
-        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in queue.live
-                       if any(can_start(kind(t.needs)) for t in projects[p])])
+        # a live project none of whose ready tasks is of a kind that can start starts nothing:
+        # only the live projects of the kinds that can start are ranked (a kind that cannot
+        # now cannot later in this allocation: marking it dead at once changes nothing)
+        startable: set[ProjectState] = set()
+        live_of_kind, can_start = queue.live_of_kind, self.can_start
+        for kind in queue.present:
+            members = live_of_kind[kind]
+            if members and can_start(kind):
+                startable |= members
+        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in startable])
         i, n = 0, len(live)
         head = self._peek_resting()
         group: list[Ranked] = []
@@ -282,6 +328,13 @@ class Allocation:
         return (key, best[1], best[2], proj), best_heap
 
     def _offer(self, group: list[Ranked]) -> None:
+        ready_kinds, can_start = self.queue.ready_kinds, self.can_start
+        # A project none of whose ready kinds can still start is passed over without looking
+        # at its tasks: in a portfolio of wide networks and many pools most offers were of
+        # projects whose every kind had died earlier in the allocation, task by task.
+        group = [e for e in group if any(can_start(k) for k in ready_kinds.get(e[3], ()))]
+        if not group:
+            return
         kind_of = self.queue.kinds.of
         for task in tasks_of(self.queue.projects, group):
             if not task.queued or task.project.paused_until > self.now:
