@@ -24,6 +24,12 @@ mixes of them) most live projects wait for pools that are busy, and scanning the
 every allocation made it O(live projects x their ready tasks), superlinear in the
 portfolio's size. An allocation now costs O(kinds waiting + l log l + k log n) for the l
 live projects that can start something and the k resting projects looked at.
+Under a rule whose live key falls at a bounded rate (``min_slack``,
+:data:`~pmo_sim.rules.allocation.LIVE_FALLS`) those live projects are keyed lazily, as a
+pool's steady queue does (:mod:`pmo_sim.pmo.dynamic_queue`): by the bounds their last keys
+give, in a heap, a key taken only when a bound reaches the top; an allocation that starts one
+task keys a few projects, not every live one that could start (``min_slack``'s key walks the
+project's frontier: the most costly of the rules).
 A rule not registered ``steady`` (a user's own) ranks every waiting project afresh.
 """
 
@@ -34,13 +40,14 @@ from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 from pmo_sim.pmo.dispatch import Kinds
-from pmo_sim.pmo.dynamic_queue import tasks_of
+from pmo_sim.pmo.dynamic_queue import bound_origin, tasks_of
 
 if TYPE_CHECKING:
-    from pmo_sim.engine.state import ProjectState, TaskState
+    from pmo_sim.engine.state import PoolState, ProjectState, TaskState
     from pmo_sim.rules.allocation import RestKey, RestPart
 
 Key = Callable[["ProjectState", float], float]
+_NO_BOUND = float("-inf")  # a live project not keyed since its efforts changed
 Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
 # (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
 Resting = tuple[float, float, int, int, "ProjectState", float]
@@ -51,8 +58,12 @@ class DynamicNeedsQueue:
     needs, a heap of the resting ones."""
 
     def __init__(self, steady: bool, still: bool = False,
-                 at_rest: tuple[RestPart, RestKey] | None = None):
+                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None):
         self.steady = steady  # resting projects keep their order: they wait in heaps
+        # Under a rule in LIVE_FALLS (steady), live projects are keyed lazily: per project, the
+        # origin of a bound of its key (dynamic_queue.bound_origin), until its efforts change.
+        self.falls = falls if steady else None
+        self.bounds: dict[ProjectState, float] = {}
         self.still = still  # a resting project's key does not move with time: its heap key serves
         self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
         self.projects: dict[ProjectState, list[TaskState]] = {}  # ready tasks, fifo order
@@ -71,6 +82,12 @@ class DynamicNeedsQueue:
         # own mix (an imported PSPLIB one) pays for the kinds waiting, not every kind it had.
         self.present: dict[int, int] = {}
         self.resting: dict[int, None] = {}
+        # during an allocation, the kinds with ready tasks that may still start (Allocation.alive)
+        self.open: set[int] = set()
+        # per pool (by index): the pool and the kinds whose first need it is; with backfill a
+        # kind can start only if its first pool has someone free, so an allocation of an
+        # overloaded portfolio (most pools busy) checks the kinds of the few pools with any
+        self.first_pools: dict[int, tuple[PoolState, list[int]]] = {}
 
     # ------------------------------------------------------------------ what the manager tells it
 
@@ -80,6 +97,8 @@ class DynamicNeedsQueue:
         if kind == len(self.heaps):
             self.heaps.append([])
             self.live_of_kind.append(set())
+            first = task.needs[0][0]
+            self.first_pools.setdefault(first.index, (first, []))[1].append(kind)
         self.present[kind] = self.present.get(kind, 0) + 1
         proj = task.project
         waiting = self.projects.get(proj)
@@ -125,6 +144,8 @@ class DynamicNeedsQueue:
 
     def changed(self, proj: ProjectState) -> None:
         """The project's last running task ended, or its remaining work changed."""
+        if self.bounds:
+            self.bounds.pop(proj, None)  # efforts may have changed: its key may have fallen
         if self.steady and not proj.running and proj in self.projects:
             self._leave_live(proj)
             self.unsettled.add(proj)
@@ -158,6 +179,7 @@ class DynamicNeedsQueue:
             self.present[kind] = left
         else:
             del self.present[kind]
+            self.open.discard(kind)  # none of its tasks is left to start
         return kind
 
     def _forget(self, proj: ProjectState) -> None:
@@ -167,6 +189,7 @@ class DynamicNeedsQueue:
         self.projects.pop(proj, None)
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
+        self.bounds.pop(proj, None)
         if not self.projects:  # nothing waits: whatever the heaps hold is stale
             for kind in self.resting:
                 self.heaps[kind].clear()
@@ -228,6 +251,10 @@ class Allocation:
         self.dead = [False] * len(queue.kinds.needs)  # per kind: none can start until it is over
         self.popped: list[tuple[list[Resting], Resting]] = []
         self.seen: set[ProjectState] = set()  # resting projects already offered
+        # kinds with ready tasks that may still start: none left, the allocation is over
+        # (what it may offer was fixed when it began: live projects ranked, resting in heaps)
+        self.alive = queue.open
+        self.alive.clear()
         # the heaps to look at: kinds with resting projects that may still start
         self.looking: list[tuple[int, list[Resting]]] = []
         for kind in list(queue.resting):
@@ -246,11 +273,13 @@ class Allocation:
             for pool, units in self.queue.kinds.needs[kind]:
                 if len(pool.idle) < units:
                     self.dead[kind] = True
+                    self.alive.discard(kind)
                     return False
         elif self.blocked:
             for pool, _ in self.queue.kinds.needs[kind]:
                 if pool.index in self.blocked:
                     self.dead[kind] = True
+                    self.alive.discard(kind)
                     return False
         return True
 
@@ -260,16 +289,26 @@ class Allocation:
         # only the live projects of the kinds that can start are ranked (a kind that cannot
         # now cannot later in this allocation: marking it dead at once changes nothing)
         startable: set[ProjectState] = set()
-        live_of_kind, can_start = queue.live_of_kind, self.can_start
-        for kind in queue.present:
-            members = live_of_kind[kind]
-            if members and can_start(kind):
-                startable |= members
+        live_of_kind, can_start, alive = queue.live_of_kind, self.can_start, self.alive
+        present = queue.present
+        if self.backfill:  # only the kinds whose first pool has someone free may start
+            kinds = [k for pool, ks in queue.first_pools.values() if pool.idle for k in ks if k in present]
+        else:
+            kinds = list(present)
+        for kind in kinds:
+            if can_start(kind):
+                alive.add(kind)
+                startable |= live_of_kind[kind]
+        # resting projects are looked for in the heaps of these kinds only
+        self.looking = [(kind, heap) for kind, heap in self.looking if kind in alive]
+        if queue.falls is not None:
+            self._run_lazily(startable)
+            return
         live = sorted([(rule(p, now), p.arrival, p.index, p) for p in startable])
         i, n = 0, len(live)
         head = self._peek_resting()
         group: list[Ranked] = []
-        while True:
+        while alive:
             if head is not None and (i == n or head[0] < live[i]):
                 entry, heap = head
                 self.popped.append((heap, heappop(heap)))  # the top of its heap
@@ -286,10 +325,56 @@ class Allocation:
             group.append(entry)
         if group:
             self._offer(group)
-        stamps = queue.stamps
+        self._restore()
+
+    def _restore(self) -> None:
+        stamps = self.queue.stamps
         for heap, rested in self.popped:  # resting projects offered stay, unless they changed
             if stamps.get(rested[4]) == rested[3]:
                 heappush(heap, rested)
+
+    def _run_lazily(self, startable: set[ProjectState]) -> None:
+        """:meth:`run` with the live projects keyed lazily: in a heap by the bounds of their
+        keys now, a key taken when its bound comes to the top, into a heap of the keys taken,
+        whose top is the next live rank once no bound left is below it (every other live key
+        is then at least as large): the live ranks come out in the order ``run`` sorts them.
+
+        NOTE: ``run``'s merge written again over the two heaps (a generator per allocation
+        costs more than it saves); entries compare as whole tuples on (key or bound, arrival,
+        index): an index is unique, so a project itself is never compared.
+        """
+        queue, rule, now = self.queue, self.rule, self.now
+        falls, bounds = queue.falls, queue.bounds
+        assert falls is not None
+        drop = falls * now
+        bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable]
+        heapify(bounded)
+        keyed: list[Ranked] = []
+        head = self._peek_resting()
+        group: list[Ranked] = []
+        alive = self.alive
+        while alive:
+            while bounded and (not keyed or not keyed[0] < bounded[0][:3]):
+                proj = heappop(bounded)[3]
+                key = rule(proj, now)
+                bounds[proj] = bound_origin(key, now, falls)
+                heappush(keyed, (key, proj.arrival, proj.index, proj))
+            if head is not None and (not keyed or head[0] < keyed[0]):
+                entry, heap = head
+                self.popped.append((heap, heappop(heap)))  # the top of its heap
+                self.seen.add(entry[3])
+                head = self._peek_resting()
+            elif keyed:
+                entry = heappop(keyed)
+            else:
+                break
+            if group and entry[:2] != group[0][:2]:
+                self._offer(group)
+                group = []
+            group.append(entry)
+        if group:
+            self._offer(group)
+        self._restore()
 
     def _peek_resting(self) -> tuple[Ranked, list[Resting]] | None:
         """The best resting project not yet offered, over the heaps of the kinds that can
@@ -346,3 +431,4 @@ class Allocation:
                 # the best-ranked task of these pools waits for them: nobody jumps it
                 self.blocked.update(pool.index for pool, _ in task.needs)
                 self.dead[kind] = True
+                self.alive.discard(kind)

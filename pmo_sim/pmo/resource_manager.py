@@ -115,7 +115,7 @@ class ResourceManager(Allocator):
         if together:
             self.needs_queue = (NeedsQueue() if self.static_rule else DynamicNeedsQueue(
                 self.steady_rule, still=self.steady_rule and self.still_rule,
-                at_rest=self.resting_form if self.steady_rule else None))
+                at_rest=self.resting_form if self.steady_rule else None, falls=self.live_falls))
         # what is told of tasks started, projects changed or withdrawn (dynamic rules)
         self.ranking: DynamicQueues | DynamicNeedsQueue | None = (
             self.needs_queue if isinstance(self.needs_queue, DynamicNeedsQueue) else self.dynamic)
