@@ -301,6 +301,10 @@ class Allocation:
                 startable |= live_of_kind[kind]
         # resting projects are looked for in the heaps of these kinds only
         self.looking = [(kind, heap) for kind, heap in self.looking if kind in alive]
+        # a disrupted project starts nothing until it resumes (_offer passes it over): not
+        # ranked; its tasks can keep a kind open to the allocation's end, so under a lazy
+        # rule every other live project would be keyed (a portfolio with change requests)
+        startable = {p for p in startable if p.paused_until <= now}
         if queue.falls is not None:
             self._run_lazily(startable)
             return
@@ -345,6 +349,7 @@ class Allocation:
         """
         queue, rule, now = self.queue, self.rule, self.now
         falls, bounds = queue.falls, queue.bounds
+        ready_kinds, can_start = queue.ready_kinds, self.can_start
         assert falls is not None
         drop = falls * now
         bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable]
@@ -356,6 +361,8 @@ class Allocation:
         while alive:
             while bounded and (not keyed or not keyed[0] < bounded[0][:3]):
                 proj = heappop(bounded)[3]
+                if not any(can_start(k) for k in ready_kinds.get(proj, ())):
+                    continue  # every kind of its ready tasks is out: it would start nothing
                 key = rule(proj, now)
                 bounds[proj] = bound_origin(key, now, falls)
                 heappush(keyed, (key, proj.arrival, proj.index, proj))
