@@ -264,7 +264,23 @@ class NeedsQueue:
                 _, needs, heap = item
                 while heap and not heap[0][1].queued:
                     heappop(heap)  # withdrawn
-                if not heap or not kind_open(needs, backfill, blocked):
+                if not heap:
+                    continue
+                # NOTE: kind_open(needs, backfill, blocked) written out: called per waiting
+                # kind and task started, and a portfolio of many pools and rigs keeps dozens
+                # of kinds waiting (a function call and a generator per kind doubled its cost)
+                can = True
+                if backfill:
+                    for pool, units in needs:
+                        if len(pool.idle) < units:
+                            can = False
+                            break
+                elif blocked:
+                    for pool, _ in needs:
+                        if pool.index in blocked:
+                            can = False
+                            break
+                if not can:
                     continue  # out of this allocation
                 still.append(item)
                 if best is None or heap[0][0] < best[0]:
