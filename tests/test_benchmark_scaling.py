@@ -17,7 +17,7 @@ import pytest
 
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.pmo.resource_manager import _several_pools
-from pmo_sim.scenario.loader import load_scenario, load_scenario_text
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text, scenario_from_dict
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -75,6 +75,27 @@ def test_scenarios_reports_a_slope_per_policy(bench, capsys) -> None:
                            "--reps", "2"]) == 0
     out = capsys.readouterr().out
     assert "queue_mmc" in out and "slope" in out and "steepest slope" in out
+
+
+@pytest.mark.parametrize("mode", ["people", "projects"])
+def test_generated_portfolios_are_valid_at_the_sizes_they_say(mode: str) -> None:
+    generated = benchmark("generated")
+    for structure in generated.STRUCTURES:
+        base = scenario_from_dict(generated.scenario(structure, 1, mode), max_events=None)
+        big = scenario_from_dict(generated.scenario(structure, 4, mode), max_events=None)
+        assert big.intake.count == 4 * base.intake.count
+        assert len(big.projects or ()) == 4 * len(base.projects or ())
+        k = 4 if mode == "people" else 1
+        assert big.resources["p1"].headcount == base.resources["p1"].headcount * k
+        assert sorted(big.policy_names) == sorted(generated.RULES)
+
+
+def test_scenarios_measures_the_generated_portfolios_with_their_ratio_to_fifo(bench, capsys) -> None:
+    _, scenarios = bench
+    assert scenarios.main(["--scenarios", "none", "--generated", "shapes", "--sizes", "1,2",
+                           "--modes", "projects", "--reps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "gen:shapes" in out and "min_slack" in out and "x fifo" in out
 
 
 def test_explicit_portfolios_have_the_projects_and_people_they_say(capsys) -> None:
