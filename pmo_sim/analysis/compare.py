@@ -66,6 +66,9 @@ COMPARE_COLUMNS = (
     "policy", "metric", "diff_mean", "ci_low", "ci_high", "p_value", "p_adjusted", "better",
     "baseline", "n", "diff_sd",
 )
+#: What a comparison of results without a single replication says (a partial run whose chunks
+#: were all lost or left out as corrupt).
+NO_REPLICATION = "these results have no finished replication: nothing to compare"
 #: Relative tolerance under which a standard deviation counts as zero (floating-point noise).
 _ZERO_SD_RTOL = 1e-12
 
@@ -75,6 +78,8 @@ def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.D
     the table's keys checked and pivoted once (the verdict compares about ten KPIs)."""
     if "replication" not in replications.columns:
         raise UsageError("the replications table has no 'replication' column")
+    if replications.empty:
+        raise UsageError(NO_REPLICATION)
     keys = replications[["policy", "replication"]].astype({"policy": str})
     dup = keys.duplicated()
     if dup.any():
@@ -90,6 +95,8 @@ def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.D
 
 
 def _check_policy(name: str, policies: Sequence[str], what: str = "baseline") -> None:
+    if not policies:
+        raise UsageError(NO_REPLICATION)
     if name not in policies:
         raise UsageError(f"unknown {what} {name!r}; policies in these results: {', '.join(policies)}")
 

@@ -391,8 +391,7 @@ def render_report(results: Results, metrics: Sequence[str] | None = None,
     Raises :class:`UsageError` for an unknown metric or policy, or results without a single
     replication.
     """
-    if results.replications.empty:
-        raise UsageError("these results have no finished replication: nothing to report")
+    results.require_replications("report")
     ctx = _context(results, metrics, baseline)
     sections = [s for s in (build(ctx) for build in SECTIONS) if s is not None]
     m = results.manifest

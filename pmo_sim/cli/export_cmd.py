@@ -52,6 +52,7 @@ def export(results: str, xlsx: str | None, ema: str | None, baseline: str | None
     res = load_results(results)
     if not res.complete:
         click.echo(f"warning: {results} is a partial run; exporting what is finished", err=True)
+    res.require_replications("export")  # before anything is written
     if xlsx is not None:
         click.echo(f"workbook: {excel.write_workbook(res, xlsx, baseline=baseline, force=force)}")
     if ema is not None:

@@ -405,6 +405,7 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     res = load_results(results).with_kpis(chosen)
     if res.manifest.get("status") != "complete":
         click.echo(f"warning: {results} is a partial run; comparing what is finished", err=True)
+    res.require_replications("compare")
     base = res.resolve_baseline(baseline)
     res.summary(chosen)  # unknown metrics are refused here, before anything is printed
     require_directional(chosen[0])

@@ -197,6 +197,13 @@ class Results:
     def complete(self) -> bool:
         return self.manifest.get("status") == "complete"
 
+    def require_replications(self, doing: str) -> None:
+        """A :class:`UsageError` if these results hold no finished replication (a partial run
+        interrupted before its first chunk, or whose chunks were all left out as corrupt):
+        there is nothing to ``doing`` (``"export"``, ``"compare"``...)."""
+        if self.replications.empty:
+            raise UsageError(f"these results have no finished replication: nothing to {doing}")
+
     @property
     def resume_command(self) -> str | None:
         """The command that continues these partial results where their folder is now (None:
