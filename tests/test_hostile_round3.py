@@ -3,7 +3,8 @@ is wrong, never a traceback, and nothing may be written that the command then re
 
 - a partial results folder whose every chunk is left out (corrupt, or the run interrupted
   before its first one): ``export`` failed with a traceback (``KeyError: 'v0'``), ``compare``
-  said "unknown baseline 'base'; policies in these results: " (none).
+  said "unknown baseline 'base'; policies in these results: " (none);
+- ``export --xlsx F --ema F``: the workbook was written, then ``--ema`` refused it as a file.
 """
 
 from __future__ import annotations
@@ -76,3 +77,14 @@ def test_the_api_compare_of_no_finished_replication_is_named(hollow: Path) -> No
     for call in (res.compare, res.select_best):
         with pytest.raises(UsageError, match="no finished replication: nothing to compare"):
             call()
+
+
+def test_export_to_one_path_for_the_workbook_and_the_ema_tables_writes_nothing(finished: Path,
+                                                                               tmp_path: Path) -> None:
+    # before: the workbook was written, then "error: .../x.xlsx is a file; --ema needs a folder"
+    target = tmp_path / "x.xlsx"
+    code, out = invoke("export", str(finished), "--xlsx", str(target),
+                       "--ema", str(tmp_path / "." / "x.xlsx"))
+    assert code == 2, out
+    assert f"--xlsx and --ema name the same path, {target}" in out
+    assert not target.exists()

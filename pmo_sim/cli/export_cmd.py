@@ -6,11 +6,14 @@ Thin: opens the results, calls :func:`pmo_sim.io.excel.write_workbook` and
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors
 from pmo_sim.cli.output import log_to_stderr
+from pmo_sim.errors import UsageError
 
 
 @main.command(epilog="""\b
@@ -48,6 +51,9 @@ def export(results: str, xlsx: str | None, ema: str | None, baseline: str | None
         excel.check_target(xlsx, force)
     if ema is not None:
         ema_tables.check_target(ema, force)
+    if xlsx is not None and ema is not None and os.path.realpath(xlsx) == os.path.realpath(ema):
+        raise UsageError(f"--xlsx and --ema name the same path, {xlsx}: the workbook is a file, "
+                         f"the EMA tables go in a folder; give each its own")
     log_to_stderr()
     res = load_results(results)
     if not res.complete:
