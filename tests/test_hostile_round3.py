@@ -5,6 +5,9 @@ is wrong, never a traceback, and nothing may be written that the command then re
   before its first one): ``export`` failed with a traceback (``KeyError: 'v0'``), ``compare``
   said "unknown baseline 'base'; policies in these results: " (none);
 - ``export --xlsx F --ema F``: the workbook was written, then ``--ema`` refused it as a file.
+- ``sweep --vary PATH=low:high:steps`` with an end not finite: an integer of 400 digits failed
+  with a traceback (OverflowError), 1e400 or .inf were reported as values "nan" and "inf" of
+  the grid.
 """
 
 from __future__ import annotations
@@ -88,3 +91,26 @@ def test_export_to_one_path_for_the_workbook_and_the_ema_tables_writes_nothing(f
     assert code == 2, out
     assert f"--xlsx and --ema name the same path, {target}" in out
     assert not target.exists()
+
+
+@pytest.mark.parametrize("spec", [
+    "1:" + "9" * 400 + ":2",   # before: OverflowError: int too large to convert to float, exit 1
+    "1e3:1e400:2",             # before: "horizon: must be a finite number ... (got nan)", never typed
+    ".nan:5:2",
+    "1:.inf:3",
+])
+def test_a_sweep_range_whose_ends_are_not_finite_is_refused_as_given(finished: Path, tmp_path: Path,
+                                                                     spec: str) -> None:
+    code, out = invoke("sweep", str(finished / "scenario.yaml"), "-n", "1", "-j", "1", "--quiet",
+                       "--out", str(tmp_path / "sw"), "--vary", f"horizon={spec}")
+    assert code == 2, out
+    assert "--vary: low and high must be finite numbers, of at most 1e308 in size (got 'horizon=" in out
+    assert not (tmp_path / "sw").exists()
+
+
+def test_a_sweep_range_wider_than_the_largest_float_is_refused(finished: Path, tmp_path: Path) -> None:
+    code, out = invoke("sweep", str(finished / "scenario.yaml"), "-n", "1", "-j", "1", "--quiet",
+                       "--out", str(tmp_path / "sw"), "--vary", "horizon=-9e307:9e307:3")
+    assert code == 2, out
+    assert ("--vary: high - low must be a finite number (at most 1.8e308) "
+            "(got 'horizon=-9e307:9e307:3')") in out

@@ -23,6 +23,7 @@ or value fails at once, reported like a ``--set`` problem but located at ``--var
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -84,7 +85,14 @@ def _evenly_spaced(spec: str, text: str) -> list[Any]:
                             text)
     if steps > MAX_POINTS:
         raise _vary_problem(f"at most {MAX_POINTS:,} steps", text)
-    grid = np.linspace(float(low), float(high), steps)
+    # (float() of an integer of 400 digits raises; beyond 1.8e308 YAML reads inf)
+    ends = [float(v) if abs(v) < 1e308 else math.inf for v in (low, high)]
+    if not all(math.isfinite(v) for v in ends):
+        raise _vary_problem("low and high must be finite numbers, of at most 1e308 in size", text)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grid = np.linspace(ends[0], ends[1], steps)
+    if not np.all(np.isfinite(grid)):  # high - low beyond the largest float
+        raise _vary_problem("high - low must be a finite number (at most 1.8e308)", text)
     if isinstance(low, int) and isinstance(high, int) and np.all(grid == np.round(grid)):
         return list(dict.fromkeys(int(v) for v in np.round(grid)))
     # 12 significant digits: 0.3 rather than 0.30000000000000004 in tables and file names.
