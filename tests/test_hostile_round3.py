@@ -4,10 +4,13 @@ is wrong, never a traceback, and nothing may be written that the command then re
 - a partial results folder whose every chunk is left out (corrupt, or the run interrupted
   before its first one): ``export`` failed with a traceback (``KeyError: 'v0'``), ``compare``
   said "unknown baseline 'base'; policies in these results: " (none);
-- ``export --xlsx F --ema F``: the workbook was written, then ``--ema`` refused it as a file.
+- ``export --xlsx F --ema F``: the workbook was written, then ``--ema`` refused it as a file;
 - ``sweep --vary PATH=low:high:steps`` with an end not finite: an integer of 400 digits failed
   with a traceback (OverflowError), 1e400 or .inf were reported as values "nan" and "inf" of
-  the grid.
+  the grid;
+- ``run --resume`` with another precision target than the run's (or none, or one added to a run
+  of fixed replications): the target was silently replaced, or the run stopped short of its
+  target and called it not met.
 """
 
 from __future__ import annotations
@@ -114,3 +117,63 @@ def test_a_sweep_range_wider_than_the_largest_float_is_refused(finished: Path, t
     assert code == 2, out
     assert ("--vary: high - low must be a finite number (at most 1.8e308) "
             "(got 'horizon=-9e307:9e307:3')") in out
+
+
+@pytest.fixture
+def grown(tmp_path: Path) -> tuple[Path, Path]:
+    """A precision run (target 1e-6 of npv, at most 30 replications) interrupted after it added
+    replications, and its scenario file."""
+    scenario_file = write_tiny(tmp_path)
+    out = tmp_path / "grown"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load_scenario(scenario_file, None), replications=4, seed=3, jobs=1,
+                       chunk_size=2, out=out, precision=1e-6, max_replications=30,
+                       seams=Seams(stop_after_chunks=4))
+    return scenario_file, out
+
+
+def _resume(scenario_file: Path, out: Path, *extra: str) -> tuple[int, str]:
+    return invoke("run", str(scenario_file), "--seed", "3", "-j", "1", "--out", str(out), "--resume",
+                  "--quiet", "--format", "csv", *extra)
+
+
+@pytest.mark.parametrize("extra, now", [
+    # before: exit 3, "precision target NOT met: after 14 replications (the --max-replications
+    # cap)", the folder marked complete at 14 of the 30 the target allowed
+    ((), "none"),
+    # before: the manifest's target replaced by the new one, exit 0
+    (("--precision", "0.5", "--metric", "on_time_rate"), "--precision 0.5 --metric on_time_rate"),
+    (("--precision", "1e-6", "--paired"), "--precision 1e-06 --metric npv --paired"),
+    (("--precision", "1e-6", "--max-replications", "31"),
+     "--precision 1e-06 --metric npv --max-replications 31"),
+])
+def test_a_precision_run_resumed_with_another_target_is_refused(grown: tuple[Path, Path],
+                                                                extra: tuple[str, ...], now: str) -> None:
+    scenario_file, out = grown
+    before = (out / "manifest.json").read_bytes()
+    code, text = _resume(scenario_file, out, *extra)
+    assert code == 2, text
+    assert (f"cannot resume {out}: the precision target differs (manifest: --precision 1e-06 "
+            f"--metric npv --max-replications 30; now: {now})") in text
+    assert (out / "manifest.json").read_bytes() == before
+
+
+def test_a_precision_run_resumed_without_its_cap_keeps_the_recorded_one(grown: tuple[Path, Path]) -> None:
+    # before: the cap went back to 10 x -n (40), not the 30 the run was given
+    scenario_file, out = grown
+    code, text = _resume(scenario_file, out, "--precision", "1e-6")
+    assert code == 3, text  # the target (unreachable) not met within the cap
+    assert "after 30 replications (the --max-replications cap)" in text
+
+
+def test_a_run_of_fixed_replications_resumed_with_a_precision_target_is_refused(tmp_path: Path) -> None:
+    # before: the 6-replication run became a precision run of up to 60 replications
+    scenario_file = write_tiny(tmp_path)
+    out = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load_scenario(scenario_file, None), replications=6, seed=3, jobs=1,
+                       chunk_size=2, out=out, command="x", seams=Seams(stop_after_chunks=2))
+    code, text = _resume(scenario_file, out, "--precision", "0.1")
+    assert code == 2, text
+    assert "the precision target differs (manifest: none; now: --precision 0.1 --metric npv)" in text
+    assert _resume(scenario_file, out)[0] == 0

@@ -61,7 +61,7 @@ from pmo_sim.experiment.results import (
     read_consolidated,
     write_summary,
 )
-from pmo_sim.experiment.spec import MAX_REPLICATIONS, ExperimentSpec
+from pmo_sim.experiment.spec import MAX_REPLICATIONS, ExperimentSpec, Precision
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
     ChunkStore,
@@ -94,17 +94,44 @@ def _now() -> str:
 
 
 def _resume_folder(out: Path, digest: str, seed: int, policies: list[str],
-                   replications: int | None, tables: list[str]) -> ResultsFolder:
+                   replications: int | None, tables: list[str],
+                   precision: Precision | None = None) -> ResultsFolder:
     if is_empty_dir(out):
         raise UsageError(f"nothing to resume in {out}: it is empty or does not exist; "
                          f"run without --resume")
     # claimed before anything is read: another run may be writing it
     return claimed(out, lambda: _check_resumable(ResultsFolder.open(out), out, digest, seed,
-                                                 policies, replications, tables))
+                                                 policies, replications, tables, precision))
+
+
+def _target(rel: float, metric: str, paired: bool, most: int | None) -> str:
+    """A precision target as the options that give it."""
+    return (f"--precision {rel:g} --metric {metric}" + (" --paired" if paired else "")
+            + (f" --max-replications {most}" if most is not None else ""))
+
+
+def _precision_differs(recorded: dict[str, Any] | None, now: Precision | None) -> str | None:
+    """What a resume's precision target changes of the run's (None: nothing). A run of a fixed
+    number of replications resumed with --precision would become another run, and a precision
+    run resumed without it would stop short of its target and call it not met."""
+    if recorded is None and now is None:
+        return None
+    was = "none" if recorded is None else _target(recorded["rel"], recorded["metric"],
+                                                  recorded["paired"], recorded["max_replications"])
+    if now is None:
+        return f"the precision target differs (manifest: {was}; now: none)"
+    asked = _target(now.rel, now.metric, now.paired, now.max_replications)
+    if recorded is None:
+        return f"the precision target differs (manifest: none; now: {asked})"
+    same = (float(recorded["rel"]) == now.rel and recorded["metric"] == now.metric
+            and bool(recorded["paired"]) == now.paired
+            and now.max_replications in (None, recorded["max_replications"]))
+    return None if same else f"the precision target differs (manifest: {was}; now: {asked})"
 
 
 def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, policies: list[str],
-                     replications: int | None, tables: list[str]) -> ResultsFolder:
+                     replications: int | None, tables: list[str],
+                     precision: Precision | None = None) -> ResultsFolder:
     m = folder.manifest
     differs = []
     if m["scenario_sha256"] != digest:
@@ -121,6 +148,11 @@ def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, p
     wanted = m.get("requested_replications", m["replications"])
     if replications is not None and replications != wanted:
         differs.append(f"the replications differ (manifest: {wanted}, now: {replications})")
+    # (a folder without a chunk has nothing a target could disagree with: a run killed before
+    # its first chunk was saved has no target recorded yet)
+    target = _precision_differs(m.get("precision"), precision) if m.get("chunks") else None
+    if target:
+        differs.append(target)
     if differs:
         raise UsageError(f"cannot resume {out}: " + "; ".join(differs)
                          + ". Resume with the original settings, or start a new run (another "
@@ -243,12 +275,14 @@ def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
     manifest.update(chunk_size=size, backend=ex.backend, jobs=workers)
     p = spec.precision
     if p is not None:
+        recorded = manifest.get("precision")  # a resume's: its cap kept when none is given
         manifest["precision"] = {"rel": p.rel, "metric": p.metric, "paired": p.paired,
                                  # ten times what was asked, within what a run may have
                                  # (before, -n above 1,000,000 made a manifest the run's own
                                  # resume refused, and a run that could outgrow the limit)
                                  "max_replications": p.max_replications
-                                 or min(10 * requested, MAX_REPLICATIONS),
+                                 or (recorded["max_replications"] if recorded
+                                     else min(10 * requested, MAX_REPLICATIONS)),
                                  "target_met": None}
     return _Run(spec, chosen, store, size, shrink_for, head)
 
@@ -264,7 +298,7 @@ def _open_store(spec: ExperimentSpec, chosen: list[str]
         return ChunkStore(), _new_manifest(scenario, digest, spec.seed, chosen, n, command)
     if out.resume:
         folder = _resume_folder(out.out, digest, spec.seed, chosen, spec.replications,
-                                list(tables_for(scenario)))
+                                list(tables_for(scenario)), spec.precision)
         if folder.manifest["status"] == "complete":
             folder.release()
             return load_results(folder.path)
