@@ -45,6 +45,7 @@ is usually far below that of independent samples.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -55,7 +56,7 @@ from numpy.typing import NDArray
 
 from pmo_sim.analysis.format import plain_number
 from pmo_sim.analysis.metrics import metric_info
-from pmo_sim.analysis.stats import check_confidence, policies_of, resolve_metrics, t_quantile
+from pmo_sim.analysis.stats import check_confidence, check_frame, policies_of, resolve_metrics, t_quantile
 from pmo_sim.errors import UsageError
 
 # NOTE: the t distribution's tail from pmo_sim.intervals, not scipy (scipy.special alone adds
@@ -76,6 +77,7 @@ _ZERO_SD_RTOL = 1e-12
 def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
     """The replication × policy table of each metric (policies in first-appearance order),
     the table's keys checked and pivoted once (the verdict compares about ten KPIs)."""
+    check_frame(replications)
     if "replication" not in replications.columns:
         raise UsageError("the replications table has no 'replication' column")
     if replications.empty:
@@ -297,9 +299,18 @@ _LARGEST = 1e290
 _DELTA_RANGE = (1e-150, 1e150)
 
 
+def _check_number(name: str, value: object) -> None:
+    """A :class:`TypeError` naming ``name`` unless ``value`` is a real number (not a bool):
+    before, text failed deep inside ("'<=' not supported between instances of 'float' and
+    'str'")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__} ({value!r})")
+
+
 def check_delta(delta: float) -> None:
     """Refuse an indifference zone that is not a positive number whose square is a float."""
     low, high = _DELTA_RANGE
+    _check_number("delta", delta)
     if not low <= delta <= high:
         raise UsageError(f"the indifference zone delta must be positive, between {low:g} and "
                          f"{high:g} (got {delta})")
@@ -408,6 +419,7 @@ def select_best(
         :func:`default_n0` of the number of replications where every policy has the metric
         (10% of them, at least 10, at most all of them).
     """
+    _check_number("alpha", alpha)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"alpha must be between 0 and 1 exclusive (got {alpha})")
     wide, sign = _kn_matrix(replications, metric)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
@@ -131,6 +132,9 @@ def by_day(by: float | str | dt.date, horizon: float, start: dt.date | None) -> 
                                  "(YYYY-MM-DD)") from None
     if isinstance(by, dt.date):
         return _date_to_day(by, horizon, start)
+    if isinstance(by, bool) or not isinstance(by, numbers.Real):  # True was day 1
+        raise TypeError(f"by must be a day number, a date or its text (YYYY-MM-DD), not "
+                        f"{type(by).__name__} ({by!r})")
     day = float(by)
     if not math.isfinite(day) or day < 0:
         raise UsageError(f"by: the day must be a number from 0 to the horizon, {horizon:g} "

@@ -346,7 +346,9 @@ def _title(ctx: ReportContext) -> str:
 
 
 def _context(res: Results, metrics: Sequence[str] | None, baseline: str | None) -> ReportContext:
-    chosen = list(dict.fromkeys(metrics)) if metrics else list(HEADLINE_METRICS)
+    # (one name is one metric, as resolve_metrics reads it: not its letters)
+    chosen = ([metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics)) if metrics
+              else list(HEADLINE_METRICS))
     question = read_question(res.path) if res.path is not None else None
     if question is not None and question.baseline not in res.policies:
         question = None      # a folder whose policies no longer match its roi.json
@@ -381,6 +383,16 @@ def _environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined)
 
 
+def check_results(results: object) -> None:
+    """A :class:`TypeError` naming what was given unless ``results`` is a Results (by its
+    attributes: this package does not import pmo_sim.experiment). A path or a table failed
+    deep inside with an AttributeError."""
+    if not all(hasattr(results, a) for a in ("replications", "manifest", "policies", "compare")):
+        hint = (" (open the folder first: pmo_sim.load_results(path))"
+                if isinstance(results, str | os.PathLike) else "")
+        raise TypeError(f"results must be a Results{hint}, not {type(results).__name__}")
+
+
 def render_report(results: Results, metrics: Sequence[str] | None = None,
                   baseline: str | None = None) -> str:
     """The report of ``results`` as one self-contained HTML document.
@@ -391,6 +403,7 @@ def render_report(results: Results, metrics: Sequence[str] | None = None,
     Raises :class:`UsageError` for an unknown metric or policy, or results without a single
     replication.
     """
+    check_results(results)
     results.require_replications("report")
     ctx = _context(results, metrics, baseline)
     sections = [s for s in (build(ctx) for build in SECTIONS) if s is not None]
@@ -410,6 +423,7 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     An existing file is refused (:class:`UsageError`) unless ``force``. The page is written
     to a temporary file next to ``path`` and renamed, so ``path`` is never half-written.
     """
+    check_results(results)
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file name such as {target / 'report.html'}")

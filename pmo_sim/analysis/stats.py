@@ -42,7 +42,8 @@ from pmo_sim.intervals import (
 from pmo_sim.schema import KPI_COLUMNS
 
 __all__ = [  # the interval functions live in pmo_sim.intervals (no pandas)
-    "SUMMARY_COLUMNS", "available_metrics", "check_confidence", "half_width", "paired_half_width",
+    "SUMMARY_COLUMNS", "available_metrics", "check_confidence", "check_frame", "half_width",
+    "paired_half_width",
     "policies_of", "precision_reached", "relative_half_width", "relative_half_widths",
     "resolve_metrics", "summary", "t_quantile",
 ]
@@ -51,8 +52,20 @@ __all__ = [  # the interval functions live in pmo_sim.intervals (no pandas)
 # --------------------------------------------------------------------------- validation
 
 
+def check_frame(replications: object) -> None:
+    """A :class:`TypeError` naming what was given unless ``replications`` is a DataFrame (the
+    functions of this package take a Results' ``.replications``, not the Results)."""
+    if not isinstance(replications, pd.DataFrame):
+        hint = (": pass results.replications, or call the Results' own method (results.summary(), "
+                "results.compare(), results.select_best())"
+                if hasattr(replications, "replications") else "")
+        raise TypeError(f"replications must be a pandas DataFrame, one row per (policy, "
+                        f"replication), not {type(replications).__name__}{hint}")
+
+
 def policies_of(replications: pd.DataFrame) -> list[str]:
     """The policies of a replications table, in order of first appearance."""
+    check_frame(replications)
     if "policy" not in replications.columns:
         raise UsageError("the replications table has no 'policy' column")
     return [str(p) for p in pd.unique(replications["policy"].astype(str))]
@@ -64,6 +77,7 @@ def available_metrics(replications: pd.DataFrame) -> list[str]:
     KPIs of ``KPI_COLUMNS`` come first, then any other numeric column (except the keys and
     ``seed``), so a user's own derived column can be summarised and compared too.
     """
+    check_frame(replications)
     skip = {"policy", "replication", "seed"}
     numeric = [
         str(c) for c in replications.columns

@@ -68,6 +68,16 @@ def frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def check_results(results: object) -> None:
+    """A :class:`TypeError` naming what was given unless ``results`` is a :class:`Results`
+    (``pmo_sim.forecast(results)``, ``render_report(results)``... called with a path or a
+    table failed deep inside with an AttributeError)."""
+    if not isinstance(results, Results):
+        hint = (" (open the folder first: pmo_sim.load_results(path))"
+                if isinstance(results, str | os.PathLike) else "")
+        raise TypeError(f"results must be a Results{hint}, not {type(results).__name__}")
+
+
 class Results:
     """The outcome of :func:`pmo_sim.run_experiment` or :func:`load_results`.
 
@@ -268,6 +278,7 @@ class Results:
         P10/P50/P80/P90 finish days (+inf: not reached by the horizon), with dates when the
         scenario's calendar has a ``start_date``, and P(on time), P(by ``by``), P(cancelled),
         P(rejected), P(unfinished). See :func:`pmo_sim.analysis.forecast.forecast`."""
+        check_results(self)  # ps.forecast(results): a method called as a function
         from pmo_sim.analysis.forecast import forecast
 
         sc = self.scenario
@@ -281,6 +292,7 @@ class Results:
     def risk_drivers(self, policy: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
         """Which risks cost the most: per policy and risk, the mean delay, rework, cost and value
         lost it caused per replication, with CIs (:func:`pmo_sim.analysis.risks.risk_drivers`)."""
+        check_results(self)
         from pmo_sim.analysis.risks import risk_drivers
 
         if "risks" not in table_names(self.manifest):
