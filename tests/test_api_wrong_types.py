@@ -142,3 +142,9 @@ def test_a_report_of_one_metric_named_as_text_is_that_metric(res: Any) -> None:
 def test_numbers_of_the_analyses_are_numbers(res: Any, call: Any, says: str) -> None:
     with pytest.raises(TypeError, match=says):
         call(res)
+
+
+def test_a_forecast_of_one_name_given_as_text_is_that_name(res: Any) -> None:
+    # before: "unknown template 'a'" (the letters of the name, one by one)
+    rows = res.forecast(templates="job")
+    assert set(rows["name"]) == {"job"} and set(rows["kind"]) == {"template"}

@@ -255,6 +255,9 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
     missing = [c for c in _REQUIRED if c not in table.columns]
     if missing:
         raise UsageError(f"the projects table lacks the columns {', '.join(missing)}")
+    # one name is that project or template, not its letters ('feature' was f, e, a, t...)
+    projects = [projects] if isinstance(projects, str) else projects
+    templates = [templates] if isinstance(templates, str) else templates
     start = _start(start_date)
     limit = None if by is None else by_day(by, horizon, start)
     policies = [str(p) for p in dict.fromkeys(table["policy"].astype(str))]
