@@ -10,7 +10,9 @@ is wrong, never a traceback, and nothing may be written that the command then re
   the grid;
 - ``run --resume`` with another precision target than the run's (or none, or one added to a run
   of fixed replications): the target was silently replaced, or the run stopped short of its
-  target and called it not met.
+  target and called it not met;
+- a risks table that cannot be read (a column of the wrong type): the report and the workbook
+  left their risk section out without a word, exit 0.
 """
 
 from __future__ import annotations
@@ -177,3 +179,36 @@ def test_a_run_of_fixed_replications_resumed_with_a_precision_target_is_refused(
     assert code == 2, text
     assert "the precision target differs (manifest: none; now: --precision 0.1 --metric npv)" in text
     assert _resume(scenario_file, out)[0] == 0
+
+
+@pytest.fixture(scope="module")
+def with_risks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("risks")
+    out = base / "run"
+    run_experiment(load_scenario(Path(__file__).parent.parent / "scenarios" / "strategy.yaml", None),
+                   replications=2, seed=0, jobs=1, out=out)
+    return out
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_risks_table_that_cannot_be_read_is_named_not_left_out(with_risks: Path, tmp_path: Path,
+                                                                 command: str) -> None:
+    # before: exit 0, the report without its risk section and the workbook without its risks
+    # sheet, nothing said (the table's UsageError was taken for "no risk register")
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "edited"
+    shutil.copytree(with_risks, folder)
+    table = pq.read_table(folder / "risks.parquet")
+    i = table.schema.get_field_index("delay")
+    late = pa.array(["late"] * table.num_rows)
+    pq.write_table(table.set_column(i, "delay", late), folder / "risks.parquet")
+    out = tmp_path / ("r.html" if command == "report" else "r.xlsx")
+    code, text = invoke(command, str(folder), "--out" if command == "report" else "--xlsx", str(out))
+    assert code == 2, text
+    assert (f"{folder / 'risks.parquet'} is not a pmo-sim risks table: it has columns of the wrong "
+            f"type: delay (string, expected float)") in text
+    assert not out.exists()

@@ -36,7 +36,6 @@ from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis.plots import readable_ticks
 from pmo_sim.analysis.report_figures import colours
 from pmo_sim.analysis.report_page import Cell, HtmlTable, Section
-from pmo_sim.errors import UsageError
 
 if TYPE_CHECKING:
     from pmo_sim.analysis.report import ReportContext
@@ -51,10 +50,10 @@ _MITIGATED_HATCH = "////"
 
 def _drivers(ctx: ReportContext) -> pd.DataFrame | None:
     """The ranking, or None when the results have no risks table (no risk register)."""
-    try:
-        drivers = ctx.res.risk_drivers()
-    except UsageError:   # Results.risk_drivers' one refusal without a policy: no risks table
+    # (no risks table: no section; one that cannot be read is refused, not left out unsaid)
+    if not ctx.res.has_table("risks"):
         return None
+    drivers = ctx.res.risk_drivers()
     return drivers if len(drivers) else None
 
 

@@ -148,6 +148,12 @@ class Results:
         a risk register."""
         return self._table("risks")
 
+    def has_table(self, name: str) -> bool:
+        """Whether the run made the table ``name`` (``goals``, ``risks``: when the scenario has
+        their section). A table it made but that cannot be read is an error where it is read,
+        never a table the run did not make."""
+        return name in table_names(self.manifest)
+
     def keys(self) -> pd.DataFrame:
         """The ``policy`` and ``replication`` columns of :attr:`replications` (from a folder,
         only those two are read when the table is not loaded yet)."""
@@ -295,7 +301,7 @@ class Results:
         check_results(self)
         from pmo_sim.analysis.risks import risk_drivers
 
-        if "risks" not in table_names(self.manifest):
+        if not self.has_table("risks"):
             raise UsageError("these results have no risks table: the scenario has no risk register")
         if policy is not None and policy not in self.policies:
             raise UsageError(f"unknown policy {policy!r}; the results have: {', '.join(self.policies)}")

@@ -299,10 +299,8 @@ def _forecast(results: Results) -> pd.DataFrame | None:
 
 
 def _risk_drivers(results: Results) -> pd.DataFrame | None:
-    try:
-        return results.risk_drivers()
-    except UsageError:   # Results.risk_drivers' one refusal without a policy: no risks table
-        return None
+    # (no risks table: no sheet; one that cannot be read is refused, not left out unsaid)
+    return results.risk_drivers() if results.has_table("risks") else None
 
 
 def _about(sheet: _Sheet, results: Results, currency: str | None, notes: list[str]) -> None:
