@@ -9,7 +9,7 @@ Round 3: a study's (sweep, sensitivity, frontier, roi) options checked as run_ex
 the table functions (summary, compare, select_best, verdict) given a Results, and the Results
 functions (forecast, risk_drivers, render_report) given a path, say what to pass instead of an
 AttributeError from deep inside; a report's ``metrics="npv"`` is one metric, not n, p, v; text
-for select_best's delta or alpha and for forecast's ``by`` is a TypeError naming it."""
+for select_best's delta and for forecast's ``by`` is a TypeError naming it."""
 
 from __future__ import annotations
 
@@ -134,7 +134,6 @@ def test_a_report_of_one_metric_named_as_text_is_that_metric(res: Any) -> None:
 @pytest.mark.parametrize(("call", "says"), [
     # before: "'<=' not supported between instances of 'float' and 'str'"
     (lambda r: r.select_best(delta="x"), r"delta must be a number, not str \('x'\)"),
-    (lambda r: r.select_best(alpha="x"), r"alpha must be a number, not str \('x'\)"),
     # before: True was read as day 1; [1] failed in float()
     (lambda r: r.forecast(by=True), r"by must be a day number, a date or its text .*, not bool"),
     (lambda r: r.forecast(by=[1]), r"by must be a day number, a date or its text .*, not list"),

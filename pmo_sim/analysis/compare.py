@@ -45,7 +45,6 @@ is usually far below that of independent samples.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -67,9 +66,6 @@ COMPARE_COLUMNS = (
     "policy", "metric", "diff_mean", "ci_low", "ci_high", "p_value", "p_adjusted", "better",
     "baseline", "n", "diff_sd",
 )
-#: What a comparison of results without a single replication says (a partial run whose chunks
-#: were all lost or left out as corrupt).
-NO_REPLICATION = "these results have no finished replication: nothing to compare"
 #: Relative tolerance under which a standard deviation counts as zero (floating-point noise).
 _ZERO_SD_RTOL = 1e-12
 
@@ -77,11 +73,9 @@ _ZERO_SD_RTOL = 1e-12
 def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
     """The replication × policy table of each metric (policies in first-appearance order),
     the table's keys checked and pivoted once (the verdict compares about ten KPIs)."""
-    check_frame(replications)
+    check_frame(replications, rows=True)
     if "replication" not in replications.columns:
         raise UsageError("the replications table has no 'replication' column")
-    if replications.empty:
-        raise UsageError(NO_REPLICATION)
     keys = replications[["policy", "replication"]].astype({"policy": str})
     dup = keys.duplicated()
     if dup.any():
@@ -97,8 +91,6 @@ def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.D
 
 
 def _check_policy(name: str, policies: Sequence[str], what: str = "baseline") -> None:
-    if not policies:
-        raise UsageError(NO_REPLICATION)
     if name not in policies:
         raise UsageError(f"unknown {what} {name!r}; policies in these results: {', '.join(policies)}")
 
@@ -120,6 +112,7 @@ def compare(
     where both policies have the metric. Rows with n < 2 have NaN intervals and p-values.
     """
     alpha = 1.0 - check_confidence(confidence)
+    check_frame(replications, rows=True)
     policies = policies_of(replications)
     _check_policy(baseline, policies)
     names = resolve_metrics(replications, metrics)
@@ -299,18 +292,11 @@ _LARGEST = 1e290
 _DELTA_RANGE = (1e-150, 1e150)
 
 
-def _check_number(name: str, value: object) -> None:
-    """A :class:`TypeError` naming ``name`` unless ``value`` is a real number (not a bool):
-    before, text failed deep inside ("'<=' not supported between instances of 'float' and
-    'str'")."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__} ({value!r})")
-
-
 def check_delta(delta: float) -> None:
     """Refuse an indifference zone that is not a positive number whose square is a float."""
     low, high = _DELTA_RANGE
-    _check_number("delta", delta)
+    if isinstance(delta, bool) or not isinstance(delta, int | float | np.integer | np.floating):
+        raise TypeError(f"delta must be a number, not {type(delta).__name__} ({delta!r})")
     if not low <= delta <= high:
         raise UsageError(f"the indifference zone delta must be positive, between {low:g} and "
                          f"{high:g} (got {delta})")
@@ -419,7 +405,6 @@ def select_best(
         :func:`default_n0` of the number of replications where every policy has the metric
         (10% of them, at least 10, at most all of them).
     """
-    _check_number("alpha", alpha)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"alpha must be between 0 and 1 exclusive (got {alpha})")
     wide, sign = _kn_matrix(replications, metric)

@@ -52,15 +52,19 @@ __all__ = [  # the interval functions live in pmo_sim.intervals (no pandas)
 # --------------------------------------------------------------------------- validation
 
 
-def check_frame(replications: object) -> None:
+def check_frame(replications: object, rows: bool = False) -> None:
     """A :class:`TypeError` naming what was given unless ``replications`` is a DataFrame (the
-    functions of this package take a Results' ``.replications``, not the Results)."""
+    functions of this package take a Results' ``.replications``, not the Results); with
+    ``rows``, a :class:`UsageError` if it has none (a partial run's chunks all lost or left
+    out: before, "unknown baseline 'base'; policies in these results: ")."""
     if not isinstance(replications, pd.DataFrame):
         hint = (": pass results.replications, or call the Results' own method (results.summary(), "
                 "results.compare(), results.select_best())"
                 if hasattr(replications, "replications") else "")
         raise TypeError(f"replications must be a pandas DataFrame, one row per (policy, "
                         f"replication), not {type(replications).__name__}{hint}")
+    if rows and replications.empty:
+        raise UsageError("these results have no finished replication: nothing to compare")
 
 
 def policies_of(replications: pd.DataFrame) -> list[str]:

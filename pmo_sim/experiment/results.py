@@ -150,8 +150,7 @@ class Results:
 
     def has_table(self, name: str) -> bool:
         """Whether the run made the table ``name`` (``goals``, ``risks``: when the scenario has
-        their section). A table it made but that cannot be read is an error where it is read,
-        never a table the run did not make."""
+        their section); one it made that cannot be read is an error where it is read."""
         return name in table_names(self.manifest)
 
     def keys(self) -> pd.DataFrame:
