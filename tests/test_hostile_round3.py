@@ -12,7 +12,8 @@ is wrong, never a traceback, and nothing may be written that the command then re
   of fixed replications): the target was silently replaced, or the run stopped short of its
   target and called it not met;
 - a risks table that cannot be read (a column of the wrong type): the report and the workbook
-  left their risk section out without a word, exit 0.
+  left their risk section out without a word, exit 0;
+- ``fit H --out H`` and ``import psplib F --out F``: with --force the input was replaced.
 """
 
 from __future__ import annotations
@@ -212,3 +213,22 @@ def test_a_risks_table_that_cannot_be_read_is_named_not_left_out(with_risks: Pat
     assert (f"{folder / 'risks.parquet'} is not a pmo-sim risks table: it has columns of the wrong "
             f"type: delay (string, expected float)") in text
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["fit", "import"])
+@pytest.mark.parametrize("force", [True, False])
+def test_an_output_that_is_the_input_file_is_refused(tmp_path: Path, command: str, force: bool) -> None:
+    # before: with --force the history (or the instance) was replaced by the fragment (or the
+    # scenario), exit 0; without it, "exists; use --force to overwrite it"
+    import shutil
+
+    root = Path(__file__).parent.parent
+    source = (root / "scenarios" / "history" / "tasks.csv" if command == "fit"
+              else root / "tests" / "data" / "psplib" / "j30" / "j301_1.sm")
+    given = tmp_path / source.name
+    shutil.copy(source, given)
+    args = (["fit", str(given)] if command == "fit" else ["import", "psplib", str(given)])
+    code, out = invoke(*args, "--out", str(tmp_path / "." / source.name), *(["--force"] if force else []))
+    assert code == 2, out
+    assert f"is the input file {given} this command reads: writing there would destroy it" in out
+    assert given.read_bytes() == source.read_bytes()

@@ -14,6 +14,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors, refuse_replacing, write_text
+from pmo_sim.files import refuse_input
 
 
 @main.group("import")
@@ -44,6 +45,8 @@ def psplib(file: Path, out: Path | None, force: bool) -> None:
     """
     from pmo_sim.io.psplib import import_instance
 
+    if out is not None:
+        refuse_input(out, file)
     text = import_instance(file)
     if out is None:
         click.echo(text, nl=False)

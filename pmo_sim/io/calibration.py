@@ -46,7 +46,7 @@ from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
 from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write
-from pmo_sim.files import is_taken, refuse_results_file, write_atomically
+from pmo_sim.files import is_taken, refuse_input, refuse_results_file, write_atomically
 from pmo_sim.io.history import History, read_history
 
 EFFORT, RATIO, ARRIVALS = "effort", "estimate error", "arrival gaps"
@@ -239,6 +239,7 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     if target.is_dir():
         raise UsageError(f"{target} is a directory; --out names the fragment file to write")
     refuse_results_file(target)
+    refuse_input(target, history)
     if is_taken(target) and not force:
         raise UsageError(f"{target} exists; use --force to overwrite it")
     fitted = fit_history(read_history(history))
