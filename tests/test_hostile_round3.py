@@ -13,7 +13,8 @@ is wrong, never a traceback, and nothing may be written that the command then re
   target and called it not met;
 - a risks table that cannot be read (a column of the wrong type): the report and the workbook
   left their risk section out without a word, exit 0;
-- ``fit H --out H`` and ``import psplib F --out F``: with --force the input was replaced.
+- ``fit H --out H`` and ``import psplib F --out F``: with --force the input was replaced;
+- risk amounts near 1e300 in an edited risks table: numpy's overflow warnings on stderr.
 """
 
 from __future__ import annotations
@@ -232,3 +233,25 @@ def test_an_output_that_is_the_input_file_is_refused(tmp_path: Path, command: st
     assert code == 2, out
     assert f"is the input file {given} this command reads: writing there would destroy it" in out
     assert given.read_bytes() == source.read_bytes()
+
+
+def test_a_risks_table_of_huge_costs_is_reported_without_numpy_warnings(with_risks: Path,
+                                                                         tmp_path: Path) -> None:
+    # before: "RuntimeWarning: overflow encountered in square" from numpy, twice, on stderr
+    import shutil
+    import warnings
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import pmo_sim as ps
+
+    folder = tmp_path / "edited"
+    shutil.copytree(with_risks, folder)
+    table = pq.read_table(folder / "risks.parquet")
+    i = table.schema.get_field_index("cost")
+    pq.write_table(table.set_column(i, "cost", pa.array([1e300] * table.num_rows)), folder / "risks.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        drivers = ps.load_results(folder).risk_drivers()
+    assert (drivers["cost"] >= 1e300).all()
