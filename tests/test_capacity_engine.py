@@ -246,6 +246,32 @@ def test_a_contractor_arrives_works_and_leaves_on_time() -> None:
     assert one.kpis["contractor_requests"] == 1
 
 
+def test_a_contractor_arriving_in_a_closure_is_not_let_go_before_the_work_resumes() -> None:
+    # Closure [2, 12). B waits from day 0; after 1 day of waiting a contractor is requested
+    # and arrives on day 3, in the closure, where nobody may work: those are not idle working
+    # days. B starts on day 12 at productivity 2 (6 / 2 = 3 days, to 15); the contractor is
+    # then idle 4 working days and leaves on day 19, paid 300 x (19 - 3) = 4800.
+    # (Counting the closure as idleness let them go on day 7, unused, B waiting until 40.)
+    text = CONTRACTOR_TRACE.replace("horizon: 100",
+                                    "horizon: 100\ncalendar: {closures: [{start: 2, days: 10}]}")
+    text = text.replace("lead_time: 5", "lead_time: 2").replace("trigger_wait: 10", "trigger_wait: 1")
+    one = simulate(text)
+    assert log(one) == [("A", "a", 0, 40, "dev-1"), ("B", "b", 12, 15, "dev-c1")]
+    assert one.kpis["contractor_cost"] == 300 * (19 - 3)
+    assert one.kpis["contractor_requests"] == 1
+
+
+def test_a_closure_during_a_contractors_idle_spell_is_waited_out() -> None:
+    # No calendar effect on the work: B (6 person-days, contractor at productivity 2) runs
+    # 15 -> 18; a closure [19, 29) falls in the contractor's idle spell: 1 idle working day
+    # before it, 3 after, so they leave on day 32, paid 300 x (32 - 15).
+    text = CONTRACTOR_TRACE.replace("horizon: 100",
+                                    "horizon: 100\ncalendar: {closures: [{start: 19, days: 10}]}")
+    one = simulate(text)
+    assert log(one) == [("A", "a", 0, 40, "dev-1"), ("B", "b", 15, 18, "dev-c1")]
+    assert one.kpis["contractor_cost"] == 300 * (32 - 15)
+
+
 # --------------------------------------------------------------------------- PSPLIB / MPSPLIB
 
 KNOWN = {"j301_1": 43, "j3020_9": 41, "j3048_10": 54}

@@ -42,6 +42,7 @@ class FakeWorld:
         self.work_share = 1.0
         self.wip = 0
         self.closed = False
+        self.down = None
         self.touched = [False] * len(scenario.resources)
         self.touched_pools: list[int] = []
         self.pools = [PoolState(i, n, p.day_rate, p.productivity)

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     import numpy as np
     import simpy
 
+    from pmo_sim.engine.clock import Downtime
     from pmo_sim.engine.state import Person, PoolState, ProjectState, Ramp, TaskState
     from pmo_sim.sampling import Plan, ProjectPlan
     from pmo_sim.scenario.models import Scenario
@@ -80,6 +81,7 @@ class WorldAPI(Protocol):
     work_share: float  # share of people's time on project work (innovation time lowers it)
     wip: int  # projects admitted and not yet closed
     closed: bool  # in calendar down-time: nothing may start
+    down: Downtime | None  # the calendar's down-time intervals (None: no calendar down-time)
     touched: list[bool]  # per pool: freed capacity or new work since the allocator last looked
     touched_pools: list[int]  # the indices of the touched pools, in the order they were touched
     pools: list[PoolState]

@@ -9,7 +9,9 @@
   ``trigger_wait`` days and fewer than ``max`` contractors are engaged or on their way, one is
   requested for it (one request per waiting task); it arrives ``lead_time`` days later, works
   at ``productivity``, is paid ``day_rate`` while engaged (``contractor_cost``), never leaves by
-  attrition, and is let go after ``release_idle`` days without work.
+  attrition, and is let go after ``release_idle`` days without work. Idle days are working
+  days: calendar down-time (holidays, closures), when nobody may work, does not count, so a
+  contractor arriving during a closure is not let go before the work resumes.
 """
 
 from __future__ import annotations
@@ -95,8 +97,11 @@ class CapacityLevers:
 
     def _idle_from_now(self, person: Person, spec: Contractor) -> None:
         person.idle_version += 1
-        self.env.timeout(spec.release_idle).callbacks.append(
-            partial(self._let_go, person, person.idle_version))
+        # ``release_idle`` working days: the down-time on the way (known up front) is waited out.
+        now = self.env.now
+        down = self.world.down
+        delay = spec.release_idle if down is None else down.advance(now, spec.release_idle) - now
+        self.env.timeout(delay).callbacks.append(partial(self._let_go, person, person.idle_version))
 
     def _let_go(self, person: Person, version: int, _event: simpy.Event) -> None:
         if version != person.idle_version or person.task is not None or not person.employed:
