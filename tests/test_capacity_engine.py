@@ -155,6 +155,70 @@ def test_a_holiday_is_one_working_day_of_down_time() -> None:
     assert (one.tasks.start_date[0], one.tasks.finish_date[0]) == ("2027-01-04", "2027-01-08")
 
 
+RISK_IN_CLOSURE = """
+name: t
+horizon: 200
+calendar: {closures: [{start: CLOSE_AT, days: CLOSE_DAYS}]}
+resources:
+  dev: {headcount: 2, day_rate: 100}
+risks:
+  - {name: slip, applies_to: {projects: [A]}, probability: 1, when: WHEN,
+     impact: {delay: DELAY, effort: EFFORT}}
+projects:
+  - name: A
+    tasks: [{name: a1, skill: dev, effort: 10}, {name: a2, skill: dev, effort: SECOND}]
+"""
+
+
+def risk_in_closure(**values: float) -> str:
+    text = RISK_IN_CLOSURE
+    for key, value in values.items():
+        text = text.replace(key, str(value))
+    return text
+
+
+def test_rework_is_a_share_of_the_work_left_counting_only_working_days() -> None:
+    # Closure [2, 7). a1 (10) ends on 15; a2 (40) has then worked 2 + 8 = 10 working days, so
+    # 30 are left (not 25: the closure is no work). The risk strikes at a1's end (10 of 50
+    # done = 0.2) and adds 0.5 x 30 = 15 as a rework task after a2 (45): 45 -> 60.
+    one = simulate(risk_in_closure(CLOSE_AT=2, CLOSE_DAYS=5, WHEN=0.2, DELAY=0, EFFORT=0.5, SECOND=40))
+    assert log(one) == [("A", "a1", 0, 15, "dev-1"), ("A", "a2", 0, 45, "dev-2"),
+                        ("A", "rework-3", 45, 60, "dev-1")]
+    assert one.projects.iloc[0].rework_effort == 15
+
+
+def test_a_pause_overlapping_a_closure_does_not_lose_the_closure_twice() -> None:
+    # Closure [12, 14); a risk strikes at a1's end (day 10) and pauses A 5 days: [10, 15).
+    # a2 (20, from day 0) stands still while either holds, [10, 15), once: 10 working days
+    # done by 10, 10 more from 15 -> 25. (Adding pause and closure made it 27.)
+    one = simulate(risk_in_closure(CLOSE_AT=12, CLOSE_DAYS=2, WHEN=0.25, DELAY=5, EFFORT=0, SECOND=20))
+    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 0, 25, "dev-2")]
+
+
+def test_a_pause_ending_in_a_closure_extends_a_running_task_by_its_working_days_only() -> None:
+    # Pause [10, 15) from a1's end; closure [13, 20): a2 (20, from day 0) has worked 10 by
+    # day 10, stands still until 20 (pause, then closure), and works its last 10 by 30.
+    # (Adding the whole pause to a finish already moved by the closure made it 32.)
+    one = simulate(risk_in_closure(CLOSE_AT=13, CLOSE_DAYS=7, WHEN=0.25, DELAY=5, EFFORT=0, SECOND=20))
+    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 0, 30, "dev-2")]
+
+
+def test_effort_done_at_the_horizon_counts_working_days_only() -> None:
+    # a (10 person-days) runs from day 0 through the closure [2, 5) and is open at the
+    # horizon, 6: it worked days 0, 1 and 5, so 3 person-days are done (not 6).
+    text = """
+name: t
+horizon: 6
+calendar: {closures: [{start: 2, days: 3}]}
+resources:
+  dev: {headcount: 1}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 10}]}
+"""
+    one = simulate(text)
+    assert one.projects.iloc[0].status == "open" and one.projects.iloc[0].effort_done == 3
+
+
 # --------------------------------------------------------------------------- staffing
 
 STAFFING = """

@@ -59,7 +59,11 @@ class Rework:
             until = now + disruption
             added_pause = until - max(now, project.paused_until)
             if added_pause > 0:
-                project.pause_total += added_pause
+                down = project.down
+                # With a calendar, the working time the pause takes: its days inside down-time
+                # stand still anyway, and are not lost twice by the tasks running through them.
+                project.pause_total += (added_pause if down is None
+                                        else down.open_between(until - added_pause, until))
                 project.paused_until = until
                 self.env.timeout(disruption).callbacks.append(lambda _e: self.resume(project))
 

@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pmo_sim.sampling import ProjectPlan
+
+if TYPE_CHECKING:
+    from pmo_sim.engine.clock import Downtime
 
 INF = math.inf
 
@@ -224,9 +228,13 @@ class TaskState:
         if self.finish is not None:
             return 0.0
         proj = self.project
-        # Only the part of the pauses since the start that has already elapsed held work up.
-        paused = (proj.pause_total - self.pause_mark) - max(0.0, proj.paused_until - now)
-        worked = max(0.0, now - self.work_start - paused)
+        down = proj.down
+        if down is not None:
+            worked = proj.worked_in_calendar(self, now)
+        else:
+            # Only the part of the pauses since the start that has already elapsed held work up.
+            paused = (proj.pause_total - self.pause_mark) - max(0.0, proj.paused_until - now)
+            worked = max(0.0, now - self.work_start - paused)
         return max(0.0, self.effort - (worked if self.is_duration else self.rate * worked))
 
 
@@ -238,7 +246,7 @@ class ProjectState:
         "completion_value", "budget", "counted", "efforts", "tasks", "order", "unfinished", "running",
         "admitted", "start", "finish", "status", "closed", "cancel_reason", "funded", "paused_until",
         "pause_total", "rework", "changes", "cost", "effort_planned", "effort_estimate",
-        "pending_effort", "ready_tasks", "_tails", "_after", "_plan_cp", "paths",
+        "pending_effort", "ready_tasks", "_tails", "_after", "_plan_cp", "paths", "down",
     )
 
     def __init__(self, plan: ProjectPlan, counted: bool, efforts: list[float]):
@@ -279,10 +287,22 @@ class ProjectState:
         self._after: list[float] = []  # per task: longest chain after it, in days
         self._plan_cp: float | None = None  # before admission: the plan's critical path
         self.paths: PlannedPaths | None = None  # the world's batch of planned critical paths
+        # The calendar's down-time (None: none). With it, ``pause_total`` counts the working
+        # time pauses took (a pause's days inside a closure are the closure's, not lost twice).
+        self.down: Downtime | None = None
 
     @property
     def started(self) -> bool:
         return self.start is not None
+
+    def worked_in_calendar(self, t: TaskState, now: float) -> float:
+        """Days the running task ``t`` has worked by ``now``, with calendar down-time: the working
+        time since its work started, less the pauses' working time that has elapsed."""
+        down = self.down
+        assert down is not None
+        held = down.open_between(now, self.paused_until) if self.paused_until > now else 0.0
+        since = down.open_between(t.work_start, now) if now > t.work_start else 0.0
+        return max(0.0, since - ((self.pause_total - t.pause_mark) - held))
 
     def remaining_effort(self, now: float) -> float:
         """Work not done yet: the tasks not started, and what is left of the running ones.
@@ -293,6 +313,11 @@ class ProjectState:
         running = self.running
         if not running:
             return self.pending_effort
+        if self.down is not None:  # the calendar's slow path: task by task, left to right
+            left_in_calendar = 0.0
+            for t in running:
+                left_in_calendar += t.remaining(now)
+            return self.pending_effort + left_in_calendar
         # NOTE: TaskState.remaining inlined for a running task (started, not finished), with
         # the same operations in the same order, so the same number: a live project is keyed
         # by this at every allocation. ``x if x > 0.0 else 0.0`` is ``max(0.0, x)``.
@@ -326,7 +351,12 @@ class ProjectState:
             tails = self._tails if self._tails is not None else self._chains()
             after = self._after
             best = 0.0
-            if self.running:
+            if self.running and self.down is not None:
+                for t in self.running:
+                    x = t.remaining(now) / t.speed + after[t.index]
+                    if x > best:
+                        best = x
+            elif self.running:
                 # NOTE: TaskState.remaining inlined, as in remaining_effort.
                 held = self.paused_until - now
                 held = held if held > 0.0 else 0.0

@@ -121,6 +121,9 @@ class World(Workforce, Rework):
             project.paths = paths
         intervals = downtime(scenario)
         self.down = Downtime(intervals) if intervals else None
+        if self.down is not None:
+            for project in self.projects:
+                project.down = self.down
         self.closed = False  # in calendar down-time: nothing starts
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
