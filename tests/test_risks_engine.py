@@ -125,3 +125,21 @@ def test_a_mitigated_risk_strikes_a_subset_of_the_same_pairs_at_the_reduced_rate
     for hits, p in ((hits_plain, 0.5), (hits_careful, 0.25)):
         rate = np.concatenate(hits).mean()
         assert abs(rate - p) < 4 * math.sqrt(p * (1 - p) / n), (rate, p, n)
+
+
+def test_without_funding_mitigation_is_paid_on_arrival_even_for_a_project_never_admitted() -> None:
+    # Without governance.funding every project is funded on arrival (its `funded` day is its
+    # arrival), and mitigation is paid when a project is funded: A on day 0 and B on day 5,
+    # though the WIP limit of 1 keeps B in the backlog until the horizon (A runs 0..30).
+    # 100 each: 200, discounted at 10% a year over 250 days from their days.
+    sc = make_scenario(
+        [project("A", task("a", 30)), project("B", task("b", 6), arrival=5)],
+        resources={"dev": {"headcount": 1, "day_rate": 0}}, horizon=20, discount_rate=0.1,
+        risks=[{"name": "slip", "probability": 0, "impact": {"cost": 1000}}],
+        pmo={"resource_manager": {"wip_limit": 1},
+             "governance": {"risk_mitigation": {"slip": {"cost": 100}}}})
+    rec = run_replication(sc, 0, 0)[0]
+    assert rec.projects["status"] == ["open", "backlog"] and rec.projects["funded"] == [0.0, 5.0]
+    assert rec.kpis["mitigation_cost"] == 200
+    delta = math.log1p(0.1) / 250
+    assert rec.kpis["npv"] == pytest.approx(-(100 + 100 * math.exp(-delta * 5)), rel=1e-12)

@@ -168,8 +168,10 @@ def test_governance_comes_with_a_budget_or_a_risk_register_and_before_the_depend
                           risks=[{"name": "r", "probability": 0.5}])
     assert [type(r) for r in roles_for(risky, "default")] == [ResourceManager, Governance, Dependencies]
     role = roles_for(risky, "default")[1]
-    # No funding board: arrivals and closures are none of its business; risks are.
-    assert {"on_arrival", "on_close"} <= role.idle_hooks and "on_admit" not in role.idle_hooks
+    # No funding board: closures are none of its business; risks are, and so are arrivals
+    # (every project is funded on arrival, and its mitigations are paid then).
+    assert "on_close" in role.idle_hooks and not {"on_arrival", "on_admit"} & role.idle_hooks
+    assert {"on_arrival", "on_close"} <= roles_for(budget, "default")[1].idle_hooks
 
 
 # --------------------------------------------------------------------------- technology

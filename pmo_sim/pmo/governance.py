@@ -59,7 +59,9 @@ class Governance(Role):
                       if self.spec.funding is not None else None)
         idle = set()
         if self.board is None:
-            idle |= {"on_arrival", "on_close"}
+            idle.add("on_close")
+            if self.risks is None:
+                idle.add("on_arrival")
         if self.risks is None:
             idle.add("on_admit")
         if self.gate is None and self.risks is None:
@@ -80,8 +82,16 @@ class Governance(Role):
         return central + (efforts - central) * (1 - self.spec.estimate_spread_reduction)
 
     def on_arrival(self, project: ProjectState) -> bool:
-        assert self.board is not None  # idle without a funding board
-        return self.board.hold(project)
+        if self.board is not None:
+            return self.board.hold(project)
+        # Without a funding board every project is funded on arrival (SPEC 10.2), so its
+        # mitigations are paid now, whether or not the WIP gate ever admits it; one whose
+        # dependency already failed is cancelled on arrival, unfunded, and pays nothing.
+        assert self.risks is not None  # idle without a board and without risks
+        projects = self.world.projects
+        if not any(projects[d].status in ("cancelled", "rejected") for d in project.plan.depends_on):
+            self.risks.charge(project)
+        return True
 
     def _funded(self, project: ProjectState) -> None:
         if self.risks is not None:
@@ -89,8 +99,6 @@ class Governance(Role):
 
     def on_admit(self, project: ProjectState) -> None:
         assert self.risks is not None  # idle without a risk register
-        if self.board is None:  # no funding decision: mitigation is paid on admission
-            self.risks.charge(project)
         self.risks.follow(project)
 
     def on_task_finish(self, task: TaskState) -> None:

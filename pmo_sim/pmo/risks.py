@@ -18,7 +18,8 @@ same for every policy. A policy's ``governance.risk_mitigation`` changes what th
   ``cost`` and to the ``risk_cost`` KPI. A strike at the last task's completion has nothing
   left to pause or rework: only its cost remains.
 - **Mitigation cost.** ``cost`` per mitigated risk and applicable project, paid once when the
-  project is funded (admitted, without ``governance.funding``), strike or not: ``mitigation_cost``.
+  project is funded (on arrival, without ``governance.funding``: every project is then funded
+  as it arrives, even one the WIP gate never admits), strike or not: ``mitigation_cost``.
 
 The ``risks`` table has a row per (risk, applicable project that arrived before the horizon).
 """
@@ -68,7 +69,7 @@ class RiskRegister:
         self.world = world
 
     def charge(self, project: ProjectState) -> None:
-        """The project is funded (or admitted, without funding): pay its mitigations."""
+        """The project is funded (on arrival, without funding): pay its mitigations."""
         now = self.world.env.now
         for r in project.plan.risk_index.tolist():
             if self.mitigated[r] and self.mitigation_cost[r] > 0:
