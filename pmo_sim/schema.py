@@ -265,7 +265,8 @@ TASKS = Table("tasks", "The task log of one replication (`simulate(...).tasks`, 
     _c("effort", "float", "person-days", "neutral", "Effort", "Its effort (rework included)."),
     _c("crew", "string", "", "neutral", "Crew",
        "Comma-separated person labels (<pool>-<slot>[.<occupant>])."),
-    _c("people", "int", "count", "neutral", "People", "Crew size."),
+    _c("people", "int", "count", "neutral", "People",
+       "Crew size: the people it holds, over every people pool it needs (no equipment units)."),
 ))
 
 # --------------------------------------------------------------------------- goals and risks (SPEC 10.8)

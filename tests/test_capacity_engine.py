@@ -108,6 +108,29 @@ def test_fixed_durations_ignore_the_crew() -> None:
                                     ("A", "fix", 17, 19, "dev-1,dev-2,dev-3")]
 
 
+def test_a_task_needing_two_people_pools_is_done_at_their_summed_speed_and_logs_its_whole_crew() -> None:
+    # a needs a half-time developer of productivity 2 and two testers: 9 / (2 x 0.5 + 1 + 1)
+    # = 3 days; b holds one tester for a fixed 2 days. Costs: a 100 x 0.5 x 3 + 2 x 50 x 3,
+    # b 50 x 2 = 550. Crew sizes: 3 and 1 people (not the first pool's count).
+    one = simulate("""
+name: t
+horizon: 40
+resources:
+  dev: {headcount: 1, day_rate: 100, fte: 0.5, productivity: 2}
+  qa: {headcount: 2, day_rate: 50}
+  env: {kind: equipment, units: 1}
+projects:
+  - name: A
+    tasks:
+      - {name: a, needs: {dev: 1, qa: 2, env: 1}, effort: 9}
+      - {name: b, duration: 2, needs: {qa: 1}, after: [a]}
+""")
+    assert log(one) == [("A", "a", 0, 3, "dev-1,qa-1,qa-2,env-1"), ("A", "b", 3, 5, "qa-1")]
+    assert one.tasks.people.tolist() == [3, 1]
+    assert one.projects.iloc[0].cost == 550
+    assert one.pools.set_index("pool").busy_days.to_dict() == {"dev": 1.5, "qa": 8.0, "env": 3.0}
+
+
 # --------------------------------------------------------------------------- calendar
 
 CLOSURE = """

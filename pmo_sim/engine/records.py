@@ -295,7 +295,8 @@ def _task_rows(world: World) -> Columns:
     for t in rows:
         row = (t.project.name, t.name, "+".join(p.name for p, _ in t.needs), t.ready_time, _nan(t.start),
                _nan(t.finish),
-               t.effort, ",".join(p.label for p in t.crew), t.people)
+               t.effort, ",".join(p.label for p in t.crew),
+               sum(u for p, u in t.needs if p.kind == "people"))  # crew size: people, not units
         out.append(row)
     return _columns(TASKS.names, out)
 
