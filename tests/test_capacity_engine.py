@@ -242,6 +242,30 @@ projects:
     assert one.projects.iloc[0].status == "open" and one.projects.iloc[0].effort_done == 3
 
 
+def test_a_set_up_met_by_a_closure_is_not_counted_as_work_done() -> None:
+    # Closure [2, 5), switch cost 1. y2 starts on 1.5 on dev-1 (coming from X): half a day of
+    # set-up before the closure, half after, work from 5.5, 10 days: 15.5. At y1's end (10.5,
+    # on dev-2, 0.5 + 5.5 days) the risk strikes: y2 has worked 5 days, 5 left, rework 2.5
+    # (2.25 when the closure's end counted as the start of its work), done on dev-2 by 18.
+    one = simulate("""
+name: t
+horizon: 100
+calendar: {closures: [{start: 2, days: 3}]}
+resources:
+  dev: {headcount: 2}
+risks:
+  - {name: r, applies_to: {projects: [Y]}, probability: 1, when: 0.1, impact: {effort: 0.5}}
+pmo:
+  resource_manager: {switch_cost_days: 1}
+projects:
+  - {name: X, tasks: [{name: x, skill: dev, effort: 1.5}]}
+  - {name: Y, arrival: 1.5, tasks: [{name: y1, skill: dev, effort: 6}, {name: y2, skill: dev, effort: 10}]}
+""")
+    assert log(one) == [("X", "x", 0, 1.5, "dev-1"), ("Y", "y1", 1.5, 10.5, "dev-2"),
+                        ("Y", "y2", 1.5, 15.5, "dev-1"), ("Y", "rework-3", 15.5, 18, "dev-2")]
+    assert one.projects.rework_effort.tolist() == [0, 2.5]
+
+
 # --------------------------------------------------------------------------- staffing
 
 STAFFING = """

@@ -324,7 +324,8 @@ class World(Workforce, Rework):
                      else person.speed)
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
-        task.work_start = now + setup
+        # (with a calendar, a set-up met by down-time ends that much later)
+        task.work_start = now + setup if self.down is None or not setup else self.down.advance(now, setup)
         task.pause_mark = proj.pause_total
         if now >= self.t0:
             wait = now - task.ready_time
