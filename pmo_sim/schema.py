@@ -133,7 +133,8 @@ KPIS: tuple[Column, ...] = (
     _c("avg_in_system", "float", "count", "neutral", "Average projects in system",
        "Time-average of arrived, unfinished, uncancelled projects over the window."),
     _c("utilisation", "float", "rate", "neutral", "Utilisation",
-       "Person-days on project work / person-days employed, over the window.",
+       "Person-days on project work / person-days available (employed x fte), over the window; "
+       "calendar down-time (holidays, closures) is neither.",
        nan_when="no person was employed in the window"),
     _c("value_delivered", "float", "money", "higher", "Value delivered",
        "Undiscounted benefit realised by the horizon: value_per_day from finish to horizon plus "
@@ -242,13 +243,15 @@ POOLS = Table("pools", "One row per (policy, replication, pool).", KEY, (
     _c("headcount_avg", "float", "count", "neutral", "Average headcount",
        "Employed person-days in the window (contractors included) / window length."),
     _c("utilisation", "float", "rate", "neutral", "Utilisation",
-       "Busy person-days / available person-days (employed x fte); equipment: unit-days held / unit-days."),
+       "Busy person-days / available person-days (employed x fte); equipment: unit-days held / unit-days. "
+       "Both outside calendar down-time."),
     _c("mean_wait", "float", "days", "lower", "Mean wait for a crew", "Mean of task ready -> crew assigned."),
     _c("tasks_started", "int", "count", "neutral", "Tasks started", "Tasks started in the window."),
     _c("busy_days", "float", "person-days", "neutral", "Busy days",
-       "Person-days (x fte) or unit-days held by tasks (set-up and pauses included) in the window."),
+       "Person-days (x fte) or unit-days held by tasks (set-up and pauses included) in the window, "
+       "outside calendar down-time."),
     _c("training_days", "float", "person-days", "neutral", "Training days",
-       "Person-days in training in the window."),
+       "Person-days in training in the window, outside calendar down-time."),
     _c("idle_days", "float", "person-days", "neutral", "Idle days",
        "Available - busy - training person-days."),
 ))

@@ -266,6 +266,51 @@ projects:
     assert one.projects.rework_effort.tolist() == [0, 2.5]
 
 
+def test_utilisation_counts_neither_work_nor_availability_in_down_time() -> None:
+    # One half-time developer, a holiday on day 2, horizon 20: a (2 person-days) takes 4
+    # working days, 0 -> 5 across the holiday, then b (1) 5 -> 7. Work: (4 + 2) x 0.5 = 3
+    # person-days, the efforts; available: (20 - 1) x 0.5 = 9.5 (nobody works on a holiday),
+    # so utilisation 3 / 9.5, idle 6.5. Payroll still pays all 20 days; the project pays
+    # the 7 days it held the developer, holiday included: 100 x 0.5 x 7.
+    one = simulate("""
+name: t
+horizon: 20
+calendar: {start_date: 2027-01-04, holidays: [2027-01-06]}
+resources:
+  dev: {headcount: 1, day_rate: 100, fte: 0.5}
+projects:
+  - name: A
+    tasks: [{name: a, skill: dev, effort: 2}, {name: b, skill: dev, effort: 1, after: [a]}]
+""")
+    assert log(one) == [("A", "a", 0, 5, "dev-1"), ("A", "b", 5, 7, "dev-1")]
+    pool = one.pools.iloc[0]
+    assert (pool.busy_days, pool.idle_days, pool.headcount_avg) == (3, 6.5, 1)
+    assert pool.utilisation == one.kpis["utilisation"] == 3 / 9.5
+    assert one.kpis["labour_cost"] == 2000 and one.projects.iloc[0].cost == 350
+
+
+def test_equipment_held_through_a_closure_is_not_busy_in_it() -> None:
+    # Closure [2, 5): a (8 person-days, two developers and the one environment) works 0-2 and
+    # 5-7; b follows 7 -> 8. Environment: 5 unit-days used of 30 - 3 = 27 available; it costs
+    # 10 a day over all 30.
+    one = simulate("""
+name: t
+horizon: 30
+calendar: {closures: [{start: 2, days: 3}]}
+resources:
+  dev: {headcount: 2, day_rate: 100}
+  env: {kind: equipment, units: 1, day_rate: 10}
+projects:
+  - {name: A, tasks: [{name: a, needs: {dev: 2, env: 1}, effort: 8}]}
+  - {name: B, tasks: [{name: b, needs: {dev: 1, env: 1}, effort: 1}]}
+""")
+    assert log(one) == [("A", "a", 0, 7, "dev-1,dev-2,env-1"), ("B", "b", 7, 8, "dev-1,env-1")]
+    pools = one.pools.set_index("pool")
+    assert pools.busy_days.to_dict() == {"dev": 9, "env": 5}
+    assert pools.utilisation.to_dict() == {"dev": 9 / 54, "env": 5 / 27}
+    assert one.kpis["equipment_cost"] == 300 and one.projects.cost.tolist() == [2 * 100 * 7 + 10 * 7, 110]
+
+
 # --------------------------------------------------------------------------- staffing
 
 STAFFING = """

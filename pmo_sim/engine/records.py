@@ -119,7 +119,8 @@ def _close_people(world: World) -> dict[str, tuple[float, float]]:
             a, b = max(person.employed_from, t0), min(person.employed_to, t1)
             if b > a:
                 pool.employed_days += b - a
-                pool.available_days += (b - a) * person.fte
+                # available for project work: employed working days outside down-time, x fte
+                pool.available_days += world.open_days(a, b) * person.fte
                 into = account[person.kind]
                 into[0] += person.day_rate * (b - a)
                 into[1] += pv_flow(person.day_rate, a, b, delta)

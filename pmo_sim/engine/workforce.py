@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from pmo_sim.engine.clock import Clock
+from pmo_sim.engine.clock import Clock, Downtime
 from pmo_sim.engine.state import INF, Person, PoolState, Ramp
 
 if TYPE_CHECKING:
@@ -47,6 +47,11 @@ class Workforce:
     hires: int
     pools: list[PoolState]
     allocator: Allocator
+    down: Downtime | None
+
+    def open_days(self, a: float, b: float) -> float:
+        """Days of [a, b] outside calendar down-time (when nobody works nor is available)."""
+        return b - a if self.down is None else self.down.open_between(a, b)
 
     def request_dispatch(self) -> None:  # provided by World
         raise NotImplementedError
@@ -163,7 +168,7 @@ class Workforce:
         since = task.start
         a, b = max(since, self.t0), min(until, self.t1)
         if b > a:
-            person.pool.busy_days += (b - a) * person.fte
+            person.pool.busy_days += self.open_days(a, b) * person.fte
         task.project.cost += person.cost_rate * (until - since)
 
     def claim(self, person: Person, on_free: Callable[[Person], None]) -> None:
@@ -189,7 +194,7 @@ class Workforce:
             return
         a, b = max(person.away_since, self.t0), min(until, self.t1)
         if b > a:
-            person.pool.away_days += b - a
+            person.pool.away_days += self.open_days(a, b)
         person.away_since = None
 
     def release(self, person: Person) -> None:

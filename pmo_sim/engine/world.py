@@ -117,13 +117,10 @@ class World(Workforce, Rework):
         self.touched_pools: list[int] = []
         self.projects = [self._project_state(p) for p in plan.projects]
         paths = PlannedPaths(self.projects)
-        for project in self.projects:
-            project.paths = paths
         intervals = downtime(scenario)
         self.down = Downtime(intervals) if intervals else None
-        if self.down is not None:
-            for project in self.projects:
-                project.down = self.down
+        for project in self.projects:
+            project.paths, project.down = paths, self.down
         self.closed = False  # in calendar down-time: nothing starts
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
@@ -324,7 +321,6 @@ class World(Workforce, Rework):
                      else person.speed)
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
-        # (with a calendar, a set-up met by down-time ends that much later)
         task.work_start = now + setup if self.down is None or not setup else self.down.advance(now, setup)
         task.pause_mark = proj.pause_total
         if now >= self.t0:
@@ -394,6 +390,8 @@ class World(Workforce, Rework):
         spell = now - since
         t0, t1 = self.t0, self.t1
         busy = (now if now < t1 else t1) - (since if since > t0 else t0)
+        if busy > 0.0 and self.down is not None:  # down-time is neither work nor availability
+            busy = self.down.open_between(since if since > t0 else t0, now if now < t1 else t1)
         for person in task.crew:
             # NOTE: book_busy and release inlined for speed (the hottest handler of the engine).
             pool = person.pool
