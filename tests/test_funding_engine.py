@@ -184,3 +184,19 @@ def test_funding_holds_work_back_but_never_overspends() -> None:
     # Year 0: 100 -> 2 (20 left); year 1: 120 -> 3 (0 left); year 2: 100 -> 2 (20 left).
     assert days == [0, 0, 250, 250, 250, 500, 500]
     assert kpis["budget_committed"] == 280 and kpis["budget_released"] == 300
+
+
+def test_wsjf_funding_counts_part_time_people_in_the_planned_duration() -> None:
+    # P: 10 person-days on a half-time pool, planned 10 / (1 x 0.5) = 20 days, estimate 100;
+    # Q: 15 on a full-time pool, 15 days, 150. WSJF: Q (1/15) before P (1/20); the 150
+    # released funds Q, and P, which no longer fits, waits to the horizon.
+    sc = make_scenario(
+        [project("P", task("a", 10, skill="half"), value_per_day=1),
+         project("Q", task("a", 15, skill="full"), value_per_day=1)],
+        resources={"half": {"headcount": 1, "day_rate": 10, "fte": 0.5},
+                   "full": {"headcount": 1, "day_rate": 10}},
+        horizon=100, budget={"per_year": 150}, pmo={"governance": {"funding": {"rule": "wsjf"}}})
+    rec = run_replication(sc, 0, 0)[0]
+    assert rec.projects["status"] == ["proposal", "completed"]
+    assert rec.projects["cost_estimate"] == [100, 150] and rec.projects["finish"][1] == 15
+    assert rec.kpis["budget_committed"] == 150 and rec.kpis["projects_funded"] == 1
