@@ -143,3 +143,21 @@ def test_without_funding_mitigation_is_paid_on_arrival_even_for_a_project_never_
     assert rec.kpis["mitigation_cost"] == 200
     delta = math.log1p(0.1) / 250
     assert rec.kpis["npv"] == pytest.approx(-(100 + 100 * math.exp(-delta * 5)), rel=1e-12)
+
+
+def test_rework_is_a_share_of_the_effort_left_and_never_lengthens_a_fixed_duration() -> None:
+    # a1 (10) then, in parallel, the vendor's fixed 10 days and a2 (10 person-days). The risk
+    # strikes at a1's end (day 10): the effort left is a2's 10 person-days (the vendor's days
+    # are no effort), so the rework is 5, all on a2 (15: 10 -> 25), and the vendor still
+    # delivers on day 20.
+    # (Counting the vendor's days made the rework 10 and the delivery 15 days long.)
+    sc = make_scenario(
+        [project("A", task("a1", 10), {"name": "v", "duration": 10, "after": ["a1"]},
+                 task("a2", 10, after=["a1"]))],
+        resources={"dev": {"headcount": 1, "day_rate": 0}}, horizon=100,
+        risks=[{"name": "r", "applies_to": {"projects": ["A"]}, "probability": 1, "when": 0.3,
+                "impact": {"effort": 0.5}}])
+    assert task_log(sc) == [("A", "a1", 0, 10.0, "dev-1"), ("A", "v", 10.0, 20.0, ""),
+                            ("A", "a2", 10.0, 25.0, "dev-1")]
+    rec = run_replication(sc, 0, 0)[0]
+    assert rec.projects["rework_effort"] == [5.0] and rec.extra["risks"]["effort_added"] == [5.0]

@@ -4,9 +4,9 @@ A mixin of :class:`~pmo_sim.engine.world.World` (it uses the world's clock and a
 kept apart because what a change does to a project is a story of its own:
 
 - **Rework.** A change adds ``fraction`` × the project's remaining effort (summed task by task,
-  in file order). It is spread pro rata over the tasks not started yet; if every task left is
-  running, it becomes a new task after the running ones, for the kind of crew that has the
-  most left to do.
+  in file order; fixed-``duration`` tasks have none). It is spread pro rata over the effort
+  tasks not started yet; if every effort task left is running, it becomes a new task after
+  the running ones, for the kind of crew that has the most left to do.
 - **Pauses.** A change's ``disruption`` pauses the project's work that long: nothing of it
   starts, and running tasks finish later by the pause time they lived through (the world's
   task completion checks it); when the pause ends the project's waiting tasks may start.
@@ -73,16 +73,18 @@ class Rework:
         if proj.counted:
             self.rework_total += added  # type: ignore[misc]  # (a slot of World)
         pending = [t for t in proj.tasks if t.start is None]
-        base = sum(t.effort for t in pending)
+        # Rework is effort: it goes to tasks done by people, never to a fixed duration.
+        base = sum(t.effort for t in pending if not t.is_duration)
         if base > 0:
             for t in pending:  # spread over the work not yet started, pro rata
-                t.effort += added * t.effort / base
+                if not t.is_duration:
+                    t.effort += added * t.effort / base
             proj.pending_effort = sum(t.effort for t in pending)
             return
         # Everything left is running: rework becomes a new task after the running ones,
         # for the kind of crew that has the most left to do.
         now = self.env.now
-        lead = max(proj.running, key=lambda t: t.remaining(now))
+        lead = max((t for t in proj.running if not t.is_duration), key=lambda t: t.remaining(now))
         index = len(proj.tasks)
         task = TaskState(proj, added, (index, f"rework-{index + 1}", lead.pool, lead.people, (), lead.needs,
                                        lead.is_duration, lead.speed), len(proj.running))

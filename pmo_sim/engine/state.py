@@ -308,7 +308,8 @@ class ProjectState:
         """Work not done yet: the tasks not started, and what is left of the running ones.
 
         Kept as running sums (O(running tasks)), for the allocation rules that rank by it at
-        every dispatch; :meth:`work_left` adds the same task by task.
+        every dispatch; :meth:`work_left` adds the same task by task, without the days of
+        fixed-``duration`` tasks (which are no effort).
         """
         running = self.running
         if not running:
@@ -334,10 +335,13 @@ class ProjectState:
         return self.pending_effort + left
 
     def work_left(self, now: float) -> float:
-        """The remaining effort summed task by task, in file order: what rework is a share of."""
+        """The remaining effort summed task by task, in file order: what rework is a share of.
+
+        Person-days only: a fixed-``duration`` task (a vendor's delivery) has no effort to
+        redo, so its days are not part of it."""
         if not self.tasks:
             return self.pending_effort
-        return sum(t.remaining(now) for t in self.tasks if t.finish is None)
+        return sum(t.remaining(now) for t in self.tasks if t.finish is None and not t.is_duration)
 
     def remaining_critical_path(self, now: float) -> float:
         """Longest chain of remaining work, in days at the crews' nominal speed.
