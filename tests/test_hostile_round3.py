@@ -255,3 +255,20 @@ def test_a_risks_table_of_huge_costs_is_reported_without_numpy_warnings(with_ris
         warnings.simplefilter("error")
         drivers = ps.load_results(folder).risk_drivers()
     assert (drivers["cost"] >= 1e300).all()
+
+
+def test_an_mpsplib_import_never_writes_over_a_project_file_it_reads(tmp_path: Path) -> None:
+    # before: `import psplib mp.xml --out KolischInstanzen/j30/j309_9.sm --force` replaced
+    # the portfolio's own project file with the scenario, exit 0
+    import shutil
+
+    source = Path(__file__).parent / "data" / "psplib" / "mpsplib"
+    folder = tmp_path / "mp"
+    shutil.copytree(source, folder)
+    project = folder / "KolischInstanzen" / "j30" / "j309_9.sm"
+    before = project.read_bytes()
+    code, out = invoke("import", "psplib", str(folder / "mp_j30_a2_nr2.xml"), "--out", str(project),
+                       "--force")
+    assert code == 2, out
+    assert f"is the input file {project} this command reads: writing there would destroy it" in out
+    assert project.read_bytes() == before

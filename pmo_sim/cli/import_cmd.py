@@ -43,10 +43,10 @@ def psplib(file: Path, out: Path | None, force: bool) -> None:
       pmo-sim import psplib mp_j30_a2_nr2.xml --out mp.yaml
       pmo-sim run mp.yaml -n 1 --policy lft
     """
-    from pmo_sim.io.psplib import import_instance
+    from pmo_sim.io.psplib import import_instance, instance_files
 
     if out is not None:
-        refuse_input(out, file)
+        refuse_input(out, *instance_files(file))
     text = import_instance(file)
     if out is None:
         click.echo(text, nl=False)

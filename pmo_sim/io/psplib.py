@@ -394,6 +394,14 @@ def _scenario(name: str, path: Path, source: str, horizon: int, resources: dict[
     }
 
 
+def instance_files(path: Path) -> list[Path]:
+    """The files an import of ``path`` reads: the instance and, for an MPSPLIB ``.xml``, the
+    ``.sm`` project files it names (an output there would destroy an input)."""
+    if path.suffix.lower() != ".xml":
+        return [path]
+    return [path, *(p.file for p in read_portfolio(path, _read(path)).projects)]
+
+
 def instance_scenario(path: Path) -> dict[str, Any]:
     """The scenario (plain data) of a ``.sm`` or MPSPLIB ``.xml`` file."""
     suffix = path.suffix.lower()
