@@ -272,3 +272,23 @@ def test_an_mpsplib_import_never_writes_over_a_project_file_it_reads(tmp_path: P
     assert code == 2, out
     assert f"is the input file {project} this command reads: writing there would destroy it" in out
     assert project.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "export"])
+def test_a_corrupt_chunk_left_out_is_a_warning_line_for_every_reader(tmp_path: Path, command: str) -> None:
+    # before: report printed "chunk 0-1 (...) is corrupt ...; left out" without the
+    # "warning: " that compare and export put before it
+    out = tmp_path / "partial"
+    sc = load_scenario(write_tiny(tmp_path), None)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(sc, replications=6, seed=3, jobs=1, chunk_size=2, out=out, command="x",
+                       seams=Seams(stop_after_chunks=2))
+    first = sorted((out / "chunks").glob("*.replications.parquet"))[0]
+    with first.open("ab") as f:
+        f.write(b"x")
+    args = {"report": ["--out", str(tmp_path / "r.html")], "compare": [],
+            "export": ["--xlsx", str(tmp_path / "x.xlsx")]}[command]
+    code, text = invoke(command, str(out), *args)
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if "is corrupt" in line]
+    assert lines and all(line.startswith("warning: chunk ") for line in lines), text

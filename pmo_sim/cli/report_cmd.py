@@ -37,8 +37,10 @@ def report(results: str, out: str | None, metrics: tuple[str, ...], baseline: st
     style is inline. It prints the path of the file written.
     """
     from pmo_sim.analysis.report import write_report
+    from pmo_sim.cli.output import log_to_stderr
     from pmo_sim.experiment import load_results
 
+    log_to_stderr()  # a corrupt chunk left out is a "warning: ..." line, as in compare and export
     res = load_results(results)
     if not res.complete:
         click.echo(f"warning: {results} is a partial run; reporting what is finished", err=True)
