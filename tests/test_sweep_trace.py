@@ -58,7 +58,8 @@ def test_integer_fields_get_rounded_values_and_say_so(small: Path,
     path, values = parse_vary("resources.dev.headcount=2:3:3")  # 2, 2.5, 3
     table = sweep(small, path, values, replications=1, jobs=1, policies=["base"])
     assert list(table[path]) == [2, 3]  # 2.5 rounds half up to 3, a duplicate
-    assert "values rounded to 2, 3" in caplog.text
+    # 2.5 and 3 both give 3: the warning says the three values gave two points
+    assert "values rounded to 2, 3 (3 values given, 2 points run)" in caplog.text
 
 
 def test_grid_is_every_combination_first_path_slowest() -> None:

@@ -245,5 +245,7 @@ def round_for(base: Base, path: str, values: Sequence[Any]) -> list[Any]:
     rounded = [whole(v) if isinstance(v, float) else v for v in values]
     kept = list(dict.fromkeys(rounded))
     if rounded != list(values):
-        log.warning("%s holds whole numbers: values rounded to %s", path, ", ".join(map(str, kept)))
+        merged = len(values) - len(kept)  # points that rounding made equal to another
+        log.warning("%s holds whole numbers: values rounded to %s%s", path, ", ".join(map(str, kept)),
+                    f" ({len(values)} values given, {len(kept)} points run)" if merged else "")
     return kept
