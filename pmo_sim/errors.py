@@ -8,6 +8,7 @@ Bad input (a scenario, an override, an option, a results folder) is reported as 
 from __future__ import annotations
 
 import errno
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,17 @@ def format_got(value: Any, limit: int = 60) -> str:
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_results(results: object) -> None:
+    """A :class:`TypeError` naming what was given unless ``results`` is a Results (told by its
+    attributes: the analysis package, which cannot import pmo_sim.experiment, checks with this
+    too). ``pmo_sim.forecast(path)``, ``render_report(table)``... failed deep inside with an
+    AttributeError."""
+    if not all(hasattr(results, a) for a in ("replications", "manifest", "policies", "compare")):
+        hint = (" (open the folder first: pmo_sim.load_results(path))"
+                if isinstance(results, str | os.PathLike) else "")
+        raise TypeError(f"results must be a Results{hint}, not {type(results).__name__}")
 
 
 class PmoSimError(Exception):

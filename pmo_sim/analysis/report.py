@@ -58,7 +58,7 @@ from pmo_sim.analysis.report_risks import risk_section
 from pmo_sim.analysis.roi import RoiResult, analyse_roi, read_question
 from pmo_sim.analysis.stats import summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, check_results
 from pmo_sim.files import is_taken, refuse_results_file, write_atomically
 
 if TYPE_CHECKING:
@@ -381,16 +381,6 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.PackageLoader("pmo_sim.analysis", "templates"),
                               autoescape=True, trim_blocks=True, lstrip_blocks=True,
                               undefined=jinja2.StrictUndefined)
-
-
-def check_results(results: object) -> None:
-    """A :class:`TypeError` naming what was given unless ``results`` is a Results (by its
-    attributes: this package does not import pmo_sim.experiment). A path or a table failed
-    deep inside with an AttributeError."""
-    if not all(hasattr(results, a) for a in ("replications", "manifest", "policies", "compare")):
-        hint = (" (open the folder first: pmo_sim.load_results(path))"
-                if isinstance(results, str | os.PathLike) else "")
-        raise TypeError(f"results must be a Results{hint}, not {type(results).__name__}")
 
 
 def render_report(results: Results, metrics: Sequence[str] | None = None,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from pmo_sim.errors import ScenarioError, UsageError
+from pmo_sim.errors import ScenarioError, UsageError, check_results
 from pmo_sim.experiment.coverage import (
     EVEN_TABLES,
     check_even,
@@ -66,16 +66,6 @@ log = logging.getLogger(__name__)
 def frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow table as the DataFrame users get (one conversion path for memory and disk)."""
     return table.to_pandas()
-
-
-def check_results(results: object) -> None:
-    """A :class:`TypeError` naming what was given unless ``results`` is a :class:`Results`
-    (``pmo_sim.forecast(results)``, ``render_report(results)``... called with a path or a
-    table failed deep inside with an AttributeError)."""
-    if not isinstance(results, Results):
-        hint = (" (open the folder first: pmo_sim.load_results(path))"
-                if isinstance(results, str | os.PathLike) else "")
-        raise TypeError(f"results must be a Results{hint}, not {type(results).__name__}")
 
 
 class Results:
