@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from pmo_sim.engine.clock import Downtime
 
 INF = math.inf
+#: The statuses of a project that closed without completing: its dependents cannot go ahead.
+FAILED = ("cancelled", "rejected")
 
 #: What a task is before it runs: (index, name, pool, people, successors, needs, duration?, speed).
 TaskShape = tuple[int, str, "PoolState | None", int, tuple[int, ...],
@@ -295,6 +297,11 @@ class ProjectState:
     def started(self) -> bool:
         return self.start is not None
 
+    def dependency_failed(self, projects: Sequence[ProjectState]) -> bool:
+        """Whether a project this one depends on was cancelled or rejected: it can never go
+        ahead (the dependency rules cancel it), so it is neither funded nor held."""
+        return any(projects[d].status in FAILED for d in self.plan.depends_on)
+
     def worked_in_calendar(self, t: TaskState, now: float) -> float:
         """Days the running task ``t`` has worked by ``now``, with calendar down-time: the working
         time since its work started, less the pauses' working time that has elapsed."""
@@ -308,8 +315,8 @@ class ProjectState:
         """Work not done yet: the tasks not started, and what is left of the running ones.
 
         Kept as running sums (O(running tasks)), for the allocation rules that rank by it at
-        every dispatch; :meth:`work_left` adds the same task by task, without the days of
-        fixed-``duration`` tasks (which are no effort).
+        every dispatch; :meth:`work_left` adds what is left task by task, but only of the
+        tasks done by people (a fixed-``duration`` task's days are no effort to redo).
         """
         running = self.running
         if not running:

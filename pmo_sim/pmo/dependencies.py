@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
     from pmo_sim.scenario.policy import PMO
 
-FAILED = ("cancelled", "rejected")
-
 
 class Dependencies(Role):
     """Holds projects until their dependencies complete; cancels them when one fails."""
@@ -52,10 +50,10 @@ class Dependencies(Role):
         plan = project.plan
         if not plan.depends_on and not plan.blocked:
             return True
-        deps = [self.world.projects[d] for d in plan.depends_on]
-        if any(d.status in FAILED for d in deps):
+        if project.dependency_failed(self.world.projects):
             self.world.cancel(project, "dependency")
             return False
+        deps = [self.world.projects[d] for d in plan.depends_on]
         pending = {d.index for d in deps if d.status != "completed"}
         if not pending and not plan.blocked:
             return True

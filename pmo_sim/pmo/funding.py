@@ -56,8 +56,6 @@ if TYPE_CHECKING:
     from pmo_sim.scenario.policy import Funding
     from pmo_sim.scenario.strategy import Budget
 
-FAILED = ("cancelled", "rejected")
-
 
 @dataclass(frozen=True)
 class Proposal:
@@ -153,8 +151,7 @@ class FundingBoard:
 
     def hold(self, project: ProjectState) -> bool:
         """A project arrives: hold it as a proposal (False), or let it go on (True)."""
-        projects = self.world.projects
-        if any(projects[d].status in FAILED for d in project.plan.depends_on):
+        if project.dependency_failed(self.world.projects):
             return True  # cannot go ahead: the dependency rules cancel it
         project.status = "proposal"
         self.waiting[project] = None

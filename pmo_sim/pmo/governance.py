@@ -88,8 +88,7 @@ class Governance(Role):
         # mitigations are paid now, whether or not the WIP gate ever admits it; one whose
         # dependency already failed is cancelled on arrival, unfunded, and pays nothing.
         assert self.risks is not None  # idle without a board and without risks
-        projects = self.world.projects
-        if not any(projects[d].status in ("cancelled", "rejected") for d in project.plan.depends_on):
+        if not project.dependency_failed(self.world.projects):
             self.risks.charge(project)
         return True
 
