@@ -206,16 +206,6 @@ class Kinds:
         return kind
 
 
-def kind_open(needs: Needs, backfill: bool, blocked: set[int]) -> bool:
-    """Can a task holding ``needs`` still start in this allocation? With backfill, not once
-    one of its pools has fewer units free than it needs; without, not once a better-ranked
-    task waiting for one of its pools holds it back (``blocked``). Free capacity only shrinks
-    and ``blocked`` only grows while an allocation goes on: once not, not until it is over."""
-    if backfill:
-        return all(len(pool.idle) >= units for pool, units in needs)
-    return not blocked or all(pool.index not in blocked for pool, _ in needs)
-
-
 class NeedsQueue:
     """Ready tasks of every pool under a static rule when some task holds several pools at
     once: a heap of (rank, task) per *needs* (the pools and units a task holds), by rank.
@@ -266,9 +256,13 @@ class NeedsQueue:
                     heappop(heap)  # withdrawn
                 if not heap:
                     continue
-                # NOTE: kind_open(needs, backfill, blocked) written out: called per waiting
-                # kind and task started, and a portfolio of many pools and rigs keeps dozens
-                # of kinds waiting (a function call and a generator per kind doubled its cost)
+                # Can a task of these needs still start in this allocation? With backfill, not
+                # once one of its pools has fewer units free than it needs; without, not once
+                # a better-ranked task waiting for one of its pools holds it back (blocked).
+                # Free capacity only shrinks and blocked only grows while an allocation goes
+                # on: once not, not until it is over. NOTE: written out here and in
+                # dynamic_needs.py (per waiting kind and task started; dozens of kinds wait in
+                # a portfolio of many pools and rigs: a call and a generator doubled the cost).
                 can = True
                 if backfill:
                     for pool, units in needs:

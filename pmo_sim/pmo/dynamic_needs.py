@@ -225,7 +225,7 @@ class DynamicNeedsQueue:
         if not self.projects:
             return
         needs = self.kinds.needs
-        for kind in self.present:  # NOTE: kind_open(needs, True, ...) written out (each allocation)
+        for kind in self.present:  # NOTE: the kind-open check of dispatch.NeedsQueue written out
             for pool, units in needs[kind]:
                 if len(pool.idle) < units:
                     break
@@ -268,7 +268,7 @@ class Allocation:
         """Can a task of this kind still start in this allocation? (Once not, never again.)"""
         if self.dead[kind]:
             return False
-        # NOTE: kind_open written out (called per kind and live task at every allocation)
+        # NOTE: the kind-open check of dispatch.NeedsQueue (per kind and live task, every allocation)
         if self.backfill:
             for pool, units in self.queue.kinds.needs[kind]:
                 if len(pool.idle) < units:
