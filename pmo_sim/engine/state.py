@@ -182,7 +182,7 @@ class TaskState:
         "project", "index", "name", "pool", "effort", "people", "needs", "is_duration", "speed",
         "succs", "npred", "ready_time", "start", "finish", "crew", "rate", "work_start",
         "pause_mark", "pause_honoured", "fifo_key", "rank", "latest_start", "latest_finish",
-        "queued",
+        "queued", "kind", "work_down",
     )
 
     def __init__(self, project: ProjectState, effort: float, shape: TaskShape, npred: int):
@@ -206,7 +206,9 @@ class TaskState:
         # (project arrival, ready time, project index, task index) —, under a static rule
         # ``rank`` — (rule key, *fifo_key) —, under a task-level rule ``latest_start`` and
         # ``latest_finish`` (CPM, absolute); once started, ``rate`` (the crew's speed),
-        # ``work_start`` (start + set-up) and ``pause_mark`` (the project's pause_total then).
+        # ``work_start`` (start + set-up), with a calendar ``work_down`` (its down-time before
+        # ``work_start``) and ``pause_mark`` (the project's pause_total then);
+        # in a queue of kinds of needs (pmo.dynamic_needs), ``kind``: the number of its needs.
         self.fifo_key: tuple[float, float, int, int]
         self.rank: tuple[float, ...]
         self.latest_start: float
@@ -214,6 +216,8 @@ class TaskState:
         self.rate: float
         self.work_start: float
         self.pause_mark: float
+        self.kind: int
+        self.work_down: float
 
     @property
     def started(self) -> bool:
@@ -308,7 +312,11 @@ class ProjectState:
         down = self.down
         assert down is not None
         held = down.open_between(now, self.paused_until) if self.paused_until > now else 0.0
-        since = down.open_between(t.work_start, now) if now > t.work_start else 0.0
+        # down.open_between(t.work_start, now), with the down-time before the start kept
+        # (the same operations, so the same number) and that before ``now`` remembered by the
+        # calendar: every running task of every live project is asked at each allocation.
+        work_start = t.work_start
+        since = (now - work_start) - (down.down_until(now) - t.work_down) if now > work_start else 0.0
         return max(0.0, since - ((self.pause_total - t.pause_mark) - held))
 
     def remaining_effort(self, now: float) -> float:

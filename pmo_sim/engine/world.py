@@ -321,7 +321,12 @@ class World(Workforce, Rework):
                      else person.speed)
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
-        task.work_start = now + setup if self.down is None or not setup else self.down.advance(now, setup)
+        down = self.down
+        if down is None:
+            task.work_start = now + setup
+        else:  # and the down-time before it, which every look at the task's progress needs
+            work_start = task.work_start = down.advance(now, setup) if setup else now + setup
+            task.work_down = down.down_until(work_start)
         task.pause_mark = proj.pause_total
         if now >= self.t0:
             wait = now - task.ready_time

@@ -93,7 +93,7 @@ class DynamicNeedsQueue:
 
     def push(self, task: TaskState) -> None:
         """A task is ready and waits for all its needs."""
-        kind = self.kinds.of(task.needs)
+        kind = task.kind = self.kinds.of(task.needs)
         if kind == len(self.heaps):
             self.heaps.append([])
             self.live_of_kind.append(set())
@@ -173,7 +173,7 @@ class DynamicNeedsQueue:
 
     def _gone(self, task: TaskState) -> int:
         """A ready task left (started or withdrawn): one fewer of its kind waits."""
-        kind = self.kinds.of(task.needs)
+        kind = task.kind
         left = self.present[kind] - 1
         if left:
             self.present[kind] = left
@@ -198,7 +198,7 @@ class DynamicNeedsQueue:
     def _settle(self, rule: Key) -> None:
         """Take the keys of the projects that came to rest or changed, each into the heap of
         every kind among its ready tasks."""
-        stamps, at_rest, kind_of = self.stamps, self.at_rest, self.kinds.of
+        stamps, at_rest, ready_kinds = self.stamps, self.at_rest, self.ready_kinds
         for proj in self.unsettled:
             self.count += 1
             stamps[proj] = self.count
@@ -208,7 +208,7 @@ class DynamicNeedsQueue:
                 part = at_rest[0](proj)
                 key = at_rest[1](proj, part, 0.0)
             entry = (key, proj.arrival, proj.index, self.count, proj, part)
-            for kind in {kind_of(t.needs) for t in self.projects[proj]}:
+            for kind in ready_kinds[proj]:
                 heap = self.heaps[kind]
                 if len(heap) > 2 * len(stamps) + 32:  # stale entries outnumber the valid
                     heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
@@ -224,15 +224,34 @@ class DynamicNeedsQueue:
         a task that cannot start holds back the pools it needs from every lower-ranked task."""
         if not self.projects:
             return
-        needs = self.kinds.needs
-        for kind in self.present:  # NOTE: the kind-open check of dispatch.NeedsQueue written out
-            for pool, units in needs[kind]:
-                if len(pool.idle) < units:
-                    break
-            else:
-                break  # this kind has what it needs free
+        needs, present, alive = self.kinds.needs, self.present, self.open
+        alive.clear()
+        # NOTE: the kind-open check of dispatch.NeedsQueue written out (per waiting kind, at
+        # every allocation). With backfill, only a kind whose first pool has someone free may
+        # start: in an overloaded portfolio (most pools busy) the kinds of the few pools with
+        # any are looked at, and those that can start are the allocation's open kinds.
+        if backfill:
+            for pool, kinds in self.first_pools.values():
+                if pool.idle:
+                    for kind in kinds:
+                        if kind in present:
+                            for need, units in needs[kind]:
+                                if len(need.idle) < units:
+                                    break
+                            else:
+                                alive.add(kind)
+            if not alive:
+                return  # no kind waiting has what it needs free: nothing can start
         else:
-            return  # no kind waiting has: nothing can start
+            for kind in present:
+                for need, units in needs[kind]:
+                    if len(need.idle) < units:
+                        break
+                else:
+                    break  # this kind has what it needs free
+            else:
+                return
+            alive.update(present)  # nothing is held back yet
         if self.unsettled:
             self._settle(rule)
         Allocation(self, now, backfill, start, rule).run()
@@ -248,59 +267,66 @@ class Allocation:
                  start: Callable[[TaskState], bool], rule: Key):
         self.queue, self.now, self.backfill, self.start, self.rule = queue, now, backfill, start, rule
         self.blocked: set[int] = set()  # pools held back (without backfill)
-        self.dead = [False] * len(queue.kinds.needs)  # per kind: none can start until it is over
+        # The kinds with ready tasks that may still start (the queue's ``open``, filled by
+        # ``dispatch``; a kind whose last ready task starts leaves it): a kind found unable to
+        # start leaves it for the rest of the allocation; none left, the allocation is over
+        # (what it may offer was fixed when it began: live projects ranked, resting in heaps).
+        self.alive = queue.open
+        # The open kinds found able to start since the last start was tried: free capacity and
+        # what is held back change only then, so until the next one they need no new look.
+        self.ok: set[int] = set()
         self.popped: list[tuple[list[Resting], Resting]] = []
         self.seen: set[ProjectState] = set()  # resting projects already offered
-        # kinds with ready tasks that may still start: none left, the allocation is over
-        # (what it may offer was fixed when it began: live projects ranked, resting in heaps)
-        self.alive = queue.open
-        self.alive.clear()
         # the heaps to look at: kinds with resting projects that may still start
         self.looking: list[tuple[int, list[Resting]]] = []
-        for kind in list(queue.resting):
-            heap = queue.heaps[kind]
-            if heap:
-                self.looking.append((kind, heap))
-            else:
-                del queue.resting[kind]
 
     def can_start(self, kind: int) -> bool:
-        """Can a task of this kind still start in this allocation? (Once not, never again.)"""
-        if self.dead[kind]:
+        """Can a task of this kind still start in this allocation? (Once not, never again.)
+
+        Hot callers test ``kind in self.ok`` (the answer since the last start was tried) and
+        ``kind in self.alive`` first, and call only when the first is false and the second true."""
+        if kind not in self.alive:
             return False
         # NOTE: the kind-open check of dispatch.NeedsQueue (per kind and live task, every allocation)
         if self.backfill:
             for pool, units in self.queue.kinds.needs[kind]:
                 if len(pool.idle) < units:
-                    self.dead[kind] = True
                     self.alive.discard(kind)
                     return False
         elif self.blocked:
             for pool, _ in self.queue.kinds.needs[kind]:
                 if pool.index in self.blocked:
-                    self.dead[kind] = True
                     self.alive.discard(kind)
                     return False
+        self.ok.add(kind)
         return True
+
+    def startable(self, proj: ProjectState) -> bool:
+        """Can one of the project's ready tasks still start, by its kind?"""
+        ok, alive, can_start = self.ok, self.alive, self.can_start
+        for kind in self.queue.ready_kinds.get(proj, ()):  # noqa: SIM110  (any() and a generator: slower)
+            if kind in ok or kind in alive and can_start(kind):
+                return True
+        return False
 
     def run(self) -> None:
         queue, rule, now = self.queue, self.rule, self.now
+        alive = self.alive
         # a live project none of whose ready tasks is of a kind that can start starts nothing:
-        # only the live projects of the kinds that can start are ranked (a kind that cannot
-        # now cannot later in this allocation: marking it dead at once changes nothing)
+        # only the live projects of the open kinds are ranked; resting projects are looked for
+        # in the heaps of the open kinds only
         startable: set[ProjectState] = set()
-        live_of_kind, can_start, alive = queue.live_of_kind, self.can_start, self.alive
-        present = queue.present
-        if self.backfill:  # only the kinds whose first pool has someone free may start
-            kinds = [k for pool, ks in queue.first_pools.values() if pool.idle for k in ks if k in present]
-        else:
-            kinds = list(present)
-        for kind in kinds:
-            if can_start(kind):
-                alive.add(kind)
-                startable |= live_of_kind[kind]
-        # resting projects are looked for in the heaps of these kinds only
-        self.looking = [(kind, heap) for kind, heap in self.looking if kind in alive]
+        live_of_kind, resting, heaps = queue.live_of_kind, queue.resting, queue.heaps
+        looking = self.looking
+        for kind in alive:
+            startable |= live_of_kind[kind]
+            if kind in resting:
+                heap = heaps[kind]
+                if heap:
+                    looking.append((kind, heap))
+                else:
+                    del resting[kind]
+        self.ok.update(alive)  # each was found able to start just now
         # a disrupted project starts nothing until it resumes (_offer passes it over): not
         # ranked; its tasks can keep a kind open to the allocation's end, so under a lazy
         # rule every other live project would be keyed (a portfolio with change requests)
@@ -349,7 +375,7 @@ class Allocation:
         """
         queue, rule, now = self.queue, self.rule, self.now
         falls, bounds = queue.falls, queue.bounds
-        ready_kinds, can_start = queue.ready_kinds, self.can_start
+        startable_now = self.startable
         assert falls is not None
         drop = falls * now
         bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable]
@@ -361,7 +387,7 @@ class Allocation:
         while alive:
             while bounded and (not keyed or not keyed[0] < bounded[0][:3]):
                 proj = heappop(bounded)[3]
-                if not any(can_start(k) for k in ready_kinds.get(proj, ())):
+                if not startable_now(proj):
                     continue  # every kind of its ready tasks is out: it would start nothing
                 key = rule(proj, now)
                 bounds[proj] = bound_origin(key, now, falls)
@@ -390,10 +416,10 @@ class Allocation:
         stamps = queue.stamps
         best: Resting | None = None
         best_heap: list[Resting] = []
-        dead, can_start = self.dead, self.can_start
+        ok, alive, can_start = self.ok, self.alive, self.can_start
         pruned = False
         for kind, heap in self.looking:
-            if not heap or dead[kind] or not can_start(kind):
+            if not heap or not (kind in ok or kind in alive and can_start(kind)):
                 pruned = True
                 continue
             while heap:
@@ -407,7 +433,7 @@ class Allocation:
                         best, best_heap = entry, heap
                     break
         if pruned:  # kinds out of this allocation, or with nobody resting, are not looked at again
-            self.looking = [(k, h) for k, h in self.looking if h and not dead[k]]
+            self.looking = [(k, h) for k, h in self.looking if h and k in alive]
         if best is None:
             return None
         proj = best[4]
@@ -420,22 +446,22 @@ class Allocation:
         return (key, best[1], best[2], proj), best_heap
 
     def _offer(self, group: list[Ranked]) -> None:
-        ready_kinds, can_start = self.queue.ready_kinds, self.can_start
         # A project none of whose ready kinds can still start is passed over without looking
         # at its tasks: in a portfolio of wide networks and many pools most offers were of
         # projects whose every kind had died earlier in the allocation, task by task.
-        group = [e for e in group if any(can_start(k) for k in ready_kinds.get(e[3], ()))]
+        startable = self.startable
+        group = [e for e in group if startable(e[3])]
         if not group:
             return
-        kind_of = self.queue.kinds.of
+        now, ok, can_start, alive = self.now, self.ok, self.can_start, self.alive
         for task in tasks_of(self.queue.projects, group):
-            if not task.queued or task.project.paused_until > self.now:
+            if not task.queued or task.project.paused_until > now:
                 continue  # a disrupted project starts nothing until it resumes
-            kind = kind_of(task.needs)
-            if not self.can_start(kind):
+            kind = task.kind
+            if not (kind in ok or kind in alive and can_start(kind)):
                 continue
+            ok.clear()  # what is free (or held back) may change: every kind is looked at again
             if not self.start(task) and not self.backfill:
                 # the best-ranked task of these pools waits for them: nobody jumps it
                 self.blocked.update(pool.index for pool, _ in task.needs)
-                self.dead[kind] = True
-                self.alive.discard(kind)
+                alive.discard(kind)
