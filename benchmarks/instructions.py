@@ -13,7 +13,9 @@ reference size), ``explicit`` (``explicit.py``'s list of ``size`` projects), ``y
 (the hand-written SimPy model of ``rule``, ``fifo`` or ``wsjf`` without a WIP limit, as
 ``run.py`` times it: ``benchmarks/yardstick.py``, ``benchmarks/yardstick_wsjf.py``, on the
 Plans of the ``people`` cell of the same size, each drawn by a ``Sampler`` and simulated,
-so plan sampling counts on both sides). Per cell, the
+so plan sampling counts on both sides), and ``gen-STRUCTURE-MODE`` (a portfolio of
+``generated.py`` at ``size`` times its size, ``MODE`` ``people`` or ``projects``, e.g.
+``gen-shapes-projects:16:srpt``). Per cell, the
 script runs itself twice under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0`` and
 ``OPENBLAS_NUM_THREADS=1``: once
 loading the scenario and running one warm-up replication, once doing that and then ``--reps``
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import re
 import shutil
@@ -39,6 +42,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+import generated
 from common import REFERENCE, source_commit
 from explicit import RULES, portfolio
 from run import yardstick_for
@@ -47,10 +51,11 @@ from scaling import policy_name, scaled_scenario
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.rules.allocation import ALLOCATION_RULES
 from pmo_sim.sampling import Sampler
-from pmo_sim.scenario.loader import load_scenario, load_scenario_text
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text, scenario_from_dict
 from pmo_sim.scenario.models import Scenario
 
-KINDS = ("people", "projects", "people-wip", "projects-wip", "explicit", "yardstick")
+GENERATED = tuple(f"gen-{s}-{m}" for s, m in itertools.product(generated.STRUCTURES, ("people", "projects")))
+KINDS = ("people", "projects", "people-wip", "projects-wip", "explicit", "yardstick", *GENERATED)
 YARDSTICK_RULES = ("fifo", "wsjf")  # the rules a hand-written model exists for (no WIP limit)
 
 
@@ -61,6 +66,10 @@ def scenario_and_policy(kind: str, size: int, rule: str) -> tuple[Scenario, str]
             policy = f"  {rule}: {{resource_manager: {{allocation: {rule}}}}}\n"
             text = text.replace("\npolicies:\n", "\npolicies:\n" + policy)
         return load_scenario_text(text), rule
+    if kind in GENERATED:  # one policy per rule, named after it
+        _, structure, mode = kind.split("-", 2)
+        data = generated.scenario(structure, size, mode)
+        return scenario_from_dict(data, kind, max_events=None), rule
     if kind == "yardstick":  # the people cell's scenario, simulated by the yardstick
         kind = "people"
     mode, wip = kind.removesuffix("-wip"), kind.endswith("-wip")
