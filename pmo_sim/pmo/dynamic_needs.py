@@ -350,7 +350,8 @@ class Allocation:
             else:
                 break
             if group and entry[:2] != group[0][:2]:
-                self._offer(group)
+                if self._offer(group) and head is not None:
+                    head = self._peek_resting()  # the best resting may be of a kind now out
                 group = []
             group.append(entry)
         if group:
@@ -402,7 +403,8 @@ class Allocation:
             else:
                 break
             if group and entry[:2] != group[0][:2]:
-                self._offer(group)
+                if self._offer(group) and head is not None:
+                    head = self._peek_resting()  # the best resting may be of a kind now out
                 group = []
             group.append(entry)
         if group:
@@ -445,15 +447,22 @@ class Allocation:
             key = self.rule(proj, self.now)
         return (key, best[1], best[2], proj), best_heap
 
-    def _offer(self, group: list[Ranked]) -> None:
+    def _offer(self, group: list[Ranked]) -> bool:
+        """Offer the tasks of a rank's projects; True if one started.
+
+        A start takes people (maybe from other pools too: a cross-skilled person is taken off
+        every idle list) and may leave open kinds unable to start: each is looked at again at
+        once, so that an allocation whose open kinds are all out ends there, instead of taking
+        the next ranks from the heaps and finding their kinds out one by one."""
         # A project none of whose ready kinds can still start is passed over without looking
         # at its tasks: in a portfolio of wide networks and many pools most offers were of
         # projects whose every kind had died earlier in the allocation, task by task.
         startable = self.startable
         group = [e for e in group if startable(e[3])]
         if not group:
-            return
+            return False
         now, ok, can_start, alive = self.now, self.ok, self.can_start, self.alive
+        started = False
         for task in tasks_of(self.queue.projects, group):
             if not task.queued or task.project.paused_until > now:
                 continue  # a disrupted project starts nothing until it resumes
@@ -461,7 +470,12 @@ class Allocation:
             if not (kind in ok or kind in alive and can_start(kind)):
                 continue
             ok.clear()  # what is free (or held back) may change: every kind is looked at again
-            if not self.start(task) and not self.backfill:
+            if self.start(task):
+                started = True
+                for other in list(alive):
+                    can_start(other)
+            elif not self.backfill:
                 # the best-ranked task of these pools waits for them: nobody jumps it
                 self.blocked.update(pool.index for pool, _ in task.needs)
                 alive.discard(kind)
+        return started
