@@ -400,13 +400,17 @@ class ProjectState:
 
     def _chains(self) -> list[float]:
         """Per task not started: its effort in days plus the longest chain after it (``_tails``);
-        per task, the longest chain after it (``_after``: for a running task, its successors'
-        chains, none of which has started)."""
+        per task not finished, the longest chain after it (``_after``: for a running task, its
+        successors' chains, none of which has started). A finished task's are 0 and never read
+        (its predecessors are finished too): it is passed over, so that rework or an idea late
+        in a long project re-walks what is left of it, not all of it."""
         tasks = self.tasks
         tails = [0.0] * len(tasks)
         after = [0.0] * len(tasks)
         for i in reversed(self.order):
             t = tasks[i]
+            if t.finish is not None:
+                continue
             longest = 0.0
             for j in t.succs:
                 if tails[j] > longest:
