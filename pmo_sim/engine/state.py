@@ -329,10 +329,10 @@ class ProjectState:
         running = self.running
         if not running:
             return self.pending_effort
-        if self.down is not None:  # the calendar's slow path: task by task, left to right
+        if self.down is not None:  # with a calendar: left to right, as task by task
             left_in_calendar = 0.0
-            for t in running:
-                left_in_calendar += t.remaining(now)
+            for r in self._left_in_calendar(now):
+                left_in_calendar += r
             return self.pending_effort + left_in_calendar
         # NOTE: TaskState.remaining inlined for a running task (started, not finished), with
         # the same operations in the same order, so the same number: a live project is keyed
@@ -348,6 +348,29 @@ class ProjectState:
             r = t.effort - (worked if t.is_duration else t.rate * worked)
             left += r if r > 0.0 else 0.0
         return self.pending_effort + left
+
+    def _left_in_calendar(self, now: float) -> list[float]:
+        """Per running task, what is left (``TaskState.remaining``) with calendar down-time.
+
+        NOTE: ``worked_in_calendar`` and ``TaskState.remaining`` inlined for a running task,
+        with the same operations in the same order, so the same numbers (what the pauses held
+        and the down-time before ``now`` taken once for all); tests/test_live_keys.py holds
+        the keys computed from it equal to the methods'.
+        """
+        down = self.down
+        assert down is not None
+        held = down.open_between(now, self.paused_until) if self.paused_until > now else 0.0
+        down_now = down.down_until(now)
+        total = self.pause_total
+        lefts = []
+        for t in self.running:
+            work_start = t.work_start
+            since = (now - work_start) - (down_now - t.work_down) if now > work_start else 0.0
+            worked = since - ((total - t.pause_mark) - held)
+            worked = worked if worked > 0.0 else 0.0
+            r = t.effort - (worked if t.is_duration else t.rate * worked)
+            lefts.append(r if r > 0.0 else 0.0)
+        return lefts
 
     def work_left(self, now: float) -> float:
         """The remaining effort summed task by task, in file order: what rework is a share of.
@@ -371,8 +394,8 @@ class ProjectState:
             after = self._after
             best = 0.0
             if self.running and self.down is not None:
-                for t in self.running:
-                    x = t.remaining(now) / t.speed + after[t.index]
+                for t, r in zip(self.running, self._left_in_calendar(now), strict=True):
+                    x = r / t.speed + after[t.index]
                     if x > best:
                         best = x
             elif self.running:
