@@ -207,7 +207,8 @@ class TaskState:
         # ``rank`` — (rule key, *fifo_key) —, under a task-level rule ``latest_start`` and
         # ``latest_finish`` (CPM, absolute); once started, ``rate`` (the crew's speed),
         # ``work_start`` (start + set-up), with a calendar ``work_down`` (its down-time before
-        # ``work_start``) and ``pause_mark`` (the project's pause_total then);
+        # ``work_start``, NaN until first asked: :meth:`ProjectState.down_before_work`) and
+        # ``pause_mark`` (the project's pause_total then);
         # in a queue of kinds of needs (pmo.dynamic_needs), ``kind``: the number of its needs.
         self.fifo_key: tuple[float, float, int, int]
         self.rank: tuple[float, ...]
@@ -316,7 +317,8 @@ class ProjectState:
         # (the same operations, so the same number) and that before ``now`` remembered by the
         # calendar: every running task of every live project is asked at each allocation.
         work_start = t.work_start
-        since = (now - work_start) - (down.down_until(now) - t.work_down) if now > work_start else 0.0
+        since = (now - work_start) - (down.down_until(now) - self.down_before_work(t)) \
+            if now > work_start else 0.0
         return max(0.0, since - ((self.pause_total - t.pause_mark) - held))
 
     def remaining_effort(self, now: float) -> float:
@@ -349,6 +351,15 @@ class ProjectState:
             left += r if r > 0.0 else 0.0
         return self.pending_effort + left
 
+    def down_before_work(self, t: TaskState) -> float:
+        """The calendar's down-time before the running task ``t``'s work started: taken once,
+        when its progress is first asked (``fifo`` never asks, so it never pays for it)."""
+        work_down = t.work_down
+        if work_down != work_down:  # NaN: not yet taken
+            assert self.down is not None
+            work_down = t.work_down = self.down.down_until(t.work_start)
+        return work_down
+
     def _left_in_calendar(self, now: float) -> list[float]:
         """Per running task, what is left (``TaskState.remaining``) with calendar down-time.
 
@@ -364,8 +375,10 @@ class ProjectState:
         total = self.pause_total
         lefts = []
         for t in self.running:
-            work_start = t.work_start
-            since = (now - work_start) - (down_now - t.work_down) if now > work_start else 0.0
+            work_start, work_down = t.work_start, t.work_down
+            if work_down != work_down:  # (down_before_work inlined)
+                work_down = t.work_down = down.down_until(work_start)
+            since = (now - work_start) - (down_now - work_down) if now > work_start else 0.0
             worked = since - ((total - t.pause_mark) - held)
             worked = worked if worked > 0.0 else 0.0
             r = t.effort - (worked if t.is_duration else t.rate * worked)

@@ -324,9 +324,9 @@ class World(Workforce, Rework):
         down = self.down
         if down is None:
             task.work_start = now + setup
-        else:  # and the down-time before it, which every look at the task's progress needs
-            work_start = task.work_start = down.advance(now, setup) if setup else now + setup
-            task.work_down = down.down_until(work_start)
+        else:
+            task.work_start = down.advance(now, setup) if setup else now + setup
+            task.work_down = math.nan  # the down-time before it: taken when first asked
         task.pause_mark = proj.pause_total
         if now >= self.t0:
             wait = now - task.ready_time
