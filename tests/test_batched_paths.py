@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmo_sim.engine import state
+from pmo_sim.engine import paths
 from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.pmo import latest
 from pmo_sim.pmo.resource_manager import ResourceManager
@@ -65,7 +65,7 @@ def test_planned_paths_of_a_network_at_once_are_those_one_by_one(net, data) -> N
     plan = SimpleNamespace(network=network)
     group = [SimpleNamespace(plan=plan, efforts=[data.draw(Durations) for _ in range(n)])
              for _ in range(data.draw(st.integers(1, 5)))]
-    assert state._plan_critical_paths(group) == [state._plan_critical_path(p) for p in group]
+    assert paths.plan_critical_paths(group) == [paths.plan_critical_path(p) for p in group]
 
 
 def _one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +84,7 @@ def _one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ResourceManager, "_cpm", times)
     monkeypatch.setattr(ResourceManager, "_task_rule_project_key", key)
-    monkeypatch.setattr(state.PlannedPaths, "of", lambda self, proj: state._plan_critical_path(proj))
+    monkeypatch.setattr(paths.PlannedPaths, "of", lambda self, proj: paths.plan_critical_path(proj))
 
 
 @pytest.mark.parametrize("rule", ["min_slack", "lst", "lft"])
@@ -126,10 +126,10 @@ def _project_list(n: int, rule: str) -> str:
 @pytest.mark.parametrize("rule", ["min_slack", "lst", "lft"])
 def test_a_project_list_walked_or_batched_gives_the_same_trace(rule: str, monkeypatch) -> None:
     """A portfolio handed over as a list has a network per project, which is walked project by
-    project (``state.BATCH_FROM``); batched as arrays of one project, the trace is the same."""
+    project (``paths.BATCH_FROM``); batched as arrays of one project, the trace is the same."""
     sc = load_scenario_text(_project_list(30, rule))
     walked = [run_replication(sc, r, 5, ["p"], trace=True)[0] for r in range(2)]
-    monkeypatch.setattr(state, "BATCH_FROM", 1)
+    monkeypatch.setattr(paths, "BATCH_FROM", 1)
     monkeypatch.setattr(latest, "BATCH_FROM", 1)
     batched = [run_replication(sc, r, 5, ["p"], trace=True)[0] for r in range(2)]
     for a, b in zip(walked, batched, strict=True):

@@ -152,7 +152,8 @@ def test_instruction_cells_build_the_portfolios_they_name(capsys) -> None:
     generated = benchmark("generated")  # generated.py's portfolios, one policy per rule
     sc, policy = instructions.scenario_and_policy("gen-governed_batch-projects", 4, "min_slack")
     assert policy == "min_slack" and sc.intake is not None and sc.intake.count == 40 * 4
-    assert sc.resources == instructions.scenario_and_policy("gen-governed_batch-projects", 1, "fifo")[0].resources
+    one, _ = instructions.scenario_and_policy("gen-governed_batch-projects", 1, "fifo")
+    assert sc.resources == one.resources
     assert len(instructions.GENERATED) == 2 * len(generated.STRUCTURES)
     instructions.child("people", 1, "wsjf", 1)  # what callgrind runs: it runs
     for bad in ("people:0:fifo", "crowd:4:fifo", "people:4:fast", "people:4"):

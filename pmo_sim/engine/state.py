@@ -20,11 +20,10 @@ that share of each day on projects: their speed and their project time scale by 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from pmo_sim.engine.paths import PlannedPaths, plan_critical_path
 from pmo_sim.sampling import ProjectPlan
 
 if TYPE_CHECKING:
@@ -431,7 +430,7 @@ class ProjectState:
         if self._plan_cp is None:  # not admitted yet: the plan's network at its efforts
             if self.paths is not None:
                 return self.paths.of(self)
-            self._plan_cp = _plan_critical_path(self)
+            self._plan_cp = plan_critical_path(self)
         return self._plan_cp
 
     def _chains(self) -> list[float]:
@@ -461,85 +460,3 @@ class ProjectState:
         """Rework or an idea changed efforts: the chains are recomputed when next needed."""
         self._tails = None
         self._plan_cp = None
-
-
-class PlannedPaths:
-    """The critical paths of a world's projects at their current efforts before admission
-    (what ``min_slack`` keys the backlog by), taken on the first request for every project of
-    a network at once.
-
-    A portfolio of thousands of proposals from a few templates is then a few array passes
-    instead of a Python loop per proposal; the operations are those of
-    :func:`_plan_critical_path` in the same order, so the numbers are the same. After that
-    first batch, a project whose efforts changed (``efforts_changed``) is recomputed alone.
-    """
-
-    __slots__ = ("projects",)
-
-    def __init__(self, projects: list[ProjectState]):
-        self.projects: list[ProjectState] | None = projects
-
-    def of(self, proj: ProjectState) -> float:
-        if self.projects is not None:
-            projects, self.projects = self.projects, None
-            for group in by_network(p for p in projects if p._plan_cp is None):
-                if len(group) < BATCH_FROM:  # (a project list: a network each)
-                    for p in group:
-                        p._plan_cp = _plan_critical_path(p)
-                    continue
-                for p, cp in zip(group, _plan_critical_paths(group), strict=True):
-                    p._plan_cp = cp
-        if proj._plan_cp is None:
-            proj._plan_cp = _plan_critical_path(proj)
-        return proj._plan_cp
-
-
-#: Networks shared by fewer projects than this are walked project by project: numpy's call
-#: overhead per task outweighs the loop it saves (measured: ~90 us a batch of a 14-task network
-#: against ~7 us a project walked, even at 13; a portfolio handed over as a list has a network
-#: per project: 640 of them 70 ms batched, 9 ms walked). The same operations in the same
-#: order: the same numbers either way (``tests/test_batched_paths.py``).
-BATCH_FROM = 16
-
-
-def by_network(projects: Iterable[ProjectState]) -> list[list[ProjectState]]:
-    """The projects grouped by their plan's task network (a template's, or their own), in
-    order of first appearance: what array passes over many projects at once work on."""
-    groups: dict[int, list[ProjectState]] = {}
-    for p in projects:
-        groups.setdefault(id(p.plan.network), []).append(p)
-    return list(groups.values())
-
-
-def _plan_critical_paths(group: list[ProjectState]) -> list[float]:
-    """:func:`_plan_critical_path` of projects of one network, as arrays over the projects."""
-    net = group[0].plan.network
-    if not net.order:
-        return [0.0] * len(group)
-    efforts = np.array([p.efforts for p in group], dtype=float).T  # [task, project]
-    succs, speeds = net.succs, net.chain_speeds
-    tail = np.empty_like(efforts)
-    best = np.zeros(len(group))
-    for i in reversed(net.order):
-        after = np.zeros(len(group))
-        for j in succs[i]:
-            after = np.maximum(after, tail[j])
-        tail[i] = x = efforts[i] / speeds[i] + after
-        best = np.maximum(best, x)
-    return best.tolist()
-
-
-def _plan_critical_path(proj: ProjectState) -> float:
-    net = proj.plan.network
-    efforts, succs, speeds = proj.efforts, net.succs, net.chain_speeds
-    tail = [0.0] * len(efforts)
-    best = 0.0
-    for i in reversed(net.order):
-        after = 0.0
-        for j in succs[i]:
-            if tail[j] > after:
-                after = tail[j]
-        tail[i] = x = efforts[i] / speeds[i] + after
-        if x > best:
-            best = x
-    return best

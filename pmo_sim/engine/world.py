@@ -41,10 +41,11 @@ import simpy
 from simpy.core import NORMAL
 
 from pmo_sim.engine.clock import Clock, Downtime, run_until
+from pmo_sim.engine.paths import PlannedPaths
 from pmo_sim.engine.records import ReplicationRecords, RunawayReplication, build_records
 from pmo_sim.engine.rework import Rework
 from pmo_sim.engine.roles import Allocator, Role, overrides, subscribers
-from pmo_sim.engine.state import Person, PlannedPaths, PoolState, ProjectState, TaskShape, TaskState
+from pmo_sim.engine.state import Person, PoolState, ProjectState, TaskShape, TaskState
 from pmo_sim.engine.workforce import Workforce
 from pmo_sim.sampling import Plan, ProjectPlan
 from pmo_sim.scenario.calendar import downtime
@@ -321,12 +322,8 @@ class World(Workforce, Rework):
                      else person.speed)
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
-        down = self.down
-        if down is None:
-            task.work_start = now + setup
-        else:
-            task.work_start = down.advance(now, setup) if setup else now + setup
-            task.work_down = math.nan  # the down-time before it: taken when first asked
+        task.work_start = now + setup if self.down is None or not setup else self.down.advance(now, setup)
+        task.work_down = math.nan  # with a calendar, the down-time before it: taken when first asked
         task.pause_mark = proj.pause_total
         if now >= self.t0:
             wait = now - task.ready_time

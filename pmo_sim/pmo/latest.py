@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pmo_sim.engine.state import BATCH_FROM, by_network
+from pmo_sim.engine.paths import BATCH_FROM, by_network
 from pmo_sim.scenario.network import cpm, latest_times
 
 if TYPE_CHECKING:
