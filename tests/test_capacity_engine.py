@@ -477,6 +477,28 @@ projects:
     assert [(r[1], r[2]) for r in batched][2:] == [("pair", 1), ("low", 3)]
 
 
+def test_a_project_arriving_as_work_completes_is_ranked_with_the_work_it_releases() -> None:
+    # a1 ends on day 2, when B arrives: a2 (latest finish 20) and b (latest finish 3) are both
+    # ready on day 2 and the one unit goes to b, as in the parallel schedule-generation scheme.
+    # Before, the completion was handled first and gave the unit to a2 alone.
+    text = """
+name: t
+horizon: 50
+resources:
+  R: {kind: equipment, units: 1}
+pmo:
+  resource_manager: {allocation: lft, batch_simultaneous: true}
+projects:
+  - name: A
+    due: 20
+    tasks:
+      - {name: a1, duration: 2, needs: {R: 1}}
+      - {name: a2, duration: 5, needs: {R: 1}, after: [a1]}
+  - {name: B, arrival: 2, due: 1, tasks: [{name: b, duration: 1, needs: {R: 1}}]}
+"""
+    assert [r[1:4] for r in log(simulate(text))] == [("a1", 0, 2), ("b", 2, 3), ("a2", 3, 8)]
+
+
 def test_costs_add_up_with_every_kind_of_capacity() -> None:
     one = simulate(EQUIPMENT.replace("testers: {headcount: 4}", "testers: {headcount: 4, day_rate: 50}"))
     k = one.kpis

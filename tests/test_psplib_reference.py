@@ -304,3 +304,36 @@ def test_the_schedule_is_the_reference_parallel_sgs_one(path: Path, rule: str) -
     one = run(path, rule)
     assert one.projects.finish.max() == max(reference[(a.project, a.job)] + a.duration for a in acts)
     assert {k: s for k, (s, _) in schedule(one, names).items()} == reference  # every start, too
+
+
+# Not an MPSPLIB instance: four bundled J30 files released while work of the first ones is
+# finishing (j3013_1 arrives at day 2, as two activities of j3029_5 complete), so a release and
+# completions fall at one instant; R1 and R3 shared, R2 and R4 each project's own (15 each), or
+# all four shared (20 each).
+MADE_UP = (("j3029_5", 0), ("j3013_1", 2), ("j3042_2", 4), ("j301_1", 8))
+
+
+@pytest.fixture(scope="module", params=[(15, 0, 15, 0), (20, 20, 20, 20)],
+                ids=lambda c: "-".join(map(str, c)))
+def made_up(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("portfolio")
+    files = folder / "KolischInstanzen" / "j30"
+    files.mkdir(parents=True)
+    for name, _ in MADE_UP:
+        (files / f"{name}.sm").write_bytes((DATA / "j30" / f"{name}.sm").read_bytes())
+    projects = "".join(f"<project><filename>KolischInstanzen/j30/{name}.sm</filename><start>{start}</start>"
+                       "</project>" for name, start in MADE_UP)
+    resources = "".join(f"<resource>{c}</resource>" for c in request.param)
+    path = folder / "made_up.xml"
+    path.write_text(f"<mp-list><mp><name>made_up</name><project-list>{projects}</project-list>"
+                    f"<resources>{resources}</resources></mp></mp-list>\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("rule", ALL_RULES)
+def test_releases_at_the_instant_of_completions_are_ranked_with_them(made_up: Path, rule: str) -> None:
+    acts, capacity, names, bound = read_instance(made_up)
+    one = run(made_up, rule)
+    assert_feasible(acts, capacity, schedule(one, names))
+    assert one.projects.finish.max() >= bound
+    assert {k: s for k, (s, _) in schedule(one, names).items()} == psgs(acts, capacity, rule)

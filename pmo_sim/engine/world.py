@@ -17,9 +17,10 @@ offers them the methods of :class:`~pmo_sim.engine.roles.WorldAPI`; it names non
 
 **Simultaneous completions.** By default each completion allocates what it frees at once, in
 the order the clock processes completions that fall at the same instant. With the resource
-manager's ``batch_simultaneous``, allocation waits until the last completion of an instant, so
-the work they release is ranked together (the parallel schedule-generation scheme of the
-scheduling literature; imported PSPLIB/MPSPLIB instances use it).
+manager's ``batch_simultaneous``, allocation waits until the last completion of an instant and
+the projects arriving at it, so the work they release is ranked together (the parallel
+schedule-generation scheme of the scheduling literature; imported PSPLIB/MPSPLIB instances use
+it).
 
 Speed is designed in: a task's completion is one entry of the clock's queue, the task itself
 (:class:`~pmo_sim.engine.clock.Clock`: no process, no AllOf, not even an event), a task's ready
@@ -70,7 +71,7 @@ class World(Workforce, Rework):
         "_plan_efforts", "_on_admit", "_on_task_start", "_on_task_finish", "_on_close", "wip",
         "in_system", "area_wip", "area_system", "level_t", "rework_total",
         "pools", "pool_by_name", "attrition", "_shapes", "one_pool", "touched", "touched_pools",
-        "projects", "down", "closed", "batch", "_finishing", "_plain_start",
+        "projects", "down", "closed", "batch", "_finishing", "_arriving", "_plain_start",
         "_task_ready", "_allocate",
     )
 
@@ -126,6 +127,8 @@ class World(Workforce, Rework):
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
+        # The instant of the next arrivals not yet taken in (projects are sorted by arrival).
+        self._arriving = self.projects[0].arrival if self.projects else math.inf
         # A task's completion is the clock's direct entry of the task itself (Clock: no event).
         self.env.direct_class, self.env.direct_handler = TaskState, (
             self._finish_batched if self.batch else self._finish)
@@ -245,6 +248,7 @@ class World(Workforce, Rework):
                 self.in_system += 1
                 arrived.append(projects[i])
                 i += 1
+            self._arriving = projects[i].arrival if i < len(projects) else math.inf
             self.allocator.enqueue([p for p in arrived if self._passes(p, self._arrival_roles)])
             self.request_dispatch()
 
@@ -357,14 +361,15 @@ class World(Workforce, Rework):
         self.env.schedule_direct(task, delay)
 
     def _finish_batched(self, task: TaskState) -> None:
-        """:meth:`_finish` with batching: only the last completion of an instant allocates."""
+        """:meth:`_finish` with batching: only the last completion of an instant allocates, and
+        not even it if projects arrive at this instant later (their arrival allocates)."""
         now = self.env._now
         left = self._finishing[now] - 1
         if left:
             self._finishing[now] = left
         else:
             del self._finishing[now]
-        self._finish(task, not left)
+        self._finish(task, not left and self._arriving != now)
 
     def _finish(self, task: TaskState, last: bool = True) -> None:
         """A task's time is up: it is done, unless its project was paused while it ran.
