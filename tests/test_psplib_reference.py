@@ -6,7 +6,8 @@ under every allocation rule. This module reads the raw ``.sm``/``.xml`` files it
 :mod:`pmo_sim.io.psplib` — and schedules them with a textbook parallel SGS (:func:`psgs`):
 time jumps to the next completion (or release); at each such instant the eligible activities
 (released, every predecessor finished) are taken in rule order, and each is started at once if
-every resource it requests still has the units. pmo-sim must give the same makespan.
+every resource it requests still has the units. pmo-sim must start every activity on the
+same day, so give the same makespan.
 
 The rule order, as pmo-sim defines it (pmo_sim/rules/allocation.py; the tie-break appended by
 pmo_sim/pmo/resource_manager.py), smallest first:

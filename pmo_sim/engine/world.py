@@ -17,10 +17,9 @@ offers them the methods of :class:`~pmo_sim.engine.roles.WorldAPI`; it names non
 
 **Simultaneous completions.** By default each completion allocates what it frees at once, in
 the order the clock processes completions that fall at the same instant. With the resource
-manager's ``batch_simultaneous``, allocation waits until the last completion of an instant and
-the projects arriving at it, so the work they release is ranked together (the parallel
-schedule-generation scheme of the scheduling literature; imported PSPLIB/MPSPLIB instances use
-it).
+manager's ``batch_simultaneous``, allocation waits for the last completion and arrival of an
+instant, so the work they release is ranked together (the parallel schedule-generation scheme
+of the scheduling literature; imported PSPLIB/MPSPLIB instances use it).
 
 Speed is designed in: a task's completion is one entry of the clock's queue, the task itself
 (:class:`~pmo_sim.engine.clock.Clock`: no process, no AllOf, not even an event), a task's ready
@@ -127,8 +126,7 @@ class World(Workforce, Rework):
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
-        # The instant of the next arrivals not yet taken in (projects are sorted by arrival).
-        self._arriving = self.projects[0].arrival if self.projects else math.inf
+        self._arriving = self.projects[0].arrival if self.projects else math.inf  # next arrivals' day
         # A task's completion is the clock's direct entry of the task itself (Clock: no event).
         self.env.direct_class, self.env.direct_handler = TaskState, (
             self._finish_batched if self.batch else self._finish)
@@ -361,8 +359,7 @@ class World(Workforce, Rework):
         self.env.schedule_direct(task, delay)
 
     def _finish_batched(self, task: TaskState) -> None:
-        """:meth:`_finish` with batching: only the last completion of an instant allocates, and
-        not even it if projects arrive at this instant later (their arrival allocates)."""
+        """:meth:`_finish` with batching: the last completion of an instant allocates (if none arrive)."""
         now = self.env._now
         left = self._finishing[now] - 1
         if left:
