@@ -126,7 +126,7 @@ class World(Workforce, Rework):
         # With batching: task completions scheduled per instant (the last one allocates).
         self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
         self._finishing: dict[float, int] = {}
-        self._arriving = self.projects[0].arrival if self.projects else math.inf  # next arrivals' day
+        self._arriving = math.inf  # next arrivals' instant, summed as their timeout is (_arrivals)
         # A task's completion is the clock's direct entry of the task itself (Clock: no event).
         self.env.direct_class, self.env.direct_handler = TaskState, (
             self._finish_batched if self.batch else self._finish)
@@ -246,7 +246,7 @@ class World(Workforce, Rework):
                 self.in_system += 1
                 arrived.append(projects[i])
                 i += 1
-            self._arriving = projects[i].arrival if i < len(projects) else math.inf
+            self._arriving = env.now + (projects[i].arrival - env.now) if i < len(projects) else math.inf
             self.allocator.enqueue([p for p in arrived if self._passes(p, self._arrival_roles)])
             self.request_dispatch()
 
