@@ -23,10 +23,9 @@ of the scheduling literature; imported PSPLIB/MPSPLIB instances use it).
 
 Speed is designed in: a task's completion is one entry of the clock's queue, the task itself
 (:class:`~pmo_sim.engine.clock.Clock`: no process, no AllOf, not even an event), a task's ready
-state is a predecessor counter, task objects are built only when a project is
-admitted, hooks are called only on roles that override them, the allocator looks only at the
-pools an event touched, and every random number was drawn up front into the Plan.
-"""
+state is a predecessor counter, task objects are built only when a project is admitted, hooks
+are called only on roles that override them, the allocator looks only at the pools an event
+touched, and every random number was drawn up front into the Plan."""
 
 from __future__ import annotations
 
@@ -123,9 +122,8 @@ class World(Workforce, Rework):
         for project in self.projects:
             project.paths, project.down = paths, self.down
         self.closed = False  # in calendar down-time: nothing starts
-        # With batching: task completions scheduled per instant (the last one allocates).
-        self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))
-        self._finishing: dict[float, int] = {}
+        self.batch = bool(getattr(self.allocator, "batch_simultaneous", False))  # completions per instant:
+        self._finishing: dict[float, int] = {}  # the last one allocates (unless projects arrive then)
         self._arriving = math.inf  # next arrivals' instant, summed as their timeout is (_arrivals)
         # A task's completion is the clock's direct entry of the task itself (Clock: no event).
         self.env.direct_class, self.env.direct_handler = TaskState, (
