@@ -56,11 +56,12 @@ def _plain(array: pa.Array, np_type: type[np.generic]) -> NDArray[Any]:
 
 def to_float(column: pa.Array | pa.ChunkedArray) -> NDArray[np.float64]:
     """A numeric or boolean column as float64 values, nulls as NaN (read-only when it is one
-    float column without nulls: a view of Arrow's buffer, not a copy)."""
+    float column without nulls: a view of Arrow's buffer, not a copy). An integer beyond 2**53
+    (an edited count) is read as the nearest float, not refused by Arrow's exact cast."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     parts = []
     for chunk in chunks:
-        floats = pc.cast(chunk, pa.float64())
+        floats = pc.cast(chunk, pa.float64(), safe=False)
         values = _plain(floats, np.float64)
         if floats.null_count:
             values = values.copy()
