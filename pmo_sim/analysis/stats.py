@@ -99,7 +99,11 @@ def resolve_metrics(replications: pd.DataFrame, metrics: Sequence[str] | str | N
     available = available_metrics(replications)
     if metrics is None:
         return [m for m in available if m in KPI_COLUMNS] or available
-    wanted = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
+    wanted = [metrics] if isinstance(metrics, str) else list(metrics)
+    odd = [m for m in wanted if not isinstance(m, str)]
+    if odd:  # Results.compare(metric=["npv"]): "unhashable type: 'list'" from dict.fromkeys
+        raise TypeError(f"metrics must be KPI names (text), not {type(odd[0]).__name__} ({odd[0]!r})")
+    wanted = list(dict.fromkeys(wanted))
     unknown = [m for m in wanted if m not in available]
     if unknown:
         raise UsageError(

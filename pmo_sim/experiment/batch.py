@@ -24,7 +24,7 @@ from pmo_sim.errors import ReplicationFailed, UsageError
 from pmo_sim.experiment.backends import auto_chunk_size, check_backend, load_of, make_backend
 from pmo_sim.experiment.columns import Text
 from pmo_sim.experiment.replicate import run_replication
-from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress, check_types
+from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress, check_policy_list, check_types
 from pmo_sim.experiment.work import ChunkTask
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.limits import MAX_STUDY_EVENTS
@@ -60,9 +60,7 @@ def check_options(scenario: Scenario, replications: int, seed: int, policies: Se
                   backend: str, jobs: int | None, scheduler: str | None) -> list[str]:
     """Refuse bad options before anything runs; returns the policies to run, in scenario order."""
     check_types(scenario, replications=replications, seed=seed, jobs=jobs)
-    if isinstance(policies, str):  # "base" would be the policies b, a, s, e
-        raise TypeError(f"policies must be a list of policy names, not a str ({policies!r}); "
-                        f"give [{policies!r}]")
+    check_policy_list(policies)
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise UsageError(f"--replications must be between 1 and {MAX_REPLICATIONS:,} (got {replications})")
     if seed < 0:

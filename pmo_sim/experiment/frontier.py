@@ -17,6 +17,7 @@ flattens before it meets that level, capacity (people), not money, is what binds
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,7 +29,7 @@ from pmo_sim.analysis.frontier import FUND_ALL
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import Problem, ScenarioError, UsageError
 from pmo_sim.experiment.batch import Study, run_variants
-from pmo_sim.experiment.spec import Progress
+from pmo_sim.experiment.spec import Progress, check_policy_list
 from pmo_sim.experiment.variants import Base, Origin, validate_axes, variants
 from pmo_sim.numerals import is_plain
 from pmo_sim.scenario.models import Scenario
@@ -83,7 +84,14 @@ def _check(base: Base, budgets: Sequence[float], metric: str, sets: Mapping[str,
            policies: Sequence[str] | None) -> dict[str, str]:
     if metric not in KPI_COLUMNS:
         raise UsageError(f"unknown metric {metric!r}; available: {', '.join(KPI_COLUMNS)}")
-    if not budgets:
+    check_policy_list(policies)
+    if isinstance(budgets, str | bytes) or not isinstance(budgets, Sequence | np.ndarray):
+        raise TypeError(f"budgets must be a list of yearly amounts, not {type(budgets).__name__} "
+                        f"({budgets!r})")
+    for b in budgets:
+        if isinstance(b, bool) or not isinstance(b, numbers.Real):
+            raise TypeError(f"budgets must be numbers, not {type(b).__name__} ({b!r})")
+    if not len(budgets):
         raise UsageError("give at least one budget (--budget LOW:HIGH:STEPS)")
     if PATH in (sets or {}):
         raise UsageError(f"{PATH} is what the frontier varies; do not also --set it")

@@ -132,11 +132,10 @@ class ExperimentSpec:
         """The spec of SPEC 8's flat keywords (see the classes above for each one)."""
         if out is None and resume:
             raise UsageError("--resume needs --out DIR (the folder of the run to continue)")
-        if isinstance(policies, str):  # tuple("base") would be five policies b, a, s, e
-            raise TypeError(f"policies must be a list of policy names, not a str ({policies!r}); "
-                            f"give [{policies!r}]")
+        check_policy_list(policies)
         if metric not in KPI_COLUMNS:
             raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
+        check_types(scenario, replications=replications, max_replications=max_replications)
         _check_max(max_replications, replications)
         return cls(
             scenario=scenario, replications=replications, seed=seed,
@@ -186,7 +185,18 @@ def check_types(scenario: object, **integers: object) -> None:
             raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
 
 
+def check_policy_list(policies: object) -> None:
+    """A :class:`TypeError` if ``policies`` is one name rather than a list of them: tuple("base")
+    would be the five policies b, a, s, e (``frontier(policies="careful")`` said "unknown policy
+    'c', 'a', 'r'...")."""
+    if isinstance(policies, str):
+        raise TypeError(f"policies must be a list of policy names, not a str ({policies!r}); "
+                        f"give [{policies!r}]")
+
+
 def _check_precision(p: Precision, replications: int | None) -> None:
+    if not isinstance(p.rel, numbers.Real) or isinstance(p.rel, bool):
+        raise TypeError(f"precision must be a number, not {type(p.rel).__name__} ({p.rel!r})")
     if not p.rel > 0:
         raise UsageError(f"--precision must be positive (got {p.rel})")
     if p.metric not in KPI_COLUMNS:
@@ -201,5 +211,5 @@ def _check_max(m: int | None, replications: int | None) -> None:
         raise UsageError(f"--max-replications ({m}) is below --replications ({replications})")
 
 
-__all__ = ["check_types", "Execution", "ExperimentSpec", "Output", "Precision", "PrecisionReport", "Progress",
+__all__ = ["check_policy_list", "check_types", "Execution", "ExperimentSpec", "Output", "Precision", "PrecisionReport", "Progress",
            "Replicate", "Seams"]
