@@ -10,7 +10,8 @@ traceback from deep inside.
 - ``run_experiment(precision="0.1")`` or ``max_replications="5"``: ``'>' not supported
   between instances of 'str' and 'int'``;
 - ``gantt`` given something other than a task log: KeyError 'pool' or AttributeError;
-- ``sweep(sc, {3: [...]})``: ``'int' object has no attribute 'split'``.
+- ``sweep(sc, {3: [...]})``, ``sensitivity(sc, {3: (1, 2)})``: ``'int' object has no
+  attribute 'split'``.
 """
 
 from __future__ import annotations
@@ -115,11 +116,13 @@ def test_run_experiment_refuses_text_for_its_precision(tiny: Any, options: dict[
 
 @pytest.mark.parametrize(("args", "error", "says"), [
     # before: TypeError: string indices must be integers, not 'str'
-    (("tasks.csv",), TypeError, r"tasks must be a pandas DataFrame, a task log \(simulate\(...\).tasks\), not str"),
+    (("tasks.csv",), TypeError,
+     r"tasks must be a pandas DataFrame, a task log \(simulate\(...\).tasks\), not str"),
     # before: KeyError: 'pool'
     ((pd.DataFrame({"a": [1]}),), ps.UsageError, r"the task log lacks the columns? .*pool"),
 ])
-def test_gantt_of_something_else_than_a_task_log_says_so(args: tuple[Any, ...], error: type, says: str) -> None:
+def test_gantt_of_something_else_than_a_task_log_says_so(args: tuple[Any, ...], error: type,
+                                                         says: str) -> None:
     with pytest.raises(error, match=says):
         ps.gantt(*args)
 
@@ -131,7 +134,9 @@ def test_gantt_of_projects_that_are_not_a_table_says_so(tiny: Any) -> None:
         ps.gantt(one.tasks, projects="x")
 
 
-def test_sweep_of_a_path_that_is_not_text_says_so(tiny: Any) -> None:
+def test_a_study_of_a_path_that_is_not_text_says_so(tiny: Any) -> None:
     # before: AttributeError: 'int' object has no attribute 'split'
     with pytest.raises(TypeError, match=r"a path to vary must be dotted text, not int \(3\)"):
         ps.sweep(tiny, {3: [1, 2]}, replications=1, jobs=1)
+    with pytest.raises(TypeError, match=r"a path to vary must be dotted text, not int \(3\)"):
+        ps.sensitivity(tiny, {3: (1, 2)}, metric="npv", replications=1, jobs=1)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pmo_sim.errors import UsageError
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -184,6 +186,26 @@ def leavers(people: list[tuple[str, str]]) -> set[str]:
     return {p for _, p in people if slot(p)[1] < latest[slot(p)[0]]}
 
 
+#: The columns of a task log :func:`gantt` draws from.
+GANTT_COLUMNS = ("project", "pool", "start", "finish", "crew")
+
+
+def _check_log(tasks: object, projects: object) -> None:
+    """A :class:`TypeError` unless ``tasks`` (and ``projects``, if given) are DataFrames, a
+    :class:`UsageError` if the task log lacks a column drawn: before, ``gantt("tasks.csv")``
+    failed with "string indices must be integers" and a table of other columns with KeyError."""
+    if not isinstance(tasks, pd.DataFrame):
+        raise TypeError(f"tasks must be a pandas DataFrame, a task log (simulate(...).tasks), "
+                        f"not {type(tasks).__name__}")
+    if projects is not None and not isinstance(projects, pd.DataFrame):
+        raise TypeError(f"projects must be a pandas DataFrame (simulate(...).projects) or None, "
+                        f"not {type(projects).__name__}")
+    missing = [c for c in GANTT_COLUMNS if c not in tasks.columns]
+    if missing:
+        raise UsageError(f"the task log lacks the column{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)}; gantt draws a task log of simulate(...).tasks")
+
+
 def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | None = None) -> Axes:
     """Who did what when: one row per person, a bar per task worked, with a legend.
 
@@ -199,6 +221,7 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | 
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    _check_log(tasks, projects)
     people = people_by_pool(tasks)
     if ax is None:
         ax = new_axes(12.0, 1.6 + 0.28 * max(len(people), 1))

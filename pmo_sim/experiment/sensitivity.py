@@ -42,7 +42,7 @@ from pmo_sim.analysis.sensitivity import (
 from pmo_sim.errors import Problem, ScenarioError, UsageError
 from pmo_sim.experiment.batch import Study, check_options, run_variants
 from pmo_sim.experiment.spec import Progress
-from pmo_sim.experiment.variants import VARY, Base, Origin, validate_axes, variants
+from pmo_sim.experiment.variants import VARY, Base, Origin, check_path, validate_axes, variants
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import OverrideError, parse_value
 from pmo_sim.scenario.sensitivity import locate
@@ -79,6 +79,7 @@ def _ranges(base: Base, vary: Ranges | None, metric: str | None
     section = base.scenario.sensitivity
     if vary:
         for path, bounds in vary.items():
+            check_path(path)
             if isinstance(bounds, str | bytes) or not isinstance(bounds, Sequence) or len(bounds) != 2:
                 raise TypeError(f"the range of {path!r} must be a pair (low, high), not "
                                 f"{type(bounds).__name__} ({bounds!r})")

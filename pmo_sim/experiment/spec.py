@@ -211,5 +211,5 @@ def _check_max(m: int | None, replications: int | None) -> None:
         raise UsageError(f"--max-replications ({m}) is below --replications ({replications})")
 
 
-__all__ = ["check_policy_list", "check_types", "Execution", "ExperimentSpec", "Output", "Precision", "PrecisionReport", "Progress",
-           "Replicate", "Seams"]
+__all__ = ["check_policy_list", "check_types", "Execution", "ExperimentSpec", "Output", "Precision",
+           "PrecisionReport", "Progress", "Replicate", "Seams"]

@@ -35,7 +35,7 @@ from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import Problem, ScenarioError, UsageError
 from pmo_sim.experiment.batch import Study, run_variants
 from pmo_sim.experiment.spec import Progress
-from pmo_sim.experiment.variants import Base, round_for, validate_axes, variants
+from pmo_sim.experiment.variants import Base, check_path, round_for, validate_axes, variants
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import OverrideError, parse_value
 from pmo_sim.schema import KPI_COLUMNS
@@ -130,6 +130,7 @@ def axes_of(vary: str | Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequen
     pairs = list(vary.items()) if isinstance(vary, Mapping) else list(vary)
     seen: dict[str, list[Any]] = {}
     for path, vals in pairs:
+        check_path(path)
         if isinstance(vals, str | bytes) or not isinstance(vals, Iterable):  # list("100"): 1, 0, 0
             raise TypeError(f"the values of {path!r} must be a list, not {type(vals).__name__} "
                             f"({vals!r}); give [{vals!r}]")

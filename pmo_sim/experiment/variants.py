@@ -196,6 +196,13 @@ def relocate(problems: Sequence[Problem], override_paths: Sequence[str], point: 
     return list({str(p): p for p in out}.values())
 
 
+def check_path(path: object) -> None:
+    """A :class:`TypeError` unless a path to vary (a sweep's or a sensitivity's) is text: an
+    integer failed deep inside with "'int' object has no attribute 'split'"."""
+    if not isinstance(path, str):
+        raise TypeError(f"a path to vary must be dotted text, not {type(path).__name__} ({path!r})")
+
+
 def validate_axes(base: Base, axes: Mapping[str, Sequence[Any]],
                   origins: Mapping[str, Origin] | None = None) -> None:
     """Every value of every path, one at a time, all problems at once (before any run)."""
