@@ -67,9 +67,16 @@ def _new_section_hint(segments: list[str], depth: int) -> str:
     if segments[0] not in ("pmo", "policies"):
         return ""
     here = ".".join(segments[:depth + 1])
-    inner = ": {".join(segments[depth + 1:])
-    close = "}" * (len(segments) - depth - 2)
-    return f" (a section the policy does not have is set whole: {here}={{{inner}: ...{close}}})"
+    return f" (a section the policy does not have is set whole: {here}={_skeleton(segments[depth + 1:])})"
+
+
+def _skeleton(segments: list[str]) -> str:
+    """The YAML of a value holding ``...`` at ``segments``: a mapping per key, a list per
+    index (``staffing.0.day`` is ``{staffing: [{day: ...}]}``, not ``{0: ...}``)."""
+    if not segments:
+        return "..."
+    inner = _skeleton(segments[1:])
+    return f"[{inner}]" if segments[0].isdecimal() else f"{{{segments[0]}: {inner}}}"
 
 
 def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
