@@ -145,6 +145,7 @@ def test_a_study_of_a_path_that_is_not_text_says_so(tiny: Any) -> None:
 def test_the_hint_for_a_new_section_with_a_list_writes_a_list(tmp_path: Path) -> None:
     # before: "pmo={resource_manager: {staffing: {0: {day: ...}}}}", a mapping where staffing
     # is a list: the hint followed as written was refused in turn
-    code, out = invoke("validate", str(write_tiny(tmp_path)), "--set", "pmo.resource_manager.staffing.0.day=3")
+    code, out = invoke("validate", str(write_tiny(tmp_path)), "--set",
+                       "pmo.resource_manager.staffing.0.day=3")
     assert code == 2, out
     assert "pmo={resource_manager: {staffing: [{day: ...}]}}" in out
