@@ -149,3 +149,17 @@ def test_the_hint_for_a_new_section_with_a_list_writes_a_list(tmp_path: Path) ->
                        "pmo.resource_manager.staffing.0.day=3")
     assert code == 2, out
     assert "pmo={resource_manager: {staffing: [{day: ...}]}}" in out
+
+
+def test_a_file_of_a_results_folder_given_for_the_folder_is_named(finished: Path) -> None:
+    # before: "RESULTS/manifest.json is not a results folder: no such folder" (it exists)
+    code, out = invoke("compare", str(finished / "manifest.json"))
+    assert code == 2, out
+    assert f"{finished / 'manifest.json'} is not a results folder: it is a file; give the folder " \
+           f"that holds it, {finished}" in out
+
+
+def test_load_results_of_something_else_than_a_path_says_so() -> None:
+    # before: "expected str, bytes or os.PathLike object, not int" from pathlib
+    with pytest.raises(TypeError, match=r"the results folder must be a path \(str or os.PathLike\), not int"):
+        ps.load_results(3)
