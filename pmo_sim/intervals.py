@@ -13,6 +13,7 @@ either.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Any
@@ -26,11 +27,15 @@ SUMMARY_COLUMNS = ("policy", "metric", "mean", "sd", "ci_low", "ci_high", "p10",
 PERCENTILES = (0.1, 0.5, 0.9)
 
 
-def check_confidence(confidence: float) -> float:
-    """``confidence`` as a float in (0, 1), or a :class:`UsageError`."""
+def check_confidence(confidence: float, name: str = "confidence") -> float:
+    """``confidence`` (or another level ``name``, such as an alpha) as a float in (0, 1): a
+    :class:`TypeError` if it is not a number (text failed in ``float()`` or a comparison), a
+    :class:`UsageError` if it is outside."""
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {type(confidence).__name__} ({confidence!r})")
     c = float(confidence)
     if not 0.0 < c < 1.0:
-        raise UsageError(f"confidence must be between 0 and 1 exclusive (got {confidence})")
+        raise UsageError(f"{name} must be between 0 and 1 exclusive (got {confidence})")
     return c
 
 

@@ -163,3 +163,14 @@ def test_load_results_of_something_else_than_a_path_says_so() -> None:
     # before: "expected str, bytes or os.PathLike object, not int" from pathlib
     with pytest.raises(TypeError, match=r"the results folder must be a path \(str or os.PathLike\), not int"):
         ps.load_results(3)
+
+
+@pytest.mark.parametrize(("call", "says"), [
+    # before: "'<' not supported between instances of 'float' and 'str'"
+    (lambda r: r.select_best(alpha="0.05"), r"alpha must be a number, not str \('0.05'\)"),
+    # before: ValueError: could not convert string to float: 'x'
+    (lambda r: ps.summary(r.replications, confidence="x"), r"confidence must be a number, not str \('x'\)"),
+])
+def test_the_levels_of_the_analyses_are_numbers(res: Any, call: Any, says: str) -> None:
+    with pytest.raises(TypeError, match=says):
+        call(res)

@@ -405,8 +405,7 @@ def select_best(
         :func:`default_n0` of the number of replications where every policy has the metric
         (10% of them, at least 10, at most all of them).
     """
-    if not 0.0 < alpha < 1.0:
-        raise UsageError(f"alpha must be between 0 and 1 exclusive (got {alpha})")
+    check_confidence(alpha, "alpha")
     wide, sign = _kn_matrix(replications, metric)
     info = metric_info(metric)
     policies = list(wide.columns)
