@@ -174,3 +174,11 @@ def test_load_results_of_something_else_than_a_path_says_so() -> None:
 def test_the_levels_of_the_analyses_are_numbers(res: Any, call: Any, says: str) -> None:
     with pytest.raises(TypeError, match=says):
         call(res)
+
+
+def test_analyse_roi_of_something_else_than_a_question_says_so(res: Any) -> None:
+    # before: AttributeError: 'str' object has no attribute 'policy'
+    with pytest.raises(TypeError, match=r"question must be a RoiQuestion \(pmo_sim.analysis.roi\), not str"):
+        ps.analyse_roi(res.replications, res.projects, "upskill")
+    with pytest.raises(TypeError, match=r"replications must be a pandas DataFrame"):
+        ps.analyse_roi(res, res.projects, "upskill")

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_sim.analysis import format as fmt
-from pmo_sim.analysis.stats import half_width
+from pmo_sim.analysis.stats import check_frame, half_width
 from pmo_sim.errors import UsageError, format_got
 from pmo_sim.files import DuplicateKey, FileRefused, read_bounded, unique_keys
 
@@ -327,6 +327,10 @@ def analyse_roi(replications: pd.DataFrame, projects: pd.DataFrame, question: Ro
     ("the two policies spend the same") or negative on average (the baseline spends more:
     swap them).
     """
+    check_frame(replications)
+    if not isinstance(question, RoiQuestion):  # before: "'str' object has no attribute 'policy'"
+        raise TypeError(f"question must be a RoiQuestion (pmo_sim.analysis.roi), not "
+                        f"{type(question).__name__}")
     q = question
     table, curve, days = roi_table(replications, projects, q, pools)
     investment = table["investment"].to_numpy(dtype=float)
