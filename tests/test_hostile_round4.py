@@ -182,3 +182,16 @@ def test_analyse_roi_of_something_else_than_a_question_says_so(res: Any) -> None
         ps.analyse_roi(res.replications, res.projects, "upskill")
     with pytest.raises(TypeError, match=r"replications must be a pandas DataFrame"):
         ps.analyse_roi(res, res.projects, "upskill")
+
+
+def test_a_sensitivity_of_a_section_does_not_call_it_a_distribution(tmp_path: Path) -> None:
+    # before: "resources.dev: holds a distribution; vary one of its parameters, e.g.
+    # resources.dev.kind (got None)": a pool is no distribution, and kind no number
+    scenario = write_tiny(tmp_path)
+    pool = next(iter(ps.load_scenario(scenario).resources))
+    code, out = invoke("sensitivity", str(scenario), "--vary", f"resources.{pool}=1:2", "-n", "1",
+                       "-j", "1", "-q", "--out", str(tmp_path / "out"))
+    assert code == 2, out
+    assert f"resources.{pool}: holds a section, not a number, so it has no range (got " in out
+    assert "distribution" not in out
+    assert not (tmp_path / "out").exists()

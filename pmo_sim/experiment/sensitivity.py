@@ -111,9 +111,11 @@ def _factor(base: Base, path: str, low: float, high: float) -> Factor | tuple[st
     if not (_is_number(low) and _is_number(high) and low < high):
         return "needs a range LOW:HIGH of two numbers with LOW < HIGH", [low, high]
     current = base.current(path)
-    if isinstance(current, dict):
+    if isinstance(current, dict) and "dist" in current:
         example = next((k for k in current if k != "dist"), "mean")
         return f"holds a distribution; vary one of its parameters, e.g. {path}.{example}", current.get("dist")
+    if isinstance(current, dict):  # a pool, a section: before, called "a distribution"
+        return "holds a section, not a number, so it has no range", current
     if current is not None and not _is_number(current):
         return "does not hold a number, so it has no range", current
     if not base.integer_field(path):
