@@ -340,6 +340,11 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     :mod:`pmo_sim.experiment.manifest` and :func:`~pmo_sim.experiment.tablefile.read_checked`):
     an edited folder is refused with the reason, never half-read.
     """
+    if not isinstance(path, str | os.PathLike):  # Path(3): "expected str, bytes or os.PathLike"
+        raise TypeError(f"the results folder must be a path (str or os.PathLike), not {type(path).__name__}")
+    if Path(path).exists() and not Path(path).is_dir():  # before: "no such folder" (it is there)
+        raise UsageError(f"{path} is not a results folder: it is a file; give the folder that holds it, "
+                         f"{Path(path).parent}")
     folder = ResultsFolder.open(path)
     manifest = folder.manifest
     if manifest["status"] == "complete":

@@ -275,14 +275,9 @@ class ResultsFolder(ChunkStore):
         The manifest is checked before it is trusted (:mod:`pmo_sim.experiment.manifest`): a
         folder whose manifest names files outside the folder, or is malformed, is refused.
         """
-        if not isinstance(path, str | os.PathLike):  # Path(3): "expected str, bytes or os.PathLike"
-            raise TypeError(f"the results folder must be a path (str or os.PathLike), not "
-                            f"{type(path).__name__}")
         root = Path(path)
         if not root.is_dir():
-            why = (f"it is a file; give the folder that holds it, {root.parent}" if root.exists()
-                   else "no such folder")
-            raise UsageError(f"{root} is not a results folder: {why}")
+            raise UsageError(f"{root} is not a results folder: no such folder")
         chunk_dir = root / CHUNK_DIR
         if chunk_dir.is_symlink() or (chunk_dir.exists() and not chunk_dir.is_dir()):
             raise UsageError(f"{root} is not a results folder pmo-sim wrote: {CHUNK_DIR} is not a "
