@@ -195,3 +195,19 @@ def test_a_sensitivity_of_a_section_does_not_call_it_a_distribution(tmp_path: Pa
     assert f"resources.{pool}: holds a section, not a number, so it has no range (got " in out
     assert "distribution" not in out
     assert not (tmp_path / "out").exists()
+
+
+def test_results_saved_into_the_folder_they_are_read_from_are_kept(finished: Path, tmp_path: Path) -> None:
+    # before: with force=True the folder's tables were deleted, then read to be written again:
+    # "sv/replications.parquet is unreadable: ... No such file or directory", and the folder lost
+    import shutil
+
+    folder = tmp_path / "kept"
+    shutil.copytree(finished, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    res = ps.load_results(folder)
+    with pytest.raises(ps.UsageError, match=r"is the folder these results are read from: saving them "
+                                            r"there would delete them first; give another path"):
+        res.save(tmp_path / "." / "kept", force=True)
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert len(ps.load_results(folder).replications) == len(res.replications)

@@ -320,6 +320,9 @@ class Results:
             from pmo_sim.scenario.loader import dump_scenario
 
             scenario_yaml = dump_scenario(self.scenario)
+        if self.path is not None and Path(path).resolve() == self.path.resolve():  # (force cleared it)
+            raise UsageError(f"{path} is the folder these results are read from: saving them there "
+                             f"would delete them first; give another path")
         folder = ResultsFolder.create(path, manifest, scenario_yaml, force=force)
         try:
             for name in table_names(manifest):
