@@ -21,21 +21,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from test_experiment import write_tiny
+from test_hostile_round3 import invoke  # exit code and output, no traceback
 
 import pmo_sim as ps
-from pmo_sim.cli import main
 
 ROOT = Path(__file__).parent.parent
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), \
-        result.exception
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")
