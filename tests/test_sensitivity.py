@@ -204,6 +204,26 @@ def test_a_bad_range_in_the_scenario_is_located_at_its_line(scenario: Path, tmp_
     assert lines[2] == "2 problems found."
 
 
+def test_validate_checks_the_declared_ranges_as_the_study_does(scenario: Path) -> None:
+    # Before, `validate` said ok to a range whose path does not exist; only the study refused it.
+    at = len(SCENARIO.splitlines()) + 3  # the line of the first range
+    scenario.write_text(SCENARIO + "sensitivity:\n  ranges:\n    resources.qa.headcount: [1, 2]\n"
+                        "    name: [1, 2]\n" f"    {DEV}: [1.5, 3]\n")
+    result = invoke("validate", str(scenario))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert f"{scenario}:{at}:5: resources.qa.headcount: no such key" in lines[0]
+    assert lines[1].startswith(f"{scenario}:{at + 1}:5: name: does not hold a number")
+    assert lines[2].startswith(f"{scenario}:{at + 2}:5: {DEV}: holds whole numbers")
+    as_json = invoke("validate", str(scenario), "--format", "json")
+    assert as_json.exit_code == 2 and len(json.loads(as_json.stdout)["errors"]) == 3
+    scenario.write_text(SCENARIO + f"sensitivity:\n  ranges:\n    {DEV}: [1, 3]\n")
+    assert invoke("validate", str(scenario)).exit_code == 0
+    # with --set, as the study given the same --set (a range over a path also set is refused)
+    set_too = invoke("validate", str(scenario), "--set", f"{DEV}=2")
+    assert set_too.exit_code == 2 and f"{DEV}: is also given with --set; vary it or set it" in set_too.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["--vary", f"{DEV}=2"], "expected PATH=LOW:HIGH with two numbers"),
     (["--vary", f"{DEV}=3:1"], "needs a range LOW:HIGH of two numbers with LOW < HIGH"),

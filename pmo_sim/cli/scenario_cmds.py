@@ -67,7 +67,12 @@ def validate(scenario: Path, sets: tuple[str, ...], max_events: float, fmt: str)
       pmo-sim validate portfolio.yaml --format json | jq '.errors[].message'
     """
     try:
-        loaded = load_scenario(scenario, overrides=parse_sets(sets), max_events=max_events)
+        overrides = parse_sets(sets)
+        loaded = load_scenario(scenario, overrides=overrides, max_events=max_events)
+        if loaded.sensitivity is not None:  # its ranges' paths, as `sensitivity` checks them
+            from pmo_sim.experiment.sensitivity import check_declared
+
+            check_declared(scenario, loaded, dict(overrides))
     except ScenarioError as exc:
         if fmt != "json":
             raise

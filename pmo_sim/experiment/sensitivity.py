@@ -131,6 +131,34 @@ def factors_of(base: Base, ranges: Mapping[str, tuple[float, float]],
 
     Every problem is raised at once, located at its origin.
     """
+    factors, problems = _each_factor(base, ranges, origins)
+    try:
+        validate_axes(base, {f.path: [f.low, f.high] for f in factors}, origins)
+    except ScenarioError as exc:
+        problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    return factors
+
+
+def check_declared(file: str | os.PathLike[str], loaded: Scenario,
+                   sets: Mapping[str, Any] | None = None) -> None:
+    """What ``pmo-sim validate`` checks of the scenario's own ``sensitivity.ranges``, as a study
+    does before it runs: each path exists and holds a number (whole-number bounds for a
+    whole-number field), every problem at once at its range's line. That both ends give a valid
+    scenario is left to the study (a scenario loaded per end)."""
+    if loaded.sensitivity is None:
+        return
+    base = Base.of(file, sets, loaded)
+    ranges, origins, _ = _ranges(base, None, None)
+    problems = _each_factor(base, ranges, origins)[1]
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _each_factor(base: Base, ranges: Mapping[str, tuple[float, float]], origins: Mapping[str, Origin]
+                 ) -> tuple[list[Factor], list[Problem]]:
+    """The factors of the ranges whose path holds a number, and a located problem for each other."""
     factors, problems = [], []
     for path, (low, high) in ranges.items():
         file, line, column = origins.get(path, VARY)
@@ -143,13 +171,7 @@ def factors_of(base: Base, ranges: Mapping[str, tuple[float, float]],
         else:
             problems.append(Problem(found[0], path=path, file=file, line=line, column=column,
                                     got=found[1], has_got=True))
-    try:
-        validate_axes(base, {f.path: [f.low, f.high] for f in factors}, origins)
-    except ScenarioError as exc:
-        problems += exc.problems
-    if problems:
-        raise ScenarioError(problems)
-    return factors
+    return factors, problems
 
 
 def design_size(method: str, factors: int, samples: int) -> int:

@@ -85,15 +85,16 @@ class Base:
 
     @classmethod
     def of(cls, scenario: str | os.PathLike[str] | Scenario,
-           sets: Mapping[str, Any] | None = None) -> Base:
-        """Load and validate the base; a bad file or ``--set`` raises a located :class:`ScenarioError`."""
+           sets: Mapping[str, Any] | None = None, loaded: Scenario | None = None) -> Base:
+        """Load and validate the base; a bad file or ``--set`` raises a located :class:`ScenarioError`.
+        ``loaded``: the file already loaded with ``sets`` (not loaded again)."""
         sets = dict(sets or {})
         if isinstance(scenario, Scenario):
             tree = raw_tree(scenario)
             base = scenario_from_dict(tree, "<scenario>", sets or None) if sets else scenario
             return cls(base, tree, "<scenario>", sets)
         file = Path(scenario)
-        base = load_scenario(file, sets or None)  # every problem of the file, located
+        base = loaded or load_scenario(file, sets or None)  # every problem of the file, located
         tree = _safe_yaml(file.read_text(encoding="utf-8-sig"))
         return cls(base, tree, os.fspath(file), sets, file)
 

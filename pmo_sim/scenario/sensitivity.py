@@ -10,8 +10,9 @@ sensitivity:
 
 It only declares what ``pmo-sim sensitivity`` studies when no ``--vary`` is given: it has no
 effect on a run. Each range is checked here (two numbers, low below high) and the metric
-against the KPIs; whether a path exists and accepts those values is checked by the study
-before it runs, with the problem located at the range's line (:func:`locate`).
+against the KPIs; whether a path exists and holds a number is checked by ``pmo-sim validate``
+and by the study before it runs, whether it accepts both ends by the study, each problem
+located at the range's line (:func:`locate`).
 """
 
 from __future__ import annotations
