@@ -31,6 +31,13 @@ give, in a heap, a key taken only when a bound reaches the top; an allocation th
 task keys a few projects, not every live one that could start (``min_slack``'s key walks the
 project's frontier: the most costly of the rules).
 A rule not registered ``steady`` (a user's own) ranks every waiting project afresh.
+
+An allocation's constant matters as much (it runs at nearly every task's end): the kinds that
+can start are found once, when it begins (with backfill, only those of the pools with someone
+free are looked at); a kind found able to start is not looked at again until a start is
+tried; a kind out of the allocation is one set lookup away; a start looks again at every open
+kind at once, so that the allocation ends as soon as none is left (before, the next ranks
+were taken from the heaps and each kind found out one by one).
 """
 
 from __future__ import annotations
