@@ -1,0 +1,343 @@
+"""Strategy, funding, dependencies, risks and forecasts (SPEC 10.1-10.3, 10.6, 10.8) on tiny
+deterministic scenarios whose every number is worked out by hand in a comment.
+
+Constant efforts, one or two pools, explicit projects; risks strike with probability 1 or 0.
+They add to tests/test_funding_engine.py, test_risks_engine.py, test_dependencies_engine.py
+and test_section10_hand.py what those leave unchecked: goal weights and the goals table, the
+default cost estimate, periodic reviews with min_score and max_wait, ties, mitigation paid on
+the funding day, a pause of running work, template risks, the dependency gate and the WIP
+gate, cascades at a review, and forecasts of a run whose replications are all alike.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+import pmo_sim as ps
+from pmo_sim.cli import main
+from pmo_sim.experiment.single import SimulationResult
+from pmo_sim.scenario.loader import load_scenario_text
+
+NAN = math.nan
+
+
+def simulate(text: str) -> SimulationResult:
+    return ps.simulate(load_scenario_text(text), policy=None, seed=0, replication=0)
+
+
+def log(one: SimulationResult) -> list[tuple[str, str, float, float, str]]:
+    return [(r.project, r.task, round(r.start, 9), round(r.finish, 9), r.crew)
+            for r in one.tasks.itertuples()]
+
+
+def column(one: SimulationResult, name: str) -> dict[str, object]:
+    """``projects[name]`` by project, NaN kept as NaN (compare with ``same``)."""
+    return one.projects.set_index("project")[name].to_dict()
+
+
+def same(got: dict[str, object], want: dict[str, object]) -> bool:
+    def eq(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        return a == b
+    return got.keys() == want.keys() and all(eq(got[k], want[k]) for k in got)
+
+
+# --------------------------------------------------------------------------- strategy (10.1)
+
+
+def test_weights_normalise_missing_goals_count_zero_and_the_goals_table() -> None:
+    # Weights 3, 1, 0 normalise to 0.75, 0.25, 0 (z is tracked, never scores).
+    #   P {g .4, h .8}: 0.75 x .4 + 0.25 x .8 = 0.5    Q {z 1}: 0    R {h 1}: 0.25
+    # Two developers: P 0 -> 10 and Q 0 -> 20; R waits for P: 10 -> 60.
+    # Value to the horizon (100): P 2 x 90 = 180, Q 1 x 80 = 80, R 3 x 40 = 120.
+    # strategic_value = 0.5 x 180 + 0 x 80 + 0.25 x 120 = 120.
+    # goals: g  weight .75, completed aligned {P}    = 1, value .4 x 180           = 72
+    #        h  weight .25, completed aligned {P, R} = 2, value .8 x 180 + 1 x 120 = 264
+    #        z  weight 0,   completed aligned {Q}    = 1, value 1 x 80             = 80
+    one = simulate("""
+name: t
+horizon: 100
+strategy: {goals: {g: {weight: 3}, h: {weight: 1}, z: {weight: 0}}}
+resources:
+  dev: {headcount: 2, day_rate: 0}
+projects:
+  - {name: P, alignment: {g: 0.4, h: 0.8}, value_per_day: 2, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: Q, alignment: {z: 1.0}, value_per_day: 1, tasks: [{name: a, skill: dev, effort: 20}]}
+  - {name: R, alignment: {h: 1.0}, value_per_day: 3, tasks: [{name: a, skill: dev, effort: 50}]}
+""")
+    assert log(one) == [("P", "a", 0, 10, "dev-1"), ("Q", "a", 0, 20, "dev-2"), ("R", "a", 10, 60, "dev-1")]
+    score = column(one, "score")
+    assert math.isclose(score["P"], 0.5) and score["Q"] == 0 and score["R"] == 0.25
+    assert column(one, "value_delivered") == {"P": 180, "Q": 80, "R": 120}
+    assert math.isclose(one.kpis["strategic_value"], 120)
+    goals = one.goals.set_index("goal")
+    assert list(goals.index) == ["g", "h", "z"]
+    assert goals.weight.to_dict() == {"g": 0.75, "h": 0.25, "z": 0.0}
+    assert goals.projects_completed.to_dict() == {"g": 1, "h": 2, "z": 1}
+    assert [round(v, 9) for v in goals.value_delivered] == [72, 264, 80]
+
+
+def test_the_default_cost_estimate_is_central_effort_times_day_rate_and_is_what_funding_commits() -> None:
+    # X's estimate: a's mode 8 x 100 (the crew of 2 does not matter) + b's PERT mode 4 x 50
+    # + c's uniform mean 4 x 100 = 800 + 200 + 400 = 1400: exactly the first year's 1400.
+    # Y (explicit 1) no longer fits and waits for the day-100 release (carried over 0 + 1400).
+    one = simulate("""
+name: t
+horizon: 150
+days_per_year: 100
+budget: {per_year: 1400}
+resources:
+  dev: {headcount: 2, day_rate: 100}
+  qa: {headcount: 1, day_rate: 50}
+pmo:
+  governance: {funding: {rule: arrival}}
+projects:
+  - name: X
+    tasks:
+      - {name: a, skill: dev, people: 2, effort: {dist: triangular, low: 5, mode: 8, high: 20}}
+      - {name: b, skill: qa, effort: {dist: pert, low: 2, mode: 4, high: 12}, after: [a]}
+      - {name: c, skill: dev, effort: {dist: uniform, low: 2, high: 6}, after: [b]}
+  - {name: Y, cost_estimate: 1, tasks: [{name: a, skill: qa, effort: 1}]}
+""")
+    assert column(one, "cost_estimate") == {"X": 1400, "Y": 1}
+    assert column(one, "funded") == {"X": 0, "Y": 100}
+    k = one.kpis
+    assert (k["budget_committed"], k["budget_released"], k["projects_funded"]) == (1401, 2800, 2)
+
+
+# --------------------------------------------------------------------------- funding (10.2)
+
+BOARD = """
+name: t
+horizon: 100
+days_per_year: 1000
+strategy: {goals: {g: {weight: 1}}}
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: score, review_every: 20, min_score: 0.3, max_wait: 50}}
+projects:
+  - {name: A, arrival: 5, alignment: {g: 0.5}, cost_estimate: 60, tasks: [{name: a, skill: dev, effort: 5}]}
+  - {name: B, arrival: 12, alignment: {g: 0.2}, cost_estimate: 1, tasks: [{name: b, skill: dev, effort: 5}]}
+  - {name: C, arrival: 15, alignment: {g: 0.9}, cost_estimate: 50, tasks: [{name: c, skill: dev, effort: 5}]}
+  - {name: D, arrival: 25, alignment: {g: 0.4}, cost_estimate: 40, tasks: [{name: d, skill: dev, effort: 5}]}
+"""
+
+
+def test_periodic_reviews_with_min_score_max_wait_and_the_budget_left() -> None:
+    # Meetings on 0, 20, 40, 60, 80; 100 released on day 0, nothing more before the horizon.
+    # Day 20: waiting A (.5), B (.2), C (.9). B < min_score: rejected on 20 (not on arrival).
+    #   By score: C 50 (50 left), A 60 does not fit.  C runs 20 -> 25.
+    # Day 40: A (.5) and D (.4, arrived 25): A still does not fit; D 40 (10 left): 40 -> 45.
+    # A has waited 50 days on 5 + 50 = 55: rejected then, between meetings.
+    # Left: 100 - 90 = 10.
+    one = simulate(BOARD)
+    assert same(column(one, "funded"), {"A": NAN, "B": NAN, "C": 20.0, "D": 40.0})
+    assert column(one, "status") == {"A": "rejected", "B": "rejected", "C": "completed", "D": "completed"}
+    assert same(column(one, "finish"), {"A": 55.0, "B": 20.0, "C": 25.0, "D": 45.0})
+    assert same(column(one, "admitted"), {"A": NAN, "B": NAN, "C": 20.0, "D": 40.0})
+    k = one.kpis
+    assert (k["projects_funded"], k["projects_rejected"], k["budget_committed"]) == (2, 2, 90)
+    assert k["budget_released"] - k["budget_committed"] == 10
+
+
+def test_equal_keys_fund_the_earlier_arrival_before_the_earlier_line_of_the_file() -> None:
+    # X (file first, arrives 3) and Y (arrives 1) score the same; each costs 60 of 100. At the
+    # day-10 meeting the tie goes to the earlier arrival, Y; X no longer fits.
+    one = simulate("""
+name: t
+horizon: 50
+days_per_year: 1000
+strategy: {goals: {g: {weight: 1}}}
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: score, review_every: 10}}
+projects:
+  - {name: X, arrival: 3, alignment: {g: 0.5}, cost_estimate: 60, tasks: [{name: x, skill: dev, effort: 1}]}
+  - {name: Y, arrival: 1, alignment: {g: 0.5}, cost_estimate: 60, tasks: [{name: y, skill: dev, effort: 1}]}
+""")
+    assert same(column(one, "funded"), {"X": NAN, "Y": 10.0})
+    assert column(one, "status") == {"X": "proposal", "Y": "completed"}
+
+
+def test_value_per_cost_reviewed_on_arrival_funds_first_come_while_funds_last_then_by_rule() -> None:
+    # review_every 0: each arrival is reviewed alone. A (day 0, 60) fits: 40 left. B (day 1,
+    # value/cost 10/30) fits: 10 left. C (day 2, 50) waits. On day 100, 10 + 100 = 110 and the
+    # waiting C (2/50 = .04) and D (arrived 50, 1/100 = .01) are ranked: C 50 (60 left), D 100
+    # does not fit; with carry-over, day 200 brings 60 + 100 = 160 and D is funded then.
+    one = simulate("""
+name: t
+horizon: 250
+days_per_year: 100
+budget: {per_year: 100, carry_over: true}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: value_per_cost}}
+projects:
+  - {name: A, value_per_day: 1, cost_estimate: 60, tasks: [{name: a, skill: dev, effort: 1}]}
+  - {name: B, arrival: 1, value_per_day: 10, cost_estimate: 30, tasks: [{name: b, skill: dev, effort: 1}]}
+  - {name: C, arrival: 2, value_per_day: 2, cost_estimate: 50, tasks: [{name: c, skill: dev, effort: 1}]}
+  - {name: D, arrival: 50, value_per_day: 1, cost_estimate: 100, tasks: [{name: d, skill: dev, effort: 1}]}
+""")
+    assert column(one, "funded") == {"A": 0, "B": 1, "C": 100, "D": 200}
+    assert one.kpis["budget_committed"] == 240 and one.kpis["budget_released"] == 300
+
+
+# --------------------------------------------------------------------------- risks (10.3)
+
+
+def test_mitigation_is_paid_on_the_funding_day_and_a_rejected_project_is_spared() -> None:
+    # 50 a year (100-day years), carried over. A (50) is funded on day 0: nothing left. B (40,
+    # arrives 80) waits 20 days for the day-100 release (within max_wait 30). C (500) can
+    # never fit: rejected on 0 + 30 = 30, unfunded, never admitted: no mitigation, no strike.
+    # The risk strikes every applicable project at its end (when 1), cost 10 x (1 - .5) = 5:
+    # A 0 -> 10 (strike on 10), B 100 -> 110 (strike on 110). Mitigation 7 per funded project:
+    # A on day 0, B on day 100. Discounting at ln(1.1)/100 a day from each payment's day.
+    one = simulate("""
+name: t
+horizon: 150
+days_per_year: 100
+discount_rate: 0.1
+budget: {per_year: 50}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, probability: 1, when: 1, impact: {cost: 10}}
+pmo:
+  governance:
+    funding: {rule: arrival, max_wait: 30}
+    risk_mitigation: {r: {cost: 7, impact_reduction: 0.5}}
+projects:
+  - {name: A, cost_estimate: 50, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: B, arrival: 80, cost_estimate: 40, tasks: [{name: b, skill: dev, effort: 10}]}
+  - {name: C, cost_estimate: 500, tasks: [{name: c, skill: dev, effort: 10}]}
+""")
+    assert log(one) == [("A", "a", 0, 10, "dev-1"), ("B", "b", 100, 110, "dev-1")]
+    assert same(column(one, "funded"), {"A": 0.0, "B": 100.0, "C": NAN})
+    assert column(one, "status") == {"A": "completed", "B": "completed", "C": "rejected"}
+    assert column(one, "cost") == {"A": 5, "B": 5, "C": 0}
+    assert column(one, "risk_events") == {"A": 1, "B": 1, "C": 0}
+    k = one.kpis
+    assert (k["mitigation_cost"], k["risk_cost"], k["risk_events"], k["total_cost"]) == (14, 10, 2, 24)
+    d = math.log(1.1) / 100
+    paid = 7 + 5 * math.exp(-d * 10) + 7 * math.exp(-d * 100) + 5 * math.exp(-d * 110)
+    assert math.isclose(k["npv"], -paid, rel_tol=1e-12)
+    r = one.risks.set_index("project")
+    assert r.occurred.to_dict() == {"A": True, "B": True, "C": False}
+    assert same(r.day.to_dict(), {"A": 10.0, "B": 110.0, "C": NAN})
+    assert r.cost.to_dict() == {"A": 5, "B": 5, "C": 0}
+    assert r.mitigated.to_dict() == {"A": True, "B": True, "C": True}
+
+
+def test_full_probability_reduction_prevents_a_certain_strike_but_is_still_paid() -> None:
+    # u < 1 x (1 - 1) = 0 never holds: no strike for either policy-mitigated project; the
+    # unmitigated `plain` policy is struck on admission (when 0): pause 2, cost 3.
+    text = """
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, probability: 1, when: 0, impact: {delay: 2, cost: 3}}
+policies:
+  plain: {}
+  careful: {governance: {risk_mitigation: {r: {cost: 4, probability_reduction: 1}}}}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 5}]}
+"""
+    sc = load_scenario_text(text)
+    plain = ps.simulate(sc, policy="plain")
+    careful = ps.simulate(sc, policy="careful")
+    assert log(plain) == [("A", "a", 2, 7, "dev-1")] and log(careful) == [("A", "a", 0, 5, "dev-1")]
+    assert (plain.kpis["risk_cost"], plain.kpis["mitigation_cost"], plain.kpis["risk_events"]) == (3, 0, 1)
+    assert (careful.kpis["risk_cost"], careful.kpis["mitigation_cost"], careful.kpis["risk_events"]) == (0, 4, 0)
+    row = careful.risks.iloc[0]
+    assert (bool(row.occurred), bool(row.mitigated), row.delay, row.effort_added, row.cost) == (
+        False, True, 0, 0, 0) and math.isnan(row.day)
+    row = plain.risks.iloc[0]
+    assert (bool(row.occurred), bool(row.mitigated), row.day, row.delay, row.cost) == (True, False, 0, 2, 3)
+
+
+def test_a_strike_pauses_the_projects_running_work_and_reworks_only_what_has_not_started() -> None:
+    # A: a (dev, 5) and b (qa, 10) from day 0, c (dev, 10) after a. Planned 25; when 0.2 = 5
+    # person-days done: reached when a finishes on day 5. The pause of 4 holds b (running:
+    # 5 done, 5 left) from 5 to 9, so b ends on 14; c, ready on 5, starts when the pause ends.
+    # Rework 0.5 x (5 left of b + 10 of c) = 7.5, all on c, not started: c 17.5, 9 -> 26.5.
+    one = simulate("""
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 0}
+  qa: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, probability: 1, when: 0.2, impact: {delay: 4, effort: 0.5}}
+projects:
+  - name: A
+    tasks:
+      - {name: a, skill: dev, effort: 5}
+      - {name: b, skill: qa, effort: 10}
+      - {name: c, skill: dev, effort: 10, after: [a]}
+""")
+    assert log(one) == [("A", "a", 0, 5, "dev-1"), ("A", "b", 0, 14, "qa-1"), ("A", "c", 9, 26.5, "dev-1")]
+    p = one.projects.iloc[0]
+    assert (p.finish, p.rework_effort, p.effort_planned, p.effort_done) == (26.5, 7.5, 25, 32.5)
+    r = one.risks.iloc[0]
+    assert (r.day, r.delay, r.effort_added) == (5, 4, 7.5)
+    assert one.kpis["rework_effort"] == 7.5
+
+
+def test_a_risk_at_zero_strikes_on_admission_by_the_wip_gate_not_on_arrival() -> None:
+    # WIP limit 1: A 0 -> 10; B, in the backlog, is admitted on 10 and struck then (its risk,
+    # when 0): paused to 13, its 5 days 13 -> 18. It started on 13, when its work did.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, applies_to: {projects: [B]}, probability: 1, when: 0, impact: {delay: 3, cost: 2}}
+pmo:
+  resource_manager: {wip_limit: 1}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: B, tasks: [{name: b, skill: dev, effort: 5}]}
+""")
+    assert log(one) == [("A", "a", 0, 10, "dev-1"), ("B", "b", 13, 18, "dev-1")]
+    assert column(one, "admitted") == {"A": 0, "B": 10} and column(one, "start") == {"A": 0, "B": 13}
+    assert list(one.risks.project) == ["B"] and one.risks.day.tolist() == [10]
+    assert column(one, "cost") == {"A": 0, "B": 2}
+
+
+def test_a_risk_on_a_template_strikes_each_generated_project_and_no_other() -> None:
+    # Arrivals every 10 days, 2 projects: t-1 on 10, t-2 on 20, each 1 day of qa. The risk
+    # (templates: [t], when 0, cost 100) strikes each on arrival (admitted then): 200.
+    # E (explicit) is not in its register: no row.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 0}
+  qa: {headcount: 1, day_rate: 0}
+intake:
+  arrivals: 10
+  count: 2
+  templates: [{name: t, tasks: [{name: x, skill: qa, effort: 1}]}]
+risks:
+  - {name: r, applies_to: {templates: [t]}, probability: 1, when: 0, impact: {cost: 100}}
+projects:
+  - {name: E, tasks: [{name: e, skill: dev, effort: 1}]}
+""")
+    assert log(one) == [("E", "e", 0, 1, "dev-1"), ("t-1", "x", 10, 11, "qa-1"), ("t-2", "x", 20, 21, "qa-1")]
+    assert one.risks.project.tolist() == ["t-1", "t-2"] and one.risks.day.tolist() == [10, 20]
+    assert column(one, "risk_events") == {"E": 0, "t-1": 1, "t-2": 1}
+    assert (one.kpis["risk_cost"], one.kpis["risk_events"]) == (200, 2)
