@@ -169,6 +169,28 @@ projects:
     assert column(one, "status") == {"X": "proposal", "Y": "completed"}
 
 
+def test_below_min_score_on_arrival_is_rejected_on_arrival() -> None:
+    # review_every 0: L (score 0.1 < 0.2) is rejected the instant it arrives, on 7, and never
+    # holds funds; H (0.8) is funded on 9.
+    one = simulate("""
+name: t
+horizon: 50
+strategy: {goals: {g: {weight: 1}}}
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: score, min_score: 0.2}}
+projects:
+  - {name: L, arrival: 7, alignment: {g: 0.1}, cost_estimate: 10, tasks: [{name: l, skill: dev, effort: 1}]}
+  - {name: H, arrival: 9, alignment: {g: 0.8}, cost_estimate: 100, tasks: [{name: h, skill: dev, effort: 1}]}
+""")
+    assert column(one, "status") == {"L": "rejected", "H": "completed"}
+    assert column(one, "finish") == {"L": 7, "H": 10}
+    assert same(column(one, "funded"), {"L": NAN, "H": 9.0})
+    assert one.kpis["budget_committed"] == 100
+
+
 def test_value_per_cost_reviewed_on_arrival_funds_first_come_while_funds_last_then_by_rule() -> None:
     # review_every 0: each arrival is reviewed alone. A (day 0, 60) fits: 40 left. B (day 1,
     # value/cost 10/30) fits: 10 left. C (day 2, 50) waits. On day 100, 10 + 100 = 110 and the
@@ -341,3 +363,222 @@ projects:
     assert one.risks.project.tolist() == ["t-1", "t-2"] and one.risks.day.tolist() == [10, 20]
     assert column(one, "risk_events") == {"E": 0, "t-1": 1, "t-2": 1}
     assert (one.kpis["risk_cost"], one.kpis["risk_events"]) == (200, 2)
+
+
+def test_two_risks_at_one_point_compound_rework_and_overlap_pauses() -> None:
+    # A: a1 (10) then a2 (10); both risks strike at 0.5 x 20 = 10 done (a1's end), in
+    # register order. r1: pause to 15 (5 added), rework 0.5 x 10 left = 5 (a2: 15).
+    # r2: pause to 13, inside r1's: 0 added; rework 0.2 x the 15 now left = 3 (a2: 18).
+    # a2 waits out the pause: 15 -> 33.
+    one = simulate("""
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r1, probability: 1, when: 0.5, impact: {delay: 5, effort: 0.5}}
+  - {name: r2, probability: 1, when: 0.5, impact: {delay: 3, effort: 0.2}}
+projects:
+  - {name: A, tasks: [{name: a1, skill: dev, effort: 10}, {name: a2, skill: dev, effort: 10, after: [a1]}]}
+""")
+    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 15, 33, "dev-1")]
+    r = one.risks.set_index("risk")
+    assert r.day.tolist() == [10, 10] and r.delay.to_dict() == {"r1": 5, "r2": 0}
+    assert [round(v, 9) for v in r.effort_added] == [5, 3]
+    assert one.kpis["risk_events"] == 2 and round(one.kpis["rework_effort"], 9) == 8
+
+
+def test_only_projects_arriving_after_the_warmup_count_in_funding_and_risk_kpis() -> None:
+    # Warm-up 10. A (arrives 0, counted no) is funded on 0 (30 of 100), runs 0 -> 5, struck
+    # on 5 (cost 4), its mitigation paid on 0. B (arrives 10) is funded on 10 (70 >= 30),
+    # runs 10 -> 15, struck on 15, mitigation on 10. Counted: B's funding (1, 30), B's strike
+    # (1 event), and the payments on days in [10, 50]: risk 4, mitigation 2.
+    one = simulate("""
+name: t
+horizon: 50
+warmup: 10
+days_per_year: 1000
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, probability: 1, when: 1, impact: {cost: 4}}
+pmo:
+  governance:
+    funding: {rule: arrival}
+    risk_mitigation: {r: {cost: 2}}
+projects:
+  - {name: A, cost_estimate: 30, tasks: [{name: a, skill: dev, effort: 5}]}
+  - {name: B, arrival: 10, cost_estimate: 30, tasks: [{name: b, skill: dev, effort: 5}]}
+""")
+    assert column(one, "funded") == {"A": 0, "B": 10} and column(one, "cost") == {"A": 4, "B": 4}
+    assert column(one, "counted") == {"A": False, "B": True}
+    k = one.kpis
+    assert (k["projects_arrived"], k["projects_funded"], k["budget_committed"]) == (1, 1, 30)
+    assert (k["risk_events"], k["risk_cost"], k["mitigation_cost"]) == (1, 4, 2)
+
+
+# --------------------------------------------------------------------------- dependencies (10.1)
+
+
+def test_a_project_waiting_at_the_dependency_gate_holds_no_wip_slot() -> None:
+    # WIP limit 2, two developers. Day 0: A admitted; B waits at the gate for A (not admitted);
+    # C takes the second slot. D waits in the backlog until C ends on 3: 3 -> 7. A ends on
+    # 10: B admitted then, 10 -> 15.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 2, day_rate: 0}
+pmo:
+  resource_manager: {wip_limit: 2}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: B, depends_on: [A], tasks: [{name: b, skill: dev, effort: 5}]}
+  - {name: C, tasks: [{name: c, skill: dev, effort: 3}]}
+  - {name: D, tasks: [{name: d, skill: dev, effort: 4}]}
+""")
+    assert column(one, "admitted") == {"A": 0, "B": 10, "C": 0, "D": 3}
+    assert column(one, "finish") == {"A": 10, "B": 15, "C": 3, "D": 7}
+    # WIP: A 10 + B 5 + C 3 + D 4 = 22 admitted-days over 50; all four in the system from 0:
+    # 10 + 15 + 3 + 7 = 35 days.
+    assert (one.kpis["avg_wip"], one.kpis["avg_in_system"]) == (22 / 50, 35 / 50)
+
+
+def test_a_dependent_released_by_the_gate_is_ranked_with_the_backlog_by_the_rule() -> None:
+    # WIP limit 1: A 0 -> 10, C (arrived 0) waits in the backlog, B at the gate. On 10 A
+    # completes: B and C are both waiting for the slot; fifo ranks them by arrival (both 0),
+    # then file order: B first, 10 -> 15, then C 15 -> 18.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  resource_manager: {wip_limit: 1}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: B, depends_on: [A], tasks: [{name: b, skill: dev, effort: 5}]}
+  - {name: C, tasks: [{name: c, skill: dev, effort: 3}]}
+""")
+    assert log(one) == [("A", "a", 0, 10, "dev-1"), ("B", "b", 10, 15, "dev-1"), ("C", "c", 15, 18, "dev-1")]
+
+
+def test_a_dependent_arriving_after_its_dependency_completed_goes_ahead_on_arrival() -> None:
+    # A 0 -> 5; B (depends on A) arrives on 20, A long completed: admitted and started on 20.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 0}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 5}]}
+  - {name: B, arrival: 20, depends_on: [A], tasks: [{name: b, skill: dev, effort: 5}]}
+""")
+    assert column(one, "admitted") == {"A": 0, "B": 20} and column(one, "finish") == {"A": 5, "B": 25}
+    assert column(one, "cancel_reason") == {"A": "", "B": ""}
+
+
+def test_a_dependency_rejected_at_a_review_cancels_the_funded_and_the_waiting_in_cascade() -> None:
+    # Meetings on 0, 10, 20... B (score .5, 10) arrives on 0 and is funded at the day-0 meeting,
+    # then waits at the gate for A. A (score .1 < min_score .3) arrives on 3 and is rejected at
+    # the day-10 meeting; B is cancelled then (dependency), and C (depends on B, a proposal
+    # since 5) too, unfunded. The risk (every project, when 0) strikes none: none is admitted.
+    # Only B's 10 was committed. E, independent, arrives on 5 and is funded and run on 10.
+    one = simulate("""
+name: t
+horizon: 50
+days_per_year: 1000
+strategy: {goals: {g: {weight: 1}}}
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, probability: 1, when: 0, impact: {cost: 1}}
+pmo:
+  governance: {funding: {rule: score, review_every: 10, min_score: 0.3}}
+projects:
+  - {name: A, arrival: 3, alignment: {g: 0.1}, cost_estimate: 10, tasks: [{name: a, skill: dev, effort: 1}]}
+  - {name: B, alignment: {g: 0.5}, cost_estimate: 10, depends_on: [A], tasks: [{name: b, skill: dev, effort: 1}]}
+  - {name: C, arrival: 5, alignment: {g: 0.9}, cost_estimate: 10, depends_on: [B],
+     tasks: [{name: c, skill: dev, effort: 1}]}
+  - {name: E, arrival: 5, alignment: {g: 0.4}, cost_estimate: 10, tasks: [{name: e, skill: dev, effort: 1}]}
+""")
+    assert column(one, "status") == {"A": "rejected", "B": "cancelled", "C": "cancelled", "E": "completed"}
+    assert column(one, "cancel_reason") == {"A": "", "B": "dependency", "C": "dependency", "E": ""}
+    assert column(one, "finish") == {"A": 10, "B": 10, "C": 10, "E": 11}
+    assert same(column(one, "funded"), {"A": NAN, "B": 0.0, "C": NAN, "E": 10.0})
+    k = one.kpis
+    assert (k["projects_funded"], k["projects_rejected"], k["projects_cancelled"], k["budget_committed"]) == (
+        2, 1, 2, 20)
+    assert one.risks.set_index("project").occurred.to_dict() == {"A": False, "B": False, "C": False, "E": True}
+    assert (k["risk_events"], k["risk_cost"]) == (1, 1)
+
+
+# --------------------------------------------------------------------------- forecasts (10.6)
+
+LANDING = """
+name: landing
+horizon: 60
+days_per_year: 1000
+calendar: {start_date: 2027-01-04}
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+  qa: {headcount: 1, day_rate: 0}
+  ops: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: arrival, max_wait: 20}}
+projects:
+  - {name: A, due: 10, cost_estimate: 30, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: B, due: 12, cost_estimate: 30, depends_on: [A], tasks: [{name: b, skill: qa, effort: 5}]}
+  - {name: C, cost_estimate: 500, tasks: [{name: c, skill: dev, effort: 1}]}
+  - {name: D, arrival: 55, cost_estimate: 10, tasks: [{name: d, skill: dev, effort: 10}]}
+intake:
+  arrivals: 20
+  count: 2
+  templates: [{name: t, due: 5, tasks: [{name: x, skill: ops, effort: 2}]}]
+"""
+
+
+def test_the_forecast_of_a_deterministic_run_is_its_one_future(tmp_path: Path) -> None:
+    # Every replication is the same (fixed efforts, fixed arrivals, no random sections):
+    #   A 0 -> 10 (due 10: on time); B waits for A, 10 -> 15 (due 12: late);
+    #   C (500 of 100) is rejected on 0 + 20 = 20; D arrives on 55, 10 days: open at 60;
+    #   t-1 arrives on 20, 20 -> 22 (due 25), t-2 on 40, 40 -> 42 (due 45): both on time.
+    # So an explicit project's P10 = P50 = P80 = P90 is its one finish day (+inf: never
+    # finished). The template pools t-1 and t-2 over 3 replications: 22 22 22 42 42 42, and
+    # the inverted-CDF percentiles are the 1st, 3rd, 5th (ceil 4.8) and 6th (ceil 5.4).
+    # Dates from Monday 2027-01-04, Monday to Friday: finishing at 10 ends working day 9,
+    # Friday 01-15; 15 ends day 14, Friday 01-22; 22 ends day 21, Tuesday 02-02.
+    # by 12: A yes, B no, the template's 22 and 42 no.
+    folder = tmp_path / "run"
+    ps.run_experiment(load_scenario_text(LANDING), replications=3, seed=0, jobs=1, out=folder)
+    res = ps.load_results(folder)
+    f = res.forecast(by=12).set_index("name")
+    assert list(f.index) == ["A", "B", "C", "D", "t"] and f.n.tolist() == [3, 3, 3, 3, 6]
+    inf = math.inf
+    for q in ("p10", "p50", "p80", "p90"):
+        assert f[q].to_dict() == {"A": 10, "B": 15, "C": inf, "D": inf,
+                                  "t": {"p10": 22, "p50": 22, "p80": 42, "p90": 42}[q]}
+    assert f.p50_date["A"].isoformat() == "2027-01-15" and f.p90_date["B"].isoformat() == "2027-01-22"
+    assert f.p10_date["t"].isoformat() == "2027-02-02" and f.p10_date["C"] is None
+    assert same(f.due.to_dict(), {"A": 10.0, "B": 12.0, "C": NAN, "D": NAN, "t": NAN})
+    assert same(f.p_on_time.to_dict(), {"A": 1.0, "B": 0.0, "C": NAN, "D": NAN, "t": 1.0})
+    assert f.p_by.to_dict() == {"A": 1, "B": 0, "C": 0, "D": 0, "t": 0}
+    assert f.p_completed.to_dict() == {"A": 1, "B": 1, "C": 0, "D": 0, "t": 1}
+    assert f.p_rejected.to_dict() == {"A": 0, "B": 0, "C": 1, "D": 0, "t": 0}
+    assert f.p_unfinished.to_dict() == {"A": 0, "B": 0, "C": 0, "D": 1, "t": 0}
+    assert f.p_cancelled.sum() == 0
+    # The command line says the same: JSON has null for "not reached"; the table "> horizon".
+    out = CliRunner().invoke(main, ["forecast", str(folder), "--by", "12", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["name"]: r for r in json.loads(out.output)["forecasts"]}
+    assert [rows[n]["p80"] for n in "ABCD"] == [10, 15, None, None] and rows["t"]["p80"] == 42
+    assert rows["C"]["p_rejected"] == 1 and rows["B"]["p_on_time"] == 0
+    table = CliRunner(env={"COLUMNS": "160"}).invoke(main, ["forecast", str(folder), "--project", "C"])
+    assert table.exit_code == 0 and "> horizon" in table.output
+    # The projects table under it: every replication has the same row.
+    p = res.projects.groupby("project")
+    assert (p.finish.nunique(dropna=False) == 1).all() and (p.status.nunique() == 1).all()
+    assert pd.Series(res.replications.projects_rejected).tolist() == [1, 1, 1]
