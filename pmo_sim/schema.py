@@ -293,7 +293,8 @@ RISKS = Table("risks", "One row per (policy, replication, risk, applicable proje
     _c("day", "float", "day", "neutral", "Day", "Day it struck (NaN if it did not)."),
     _c("delay", "float", "days", "lower", "Delay",
        "Days of pause it added to the project's work (overlap with a pause already under way is "
-       "not counted twice)."),
+       "not counted twice; 0 for a strike at the project's last completion, which has no work "
+       "left to pause)."),
     _c("effort_added", "float", "person-days", "lower", "Effort added",
        "Rework it added: impact.effort x the project's remaining effort when it struck."),
     _c("cost", "float", "money", "lower", "Cost", "Its one-off cost impact."),

@@ -318,6 +318,33 @@ projects:
     assert one.kpis["rework_effort"] == 7.5
 
 
+def test_a_strike_at_the_last_completion_has_no_work_left_to_pause() -> None:
+    # when 1 (or any point inside the last task) is reached at the project's last completion:
+    # A on 20 (a1 0 -> 10, a2 10 -> 20), B on 30. Nothing is left to pause or rework, so the
+    # strike adds no pause: delay 0 (SPEC 10.3: "days the project's work pauses"; risks.parquet
+    # `delay` is the pause it added), and risk_drivers attributes no value lost to it, only its
+    # cost (1 each). B, arriving on 20, starts at once: nothing was held.
+    text = """
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, probability: 1, when: 1, impact: {delay: 5, effort: 0.5, cost: 1}}
+projects:
+  - {name: A, value_per_day: 10, tasks: [{name: a1, skill: dev, effort: 10},
+                                         {name: a2, skill: dev, effort: 10, after: [a1]}]}
+  - {name: B, arrival: 20, value_per_day: 10, tasks: [{name: b, skill: dev, effort: 10}]}
+"""
+    sc = load_scenario_text(text)
+    one = ps.simulate(sc)
+    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 10, 20, "dev-1"), ("B", "b", 20, 30, "dev-1")]
+    assert one.risks.day.tolist() == [20, 30] and one.risks.occurred.all()
+    assert one.risks.delay.tolist() == [0, 0] and one.risks.effort_added.tolist() == [0, 0]
+    drivers = ps.run_experiment(sc, replications=2, seed=0, jobs=1).risk_drivers().iloc[0]
+    assert (drivers.strikes, drivers.delay, drivers.value_lost, drivers.cost, drivers.loss) == (2, 0, 0, 2, 2)
+
+
 def test_a_risk_at_zero_strikes_on_admission_by_the_wip_gate_not_on_arrival() -> None:
     # WIP limit 1: A 0 -> 10; B, in the backlog, is admitted on 10 and struck then (its risk,
     # when 0): paused to 13, its 5 days 13 -> 18. It started on 13, when its work did.

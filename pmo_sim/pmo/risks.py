@@ -107,7 +107,9 @@ class RiskRegister:
         now = world.env.now
         r = int(plan.risk_index[k])
         scale = self.scale[r]
-        delay = float(plan.risk_delay[k]) * scale
+        # At the last task's completion nothing is left to pause: only the cost remains (a
+        # pause there held no work, yet was reported as `delay` and counted as value lost).
+        delay = float(plan.risk_delay[k]) * scale if project.unfinished else 0.0
         fraction = float(plan.risk_effort[k]) * scale
         cost = float(plan.risk_cost[k]) * scale
         # What apply_change will add, measured the way it measures it (before it acts).
