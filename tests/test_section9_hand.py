@@ -215,6 +215,59 @@ projects:
     assert one.kpis["budget_committed"] == 240 and one.kpis["budget_released"] == 300
 
 
+def test_npv_ranks_at_the_review_day_not_at_arrival() -> None:
+    # Funds 100 fit one of A and B (100 each), both arriving on 1. Own NPV at review day t
+    # (no discounting, horizon 100): A 10 a day from t + 1 (1 planned day) to 100, B a
+    # completion value of 500 on t + 1.  Reviewed on arrival (t = 1): A 10 x 98 - 100 = 880
+    # > B 400: A funded on 1.  Reviewed at the day-60 meeting: A 10 x 39 - 100 = 290 < 400:
+    # B funded on 60.
+    text = """
+name: t
+horizon: 100
+days_per_year: 1000
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 2, day_rate: 0}
+policies:
+  on_arrival: {governance: {funding: {rule: npv}}}
+  meeting: {governance: {funding: {rule: npv, review_every: 60}}}
+projects:
+  - {name: A, arrival: 1, value_per_day: 10, cost_estimate: 100, tasks: [{name: a, skill: dev, effort: 1}]}
+  - {name: B, arrival: 1, completion_value: 500, cost_estimate: 100,
+     tasks: [{name: b, skill: dev, effort: 1}]}
+"""
+    sc = load_scenario_text(text)
+    first = ps.simulate(sc, policy="on_arrival")
+    later = ps.simulate(sc, policy="meeting")
+    assert same(column(first, "funded"), {"A": 1.0, "B": NAN})
+    assert same(column(later, "funded"), {"A": NAN, "B": 60.0})
+    assert first.kpis["value_delivered"] == 10 * 98 and later.kpis["value_delivered"] == 500
+
+
+def test_max_wait_ending_at_a_release_lets_the_release_fund_it_first() -> None:
+    # 50 a year of 100 days, A (50) takes year 0's. B (40) arrives on 10 with max_wait 90: it
+    # expires on 100, the instant of the release; with review_every 0 the release is a review,
+    # which comes first and funds B (50 >= 40). With max_wait 89 it is rejected on 99.
+    text = """
+name: t
+horizon: 150
+days_per_year: 100
+budget: {per_year: 50}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: arrival, max_wait: MAX}}
+projects:
+  - {name: A, cost_estimate: 50, tasks: [{name: a, skill: dev, effort: 1}]}
+  - {name: B, arrival: 10, cost_estimate: 40, tasks: [{name: b, skill: dev, effort: 1}]}
+"""
+    funded = simulate(text.replace("MAX", "90"))
+    assert column(funded, "funded") == {"A": 0, "B": 100} and column(funded, "finish") == {"A": 1, "B": 101}
+    rejected = simulate(text.replace("MAX", "89"))
+    assert column(rejected, "status") == {"A": "completed", "B": "rejected"}
+    assert column(rejected, "finish") == {"A": 1, "B": 99}
+
+
 # --------------------------------------------------------------------------- risks (10.3)
 
 
@@ -282,7 +335,8 @@ projects:
     careful = ps.simulate(sc, policy="careful")
     assert log(plain) == [("A", "a", 2, 7, "dev-1")] and log(careful) == [("A", "a", 0, 5, "dev-1")]
     assert (plain.kpis["risk_cost"], plain.kpis["mitigation_cost"], plain.kpis["risk_events"]) == (3, 0, 1)
-    assert (careful.kpis["risk_cost"], careful.kpis["mitigation_cost"], careful.kpis["risk_events"]) == (0, 4, 0)
+    k = careful.kpis
+    assert (k["risk_cost"], k["mitigation_cost"], k["risk_events"]) == (0, 4, 0)
     row = careful.risks.iloc[0]
     assert (bool(row.occurred), bool(row.mitigated), row.delay, row.effort_added, row.cost) == (
         False, True, 0, 0, 0) and math.isnan(row.day)
@@ -338,7 +392,8 @@ projects:
 """
     sc = load_scenario_text(text)
     one = ps.simulate(sc)
-    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 10, 20, "dev-1"), ("B", "b", 20, 30, "dev-1")]
+    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 10, 20, "dev-1"),
+                        ("B", "b", 20, 30, "dev-1")]
     assert one.risks.day.tolist() == [20, 30] and one.risks.occurred.all()
     assert one.risks.delay.tolist() == [0, 0] and one.risks.effort_added.tolist() == [0, 0]
     drivers = ps.run_experiment(sc, replications=2, seed=0, jobs=1).risk_drivers().iloc[0]
@@ -506,12 +561,33 @@ projects:
     assert column(one, "cancel_reason") == {"A": "", "B": ""}
 
 
+def test_a_dependents_risk_at_zero_strikes_when_the_gate_admits_it() -> None:
+    # B waits for A (0 -> 10); admitted on 10, its risk (when 0) strikes then: paused to 12,
+    # b 12 -> 17. B's qa person is free all along: only the gate and the pause hold it.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 0}
+  qa: {headcount: 1, day_rate: 0}
+risks:
+  - {name: r, applies_to: {projects: [B]}, probability: 1, when: 0, impact: {delay: 2}}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 10}]}
+  - {name: B, depends_on: [A], tasks: [{name: b, skill: qa, effort: 5}]}
+""")
+    assert log(one) == [("A", "a", 0, 10, "dev-1"), ("B", "b", 12, 17, "qa-1")]
+    assert column(one, "admitted") == {"A": 0, "B": 10}
+    assert one.risks.day.tolist() == [10] and one.risks.delay.tolist() == [2]
+
+
 def test_a_dependency_rejected_at_a_review_cancels_the_funded_and_the_waiting_in_cascade() -> None:
     # Meetings on 0, 10, 20... B (score .5, 10) arrives on 0 and is funded at the day-0 meeting,
     # then waits at the gate for A. A (score .1 < min_score .3) arrives on 3 and is rejected at
     # the day-10 meeting; B is cancelled then (dependency), and C (depends on B, a proposal
     # since 5) too, unfunded. The risk (every project, when 0) strikes none: none is admitted.
     # Only B's 10 was committed. E, independent, arrives on 5 and is funded and run on 10.
+    # Mitigation (3) is paid by the funded only, B on 0 and E on 10: 6.
     one = simulate("""
 name: t
 horizon: 50
@@ -523,10 +599,13 @@ resources:
 risks:
   - {name: r, probability: 1, when: 0, impact: {cost: 1}}
 pmo:
-  governance: {funding: {rule: score, review_every: 10, min_score: 0.3}}
+  governance:
+    funding: {rule: score, review_every: 10, min_score: 0.3}
+    risk_mitigation: {r: {cost: 3}}
 projects:
   - {name: A, arrival: 3, alignment: {g: 0.1}, cost_estimate: 10, tasks: [{name: a, skill: dev, effort: 1}]}
-  - {name: B, alignment: {g: 0.5}, cost_estimate: 10, depends_on: [A], tasks: [{name: b, skill: dev, effort: 1}]}
+  - {name: B, alignment: {g: 0.5}, cost_estimate: 10, depends_on: [A],
+     tasks: [{name: b, skill: dev, effort: 1}]}
   - {name: C, arrival: 5, alignment: {g: 0.9}, cost_estimate: 10, depends_on: [B],
      tasks: [{name: c, skill: dev, effort: 1}]}
   - {name: E, arrival: 5, alignment: {g: 0.4}, cost_estimate: 10, tasks: [{name: e, skill: dev, effort: 1}]}
@@ -538,8 +617,9 @@ projects:
     k = one.kpis
     assert (k["projects_funded"], k["projects_rejected"], k["projects_cancelled"], k["budget_committed"]) == (
         2, 1, 2, 20)
-    assert one.risks.set_index("project").occurred.to_dict() == {"A": False, "B": False, "C": False, "E": True}
-    assert (k["risk_events"], k["risk_cost"]) == (1, 1)
+    struck = one.risks.set_index("project").occurred.to_dict()
+    assert struck == {"A": False, "B": False, "C": False, "E": True}
+    assert (k["risk_events"], k["risk_cost"], k["mitigation_cost"]) == (1, 1, 6)
 
 
 # --------------------------------------------------------------------------- forecasts (10.6)
