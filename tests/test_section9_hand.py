@@ -148,6 +148,35 @@ def test_periodic_reviews_with_min_score_max_wait_and_the_budget_left() -> None:
     assert k["budget_released"] - k["budget_committed"] == 10
 
 
+def test_an_arrival_at_a_meeting_is_reviewed_there_and_expiry_at_a_meeting_comes_after_it() -> None:
+    # Meetings every 20 days. A arrives on 20, the instant of a meeting: a review comes after
+    # everything else of its instant, so A is funded on 20 (1 day: 20 -> 21). B (21) and C (30)
+    # wait for the day-40 meeting. With max_wait 19, B expires on 40 itself: the meeting comes
+    # first and funds it (40 -> 41, then C 41 -> 42). With max_wait 10, B is rejected on 31 and
+    # C (expiring on 40) is funded at that meeting (40 -> 41).
+    text = """
+name: t
+horizon: 100
+days_per_year: 1000
+budget: {per_year: 100}
+resources:
+  dev: {headcount: 1, day_rate: 0}
+pmo:
+  governance: {funding: {rule: arrival, review_every: 20, max_wait: MAX}}
+projects:
+  - {name: A, arrival: 20, cost_estimate: 10, tasks: [{name: a, skill: dev, effort: 1}]}
+  - {name: B, arrival: 21, cost_estimate: 10, tasks: [{name: b, skill: dev, effort: 1}]}
+  - {name: C, arrival: 30, cost_estimate: 10, tasks: [{name: c, skill: dev, effort: 1}]}
+"""
+    late = simulate(text.replace("MAX", "19"))
+    assert column(late, "funded") == {"A": 20, "B": 40, "C": 40}
+    assert column(late, "finish") == {"A": 21, "B": 41, "C": 42}
+    short = simulate(text.replace("MAX", "10"))
+    assert same(column(short, "funded"), {"A": 20.0, "B": NAN, "C": 40.0})
+    assert column(short, "status") == {"A": "completed", "B": "rejected", "C": "completed"}
+    assert column(short, "finish") == {"A": 21, "B": 31, "C": 41}
+
+
 def test_equal_keys_fund_the_earlier_arrival_before_the_earlier_line_of_the_file() -> None:
     # X (file first, arrives 3) and Y (arrives 1) score the same; each costs 60 of 100. At the
     # day-10 meeting the tie goes to the earlier arrival, Y; X no longer fits.
