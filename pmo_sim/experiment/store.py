@@ -420,11 +420,9 @@ class ResultsFolder(ChunkStore):
     # ---------------------------------------------------------------- checking
 
     def verify_chunks(self, drop: bool) -> list[str]:
-        """Check every listed chunk file against its checksum and row count.
-
-        Returns one message per bad chunk. With ``drop`` the bad chunks leave the manifest
-        (their files are deleted) so a resume recomputes them; otherwise they are skipped.
-        """
+        """Check every listed chunk file (:meth:`_check_file`); one message per bad chunk. With
+        ``drop`` the bad chunks leave the manifest (their files are deleted) so a resume
+        recomputes them; otherwise they are skipped."""
         problems = []
         policies = self.manifest["policies"]
         for start in self.ordered():
@@ -447,11 +445,11 @@ class ResultsFolder(ChunkStore):
 
     @staticmethod
     def _check_file(path: Path, chunk: ChunkRecord, table: str, policies: list[str]) -> str | None:
-        """Why a chunk's file of ``table`` is not the one its manifest entry lists for the
-        chunk's replications, or None: its checksum, its rows, and the replications and
-        policies it holds (a file copied from another chunk, or edited to another policy's name,
-        its checksum edited to match, would otherwise be taken for this one: its replications
-        repeated, or its rows left out of a folder then marked complete), and its values."""
+        """Why a chunk's file of ``table`` is not the one its manifest lists, or None: its
+        checksum, columns (a type retyped, its checksum edited to match, failed the resume at
+        consolidation), rows, the replications and policies it holds (a file copied from
+        another chunk, or edited to another policy's name, would otherwise be taken for this
+        one), and its values."""
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -460,6 +458,8 @@ class ResultsFolder(ChunkStore):
             return "is corrupt (checksum mismatch)"
         try:
             file = pq.ParquetFile(io.BytesIO(data))
+            if retyped := tablefile.columns_problem(table, file.schema_arrow):
+                return retyped
             rows = file.metadata.num_rows
             key = file.read(columns=tablefile.checked_columns(table, file.schema_arrow))
             held, names = to_float(key.column(1)), set(key.column(0).unique().to_pylist())

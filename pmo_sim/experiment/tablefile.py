@@ -205,14 +205,23 @@ def value_problem(table: str, data: pa.Table) -> str | None:
 
 def _check_columns(path: Path, table: str, found: pa.Schema) -> None:
     """Refuse a file without every column of the table, each of a compatible type."""
+    if problem := columns_problem(table, found):
+        raise UsageError(f"{path} {problem}")
+
+
+def columns_problem(table: str, found: pa.Schema) -> str | None:
+    """Why a file of schema ``found`` is not one of ``table`` (a column missing, or of a type
+    no pmo-sim table of it has), or None: what :func:`read_checked` refuses, and a resume's
+    check of a chunk (:meth:`~pmo_sim.experiment.store.ResultsFolder.verify_chunks`) leaves out."""
     if found.equals(SCHEMAS[table]):
-        return  # as pmo-sim writes it (every chunk and table file of its own runs)
+        return None  # as pmo-sim writes it (every chunk and table file of its own runs)
     want = STORED_TABLES[table]
     missing = [c.name for c in want.all_columns if c.name not in found.names]
     wrong = [f"{c.name} ({found.field(c.name).type}, expected {c.dtype})" for c in want.all_columns
              if c.name in found.names and not _KINDS[c.dtype](found.field(c.name).type)]
-    if missing or wrong:
-        what = (f"lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}" if missing
-                else "") + ("; " if missing and wrong else "") + (
-                f"has columns of the wrong type: {', '.join(wrong)}" if wrong else "")
-        raise UsageError(f"{path} is not a pmo-sim {table} table: it {what}")
+    if not (missing or wrong):
+        return None
+    what = (f"lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}" if missing
+            else "") + ("; " if missing and wrong else "") + (
+            f"has columns of the wrong type: {', '.join(wrong)}" if wrong else "")
+    return f"is not a pmo-sim {table} table: it {what}"

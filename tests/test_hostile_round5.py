@@ -1,0 +1,69 @@
+"""Edges a fifth hostile-input probe (results folders edited by hand) found: each must end in
+exit 2, or a warning and a correct answer, never a traceback or a misleading exit code.
+
+- a partial folder's chunk with a column of the wrong type (``replication`` as text), its
+  checksum and row count edited to match: ``run --resume`` computed every replication left,
+  then failed at consolidation with exit 1, "the results folder ... was changed during the
+  run" (it was not: it was edited before); a resume's check of its chunks now checks their
+  column types too, so such a chunk is left out (with a warning) and computed again, as an
+  edited value already was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from test_experiment import write_tiny
+from test_hostile_round3 import invoke
+
+from pmo_sim.experiment import run_experiment
+from pmo_sim.experiment.spec import Seams
+from pmo_sim.scenario.loader import load_scenario
+
+
+def _partial(tmp_path: Path) -> tuple[Path, Path]:
+    scenario_file = write_tiny(tmp_path)
+    out = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load_scenario(scenario_file, None), replications=6, seed=3, jobs=1,
+                       chunk_size=2, out=out, command="x", seams=Seams(stop_after_chunks=2))
+    return scenario_file, out
+
+
+def _retype_first_chunk(out: Path, table: str) -> Path:
+    """The first chunk of ``table`` with its replication column as text, its checksum and row
+    count in the manifest edited to match (so only its column type tells the edit)."""
+    path = sorted((out / "chunks").glob(f"*.{table}.parquet"))[0]
+    t = pq.read_table(path)
+    i = t.schema.get_field_index("replication")
+    pq.write_table(t.set_column(i, "replication", pa.array([str(v) for v in t.column(i).to_pylist()])),
+                   path)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for chunk in manifest["chunks"]:
+        info = chunk["files"][table]
+        if info["file"] == f"chunks/{path.name}":
+            info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return path
+
+
+@pytest.mark.parametrize("table", ["replications", "projects", "pools"])
+def test_a_chunk_of_a_column_retyped_is_left_out_and_computed_again(tmp_path: Path, table: str) -> None:
+    scenario_file, out = _partial(tmp_path)
+    path = _retype_first_chunk(out, table)
+    code, text = invoke("compare", str(out), "--format", "json")
+    assert code == 0, text
+    assert (f"warning: chunk 0-1 ({path.relative_to(out)}) is not a pmo-sim {table} table: it "
+            "has columns of the wrong type: replication (string, expected int); left out") in text
+    # before: exit 1, "the results folder ... was changed during the run"
+    code, text = invoke("run", str(scenario_file), "--seed", "3", "-n", "6", "-j", "1", "--out", str(out),
+                        "--resume", "--quiet", "--format", "csv")
+    assert code == 0, text
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    code, text = invoke("compare", str(out), "--format", "json")
+    assert code == 0 and "warning:" not in text, text
