@@ -6,7 +6,11 @@ exit 2, or a warning and a correct answer, never a traceback or a misleading exi
   then failed at consolidation with exit 1, "the results folder ... was changed during the
   run" (it was not: it was edited before); a resume's check of its chunks now checks their
   column types too, so such a chunk is left out (with a warning) and computed again, as an
-  edited value already was.
+  edited value already was;
+- ``forecast`` of a partial folder without a finished replication (its chunks deleted, or
+  every one left out): exit 0, "Nothing to forecast: these results hold no projects." (an
+  empty table in json and csv), where report, export and compare say there is no finished
+  replication; ``Results.forecast()`` returned an empty table.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import pytest
 from test_experiment import write_tiny
 from test_hostile_round3 import invoke
 
-from pmo_sim.experiment import run_experiment
+from pmo_sim.errors import UsageError
+from pmo_sim.experiment import load_results, run_experiment
 from pmo_sim.experiment.spec import Seams
 from pmo_sim.scenario.loader import load_scenario
 
@@ -67,3 +72,15 @@ def test_a_chunk_of_a_column_retyped_is_left_out_and_computed_again(tmp_path: Pa
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
     code, text = invoke("compare", str(out), "--format", "json")
     assert code == 0 and "warning:" not in text, text
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_a_forecast_of_no_finished_replication_says_so(tmp_path: Path, fmt: str) -> None:
+    _, out = _partial(tmp_path)
+    for chunk in (out / "chunks").iterdir():
+        chunk.unlink()
+    code, text = invoke("forecast", str(out), "--format", fmt)
+    assert code == 2, text
+    assert "error: these results have no finished replication: nothing to forecast" in text
+    with pytest.raises(UsageError, match="no finished replication: nothing to forecast"):
+        load_results(out).forecast()

@@ -274,6 +274,7 @@ class Results:
         scenario's calendar has a ``start_date``, and P(on time), P(by ``by``), P(cancelled),
         P(rejected), P(unfinished). See :func:`pmo_sim.analysis.forecast.forecast`."""
         check_results(self)  # ps.forecast(results): a method called as a function
+        self.require_replications("forecast")  # before: "these results hold no projects"
         from pmo_sim.analysis.forecast import forecast
 
         sc = self.scenario
