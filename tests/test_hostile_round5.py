@@ -10,7 +10,11 @@ exit 2, or a warning and a correct answer, never a traceback or a misleading exi
 - ``forecast`` of a partial folder without a finished replication (its chunks deleted, or
   every one left out): exit 0, "Nothing to forecast: these results hold no projects." (an
   empty table in json and csv), where report, export and compare say there is no finished
-  replication; ``Results.forecast()`` returned an empty table.
+  replication; ``Results.forecast()`` returned an empty table;
+- ``run --resume`` of a partial folder with a folder where the run writes ``summary.csv``
+  or a consolidated table: every replication left was computed, then exit 1, "cannot write
+  ...: Is a directory", and a "continue with" command that failed the same way; it is now
+  refused before the run starts (exit 2), its chunks kept.
 """
 
 from __future__ import annotations
@@ -84,3 +88,21 @@ def test_a_forecast_of_no_finished_replication_says_so(tmp_path: Path, fmt: str)
     assert "error: these results have no finished replication: nothing to forecast" in text
     with pytest.raises(UsageError, match="no finished replication: nothing to forecast"):
         load_results(out).forecast()
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "replications.parquet", "pools.parquet"])
+def test_a_resume_into_a_folder_with_a_folder_where_it_writes_a_file_is_refused_first(
+        tmp_path: Path, name: str) -> None:
+    scenario_file, out = _partial(tmp_path)
+    (out / name).mkdir()
+    before = {p.name: p.read_bytes() for p in [out / "manifest.json", *(out / "chunks").iterdir()]}
+    code, text = invoke("run", str(scenario_file), "--seed", "3", "-n", "6", "-j", "1", "--out", str(out),
+                        "--resume", "--quiet", "--format", "csv")
+    assert code == 2, text
+    assert (f"error: {out}: {name} is not a file (a folder, pipe or device where pmo-sim writes a "
+            "file); remove it, then read or resume again") in text
+    assert {p.name: p.read_bytes() for p in [out / "manifest.json", *(out / "chunks").iterdir()]} == before
+    (out / name).rmdir()
+    code, text = invoke("run", str(scenario_file), "--seed", "3", "-n", "6", "-j", "1", "--out", str(out),
+                        "--resume", "--quiet", "--format", "csv")
+    assert code == 0, text

@@ -64,6 +64,7 @@ from pmo_sim.experiment.results import (
 from pmo_sim.experiment.spec import MAX_REPLICATIONS, ExperimentSpec, Precision
 from pmo_sim.experiment.store import (
     CHUNK_DIR,
+    OWN_FILES,
     ChunkStore,
     ResultsFolder,
     StoreError,
@@ -157,6 +158,8 @@ def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, p
         raise UsageError(f"cannot resume {out}: " + "; ".join(differs)
                          + ". Resume with the original settings, or start a new run (another "
                          "--out, or --force to overwrite).")
+    for name in OWN_FILES:  # a folder or link where it will write: refused now, not once every
+        folder.inside(name)  # replication is computed (exit 1, and then again at each resume)
     return folder
 
 
