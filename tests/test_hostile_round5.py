@@ -14,7 +14,10 @@ exit 2, or a warning and a correct answer, never a traceback or a misleading exi
 - ``run --resume`` of a partial folder with a folder where the run writes ``summary.csv``
   or a consolidated table: every replication left was computed, then exit 1, "cannot write
   ...: Is a directory", and a "continue with" command that failed the same way; it is now
-  refused before the run starts (exit 2), its chunks kept.
+  refused before the run starts (exit 2), its chunks kept;
+- a complete folder's risks table with a strike added (a row that occurred duplicated) or
+  removed: report and export said exit 0, the risk drivers counting a strike the run never
+  had; the strikes per replication are now checked against the projects' ``risk_events``.
 """
 
 from __future__ import annotations
@@ -106,3 +109,38 @@ def test_a_resume_into_a_folder_with_a_folder_where_it_writes_a_file_is_refused_
     code, text = invoke("run", str(scenario_file), "--seed", "3", "-n", "6", "-j", "1", "--out", str(out),
                         "--resume", "--quiet", "--format", "csv")
     assert code == 0, text
+
+
+@pytest.fixture(scope="module")
+def risky(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("risky") / "run"
+    run_experiment(load_scenario(Path(__file__).parent.parent / "scenarios" / "strategy.yaml", None),
+                   replications=2, seed=0, jobs=1, out=out)
+    return out
+
+
+@pytest.mark.parametrize("edit", ["strike added", "strike removed"])
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_risks_table_of_strikes_the_run_never_had_is_refused(risky: Path, tmp_path: Path,
+                                                               edit: str, command: str) -> None:
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(risky, folder)
+    path = folder / "risks.parquet"
+    t = pq.read_table(path)
+    struck = [i for i, hit in enumerate(t.column("occurred").to_pylist()) if hit]
+    row = t.slice(struck[0], 1)
+    if edit == "strike added":
+        t = pa.concat_tables([t, row])
+    else:
+        t = pa.concat_tables([t.slice(0, struck[0]), t.slice(struck[0] + 1)])
+    pq.write_table(t, path)
+    policy, replication = row.column("policy")[0].as_py(), row.column("replication")[0].as_py()
+    args = {"report": ["--out", str(tmp_path / "r.html")], "export": ["--xlsx", str(tmp_path / "x.xlsx")]}
+    code, text = invoke(command, str(folder), *args[command])
+    assert code == 2, text
+    assert (f"{path} does not match the run: policy {policy!r}, replication {replication} has") in text
+    assert "risk_events in projects.parquet" in text
+    with pytest.raises(UsageError, match="does not match the run"):
+        load_results(folder).risk_drivers()

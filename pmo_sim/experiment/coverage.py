@@ -7,6 +7,8 @@ The tables are checked where they are read, cheaply (their key columns, grouped)
 - ``projects``: per policy and replication, as many counted projects (``counted``) as the
   replications table says arrived (``projects_arrived``); a replication may legitimately
   have none, so only that count says how many there must be;
+- ``risks``: per policy and replication, as many rows that occurred as its projects had
+  risk events (``risk_events`` of ``projects``);
 - ``pools`` and ``goals``: every policy and replication, each with the same number of rows
   (one per pool or goal; a scenario has at least one of each it has at all), and then one row
   of each pool or goal the folder's ``scenario.yaml`` names (``resources``,
@@ -139,6 +141,28 @@ def check_projects(projects: pd.DataFrame, arrived: pd.DataFrame, manifest: dict
         f"{file} does not match the run: policy {policy!r}, replication {replication} has "
         f"{count} counted projects, but {expected[mismatch].iloc[0]} arrived (projects_arrived "
         f"in replications.parquet){_more(mismatch)}")
+
+
+def check_risks(risks: pd.DataFrame, projects: pd.DataFrame, manifest: dict[str, Any],
+                file: Path) -> None:
+    """Per (policy, replication), the rows of ``risks`` that occurred are the ``risk_events``
+    of ``projects`` (the projects table's keys and that column): a strike added or removed
+    by hand would otherwise be counted in the risk drivers as one the run had (or did not)."""
+    found = _per_replication(risks, manifest, file, risks["occurred"].astype(int))
+    expected = _per_replication(projects, manifest, file, projects["risk_events"].astype(int))
+    mismatch = (found != expected).to_numpy()
+    if mismatch.any():
+        policy, replication, count = _where(found, mismatch)
+        raise UsageError(
+            f"{file} does not match the run: policy {policy!r}, replication {replication} has "
+            f"{count} risks that occurred, but its projects had {expected[mismatch].iloc[0]} risk "
+            f"events (risk_events in projects.parquet){_more(mismatch)}")
+
+
+#: Tables whose rows per (policy, replication) another table counts: that table, its column,
+#: and the check.
+COUNTED = {"projects": ("replications", "projects_arrived", check_projects),
+           "risks": ("projects", "risk_events", check_risks)}
 
 
 def _more(mismatch: Any) -> str:

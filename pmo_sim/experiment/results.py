@@ -36,12 +36,12 @@ import pyarrow as pa
 
 from pmo_sim.errors import ScenarioError, UsageError, check_results
 from pmo_sim.experiment.coverage import (
+    COUNTED,
     EVEN_TABLES,
     check_even,
     check_named,
     check_no_stray_policies,
     check_policies,
-    check_projects,
     check_rows,
     scenario_names,
 )
@@ -388,10 +388,11 @@ class FileTable:
         check_rows(file, self.manifest, self.name)
         table = frame(read_checked(file, self.name, columns))
         check_no_stray_policies(table, self.manifest, file)
-        if columns is None and self.name == "projects":
-            arrived = read_checked(self.folder.inside("replications.parquet"), "replications",
-                                   ["policy", "replication", "projects_arrived"])
-            check_projects(table, frame(arrived), self.manifest, file)
+        if columns is None and self.name in COUNTED:  # projects, risks: as many as another says
+            other, column, check = COUNTED[self.name]
+            counts = read_checked(self.folder.inside(f"{other}.parquet"), other,
+                                  ["policy", "replication", column])
+            check(table, frame(counts), self.manifest, file)
         elif columns is None and self.name in EVEN_TABLES:
             check_even(table, self.name, self.manifest, file)
             names = self.names() if self.names is not None else None
