@@ -80,10 +80,18 @@ def test_a_failure_in_the_other_process_keeps_the_chunks_and_says_how_to_go_on(
     with pytest.raises(KeyboardInterrupt):
         run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, chunk_size=2,
                        seams=Seams(stop_after_chunks=4))
-    # something in projects.parquet's place that no rename can replace: a folder with a file
-    (out / "projects.parquet").mkdir()
-    (out / "projects.parquet" / "keep.txt").write_text("mine\n")
-    monkeypatch.setattr(consolidate, "grows_with_run", lambda table, size: table == "projects")
+    blocked: list[bool] = []
+
+    def in_the_way(table: str, size: int) -> bool:
+        # something in projects.parquet's place that no rename can replace: a folder with a
+        # file, made once the first resume has begun (it refuses one there before it runs)
+        if table == "projects" and not blocked:
+            blocked.append(True)
+            (out / "projects.parquet").mkdir(exist_ok=True)
+            (out / "projects.parquet" / "keep.txt").write_text("mine\n")
+        return table == "projects"
+
+    monkeypatch.setattr(consolidate, "grows_with_run", in_the_way)
     with pytest.raises(StoreError, match=r"cannot write .*projects\.parquet.*8 of 8 replications "
                                          r"are kept in .*continue with"):
         run_experiment(scenario, replications=8, seed=5, jobs=2, out=out, resume=True)
