@@ -15,7 +15,6 @@ Both are a binary search over the sorted, disjoint intervals of
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
@@ -29,7 +28,7 @@ from simpy.events import EventPriority
 class Downtime:
     """Sorted, disjoint intervals [start, end) during which nothing progresses."""
 
-    __slots__ = ("starts", "ends", "before", "_at", "_until")
+    __slots__ = ("starts", "ends", "before")
 
     def __init__(self, intervals: Sequence[tuple[float, float]]):
         self.starts = [a for a, _ in intervals]
@@ -38,18 +37,13 @@ class Downtime:
         self.before = [0.0]
         for a, b in intervals:
             self.before.append(self.before[-1] + (b - a))
-        # the last answer of down_until: the engine asks about the same ``now`` for every
-        # running task of every project it ranks (NaN: equal to nothing)
-        self._at, self._until = math.nan, 0.0
 
     def down_until(self, t: float) -> float:
         """Down-time in [0, t]."""
-        if t == self._at:
-            return self._until
         i = bisect_right(self.starts, t) - 1  # the last interval starting at or before t
-        until = 0.0 if i < 0 else self.before[i] + min(t, self.ends[i]) - self.starts[i]
-        self._at, self._until = t, until
-        return until
+        if i < 0:
+            return 0.0
+        return self.before[i] + min(t, self.ends[i]) - self.starts[i]
 
     def open_between(self, a: float, b: float) -> float:
         """Working days of [a, b] outside down-time."""

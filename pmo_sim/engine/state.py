@@ -181,7 +181,7 @@ class TaskState:
         "project", "index", "name", "pool", "effort", "people", "needs", "is_duration", "speed",
         "succs", "npred", "ready_time", "start", "finish", "crew", "rate", "work_start",
         "pause_mark", "pause_honoured", "fifo_key", "rank", "latest_start", "latest_finish",
-        "queued", "kind", "work_down",
+        "queued", "kind",
     )
 
     def __init__(self, project: ProjectState, effort: float, shape: TaskShape, npred: int):
@@ -205,9 +205,7 @@ class TaskState:
         # (project arrival, ready time, project index, task index) —, under a static rule
         # ``rank`` — (rule key, *fifo_key) —, under a task-level rule ``latest_start`` and
         # ``latest_finish`` (CPM, absolute); once started, ``rate`` (the crew's speed),
-        # ``work_start`` (start + set-up), with a calendar ``work_down`` (its down-time before
-        # ``work_start``, NaN until first asked: :meth:`ProjectState.down_before_work`) and
-        # ``pause_mark`` (the project's pause_total then);
+        # ``work_start`` (start + set-up) and ``pause_mark`` (the project's pause_total then);
         # in a queue of kinds of needs (pmo.dynamic_needs), ``kind``: the number of its needs.
         self.fifo_key: tuple[float, float, int, int]
         self.rank: tuple[float, ...]
@@ -217,7 +215,6 @@ class TaskState:
         self.work_start: float
         self.pause_mark: float
         self.kind: int
-        self.work_down: float
 
     @property
     def started(self) -> bool:
@@ -312,12 +309,7 @@ class ProjectState:
         down = self.down
         assert down is not None
         held = down.open_between(now, self.paused_until) if self.paused_until > now else 0.0
-        # down.open_between(t.work_start, now), with the down-time before the start kept
-        # (the same operations, so the same number) and that before ``now`` remembered by the
-        # calendar: every running task of every live project is asked at each allocation.
-        work_start = t.work_start
-        since = (now - work_start) - (down.down_until(now) - self.down_before_work(t)) \
-            if now > work_start else 0.0
+        since = down.open_between(t.work_start, now) if now > t.work_start else 0.0
         return max(0.0, since - ((self.pause_total - t.pause_mark) - held))
 
     def remaining_effort(self, now: float) -> float:
@@ -350,21 +342,13 @@ class ProjectState:
             left += r if r > 0.0 else 0.0
         return self.pending_effort + left
 
-    def down_before_work(self, t: TaskState) -> float:
-        """The calendar's down-time before the running task ``t``'s work started: taken once,
-        when its progress is first asked (``fifo`` never asks, so it never pays for it)."""
-        work_down = t.work_down
-        if work_down != work_down:  # NaN: not yet taken
-            assert self.down is not None
-            work_down = t.work_down = self.down.down_until(t.work_start)
-        return work_down
-
     def _left_in_calendar(self, now: float) -> list[float]:
         """Per running task, what is left (``TaskState.remaining``) with calendar down-time.
 
         NOTE: ``worked_in_calendar`` and ``TaskState.remaining`` inlined for a running task,
         with the same operations in the same order, so the same numbers (what the pauses held
-        and the down-time before ``now`` taken once for all); tests/test_live_keys.py holds
+        and the down-time before ``now`` taken once for all the project's running tasks, not
+        once per task: ``open_between`` written out); tests/test_live_keys.py holds
         the keys computed from it equal to the methods'.
         """
         down = self.down
@@ -374,10 +358,8 @@ class ProjectState:
         total = self.pause_total
         lefts = []
         for t in self.running:
-            work_start, work_down = t.work_start, t.work_down
-            if work_down != work_down:  # (down_before_work inlined)
-                work_down = t.work_down = down.down_until(work_start)
-            since = (now - work_start) - (down_now - work_down) if now > work_start else 0.0
+            work_start = t.work_start
+            since = (now - work_start) - (down_now - down.down_until(work_start)) if now > work_start else 0.0
             worked = since - ((total - t.pause_mark) - held)
             worked = worked if worked > 0.0 else 0.0
             r = t.effort - (worked if t.is_duration else t.rate * worked)

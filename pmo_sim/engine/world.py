@@ -323,7 +323,6 @@ class World(Workforce, Rework):
         rate *= self.work_share
         task.crew, task.rate, task.start = crew, rate, now
         task.work_start = now + setup if self.down is None or not setup else self.down.advance(now, setup)
-        task.work_down = math.nan  # with a calendar, the down-time before it: taken when first asked
         task.pause_mark = proj.pause_total
         if now >= self.t0:
             wait = now - task.ready_time
