@@ -288,12 +288,10 @@ class Allocation:
         self.looking: list[tuple[int, list[Resting]]] = []
 
     def can_start(self, kind: int) -> bool:
-        """Can a task of this kind still start in this allocation? (Once not, never again.)
-
-        Hot callers test ``kind in self.ok`` (the answer since the last start was tried) and
-        ``kind in self.alive`` first, and call only when the first is false and the second true."""
-        if kind not in self.alive:
-            return False
+        """Can a task of this open kind still start in this allocation? (Once not, never again:
+        it leaves ``alive``.) Callers test ``kind in self.ok`` (the answer since the last start
+        was tried) and ``kind in self.alive`` first, and call only when the first is false and
+        the second true."""
         # NOTE: the kind-open check of dispatch.NeedsQueue (per kind and live task, every allocation)
         if self.backfill:
             for pool, units in self.queue.kinds.needs[kind]:
