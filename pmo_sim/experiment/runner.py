@@ -158,8 +158,10 @@ def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, p
         raise UsageError(f"cannot resume {out}: " + "; ".join(differs)
                          + ". Resume with the original settings, or start a new run (another "
                          "--out, or --force to overwrite).")
-    for name in OWN_FILES:  # a folder or link where it will write: refused now, not once every
-        folder.inside(name)  # replication is computed (exit 1, and then again at each resume)
+    # A folder or link where the run will write one of its files is refused now, not once
+    # every replication is computed (exit 1, and then again at each resume).
+    for name in OWN_FILES:
+        folder.inside(name)
     return folder
 
 

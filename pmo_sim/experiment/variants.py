@@ -94,7 +94,7 @@ class Base:
             base = scenario_from_dict(tree, "<scenario>", sets or None) if sets else scenario
             return cls(base, tree, "<scenario>", sets)
         file = Path(scenario)
-        base = loaded or load_scenario(file, sets or None)  # every problem of the file, located
+        base = loaded if loaded is not None else load_scenario(file, sets or None)  # problems located
         tree = _safe_yaml(file.read_text(encoding="utf-8-sig"))
         return cls(base, tree, os.fspath(file), sets, file)
 
