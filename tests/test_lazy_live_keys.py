@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from strategies import FULL, scenarios, task_log, with_allocation
 
 from pmo_sim.pmo import dynamic_queue
-from pmo_sim.pmo.dynamic_queue import DynamicQueue, bound_origin
+from pmo_sim.pmo.dynamic_queue import DynamicQueue
+from pmo_sim.pmo.ranks import bound_origin
 from pmo_sim.rules.allocation import ALLOCATION_RULES, LIVE_FALLS
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -140,3 +141,45 @@ def test_an_infinite_key_bounds_itself():
     inf = float("inf")
     assert bound_origin(inf, 12.0, 1.0) - 1.0 * 40.0 == inf
     assert bound_origin(-inf, 12.0, 1.0) - 1.0 * 40.0 == -inf
+
+
+def test_an_allocation_ended_by_a_start_keys_no_project_ranked_after_its_last_rank(monkeypatch):
+    # A rank is offered as soon as it is whole (pmo_sim.pmo.ranks): a project is keyed only
+    # when its bound is at most the rank being looked for. So when the pool fills (the offer
+    # that ends the allocation), every project keyed had a bound no higher than that last
+    # rank's key; before, the next project out was keyed first, to see that it differed.
+    sc = long_backlog(None)
+    seen: dict[str, Any] = {"queue": None, "keyed": [], "last": None, "over": False}
+    ended = checked = 0
+
+    def counted(project: Any, now: float) -> float:
+        queue = seen["queue"]
+        if queue is not None:  # the bound the project had when it was keyed
+            seen["keyed"].append(queue.bounds.get(project, -float("inf")) - queue.falls * now)
+        return MIN_SLACK(project, now)
+
+    offer = dynamic_queue._offer
+
+    def offering(tasks: list, pool: Any, now: float, *rest: Any) -> bool:
+        seen["last"] = MIN_SLACK(tasks[0].project, now)  # the rank's key, before it starts
+        seen["over"] = offer(tasks, pool, now, *rest)
+        return seen["over"]
+
+    lazily = DynamicQueue._allocate_lazily
+
+    def watching(queue: DynamicQueue, *args: Any) -> None:
+        nonlocal ended, checked
+        seen.update(queue=queue, keyed=[], last=None, over=False)
+        lazily(queue, *args)
+        seen["queue"] = None
+        if seen["over"]:
+            ended += 1
+            for bound in seen["keyed"]:
+                assert bound <= seen["last"]
+                checked += 1
+
+    monkeypatch.setitem(ALLOCATION_RULES, "min_slack", counted)
+    monkeypatch.setattr(dynamic_queue, "_offer", offering)
+    monkeypatch.setattr(DynamicQueue, "_allocate_lazily", watching)
+    assert task_log(sc, "p", 3) == eager_log(sc, "p", 3)
+    assert ended > 100 and checked > 100

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import FULL, make_scenario, project, scenarios, task, task_log
 
-from pmo_sim.pmo import dynamic_needs, resource_manager
+from pmo_sim.pmo import needs_allocation, resource_manager
 from pmo_sim.scenario.loader import load_scenario, scenario_from_dict
 from pmo_sim.scenario.models import Scenario
 
@@ -339,9 +339,9 @@ def test_live_projects_are_ranked_by_the_kinds_that_can_start(rule: str, backfil
     # ranking every ready task together.
     sc = _wide_portfolio(rule, backfill)
     checked: list[int] = []
-    run = dynamic_needs.Allocation.run
+    run = needs_allocation.Allocation.run
 
-    def checking(allocation: dynamic_needs.Allocation) -> None:
+    def checking(allocation: needs_allocation.Allocation) -> None:
         queue = allocation.queue
         for p, waiting in queue.projects.items():
             assert queue.ready_kinds[p] == Counter(queue.kinds.of(t.needs) for t in waiting)
@@ -351,7 +351,7 @@ def test_live_projects_are_ranked_by_the_kinds_that_can_start(rule: str, backfil
         checked.append(len(queue.live))
         run(allocation)
 
-    monkeypatch.setattr(dynamic_needs.Allocation, "run", checking)
+    monkeypatch.setattr(needs_allocation.Allocation, "run", checking)
     log = task_log(sc, seed=2)
     monkeypatch.undo()
     assert len(checked) > 100 and max(checked) > 3  # many allocations, several live projects

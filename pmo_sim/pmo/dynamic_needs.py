@@ -37,27 +37,24 @@ can start are found once, when it begins (with backfill, only those of the pools
 free are looked at); a kind found able to start is not looked at again until a start is
 tried; a kind out of the allocation is one set lookup away; a start looks again at every open
 kind at once, so that the allocation ends as soon as none is left (before, the next ranks
-were taken from the heaps and each kind found out one by one).
+were taken from the heaps and each kind found out one by one). An allocation is an
+:class:`~pmo_sim.pmo.needs_allocation.Allocation`; it offers a rank as soon as it is whole
+(:mod:`pmo_sim.pmo.ranks`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappush
 from typing import TYPE_CHECKING
 
 from pmo_sim.pmo.dispatch import Kinds
-from pmo_sim.pmo.dynamic_queue import bound_origin, tasks_of
+from pmo_sim.pmo.needs_allocation import Allocation
+from pmo_sim.pmo.ranks import Key, Resting
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import PoolState, ProjectState, TaskState
     from pmo_sim.rules.allocation import RestKey, RestPart
-
-Key = Callable[["ProjectState", float], float]
-_NO_BOUND = float("-inf")  # a live project not keyed since its efforts changed
-Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
-# (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
-Resting = tuple[float, float, int, int, "ProjectState", float]
 
 
 class DynamicNeedsQueue:
@@ -68,7 +65,7 @@ class DynamicNeedsQueue:
                  at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None):
         self.steady = steady  # resting projects keep their order: they wait in heaps
         # Under a rule in LIVE_FALLS (steady), live projects are keyed lazily: per project, the
-        # origin of a bound of its key (dynamic_queue.bound_origin), until its efforts change.
+        # origin of a bound of its key (ranks.bound_origin), until its efforts change.
         self.falls = falls if steady else None
         self.bounds: dict[ProjectState, float] = {}
         self.still = still  # a resting project's key does not move with time: its heap key serves
@@ -262,225 +259,3 @@ class DynamicNeedsQueue:
         if self.unsettled:
             self._settle(rule)
         Allocation(self, now, backfill, start, rule).run()
-
-
-class Allocation:
-    """One allocation: live projects ranked afresh, merged with the resting ones taken from
-    the heaps of the kinds that can still start (a two-way merge, as in
-    :meth:`~pmo_sim.pmo.dynamic_queue.DynamicQueue._allocate`); projects that tie on (key,
-    arrival) are one rank, their tasks merged by ready time and file order."""
-
-    def __init__(self, queue: DynamicNeedsQueue, now: float, backfill: bool,
-                 start: Callable[[TaskState], bool], rule: Key):
-        self.queue, self.now, self.backfill, self.start, self.rule = queue, now, backfill, start, rule
-        self.blocked: set[int] = set()  # pools held back (without backfill)
-        # The kinds with ready tasks that may still start (the queue's ``open``, filled by
-        # ``dispatch``; a kind whose last ready task starts leaves it): a kind found unable to
-        # start leaves it for the rest of the allocation; none left, the allocation is over
-        # (what it may offer was fixed when it began: live projects ranked, resting in heaps).
-        self.alive = queue.open
-        # The open kinds found able to start since the last start was tried: free capacity and
-        # what is held back change only then, so until the next one they need no new look.
-        self.ok: set[int] = set()
-        self.popped: list[tuple[list[Resting], Resting]] = []
-        self.seen: set[ProjectState] = set()  # resting projects already offered
-        # the heaps to look at: kinds with resting projects that may still start
-        self.looking: list[tuple[int, list[Resting]]] = []
-
-    def can_start(self, kind: int) -> bool:
-        """Can a task of this open kind still start in this allocation? (Once not, never again:
-        it leaves ``alive``.) Callers test ``kind in self.ok`` (the answer since the last start
-        was tried) and ``kind in self.alive`` first, and call only when the first is false and
-        the second true."""
-        # NOTE: the kind-open check of dispatch.NeedsQueue (per kind and live task, every allocation)
-        if self.backfill:
-            for pool, units in self.queue.kinds.needs[kind]:
-                if len(pool.idle) < units:
-                    self.alive.discard(kind)
-                    return False
-        elif self.blocked:
-            for pool, _ in self.queue.kinds.needs[kind]:
-                if pool.index in self.blocked:
-                    self.alive.discard(kind)
-                    return False
-        self.ok.add(kind)
-        return True
-
-    def startable(self, proj: ProjectState) -> bool:
-        """Can one of the project's ready tasks still start, by its kind?"""
-        ok, alive, can_start = self.ok, self.alive, self.can_start
-        for kind in self.queue.ready_kinds.get(proj, ()):  # noqa: SIM110  (any() and a generator: slower)
-            if kind in ok or kind in alive and can_start(kind):
-                return True
-        return False
-
-    def run(self) -> None:
-        queue, rule, now = self.queue, self.rule, self.now
-        alive = self.alive
-        # a live project none of whose ready tasks is of a kind that can start starts nothing:
-        # only the live projects of the open kinds are ranked; resting projects are looked for
-        # in the heaps of the open kinds only
-        startable: set[ProjectState] = set()
-        live_of_kind, resting, heaps = queue.live_of_kind, queue.resting, queue.heaps
-        looking = self.looking
-        for kind in alive:
-            startable |= live_of_kind[kind]
-            if kind in resting:
-                heap = heaps[kind]
-                if heap:
-                    looking.append((kind, heap))
-                else:
-                    del resting[kind]
-        self.ok.update(alive)  # each was found able to start just now
-        # a disrupted project starts nothing until it resumes (_offer passes it over): not
-        # ranked; its tasks can keep a kind open to the allocation's end, so under a lazy
-        # rule every other live project would be keyed (a portfolio with change requests)
-        startable = {p for p in startable if p.paused_until <= now}
-        if queue.falls is not None:
-            self._run_lazily(startable)
-            return
-        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in startable])
-        i, n = 0, len(live)
-        head = self._peek_resting()
-        group: list[Ranked] = []
-        while alive:
-            if head is not None and (i == n or head[0] < live[i]):
-                entry, heap = head
-                self.popped.append((heap, heappop(heap)))  # the top of its heap
-                self.seen.add(entry[3])
-                head = self._peek_resting()
-            elif i < n:
-                entry = live[i]
-                i += 1
-            else:
-                break
-            if group and entry[:2] != group[0][:2]:
-                if self._offer(group) and head is not None:
-                    head = self._peek_resting()  # the best resting may be of a kind now out
-                group = []
-            group.append(entry)
-        if group:
-            self._offer(group)
-        self._restore()
-
-    def _restore(self) -> None:
-        stamps = self.queue.stamps
-        for heap, rested in self.popped:  # resting projects offered stay, unless they changed
-            if stamps.get(rested[4]) == rested[3]:
-                heappush(heap, rested)
-
-    def _run_lazily(self, startable: set[ProjectState]) -> None:
-        """:meth:`run` with the live projects keyed lazily: in a heap by the bounds of their
-        keys now, a key taken when its bound comes to the top, into a heap of the keys taken,
-        whose top is the next live rank once no bound left is below it (every other live key
-        is then at least as large): the live ranks come out in the order ``run`` sorts them.
-
-        NOTE: ``run``'s merge written again over the two heaps (a generator per allocation
-        costs more than it saves); entries compare as whole tuples on (key or bound, arrival,
-        index): an index is unique, so a project itself is never compared.
-        """
-        queue, rule, now = self.queue, self.rule, self.now
-        falls, bounds = queue.falls, queue.bounds
-        startable_now = self.startable
-        assert falls is not None
-        drop = falls * now
-        bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable]
-        heapify(bounded)
-        keyed: list[Ranked] = []
-        head = self._peek_resting()
-        group: list[Ranked] = []
-        alive = self.alive
-        while alive:
-            while bounded and (not keyed or not keyed[0] < bounded[0][:3]):
-                proj = heappop(bounded)[3]
-                if not startable_now(proj):
-                    continue  # every kind of its ready tasks is out: it would start nothing
-                key = rule(proj, now)
-                bounds[proj] = bound_origin(key, now, falls)
-                heappush(keyed, (key, proj.arrival, proj.index, proj))
-            if head is not None and (not keyed or head[0] < keyed[0]):
-                entry, heap = head
-                self.popped.append((heap, heappop(heap)))  # the top of its heap
-                self.seen.add(entry[3])
-                head = self._peek_resting()
-            elif keyed:
-                entry = heappop(keyed)
-            else:
-                break
-            if group and entry[:2] != group[0][:2]:
-                if self._offer(group) and head is not None:
-                    head = self._peek_resting()  # the best resting may be of a kind now out
-                group = []
-            group.append(entry)
-        if group:
-            self._offer(group)
-        self._restore()
-
-    def _peek_resting(self) -> tuple[Ranked, list[Resting]] | None:
-        """The best resting project not yet offered, over the heaps of the kinds that can
-        still start, with its key now, and the heap whose top it is."""
-        queue = self.queue
-        stamps = queue.stamps
-        best: Resting | None = None
-        best_heap: list[Resting] = []
-        ok, alive, can_start = self.ok, self.alive, self.can_start
-        pruned = False
-        for kind, heap in self.looking:
-            if not heap or not (kind in ok or kind in alive and can_start(kind)):
-                pruned = True
-                continue
-            while heap:
-                entry = heap[0]
-                if stamps.get(entry[4]) != entry[3]:
-                    heappop(heap)  # stale: it went live, changed, or left
-                elif entry[4] in self.seen:
-                    self.popped.append((heap, heappop(heap)))  # offered from another kind's heap
-                else:
-                    if best is None or entry < best:
-                        best, best_heap = entry, heap
-                    break
-        if pruned:  # kinds out of this allocation, or with nobody resting, are not looked at again
-            self.looking = [(k, h) for k, h in self.looking if h and k in alive]
-        if best is None:
-            return None
-        proj = best[4]
-        if queue.still:
-            key = best[0]
-        elif queue.at_rest is not None:
-            key = queue.at_rest[1](proj, best[5], self.now)
-        else:
-            key = self.rule(proj, self.now)
-        return (key, best[1], best[2], proj), best_heap
-
-    def _offer(self, group: list[Ranked]) -> bool:
-        """Offer the tasks of a rank's projects; True if one started.
-
-        A start takes people (maybe from other pools too: a cross-skilled person is taken off
-        every idle list) and may leave open kinds unable to start: each is looked at again at
-        once, so that an allocation whose open kinds are all out ends there, instead of taking
-        the next ranks from the heaps and finding their kinds out one by one."""
-        # A project none of whose ready kinds can still start is passed over without looking
-        # at its tasks: in a portfolio of wide networks and many pools most offers were of
-        # projects whose every kind had died earlier in the allocation, task by task.
-        startable = self.startable
-        group = [e for e in group if startable(e[3])]
-        if not group:
-            return False
-        now, ok, can_start, alive = self.now, self.ok, self.can_start, self.alive
-        started = False
-        for task in tasks_of(self.queue.projects, group):
-            if not task.queued or task.project.paused_until > now:
-                continue  # a disrupted project starts nothing until it resumes
-            kind = task.kind
-            if not (kind in ok or kind in alive and can_start(kind)):
-                continue
-            ok.clear()  # what is free (or held back) may change: every kind is looked at again
-            if self.start(task):
-                started = True
-                for other in list(alive):
-                    can_start(other)
-            elif not self.backfill:
-                # the best-ranked task of these pools waits for them: nobody jumps it
-                self.blocked.update(pool.index for pool, _ in task.needs)
-                alive.discard(kind)
-        return started

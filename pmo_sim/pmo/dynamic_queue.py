@@ -50,19 +50,17 @@ every rule when tasks are ranked across all pools at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from heapq import heapify, heappop, heappush, merge
+from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
+
+from pmo_sim.pmo.ranks import Key, Ranked, Resting, bound_origin, tasks_of
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import PoolState, ProjectState, TaskState
     from pmo_sim.rules.allocation import RestKey, RestPart
 
-Key = Callable[["ProjectState", float], float]
-Ranked = tuple[float, float, int, "ProjectState"]  # (key, arrival, index, project)
 # (origin of a bound of its key, arrival, index, stamp, project): a live project's entry
 Bounded = tuple[float, float, int, int, "ProjectState"]
-# (key at day 0, arrival, index, stamp, project, the part of its key that stays put at rest)
-Resting = tuple[float, float, int, int, "ProjectState", float]
 Bucket = tuple[int, list[Resting]]  # (smallest crew of the projects in it, their heap)
 
 #: A plain queue turns steady when more projects than this wait in it (measured side by side:
@@ -73,22 +71,8 @@ STEADY_ABOVE = 16
 PLAIN_BELOW = 8
 
 
-def fifo_key(task: TaskState) -> tuple[float, float, int, int]:
-    return task.fifo_key
-
-
 _EVERYONE = 1 << 62  # no crew is this large: every heap is looked at
 _INF = float("inf")
-#: A bound's margin, relative to the magnitudes in the key (the key's own rounding is ~1e-15).
-_MARGIN = 1e-9
-
-
-def bound_origin(key: float, now: float, falls: float) -> float:
-    """``c`` such that ``c - falls * t`` is at most the key at any later ``t`` (efforts
-    unchanged), for a key taken at ``now``; an infinite key stays what it is."""
-    if -_INF < key < _INF:
-        return key + falls * now - _MARGIN * (abs(key) + falls * (now + 1.0) + 1.0)
-    return key
 
 
 def _crew(bucket: Bucket) -> int:
@@ -329,18 +313,23 @@ class DynamicQueue:
         group: list[Ranked] = []
         while True:
             if head is not None and (i == n or head[0] < live[i]):
-                entry, heap = head
-                popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
-                head = self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
+                entry = head[0]
             elif i < n:
                 entry = live[i]
-                i += 1
             else:
                 break
             if group and entry[:2] != group[0][:2]:
+                # the rank is whole: offered before the next project is taken (a full pool
+                # ends the allocation, and it would have been taken for nothing)
                 if _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest):
                     return
                 group = []
+            if head is not None and entry is head[0]:
+                heap = head[1]
+                popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
+                head = self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
+            else:
+                i += 1
             group.append(entry)
         if group:
             _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
@@ -399,14 +388,16 @@ class DynamicQueue:
                 if self.buckets else None)
         group: list[Ranked] = []
         while True:
-            while bounded:  # take keys while a bound may be below the least key taken
+            while bounded:  # take keys while a bound may be below the next rank
                 top = bounded[0]
                 proj = top[4]
                 if stamps.get(proj) != top[3]:
                     heappop(bounded)  # stale: it came to rest, left, or changed
                     continue
-                if keyed and keyed[0] < (top[0] - drop, top[1], top[2]):
-                    break
+                bound = (top[0] - drop, top[1], top[2])
+                if (keyed and keyed[0] < bound or head is not None and head[0] < bound
+                        or group and bound[:2] > group[0][:2]):
+                    break  # the next rank is known, or none left here can tie with the rank
                 heappop(bounded)
                 origin = bounds.get(proj, -_INF)
                 if origin > top[0]:  # another pool's allocation took its key since: use that
@@ -425,22 +416,22 @@ class DynamicQueue:
                 bounds[proj] = origin
                 heappush(keyed, (key, top[1], top[2], proj))
                 back.append((origin, top[1], top[2], top[3], proj))
-            if head is not None and (not keyed or head[0] < keyed[0]):
-                entry, heap = head
-                popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
-                head = self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
-            elif keyed:
-                entry = heappop(keyed)
-            else:
-                break
-            if group and entry[:2] != group[0][:2]:
+            entry = head[0] if head is not None and (not keyed or head[0] < keyed[0]) else (
+                keyed[0] if keyed else None)
+            if group and (entry is None or entry[:2] != group[0][:2]):
                 if _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest):
-                    group = []
                     break
                 group = []
+                continue  # the next rank afresh: its keys may not all be taken yet
+            if entry is None:
+                break
+            if head is not None and entry is head[0]:
+                heap = head[1]
+                popped.append((heap, heappop(heap)))  # the top of its heap: nothing ran since
+                head = self._peek_resting(rule, now, _EVERYONE if idle is None else len(idle))
+            else:
+                heappop(keyed)
             group.append(entry)
-        if group:
-            _offer(tasks_of(self.projects, group), pool, now, backfill, start, smallest)
         for taken in back:  # unless all its tasks here started (or it changed: a new entry)
             if stamps.get(taken[4]) == taken[3]:
                 heappush(bounded, taken)
@@ -469,16 +460,6 @@ def _fits(waiting: list[TaskState], free: int) -> bool:
         if task.people <= free:
             return True
     return False
-
-
-def tasks_of(projects: dict[ProjectState, list[TaskState]],
-             group: list[Ranked]) -> list[TaskState]:
-    """The waiting tasks of a rank's projects, in the order they are offered (a copy: tasks
-    leave the queue as they start)."""
-    if len(group) == 1:
-        return list(projects.get(group[0][3], ()))
-    # equal keys and arrivals: fifo across the projects of the group
-    return list(merge(*(projects.get(e[3], []) for e in group), key=fifo_key))
 
 
 def _offer(tasks: list[TaskState], pool: PoolState, now: float, backfill: bool,

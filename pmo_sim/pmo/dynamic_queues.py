@@ -8,7 +8,8 @@ from __future__ import annotations
 from bisect import insort
 from typing import TYPE_CHECKING
 
-from pmo_sim.pmo.dynamic_queue import DynamicQueue, fifo_key
+from pmo_sim.pmo.dynamic_queue import DynamicQueue
+from pmo_sim.pmo.ranks import fifo_key
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import ProjectState, TaskState

@@ -31,9 +31,10 @@ from pmo_sim.pmo.backlog import Backlog
 from pmo_sim.pmo.capacity_levers import CapacityLevers
 from pmo_sim.pmo.dispatch import NeedsQueue, StaticQueue, dispatch_global, rank_of, take
 from pmo_sim.pmo.dynamic_needs import DynamicNeedsQueue
-from pmo_sim.pmo.dynamic_queue import DynamicQueue, fifo_key
+from pmo_sim.pmo.dynamic_queue import DynamicQueue
 from pmo_sim.pmo.dynamic_queues import DynamicQueues
 from pmo_sim.pmo.latest import LatestTimes
+from pmo_sim.pmo.ranks import fifo_key
 from pmo_sim.rules.allocation import (
     ALLOCATION_RULES,
     LIVE_FALLS,
