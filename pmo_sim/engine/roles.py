@@ -189,6 +189,12 @@ class Role:
     def report(self, acc: Accounts) -> None:
         """Add the role's KPIs and costs."""
 
+    def dispose(self) -> None:
+        """Drop what the role holds once the world's records are built (``World.dispose``): a
+        role that binds methods to itself for speed is a cycle, which would keep its queues
+        and everything in them for the cyclic garbage collector to find."""
+        self.__dict__.clear()
+
 
 class Allocator(Role):
     """The role that allocates: backlog, WIP gate, ready queues and crews (one per world)."""

@@ -472,21 +472,22 @@ class World(Workforce, Rework):
                         f"if this size is meant)")
 
     def dispose(self) -> None:
-        """Break the world's reference cycles once its records are built; the world is unusable
-        afterwards.
+        """Break the world's reference cycles once its records are built; the world and its
+        roles are unusable afterwards.
 
         A world is a web of cycles (projects and their tasks, pools and their people, the roles
-        and the world, the event queue and the handlers and processes it holds). Left as it is,
-        only the cyclic garbage collector can free it, which means traversing every object of
-        the replication once more (a twentieth of a replication's CPU at the reference size).
-        With the cycles cut, reference counting frees it the moment it is dropped.
-        """
+        and the world, a role and the methods it binds to itself, the event queue and the
+        handlers and processes it holds). Left as it is, only the cyclic garbage collector can
+        free it, traversing every object of the replication once more (a twentieth of a
+        replication's CPU at the reference size; under a dynamic rule the queues' entries too).
+        With the cycles cut, reference counting frees it the moment it is dropped."""
         self.env._queue.clear()
         for project in self.projects:
-            project.tasks, project.running, project.ready_tasks = [], [], []
-            project.paths = None
+            project.tasks, project.running, project.ready_tasks, project.paths = [], [], [], None
         for pool in self.pools:
             pool.people, pool.idle = [], []
+        for role in self.roles:
+            role.dispose()
         for name in (*World.__slots__, *Workforce.__slots__):
             if hasattr(self, name):
                 delattr(self, name)
