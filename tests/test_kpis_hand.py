@@ -1,0 +1,124 @@
+"""SPEC 7.1-7.3 KPIs on tiny scenarios whose every number is worked out by hand.
+
+Fixed efforts and explicit projects make every time arithmetic (SPEC 2: a task of effort E
+done by a crew of total productivity P takes E / P days); each test derives the expected KPIs
+in its comments from SPEC's definitions, so a reviewer can check them with a pencil.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pmo_sim as ps
+from pmo_sim.experiment.single import SimulationResult
+from pmo_sim.scenario.loader import load_scenario_text
+
+
+def simulate(text: str, policy: str | None = None) -> SimulationResult:
+    return ps.simulate(load_scenario_text(text), policy=policy, seed=0, replication=0)
+
+
+def log(one: SimulationResult) -> list[tuple[str, str, float, float, str]]:
+    return [(r.project, r.task, round(r.start, 9), round(r.finish, 9), r.crew)
+            for r in one.tasks.itertuples()]
+
+
+def test_project_kpis_count_projects_arriving_after_the_warmup_and_levels_over_the_window() -> None:
+    # One developer, WIP limit 1, warm-up 10, horizon 100 (window 90 days = 1.8 years of 50).
+    # Back to back: A 0-15, B 15-25, C 25-30, D 30-40, E 50-110 (open at the horizon).
+    #   project arrival due(abs) admitted start finish  counted
+    #   A       0       -        0        0     15      no (arrives in the warm-up)
+    #   B       5       15       15       15    25      no
+    #   C       12      32       25       25    30      yes: wait 13, cycle 18, on time
+    #   D       20      25       30       30    40      yes: wait 10, cycle 20, 15 days late
+    #   E       50      -        50       50    -       yes: wait 0, open
+    # on_time_rate 1/2; mean_cycle_time 19; mean_wait (13 + 10 + 0) / 3; mean_delay 15 / 2;
+    # throughput 2 / 1.8 a year. Levels are the portfolio's state, every project in it, over
+    # [10, 100]: in system A 5 + B 15 + C 18 + D 20 + E 50 = 108 days; admitted (WIP) A 5 +
+    # B 10 + C 5 + D 10 + E 50 = 80. The developer is busy those same 80 of 90 days.
+    # value_delivered: D earns 2 a day from 40 to 100 plus 7 on completion; E nothing yet.
+    one = simulate("""
+name: t
+horizon: 100
+warmup: 10
+days_per_year: 50
+resources:
+  dev: {headcount: 1, day_rate: 10}
+pmo:
+  resource_manager: {wip_limit: 1}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 15}]}
+  - {name: B, arrival: 5, due: 10, tasks: [{name: b, skill: dev, effort: 10}]}
+  - {name: C, arrival: 12, due: 20, tasks: [{name: c, skill: dev, effort: 5}]}
+  - {name: D, arrival: 20, due: 5, value_per_day: 2, completion_value: 7,
+     tasks: [{name: d, skill: dev, effort: 10}]}
+  - {name: E, arrival: 50, value_per_day: 3, tasks: [{name: e, skill: dev, effort: 60}]}
+""")
+    k = one.kpis
+    assert (k["projects_arrived"], k["projects_completed"], k["projects_open"]) == (3, 2, 1)
+    assert k["on_time_rate"] == 0.5 and k["mean_cycle_time"] == 19 and k["mean_delay"] == 7.5
+    assert math.isclose(k["mean_wait"], 23 / 3) and math.isclose(k["throughput_per_year"], 2 / 1.8)
+    assert math.isclose(k["avg_in_system"], 108 / 90) and math.isclose(k["avg_wip"], 80 / 90)
+    assert math.isclose(k["utilisation"], 80 / 90)
+    assert (k["value_delivered"], k["labour_cost"], k["total_cost"]) == (2 * 60 + 7, 900, 900)
+    assert k["npv"] == 127 - 900  # no discount rate: nominal amounts
+    p = one.projects.set_index("project")
+    assert p.admitted.to_dict() == {"A": 0, "B": 15, "C": 25, "D": 30, "E": 50}
+    assert p.status.to_dict() == {"A": "completed", "B": "completed", "C": "completed",
+                                  "D": "completed", "E": "open"}
+    assert p.effort_done.E == 50 and p.cost.E == 500  # booked at the horizon
+    pool = one.pools.iloc[0]
+    # Tasks started in the window: b, c, d, e, each given its developer the moment it was ready.
+    assert (pool.tasks_started, pool.mean_wait, pool.busy_days, pool.idle_days) == (4, 0, 80, 10)
+
+
+def test_costs_and_npv_of_every_pmo_function_training_and_a_tool() -> None:
+    # Two developers (10 a day). At day 1 the course enrols dev-1 (slot order), who finishes a
+    # (0-20) first, trains 20-30 and comes back twice as productive. b runs 2-12 on dev-2, c
+    # 25-35 on dev-2 (dev-1 is away); d (2 people, 20) at 40 on dev-1 (idle since 30) and dev-2
+    # (since 35): 20 / (2 + 1) days. Everyone earns 1 a day from finish to the horizon.
+    # Costs: payroll 2 x 10 x 100; course 30 on day 1; tool 40 on day 20; governance 100 and
+    # change management 50 a year over 100 days = 2 years: 300.
+    # Busy 20 + 20/3 (dev-1) + 10 + 10 + 20/3 (dev-2); training 10; idle the rest of 200.
+    one = simulate("""
+name: t
+horizon: 100
+days_per_year: 50
+discount_rate: 0.21
+resources:
+  dev: {headcount: 2, day_rate: 10}
+pmo:
+  governance: {cost_per_year: 100}
+  change_manager: {cost_per_year: 50}
+  training_manager:
+    programmes: [{name: course, skill: dev, trainees: 1, start: 1, duration_days: 10,
+                  cost_per_trainee: 30, productivity_gain: 1.0}]
+  technology_manager:
+    adoptions: [{name: tool, day: 20, cost: 40}]
+projects:
+  - {name: A, value_per_day: 1, tasks: [{name: a, skill: dev, effort: 20}]}
+  - {name: B, arrival: 2, value_per_day: 1, tasks: [{name: b, skill: dev, effort: 10}]}
+  - {name: C, arrival: 25, value_per_day: 1, tasks: [{name: c, skill: dev, effort: 10}]}
+  - {name: D, arrival: 40, value_per_day: 1, tasks: [{name: d, skill: dev, effort: 20, people: 2}]}
+""")
+    end = 40 + 20 / 3
+    assert log(one) == [("A", "a", 0, 20, "dev-1"), ("B", "b", 2, 12, "dev-2"),
+                        ("C", "c", 25, 35, "dev-2"), ("D", "d", 40, round(end, 9), "dev-1,dev-2")]
+    k = one.kpis
+    assert math.isclose(k["value_delivered"], 80 + 88 + 65 + (100 - end))
+    assert (k["labour_cost"], k["training_cost"], k["technology_cost"], k["pmo_cost"]) == (2000, 30, 40, 300)
+    assert k["total_cost"] == 2370 and k["training_days"] == 10
+    # Effective annual rate 21 % over 50-day years: a daily intensity of ln(1.21) / 50.
+    d = math.log(1.21) / 50
+
+    def pv(a: float, b: float) -> float:
+        return (math.exp(-d * a) - math.exp(-d * b)) / d
+
+    benefit = pv(20, 100) + pv(12, 100) + pv(35, 100) + pv(end, 100)
+    cost = (20 + 3) * pv(0, 100) + 30 * math.exp(-d * 1) + 40 * math.exp(-d * 20)
+    assert math.isclose(k["npv"], benefit - cost, rel_tol=1e-12)
+    busy = 2 * (20 + 20 / 3)
+    pool = one.pools.iloc[0]
+    assert math.isclose(pool.busy_days, busy) and pool.training_days == 10
+    assert math.isclose(pool.idle_days, 200 - busy - 10)
+    assert math.isclose(k["utilisation"], busy / 200) and pool.headcount_avg == 2
