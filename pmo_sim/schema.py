@@ -179,7 +179,7 @@ KPIS: tuple[Column, ...] = (
     _c("risk_events", "int", "count", "lower", "Risk events",
        "Risks of the register that struck counted projects."),
     _c("training_days", "float", "person-days", "neutral", "Training days (person-days)",
-       "Person-days spent in training within the window."),
+       "Person-days (x fte) spent in training within the window."),
     _c("leavers", "int", "count", "neutral", "Leavers", "People who left within the window."),
     _c("hires", "int", "count", "neutral", "Hires", "Replacements hired within the window."),
     _c("contractor_requests", "int", "count", "neutral", "Contractors requested",
@@ -251,7 +251,7 @@ POOLS = Table("pools", "One row per (policy, replication, pool).", KEY, (
        "Person-days (x fte) or unit-days held by tasks (set-up and pauses included) in the window, "
        "outside calendar down-time."),
     _c("training_days", "float", "person-days", "neutral", "Training days",
-       "Person-days in training in the window, outside calendar down-time."),
+       "Person-days (x fte) in training in the window, outside calendar down-time."),
     _c("idle_days", "float", "person-days", "neutral", "Idle days",
        "Available - busy - training person-days."),
 ))

@@ -122,3 +122,26 @@ projects:
     assert math.isclose(pool.busy_days, busy) and pool.training_days == 10
     assert math.isclose(pool.idle_days, 200 - busy - 10)
     assert math.isclose(k["utilisation"], busy / 200) and pool.headcount_avg == 2
+
+
+def test_a_part_time_persons_training_counts_in_their_available_time_like_their_work() -> None:
+    # One developer at fte 0.5 over 20 days: 10 person-days available (SPEC 10.4: fte scales
+    # each person's available time). The course takes them off work 0-10; a (effort 2) then
+    # runs 12-16 at speed 0.5. Busy 4 days x 0.5 = 2, training 10 x 0.5 = 5, idle (10-12 and
+    # 16-20) 6 x 0.5 = 3: the three add up to the 10 available, as busy + training + idle must.
+    # (pmo-sim counted the training in whole days, 10, which left idle_days at -2.)
+    one = simulate("""
+name: t
+horizon: 20
+resources:
+  dev: {headcount: 1, day_rate: 10, fte: 0.5}
+pmo:
+  training_manager:
+    programmes: [{name: course, skill: dev, trainees: 1, start: 0, duration_days: 10}]
+projects:
+  - {name: A, arrival: 12, tasks: [{name: a, skill: dev, effort: 2}]}
+""")
+    assert log(one) == [("A", "a", 12, 16, "dev-1")]
+    pool = one.pools.iloc[0]
+    assert (pool.busy_days, pool.training_days, pool.idle_days, pool.utilisation) == (2, 5, 3, 0.2)
+    assert one.kpis["training_days"] == 5

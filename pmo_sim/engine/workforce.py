@@ -189,12 +189,13 @@ class Workforce:
         person.away_since = self.env.now
 
     def close_away(self, person: Person, until: float) -> None:
-        """Account the person's time away [away_since, until] (clipped to the window)."""
+        """Account the person's time away [away_since, until] (clipped to the window), in
+        person-days × fte like their busy and available time, so the three still add up."""
         if person.away_since is None:
             return
         a, b = max(person.away_since, self.t0), min(until, self.t1)
         if b > a:
-            person.pool.away_days += self.open_days(a, b)
+            person.pool.away_days += self.open_days(a, b) * person.fte
         person.away_since = None
 
     def release(self, person: Person) -> None:
