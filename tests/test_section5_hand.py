@@ -97,3 +97,72 @@ projects:
 """)
     assert starts(one) == [("z", 0, 10), ("p0", 0, 1), ("p2", 10, 11), ("q", 11, 12),
                            ("p1", 12, 13), ("s", 13, 14)]
+
+
+# --------------------------------------------------------------------------- training manager
+
+
+def test_a_fractional_cohort_repeats_on_the_untrained_first_ramps_up_and_cross_skills() -> None:
+    # trainees 0.5 of 3 developers: 1.5, rounded to 2 people a cohort; one every 20 days from 5.
+    # Cohort 1 (day 5): dev-1, dev-2 by slot; away 5-10; productivity 1 -> 1.5 over 10-20; they
+    # may now work in qa too. r (qa, 6) at 12 finds qa-1 busy on q until 30: dev-1 (idle
+    # since 10 like dev-2; slot order) takes it at 1 + 0.5 x 2/10 = 1.1: 6 / 1.1 days. s (dev)
+    # at 15: dev-3, idle longest (since 0). t1 (3 people, 3) at 22: dev-2 (idle since 10),
+    # dev-1 (since 12 + 6/1.1), dev-3 (since 20), at 1.5 + 1.5 + 1: 3 / 4 days. Cohort 2 (day
+    # 25): those not yet through first, dev-3, then dev-1 by slot; the next would be at 45,
+    # past the horizon. Cost 4 x 10; 20 days away. dev-1's qa work is dev-1's busy time (its
+    # own pool's); the task counts where it was started (qa).
+    one = simulate("""
+name: t
+horizon: 40
+resources:
+  dev: {headcount: 3, day_rate: 10}
+  qa: {headcount: 1, day_rate: 10}
+pmo:
+  training_manager:
+    programmes: [{name: x, skill: dev, trainees: 0.5, start: 5, duration_days: 5, cost_per_trainee: 10,
+                  productivity_gain: 0.5, ramp_days: 10, cross_skill: qa, repeat_every: 20}]
+projects:
+  - {name: Q, tasks: [{name: q, skill: qa, effort: 30}]}
+  - {name: R, arrival: 12, tasks: [{name: r, skill: qa, effort: 6}]}
+  - {name: S, arrival: 15, tasks: [{name: s, skill: dev, effort: 5}]}
+  - {name: T, arrival: 22, tasks: [{name: t1, skill: dev, effort: 3, people: 3}]}
+""")
+    assert log(one) == [("Q", "q", 0, 30, "qa-1"), ("R", "r", 12, round(12 + 6 / 1.1, 9), "dev-1"),
+                        ("S", "s", 15, 20, "dev-3"), ("T", "t1", 22, 22.75, "dev-2,dev-1,dev-3")]
+    assert (one.kpis["training_cost"], one.kpis["training_days"]) == (40, 20)
+    pools = one.pools.set_index("pool")
+    assert math.isclose(pools.busy_days["dev"], 6 / 1.1 + 5 + 3 * 0.75)
+    assert (pools.busy_days["qa"], pools.tasks_started["qa"], pools.tasks_started["dev"]) == (30, 2, 2)
+    assert pools.training_days.to_dict() == {"dev": 20, "qa": 0}
+
+
+def test_gap_driven_training_runs_the_programme_for_the_pool_whose_tasks_waited() -> None:
+    # The programme's own start (100) is past the horizon: only the gap reviews run it, every
+    # 20 days. By day 20 qa started a (wait 0) and b (wait 10, behind a): mean 5 > 3, so the
+    # programme runs for qa: qa-1 (free since 18) trains 20-22 and comes back twice as fast.
+    # c (qa, 4) arrives at 21, waits for qa-1 and runs 22-24. At day 40 qa's only new task, c,
+    # waited 1 <= 3 and dev started none: no more training; d (dev) runs at plain speed.
+    one = simulate("""
+name: t
+horizon: 60
+resources:
+  dev: {headcount: 1, day_rate: 10}
+  qa: {headcount: 1, day_rate: 10}
+pmo:
+  training_manager:
+    programmes: [{name: g, skill: dev, trainees: 1, start: 100, duration_days: 2, cost_per_trainee: 5,
+                  productivity_gain: 1.0}]
+    gap_driven: {threshold_days: 3, programme: g}
+projects:
+  - {name: A, tasks: [{name: a, skill: qa, effort: 10}]}
+  - {name: B, tasks: [{name: b, skill: qa, effort: 8}]}
+  - {name: C, arrival: 21, tasks: [{name: c, skill: qa, effort: 4}]}
+  - {name: D, arrival: 41, tasks: [{name: d, skill: dev, effort: 4}]}
+""")
+    assert log(one) == [("A", "a", 0, 10, "qa-1"), ("B", "b", 10, 18, "qa-1"),
+                        ("C", "c", 22, 24, "qa-1"), ("D", "d", 41, 45, "dev-1")]
+    assert (one.kpis["training_cost"], one.kpis["training_days"]) == (5, 2)
+    pools = one.pools.set_index("pool")
+    assert pools.training_days.to_dict() == {"dev": 0, "qa": 2}
+    assert math.isclose(pools.mean_wait["qa"], (0 + 10 + 1) / 3)
