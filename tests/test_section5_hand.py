@@ -166,3 +166,39 @@ projects:
     pools = one.pools.set_index("pool")
     assert pools.training_days.to_dict() == {"dev": 0, "qa": 2}
     assert math.isclose(pools.mean_wait["qa"], (0 + 10 + 1) / 3)
+
+
+# --------------------------------------------------------------------------- governance and WIP
+
+
+def test_a_stage_gate_cancellation_frees_its_wip_slot_and_its_running_task_finishes_unpaid() -> None:
+    # WIP limit 1: A is admitted, B waits in the backlog. A's estimate is 10 + 20 + 10 = 40;
+    # a1 (0-10, dev-1) and a2 (0-20, dev-2) start at once. At 10, 10 = 0.25 x 40 is done: the
+    # certain risk strikes first, adding 0.5 x (10 left of a2 + 10 of a3) = 10 to a3, and the
+    # gate sees 50 > 1.2 x 40: A is cancelled on day 10. B is admitted at once and runs on the
+    # free dev-1 (10-15); a2 runs to its end on dev-2 (no preemption), booked on A, which
+    # earns nothing. Levels over 50 days: in system A 10 + B 15; admitted A 10 + B 5.
+    # Costs: payroll 2 x 10 x 50, governance 365 a year over 50 of 250 days.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 2, day_rate: 10}
+risks:
+  - {name: slip, applies_to: {projects: [A]}, probability: 1, when: 0.25, impact: {effort: 0.5}}
+pmo:
+  resource_manager: {wip_limit: 1}
+  governance: {stage_gate: {at_progress: 0.25, cancel_if_overrun: 1.2}, cost_per_year: 365}
+projects:
+  - {name: A, value_per_day: 100, tasks: [{name: a1, skill: dev, effort: 10}, {name: a2, skill: dev, effort: 20},
+                                          {name: a3, skill: dev, effort: 10, after: [a1]}]}
+  - {name: B, value_per_day: 1, tasks: [{name: b, skill: dev, effort: 5}]}
+""")
+    assert log(one) == [("A", "a1", 0, 10, "dev-1"), ("A", "a2", 0, 20, "dev-2"), ("B", "b", 10, 15, "dev-1")]
+    p = one.projects.set_index("project")
+    assert p.status.to_dict() == {"A": "cancelled", "B": "completed"} and p.cancel_reason.A == "stage_gate"
+    assert (p.admitted.B, p.finish.A, p.cost.A, p.effort_done.A, p.rework_effort.A) == (10, 10, 300, 30, 10)
+    k = one.kpis
+    assert (k["projects_completed"], k["projects_cancelled"], k["projects_open"]) == (1, 1, 0)
+    assert (k["mean_cycle_time"], k["mean_wait"], k["avg_in_system"], k["avg_wip"]) == (15, 5, 0.5, 0.3)
+    assert (k["value_delivered"], k["labour_cost"], k["pmo_cost"], k["utilisation"]) == (35, 1000, 73, 0.35)
