@@ -190,7 +190,8 @@ pmo:
   resource_manager: {wip_limit: 1}
   governance: {stage_gate: {at_progress: 0.25, cancel_if_overrun: 1.2}, cost_per_year: 365}
 projects:
-  - {name: A, value_per_day: 100, tasks: [{name: a1, skill: dev, effort: 10}, {name: a2, skill: dev, effort: 20},
+  - {name: A, value_per_day: 100, tasks: [{name: a1, skill: dev, effort: 10},
+                                          {name: a2, skill: dev, effort: 20},
                                           {name: a3, skill: dev, effort: 10, after: [a1]}]}
   - {name: B, value_per_day: 1, tasks: [{name: b, skill: dev, effort: 5}]}
 """)
@@ -202,3 +203,24 @@ projects:
     assert (k["projects_completed"], k["projects_cancelled"], k["projects_open"]) == (1, 1, 0)
     assert (k["mean_cycle_time"], k["mean_wait"], k["avg_in_system"], k["avg_wip"]) == (15, 5, 0.5, 0.3)
     assert (k["value_delivered"], k["labour_cost"], k["pmo_cost"], k["utilisation"]) == (35, 1000, 73, 0.35)
+
+
+def test_a_fraction_of_trainees_is_of_the_pools_headcount_even_while_others_are_away() -> None:
+    # Four developers. p1 enrols 2 on day 1 (dev-1 finishes a first, dev-2 is free); p2 on
+    # day 2 asks for 0.5 of the headcount: 0.5 x 4 = 2 people, dev-3 and dev-4, the two not
+    # already enrolled. (pmo-sim took the fraction of the 2 not enrolled, and enrolled 1.)
+    # Cost 2 x 1 + 2 x 100; away 4 x 10 days.
+    one = simulate("""
+name: t
+horizon: 40
+resources:
+  dev: {headcount: 4, day_rate: 10}
+pmo:
+  training_manager:
+    programmes:
+      - {name: p1, skill: dev, trainees: 2, start: 1, duration_days: 10, cost_per_trainee: 1}
+      - {name: p2, skill: dev, trainees: 0.5, start: 2, duration_days: 10, cost_per_trainee: 100}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 1}]}
+""")
+    assert (one.kpis["training_cost"], one.kpis["training_days"]) == (202, 40)

@@ -1,8 +1,9 @@
 """The training manager: programmes that take people off work and make them better at it.
 
 At a programme's ``start`` (and every ``repeat_every`` days after), ``trainees`` people of the
-pool ``skill`` are chosen — a whole number, or a fraction of the pool's headcount — those not
-yet through this programme first, then by slot. Each stops project work for
+pool ``skill`` are chosen — a whole number, or a fraction of the pool's headcount (the people
+it employs, contractors aside; rounded half up, at least one) — among those not enrolled in a
+programme already, those not yet through this programme first, then by slot. Each stops project work for
 ``duration_days`` once their current task is done (no preemption); afterwards their
 productivity rises by ``productivity_gain`` over ``ramp_days``, their attrition rate falls by
 ``retention_gain``, and with ``cross_skill: POOL`` they can also work in POOL. Trainees are
@@ -71,10 +72,12 @@ class TrainingManager(Role):
     def run_cohort(self, prog: Programme, pool: PoolState) -> int:
         """Enrol one cohort now; returns how many people were enrolled."""
         now = self.env.now
-        staff = [p for p in pool.people
-                 if p.employed_to == INF and p.kind == "people" and p not in self.enrolled]
+        employed = [p for p in pool.people if p.employed_to == INF and p.kind == "people"]
+        # A fraction is of the pool's headcount (SPEC 5), whoever of it is already enrolled
+        # elsewhere: a cohort's size does not depend on another programme running.
         size = (int(prog.trainees) if prog.trainees >= 1
-                else max(1, math.floor(prog.trainees * len(staff) + 0.5)))
+                else max(1, math.floor(prog.trainees * len(employed) + 0.5)))
+        staff = [p for p in employed if p not in self.enrolled]
         staff.sort(key=lambda p: (prog.name in self.trained.get(p, ()), p.slot, p.occupant))
         cohort = staff[:size]
         for person in cohort:
