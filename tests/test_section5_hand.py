@@ -99,6 +99,59 @@ projects:
                            ("p1", 12, 13), ("s", 13, 14)]
 
 
+def test_min_slack_counts_the_remaining_critical_path_in_days_of_nominal_crews() -> None:
+    # Z holds both developers until 10. At 10 (due, absolute; critical path in days):
+    #   Q: 21 - 10 - 10 = 1;  R: 18 - 10 - 2 = 6;  P: 30 - 10 - 8 = 12 (p1: 16 person-days by
+    #   2 people = 8 days, beside p2's 6); N: no due date, last.
+    # (By person-days, P's 16 would give 4 and rank P before R; by total effort 22, first.)
+    # q takes dev-1 (released first by z), r dev-2 (10-12). At 12 P's p1 needs two: p2 backfills
+    # dev-2 (12-18), then n (18-19); p1 gets both at 20 when q ends: 8 days, longest idle first.
+    one = simulate("""
+name: t
+horizon: 40
+resources:
+  dev: {headcount: 2, day_rate: 0}
+pmo:
+  resource_manager: {allocation: min_slack}
+projects:
+  - {name: Z, tasks: [{name: z, skill: dev, effort: 20, people: 2}]}
+  - {name: N, arrival: 0.5, tasks: [{name: n, skill: dev, effort: 1}]}
+  - {name: P, arrival: 1, due: 29, tasks: [{name: p1, skill: dev, effort: 16, people: 2},
+                                           {name: p2, skill: dev, effort: 6}]}
+  - {name: Q, arrival: 2, due: 19, tasks: [{name: q, skill: dev, effort: 10}]}
+  - {name: R, arrival: 3, due: 15, tasks: [{name: r, skill: dev, effort: 2}]}
+""")
+    assert log(one) == [("Z", "z", 0, 10, "dev-1,dev-2"), ("Q", "q", 10, 20, "dev-1"),
+                        ("R", "r", 10, 12, "dev-2"), ("P", "p2", 12, 18, "dev-2"),
+                        ("N", "n", 18, 19, "dev-2"), ("P", "p1", 20, 28, "dev-2,dev-1")]
+
+
+@pytest.mark.parametrize("backfill", [True, False])
+def test_without_backfill_a_waiting_crew_holds_back_only_its_own_pool(backfill) -> None:
+    # a holds dev-1 0-5; B's b (2 developers) is ready at 1 and ranks before C (fifo). At 2
+    # C's c (qa) and c2 (dev) are ready. b cannot use qa, so c starts at 2 either way; c2
+    # takes the free dev-2 at once with backfill (2-4), and without it waits behind b (5-7,
+    # dev-2 idle longest) and takes dev-2 at 7. b2 (qa) follows b at 7.
+    one = simulate(f"""
+name: t
+horizon: 40
+resources:
+  dev: {{headcount: 2, day_rate: 10}}
+  qa: {{headcount: 1, day_rate: 10}}
+pmo:
+  resource_manager: {{backfill: {str(backfill).lower()}}}
+projects:
+  - {{name: A, tasks: [{{name: a, skill: dev, effort: 5}}]}}
+  - {{name: B, arrival: 1, tasks: [{{name: b, skill: dev, effort: 4, people: 2}},
+                                  {{name: b2, skill: qa, effort: 1, after: [b]}}]}}
+  - {{name: C, arrival: 2, tasks: [{{name: c, skill: qa, effort: 3}}, {{name: c2, skill: dev, effort: 2}}]}}
+""")
+    c2 = [("C", "c2", 2, 4, "dev-2")] if backfill else []
+    late = [] if backfill else [("C", "c2", 7, 9, "dev-2")]
+    assert log(one) == [("A", "a", 0, 5, "dev-1"), ("C", "c", 2, 5, "qa-1"), *c2,
+                        ("B", "b", 5, 7, "dev-2,dev-1"), ("B", "b2", 7, 8, "qa-1"), *late]
+
+
 # --------------------------------------------------------------------------- training manager
 
 
