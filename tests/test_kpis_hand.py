@@ -11,6 +11,7 @@ import math
 
 import pmo_sim as ps
 from pmo_sim.experiment.single import SimulationResult
+from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.loader import load_scenario_text
 
 
@@ -145,3 +146,38 @@ projects:
     pool = one.pools.iloc[0]
     assert (pool.busy_days, pool.training_days, pool.idle_days, pool.utilisation) == (2, 5, 3, 0.2)
     assert one.kpis["training_days"] == 5
+
+
+def test_leavers_hires_headcount_and_payroll_follow_each_slots_chain_of_occupants() -> None:
+    # Three idle developers, attrition 5 a year (0.05 a day over 100-day years), hiring 7 days.
+    # Each slot's k-th occupant leaves when their hazard reaches their pre-drawn budget b_k,
+    # b_k / 0.05 days after joining, and the next joins 7 days later (SPEC 4, workforce).
+    # Warm-up 20: leavers and hires count from day 20, and employed time over [20, 100] gives
+    # headcount_avg, payroll (10 a day) and, nobody working, the idle days.
+    sc = load_scenario_text("""
+name: t
+horizon: 100
+warmup: 20
+days_per_year: 100
+resources:
+  dev: {headcount: 3, day_rate: 10}
+workforce: {attrition_per_year: 5, hiring_delay: 7}
+""")
+    plan = Sampler(sc).plan(0, 0)
+    leavers = hires = 0
+    employed = 0.0
+    for slot in range(3):
+        joined, k = 0.0, 0
+        while joined < 100:
+            budget, delay = plan.occupant_draws(sc, 0, slot, k)
+            left = min(joined + budget / 0.05, 100)
+            employed += max(0.0, left - max(joined, 20))
+            leavers += 20 <= left < 100
+            joined, k = left + delay, k + 1
+            hires += 20 <= joined < 100
+    one = ps.simulate(sc, policy=None, seed=0, replication=0)
+    k = one.kpis
+    assert leavers > 0 and (k["leavers"], k["hires"]) == (leavers, hires)
+    assert math.isclose(k["labour_cost"], 10 * employed)
+    pool = one.pools.iloc[0]
+    assert math.isclose(pool.headcount_avg, employed / 80) and math.isclose(pool.idle_days, employed)
