@@ -277,3 +277,26 @@ projects:
   - {name: A, tasks: [{name: a, skill: dev, effort: 1}]}
 """)
     assert (one.kpis["training_cost"], one.kpis["training_days"]) == (202, 40)
+
+
+def test_a_stage_gate_reached_by_the_last_task_finds_the_project_completed_not_cancelled() -> None:
+    # The effort is drawn from triangular(10, 10, 30): above the estimate (the mode, 10) with
+    # probability 1, so the forecast always overruns 1.0 x 10. The gate looks when finished
+    # work reaches 0.5 x 10: here only when a, the last task, finishes, and then the project
+    # is completed (SPEC 4.1: when its last task finishes); there is nothing left to stop.
+    # It earns 1 a day from then to the horizon. (pmo-sim cancelled the finished project.)
+    one = simulate("""
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 10}
+pmo:
+  governance: {stage_gate: {at_progress: 0.5, cancel_if_overrun: 1.0}}
+projects:
+  - {name: A, value_per_day: 1, tasks: [{name: a, skill: dev, effort: {dist: triangular, low: 10, mode: 10,
+                                                                       high: 30}}]}
+""")
+    a = one.projects.iloc[0]
+    assert a.effort_planned > 10 and a.finish == a.effort_planned
+    assert (a.status, a.cancel_reason, a.value_delivered) == ("completed", "", 100 - a.finish)
+    assert (one.kpis["projects_completed"], one.kpis["projects_cancelled"]) == (1, 0)

@@ -12,7 +12,8 @@
   three-point estimates). When the effort finished on a project first reaches ``at_progress``
   × estimate, the gate looks at the forecast — the project's current total effort, sampled
   effort plus rework — and cancels the project (``cancel_reason: stage_gate``) if the forecast
-  exceeds estimate × ``cancel_if_overrun``. A cancelled project starts no more tasks; tasks
+  exceeds estimate × ``cancel_if_overrun``. A gate first reached by the project's last task
+  finds it completed, and lets it be. A cancelled project starts no more tasks; tasks
   already running finish (no preemption) and earn nothing. When a task's completion both
   triggers a risk and reaches the gate, the risk strikes first and the gate sees its rework.
 - **Estimating practice.** ``estimate_spread_reduction`` applies when the projects are built:
@@ -106,7 +107,8 @@ class Governance(Role):
             self.risks.task_finished(task)
         proj = task.project
         gate = self.gate
-        if gate is None or proj.index in self.passed or proj.closed:
+        # A project whose last task just finished is completed (SPEC 4.1): nothing left to stop.
+        if gate is None or proj.index in self.passed or proj.closed or proj.unfinished == 0:
             return
         done = sum(t.effort for t in proj.tasks if t.finish is not None)
         if done < gate.at_progress * proj.effort_estimate:
