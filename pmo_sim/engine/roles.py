@@ -246,8 +246,9 @@ class Accounts:
     """KPI contributions of the roles: counters, one-off payments and per-year cost flows.
 
     Money is kept twice: the nominal amount paid inside the KPI window [t0, t1) (what the cost
-    KPIs show) and its present value at day 0 (what NPV subtracts; every payment before the
-    horizon counts, warm-up included, as the engine's own labour does).
+    KPIs show) and its present value at day 0 (what NPV subtracts; every one-off payment before
+    the horizon counts, warm-up included, whereas payroll and the per-year flows are discounted
+    over the window only: :mod:`pmo_sim.engine.records`).
     """
 
     def __init__(self, t0: float, t1: float, delta: float, days_per_year: float):
