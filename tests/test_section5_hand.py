@@ -31,6 +31,38 @@ def starts(one: SimulationResult) -> list[tuple[str, float, float]]:
     return [(r.task, round(r.start, 9), round(r.finish, 9)) for r in one.tasks.itertuples()]
 
 
+# --------------------------------------------------------------------------- intake (SPEC 4.1)
+
+
+def test_a_fixed_intake_arrives_one_gap_after_day_0_named_in_order_with_relative_dues() -> None:
+    # Gaps of 10: enh-1 at 10, enh-2 at 20, enh-3 at 30, enh-4 at 40 (the next, 50, is the
+    # horizon), each due 12 days after it arrives. One developer, fifo: X 5-15; enh-1 a 15-19,
+    # b 19-27 (due 22: 5 late); enh-2 a 27-31, b 31-39 (due 32: 7 late); enh-3 a 39-43, b from
+    # 43, open at 50 like enh-4. In system: X 10 + 17 + 19 + 20 + 10 = 76 days of 50.
+    # Value 3 a day: (50 - 27) + (50 - 39) days.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 10}
+intake:
+  arrivals: 10
+  templates:
+    - {name: enh, due: 12, priority: 2, value_per_day: 3,
+       tasks: [{name: a, skill: dev, effort: 4}, {name: b, skill: dev, effort: 8, after: [a]}]}
+projects:
+  - {name: X, arrival: 5, tasks: [{name: x, skill: dev, effort: 10}]}
+""")
+    p = one.projects.set_index("project")
+    assert p.arrival.to_dict() == {"X": 5, "enh-1": 10, "enh-2": 20, "enh-3": 30, "enh-4": 40}
+    assert p.template.to_dict() == {"X": "", "enh-1": "enh", "enh-2": "enh", "enh-3": "enh", "enh-4": "enh"}
+    assert list(p.due_date.iloc[1:]) == [22, 32, 42, 52] and list(p.priority) == [3, 2, 2, 2, 2]
+    assert list(p.finish.iloc[:3]) == [15, 27, 39] and list(p.status.iloc[3:]) == ["open", "open"]
+    k = one.kpis
+    assert (k["on_time_rate"], k["mean_delay"], k["avg_in_system"]) == (0, 6, 76 / 50)
+    assert k["value_delivered"] == 3 * (23 + 11)
+
+
 # --------------------------------------------------------------------------- allocation rules
 
 # One developer of productivity 2 holds Z's z until 10. Planned durations are effort /
