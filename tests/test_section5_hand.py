@@ -332,3 +332,36 @@ projects:
     assert a.effort_planned > 10 and a.finish == a.effort_planned
     assert (a.status, a.cancel_reason, a.value_delivered) == ("completed", "", 100 - a.finish)
     assert (one.kpis["projects_completed"], one.kpis["projects_cancelled"]) == (1, 0)
+
+
+# --------------------------------------------------------------------------- technology manager
+
+
+def test_a_tool_dips_and_lifts_its_pools_only_new_hires_included_and_running_work_keeps_its_pace() -> None:
+    # The tool reaches dev on day 10: productivity x 0.5 there, back linearly to x 2 on day 20
+    # (SPEC 5's J-curve, as the README states it). a (started on 0, 30 days) keeps its pace.
+    # dev-2, hired on day 12 by the staffing plan, starts b at 0.5 + 1.5 x 2/10 = 0.8: 8 / 0.8
+    # = 10 days. qa is not in the tool's skills: c takes 8. d (day 25) runs at x 2: 4 days.
+    # dev employed 60 + 48 days: headcount 1.8, payroll 10 x (108 + 60), busy 30 + 10 + 4.
+    one = simulate("""
+name: t
+horizon: 60
+resources:
+  dev: {headcount: 1, day_rate: 10}
+  qa: {headcount: 1, day_rate: 10}
+pmo:
+  resource_manager:
+    staffing: [{day: 12, pool: dev, change: 1}]
+  technology_manager:
+    adoptions: [{name: tool, day: 10, skills: [dev], cost: 5, dip: 0.5, dip_days: 10, productivity_gain: 1.0}]
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 30}]}
+  - {name: B, arrival: 12, tasks: [{name: b, skill: dev, effort: 8}]}
+  - {name: C, arrival: 12, tasks: [{name: c, skill: qa, effort: 8}]}
+  - {name: D, arrival: 25, tasks: [{name: d, skill: dev, effort: 8}]}
+""")
+    assert log(one) == [("A", "a", 0, 30, "dev-1"), ("B", "b", 12, 22, "dev-2"),
+                        ("C", "c", 12, 20, "qa-1"), ("D", "d", 25, 29, "dev-2")]
+    assert (one.kpis["technology_cost"], one.kpis["labour_cost"]) == (5, 1680)
+    dev = one.pools.set_index("pool").loc["dev"]
+    assert (dev.headcount_avg, dev.busy_days, dev.utilisation) == (1.8, 44, 44 / 108)
