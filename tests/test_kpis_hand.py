@@ -181,3 +181,27 @@ workforce: {attrition_per_year: 5, hiring_delay: 7}
     assert math.isclose(k["labour_cost"], 10 * employed)
     pool = one.pools.iloc[0]
     assert math.isclose(pool.headcount_avg, employed / 80) and math.isclose(pool.idle_days, employed)
+
+
+def test_full_retention_training_keeps_the_trainee_for_good_and_only_the_other_leaves() -> None:
+    # Attrition 50 a year (0.5 a day): untrained, each developer leaves within days (the chance
+    # of staying 100 days is e^-50). The day-0 course (no days away) enrols dev-1 and removes
+    # their attrition (retention_gain 1): they stay to the horizon. dev-2 leaves when their
+    # pre-drawn budget is used, b / 0.5 days in, and is not replaced (hiring takes 1000 days).
+    sc = load_scenario_text("""
+name: t
+horizon: 100
+days_per_year: 100
+resources:
+  dev: {headcount: 2, day_rate: 10}
+workforce: {attrition_per_year: 50, hiring_delay: 1000}
+pmo:
+  training_manager:
+    programmes: [{name: keep, skill: dev, trainees: 1, retention_gain: 1.0, cost_per_trainee: 3}]
+""")
+    left = Sampler(sc).plan(0, 0).occupant_draws(sc, 0, 1, 0)[0] / 0.5
+    one = ps.simulate(sc, policy=None, seed=0, replication=0)
+    k = one.kpis
+    assert (k["leavers"], k["hires"], k["training_cost"], k["training_days"]) == (1, 0, 3, 0)
+    assert math.isclose(k["labour_cost"], 10 * (100 + left))
+    assert math.isclose(one.pools.iloc[0].headcount_avg, (100 + left) / 100)
