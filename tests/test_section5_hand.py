@@ -15,6 +15,7 @@ import pytest
 
 import pmo_sim as ps
 from pmo_sim.experiment.single import SimulationResult
+from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.loader import load_scenario_text
 
 
@@ -365,3 +366,35 @@ projects:
     assert (one.kpis["technology_cost"], one.kpis["labour_cost"]) == (5, 1680)
     dev = one.pools.set_index("pool").loc["dev"]
     assert (dev.headcount_avg, dev.busy_days, dev.utilisation) == (1.8, 44, 44 / 108)
+
+
+# --------------------------------------------------------------------------- change manager
+
+
+def test_change_control_rejects_exactly_the_requests_whose_own_draw_falls_below_its_share() -> None:
+    # Requests add nothing and pause nothing, so A runs 0-50 whatever they are. Those in
+    # [0, 50), while A is started and open, reach it (SPEC 4: rate 50 a year over 250-day
+    # years); each is rejected when its own pre-drawn uniform is below reject_fraction (the
+    # same requests for every policy). The function costs 250 a year: 100 over 100 days.
+    sc = load_scenario_text("""
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 0}
+changes: {per_project_per_year: 50, effort_added: 0, disruption: 0}
+policies:
+  lax: {change_manager: {reject_fraction: 0.2, cost_per_year: 250}}
+  strict: {change_manager: {reject_fraction: 0.7, assessment_days: 1, managers: 1, cost_per_year: 250}}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 50}]}
+""")
+    a = Sampler(sc).plan(0, 0).projects[0]
+    reach = a.change_times < 50
+    for policy, share in (("lax", 0.2), ("strict", 0.7)):
+        one = ps.simulate(sc, policy=policy, seed=0, replication=0)
+        assert log(one) == [("A", "a", 0, 50, "dev-1")]
+        k = one.kpis
+        assert k["changes"] == reach.sum() > 0 and k["changes"] == one.projects.changes.iloc[0]
+        # The one assessor takes a day each: requests queue, but all are decided by the horizon.
+        assert k["changes_rejected"] == (reach & (a.change_u < share)).sum()
+        assert (k["rework_effort"], k["pmo_cost"]) == (0, 100)
