@@ -7,8 +7,9 @@ Definitions, in one place:
 
 * Only projects arriving at or after ``warmup`` count in project KPIs; time-averages and
   people's time run over the window ``[warmup, horizon]``.
-* A person's *available* time is their employed time in the window; it splits exactly into
-  busy (held by a task, set-up and pauses included), away (training) and idle time.
+* A person's *available* time is their employed time in the window (outside calendar
+  down-time) × their fte; it splits exactly into busy (held by a task, set-up and pauses
+  included), away (training) and idle time, each × fte.
 * ``labour_cost`` is payroll: day rate × employed days in the window (people are paid whether
   busy or not). A project's ``cost`` is the labour *booked* on it (crew-days × day rate).
 * ``value_delivered`` is undiscounted: value_per_day from finish to horizon plus the
