@@ -185,6 +185,41 @@ projects:
                         ("B", "b", 5, 7, "dev-2,dev-1"), ("B", "b2", 7, 8, "qa-1"), *late]
 
 
+# One developer, WIP limit 1: A (0-5) is admitted; B, C, D wait in the backlog and are
+# admitted one at a time, in the rule's order, each when the one before completes. At day 5:
+#   project arrival priority due(abs) value effort  critical path  value/effort  slack at 5
+#   B       1       2        30       20    5 + 5   5 (parallel)   2             30-5-5  = 20
+#   C       2       3        20       3     6       6              0.5           20-5-6  = 9
+#   D       3       1        24       9     12      12             0.75          24-5-12 = 7
+# fifo BCD, priority DBC, edd CDB, srpt CBD, wsjf BDC, min_slack DCB: six different orders
+# (min_slack's keys all fall by the same day a day while they wait: its order holds).
+BACKLOG = """
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 0}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 5}]}
+  - {name: B, arrival: 1, priority: 2, due: 29, value_per_day: 20,
+     tasks: [{name: b1, skill: dev, effort: 5}, {name: b2, skill: dev, effort: 5}]}
+  - {name: C, arrival: 2, priority: 3, due: 18, value_per_day: 3, tasks: [{name: c, skill: dev, effort: 6}]}
+  - {name: D, arrival: 3, priority: 1, due: 21, value_per_day: 9, tasks: [{name: d, skill: dev, effort: 12}]}
+"""
+
+
+@pytest.mark.parametrize(("rule", "order"), [("fifo", "BCD"), ("priority", "DBC"), ("edd", "CDB"),
+                                             ("srpt", "CBD"), ("wsjf", "BDC"), ("min_slack", "DCB")])
+def test_the_wip_gate_admits_the_backlog_in_every_rules_order(rule, order) -> None:
+    text = BACKLOG + f"pmo:\n  resource_manager: {{allocation: {rule}, wip_limit: 1}}\n"
+    admitted = simulate(text).projects.set_index("project").admitted
+    effort = {"B": 10, "C": 6, "D": 12}
+    t, expected = 5, {"A": 0}
+    for name in order:
+        expected[name] = t
+        t += effort[name]
+    assert admitted.to_dict() == expected
+
+
 # --------------------------------------------------------------------------- training manager
 
 
