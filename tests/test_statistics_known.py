@@ -1,0 +1,277 @@
+"""Every statistical output against an independent computation, on real results.
+
+Each test runs a tiny scenario (or reads a history drawn from known distributions), computes
+what the product should print with scipy and numpy straight from the tables it wrote
+(``replications.parquet``, ``projects.parquet``), and compares: ``summary.csv`` against
+``scipy.stats.t``; ``compare`` against ``scipy.stats.ttest_rel`` and the t interval of the
+per-replication differences; the forecast's percentiles against the order statistic
+⌈q·n⌉ (the definition the docs promise); ``fit`` against scipy's maximum-likelihood fits,
+AIC and ``kstest``; the ROI against the paired KPIs; the precision-driven run against the
+stopping rule it documents. The test files of each feature pin its details; this one checks
+that the numbers people read are the numbers the data give.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+import pmo_sim as ps
+from pmo_sim.cli import main
+
+# Two explicit projects on one developer: how long they take is random (lognormal and
+# exponential efforts), so cycle times, delays and values vary; the horizon cuts some futures
+# short. `prio` runs B (priority 1) first, `wip1` admits one project at a time.
+KNOWN = """\
+name: known
+horizon: {horizon}
+discount_rate: 0.05
+resources:
+  dev: {{headcount: 1, day_rate: 100}}
+projects:
+  - name: A
+    priority: 2
+    due: 20
+    value_per_day: 10
+    tasks: [{{name: a, skill: dev, effort: {{dist: lognormal, mean: 20, sd: 15}}}}]
+  - name: B
+    priority: 1
+    due: 40
+    value_per_day: 6
+    tasks: [{{name: b, skill: dev, effort: {{dist: exponential, mean: 15}}}}]
+policies:
+  base: {{}}
+  prio: {{resource_manager: {{allocation: priority}}}}
+  wip1: {{resource_manager: {{wip_limit: 1}}}}
+"""
+
+
+def write(tmp: Path, horizon: float = 40) -> Path:
+    path = tmp / f"known-{horizon:g}.yaml"
+    path.write_text(KNOWN.format(horizon=horizon))
+    return path
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder of 16 replications, written by the command line."""
+    tmp = tmp_path_factory.mktemp("known")
+    out = tmp / "r"
+    done = CliRunner().invoke(main, ["run", str(write(tmp)), "-n", "16", "-j", "1", "--seed", "3",
+                                     "--out", str(out), "--quiet", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    return out
+
+
+def t_interval(x: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of the mean, by scipy."""
+    mean = float(np.mean(x))
+    if np.std(x) == 0:
+        return mean, mean, mean
+    low, high = stats.t.interval(confidence, len(x) - 1, loc=mean, scale=stats.sem(x))
+    return mean, float(low), float(high)
+
+
+# --------------------------------------------------------------------------- summary.csv
+
+
+def test_summary_csv_is_scipy_on_the_replications_table(folder: Path) -> None:
+    reps = pd.read_parquet(folder / "replications.parquet")
+    summary = pd.read_csv(folder / "summary.csv")
+    assert set(summary["policy"]) == {"base", "prio", "wip1"}
+    checked = 0
+    for row in summary.itertuples():
+        x = reps.loc[reps["policy"] == row.policy, row.metric].astype(float).dropna().to_numpy()
+        assert row.n == len(x)
+        if len(x) == 0:
+            assert math.isnan(row.mean)
+            continue
+        mean, low, high = t_interval(x) if len(x) > 1 else (x[0], math.nan, math.nan)
+        p10, p50, p90 = np.percentile(x, [10, 50, 90])  # linear interpolation, as documented
+        sd = np.std(x, ddof=1) if len(x) > 1 else math.nan
+        assert (row.mean, row.sd, row.ci_low, row.ci_high, row.p10, row.p50, row.p90) == pytest.approx(
+            (mean, sd, low, high, p10, p50, p90), rel=1e-9, abs=1e-9, nan_ok=True), (row.policy, row.metric)
+        checked += 1
+    assert checked > 60
+    # the Python API gives the file's numbers
+    api = ps.load_results(folder).summary()
+    pd.testing.assert_frame_equal(api.reset_index(drop=True), summary, check_dtype=False)
+    # a KPI that does not vary: sd 0 and an interval of no width, not NaN
+    arrived = summary[summary["metric"] == "projects_arrived"]
+    assert (arrived["sd"] == 0).all() and (arrived["ci_low"] == arrived["mean"]).all()
+    assert (arrived["ci_high"] == 2.0).all()
+
+
+def test_a_kpi_undefined_in_some_replications_is_summarised_over_the_others(tmp_path: Path) -> None:
+    # A horizon of 12 days: in most futures nothing has completed, so the on-time rate, the
+    # cycle time and the delay are undefined (NaN) there.
+    res = ps.run_experiment(ps.load_scenario(write(tmp_path, 12)), replications=15, seed=1, jobs=1,
+                            policies=["base"])
+    reps, summary = res.replications, res.summary().set_index("metric")
+    undefined = reps["on_time_rate"].isna()
+    assert 0 < undefined.sum() < len(reps)  # the case under test
+    assert (reps.loc[undefined, "projects_completed"] == 0).all()
+    for metric in ("on_time_rate", "mean_cycle_time", "mean_delay"):
+        x = reps[metric].dropna().to_numpy()
+        row = summary.loc[metric]
+        assert row["n"] == len(x) < len(reps)
+        assert (row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx(t_interval(x), rel=1e-9)
+    # a KPI always defined keeps every replication
+    assert summary.loc["throughput_per_year", "n"] == len(reps)
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_is_the_t_interval_of_per_replication_differences(folder: Path) -> None:
+    done = CliRunner().invoke(main, ["compare", str(folder), "--baseline", "base", "--metric", "npv",
+                                     "--metric", "mean_cycle_time", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.output)
+    reps = pd.read_parquet(folder / "replications.parquet")
+    wide = {m: reps.pivot(index="replication", columns="policy", values=m)
+            for m in ("npv", "mean_cycle_time")}
+    rows = pd.DataFrame(doc["rows"])
+    assert len(rows) == 4
+    for row in rows.itertuples():
+        pair = wide[row.metric][[row.policy, "base"]].dropna()
+        d = (pair[row.policy] - pair["base"]).to_numpy()
+        mean, low, high = t_interval(d)
+        p = stats.ttest_rel(pair[row.policy], pair["base"]).pvalue if np.std(d) > 0 else float(mean == 0)
+        k = 2  # two policies compared with the baseline on each metric: Bonferroni
+        assert (row.diff_mean, row.ci_low, row.ci_high) == pytest.approx((mean, low, high),
+                                                                        rel=1e-9, abs=1e-9)
+        assert row.p_value == pytest.approx(p, rel=1e-8)
+        assert row.p_adjusted == pytest.approx(min(1.0, k * p), rel=1e-8)
+        sense = 1 if row.metric == "npv" else -1
+        assert row.better == (None if min(1.0, k * p) >= 0.05 else bool(sense * mean > 0))
+
+
+def test_compare_pairs_by_replication_whatever_the_row_order(folder: Path) -> None:
+    reps = ps.load_results(folder).replications
+    shuffled = reps.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    assert not shuffled["replication"].is_monotonic_increasing
+    from pmo_sim.analysis import compare
+
+    pd.testing.assert_frame_equal(compare(shuffled, "base", ["npv", "value_delivered"]),
+                                  compare(reps, "base", ["npv", "value_delivered"]))
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def order_statistic(days: np.ndarray, q: Fraction) -> float:
+    """The smallest day by which at least a share q had finished (the docs' definition)."""
+    k = math.ceil(q * len(days))  # exact: a Fraction
+    return float(np.sort(days)[k - 1])
+
+
+def test_forecast_percentiles_and_chances_from_the_projects_table(folder: Path) -> None:
+    res = ps.load_results(folder)
+    table = res.forecast(by=30).set_index(["policy", "name"])
+    projects = pd.read_parquet(folder / "projects.parquet")
+    horizon = res.scenario.horizon
+    partial = 0
+    for (policy, name), rows in projects.groupby(["policy", "project"]):
+        row = table.loc[(policy, name)]
+        done = (rows["status"] == "completed").to_numpy()
+        days = np.where(done, rows["finish"].to_numpy(float), np.inf)
+        partial += done.any() and not done.all()
+        for q in (10, 50, 80, 90):
+            expected = order_statistic(days, Fraction(q, 100))
+            assert row[f"p{q}"] == expected
+            # "> horizon" exactly when fewer than ceil(q n) futures completed
+            assert (expected == math.inf) == (done.sum() < math.ceil(Fraction(q, 100) * len(days)))
+        due = rows["due_date"].to_numpy(float)
+        assert (due <= horizon).all()
+        assert row["p_on_time"] == pytest.approx(np.mean(days <= due))
+        assert row["p_by"] == pytest.approx(np.mean(days <= 30))
+        assert row["p_completed"] == pytest.approx(done.mean())
+        shares = ("p_completed", "p_cancelled", "p_rejected", "p_unfinished")
+        assert sum(row[c] for c in shares) == pytest.approx(1)
+    assert partial >= 3  # both sides of "> horizon" occur
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def history_csv(rng: np.random.Generator, projects: int = 80) -> str:
+    """A history whose dev efforts are lognormal and qa efforts gamma (known parameters)."""
+    lines = ["project,task,skill,estimate,actual,start,finish"]
+    day = np.cumsum(rng.exponential(3.0, projects)).round().astype(int)
+    for i, d in enumerate(day):
+        start = np.busday_offset(np.datetime64("2025-01-06"), int(d), roll="forward")
+        for skill, actual in (("dev", rng.lognormal(math.log(10), 0.5)), ("qa", rng.gamma(3.0, 2.0))):
+            lines.append(f"P{i},{skill},{skill},{rng.uniform(5, 10)!r},{actual!r},{start},{start + 5}")
+    return "\n".join(lines) + "\n"
+
+
+def test_fit_agrees_with_scipy_maximum_likelihood_aic_and_ks() -> None:
+    from pmo_sim.io.calibration import fit_history
+    from pmo_sim.io.history import history_from_text
+
+    history = history_from_text(history_csv(np.random.default_rng(7)))
+    fitted = fit_history(history)
+    tasks = history.tasks
+    for s in fitted.skills:
+        rows = tasks[tasks["skill"] == s.skill]
+        for fit, x in ((s.effort, rows["actual"].to_numpy(float)),
+                       (s.ratio, (rows["actual"] / rows["estimate"]).to_numpy(float))):
+            shape, _, scale = stats.lognorm.fit(x, floc=0)
+            a, _, gscale = stats.gamma.fit(x, floc=0)
+            dists = {"lognormal": stats.lognorm(shape, 0, scale), "gamma": stats.gamma(a, 0, gscale)}
+            aic = {f: 4 - 2 * float(np.sum(d.logpdf(x))) for f, d in dists.items()}
+            ks = {f: stats.kstest(x, d.cdf).pvalue for f, d in dists.items()}
+            passing = [f for f in dists if ks[f] >= 0.05]
+            assert fit.family == min(passing, key=aic.__getitem__)
+            chosen = dists[fit.family]
+            assert fit.params["mean"] == pytest.approx(chosen.mean(), rel=1e-6)
+            assert fit.params["sd"] == pytest.approx(chosen.std(), rel=1e-6)
+            for c in fit.candidates:
+                assert c.aic == pytest.approx(aic[c.family], rel=1e-7)
+                assert c.ks_pvalue == pytest.approx(ks[c.family], rel=1e-6)
+    # 80 lognormal(log 10, 0.5) efforts: the fitted mean is near the true 10·e^(1/8)
+    dev = next(s for s in fitted.skills if s.skill == "dev")
+    assert dev.effort.mean == pytest.approx(10 * math.exp(0.125), rel=0.15)
+    # arrival gaps: whole working days between the first task starts of the projects
+    starts = tasks.groupby("project")["start"].min().to_numpy().astype("datetime64[D]")
+    days = np.sort(np.busday_count(starts.min(), starts))
+    np.testing.assert_array_equal(fitted.gaps, np.diff(days))
+    assert fitted.arrivals is not None
+    assert fitted.arrivals.mean == pytest.approx(np.diff(days).mean(), rel=0.05)
+
+
+# --------------------------------------------------------------------------- precision-driven run
+
+
+def test_a_precision_run_stops_at_the_first_batch_within_target(tmp_path: Path) -> None:
+    sc = ps.load_scenario(write(tmp_path))
+    res = ps.run_experiment(sc, replications=5, seed=1, jobs=1, precision=0.1, metric="value_delivered",
+                            max_replications=200, policies=["base", "prio"])
+    n = res.replications["replication"].nunique()
+    assert n > 5
+
+    def worst(k: int) -> float:
+        widths = []
+        for _, rows in res.replications.groupby("policy"):
+            x = rows.sort_values("replication")["value_delivered"].to_numpy()[:k]
+            mean, low, high = t_interval(x)
+            widths.append((high - low) / 2 / abs(mean))
+        return max(widths)
+
+    assert worst(n) <= 0.1
+    # batches of max(10, 5 // 2) = 10 after the first 5: every earlier stop was short of target
+    for k in range(5, n, 10):
+        assert worst(k) > 0.1
+    summary = res.summary().set_index(["policy", "metric"])
+    for policy in ("base", "prio"):
+        row = summary.loc[(policy, "value_delivered")]
+        assert (row["ci_high"] - row["ci_low"]) / 2 <= 0.1 * abs(row["mean"])
