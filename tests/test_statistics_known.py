@@ -275,3 +275,38 @@ def test_a_precision_run_stops_at_the_first_batch_within_target(tmp_path: Path) 
     for policy in ("base", "prio"):
         row = summary.loc[(policy, "value_delivered")]
         assert (row["ci_high"] - row["ci_low"]) / 2 <= 0.1 * abs(row["mean"])
+
+
+def test_on_time_is_not_judged_for_a_project_due_after_the_horizon(tmp_path: Path) -> None:
+    # Horizon 30: A is due on day 20 (every future settles it), B on day 40, after the horizon.
+    # A future in which B is still running at day 30 may yet finish it by day 40: the
+    # simulation cannot tell, as it cannot for `--by 35` (refused). Counting such futures as
+    # late made P(on time) a lower bound printed as if it were the chance.
+    res = ps.run_experiment(ps.load_scenario(write(tmp_path, 30)), replications=16, seed=2, jobs=1,
+                            policies=["base"])
+    projects = res.projects.set_index("project")
+    b = projects.loc["B"]
+    assert (b["status"] != "completed").any()  # the case under test: B unfinished at day 30
+    table = res.forecast().set_index("name")
+    assert math.isnan(table.loc["B", "p_on_time"])
+    a = projects.loc["A"]
+    finish = np.where(a["status"] == "completed", a["finish"], np.inf)
+    assert table.loc["A", "p_on_time"] == pytest.approx(np.mean(finish <= 20))
+
+
+def test_a_templates_on_time_chance_counts_the_projects_due_within_the_horizon() -> None:
+    from pmo_sim.analysis.forecast import forecast
+
+    rows = [("t-1", "completed", 10.0, 12.0),   # on time
+            ("t-2", "completed", 25.0, 20.0),   # late
+            ("t-3", "open", math.nan, 28.0),    # due by the horizon, unfinished: late
+            ("t-4", "completed", 29.0, 35.0),   # due after the horizon: on time, but so could
+            ("t-5", "open", math.nan, 45.0),    # this one be: neither is counted
+            ("t-6", "cancelled", 5.0, 40.0)]
+    table = pd.DataFrame(rows, columns=["project", "status", "finish", "due_date"]).assign(
+        policy="p", template="t")
+    row = forecast(table, horizon=30).iloc[0]
+    assert row["p_on_time"] == pytest.approx(1 / 3)
+    # with no future left unsettled, every row with a due day counts, wherever it falls
+    settled = table[table["project"] != "t-5"]
+    assert forecast(settled, horizon=30).iloc[0]["p_on_time"] == pytest.approx(2 / 5)

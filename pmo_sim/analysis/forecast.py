@@ -15,7 +15,13 @@ explicit project and each intake template (its generated projects pooled):
 - **Due day.** ``due`` is the project's due day (the median over the replications when the
   scenario draws it at random), for the report's and the figure's due-date mark.
 - **Probabilities.** P(on time) is the share finishing by their due day (``finish <=
-  due_date``, the on-time rule of the KPIs) among the rows that have one; P(by) the share
+  due_date``, the on-time rule of the KPIs) among the rows that have one. A row whose project
+  is unfinished at the horizon (open, backlog, proposal) but due after it is *unsettled*: it
+  may yet finish in time, and the simulation cannot tell (as ``by`` beyond the horizon is
+  refused). Counting it as late would print a lower bound as the chance, so when a row set
+  has an unsettled row, P(on time) is taken over its rows due by the horizon only, whose
+  outcomes are all known (NaN when there are none: an explicit project due after the
+  horizon that some future leaves running); P(by) the share
   finishing by the day ``by``; P(completed), P(cancelled) and P(rejected) the shares with
   those statuses; P(unfinished) the rest: still open, in the backlog or waiting for funds at
   the horizon (any other status).
@@ -186,18 +192,21 @@ def _chosen(asked: Sequence[str], present: list[str], what: str,
     return list(dict.fromkeys(asked))
 
 
-def _stats(days: np.ndarray, status: np.ndarray, due: np.ndarray, by: float | None) -> dict[str, float]:
+def _stats(days: np.ndarray, status: np.ndarray, due: np.ndarray, by: float | None,
+           horizon: float) -> dict[str, float]:
     """The numbers of one forecast row; ``days`` holds +inf where the project did not complete."""
     row: dict[str, float] = {"n": len(days)}
     quantiles = np.quantile(days, [q / 100 for q in PERCENTILES], method="inverted_cdf")
     row.update({f"p{q}": float(v) for q, v in zip(PERCENTILES, quantiles, strict=True)})
+    done, cancelled, rejected = status == _DONE, status == _CANCELLED, status == _REJECTED
     has_due = ~np.isnan(due)
     row["due"] = float(np.median(due[has_due])) if has_due.any() else math.nan
-    row["p_on_time"] = float(np.mean(days[has_due] <= due[has_due])) if has_due.any() else math.nan
+    unsettled = has_due & ~(done | cancelled | rejected) & (due > horizon)
+    judged = has_due & (due <= horizon) if unsettled.any() else has_due
+    row["p_on_time"] = float(np.mean(days[judged] <= due[judged])) if judged.any() else math.nan
     if by is not None:
         row["by"] = by
         row["p_by"] = float(np.mean(days <= by))
-    done, cancelled, rejected = status == _DONE, status == _CANCELLED, status == _REJECTED
     row["p_completed"] = float(np.mean(done))
     row["p_cancelled"] = float(np.mean(cancelled))
     row["p_rejected"] = float(np.mean(rejected))
@@ -287,7 +296,7 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
                 at = positions.get((p, kind, name))
                 if at is not None:
                     rows.append({"policy": p, "kind": kind, "name": name,
-                                 **_stats(days[at], status[at], due[at], limit)})
+                                 **_stats(days[at], status[at], due[at], limit, horizon)})
     columns = [c for c in UNITS if UNITS[c] != "date" and (limit is not None or c not in ("by", "p_by"))]
     out = pd.DataFrame(rows, columns=columns).astype({"n": "int64"})
     # A template's due days follow its projects' arrivals: there is no one due day to show.
