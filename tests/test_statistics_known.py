@@ -310,3 +310,32 @@ def test_a_templates_on_time_chance_counts_the_projects_due_within_the_horizon()
     # with no future left unsettled, every row with a due day counts, wherever it falls
     settled = table[table["project"] != "t-5"]
     assert forecast(settled, horizon=30).iloc[0]["p_on_time"] == pytest.approx(2 / 5)
+
+
+# --------------------------------------------------------------------------- verdict
+
+
+def test_the_verdict_calls_a_gain_significant_only_when_the_comparison_does() -> None:
+    # Three policies on common random numbers; A's paired gain over base has p = 0.03, so
+    # its 95% interval excludes zero, but with two policies compared to base the
+    # Bonferroni-adjusted p is 0.06: the comparison table says "no significant difference",
+    # and the verdict, on the same numbers, must not say that A adds NPV.
+    from pmo_sim.analysis import compare
+    from pmo_sim.analysis.verdict import plain_verdict
+
+    rng = np.random.default_rng(3)
+    n = 30
+    base = 1000 + rng.normal(0, 100, n)
+    e = rng.normal(0, 1, n)
+    e = (e - e.mean()) / e.std(ddof=1)
+    gain = stats.t.ppf(1 - 0.03 / 2, n - 1) * 40 / math.sqrt(n)  # the gain whose p is 0.03
+    values = {"base": base, "A": base + 40 * e + gain, "B": base + rng.normal(-5, 40, n)}
+    reps = pd.DataFrame([{"policy": p, "replication": i, "npv": float(x)}
+                         for p, v in values.items() for i, x in enumerate(v)])
+    row = compare(reps, "base", ["npv"]).set_index("policy").loc["A"]
+    assert row["p_value"] == pytest.approx(0.03) and row["p_adjusted"] == pytest.approx(0.06)
+    assert row["ci_low"] > 0 and row["better"] is None  # the case under test
+    verdict = plain_verdict(reps, "npv", "base")
+    assert verdict.leader == "A"
+    assert "adds" not in verdict.text and "not significant" in verdict.text
+    assert "Bonferroni" in verdict.text

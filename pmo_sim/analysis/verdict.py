@@ -9,8 +9,9 @@ tables show:
   compare.select_best`): the policy KN keeps, or the best mean among those it cannot yet
   separate;
 - its **gain** is the paired difference to the baseline with its 95% CI
-  (:func:`~pmo_sim.analysis.compare.compare`); a gain whose interval crosses zero is said to
-  be not significant;
+  (:func:`~pmo_sim.analysis.compare.compare`); it is said to be significant when the
+  comparison table says so (its Bonferroni-adjusted p-value), so a gain whose 95% interval
+  excludes zero may still be not significant once adjusted for the policies compared;
 - a policy is **practically tied** with the leader when their paired mean gap is below the
   indifference zone δ, the smallest difference that matters (by default 1% of the best
   mean). KN's guarantee is about δ: it picks the best with probability ≥ 1 − α *when the best
@@ -196,14 +197,20 @@ def _lead_sentence(replications: pd.DataFrame, leader: str, base: str, metric: s
     vs = compare(replications, base, [metric])
     row = vs[vs["policy"] == leader].to_dict("records")[0]
     diff = float(row["diff_mean"])
-    significant = not (float(row["ci_low"]) <= 0.0 <= float(row["ci_high"]))
     sign = 1.0 if info.sense != "lower" else -1.0
-    if significant and diff * sign > 0:
+    # Significance is the comparison table's: the Bonferroni-adjusted test over every policy
+    # compared with the baseline (the leader is the best-looking of them, so its own 95%
+    # interval alone would overstate it), never a contradiction of the table.
+    if row["better"] is True:
         return (f"{leader} {_gain_phrase(info, _amount(diff, info, currency))} (95% CI "
                 f"{_ci(row, info, currency, sign)}) over {base}")
+    why = f"significant (95% CI {_ci(row, info, currency)})"
+    if not float(row["ci_low"]) <= 0.0 <= float(row["ci_high"]):
+        why = (f"significant once adjusted for the {len(vs)} policies compared with {base} "
+               f"(95% CI {_ci(row, info, currency)} unadjusted; Bonferroni-adjusted p = "
+               f"{float(row['p_adjusted']):.2g})")
     return (f"{leader} has the best mean {_noun(info)}, {_amount(diff, info, currency)} "
-            f"{_more_or_less(info, diff)} than {base}, but the difference is not "
-            f"significant (95% CI {_ci(row, info, currency)})")
+            f"{_more_or_less(info, diff)} than {base}, but the difference is not {why}")
 
 
 def _join(items: Sequence[str]) -> str:
