@@ -14,12 +14,18 @@ interval is the paired t interval D̄ ± t_{0.975, n−1} s_D/√n. A factor wit
 D_r = 0 in every replication, so its effect and its interval are exactly 0. Factors are
 ranked by |D̄|. The rows also give the mean KPI at the low and at the high value.
 
-**Morris** elementary effects (Morris 1991; μ* of Campolongo, Cariboni and Saltelli 2007),
-through SALib: r trajectories (``samples``) on a 4-level grid of the unit hypercube; along a
+**Morris** elementary effects (Morris 1991; μ* of Campolongo, Cariboni and Saltelli 2007):
+r trajectories (``samples``, SALib's design) on a 4-level grid of the unit hypercube; along a
 trajectory each factor moves once by Δ = 2/3 of its range, and its elementary effect is the
-change of the KPI divided by Δ, i.e. in KPI units per full range. μ* (mean |EE|) measures
-influence, with a bootstrap 95% interval; σ (sd of EE) measures non-linearity or
-interaction; μ (mean EE) gives the direction. Factors are ranked by μ*.
+change of the KPI divided by the change of the factor as a share of its range, i.e. in KPI
+units per full range. μ* (mean |EE|) measures influence, with a bootstrap 95% interval (as
+SALib's: 1000 resamples of the effects, ± z₀.₉₇₅ × their sd); σ (sd of EE) measures
+non-linearity or interaction; μ (mean EE) gives the direction. Factors are ranked by μ*.
+The effects are computed here from the values each point *ran*, not by SALib's analysis,
+which divides by the sampled step: for a whole-number field (below) a sampled step of 2/3
+of the widened range can run 1 → 3, 2 → 3 or 3 → 3, and SALib's effects were then 1.5×,
+0.75× and 0× the true one. A step that leaves the field's value unchanged gives no
+elementary effect (it is left out; ``n`` counts the effects of each factor).
 
 **Sobol** indices (Sobol 2001; Saltelli 2002 and 2010 estimators), through SALib: N
 (``samples``, a power of 2) base points of a scrambled Sobol sequence and the N·k
@@ -31,7 +37,8 @@ common random numbers its points give exactly the same output. Factors are ranke
 For Morris and Sobol the KPI at a design point is its mean over the n replications (NaNs of
 undefined KPIs left out). **Integer fields** (headcounts, crew sizes) are sampled on
 [low − ½, high + ½] and rounded half up, clipped to [low, high], so that every whole number
-in the range gets an equal share of the samples; the analysis uses the sampled values.
+in the range gets an equal share of the Sobol samples; Morris divides by the rounded values'
+change, Sobol's analysis reads only the KPI.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -164,21 +172,48 @@ def _check_outputs(outputs: NDArray[np.float64], metric: str) -> None:
                          f"or narrow the ranges")
 
 
+def elementary_effects(factors: Sequence[Factor], matrix: NDArray[np.float64],
+                       outputs: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """Each factor's Morris elementary effects: per step of a trajectory that moves it, the
+    KPI's change over the change of the value run, as a share of the factor's range.
+
+    ``matrix`` is the Morris design (r trajectories of k + 1 sampled points, one factor moving
+    at each step) and ``outputs`` the KPI at each point. Steps whose rounded value did not
+    change are left out (see the module docstring).
+    """
+    k = len(factors)
+    sampled = np.asarray(matrix, dtype=float).reshape(-1, k + 1, k)
+    run = np.array([[f.value(x) for f, x in zip(factors, row, strict=True)] for row in matrix],
+                   dtype=float).reshape(sampled.shape)
+    moved = np.argmax(np.abs(np.diff(sampled, axis=1)), axis=2)        # (r, k): who moves
+    change = np.take_along_axis(np.diff(run, axis=1), moved[..., None], axis=2)[..., 0]
+    span = np.array([f.high - f.low for f in factors], dtype=float)[moved]
+    rise = np.diff(np.asarray(outputs, dtype=float).reshape(-1, k + 1), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effect = np.where(change != 0, rise * span / change, np.nan)
+    return [effect[(moved == i) & ~np.isnan(effect)] for i in range(k)]
+
+
 def morris_indices(factors: Sequence[Factor], matrix: NDArray[np.float64],
                    outputs: NDArray[np.float64], metric: str, seed: int = 0) -> pd.DataFrame:
     """Rows ``mu_star`` (with its bootstrap CI), ``mu`` and ``sigma`` per factor."""
-    from SALib.analyze.morris import analyze
-
     _check_outputs(outputs, metric)
-    res = analyze(_problem(factors), matrix, np.asarray(outputs, dtype=float), num_levels=MORRIS_LEVELS,
-                  conf_level=CONFIDENCE, num_resamples=1000, seed=_seed(seed, 2))
-    trajectories = len(outputs) // (len(factors) + 1)
+    rng = np.random.default_rng(_seed(seed, 2))
+    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
     rows = []
-    for i, f in enumerate(factors):
-        mu_star, conf = float(res["mu_star"][i]), float(res["mu_star_conf"][i])
-        rows += [_row(f.path, "mu_star", mu_star, max(0.0, mu_star - conf), mu_star + conf, trajectories),
-                 _row(f.path, "mu", float(res["mu"][i]), math.nan, math.nan, trajectories),
-                 _row(f.path, "sigma", float(res["sigma"][i]), math.nan, math.nan, trajectories)]
+    for f, ee in zip(factors, elementary_effects(factors, matrix, outputs), strict=True):
+        n = int(ee.size)
+        if n == 0:
+            mu_star = mu = sigma = conf = math.nan
+        else:
+            mu_star, mu = float(np.mean(np.abs(ee))), float(np.mean(ee))
+            sigma = float(np.std(ee, ddof=1)) if n > 1 else math.nan
+            resampled = np.abs(ee[rng.integers(n, size=(1000, n))]).mean(axis=1)
+            conf = z * float(resampled.std(ddof=1))
+        low = max(0.0, mu_star - conf) if n else math.nan
+        rows += [_row(f.path, "mu_star", mu_star, low, mu_star + conf, n),
+                 _row(f.path, "mu", mu, math.nan, math.nan, n),
+                 _row(f.path, "sigma", sigma, math.nan, math.nan, n)]
     return pd.DataFrame(rows)
 
 
