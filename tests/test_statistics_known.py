@@ -387,3 +387,52 @@ def test_morris_on_continuous_fields_is_salibs() -> None:
         assert half == pytest.approx(float(salib["mu_star_conf"][i]), rel=0.25)  # both bootstraps
     # ranked by mu*: b's range (40) times a's square dominates
     assert table.loc[("b", "mu_star"), "value"] > table.loc[("c", "mu_star"), "value"]
+
+
+# --------------------------------------------------------------------------- ROI
+
+TRAINING = """\
+name: course
+horizon: 200
+discount_rate: 0.08
+resources:
+  dev: {headcount: 3, day_rate: 600}
+intake:
+  arrivals: {dist: exponential, mean: 6}
+  templates:
+    - name: f
+      value_per_day: {dist: lognormal, mean: 400, sd: 200}
+      tasks: [{name: build, skill: dev, effort: {dist: pert, low: 8, mode: 12, high: 30}}]
+workforce:
+  attrition_per_year: 0.5
+  hiring_delay: {dist: uniform, low: 20, high: 40}
+policies:
+  trained:
+    training_manager:
+      programmes:
+        - {name: course, skill: dev, trainees: 0.5, start: 20, duration_days: 5,
+           cost_per_trainee: 3000, productivity_gain: 0.2, ramp_days: 10}
+"""
+
+
+def test_roi_is_the_t_interval_of_the_paired_per_replication_returns(tmp_path: Path) -> None:
+    path = tmp_path / "course.yaml"
+    path.write_text(TRAINING)
+    result = ps.roi(path, "trained", programme="course", replications=12, seed=2, jobs=1)
+    doc, reps = result.document, result.results.replications  # type: ignore[union-attr]
+    with_, without = (reps[reps["policy"] == p].set_index("replication").sort_index()
+                      for p in ("trained", doc["baseline"]))
+    spend = ["training_cost", "technology_cost", "pmo_cost"]
+    investment = with_[spend].sum(axis=1) - without[spend].sum(axis=1)
+    gained = with_["value_delivered"] - without["value_delivered"]
+    benefit = gained - (with_["labour_cost"] - without["labour_cost"])
+    assert (investment > 0).all()
+    roi = 100 * (benefit - investment) / investment
+    assert (doc["roi_pct_mean"], doc["roi_pct_ci_low"], doc["roi_pct_ci_high"]) == pytest.approx(
+        t_interval(roi.to_numpy()), rel=1e-9)
+    assert (doc["bcr_mean"], doc["bcr_ci_low"], doc["bcr_ci_high"]) == pytest.approx(
+        t_interval((benefit / investment).to_numpy()), rel=1e-9)
+    assert doc["investment_mean"] == pytest.approx(investment.mean())
+    assert doc["benefit_mean"] == pytest.approx(benefit.mean())
+    assert doc["p_positive"] == pytest.approx(float((benefit > investment).mean()))
+    assert doc["replications"] == 12
