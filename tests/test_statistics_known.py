@@ -436,3 +436,37 @@ def test_roi_is_the_t_interval_of_the_paired_per_replication_returns(tmp_path: P
     assert doc["benefit_mean"] == pytest.approx(benefit.mean())
     assert doc["p_positive"] == pytest.approx(float((benefit > investment).mean()))
     assert doc["replications"] == 12
+
+
+def kim_nelson(x: np.ndarray, delta: float, alpha: float, n0: int) -> tuple[list[int], int]:
+    """KN (Kim & Nelson 2001) written out from the paper, to maximise: survivors and stages."""
+    n, k = x.shape
+    h2 = 2 * 0.5 * ((2 * alpha / (k - 1)) ** (-2 / (n0 - 1)) - 1) * (n0 - 1)
+    s2 = [[np.var(x[:n0, i] - x[:n0, j], ddof=1) for j in range(k)] for i in range(k)]
+    alive, r = set(range(k)), n0
+    while True:
+        mean = x[:r].mean(axis=0)
+        alive -= {i for i in alive for j in alive if j != i and mean[i] < mean[j] - max(
+            0.0, delta / (2 * r) * (h2 * s2[i][j] / delta**2 - r))}
+        if len(alive) == 1 or r == n:
+            return sorted(alive), r
+        r += 1
+
+
+@pytest.mark.parametrize(("metric", "sign"), [("npv", 1.0), ("mean_wait", -1.0)])
+def test_select_best_is_kim_and_nelsons_procedure(folder: Path, metric: str, sign: float) -> None:
+    from pmo_sim.analysis import select_best
+
+    reps = ps.load_results(folder).replications
+    wide = reps.pivot(index="replication", columns="policy", values=metric)[["base", "prio", "wip1"]]
+    assert wide.notna().all().all()
+    scale = float(wide.abs().mean().mean())
+    outcomes = set()
+    for delta in (scale * f for f in (1e-3, 1e-2, 0.1, 1.0, 10.0)):
+        for n0 in (3, 5):
+            alive, stages = kim_nelson(sign * wide.to_numpy(), delta, 0.05, n0)
+            sel = select_best(reps, metric, delta=delta, n0=n0)
+            assert sel.survivors == [wide.columns[i] for i in alive] and sel.n_used == stages
+            assert sel.confident == (len(alive) == 1)
+            outcomes.add(len(alive))
+    assert len(outcomes) > 1  # the deltas lead KN to different answers: each checked
