@@ -470,3 +470,48 @@ def test_select_best_is_kim_and_nelsons_procedure(folder: Path, metric: str, sig
             assert sel.confident == (len(alive) == 1)
             outcomes.add(len(alive))
     assert len(outcomes) > 1  # the deltas lead KN to different answers: each checked
+
+
+POOLED = """\
+name: pooled
+horizon: 120
+warmup: 20
+resources:
+  dev: {headcount: 2, day_rate: 500}
+intake:
+  arrivals: {dist: exponential, mean: 4}
+  templates:
+    - name: small
+      due: 15
+      value_per_day: 100
+      tasks: [{name: t, skill: dev, effort: {dist: exponential, mean: 6}}]
+    - name: big
+      weight: 0.3
+      due: 60
+      value_per_day: 300
+      tasks: [{name: t, skill: dev, effort: {dist: uniform, low: 10, high: 40}}]
+"""
+
+
+def test_a_templates_forecast_pools_its_projects_after_the_warmup(tmp_path: Path) -> None:
+    path = tmp_path / "pooled.yaml"
+    path.write_text(POOLED)
+    res = ps.run_experiment(ps.load_scenario(path), replications=6, seed=5, jobs=1)
+    table = res.forecast(by=100).set_index("name")
+    projects = res.projects
+    for name, rows in projects.groupby("template"):
+        rows = rows[rows["arrival"] >= 20]  # counted: arrived at or after the warm-up
+        row = table.loc[name]
+        assert row["kind"] == "template" and row["n"] == len(rows)
+        done = (rows["status"] == "completed").to_numpy()
+        days = np.where(done, rows["finish"].to_numpy(float), np.inf)
+        for q in (10, 50, 80, 90):
+            assert row[f"p{q}"] == order_statistic(days, Fraction(q, 100))
+        due = rows["due_date"].to_numpy(float)
+        unsettled = ~rows["status"].isin(["completed", "cancelled", "rejected"]).to_numpy() & (due > 120)
+        judged = due <= 120 if unsettled.any() else np.ones(len(due), bool)
+        assert row["p_on_time"] == pytest.approx(np.mean(days[judged] <= due[judged]))
+        assert row["p_by"] == pytest.approx(np.mean(days <= 100))
+        assert row["p_unfinished"] == pytest.approx(1 - done.mean())
+        assert math.isnan(row["due"])
+    assert set(table.index) == {"small", "big"}
