@@ -439,3 +439,32 @@ def test_a_templates_forecast_pools_its_projects_after_the_warmup(tmp_path: Path
         assert row["p_unfinished"] == pytest.approx(1 - done.mean())
         assert math.isnan(row["due"])
     assert set(table.index) == {"small", "big"}
+
+
+def test_a_future_in_which_the_policy_spends_less_has_no_return_on_investment() -> None:
+    # Two futures in which policy a spends 1000 more than b and gains 3000, and one in which
+    # it spends 400 *less* and loses 20,000: there, 100 (benefit - investment) / investment
+    # read +4,900% (a loss over a negative spend), and its mean ROI of about +1,770% hid the
+    # loss. A return needs an investment: ROI and BCR are undefined in that future.
+    from pmo_sim.analysis.roi import RoiQuestion, analyse_roi
+
+    spend = {0: 1000.0, 1: 1000.0, 2: -400.0}
+    gain = {0: 3000.0, 1: 3000.0, 2: -20000.0}
+    kpis = {"technology_cost": 0.0, "pmo_cost": 0.0, "labour_cost": 0.0, "npv": 0.0}
+    reps = pd.DataFrame(
+        [{"policy": "a", "replication": r, **kpis, "training_cost": 5000.0 + spend[r],
+          "value_delivered": 50000.0 + gain[r]} for r in spend]
+        + [{"policy": "b", "replication": r, **kpis, "training_cost": 5000.0, "value_delivered": 50000.0}
+           for r in spend])
+    projects = pd.DataFrame({"policy": ["a"], "replication": [0], "status": ["completed"],
+                             "finish": [10.0], "value_delivered": [1.0], "counted": [True]})
+    question = RoiQuestion(policy="a", baseline="b", against="b", horizon=100.0)
+    result = analyse_roi(reps, projects, question)
+    table, doc = result.table.set_index("replication"), result.document
+    assert table.loc[2, "investment"] == -400.0 and table.loc[2, "benefit"] == -20000.0
+    assert math.isnan(table.loc[2, "roi_pct"]) and math.isnan(table.loc[2, "bcr"])
+    assert math.isnan(table.loc[2, "payback_day"])  # nothing invested, nothing to pay back
+    assert doc["roi_pct_mean"] == pytest.approx(200.0) and doc["bcr_mean"] == pytest.approx(3.0)
+    assert doc["p_positive"] == pytest.approx(2 / 3)  # benefit > investment in futures 0 and 1
+    assert doc["roi_replications"] == 2 and doc["replications"] == 3
+    assert "in 1 of the 3 simulated futures" in doc["verdict"]

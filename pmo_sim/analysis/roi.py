@@ -20,9 +20,12 @@ one function, :func:`analyse_roi`, so they agree to the cent.
   PMO functions as a flow over the window. Benefit = ΔNPV + investment (present value).
 
 **ROI** = 100 · (benefit − investment) / investment; **BCR** = benefit / investment (ROI > 0 ⟺
-BCR > 1); both NaN in a replication whose investment is zero. Means come with 95% t intervals
-over replications; ``p_positive`` is the share of replications where benefit exceeds
-investment, P(ROI > 0).
+BCR > 1); both NaN in a replication whose investment is zero *or negative*: a return needs an
+investment, and over a negative one the ratio's sign turns (a loss of 20,000 beside a saving
+of 400 read +4,900%). Their means, with 95% t intervals, are over the replications where the
+policy spends more (``roi_replications`` of them; the verdict says when that is not all).
+``p_positive`` is the share of all replications where benefit exceeds investment (the net gain
+is positive), P(ROI > 0) where the ROI is defined.
 
 **Breakdown** (each with its mean and 95% CI): *value gained* (Δ value delivered), *labour
 difference* (−Δ labour cost), which add up to the benefit; *training fees* and *other costs*
@@ -41,9 +44,10 @@ or adoption day of its programmes and tools, else day 0). On the npv basis each 
 discounted from when it accrues, and whatever the end of the curve differs from the exact
 ΔNPV is spread evenly over the window. The cumulative benefit then ends at the benefit, and
 the payback day is the first day from ``invest_day`` on when cumulative benefit ≥ investment
-(NaN when that never happens within the horizon): a replication with a positive ROI always
-has one. ``payback_day_median`` counts a replication that never pays back as later than any
-day (NaN when half or more never do).
+(NaN when that never happens within the horizon, and where nothing was invested): a
+replication with a positive ROI always has one. ``payback_day_median``, over the replications
+with an investment, counts one that never pays back as later than any day (NaN when half or
+more never do).
 """
 
 from __future__ import annotations
@@ -270,8 +274,9 @@ def roi_table(replications: pd.DataFrame, projects: pd.DataFrame, question: RoiQ
         benefit = value_gained + labour_difference
         net_gain = benefit - investment
     spend = p[list(SPEND_COLUMNS)].abs().sum(axis=1).to_numpy(dtype=float)
-    zero = np.abs(d["training_cost"] + d["technology_cost"] + d["pmo_cost"]) <= _ZERO_SPEND * (1.0 + spend)
-    safe = np.where(zero, np.nan, investment)
+    # No return without an investment: none (within rounding) or a saving (see ROI above).
+    unpriced = d["training_cost"] + d["technology_cost"] + d["pmo_cost"] <= _ZERO_SPEND * (1.0 + spend)
+    safe = np.where(unpriced, np.nan, investment)
     lost_days, lost_paid = _training_days(pools, q, reps)
 
     days = np.arange(0.0, math.floor(q.horizon) + 1.0)
@@ -284,7 +289,7 @@ def roi_table(replications: pd.DataFrame, projects: pd.DataFrame, question: RoiQ
     table = pd.DataFrame({
         "replication": reps.to_numpy(), "investment": investment, "benefit": benefit,
         "net_gain": net_gain, "roi_pct": 100.0 * (benefit - safe) / safe, "bcr": benefit / safe,
-        "payback_day": _payback(curve, days, investment, q.invest_day),
+        "payback_day": np.where(unpriced, np.nan, _payback(curve, days, investment, q.invest_day)),
         "value_gained": value_gained, "labour_difference": labour_difference,
         "training_fees": training_fees, "other_costs": other_costs,
         "capacity_lost_days": lost_days, "capacity_lost": lost_paid * window_factor,
@@ -334,16 +339,17 @@ def analyse_roi(replications: pd.DataFrame, projects: pd.DataFrame, question: Ro
     q = question
     table, curve, days = roi_table(replications, projects, q, pools)
     investment = table["investment"].to_numpy(dtype=float)
-    if table["roi_pct"].isna().all():
-        raise UsageError("the two policies spend the same: nothing to return on")
     if investment.mean() < 0:
         other = f"without {q.programme!r}" if q.programme else repr(q.against)
         raise UsageError(f"policy {q.policy!r} spends less than {other} (by "
                          f"{fmt.money(-investment.mean(), q.currency)} on average): swap the two "
                          "to ask what the extra spend returns")
+    priced = table["roi_pct"].notna().to_numpy()
+    if not priced.any():
+        raise UsageError("the two policies spend the same: nothing to return on")
     stats = {c: _mean_ci(table[c], confidence) for c, _, _ in BREAKDOWN}
     payback = table["payback_day"].to_numpy(dtype=float)
-    ordered = np.where(np.isnan(payback), np.inf, payback)
+    ordered = np.where(np.isnan(payback), np.inf, payback)[priced]
     median = float(np.median(ordered)) if ordered.size else float("nan")
     question_key = {"programme": q.programme} if q.programme is not None else {"against": q.against}
     document: dict[str, Any] = {
@@ -360,7 +366,8 @@ def analyse_roi(replications: pd.DataFrame, projects: pd.DataFrame, question: Ro
         "benefit_ci_low": stats["benefit"][1], "benefit_ci_high": stats["benefit"][2],
         "net_gain_mean": stats["net_gain"][0], "net_gain_ci_low": stats["net_gain"][1],
         "net_gain_ci_high": stats["net_gain"][2],
-        "payback_share": float(np.isfinite(payback).mean()) if payback.size else float("nan"),
+        "payback_share": float(np.isfinite(payback[priced]).mean()),
+        "roi_replications": int(priced.sum()),
         "breakdown": [{"component": c, "label": label, "unit": unit, "mean": stats[c][0],
                        "ci_low": stats[c][1], "ci_high": stats[c][2]} for c, label, unit in BREAKDOWN],
     }
@@ -417,4 +424,9 @@ def roi_verdict(doc: dict[str, Any], q: RoiQuestion) -> str:
                  f"back by day {payback:,.0f}.")
     if fmt.finite(doc["roi_pct_ci_high"]) is not None and float(doc["roi_pct_ci_high"]) < 0:
         text += " The whole interval is below zero: on these assumptions it loses money."
+    n, priced = int(doc["replications"]), int(doc.get("roi_replications", doc["replications"]))
+    if priced < n:
+        text += (f" The ROI and BCR are over the {priced:,} future{'s' * (priced != 1)} in which "
+                 f"it spends more: in {n - priced:,} of the {n:,} simulated futures it spends no more than "
+                 f"{q.baseline}, and a return needs an investment.")
     return text
