@@ -205,7 +205,7 @@ def _lead_sentence(replications: pd.DataFrame, leader: str, base: str, metric: s
         return (f"{leader} {_gain_phrase(info, _amount(diff, info, currency))} (95% CI "
                 f"{_ci(row, info, currency, sign)}) over {base}")
     why = f"significant (95% CI {_ci(row, info, currency)})"
-    if not float(row["ci_low"]) <= 0.0 <= float(row["ci_high"]):
+    if row["better"] is None and not float(row["ci_low"]) <= 0.0 <= float(row["ci_high"]):
         why = (f"significant once adjusted for the {len(vs)} policies compared with {base} "
                f"(95% CI {_ci(row, info, currency)} unadjusted; Bonferroni-adjusted p = "
                f"{float(row['p_adjusted']):.2g})")
