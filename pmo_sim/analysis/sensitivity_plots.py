@@ -53,7 +53,8 @@ def sensitivity_figure(table: pd.DataFrame, currency: str = "EUR") -> Figure:
     title = {"tornado": f"Tornado: change of {info.label} from each factor's low to high value",
              "morris": f"Morris screening of {info.label}",
              "sobol": f"Sobol indices of {info.label}"}[method]
-    size = {"tornado": "paired replications", "morris": "trajectories", "sobol": "base samples"}[method]
+    size = {"tornado": "paired replications", "morris": "elementary effects per factor, at most",
+            "sobol": "base samples"}[method]
     fig.suptitle(f"{title} ({size}: {int(table['n'].max())}; 95% CIs)")
     return fig
 
