@@ -87,13 +87,13 @@ class Allocation:
                     del resting[kind]
         self.ok.update(alive)  # each was found able to start just now
         # a disrupted project starts nothing until it resumes (_offer passes it over): not
-        # ranked; its tasks can keep a kind open to the allocation's end, so under a lazy
-        # rule every other live project would be keyed (a portfolio with change requests)
-        startable = {p for p in startable if p.paused_until <= now}
+        # ranked (here and in _run_lazily); its tasks can keep a kind open to the allocation's
+        # end, so under a lazy rule every other live project would be keyed (a portfolio with
+        # change requests)
         if queue.falls is not None:
             self._run_lazily(startable)
             return
-        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in startable])
+        live = sorted([(rule(p, now), p.arrival, p.index, p) for p in startable if p.paused_until <= now])
         i, n = 0, len(live)
         head = self._peek_resting()
         group: list[Ranked] = []
@@ -156,7 +156,8 @@ class Allocation:
         startable_now = self.startable
         assert falls is not None
         drop = falls * now
-        bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable]
+        bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable
+                   if p.paused_until <= now]  # (as in run: a disrupted project is not ranked)
         heapify(bounded)
         keyed: list[Ranked] = []
         head = self._peek_resting()
@@ -237,9 +238,13 @@ class Allocation:
         # at its tasks: in a portfolio of wide networks and many pools most offers were of
         # projects whose every kind had died earlier in the allocation, task by task.
         startable = self.startable
-        group = [e for e in group if startable(e[3])]
-        if not group:
-            return False
+        if len(group) == 1:  # (nearly always: projects seldom tie on key and arrival)
+            if not startable(group[0][3]):
+                return False
+        else:
+            group = [e for e in group if startable(e[3])]
+            if not group:
+                return False
         now, ok, can_start, alive = self.now, self.ok, self.can_start, self.alive
         started = False
         for task in tasks_of(self.queue.projects, group):
@@ -253,6 +258,8 @@ class Allocation:
                 started = True
                 for other in list(alive):
                     can_start(other)
+                if not alive:
+                    break  # no kind can start any more: the allocation is over
             elif not self.backfill:
                 # the best-ranked task of these pools waits for them: nobody jumps it
                 self.blocked.update(pool.index for pool, _ in task.needs)
