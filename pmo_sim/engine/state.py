@@ -373,7 +373,9 @@ class ProjectState:
         redo, so its days are not part of it."""
         if not self.tasks:
             return self.pending_effort
-        return sum(t.remaining(now) for t in self.tasks if t.finish is None and not t.is_duration)
+        # (a task not started has its effort left: no call, the same terms in the same order)
+        return sum([t.effort if t.start is None else t.remaining(now) for t in self.tasks
+                    if t.finish is None and not t.is_duration])
 
     def remaining_critical_path(self, now: float) -> float:
         """Longest chain of remaining work, in days at the crews' nominal speed.
@@ -424,14 +426,15 @@ class ProjectState:
         tasks = self.tasks
         tails = [0.0] * len(tasks)
         after = [0.0] * len(tasks)
+        tail_of = tails.__getitem__
         for i in reversed(self.order):
             t = tasks[i]
             if t.finish is not None:
                 continue
-            longest = 0.0
-            for j in t.succs:
-                if tails[j] > longest:
-                    longest = tails[j]
+            # the longest chain after it: a chain is never negative, so the max of its
+            # successors' (a fan's root has dozens: max over map, not a loop) or none
+            succs = t.succs
+            longest = tails[succs[0]] if len(succs) == 1 else max(map(tail_of, succs)) if succs else 0.0
             after[i] = longest
             if t.start is None:
                 tails[i] = t.effort / t.speed + longest
