@@ -203,22 +203,24 @@ class DynamicNeedsQueue:
         """Take the keys of the projects that came to rest or changed, each into the heap of
         every kind among its ready tasks."""
         stamps, at_rest, ready_kinds = self.stamps, self.at_rest, self.ready_kinds
+        heaps, resting, count = self.heaps, self.resting, self.count
         for proj in self.unsettled:
-            self.count += 1
-            stamps[proj] = self.count
+            count += 1
+            stamps[proj] = count
             if at_rest is None:
                 key, part = rule(proj, 0.0), 0.0
             else:
                 part = at_rest[0](proj)
                 key = at_rest[1](proj, part, 0.0)
-            entry = (key, proj.arrival, proj.index, self.count, proj, part)
+            entry = (key, proj.arrival, proj.index, count, proj, part)
             for kind in ready_kinds[proj]:
-                heap = self.heaps[kind]
+                heap = heaps[kind]
                 if len(heap) > 2 * len(stamps) + 32:  # stale entries outnumber the valid
                     heap[:] = [e for e in heap if stamps.get(e[4]) == e[3]]
                     heapify(heap)
                 heappush(heap, entry)
-                self.resting[kind] = None
+                resting[kind] = None
+        self.count = count
         self.unsettled.clear()
 
     # ------------------------------------------------------------------ allocation
