@@ -356,3 +356,51 @@ def test_live_projects_are_ranked_by_the_kinds_that_can_start(rule: str, backfil
     monkeypatch.undo()
     assert len(checked) > 100 and max(checked) > 3  # many allocations, several live projects
     assert log == plain_log(sc, sc.policy_names[0], 2)
+
+
+def test_an_allocation_a_start_ends_keys_no_live_project_ranked_after_its_last_rank(monkeypatch):
+    # As a pool's queue (tests/test_lazy_live_keys.py): a rank is offered as soon as it is
+    # whole, and a live project is keyed only while its bound may be below the rank looked
+    # for; so when a start leaves no kind able to start, every project the allocation keyed
+    # had a bound no higher than the key of that last rank.
+    from pmo_sim.rules.allocation import ALLOCATION_RULES
+
+    sc = _wide_portfolio("min_slack", True)
+    rule = ALLOCATION_RULES["min_slack"]
+    seen: dict[str, Any] = {"queue": None, "keyed": [], "last": None, "ended": False}
+    ends = {"allocations": 0, "keys": 0}
+
+    def counted(project: Any, now: float) -> float:
+        queue = seen["queue"]
+        if queue is not None:  # the bound the project had when it was keyed
+            seen["keyed"].append(queue.bounds.get(project, -float("inf")) - queue.falls * now)
+        return rule(project, now)
+
+    offer = needs_allocation.Allocation._offer
+
+    def offering(allocation: needs_allocation.Allocation, group: list) -> bool:
+        key = rule(group[0][3], allocation.now)  # the rank's key, before it starts
+        started = offer(allocation, group)
+        if started and not allocation.alive and not seen["ended"]:  # the start that ends it
+            seen.update(ended=True, last=key)
+        return started
+
+    lazily = needs_allocation.Allocation._run_lazily
+
+    def watching(allocation: needs_allocation.Allocation, startable: Any) -> None:
+        seen.update(queue=allocation.queue, keyed=[], last=None, ended=False)
+        lazily(allocation, startable)
+        seen["queue"] = None
+        if seen["ended"]:
+            ends["allocations"] += 1
+            for bound in seen["keyed"]:
+                assert bound <= seen["last"]
+                ends["keys"] += 1
+
+    monkeypatch.setitem(ALLOCATION_RULES, "min_slack", counted)
+    monkeypatch.setattr(needs_allocation.Allocation, "_offer", offering)
+    monkeypatch.setattr(needs_allocation.Allocation, "_run_lazily", watching)
+    log = task_log(sc, seed=2)
+    monkeypatch.undo()
+    assert ends["allocations"] > 50 and ends["keys"] > 50
+    assert log == plain_log(sc, sc.policy_names[0], 2)
