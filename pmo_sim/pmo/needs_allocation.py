@@ -163,11 +163,14 @@ class Allocation:
         head = self._peek_resting()
         group: list[Ranked] = []
         alive = self.alive
+        rank: Ranked | None = None  # the first project of the rank being formed
         while alive:
             while bounded:  # key live projects while a bound may be below the next rank
-                bound = bounded[0][:3]
+                # (whole entries compared: an index is unique, so no project is compared)
+                bound = bounded[0]
                 if (keyed and keyed[0] < bound or head is not None and head[0] < bound
-                        or group and bound[:2] > group[0][:2]):
+                        or rank is not None and (bound[0] > rank[0] or bound[0] == rank[0]
+                                                 and bound[1] > rank[1])):
                     break  # the next rank is known, or none left can tie with the rank
                 proj = heappop(bounded)[3]
                 if not startable_now(proj):
@@ -177,8 +180,8 @@ class Allocation:
                 heappush(keyed, (key, proj.arrival, proj.index, proj))
             entry = head[0] if head is not None and (not keyed or head[0] < keyed[0]) else (
                 keyed[0] if keyed else None)
-            if group and (entry is None or entry[:2] != group[0][:2]):
-                head, group = self._offer_rank(group, head), []
+            if rank is not None and (entry is None or entry[0] != rank[0] or entry[1] != rank[1]):
+                head, group, rank = self._offer_rank(group, head), [], None
                 continue  # the next rank afresh: its keys may not all be taken yet
             if entry is None:
                 break
@@ -187,6 +190,8 @@ class Allocation:
             else:
                 heappop(keyed)
             group.append(entry)
+            if rank is None:
+                rank = entry
         if group:
             self._offer(group)
         self._restore()
