@@ -192,7 +192,9 @@ class Role:
     def dispose(self) -> None:
         """Drop what the role holds once the world's records are built (``World.dispose``): a
         role that binds methods to itself for speed is a cycle, which would keep its queues
-        and everything in them for the cyclic garbage collector to find."""
+        and everything in them for the cyclic garbage collector to find. What a role reports
+        goes through :meth:`report`; a role of one's own that must keep something past the
+        run (say, for a test to read) overrides this."""
         self.__dict__.clear()
 
 
