@@ -8,18 +8,7 @@ from __future__ import annotations
 
 import math
 
-import pmo_sim as ps
-from pmo_sim.experiment.single import SimulationResult
-from pmo_sim.scenario.loader import load_scenario_text
-
-
-def simulate(text: str) -> SimulationResult:
-    return ps.simulate(load_scenario_text(text), policy=None, seed=0, replication=0)
-
-
-def log(one: SimulationResult) -> list[tuple[str, str, float, float, str]]:
-    return [(r.project, r.task, round(r.start, 9), round(r.finish, 9), r.crew)
-            for r in one.tasks.itertuples()]
+from hand import log, simulate
 
 
 def test_npv_of_part_time_people_equipment_and_a_completion_value() -> None:

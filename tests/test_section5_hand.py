@@ -12,20 +12,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from hand import log, simulate
 
 import pmo_sim as ps
 from pmo_sim.experiment.single import SimulationResult
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.loader import load_scenario_text
-
-
-def simulate(text: str, policy: str | None = None) -> SimulationResult:
-    return ps.simulate(load_scenario_text(text), policy=policy, seed=0, replication=0)
-
-
-def log(one: SimulationResult) -> list[tuple[str, str, float, float, str]]:
-    return [(r.project, r.task, round(r.start, 9), round(r.finish, 9), r.crew)
-            for r in one.tasks.itertuples()]
 
 
 def starts(one: SimulationResult) -> list[tuple[str, float, float]]:

@@ -17,27 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+from hand import column, log, simulate
 
 import pmo_sim as ps
 from pmo_sim.cli import main
-from pmo_sim.experiment.single import SimulationResult
 from pmo_sim.scenario.loader import load_scenario_text
 
 NAN = math.nan
-
-
-def simulate(text: str) -> SimulationResult:
-    return ps.simulate(load_scenario_text(text), policy=None, seed=0, replication=0)
-
-
-def log(one: SimulationResult) -> list[tuple[str, str, float, float, str]]:
-    return [(r.project, r.task, round(r.start, 9), round(r.finish, 9), r.crew)
-            for r in one.tasks.itertuples()]
-
-
-def column(one: SimulationResult, name: str) -> dict[str, object]:
-    """``projects[name]`` by project, NaN kept as NaN (compare with ``same``)."""
-    return one.projects.set_index("project")[name].to_dict()
 
 
 def same(got: dict[str, object], want: dict[str, object]) -> bool:
