@@ -101,10 +101,14 @@ PERSON_EVENTS = 0.35
 # but acts only while its project is open (so one event each is already generous), a leaver
 # leaves and is replaced, an idea lands and may cut efforts, a trainee goes and comes back, a
 # cohort and a review wake up. A (risk, project) pair is drawn and recorded (about an event's
-# time); a (goal, project) alignment about a twentieth of one.
+# time); a (goal, project) alignment about a twentieth of one. A staffing hire is set up and
+# ramps up; a staffing release looks through everyone the pool has had so far (about 0.1 us
+# each: 20,000 changes of +1 and -1 took 5 s of a replication, 100,000 over two minutes, before
+# the estimate counted them). A tool adoption is looked up at every task's start and finish
+# (about 0.2 us a task: 50,000 adoptions over 5,000 tasks took 50 s).
 EVENT_WEIGHTS = {"projects": 1.0, "tasks": 1.0, "changes": 1.0, "leavers": 4.0, "ideas": 2.0,
                  "trainees": 2.0, "cohorts": 1.0, "reviews": 1.0, "risk_pairs": 1.0,
-                 "goal_pairs": 0.05}
+                 "goal_pairs": 0.05, "hires": 1.0, "release_scans": 0.01, "adoption_pairs": 0.02}
 
 GAP_REVIEW_DAYS = 20.0  # the gap-driven training manager's review period
 
@@ -154,7 +158,7 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
     worst: tuple[float, str, float, float, float] = (0.0, "", 0.0, 0.0, 0.0)
     for name, policy in sc.policies.items():
         base = "pmo" if policy is sc.pmo else f"policies.{name}"
-        events, field_, ideas, cohorts, trainees = _policy(sc, policy, base, years)
+        events, field_, ideas, cohorts, trainees = _policy(sc, policy, base, years, tasks)
         if events >= worst[0]:
             worst = (events, field_, ideas, cohorts, trainees)
     if worst[1]:
@@ -271,10 +275,17 @@ def _intake(sc: Scenario) -> tuple[float, str, float, float]:
     return n, field_, tasks_each, (sc.horizon - span / 2) / sc.days_per_year
 
 
-def _policy(sc: Scenario, policy: PMO, base: str, years: float) -> tuple[float, str, float, float, float]:
+def _policy(sc: Scenario, policy: PMO, base: str, years: float,
+            tasks: float) -> tuple[float, str, float, float, float]:
     """(events, the field that makes most of them, ideas, cohorts, trainees) of one policy."""
     parts: dict[str, float] = {}
     ideas = cohorts = trainees = 0.0
+    if policy.resource_manager.staffing:
+        parts[f"{base}.resource_manager.staffing"] = _staffing(sc, policy)
+    tech = policy.technology_manager
+    if tech is not None and tech.adoptions:  # each adoption before the horizon, at every task
+        adopted = sum(1 for ad in tech.adoptions if ad.day < sc.horizon)
+        parts[f"{base}.technology_manager.adoptions"] = _events(adoption_pairs=adopted * tasks)
     inn = policy.innovation_manager
     if inn is not None and inn.success_probability > 0:
         ideas = inn.ideas_per_year * years
@@ -298,6 +309,23 @@ def _policy(sc: Scenario, policy: PMO, base: str, years: float) -> tuple[float, 
     if not parts:
         return 0.0, "", 0.0, 0.0, 0.0
     return sum(parts.values()), max(parts, key=lambda k: parts[k]), ideas, cohorts, trainees
+
+
+def _staffing(sc: Scenario, policy: PMO) -> float:
+    """Events of a staffing plan: every hire, and every release's look through the people its
+    pool has had so far (initial ones and hires; leavers' replacements not counted)."""
+    had = {name: pool.capacity for name, pool in sc.resources.items()}
+    hires = scans = 0.0
+    plan = policy.resource_manager.staffing
+    for change in sorted(plan, key=lambda c: c.day):
+        if change.day >= sc.horizon or change.pool not in had:
+            continue
+        if change.change > 0:
+            had[change.pool] += change.change
+            hires += change.change
+        else:
+            scans += had[change.pool]
+    return _events(hires=hires, release_scans=scans)
 
 
 def _cohorts(start: float, every: float | None, horizon: float) -> float:

@@ -1,0 +1,103 @@
+"""Edges a sixth hostile-input probe (hangs and memory) found: each input must run in reasonable
+time or be refused first, with a located message and exit 2.
+
+- a staffing plan of 100,000 changes of +1 and -1 passed ``validate`` (its estimate counted no
+  staffing) and ran for over two minutes a replication: each release looks through everyone
+  the pool ever had; 200 changes of +99,999 and -99,999 (the pool never above the headcount
+  limit) set up ten million people, over a minute. The estimate now counts every hire and
+  every release's look through the pool, so both are over the event budget at
+  ``resource_manager.staffing``;
+- 50,000 tool adoptions passed and took 50 s of a replication of 5,000 tasks (every adoption
+  is looked up at each task's start and finish); counted now as (adoption, task) pairs;
+- ``fit`` of a 63 MiB history (1.4 million rows, within the 64 MiB a history may have) ran
+  for minutes and would have written an empirical distribution of 1.4 million values no
+  scenario can load (1,000,000 values, 8 MiB); at most 100,000 rows now, refused at the line
+  of the first one beyond.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pmo_sim.errors import ScenarioError
+from pmo_sim.io.history import MAX_HISTORY_ROWS, history_from_text, read_history
+from pmo_sim.scenario.limits import estimate_size
+from pmo_sim.scenario.loader import load_scenario_text
+
+BASE = """\
+name: s
+horizon: 1000
+resources:
+  dev: {headcount: 1, day_rate: 500}
+intake:
+  arrivals: 20
+  templates: [{name: e, tasks: [{name: x, skill: dev, effort: 30}]}]
+"""
+
+
+def _staffing(changes: list[int]) -> str:
+    plan = ", ".join(f"{{day: {i}, pool: dev, change: {c}}}" for i, c in enumerate(changes))
+    return BASE + f"pmo:\n  resource_manager:\n    staffing: [{plan}]\n"
+
+
+@pytest.mark.parametrize("changes, events", [
+    # 450 hires; the k-th release looks through the 1 + k people the pool has had
+    ([1, -1] * 450, 450 + 0.01 * sum(1 + k for k in range(1, 451))),
+    ([99_999, -99_999] * 10, 10 * 99_999 + 0.01 * sum(1 + k * 99_999 for k in range(1, 11))),
+])
+def test_a_staffing_plan_that_hires_and_releases_over_and_over_is_counted(changes: list[int],
+                                                                          events: float) -> None:
+    sc = load_scenario_text(_staffing(changes), "s.yaml", max_events=None)
+    assert estimate_size(sc).events == pytest.approx(100 + events)  # + 50 projects of one task
+    assert estimate_size(sc).largest == "pmo.resource_manager.staffing"
+
+
+def test_a_staffing_plan_of_ten_million_hires_is_refused_at_the_plan() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(_staffing([99_999, -99_999] * 100), "s.yaml")
+    (problem,) = info.value.problems
+    assert str(problem).startswith("s.yaml:10:15: pmo.resource_manager.staffing: with horizon 1000 "
+                                   "this makes about 15,04")
+    assert "raise it with --max-events" in str(problem)
+
+
+def test_a_long_plan_of_single_changes_is_refused() -> None:
+    # 5,000 days of +1 / -1: 2,500 releases each looking through up to 2,500 people
+    with pytest.raises(ScenarioError, match=r"pmo\.resource_manager\.staffing: with horizon"):
+        load_scenario_text(_staffing([1, -1] * 25_000).replace("horizon: 1000", "horizon: 60000"),
+                           "s.yaml")
+
+
+def test_a_plan_of_a_few_changes_is_no_burden() -> None:
+    sc = load_scenario_text(_staffing([3, -1, 2]), "s.yaml")
+    assert estimate_size(sc).events < 200
+
+
+def test_many_tool_adoptions_over_many_tasks_are_refused_at_the_adoptions() -> None:
+    adoptions = ", ".join(f"{{name: a{i}, day: {i % 900}, productivity_gain: 0.01}}" for i in range(20_000))
+    text = (BASE.replace("arrivals: 20", "arrivals: 0.2")  # 5,000 tasks
+            + f"pmo:\n  technology_manager:\n    adoptions: [{adoptions}]\n")
+    with pytest.raises(ScenarioError, match=r"s\.yaml:10:16: pmo\.technology_manager\.adoptions: with "
+                                            r"horizon 1000 this makes about 2,010,000 simulation events"):
+        load_scenario_text(text, "s.yaml")
+    few = BASE + "pmo:\n  technology_manager:\n    adoptions: [{name: a, day: 10, productivity_gain: 0.1}]\n"
+    assert estimate_size(load_scenario_text(few, "s.yaml")).events == pytest.approx(100 + 50 * 0.02)
+
+
+HEADER = "project,task,skill,estimate,actual,start,finish\n"
+ROW = "p{0},t{0},dev,5,{1},2024-01-01,2024-01-05\n"
+
+
+def test_a_history_of_more_rows_than_a_fragment_can_hold_is_refused_at_the_row_beyond(tmp_path: Path) -> None:
+    rows = "".join(ROW.format(i, 1 + i % 50) for i in range(MAX_HISTORY_ROWS + 5))
+    path = tmp_path / "h.csv"
+    path.write_text(HEADER + "\n" + rows)  # a blank line is no row
+    with pytest.raises(ScenarioError) as info:
+        read_history(path)
+    (problem,) = info.value.problems
+    assert str(problem) == (f"{path}:{MAX_HISTORY_ROWS + 3}:1: more than 100,000 task rows (this is "
+                            "row 100,001): fit a sample or a recent period")
+    exactly = HEADER + "".join(ROW.format(i, 1 + i % 50) for i in range(MAX_HISTORY_ROWS)) + ",,,,,,\n"
+    assert len(history_from_text(exactly).tasks) == MAX_HISTORY_ROWS
