@@ -12,7 +12,12 @@ time or be refused first, with a located message and exit 2.
 - ``fit`` of a 63 MiB history (1.4 million rows, within the 64 MiB a history may have) ran
   for minutes and would have written an empirical distribution of 1.4 million values no
   scenario can load (1,000,000 values, 8 MiB); at most 100,000 rows now, refused at the line
-  of the first one beyond.
+  of the first one beyond;
+- ``run -n 2 --precision 1e-300 --max-replications 10000000`` (a target never met) added 10
+  replications at a time in chunks of one replication (sized for ``-n 2``), and read every
+  chunk at each batch: ``-n 10`` grown to 3,000 took 90 s where ``-n 3000`` takes 5, and the
+  10,000,000 no end. Beyond ten times ``-n`` (the default cap, so no run within it changes) a
+  batch is now at least a fifth of the run so far, in chunks sized for it.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_experiment import write_tiny
 
 from pmo_sim.errors import ScenarioError
+from pmo_sim.experiment import run_experiment
 from pmo_sim.io.history import MAX_HISTORY_ROWS, history_from_text, read_history
 from pmo_sim.scenario.limits import estimate_size
-from pmo_sim.scenario.loader import load_scenario_text
+from pmo_sim.scenario.loader import load_scenario, load_scenario_text
 
 BASE = """\
 name: s
@@ -101,3 +108,15 @@ def test_a_history_of_more_rows_than_a_fragment_can_hold_is_refused_at_the_row_b
                             "row 100,001): fit a sample or a recent period")
     exactly = HEADER + "".join(ROW.format(i, 1 + i % 50) for i in range(MAX_HISTORY_ROWS)) + ",,,,,,\n"
     assert len(history_from_text(exactly).tasks) == MAX_HISTORY_ROWS
+
+
+def test_a_precision_never_met_grows_in_few_batches_to_a_far_cap(tmp_path: Path) -> None:
+    batches: list[int] = []
+    res = run_experiment(load_scenario(write_tiny(tmp_path), None), replications=2, seed=0, jobs=1,
+                         backend="serial", precision=1e-300, max_replications=2_000,
+                         precision_report=lambda worst, target: batches.append(target))
+    assert res.manifest["precision"]["target_met"] is False
+    assert res.replications["replication"].nunique() == 2_000
+    # 10 at a time to 20 (ten times -n, as before), then a fifth more each time
+    assert batches[:3] == [2, 12, 22] and batches[-1] == 2_000 and len(batches) < 30
+    assert res.manifest["chunk_size"] >= 1
