@@ -17,16 +17,22 @@ time or be refused first, with a located message and exit 2.
   replications at a time in chunks of one replication (sized for ``-n 2``), and read every
   chunk at each batch: ``-n 10`` grown to 3,000 took 90 s where ``-n 3000`` takes 5, and the
   10,000,000 no end. Beyond ten times ``-n`` (the default cap, so no run within it changes) a
-  batch is now at least a fifth of the run so far, in chunks sized for it.
+  batch is now at least a fifth of the run so far, in chunks sized for it;
+- ``run -n 1`` of a portfolio whose best policy's NPV is 0 (no value, no cost: an imported
+  PSPLIB instance) printed numpy's "RuntimeWarning: Mean of empty slice" and its source line
+  on stderr: the verdict's default indifference zone took the mean of variances that are all
+  NaN with one replication each.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 from test_experiment import write_tiny
 
+from pmo_sim.analysis.compare import default_delta
 from pmo_sim.errors import ScenarioError
 from pmo_sim.experiment import run_experiment
 from pmo_sim.io.history import MAX_HISTORY_ROWS, history_from_text, read_history
@@ -120,3 +126,13 @@ def test_a_precision_never_met_grows_in_few_batches_to_a_far_cap(tmp_path: Path)
     # 10 at a time to 20 (ten times -n, as before), then a fifth more each time
     assert batches[:3] == [2, 12, 22] and batches[-1] == 2_000 and len(batches) < 30
     assert res.manifest["chunk_size"] >= 1
+
+
+def test_one_replication_of_policies_worth_nothing_warns_of_nothing(tmp_path: Path) -> None:
+    text = BASE.replace("intake:", "policies: {a: {}, b: {resource_manager: {allocation: edd}}}\nintake:")
+    res = run_experiment(load_scenario_text(text.replace("day_rate: 500", "day_rate: 0")), replications=1,
+                         jobs=1, backend="serial")
+    assert (res.replications["npv"] == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert default_delta(res.replications, "npv") == 1.0

@@ -346,7 +346,8 @@ def default_delta(replications: pd.DataFrame, metric: str) -> float:
         delta = 0.01 * abs(float(means.max()))
         if delta > 0:
             return delta
-        pooled = float(np.sqrt(np.nanmean(wide.var(ddof=1).to_numpy(dtype=float))))
+        var = wide.var(ddof=1).to_numpy(dtype=float)  # all NaN with one replication each
+        pooled = float(np.sqrt(np.nanmean(var))) if not np.isnan(var).all() else np.nan
         if np.isfinite(pooled) and pooled > 0:
             return 0.1 * pooled
     return 1.0
