@@ -21,7 +21,12 @@ time or be refused first, with a located message and exit 2.
 - ``run -n 1`` of a portfolio whose best policy's NPV is 0 (no value, no cost: an imported
   PSPLIB instance) printed numpy's "RuntimeWarning: Mean of empty slice" and its source line
   on stderr: the verdict's default indifference zone took the mean of variances that are all
-  NaN with one replication each.
+  NaN with one replication each;
+- a study builds and holds a validated copy of the scenario per design point, before the
+  study's size is checked: ``sensitivity --method sobol --samples 32768`` of one factor of a
+  scenario of 300 projects (98,304 points, 1.1 MB and 25 ms each, within every other limit)
+  grew past 2 GB in 40 s ("out of memory", exit 1, under a 2 GB limit; 100 GB and 80 minutes
+  without one). The points times the scenario's values are now bounded first.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ import pytest
 from test_experiment import write_tiny
 
 from pmo_sim.analysis.compare import default_delta
-from pmo_sim.errors import ScenarioError
+from pmo_sim.errors import ScenarioError, UsageError
 from pmo_sim.experiment import run_experiment
+from pmo_sim.experiment.sensitivity import sensitivity
+from pmo_sim.experiment.sweep import sweep
 from pmo_sim.io.history import MAX_HISTORY_ROWS, history_from_text, read_history
 from pmo_sim.scenario.limits import estimate_size
 from pmo_sim.scenario.loader import load_scenario, load_scenario_text
@@ -136,3 +143,20 @@ def test_one_replication_of_policies_worth_nothing_warns_of_nothing(tmp_path: Pa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert default_delta(res.replications, "npv") == 1.0
+
+
+def _projects(n: int) -> str:
+    rows = "".join(f"  - {{name: p{i}, value_per_day: 10, tasks: [{{name: t, skill: dev, effort: 1}}]}}\n"
+                   for i in range(n))
+    return f"name: k\nhorizon: 400\nresources:\n  dev: {{headcount: 5, day_rate: 1}}\nprojects:\n{rows}"
+
+
+def test_a_study_of_more_copies_of_the_scenario_than_memory_holds_is_refused_first(tmp_path: Path) -> None:
+    path = tmp_path / "k.yaml"
+    path.write_text(_projects(300))  # 2,408 values
+    with pytest.raises(UsageError, match=r"^98,304 design points of a scenario of 2,408 values make "
+                                         r"236,716,032 values, more than the 5,000,000 a study may build"):
+        sensitivity(path, {"projects.0.value_per_day": (1, 100)}, method="sobol", samples=32768,
+                    replications=1, jobs=1, backend="serial")
+    with pytest.raises(UsageError, match=r"^3,000 design points of a scenario of 2,408 values"):
+        sweep(path, "horizon", list(range(100, 3100)), replications=1, jobs=1, backend="serial")
