@@ -87,7 +87,7 @@ def _ranges(base: Base, vary: Ranges | None, metric: str | None
         origins = {path: VARY for path in ranges}
     elif section is not None:
         ranges = {path: (low, high) for path, (low, high) in section.ranges.items()}
-        origins = {path: _declared_at(base, path) for path in ranges}
+        origins = _declared_at(base, list(ranges))
     else:
         raise UsageError("nothing to vary: give --vary PATH=LOW:HIGH (repeatable), or declare "
                          "`sensitivity: {ranges: {PATH: [low, high]}}` in the scenario")
@@ -97,11 +97,11 @@ def _ranges(base: Base, vary: Ranges | None, metric: str | None
     return ranges, origins, chosen
 
 
-def _declared_at(base: Base, path: str) -> Origin:
+def _declared_at(base: Base, paths: list[str]) -> dict[str, Origin]:
     if base.file is None:
-        return (base.source, None, None)
-    line, column = locate(base.file, "sensitivity", "ranges", path)
-    return (str(base.file), line, column)
+        return {path: (base.source, None, None) for path in paths}
+    found = locate(base.file, "sensitivity", "ranges")
+    return {path: (str(base.file), *found.get(path, (None, None))) for path in paths}
 
 
 def _factor(base: Base, path: str, low: float, high: float) -> Factor | tuple[str, Any]:

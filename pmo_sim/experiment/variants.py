@@ -23,6 +23,7 @@ the scenario entry that declared it, instead of at an anonymous ``--set`` line.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -128,7 +129,7 @@ class Base:
         Raises :class:`ScenarioError` located at ``--vary`` when the path does not exist.
         """
         try:
-            _, parent, key = resolve(self.scenario.model_dump(), path)
+            _, parent, key = resolve(self._dumped, path)
             value = parent[key]
         except OverrideError as exc:
             raise ScenarioError([Problem(exc.message, path=path, file="--vary", got=exc.got,
@@ -138,6 +139,12 @@ class Base:
         if isinstance(value, dict) and value.get("dist") == "fixed":
             return value["value"]
         return value
+
+    @functools.cached_property
+    def _dumped(self) -> dict[str, Any]:
+        """The resolved scenario as plain data, read (never changed) by :meth:`current`: dumped once,
+        not twice per path (200 ranges of a 200-project scenario took ``validate`` 36 s)."""
+        return self.scenario.model_dump()
 
     def integer_field(self, path: str) -> bool:
         """Whether PATH holds a whole number (a headcount, a crew size) rather than a float or a flag.

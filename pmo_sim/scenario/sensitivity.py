@@ -54,18 +54,19 @@ class Sensitivity(Model):
         return metric
 
 
-def locate(file: str | os.PathLike[str], *keys: str) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the key at ``keys`` in a YAML file; ``(None, None)`` if absent."""
+def locate(file: str | os.PathLike[str], *keys: str) -> dict[str, tuple[int, int]]:
+    """Line and column (1-based) of every key of the mapping at ``keys`` in a YAML file (empty
+    if there is none), from one reading of the file: a reading per key took ``validate`` 36 s
+    for 200 ranges of a 200-project scenario, and minutes for 1,000."""
     try:
         with open(file, encoding="utf-8-sig") as fh:
             node = YAML(typ="rt").load(fh)
     except (OSError, YAMLError, UnicodeDecodeError):
-        return None, None
-    position: tuple[int | None, int | None] = (None, None)
+        return {}
     for key in keys:
         if not isinstance(node, CommentedMap) or key not in node:
-            return position
-        line, column = node.lc.key(key)
-        position = (line + 1, column + 1)
+            return {}
         node = node[key]
-    return position
+    if not isinstance(node, CommentedMap):
+        return {}
+    return {str(k): (line + 1, column + 1) for k in node for line, column in [node.lc.key(k)]}
