@@ -30,11 +30,16 @@ time or be refused first, with a located message and exit 2.
 - ``validate`` of a scenario declaring ``sensitivity.ranges`` read the whole file again, with
   positions, for every range, and dumped the scenario twice per range: 200 ranges of a
   200-project scenario took 36 s, 1,000 of 1,000 over 100 s; the file is read once and the
-  dump kept (1.3 s and 3 s).
+  dump kept (1.3 s and 3 s);
+- ``validate`` of 19,000 projects (within the 20,000 allowed) each with a bad task ran for
+  minutes before its first line: every problem left after the structural ones was compared
+  with every pruned path (19,000 x 38,000); the nodes the pruned paths run through are a set
+  now (4 s for the 57,000 lines).
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -181,3 +186,19 @@ def test_declared_ranges_are_located_from_one_reading_of_the_file(tmp_path: Path
     assert [str(p) for p in info.value.problems] == [
         f"{path}:128:5: projects.9.name: does not hold a number, so it has no range (got 'p9')"]
     assert len(readings) == 1
+
+
+def test_many_projects_with_a_bad_task_each_are_all_reported_quickly() -> None:
+    projects = "".join(f"  - {{name: p{i}, tasks: [{{name: t, skill: nope, effort: -1, people: 0}}]}}\n"
+                       for i in range(19_000))
+    text = "name: b\nhorizon: 100\nresources:\n  dev: {headcount: 1}\nprojects:\n" + projects
+    started = time.monotonic()
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text, "s.yaml")
+    assert time.monotonic() - started < 30  # before: minutes
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 3 * 19_000
+    assert [p for p in problems if "projects.18999." in p] == [
+        "s.yaml:19005:71: projects.18999.tasks.0.people: must be at least 1 (got 0)",
+        "s.yaml:19005:45: projects.18999.tasks.0.skill: unknown pool; expected one of: dev (got 'nope')",
+        "s.yaml:19005:59: projects.18999.tasks.0.effort: must not be negative (got -1.0)"]
