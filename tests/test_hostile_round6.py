@@ -34,7 +34,9 @@ time or be refused first, with a located message and exit 2.
 - ``validate`` of 19,000 projects (within the 20,000 allowed) each with a bad task ran for
   minutes before its first line: every problem left after the structural ones was compared
   with every pruned path (19,000 x 38,000); the nodes the pruned paths run through are a set
-  now (4 s for the 57,000 lines).
+  now (4 s for the 57,000 lines);
+- a ``--set`` naming no item of a list of 20,000 projects listed every name: a line of
+  150 KB per such override; at most 20 names now, and how many more.
 """
 
 from __future__ import annotations
@@ -202,3 +204,12 @@ def test_many_projects_with_a_bad_task_each_are_all_reported_quickly() -> None:
         "s.yaml:19005:71: projects.18999.tasks.0.people: must be at least 1 (got 0)",
         "s.yaml:19005:45: projects.18999.tasks.0.skill: unknown pool; expected one of: dev (got 'nope')",
         "s.yaml:19005:59: projects.18999.tasks.0.effort: must not be negative (got -1.0)"]
+
+
+def test_a_path_naming_no_item_of_a_long_list_lists_twenty_names() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(_projects(1000), "s.yaml", overrides={"projects.x.value_per_day": 5})
+    names = ", ".join(f"p{i}" for i in range(20))
+    assert [str(p) for p in info.value.problems] == [
+        "--set:1:1: projects.x.value_per_day: no such item; expected an index 0..999 or one of the "
+        f"names: {names} (and 980 more) (got 'x')"]
