@@ -36,7 +36,7 @@ time or be refused first, with a located message and exit 2.
   with every pruned path (19,000 x 38,000); the nodes the pruned paths run through are a set
   now (4 s for the 57,000 lines);
 - a ``--set`` naming no item of a list of 20,000 projects listed every name: a line of
-  150 KB per such override; at most 20 names now, and how many more.
+  150 KB per such override; at most 20 names (or keys of a mapping) now, and how many more.
 """
 
 from __future__ import annotations
@@ -206,10 +206,18 @@ def test_many_projects_with_a_bad_task_each_are_all_reported_quickly() -> None:
         "s.yaml:19005:59: projects.18999.tasks.0.effort: must not be negative (got -1.0)"]
 
 
-def test_a_path_naming_no_item_of_a_long_list_lists_twenty_names() -> None:
+def test_a_path_naming_no_item_of_a_long_list_or_mapping_lists_twenty() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(_projects(1000), "s.yaml", overrides={"projects.x.value_per_day": 5})
     names = ", ".join(f"p{i}" for i in range(20))
     assert [str(p) for p in info.value.problems] == [
         "--set:1:1: projects.x.value_per_day: no such item; expected an index 0..999 or one of the "
         f"names: {names} (and 980 more) (got 'x')"]
+
+    pools = "".join(f"  r{i}: {{headcount: 1}}\n" for i in range(30))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(BASE.replace("resources:\n", "resources:\n" + pools), "s.yaml",
+                           overrides={"resources.x.headcount": 2})
+    keys = ", ".join(f"r{i}" for i in range(20))
+    assert [str(p) for p in info.value.problems] == [
+        f"--set:1:1: resources.x.headcount: no such key; expected one of: {keys} (and 11 more) (got 'x')"]

@@ -45,8 +45,8 @@ def parse_value(value: Any) -> Any:
                             else f"value: {message}", value) from None
 
 
-#: Names listed at most when a path names no item of a list (20,000 projects made a line of
-#: 150 KB for every such --set or --vary).
+#: Names (or keys) listed at most when a path names no item of a list or key of a mapping
+#: (20,000 projects made a line of 150 KB for every such --set or --vary).
 NAMES_LISTED = 20
 
 
@@ -64,8 +64,12 @@ def _describe_list(items: list[Any]) -> str:
     if not items:
         return "the list is empty"
     text = "expected index 0" if len(items) == 1 else f"expected an index 0..{len(items) - 1}"
+    return text + (f" or one of the names: {_listed(names)}" if names else "")
+
+
+def _listed(names: list[str]) -> str:
     more = f" (and {len(names) - NAMES_LISTED:,} more)" if len(names) > NAMES_LISTED else ""
-    return text + (f" or one of the names: {', '.join(names[:NAMES_LISTED])}{more}" if names else "")
+    return ", ".join(names[:NAMES_LISTED]) + more
 
 
 def _new_section_hint(segments: list[str], depth: int) -> str:
@@ -99,7 +103,7 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
         last = depth == len(segments) - 1
         if isinstance(node, dict):
             if segment not in node and not last:
-                keys = ", ".join(map(str, node)) or "none (the mapping is empty)"
+                keys = _listed(list(map(str, node))) or "none (the mapping is empty)"
                 raise OverrideError(f"no such key; expected one of: {keys}"
                                     + _new_section_hint(segments, depth), segment)
             key: str | int = segment
