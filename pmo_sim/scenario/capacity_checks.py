@@ -23,6 +23,7 @@ from pmo_sim.scenario.calendar import date_of, day_index, fits_calendar, is_work
 from pmo_sim.scenario.capacity import EquipmentPool, Pool
 from pmo_sim.scenario.limits import MAX_PEOPLE
 from pmo_sim.scenario.models import Scenario, TaskSpec
+from pmo_sim.scenario.overrides import listed
 from pmo_sim.scenario.policy import ResourceManager
 
 KeyPath = tuple[Union[str, int], ...]
@@ -35,7 +36,7 @@ def _size(pool: Pool | EquipmentPool) -> str:
 
 
 def _known(pools: Pools) -> str:
-    return ", ".join(pools) or "none"
+    return listed(list(pools))
 
 
 # --------------------------------------------------------------------------- tasks

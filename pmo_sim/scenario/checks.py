@@ -38,6 +38,7 @@ from pmo_sim.scenario.dists import (
 )
 from pmo_sim.scenario.limits import people_problem
 from pmo_sim.scenario.models import PMO, Intake, ProjectSpec, Scenario, TaskSpec
+from pmo_sim.scenario.overrides import listed
 
 KeyPath = tuple[Union[str, int], ...]
 SemanticProblem = tuple[KeyPath, str, Any]
@@ -74,7 +75,7 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
 
 
 def _names(names: Sequence[str]) -> str:
-    return ", ".join(names) if names else "none"
+    return listed(names)
 
 
 def _duplicates(out: list[SemanticProblem], named: list[tuple[KeyPath, str]], what: str) -> None:

@@ -21,18 +21,16 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Sequence
 from typing import Any
 
 from pmo_sim.rules.funding import SCORE_RULES
 from pmo_sim.scenario.dists import Fixed, _Dist
 from pmo_sim.scenario.models import PMO, ProjectSpec, Scenario, Template
-from pmo_sim.scenario.overrides import KeyPath
+from pmo_sim.scenario.overrides import SHOWN_NAMES, KeyPath
+from pmo_sim.scenario.overrides import listed as _names
 
 Problems = list[tuple[KeyPath, str, Any]]
 
-SHOWN_NAMES = 8
-"""How many names a message lists before it says how many more there are."""
 
 
 def strategy_problems(scenario: Scenario) -> Problems:
@@ -65,13 +63,6 @@ def _specs(scenario: Scenario) -> list[tuple[KeyPath, ProjectSpec | Template]]:
     if scenario.intake is not None:
         specs += [(("intake", "templates", i), t) for i, t in enumerate(scenario.intake.templates)]
     return specs
-
-
-def _names(names: Sequence[str]) -> str:
-    if not names:
-        return "none"
-    shown = ", ".join(names[:SHOWN_NAMES])
-    return shown if len(names) <= SHOWN_NAMES else f"{shown}, ... ({len(names)} in all)"
 
 
 def _within(out: Problems, path: KeyPath, dist: _Dist, low: float, high: float, message: str) -> None:

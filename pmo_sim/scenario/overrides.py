@@ -16,7 +16,7 @@ that contain a dot cannot be addressed by name (use the index).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pmo_sim.errors import ScenarioError
@@ -45,9 +45,17 @@ def parse_value(value: Any) -> Any:
                             else f"value: {message}", value) from None
 
 
-#: Names (or keys) listed at most when a path names no item of a list or key of a mapping
-#: (20,000 projects made a line of 150 KB for every such --set or --vary).
-NAMES_LISTED = 20
+SHOWN_NAMES = 8
+"""How many names a message lists before it says how many more there are (a --set naming no
+item of a list of 20,000 projects made a line of 150 KB)."""
+
+
+def listed(names: Sequence[str]) -> str:
+    """``names`` for a message: the first :data:`SHOWN_NAMES`, then how many in all."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:SHOWN_NAMES])
+    return shown if len(names) <= SHOWN_NAMES else f"{shown}, ... ({len(names)} in all)"
 
 
 def _item_index(items: list[Any], segment: str) -> int | None:
@@ -64,12 +72,7 @@ def _describe_list(items: list[Any]) -> str:
     if not items:
         return "the list is empty"
     text = "expected index 0" if len(items) == 1 else f"expected an index 0..{len(items) - 1}"
-    return text + (f" or one of the names: {_listed(names)}" if names else "")
-
-
-def _listed(names: list[str]) -> str:
-    more = f" (and {len(names) - NAMES_LISTED:,} more)" if len(names) > NAMES_LISTED else ""
-    return ", ".join(names[:NAMES_LISTED]) + more
+    return text + (f" or one of the names: {listed(names)}" if names else "")
 
 
 def _new_section_hint(segments: list[str], depth: int) -> str:
@@ -103,7 +106,7 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
         last = depth == len(segments) - 1
         if isinstance(node, dict):
             if segment not in node and not last:
-                keys = _listed(list(map(str, node))) or "none (the mapping is empty)"
+                keys = listed(list(map(str, node))) if node else "none (the mapping is empty)"
                 raise OverrideError(f"no such key; expected one of: {keys}"
                                     + _new_section_hint(segments, depth), segment)
             key: str | int = segment
