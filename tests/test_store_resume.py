@@ -637,3 +637,17 @@ def test_the_default_cap_of_a_precision_run_is_within_what_a_run_may_have(
                        chunk_size=2, out=out, precision=0.1, seams=Seams(stop_after_chunks=1))
     folder = ResultsFolder.open(out)  # checked as a resume reads it
     assert folder.manifest["precision"]["max_replications"] == MAX_REPLICATIONS
+
+
+def test_a_partial_folder_whose_scenario_file_was_deleted_resumes_and_writes_it_again(
+        tiny: Scenario, uninterrupted: Results, tmp_path: Path) -> None:
+    # before: the resume computed every replication, then failed (exit 1) saying the folder
+    # "was changed during the run: scenario.yaml was removed" — it had been, before the run
+    out = tmp_path / "run"
+    interrupted_run(tiny, out)
+    written = (out / "scenario.yaml").read_bytes()
+    (out / "scenario.yaml").unlink()
+    resumed = run_experiment(tiny, replications=N, seed=SEED, jobs=1, out=out, resume=True)
+    assert (out / "scenario.yaml").read_bytes() == written  # the file the run first wrote
+    assert_same_tables(resumed, uninterrupted)
+    assert load_results(out).replications.equals(resumed.replications)

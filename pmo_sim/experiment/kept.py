@@ -14,6 +14,7 @@ from typing import Any
 from pmo_sim.errors import UsageError
 from pmo_sim.experiment.manifest import MANIFEST, resume_command
 from pmo_sim.experiment.store import SCENARIO, ResultsFolder
+from pmo_sim.files import write_synced
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -90,6 +91,16 @@ def check_still_there(store: ResultsFolder) -> None:
         path = store.path / name
         if path.is_symlink() or not path.is_file():
             raise UsageError(f"{path} was removed")
+
+
+def restore_scenario(store: ResultsFolder, scenario_yaml: str) -> None:
+    """Write a resumed folder's ``scenario.yaml`` again if it was deleted since: the scenario
+    resumed is the run's own (its SHA-256 matched the manifest's), so this is the file the run
+    first wrote. Before, the resume computed every replication, then found the file missing
+    (:func:`check_still_there`) and failed, exit 1, the folder "changed during the run"."""
+    path = store.inside(SCENARIO)  # (a link or a folder in its place was refused already)
+    if not path.exists():
+        write_synced(path, scenario_yaml)
 
 
 def changed(exc: UsageError, store: ResultsFolder, manifest: dict[str, Any]) -> str:

@@ -53,6 +53,7 @@ from pmo_sim.experiment.kept import (
     changed,
     check_still_there,
     interrupted,
+    restore_scenario,
     with_what_is_kept,
 )
 from pmo_sim.experiment.manifest import FORMAT, FORMAT_VERSION, claimed, scenario_sha256
@@ -159,8 +160,7 @@ def _check_resumable(folder: ResultsFolder, out: Path, digest: str, seed: int, p
         raise UsageError(f"cannot resume {out}: " + "; ".join(differs)
                          + ". Resume with the original settings, or start a new run (another "
                          "--out, or --force to overwrite).")
-    # A folder or link where the run will write one of its files is refused now, not once
-    # every replication is computed (exit 1, and then again at each resume).
+    # A folder or link where the run writes one of its files: refused now, not after every replication.
     for name in OWN_FILES:
         folder.inside(name)
     return folder
@@ -283,9 +283,8 @@ def _prepare_run(spec: ExperimentSpec, chosen: list[str], store: ChunkStore,
     if p is not None:
         recorded = manifest.get("precision")  # a resume's: its cap kept when none is given
         manifest["precision"] = {"rel": p.rel, "metric": p.metric, "paired": p.paired,
-                                 # ten times what was asked, within what a run may have
-                                 # (before, -n above 1,000,000 made a manifest the run's own
-                                 # resume refused, and a run that could outgrow the limit)
+                                 # ten times what was asked, within a run's limit (-n above
+                                 # 1,000,000 made a manifest its resume refused, a run too long)
                                  "max_replications": p.max_replications
                                  or (recorded["max_replications"] if recorded
                                      else min(10 * requested, MAX_REPLICATIONS)),
@@ -308,7 +307,7 @@ def _open_store(spec: ExperimentSpec, chosen: list[str]
         if folder.manifest["status"] == "complete":
             folder.release()
             return load_results(folder.path)
-        _prepare_resume(folder)
+        _prepare_resume(folder, dump_scenario(scenario))
         return folder, folder.manifest
     manifest = _new_manifest(scenario, digest, spec.seed, chosen, n, command)
     return ResultsFolder.create(out.out, manifest, dump_scenario(scenario), force=out.force), manifest
@@ -362,8 +361,9 @@ def _new_manifest(scenario: Scenario, digest: str, seed: int, policies: list[str
     }
 
 
-def _prepare_resume(folder: ResultsFolder) -> None:
+def _prepare_resume(folder: ResultsFolder, scenario_yaml: str) -> None:
     folder.clean_strays()
+    restore_scenario(folder, scenario_yaml)
     for problem in folder.verify_chunks(drop=True):
         log.warning("%s; recomputing it", problem)
     folder.manifest.setdefault("resumed", []).append(_now())
