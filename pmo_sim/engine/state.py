@@ -20,7 +20,6 @@ that share of each day on projects: their speed and their project time scale by 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -349,25 +348,18 @@ class ProjectState:
         NOTE: ``worked_in_calendar`` and ``TaskState.remaining`` inlined for a running task,
         with the same operations in the same order, so the same numbers (what the pauses held
         and the down-time before ``now`` taken once for all the project's running tasks, not
-        once per task: ``open_between`` written out, and ``Downtime.down_until`` of each task's
-        start: a project with people to spare runs many tasks at once); tests/test_live_keys.py
-        holds the keys computed from it equal to the methods'.
+        once per task: ``open_between`` written out); tests/test_live_keys.py holds
+        the keys computed from it equal to the methods'.
         """
         down = self.down
         assert down is not None
         held = down.open_between(now, self.paused_until) if self.paused_until > now else 0.0
         down_now = down.down_until(now)
-        starts, ends, before = down.starts, down.ends, down.before
         total = self.pause_total
         lefts = []
         for t in self.running:
             work_start = t.work_start
-            if now > work_start:
-                i = bisect_right(starts, work_start) - 1
-                down_then = before[i] + min(work_start, ends[i]) - starts[i] if i >= 0 else 0.0
-                since = (now - work_start) - (down_now - down_then)
-            else:
-                since = 0.0
+            since = (now - work_start) - (down_now - down.down_until(work_start)) if now > work_start else 0.0
             worked = since - ((total - t.pause_mark) - held)
             worked = worked if worked > 0.0 else 0.0
             r = t.effort - (worked if t.is_duration else t.rate * worked)
