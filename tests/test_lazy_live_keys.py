@@ -85,8 +85,11 @@ def eager_log(sc: Scenario, policy: str, seed: int) -> list:
 
 
 def test_min_slack_alone_is_ranked_lazily():
-    # srpt and wsjf: a floor from pending_effort halved their keys at 640 listed projects and
-    # saved no instruction (their keys cost about what a bound does)
+    # in a pool's queue, where every bound must fall alike (the heap is kept between
+    # allocations); srpt and wsjf: a floor from pending_effort halved their keys at 640
+    # listed projects and saved no instruction (their keys cost about what a bound does).
+    # In the needs queue they are keyed lazily at their projects' own rates
+    # (tests/test_live_rates.py).
     assert LIVE_FALLS == {"min_slack": 1.0}
 
 

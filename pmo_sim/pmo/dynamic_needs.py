@@ -30,6 +30,13 @@ pool's steady queue does (:mod:`pmo_sim.pmo.dynamic_queue`): by the bounds their
 give, in a heap, a key taken only when a bound reaches the top; an allocation that starts one
 task keys a few projects, not every live one that could start (``min_slack``'s key walks the
 project's frontier: the most costly of the rules).
+Under ``srpt`` and ``wsjf`` (:data:`~pmo_sim.rules.allocation.LIVE_RATES`) the same, each
+bound falling at its project's own rate: a running task's remaining work falls by at most its
+crew's rate a day, so the remaining effort by at most their sum (taken with the key), until a
+task of it starts (its rate is added: :meth:`started`) or its efforts change; ``wsjf``'s key is
+bounded through it. In a portfolio of many people, where most live projects could start
+something at most allocations, keying them all (the remaining work of every running task,
+through the calendar) was most of what these rules cost beyond ``fifo``.
 A rule not registered ``steady`` (a user's own) ranks every waiting project afresh.
 
 An allocation's constant matters as much (it runs at nearly every task's end): the kinds that
@@ -50,11 +57,12 @@ from typing import TYPE_CHECKING
 
 from pmo_sim.pmo.dispatch import Kinds
 from pmo_sim.pmo.needs_allocation import Allocation
-from pmo_sim.pmo.ranks import Key, Resting
+from pmo_sim.pmo.ranks import Key, Resting, origin_after_start
+from pmo_sim.rules.allocation import start_falls
 
 if TYPE_CHECKING:
     from pmo_sim.engine.state import PoolState, ProjectState, TaskState
-    from pmo_sim.rules.allocation import RestKey, RestPart
+    from pmo_sim.rules.allocation import LiveRate, RestKey, RestPart
 
 
 class DynamicNeedsQueue:
@@ -62,12 +70,19 @@ class DynamicNeedsQueue:
     needs, a heap of the resting ones."""
 
     def __init__(self, steady: bool, still: bool = False,
-                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None):
+                 at_rest: tuple[RestPart, RestKey] | None = None, falls: float | None = None,
+                 live_rate: LiveRate | None = None):
         self.steady = steady  # resting projects keep their order: they wait in heaps
-        # Under a rule in LIVE_FALLS (steady), live projects are keyed lazily: per project, the
-        # origin of a bound of its key (ranks.bound_origin), until its efforts change.
+        # Under a rule in LIVE_FALLS or LIVE_RATES (steady), live projects are keyed lazily: per
+        # project, the origin of a bound (ranks.bound_origin) of its key, or of the quantity its
+        # key is a function of (LiveRate), until its efforts change; the bound falls at
+        # ``falls`` a day, or at the project's own rate (``rates``: ``live_rate.falls`` when it
+        # was keyed, plus the rate of each task started since).
         self.falls = falls if steady else None
+        self.live_rate = live_rate if steady else None
+        self.lazy = self.falls is not None or self.live_rate is not None
         self.bounds: dict[ProjectState, float] = {}
+        self.rates: dict[ProjectState, float] = {}
         self.still = still  # a resting project's key does not move with time: its heap key serves
         self.at_rest = at_rest  # else maybe: what stays put of it, and the key from that and now
         self.projects: dict[ProjectState, list[TaskState]] = {}  # ready tasks, fifo order
@@ -126,6 +141,10 @@ class DynamicNeedsQueue:
     def started(self, task: TaskState) -> None:
         """A task started (one needing nothing never waited here): its project is live."""
         proj = task.project
+        if self.live_rate is not None and proj in self.bounds:  # its key falls faster from now
+            falls = start_falls(task)
+            self.bounds[proj] = origin_after_start(self.bounds[proj], task.start, falls)  # type: ignore[arg-type]
+            self.rates[proj] += falls
         waiting = self.projects.get(proj)
         if waiting is None:
             return
@@ -194,6 +213,7 @@ class DynamicNeedsQueue:
         self.unsettled.discard(proj)
         self.stamps.pop(proj, None)
         self.bounds.pop(proj, None)
+        self.rates.pop(proj, None)
         if not self.projects:  # nothing waits: whatever the heaps hold is stale
             for kind in self.resting:
                 self.heaps[kind].clear()

@@ -90,7 +90,7 @@ class Allocation:
         # ranked (here and in _run_lazily); its tasks can keep a kind open to the allocation's
         # end, so under a lazy rule every other live project would be keyed (a portfolio with
         # change requests)
-        if queue.falls is not None:
+        if queue.lazy:
             self._run_lazily(startable)
             return
         live = sorted([(rule(p, now), p.arrival, p.index, p) for p in startable if p.paused_until <= now])
@@ -152,12 +152,20 @@ class Allocation:
         index): an index is unique, so a project itself is never compared.
         """
         queue, rule, now = self.queue, self.rule, self.now
-        falls, bounds = queue.falls, queue.bounds
+        falls, bounds, rates, live = queue.falls, queue.bounds, queue.rates, queue.live_rate
         startable_now = self.startable
-        assert falls is not None
-        drop = falls * now
-        bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable
-                   if p.paused_until <= now]  # (as in run: a disrupted project is not ranked)
+        # (as in run: a disrupted project is not ranked)
+        if falls is not None:  # every bound falls alike
+            drop = falls * now
+            bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable
+                       if p.paused_until <= now]
+        elif live.floor is None:  # type: ignore[union-attr]  # each at its project's own rate
+            bounded = [(bounds[p] - rates[p] * now if p in bounds else _NO_BOUND, p.arrival, p.index, p)
+                       for p in startable if p.paused_until <= now]
+        else:  # a bound of what the key is made from, and the least key it allows
+            floor = live.floor  # type: ignore[union-attr]
+            bounded = [(floor(p, bounds[p] - rates[p] * now) if p in bounds else _NO_BOUND, p.arrival,
+                        p.index, p) for p in startable if p.paused_until <= now]
         heapify(bounded)
         keyed: list[Ranked] = []
         head = self._peek_resting()
@@ -175,8 +183,14 @@ class Allocation:
                 proj = heappop(bounded)[3]
                 if not startable_now(proj):
                     continue  # every kind of its ready tasks is out: it would start nothing
-                key = rule(proj, now)
-                bounds[proj] = bound_origin(key, now, falls)
+                if live is None:
+                    key = rule(proj, now)
+                    bounds[proj] = bound_origin(key, now, falls)  # type: ignore[arg-type]
+                else:  # (the rule's key, from the quantity it bounds)
+                    quantity = live.quantity(proj, now)
+                    key = quantity if live.key is None else live.key(proj, quantity)
+                    rate = rates[proj] = live.falls(proj)
+                    bounds[proj] = bound_origin(quantity, now, rate)
                 heappush(keyed, (key, proj.arrival, proj.index, proj))
             entry = head[0] if head is not None and (not keyed or head[0] < keyed[0]) else (
                 keyed[0] if keyed else None)

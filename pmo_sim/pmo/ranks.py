@@ -45,6 +45,15 @@ def bound_origin(key: float, now: float, falls: float) -> float:
     return key
 
 
+def origin_after_start(origin: float, now: float, falls: float) -> float:
+    """The origin of a bound kept through a start at ``now`` of a task whose work falls by at
+    most ``falls`` a day: the key is the same at that instant, then falls faster (the bound's
+    rate grows by ``falls``; so that it stays put now, its origin grows by ``falls * now``)."""
+    if -_INF < origin < _INF:
+        return origin + falls * now - _MARGIN * (falls * (now + 1.0) + 1.0)
+    return origin
+
+
 def tasks_of(projects: dict[ProjectState, list[TaskState]],
              group: list[Ranked]) -> list[TaskState]:
     """The waiting tasks of a rank's projects, in the order they are offered (a copy: tasks

@@ -38,6 +38,7 @@ from pmo_sim.pmo.ranks import fifo_key
 from pmo_sim.rules.allocation import (
     ALLOCATION_RULES,
     LIVE_FALLS,
+    LIVE_RATES,
     RESTING_FORMS,
     STATIC_RULES,
     STEADY_RULES,
@@ -71,6 +72,7 @@ class ResourceManager(Allocator):
         self.still_rule = rm.allocation in STILL_RULES
         self.resting_form = RESTING_FORMS.get(rm.allocation)
         self.live_falls = LIVE_FALLS.get(rm.allocation)
+        self.live_rate = LIVE_RATES.get(rm.allocation)
         self.task_rule = rm.allocation in TASK_RULES
         self.steady_rule = rm.allocation in STEADY_RULES
         self.fifo = rm.allocation == "fifo"
@@ -116,7 +118,8 @@ class ResourceManager(Allocator):
         if together:
             self.needs_queue = (NeedsQueue() if self.static_rule else DynamicNeedsQueue(
                 self.steady_rule, still=self.steady_rule and self.still_rule,
-                at_rest=self.resting_form if self.steady_rule else None, falls=self.live_falls))
+                at_rest=self.resting_form if self.steady_rule else None, falls=self.live_falls,
+                live_rate=self.live_rate))
         # what is told of tasks started, projects changed or withdrawn (dynamic rules)
         self.ranking: DynamicQueues | DynamicNeedsQueue | None = (
             self.needs_queue if isinstance(self.needs_queue, DynamicNeedsQueue) else self.dynamic)

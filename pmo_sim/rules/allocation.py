@@ -39,7 +39,7 @@ and the engine takes again only the keys that may rank among those an allocation
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 
 class RankedProject(Protocol):
@@ -75,6 +75,22 @@ RESTING_FORMS: dict[str, tuple[RestPart, RestKey]] = {}
 #: rule name -> the most a project's key can fall per day while its efforts do not change
 #: (rework and ideas change them; tasks starting, finishing or becoming ready do not)
 LIVE_FALLS: dict[str, float] = {}
+
+
+class LiveRate(NamedTuple):
+    """How a project's key is bounded from below at its own rate, between the times it is
+    taken: a *quantity* that falls by at most ``falls(project)`` a day (taken with the key)
+    while its efforts do not change and no task of it starts (a start adds the task's own
+    rate: :func:`start_falls`), and the key as a function of it."""
+
+    falls: Callable[[Any], float]
+    quantity: Callable[[Any, float], float]  # (project, now)
+    key: Callable[[Any, float], float] | None  # (project, quantity); None: the quantity is the key
+    floor: Callable[[Any, float], float] | None  # the least key once the quantity is at least this
+
+
+#: rule name -> its :class:`LiveRate` (per project, where :data:`LIVE_FALLS` is one for all)
+LIVE_RATES: dict[str, LiveRate] = {}
 TASK_RULES: set[str] = set()
 
 _R = TypeVar("_R", bound=Rule)
@@ -83,13 +99,16 @@ _R = TypeVar("_R", bound=Rule)
 def rule(name: str, static: bool = False, steady: bool = False, still: bool = False,
          level: Literal["project", "task"] = "project",
          at_rest: tuple[RestPart, RestKey] | None = None,
-         live_falls: float | None = None) -> Callable[[_R], _R]:
+         live_falls: float | None = None,
+         live_rate: LiveRate | None = None) -> Callable[[_R], _R]:
     def register(fn: _R) -> _R:
         ALLOCATION_RULES[name] = fn
         if at_rest is not None:
             RESTING_FORMS[name] = at_rest
         if live_falls is not None:
             LIVE_FALLS[name] = live_falls
+        if live_rate is not None:
+            LIVE_RATES[name] = live_rate
         if static:
             STATIC_RULES.add(name)
         if steady or still or at_rest is not None:  # both promise a steady key
@@ -121,19 +140,59 @@ def edd(project: RankedProject, now: float) -> float:
     return project.due_date
 
 
-@rule("srpt", still=True)
-def srpt(project: RankedProject, now: float) -> float:
-    """Shortest remaining processing time: least remaining project effort first."""
+def start_falls(task: Any) -> float:
+    """The most a running task's remaining work falls per day: its crew's rate (a day a day
+    for a fixed duration); none while it is paused, in down-time or in set-up."""
+    return 1.0 if task.is_duration else task.rate
+
+
+def _remaining_falls(project: Any) -> float:
+    """The most ``remaining_effort`` falls per day while the running tasks stay the same."""
+    falls = 0.0
+    for task in project.running:
+        falls += start_falls(task)
+    return falls
+
+
+def _remaining(project: RankedProject, now: float) -> float:
     return project.remaining_effort(now)
 
 
-@rule("wsjf", still=True)
-def wsjf(project: RankedProject, now: float) -> float:
-    """Weighted shortest job first: highest value_per_day / remaining project effort first."""
-    remaining = project.remaining_effort(now)
+_REMAINING_FALLS = LiveRate(_remaining_falls, _remaining, None, None)
+
+
+@rule("srpt", still=True, live_rate=_REMAINING_FALLS)
+def srpt(project: RankedProject, now: float) -> float:
+    """Shortest remaining processing time: least remaining project effort first.
+
+    ``live_rate``: a running task's remaining work falls by at most its crew's rate a day (not
+    at all in down-time or a pause), so the key by at most their sum until a task starts (which
+    adds its rate) or efforts change."""
+    return project.remaining_effort(now)
+
+
+def _wsjf_of(project: RankedProject, remaining: float) -> float:
     if remaining <= 0:
         return float("-inf")
     return -project.value_per_day / remaining
+
+
+def _wsjf_floor(project: RankedProject, remaining: float) -> float:
+    """The least ``wsjf`` key while the remaining effort is at least ``remaining`` (and never
+    grows): with a value of 0 or more the key grows with the remaining effort; with a negative
+    value it is above 0 while any effort is left."""
+    if remaining <= 0:
+        return float("-inf")
+    value = project.value_per_day
+    return -value / remaining if value >= 0 else 0.0
+
+
+@rule("wsjf", still=True, live_rate=_REMAINING_FALLS._replace(key=_wsjf_of, floor=_wsjf_floor))
+def wsjf(project: RankedProject, now: float) -> float:
+    """Weighted shortest job first: highest value_per_day / remaining project effort first.
+
+    ``live_rate``: bounded by the remaining effort's bound, as ``srpt``."""
+    return _wsjf_of(project, project.remaining_effort(now))
 
 
 def _critical_path_at_rest(project: RankedProject) -> float:
