@@ -288,17 +288,25 @@ def test_better_estimating_shrinks_draws_towards_the_mode() -> None:
 
 
 def test_innovation_time_slows_work_and_ideas_cut_pending_effort() -> None:
-    sc = make_scenario([project("A", task("a", 1)), project("B", task("b", 1))], horizon=500,
+    # SPEC 4.1: a project is open from its arrival until completed or cancelled, admitted or
+    # not: an idea cuts A (admitted) and B (in the backlog); C is completed, D a proposal
+    # waiting for funds (not in the portfolio yet), E arrives on day 400.
+    sc = make_scenario([project("A", task("a", 1)), project("B", task("b", 1)),
+                        project("C", task("c", 1)), project("D", task("d", 1)),
+                        project("E", task("e", 1), arrival=400)], horizon=500,
                        pmo={"innovation_manager": {"time_fraction": 0.1, "ideas_per_year": 5,
                                                    "success_probability": 1, "effort_reduction": 0.2,
                                                    "cost_per_year": 300}})
     role, world = attached(InnovationManager, sc, seed=3)
     assert world.work_share == 0.9
-    world.projects[0].status = "open"  # A open, B still in the backlog
+    a, _b, c, d, _e = world.projects
+    a.status, c.status, d.status = "open", "completed", "proposal"
     world.env.run(until=500)
-    ideas = [c for c in world.calls if c[1] == "scale_pending_effort"]
-    assert ideas and all(c[2:] == ("A", 0.8) for c in ideas)
-    assert [c[0] for c in ideas] == sorted(c[0] for c in ideas)
+    ideas = [cl for cl in world.calls if cl[1] == "scale_pending_effort"]
+    assert ideas and all(cl[3] == 0.8 for cl in ideas)
+    assert {cl[2] for cl in ideas if cl[0] < 400} == {"A", "B"}
+    assert {cl[2] for cl in ideas if cl[0] >= 400} == {"A", "B", "E"}
+    assert [cl[0] for cl in ideas] == sorted(cl[0] for cl in ideas)
     assert reported(role, world).flows == {"pmo_cost": 300}
 
 

@@ -11,7 +11,8 @@ kept apart because what a change does to a project is a story of its own:
   starts, and running tasks finish later by the pause time they lived through (the world's
   task completion checks it); when the pause ends the project's waiting tasks may start.
 - **Efforts scaled.** A role may scale the effort of the tasks not started yet (an idea that
-  makes the work smaller).
+  makes the work smaller): of an admitted project, its tasks not started; of a project not
+  admitted yet, every task's planned effort.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ class Rework:
 
     def scale_pending_effort(self, project: ProjectState, factor: float) -> None:
         project.efforts_changed()
+        if project.admitted is None:
+            # Not admitted yet (backlog, dependency gate): no task states; the efforts its
+            # tasks will be built with are scaled, and the backlog ranks it again.
+            efforts = project.efforts
+            for i, effort in enumerate(efforts):
+                efforts[i] = effort * factor
+            project.pending_effort = sum(efforts)
+            self.allocator.project_changed(project)
+            return
         pending = 0.0
         for task in project.tasks:
             if task.start is None:

@@ -106,7 +106,8 @@ class WorldAPI(Protocol):
         """Rework of ``fraction`` × the project's remaining effort, and a pause of its work."""
 
     def scale_pending_effort(self, project: ProjectState, factor: float) -> None:
-        """Multiply the effort of the project's tasks that have not started by ``factor``."""
+        """Multiply the effort of the project's tasks that have not started by ``factor`` (all
+        of them, for a project not admitted yet)."""
 
     # ---- tasks and people
     def start_task(self, task: TaskState, crew: list[Person], setup: float) -> None:

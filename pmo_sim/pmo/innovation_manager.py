@@ -4,6 +4,9 @@ Everyone spends ``time_fraction`` of their time on improvement work (their proje
 that much slower). Ideas arrive as a Poisson process at ``ideas_per_year``; each succeeds with
 ``success_probability`` and then cuts the effort of every not-yet-started task of the open
 projects by ``effort_reduction`` (running tasks keep the duration fixed when they started).
+Open is SPEC 4.1's: from arrival until completed or cancelled, admitted or not — a project
+waiting in the backlog (or at the dependency gate) has its planned work cut too, as
+``projects_open`` counts it; a proposal still waiting for funds is not in the portfolio yet.
 Idea times and outcomes come from the replication's innovation stream, so two policies with
 the same innovation settings see the same ideas. The function costs ``cost_per_year``.
 """
@@ -20,6 +23,11 @@ if TYPE_CHECKING:
     from pmo_sim.scenario.models import Scenario
     from pmo_sim.scenario.policy import PMO
     from pmo_sim.scenario.policy import InnovationManager as InnovationSpec
+
+
+#: The statuses of an open project (SPEC 4.1: arrived, not completed or cancelled; the
+#: ``backlog`` of one yet to arrive is passed over by its arrival day).
+OPEN = ("open", "backlog")
 
 
 class InnovationManager(Role):
@@ -50,8 +58,11 @@ class InnovationManager(Role):
         env = self.world.env
         for t in times:
             yield env.timeout(t - env.now)
-            for proj in self.world.projects:
-                if proj.status == "open":
+            now = env.now
+            for proj in self.world.projects:  # (in arrival order)
+                if proj.arrival > now:
+                    break
+                if proj.status in OPEN:
                     self.world.scale_pending_effort(proj, 1 - reduction)
 
     def report(self, acc: Accounts) -> None:
