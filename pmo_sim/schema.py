@@ -213,9 +213,11 @@ PROJECTS = Table("projects", "One row per (policy, replication, project).", KEY,
        "Why it was cancelled: stage_gate, dependency (a dependency was cancelled or rejected), or empty.",
        values=CANCEL_REASONS),
     _c("effort_planned", "float", "person-days", "neutral", "Effort planned",
-       "Sum of the sampled task efforts (after estimating practice), before rework."),
+       "Sum of the sampled task efforts (after estimating practice), before rework; a fixed-duration "
+       "task counts its days."),
     _c("effort_done", "float", "person-days", "neutral", "Effort done",
-       "Effort worked on it by the horizon (running tasks by linear progress)."),
+       "Effort worked on it by the horizon (running tasks by linear progress); a fixed-duration task "
+       "counts its days."),
     _c("rework_effort", "float", "person-days", "lower", "Rework effort",
        "Effort added by change requests and risks."),
     _c("changes", "int", "count", "neutral", "Changes", "Change requests that reached it."),
