@@ -27,6 +27,7 @@ from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.pmo import needs_allocation
 from pmo_sim.pmo.ranks import bound_origin, origin_after_start
 from pmo_sim.rules.allocation import ALLOCATION_RULES, LIVE_RATES
+from pmo_sim.scenario.limits import MAX_MAGNITUDE
 from pmo_sim.scenario.models import Scenario
 
 RATED = ("srpt", "wsjf")
@@ -150,3 +151,22 @@ def test_a_bound_carried_through_a_start_stays_below_the_key_falling_faster(key,
     assert at_start - (origin - (rate + added) * t1) <= 1e-8 * (abs(key) + (rate + added) * (t1 + 1) + 1)
     for later in (t1 + 1.0, t1 + 50.0):
         assert origin - (rate + added) * later <= at_start - (rate + added) * (later - t1)
+
+
+@pytest.mark.parametrize("rule", RATED)
+def test_crews_of_the_largest_speed_change_nothing(rule: str):
+    # the largest productivity a scenario may give (limits.MAX_MAGNITUDE): tasks of a day's
+    # effort done in femtodays, rates of 1e15 times the day in the bounds
+    data = harsh(rule, True).model_dump(mode="json", exclude_none=True)
+    for pool in data["resources"].values():
+        if pool.get("kind") != "equipment":
+            pool["productivity"] = MAX_MAGNITUDE
+    sc = Scenario.model_validate(data)
+    assert records(sc, sc.policy_names[0], 4) == eager_records(sc, sc.policy_names[0], 4, rule)
+
+
+@pytest.mark.parametrize("origin,now,falls", [(1e308, 1e308, 10.0), (5.0, 600.0, 1e306)])
+def test_a_bound_beyond_a_floats_range_is_none(origin: float, now: float, falls: float):
+    # (beyond what a scenario can give: -inf, never NaN, which would disorder the heap)
+    assert bound_origin(origin, now, falls) == -float("inf")
+    assert origin_after_start(origin, now, falls * 1e10) == -float("inf")

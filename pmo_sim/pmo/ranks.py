@@ -39,9 +39,10 @@ def fifo_key(task: TaskState) -> tuple[float, float, int, int]:
 
 def bound_origin(key: float, now: float, falls: float) -> float:
     """``c`` such that ``c - falls * t`` is at most the key at any later ``t`` (efforts
-    unchanged), for a key taken at ``now``; an infinite key stays what it is."""
+    unchanged), for a key taken at ``now``; an infinite key stays what it is. A bound beyond
+    a float's range (a crew of absurd speed) is none: -inf, the project keyed every time."""
     if -_INF < key < _INF:
-        return key + falls * now - _MARGIN * (abs(key) + falls * (now + 1.0) + 1.0)
+        return _finite(key + falls * now - _MARGIN * (abs(key) + falls * (now + 1.0) + 1.0))
     return key
 
 
@@ -50,8 +51,12 @@ def origin_after_start(origin: float, now: float, falls: float) -> float:
     most ``falls`` a day: the key is the same at that instant, then falls faster (the bound's
     rate grows by ``falls``; so that it stays put now, its origin grows by ``falls * now``)."""
     if -_INF < origin < _INF:
-        return origin + falls * now - _MARGIN * (falls * (now + 1.0) + 1.0)
+        return _finite(origin + falls * now - _MARGIN * (falls * (now + 1.0) + 1.0))
     return origin
+
+
+def _finite(origin: float) -> float:
+    return origin if -_INF < origin < _INF else -_INF  # (NaN too: inf - inf)
 
 
 def tasks_of(projects: dict[ProjectState, list[TaskState]],
