@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from hand import column, log, simulate
+from test_capacity_engine import FIXED
 
 from pmo_sim.sampling import Source, stream
 
@@ -180,18 +181,9 @@ def test_a_fixed_duration_counts_its_days_in_the_projects_planned_and_done_effor
     # remaining processing time: tests/test_psplib_reference.py), whatever its crew: vendor
     # (12 days, no crew) and review (5 days holding 3 people) count 12 and 5; fix 6 person-days.
     # Rework and change requests, which are person work, leave durations alone (README, Risks).
-    one = simulate("""
-name: t
-horizon: 100
-resources:
-  dev: {headcount: 3}
-projects:
-  - name: A
-    tasks:
-      - {name: vendor, duration: 12}
-      - {name: review, needs: {dev: 3}, duration: 5, after: [vendor]}
-      - {name: fix, skill: dev, people: 3, effort: 6, after: [vendor]}
-""")
+    # (FIXED: a vendor's delivery of 12 days, then a 5-day review by all 3 devs and 6
+    # person-days of fixes by the same 3.)
+    one = simulate(FIXED)
     assert log(one) == [("A", "vendor", 0, 12, ""), ("A", "review", 12, 17, "dev-1,dev-2,dev-3"),
                         ("A", "fix", 17, 19, "dev-1,dev-2,dev-3")]
     assert column(one, "effort_planned") == {"A": 12 + 5 + 6} and column(one, "effort_done") == {"A": 23}
