@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,19 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+SHOWN_NAMES = 8
+"""How many names a message lists before it says how many more there are (a --set naming no
+item of a list of 20,000 projects made a line of 150 KB)."""
+
+
+def listed(names: Sequence[str]) -> str:
+    """``names`` for a message: the first :data:`SHOWN_NAMES`, then how many in all."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:SHOWN_NAMES])
+    return shown if len(names) <= SHOWN_NAMES else f"{shown}, ... ({len(names)} in all)"
+
+
 def format_got(value: Any, limit: int = 60) -> str:
     """A short, readable rendering of an offending value."""
     if isinstance(value, str):
@@ -101,6 +115,13 @@ class UsageError(PmoSimError):
     """Bad option, bad results folder, refused resume: exit code 2."""
 
     exit_code = 2
+
+
+def unknown_policy(unknown: Sequence[str], known: Sequence[str],
+                   owner: str = "the scenario has", what: str = "policy") -> UsageError:
+    """The error for policy names asked for but not in ``known``: ``unknown WHAT 'x'; OWNER:
+    a, b, ...``, the known names :func:`listed` (a scenario may have hundreds of policies)."""
+    return UsageError(f"unknown {what} {', '.join(map(repr, unknown))}; {owner}: {listed(known)}")
 
 
 class ScenarioError(UsageError):

@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 from pmo_sim.analysis.format import plain_number
 from pmo_sim.analysis.metrics import metric_info
 from pmo_sim.analysis.stats import check_confidence, check_frame, policies_of, resolve_metrics, t_quantile
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, unknown_policy
 
 # NOTE: the t distribution's tail from pmo_sim.intervals, not scipy (scipy.special alone adds
 # ~20 MB and ~0.2 s of imports to every process that prints a verdict).
@@ -92,7 +92,7 @@ def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.D
 
 def _check_policy(name: str, policies: Sequence[str], what: str = "baseline") -> None:
     if name not in policies:
-        raise UsageError(f"unknown {what} {name!r}; policies in these results: {', '.join(policies)}")
+        raise unknown_policy([name], policies, "policies in these results", what)
 
 
 # --------------------------------------------------------------------------- compare

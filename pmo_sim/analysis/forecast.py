@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_sim.analysis import format as fmt
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, listed, unknown_policy
 from pmo_sim.numerals import is_plain
 
 #: The finish percentiles, in percent.
@@ -65,9 +65,6 @@ NOT_REACHED = "> horizon"
 _EPS = 1e-9
 _REQUIRED = ("policy", "project", "template", "status", "finish", "due_date")
 _DONE, _CANCELLED, _REJECTED = "completed", "cancelled", "rejected"
-#: Names listed in an error message about an unknown name, at most.
-_LISTED = 25
-
 #: The unit of each column of :func:`forecast`'s table (as in :mod:`pmo_sim.schema`: ``day`` is
 #: a day number, ``rate`` a fraction, ``date`` a calendar date).
 UNITS: dict[str, str] = {
@@ -173,13 +170,6 @@ def _date_to_day(date: dt.date, horizon: float, start: dt.date | None) -> float:
 # --------------------------------------------------------------------------- the forecast
 
 
-def _names(values: Iterable[str]) -> str:
-    names = list(values)
-    shown = ", ".join(names[:_LISTED])
-    return shown + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "") \
-        if names else "none"
-
-
 def _chosen(asked: Sequence[str], present: list[str], what: str,
             generated: Collection[str] = ()) -> list[str]:
     """The names asked for, each checked against ``present`` (duplicates dropped)."""
@@ -188,7 +178,7 @@ def _chosen(asked: Sequence[str], present: list[str], what: str,
             continue
         hint = (f" ({name!r} is a generated project: ask for its template instead)"
                 if name in generated else "")
-        raise UsageError(f"unknown {what} {name!r}{hint}; the results have: {_names(present)}")
+        raise UsageError(f"unknown {what} {name!r}{hint}; the results have: {listed(present)}")
     return list(dict.fromkeys(asked))
 
 
@@ -271,7 +261,7 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
     limit = None if by is None else by_day(by, horizon, start)
     policies = [str(p) for p in dict.fromkeys(table["policy"].astype(str))]
     if policy is not None and policy not in policies:
-        raise UsageError(f"unknown policy {policy!r}; the results have: {_names(policies)}")
+        raise unknown_policy([policy], policies, "the results have")
     positions, present, pooled = _groups(table)
     rank = {name: i for i, name in enumerate(order)}
     present, pooled = (sorted(names, key=lambda x: rank.get(x, len(rank))) for names in (present, pooled))
@@ -281,7 +271,7 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
     stray = [name for name in projects or [] if name not in generated]
     if stray and not present and pooled:
         raise UsageError(f"unknown project {stray[0]!r}: the scenario names no projects, its "
-                         f"projects are generated from templates ({_names(pooled)}); ask for a "
+                         f"projects are generated from templates ({listed(pooled)}); ask for a "
                          "template instead")
     chosen = {"project": _chosen(projects or [], present, "project", generated),
               "template": _chosen(templates or [], pooled, "template")}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.engine.records import ReplicationRecords
-from pmo_sim.errors import ReplicationFailed, UsageError
+from pmo_sim.errors import ReplicationFailed, UsageError, unknown_policy
 from pmo_sim.experiment.backends import auto_chunk_size, check_backend, load_of, make_backend
 from pmo_sim.experiment.columns import Text
 from pmo_sim.experiment.replicate import run_replication
@@ -69,8 +69,7 @@ def check_options(scenario: Scenario, replications: int, seed: int, policies: Se
     known = scenario.policy_names
     unknown = [p for p in policies or () if p not in known]
     if unknown:
-        raise UsageError(f"unknown policy {', '.join(map(repr, unknown))}; "
-                         f"the scenario has: {', '.join(known)}")
+        raise unknown_policy(unknown, known)
     return [p for p in known if not policies or p in policies]
 
 

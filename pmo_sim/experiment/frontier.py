@@ -27,7 +27,7 @@ import pandas as pd
 
 from pmo_sim.analysis.frontier import FUND_ALL
 from pmo_sim.analysis.stats import summary
-from pmo_sim.errors import Problem, ScenarioError, UsageError
+from pmo_sim.errors import Problem, ScenarioError, UsageError, unknown_policy
 from pmo_sim.experiment.batch import Study, run_variants
 from pmo_sim.experiment.spec import Progress, check_policy_list
 from pmo_sim.experiment.variants import Base, Origin, validate_axes, variants
@@ -98,8 +98,7 @@ def _check(base: Base, budgets: Sequence[float], metric: str, sets: Mapping[str,
     rules = funding_rules(base.scenario)
     unknown = [p for p in policies or () if p not in rules]
     if unknown:
-        raise UsageError(f"unknown policy {', '.join(map(repr, unknown))}; "
-                         f"the scenario has: {', '.join(rules)}")
+        raise unknown_policy(unknown, list(rules))
     chosen = [p for p in rules if not policies or p in policies]
     if not any(rules[p] != FUND_ALL for p in chosen):
         raise UsageError("no policy funds proposals against the budget (governance.funding): "

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from pmo_sim.engine import ReplicationRecords, Role, World
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import unknown_policy
 from pmo_sim.pmo import roles_for
 from pmo_sim.sampling import Plan, Sampler
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
@@ -40,8 +40,7 @@ def run_replication(scenario: Scenario, replication: int, seed: int,
     names = list(scenario.policies) if policies is None else list(policies)
     unknown = [n for n in names if n not in scenario.policies]
     if unknown:
-        raise UsageError(f"unknown policy {unknown[0]!r}; the scenario has: "
-                         + ", ".join(scenario.policies))
+        raise unknown_policy(unknown[:1], list(scenario.policies))
     cap = None if max_events is None else int(RUNAWAY_FACTOR * max_events)
     with fewer_collections():
         plan = (sampler or Sampler(scenario)).plan(seed, replication)

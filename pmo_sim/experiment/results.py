@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from pmo_sim.errors import ScenarioError, UsageError, check_results
+from pmo_sim.errors import ScenarioError, UsageError, check_results, unknown_policy
 from pmo_sim.experiment.coverage import (
     COUNTED,
     EVEN_TABLES,
@@ -294,7 +294,7 @@ class Results:
         if not self.has_table("risks"):
             raise UsageError("these results have no risks table: the scenario has no risk register")
         if policy is not None and policy not in self.policies:
-            raise UsageError(f"unknown policy {policy!r}; the results have: {', '.join(self.policies)}")
+            raise unknown_policy([policy], self.policies, "the results have")
         return risk_drivers(self.risks, self.projects,
                             policies=[policy] if policy else self.policies,
                             replications=int(self.manifest["replications"]) if self.complete else None,
@@ -305,8 +305,7 @@ class Results:
         if baseline is None:
             return self.policies[0]
         if baseline not in self.policies:
-            raise UsageError(f"unknown baseline policy {baseline!r}; "
-                             f"the results have: {', '.join(self.policies)}")
+            raise unknown_policy([baseline], self.policies, "the results have", "baseline policy")
         return baseline
 
     # ---------------------------------------------------------------- saving

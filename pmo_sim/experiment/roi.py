@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from pmo_sim.analysis.roi import ROI_JSON, RoiQuestion, RoiResult, analyse_roi
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, unknown_policy
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.files import write_atomically
@@ -63,7 +63,7 @@ def without_programme(scenario: Scenario, policy: str, programme: str) -> tuple[
 def policy_of(scenario: Scenario, policy: str) -> PMO:
     """The PMO setting of a named policy, or a :class:`UsageError` listing the policies."""
     if policy not in scenario.policies:
-        raise UsageError(f"unknown policy {policy!r}; policies: {', '.join(scenario.policy_names)}")
+        raise unknown_policy([policy], scenario.policy_names)
     return scenario.policies[policy]
 
 

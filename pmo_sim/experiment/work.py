@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import unknown_policy
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import TABLES as SCHEMA_TABLES
 
@@ -43,8 +43,7 @@ def chosen_policies(scenario: Scenario, policies: Sequence[str] | None) -> list[
         return known
     unknown = [p for p in policies if p not in known]
     if unknown:
-        raise UsageError(f"unknown policy {', '.join(map(repr, unknown))}; "
-                         f"the scenario has: {', '.join(known)}")
+        raise unknown_policy(unknown, known)
     chosen = set(policies)
     return [p for p in known if p in chosen]
 

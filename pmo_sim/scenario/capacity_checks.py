@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any, Union
 
+from pmo_sim.errors import listed
 from pmo_sim.scenario.calendar import date_of, day_index, fits_calendar, is_working_day, next_working_day
 from pmo_sim.scenario.capacity import EquipmentPool, Pool
 from pmo_sim.scenario.limits import MAX_PEOPLE
 from pmo_sim.scenario.models import Scenario, TaskSpec
-from pmo_sim.scenario.overrides import listed
 from pmo_sim.scenario.policy import ResourceManager
 
 KeyPath = tuple[Union[str, int], ...]

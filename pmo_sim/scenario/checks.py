@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Union
 
+from pmo_sim.errors import listed
 from pmo_sim.scenario.capacity import Pool
 from pmo_sim.scenario.capacity_checks import (
     calendar_problems,
@@ -38,7 +39,6 @@ from pmo_sim.scenario.dists import (
 )
 from pmo_sim.scenario.limits import people_problem
 from pmo_sim.scenario.models import PMO, Intake, ProjectSpec, Scenario, TaskSpec
-from pmo_sim.scenario.overrides import listed
 
 KeyPath = tuple[Union[str, int], ...]
 SemanticProblem = tuple[KeyPath, str, Any]

@@ -23,11 +23,12 @@ import re
 from collections import deque
 from typing import Any
 
+from pmo_sim.errors import SHOWN_NAMES
+from pmo_sim.errors import listed as _names
 from pmo_sim.rules.funding import SCORE_RULES
 from pmo_sim.scenario.dists import Fixed, _Dist
 from pmo_sim.scenario.models import PMO, ProjectSpec, Scenario, Template
-from pmo_sim.scenario.overrides import SHOWN_NAMES, KeyPath
-from pmo_sim.scenario.overrides import listed as _names
+from pmo_sim.scenario.overrides import KeyPath
 
 Problems = list[tuple[KeyPath, str, Any]]
 

@@ -16,10 +16,10 @@ that contain a dot cannot be addressed by name (use the index).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from pmo_sim.errors import ScenarioError
+from pmo_sim.errors import ScenarioError, listed
 from pmo_sim.scenario.reader import plain_tree, read_yaml
 from pmo_sim.scenario.sources import KeyPath
 
@@ -43,19 +43,6 @@ def parse_value(value: Any) -> Any:
         syntax = message.startswith("YAML syntax error: ")
         raise OverrideError(f"value is not valid YAML: {message.split(': ', 1)[1]}" if syntax
                             else f"value: {message}", value) from None
-
-
-SHOWN_NAMES = 8
-"""How many names a message lists before it says how many more there are (a --set naming no
-item of a list of 20,000 projects made a line of 150 KB)."""
-
-
-def listed(names: Sequence[str]) -> str:
-    """``names`` for a message: the first :data:`SHOWN_NAMES`, then how many in all."""
-    if not names:
-        return "none"
-    shown = ", ".join(names[:SHOWN_NAMES])
-    return shown if len(names) <= SHOWN_NAMES else f"{shown}, ... ({len(names)} in all)"
 
 
 def _item_index(items: list[Any], segment: str) -> int | None:
