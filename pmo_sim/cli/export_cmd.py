@@ -13,7 +13,7 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors
 from pmo_sim.cli.output import log_to_stderr
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, printable
 
 
 @main.command(epilog="""\b
@@ -57,10 +57,12 @@ def export(results: str, xlsx: str | None, ema: str | None, baseline: str | None
     log_to_stderr()
     res = load_results(results)
     if not res.complete:
-        click.echo(f"warning: {results} is a partial run; exporting what is finished", err=True)
+        click.echo(f"warning: {printable(results)} is a partial run; exporting what is finished", err=True)
     res.require_replications("export")  # before anything is written
     if xlsx is not None:
-        click.echo(f"workbook: {excel.write_workbook(res, xlsx, baseline=baseline, force=force)}")
+        workbook = excel.write_workbook(res, xlsx, baseline=baseline, force=force)
+        click.echo(f"workbook: {printable(str(workbook))}")
     if ema is not None:
         folder = ema_tables.write_ema(res, ema, force=force)
-        click.echo(f"EMA experiments and outcomes: {folder / 'experiments.csv'}, {folder / 'outcomes.csv'}")
+        click.echo(f"EMA experiments and outcomes: {printable(str(folder / 'experiments.csv'))}, "
+                   f"{printable(str(folder / 'outcomes.csv'))}")

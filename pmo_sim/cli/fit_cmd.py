@@ -15,6 +15,7 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors
 from pmo_sim.cli.output import Col, compact, emit_json, plain, print_table
+from pmo_sim.errors import printable
 
 
 @main.command(epilog="""\b
@@ -67,4 +68,5 @@ def fit(history: str, out: str, figures: str | None, force: bool, fmt: str) -> N
               "; ".join(row["flags"])] for row in rows]
     print_table(f"{history}: {result.fit.tasks} tasks, {result.fit.projects} projects", columns, cells)
     folder = result.figures[0].parent if result.figures else None
-    click.echo(f"fragment: {result.fragment}" + (f"\nfigures: {folder}" if folder else ""))
+    click.echo(f"fragment: {printable(str(result.fragment))}"
+               + (f"\nfigures: {printable(str(folder))}" if folder else ""))

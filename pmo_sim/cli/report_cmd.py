@@ -12,6 +12,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors
+from pmo_sim.errors import printable
 
 
 @main.command(epilog="""\b
@@ -43,7 +44,7 @@ def report(results: str, out: str | None, metrics: tuple[str, ...], baseline: st
     log_to_stderr()  # a corrupt chunk left out is a "warning: ..." line, as in compare and export
     res = load_results(results)
     if not res.complete:
-        click.echo(f"warning: {results} is a partial run; reporting what is finished", err=True)
+        click.echo(f"warning: {printable(results)} is a partial run; reporting what is finished", err=True)
     path = write_report(res, Path(out) if out else Path(results) / "report.html", force=force,
                         metrics=list(metrics) or None, baseline=baseline)
-    click.echo(str(path))
+    click.echo(printable(str(path)))  # a path with a line break stays one line
