@@ -9,12 +9,13 @@ with every problem located ``FILE:LINE:COL``; an existing output is refused with
 from __future__ import annotations
 
 import math
+import sys
 
 import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors
-from pmo_sim.cli.output import Col, compact, emit_json, plain, print_table
+from pmo_sim.cli.output import Col, callback, compact, emit_json, plain, print_table, progress_bar
 from pmo_sim.errors import printable
 
 
@@ -35,8 +36,9 @@ finish (YYYY-MM-DD); other columns are ignored.
 @click.option("--force", is_flag=True, help="Overwrite an existing fragment and figures.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="json: one document on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handles_errors
-def fit(history: str, out: str, figures: str | None, force: bool, fmt: str) -> None:
+def fit(history: str, out: str, figures: str | None, force: bool, fmt: str, quiet: bool) -> None:
     """Fit distributions to a task HISTORY and write a scenario fragment.
 
     Per skill: the actual effort and the estimate error (actual / estimate), lognormal or
@@ -44,11 +46,13 @@ def fit(history: str, out: str, figures: str | None, force: bool, fmt: str) -> N
     values (also below 5 rows; fits of fewer than 30 rows are flagged); and the gaps between
     project arrivals (a project's earliest task start) in working days, exponential, gamma
     or lognormal. Writes the fragment (SPEC 3 parameters, a comment per fit) and a figure per
-    fit (histogram with the fitted densities, QQ plot); prints a row per fit.
+    fit (histogram with the fitted densities, QQ plot); prints a row per fit. A progress bar
+    counts the figures on stderr when it is a terminal (not with --quiet).
     """
     from pmo_sim.io.calibration import calibrate
 
-    result = calibrate(history, out, figures, force=force)
+    with progress_bar(not quiet and sys.stderr.isatty(), label="figures") as view:
+        result = calibrate(history, out, figures, force=force, progress=callback(view))
     rows = result.fit.rows()
     if fmt == "json":
         emit_json({

@@ -231,9 +231,11 @@ def figure_paths(fitted: HistoryFit, folder: Path) -> list[Path]:
 
 
 def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
-              figures: str | os.PathLike[str] | None = None, force: bool = False) -> Calibration:
+              figures: str | os.PathLike[str] | None = None, force: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> Calibration:
     """Read and fit ``history``, write the fragment to ``out`` and the figures to ``figures``
-    (default: ``<out stem>-figures`` beside ``out``). Existing files are kept unless ``force``."""
+    (default: ``<out stem>-figures`` beside ``out``). Existing files are kept unless ``force``.
+    ``progress(done, total)`` is called as figures are written (two per skill: the slow part)."""
     target = Path(out)
     folder = Path(figures) if figures is not None else target.with_name(f"{target.stem}-figures")
     if target.is_dir():
@@ -252,9 +254,13 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
         raise UsageError(f"{existing[0]} exists{more}; use --force to overwrite, or --figures DIR")
     text = fragment_yaml(fitted)
     _write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    for path, (skill, quantity, fit, sample) in zip(paths, fitted.fits(), strict=True):
+    for done, (path, (skill, quantity, fit, sample)) in enumerate(zip(paths, fitted.fits(), strict=True)):
+        if progress is not None:
+            progress(done, len(paths))
         title = f"{skill}, {quantity}" if skill else quantity
         _write(path, functools.partial(save, fit_figure(sample, fit, title, UNITS[quantity])))
+    if progress is not None:
+        progress(len(paths), len(paths))
     return Calibration(fitted, target, paths)
 
 
