@@ -3,7 +3,7 @@
 The numbers of :mod:`pmo_sim.analysis.stats` (see its docstring for the model: every
 replication of a policy is an i.i.d. draw, the t interval of the mean, empirical percentiles)
 computed on numpy arrays alone, with no pandas: a run writes ``summary.csv`` from its Parquet
-tables with these functions (:func:`pmo_sim.experiment.results.summary_csv`), and
+tables with these functions (:func:`pmo_sim.experiment.summary_file.summary_csv`), and
 ``Results.summary()`` computes the same rows from a DataFrame with the same functions, so the
 file and the method agree to the last bit, and a run's parent process never imports pandas.
 The t quantiles are computed here too (:func:`student_t_quantile`), so it imports no scipy

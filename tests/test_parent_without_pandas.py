@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from pmo_sim.experiment import arrays
 from pmo_sim.experiment.columns import Text, packed
-from pmo_sim.experiment.results import csv_text, load_results
+from pmo_sim.experiment.results import load_results
+from pmo_sim.experiment.summary_file import csv_text
 from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.intervals import SUMMARY_COLUMNS
 from pmo_sim.schema import STORED_TABLES
@@ -195,9 +196,9 @@ def test_summary_csv_of_rows_in_any_order_is_summary_of_the_same_table(tmp_path:
     import shutil
 
     from pmo_sim.analysis.stats import summary
-    from pmo_sim.experiment.results import summary_csv
     from pmo_sim.experiment.runner import run_experiment
     from pmo_sim.experiment.store import ResultsFolder
+    from pmo_sim.experiment.summary_file import summary_csv
     from pmo_sim.experiment.tablefile import parquet_bytes
     from pmo_sim.scenario.loader import load_scenario
 

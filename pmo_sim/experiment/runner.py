@@ -61,7 +61,6 @@ from pmo_sim.experiment.results import (
     Results,
     load_results,
     read_consolidated,
-    write_summary,
 )
 from pmo_sim.experiment.spec import MAX_REPLICATIONS, ExperimentSpec, Precision
 from pmo_sim.experiment.store import (
@@ -72,6 +71,7 @@ from pmo_sim.experiment.store import (
     StoreError,
     is_empty_dir,
 )
+from pmo_sim.experiment.summary_file import write_summary
 from pmo_sim.experiment.tablefile import to_arrow
 from pmo_sim.experiment.work import ChunkTask, chosen_policies, tables_for
 from pmo_sim.experiment.workers import runs_elsewhere, start_early, worker_count
