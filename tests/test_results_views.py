@@ -20,7 +20,7 @@ from test_experiment import write_tiny
 from pmo_sim.analysis.metrics import HEADLINE_METRICS
 from pmo_sim.analysis.verdict import plain_verdict
 from pmo_sim.cli import main
-from pmo_sim.experiment import load_results, results, run_experiment
+from pmo_sim.experiment import load_results, results, run_experiment, summary_file
 from pmo_sim.experiment.store import ResultsFolder
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
@@ -46,11 +46,12 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str] | None]]
     seen: list[tuple[str, list[str] | None]] = []
     original = results.read_checked
 
-    def spy(path: Path, table: str, columns: Any = None) -> Any:
+    def spy(path: Path, table: str, columns: Any = None, *rest: Any) -> Any:
         seen.append((table, None if columns is None else list(columns)))
-        return original(path, table, columns)
+        return original(path, table, columns, *rest)
 
-    monkeypatch.setattr(results, "read_checked", spy)
+    for module in (results, summary_file):  # (summary.csv's functions read in their own module)
+        monkeypatch.setattr(module, "read_checked", spy)
     return seen
 
 

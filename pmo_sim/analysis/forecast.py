@@ -65,6 +65,8 @@ NOT_REACHED = "> horizon"
 _EPS = 1e-9
 _REQUIRED = ("policy", "project", "template", "status", "finish", "due_date")
 _DONE, _CANCELLED, _REJECTED = "completed", "cancelled", "rejected"
+#: The columns of the projects table :func:`forecast` reads (``counted``: when present).
+COLUMNS = (*_REQUIRED, "counted")
 #: The unit of each column of :func:`forecast`'s table (as in :mod:`pmo_sim.schema`: ``day`` is
 #: a day number, ``rate`` a fraction, ``date`` a calendar date).
 UNITS: dict[str, str] = {
@@ -219,21 +221,28 @@ def _groups(table: pd.DataFrame) -> tuple[dict[tuple[str, str, str], np.ndarray]
     """Row positions per (policy, kind, name), the explicit projects and the templates.
 
     Explicit projects (no template) are grouped by name, generated ones by template, keeping
-    only those that count in the KPIs (arrived after the warm-up).
+    only those that count in the KPIs (arrived after the warm-up). Names are grouped by their
+    integer codes, not as text: on a million rows, grouping the text took 320 MB.
     """
-    template = table["template"].fillna("").astype(str).to_numpy(dtype=object)
-    project = table["project"].astype(str).to_numpy(dtype=object)
-    explicit = template == ""
+    template = table["template"].fillna("").astype(str)
+    explicit = (template == "").to_numpy(bool)
     counted = table["counted"].to_numpy(bool) if "counted" in table.columns else True
     keep = np.flatnonzero(explicit | counted)
-    keys = pd.DataFrame({"policy": table["policy"].astype(str).to_numpy(dtype=object)[keep],
-                         "kind": np.where(explicit, "project", "template")[keep],
-                         "name": np.where(explicit, project, template)[keep]})
-    groups: dict[tuple[str, str, str], np.ndarray] = keys.groupby(
-        ["policy", "kind", "name"], sort=False).indices  # type: ignore[assignment]
-    positions = {key: keep[idx] for key, idx in groups.items()}
-    return (positions, list(dict.fromkeys(project[explicit])),
-            list(dict.fromkeys(template[~explicit])))
+    policy_codes, policies = pd.factorize(table["policy"].astype(str))
+    project_codes, projects = pd.factorize(table["project"].astype(str))
+    template_codes, templates = pd.factorize(template)
+    names = np.where(explicit, project_codes, template_codes)
+    key = ((policy_codes * 2 + ~explicit) * max(1, len(projects), len(templates)) + names)[keep]
+    order = np.argsort(key, kind="stable")  # (stable: each group's rows stay in table order)
+    positions: dict[tuple[str, str, str], np.ndarray] = {}
+    for part in np.split(order, np.flatnonzero(np.diff(key[order])) + 1) if len(order) else []:
+        rows = keep[part]
+        first = int(rows[0])
+        kind, name = (("project", projects[int(project_codes[first])]) if explicit[first]
+                      else ("template", templates[int(template_codes[first])]))
+        positions[(str(policies[int(policy_codes[first])]), kind, str(name))] = rows
+    return (positions, [str(projects[int(c)]) for c in pd.unique(project_codes[explicit])],
+            [str(templates[int(c)]) for c in pd.unique(template_codes[~explicit])])
 
 
 def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = None,
@@ -275,9 +284,8 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
                          "template instead")
     chosen = {"project": _chosen(projects or [], present, "project", generated),
               "template": _chosen(templates or [], pooled, "template")}
-    days = np.where(table["status"].astype(str).to_numpy(dtype=object) == _DONE,
-                    table["finish"].to_numpy(float), np.inf)
     status = table["status"].astype(str).to_numpy(dtype=object)
+    days = np.where(status == _DONE, table["finish"].to_numpy(float), np.inf)
     due = table["due_date"].to_numpy(float)
     rows = []
     for p in [policy] if policy is not None else policies:

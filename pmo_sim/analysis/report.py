@@ -50,12 +50,14 @@ from matplotlib.figure import Figure
 from pmo_sim import __version__
 from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis import report_figures as figures
+from pmo_sim.analysis.forecast import COLUMNS as FORECAST_COLUMNS
 from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.plots import roi_figure
 from pmo_sim.analysis.report_forecast import forecast_section
 from pmo_sim.analysis.report_page import RC, Cell, FigureBlock, HtmlTable, Section, svg_markup, when
 from pmo_sim.analysis.report_risks import risk_section
-from pmo_sim.analysis.roi import RoiResult, analyse_roi, read_question
+from pmo_sim.analysis.risks import PROJECT_COLUMNS as RISK_COLUMNS
+from pmo_sim.analysis.roi import VALUE_COLUMNS, RoiResult, analyse_roi, read_question
 from pmo_sim.analysis.stats import summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
 from pmo_sim.errors import UsageError, check_results
@@ -395,6 +397,8 @@ def render_report(results: Results, metrics: Sequence[str] | None = None,
     """
     check_results(results)
     results.require_replications("report")
+    # Only the project columns the report reads: from a folder, not its ~25 columns
+    results = results.with_projects([*FORECAST_COLUMNS, *VALUE_COLUMNS, *RISK_COLUMNS])
     ctx = _context(results, metrics, baseline)
     sections = [s for s in (build(ctx) for build in SECTIONS) if s is not None]
     m = results.manifest

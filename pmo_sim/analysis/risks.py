@@ -48,10 +48,15 @@ UNITS: dict[str, str] = {"policy": "", "rank": "count", "risk": "", "mitigated":
                             for suffix in _SUFFIXES}}
 
 
+_KEYS = ["policy", "replication", "project"]
+_VALUES = ["value_per_day", "start", "finish", "effort_done", "status"]
+#: The columns of the projects table :func:`risk_drivers` reads.
+PROJECT_COLUMNS = (*_KEYS, *_VALUES)
+
+
 def attributed_value_lost(risks: pd.DataFrame, projects: pd.DataFrame) -> pd.Series:
     """Per row of ``risks``: the value its strike cost its own project (see the module docstring)."""
-    keys = ["policy", "replication", "project"]
-    cols = ["value_per_day", "start", "finish", "effort_done", "status"]
+    keys, cols = _KEYS, _VALUES
     merged = risks[keys].merge(projects[keys + cols], on=keys, how="left")
     span = (merged["finish"] - merged["start"]).to_numpy(dtype=float)
     done = merged["effort_done"].to_numpy(dtype=float)

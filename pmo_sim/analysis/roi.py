@@ -198,6 +198,11 @@ def _flow_factor(a: float, b: float, delta: float) -> float:
     return float((math.exp(-delta * a) - math.exp(-delta * b)) / (delta * (b - a)))
 
 
+#: The columns of the projects table :func:`value_curves` reads (and the report's figures of
+#: completions, :mod:`pmo_sim.analysis.report_figures`).
+VALUE_COLUMNS = ("policy", "replication", "status", "finish", "value_delivered", "counted")
+
+
 def value_curves(projects: pd.DataFrame, policy: str, reps: pd.Index, days: np.ndarray,
                   horizon: float, delta: float) -> np.ndarray:
     """Cumulative value realised by each day, per replication: an array (reps × days).

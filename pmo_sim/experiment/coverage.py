@@ -160,9 +160,9 @@ def check_risks(risks: pd.DataFrame, projects: pd.DataFrame, manifest: dict[str,
 
 
 #: Tables whose rows per (policy, replication) another table counts: that table, its column,
-#: and the check.
-COUNTED = {"projects": ("replications", "projects_arrived", check_projects),
-           "risks": ("projects", "risk_events", check_risks)}
+#: the check, and the table's own column the check reads (with ``policy`` and ``replication``).
+COUNTED = {"projects": ("replications", "projects_arrived", check_projects, "counted"),
+           "risks": ("projects", "risk_events", check_risks, "occurred")}
 
 
 def _more(mismatch: Any) -> str:

@@ -25,7 +25,7 @@ import datetime as dt
 import functools
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ from pmo_sim.experiment.coverage import (
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.summary_file import summary_csv, summary_table
-from pmo_sim.experiment.tablefile import SCHEMAS, parquet_bytes, read_checked
+from pmo_sim.experiment.tablefile import SCHEMAS, checked_columns, parquet_bytes, read_checked
 from pmo_sim.experiment.work import TABLES as CORE
 from pmo_sim.schema import KPI_COLUMNS
 
@@ -166,6 +166,27 @@ class Results:
             source, ["policy", "replication", *dict.fromkeys(["npv", *metrics])])
         return view
 
+    def with_projects(self, columns: Sequence[str] | None = None,
+                      replications: Collection[int] | None = None) -> Results:
+        """A view of these results whose ``projects`` holds only ``columns`` (with ``policy``,
+        ``replication``, ``counted`` and the columns of words, checked for values pmo-sim never
+        writes) of only ``replications`` (None: all of them).
+
+        From a folder, only those are read (the rows of some replications a batch at a time),
+        so a report, forecast or export of a run of a million project rows does not hold its
+        ~25 columns in memory; the table is still checked as a whole one is. Results in
+        memory give all their columns. The other tables are shared with these results.
+        """
+        view = copy.copy(self)
+        source = self._projects
+        if isinstance(source, FileTable):
+            keys = None if columns is None else list(dict.fromkeys(
+                [*checked_columns("projects", SCHEMAS["projects"]), "counted", *columns]))
+            view._projects = functools.partial(source, keys, replications)
+        elif replications is not None:
+            view._projects = self.projects[self.projects["replication"].isin(list(replications))]
+        return view
+
     # ---------------------------------------------------------------- provenance
 
     @property
@@ -272,12 +293,12 @@ class Results:
         P(rejected), P(unfinished). See :func:`pmo_sim.analysis.forecast.forecast`."""
         check_results(self)  # ps.forecast(results): a method called as a function
         self.require_replications("forecast")  # before: "these results hold no projects"
-        from pmo_sim.analysis.forecast import forecast
+        from pmo_sim.analysis.forecast import COLUMNS, forecast
 
         sc = self.scenario
         cal = sc.calendar
         names = [p.name for p in sc.projects] + [t.name for t in (sc.intake.templates if sc.intake else [])]
-        return forecast(self.projects, horizon=sc.horizon, policy=policy, by=by,
+        return forecast(self.with_projects(COLUMNS).projects, horizon=sc.horizon, policy=policy, by=by,
                         start_date=cal.start_date if cal else None,
                         holidays=cal.holidays if cal else (), projects=projects,
                         templates=templates, order=names)
@@ -286,13 +307,13 @@ class Results:
         """Which risks cost the most: per policy and risk, the mean delay, rework, cost and value
         lost it caused per replication, with CIs (:func:`pmo_sim.analysis.risks.risk_drivers`)."""
         check_results(self)
-        from pmo_sim.analysis.risks import risk_drivers
+        from pmo_sim.analysis.risks import PROJECT_COLUMNS, risk_drivers
 
         if not self.has_table("risks"):
             raise UsageError("these results have no risks table: the scenario has no risk register")
         if policy is not None and policy not in self.policies:
             raise unknown_policy([policy], self.policies, "the results have")
-        return risk_drivers(self.risks, self.projects,
+        return risk_drivers(self.risks, self.with_projects(PROJECT_COLUMNS).projects,
                             policies=[policy] if policy else self.policies,
                             replications=int(self.manifest["replications"]) if self.complete else None,
                             confidence=confidence)
@@ -370,22 +391,28 @@ def load_results(path: str | os.PathLike[str]) -> Results:
 
 class FileTable:
     """A consolidated table of a results folder, read and checked when called: every column,
-    or only ``columns`` (see :meth:`Results.with_kpis`). Read whole, a table other than
-    ``replications`` (checked on opening) is checked to hold the run's every policy and
-    replication, and ``pools`` and ``goals`` one row of each of ``names`` (the scenario's
-    pools or goals, asked for then) in each (:mod:`pmo_sim.experiment.coverage`)."""
+    or only ``columns`` (see :meth:`Results.with_kpis`), of every replication or only
+    ``replications``. Read whole, a table other than ``replications`` (checked on opening) is
+    checked to hold the run's every policy and replication, and ``pools`` and ``goals`` one row
+    of each of ``names`` (the scenario's pools or goals, asked for then) in each
+    (:mod:`pmo_sim.experiment.coverage`); ``projects`` and ``risks`` are checked against the
+    table that counts their rows whenever every replication is read with the columns that
+    check reads."""
 
     def __init__(self, folder: ResultsFolder, manifest: dict[str, Any], name: str,
                  names: Callable[[], Sequence[str] | None] | None = None):
         self.folder, self.manifest, self.name, self.names = folder, manifest, name, names
 
-    def __call__(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def __call__(self, columns: Sequence[str] | None = None,
+                 replications: Collection[int] | None = None) -> pd.DataFrame:
         file = self.folder.inside(f"{self.name}.parquet")
         check_rows(file, self.manifest, self.name)
-        table = frame(read_checked(file, self.name, columns))
+        table = frame(read_checked(file, self.name, columns, replications))
         check_no_stray_policies(table, self.manifest, file)
-        if columns is None and self.name in COUNTED:  # projects, risks: as many as another says
-            other, column, check = COUNTED[self.name]
+        counted = COUNTED.get(self.name)  # projects, risks: as many as another says
+        if counted is not None and replications is None and (
+                columns is None or {"policy", "replication", counted[3]} <= set(columns)):
+            other, column, check, _ = counted
             counts = read_checked(self.folder.inside(f"{other}.parquet"), other,
                                   ["policy", "replication", column])
             check(table, frame(counts), self.manifest, file)

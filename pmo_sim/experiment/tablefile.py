@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +97,14 @@ _KINDS: dict[Dtype, Callable[[pa.DataType], bool]] = {
 }
 
 
-def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+def read_checked(path: Path, table: str, columns: Sequence[str] | None = None,
+                 replications: Collection[int] | None = None) -> pa.Table:
     """A table file of a results folder, checked against the results schema first.
 
     Every column of :mod:`pmo_sim.schema` must be there with a compatible type: a file that
     lacks one (edited, or from elsewhere) is refused with a :class:`UsageError` naming the file
-    and the columns, never filled in silently. Extra columns are ignored.
+    and the columns, never filled in silently. Extra columns are ignored. ``replications``
+    keeps the rows of those replications only (:func:`_rows_of`).
     """
     names = list(columns) if columns else list(STORED_TABLES[table].column_names)
     try:
@@ -113,7 +115,8 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
         # number of reads.
         with pq.ParquetFile(path, pre_buffer=False) as file:
             _check_columns(path, table, file.schema_arrow)
-            data = file.read(columns=names, use_threads=False)
+            data = (file.read(columns=names, use_threads=False) if replications is None
+                    else _rows_of(file, names, replications))
         data = data.cast(pa.schema([SCHEMAS[table].field(n) for n in names]))
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{path} is unreadable: {exc}") from exc
@@ -121,6 +124,17 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None) -
     _check_numbers(path, table, data)
     _check_words(path, table, data)
     return data
+
+
+def _rows_of(file: pq.ParquetFile, names: list[str], replications: Collection[int]) -> pa.Table:
+    """The rows of ``replications`` of ``file``, read a batch at a time and filtered: memory
+    holds the rows kept and one batch, not the whole table (the projects sheet of an export
+    keeps a few replications of a million rows)."""
+    read = list(dict.fromkeys([*names, "replication"]))
+    wanted = pa.array(sorted(replications), pa.int64()).cast(file.schema_arrow.field("replication").type)
+    kept = [batch.filter(pc.is_in(batch.column("replication"), value_set=wanted))
+            for batch in file.iter_batches(columns=read, use_threads=False)]
+    return pa.Table.from_batches(kept, pa.schema([file.schema_arrow.field(n) for n in read])).select(names)
 
 
 #: Per table, its columns of days (times): finite or NaN ("times not reached are NaN").

@@ -274,14 +274,15 @@ def _columns_sheet(sheet: _Sheet, frame: pd.DataFrame, currency: str | None, not
 
 
 def _capped_projects(results: Results, cap: int) -> tuple[pd.DataFrame, str | None]:
-    projects = results.projects
-    if len(projects) <= cap:
-        return projects, None
-    replications = sorted(projects["replication"].unique())
-    per_replication = len(projects) / max(1, len(replications))
+    # The keys first, then the rows kept: from a folder, never every column of every row
+    keys = results.with_projects(["replication"]).projects
+    if len(keys) <= cap:
+        return results.projects, None
+    replications = sorted(keys["replication"].unique())
+    per_replication = len(keys) / max(1, len(replications))
     keep = max(1, int(cap // per_replication))
-    kept = projects[projects["replication"].isin(replications[:keep])]
-    note = (f"projects: {len(kept):,} of {len(projects):,} rows, the first {keep} replications of "
+    kept = results.with_projects(replications=replications[:keep]).projects
+    note = (f"projects: {len(kept):,} of {len(keys):,} rows, the first {keep} replications of "
             f"every policy (at most {cap:,} rows); all rows are in projects.parquet")
     return kept, note
 
