@@ -193,6 +193,11 @@ MALFORMED = {
     "only the dummies": (lambda lines: _only_dummies(),
                          "broken.sm:2:1: a project needs 1 to 5,000 tasks: jobs besides the dummy "
                          "start and end (the first and last, of duration 0 without requests) (got 2)"),
+    # Refused at its count, before its lines are read (a real one of 95,000 jobs took 11 s):
+    # here the file then has 32, and before that was what was refused.
+    "too many jobs": (_replace(6, " 32", " 95000"),
+                      "broken.sm:6:1: a project needs 1 to 5,000 tasks: jobs besides the dummy "
+                      "start and end (the first and last, of duration 0 without requests) (got 95000)"),
     "missing section": (lambda lines: [x for x in lines if "RESOURCEAVAILABILITIES" not in x],
                         "broken.sm:90:1: expected a line starting with 'RESOURCEAVAILABILITIES', but the "
                         "file ends"),

@@ -180,6 +180,8 @@ def read_sm(path: Path, data: bytes | None = None) -> Instance:
     jobs_line = src.i
     if not 1 <= n <= MAX_JOBS:
         raise src.error(f"the job count must be between 1 and {MAX_JOBS}", src.i, got=n, has_got=True)
+    if n - 2 > MAX_TASKS:  # (at most two are dummies) refused before its 2n lines are parsed:
+        raise _task_count_error(src, jobs_line, n)  # 95,000 jobs took 11 s to be refused
     renewable, nonrenewable = src.value("- renewable"), src.value("- nonrenewable")
     if src.value("- doubly constrained"):
         raise src.error("doubly constrained resources are not supported", src.i)
@@ -213,10 +215,13 @@ def read_sm(path: Path, data: bytes | None = None) -> Instance:
     inst = Instance(path, tuple(jobs), tuple(capacities[:renewable]), info[2], info[3], info[5],
                     (info_line, info_columns[2]))
     if not 1 <= n - len(_dropped(inst)) <= MAX_TASKS:  # here, not in the generated scenario
-        raise src.error(f"a project needs 1 to {MAX_TASKS:,} tasks: jobs besides the dummy start "
-                        f"and end (the first and last, of duration 0 without requests)", jobs_line,
-                        got=n, has_got=True)
+        raise _task_count_error(src, jobs_line, n)
     return inst
+
+
+def _task_count_error(src: _Lines, line: int, n: int) -> ScenarioError:
+    return src.error(f"a project needs 1 to {MAX_TASKS:,} tasks: jobs besides the dummy start and "
+                     f"end (the first and last, of duration 0 without requests)", line, got=n, has_got=True)
 
 
 def _precedence(src: _Lines, n: int) -> list[tuple[tuple[int, ...], int]]:
