@@ -63,7 +63,7 @@ def without_programme(scenario: Scenario, policy: str, programme: str) -> tuple[
 def policy_of(scenario: Scenario, policy: str) -> PMO:
     """The PMO setting of a named policy, or a :class:`UsageError` listing the policies."""
     if policy not in scenario.policies:
-        raise unknown_policy([policy], scenario.policy_names)
+        raise unknown_policy([policy], scenario.policy_names, "policies")
     return scenario.policies[policy]
 
 
