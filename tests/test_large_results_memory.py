@@ -96,7 +96,7 @@ def test_a_folder_gives_what_the_same_results_in_memory_give(folders: tuple[Path
                            on_disk.manifest, on_disk.scenario)
     pd.testing.assert_frame_equal(on_disk.forecast(), in_memory.forecast())
     view = ps.load_results(folder).with_projects(["status"], replications=[1, 3]).projects
-    assert list(view.columns) == ["policy", "replication", "status", "cancel_reason", "counted"]
+    assert list(view.columns) == ["policy", "replication", "counted", "status"]
     expected = in_memory.projects[in_memory.projects["replication"].isin([1, 3])]
     pd.testing.assert_frame_equal(view.reset_index(drop=True),
                                   expected[list(view.columns)].reset_index(drop=True))

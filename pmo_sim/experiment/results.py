@@ -45,7 +45,12 @@ from pmo_sim.experiment.coverage import (
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.summary_file import summary_csv, summary_table
-from pmo_sim.experiment.tablefile import SCHEMAS, checked_columns, parquet_bytes, read_checked
+from pmo_sim.experiment.tablefile import (
+    SCHEMAS,
+    check_rest,
+    parquet_bytes,
+    read_checked,
+)
 from pmo_sim.experiment.work import TABLES as CORE
 from pmo_sim.schema import KPI_COLUMNS
 
@@ -169,8 +174,8 @@ class Results:
     def with_projects(self, columns: Sequence[str] | None = None,
                       replications: Collection[int] | None = None) -> Results:
         """A view of these results whose ``projects`` holds only ``columns`` (with ``policy``,
-        ``replication``, ``counted`` and the columns of words, checked for values pmo-sim never
-        writes) of only ``replications`` (None: all of them).
+        ``replication`` and ``counted``, which its checks read) of only ``replications`` (None:
+        all of them).
 
         From a folder, only those are read (the rows of some replications a batch at a time),
         so a report, forecast or export of a run of a million project rows does not hold its
@@ -181,8 +186,8 @@ class Results:
         source = self._projects
         if isinstance(source, FileTable):
             keys = None if columns is None else list(dict.fromkeys(
-                [*checked_columns("projects", SCHEMAS["projects"]), "counted", *columns]))
-            view._projects = functools.partial(source, keys, replications)
+                ["policy", "replication", "counted", *columns]))
+            view._projects = functools.partial(source.narrow, keys, replications)
         elif replications is not None:
             view._projects = self.projects[self.projects["replication"].isin(list(replications))]
         return view
@@ -421,6 +426,16 @@ class FileTable:
             names = self.names() if self.names is not None else None
             if names is not None:
                 check_named(table, self.name, names, self.manifest, file, self.folder.path / SCENARIO)
+        return table
+
+    def narrow(self, columns: Sequence[str] | None, replications: Collection[int] | None = None
+               ) -> pd.DataFrame:
+        """Only ``columns`` of only ``replications`` (see :meth:`__call__`); the values of the
+        columns left out are checked a batch at a time (:func:`check_rest`), so that an edited
+        table is refused as when it is read whole."""
+        table = self(columns, replications)
+        if columns is not None:
+            check_rest(self.folder.inside(f"{self.name}.parquet"), self.name, columns)
         return table
 
 

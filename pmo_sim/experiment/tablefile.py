@@ -201,6 +201,24 @@ def _number_problem(table: str, data: pa.Table) -> str | None:
     return None
 
 
+def check_rest(path: Path, table: str, read: Sequence[str]) -> None:
+    """Check the values of the columns of ``table`` a reader of only ``read`` leaves out (its
+    days, words and KPIs, as :func:`read_checked` does), a batch at a time: an edited table is
+    refused as when every column is read, without every column in memory."""
+    rest = sorted((_DAYS[table] | set(_WORDS[table]) | _NUMBERS.get(table, set())) - set(read))
+    if not rest:
+        return
+    try:
+        with pq.ParquetFile(path, pre_buffer=False) as file:
+            for batch in file.iter_batches(columns=rest, use_threads=False):
+                data = pa.Table.from_batches([batch]).cast(pa.schema([SCHEMAS[table].field(n) for n in rest]))
+                _check_days(path, table, data)
+                _check_numbers(path, table, data)
+                _check_words(path, table, data)
+    except (OSError, pa.ArrowException) as exc:
+        raise UsageError(f"{path} is unreadable: {exc}") from exc
+
+
 def checked_columns(table: str, schema: pa.Schema) -> list[str]:
     """The columns of a chunk of ``table`` (its file's ``schema``) a resume reads to check it:
     policy and replication, then those :func:`value_problem` checks (its text columns of a few
