@@ -1,4 +1,5 @@
-"""The paths ``report``, ``export`` and ``fit`` print are escaped for the terminal, as names
+"""The paths the commands print (``report``, ``export``, ``fit``, ``trace``, ``sweep``,
+``sensitivity``, ``schema``, ``new``) are escaped for the terminal, as names
 are everywhere else: an output path holding a line break or an escape sequence stays one line
 and acts on no terminal. Before, ``report --out $'/tmp/a\\nb.html'`` printed two lines."""
 
@@ -30,6 +31,15 @@ COMMANDS = {
     "export --xlsx": lambda r, t: ["export", str(r), "--xlsx", str(t / f"{ODD}.xlsx")],
     "export --ema": lambda r, t: ["export", str(r), "--ema", str(t / ODD)],
     "fit": lambda r, t: ["fit", str(HISTORY), "--out", str(t / f"{ODD}.yaml")],
+    "trace": lambda r, t: ["trace", str(r / "scenario.yaml"), "--policy", "base", "--replication", "0",
+                           "--out", str(t / ODD)],
+    "sweep": lambda r, t: ["sweep", str(r / "scenario.yaml"), "--vary", "resources.dev.headcount=3,4",
+                           "-n", "2", "--policy", "base", "--out", str(t / ODD)],
+    "sensitivity": lambda r, t: ["sensitivity", str(r / "scenario.yaml"), "--vary",
+                                 "resources.dev.headcount=3:4", "-n", "2", "--policy", "base",
+                                 "--out", str(t / ODD)],
+    "schema": lambda r, t: ["schema", "--out", str(t / f"{ODD}.json")],
+    "new": lambda r, t: ["new", "starter", "--dir", str(t / ODD)],
 }
 
 
@@ -38,6 +48,7 @@ def test_a_path_with_control_characters_is_printed_escaped(
         command: str, results: Path, tmp_path: Path) -> None:
     out = CliRunner().invoke(main, COMMANDS[command](results, tmp_path))
     assert out.exit_code == 0, out.output
-    assert "a\\nb\\x1b[2J" in out.stdout
-    assert "\x1b" not in out.stdout and not any(line.startswith("b") for line in out.stdout.splitlines())
+    shown = out.stdout + out.stderr  # (schema says where it wrote on stderr: stdout is for the schema)
+    assert "a\\nb\\x1b[2J" in shown
+    assert "\x1b" not in shown and not any(line.startswith("b") for line in shown.splitlines())
     assert any(ODD in p.name for p in tmp_path.iterdir())  # the file itself has the name asked for

@@ -45,6 +45,7 @@ from pmo_sim.cli.output import (
     say,
 )
 from pmo_sim.cli.run_cmds import run_options
+from pmo_sim.errors import printable
 from pmo_sim.scenario.names import safe_slug
 
 
@@ -111,8 +112,8 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
                 for name, value in one.kpis.items()]
         print_table(f"{sc.name}: policy {policy}, replication {replication}, seed {seed}",
                     [Col("KPI", "left"), Col("value")], rows)
-    click.echo(f"task log: {stem.with_suffix('.csv')}\nGantt chart: {stem.with_suffix('.png')}",
-               err=fmt == "csv")
+    click.echo(f"task log: {printable(str(stem.with_suffix('.csv')))}\n"
+               f"Gantt chart: {printable(str(stem.with_suffix('.png')))}", err=fmt == "csv")
 
 
 _share(trace, "seed")
@@ -267,7 +268,7 @@ def sweep(scenario: str, varies: tuple[str, ...], metric: str, replications: int
         click.echo(table.to_csv(index=False), nl=False)
         return
     _print_sweep(table, list(axes), metric)
-    click.echo(f"results: {csv}, {png}")
+    click.echo(f"results: {printable(str(csv))}, {printable(str(png))}")
 
 
 def _print_sweep(table: Any, params: list[str], metric: str) -> None:

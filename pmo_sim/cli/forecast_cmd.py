@@ -14,6 +14,7 @@ import click
 from pmo_sim.cli import main
 from pmo_sim.cli.common import handles_errors
 from pmo_sim.cli.output import Col, emit_json, log_to_stderr, plain, print_table, say
+from pmo_sim.errors import printable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,7 +129,7 @@ def forecast(results: str, policy: str | None, projects: tuple[str, ...],
     log_to_stderr()
     res = load_results(results)
     if not res.complete:
-        click.echo(f"warning: {results} is a partial run; forecasting from what is finished",
+        click.echo(f"warning: {printable(str(results))} is a partial run; forecasting from what is finished",
                    err=True)
     table = res.forecast(policy=policy, by=by, projects=list(projects) or None,
                          templates=list(templates) or None)

@@ -23,6 +23,7 @@ from pmo_sim.cli.common import (
 )
 from pmo_sim.cli.output import compact, console, emit_json, plain
 from pmo_sim.cli.run_cmds import run_options
+from pmo_sim.errors import printable
 
 _HELP = {"replications": "Replications per budget and policy (the same worlds at every budget).",
          "policies": "Policy to draw (repeatable) [default: all; those without a funding rule are "
@@ -81,7 +82,7 @@ def frontier(scenario: str, budget: str, metric: str, replications: int, seed: i
         click.echo(table.to_csv(index=False), nl=False)
         return
     _print(table, metric, currency)
-    click.echo(f"results: {csv}, {png}")
+    click.echo(f"results: {printable(str(csv))}, {printable(str(png))}")
 
 
 def _print(table: Any, metric: str, currency: str) -> None:

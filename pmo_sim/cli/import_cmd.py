@@ -14,6 +14,7 @@ import click
 
 from pmo_sim.cli import main
 from pmo_sim.cli.common import OutPath, handles_errors, refuse_replacing, write_text
+from pmo_sim.errors import printable
 from pmo_sim.files import refuse_input
 
 
@@ -53,5 +54,5 @@ def psplib(file: Path, out: Path | None, force: bool) -> None:
         return
     refuse_replacing([out], force)
     write_text(out, text)
-    click.echo(f"wrote {out}")
-    click.echo(f"next: pmo-sim run {out} -n 1")
+    click.echo(f"wrote {printable(str(out))}")
+    click.echo(f"next: pmo-sim run {printable(str(out))} -n 1")

@@ -32,7 +32,7 @@ from pmo_sim.cli.common import (
     set_option,
 )
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, printable
 from pmo_sim.files import create_folder, remove_empty_folders
 from pmo_sim.scenario.names import safe_slug
 
@@ -404,7 +404,8 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     chosen = list(metrics) or ["npv", *[m for m in HEADLINE_METRICS if m != "npv"]]
     res = load_results(results).with_kpis(chosen)
     if res.manifest.get("status") != "complete":
-        click.echo(f"warning: {results} is a partial run; comparing what is finished", err=True)
+        click.echo(f"warning: {printable(str(results))} is a partial run; comparing what is finished",
+                   err=True)
     res.require_replications("compare")
     base = res.resolve_baseline(baseline)
     res.summary(chosen)  # unknown metrics are refused here, before anything is printed

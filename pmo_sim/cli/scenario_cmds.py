@@ -24,7 +24,7 @@ from pmo_sim.cli.common import (
     set_option,
     write_text,
 )
-from pmo_sim.errors import ScenarioError, UsageError
+from pmo_sim.errors import ScenarioError, UsageError, printable
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
 
@@ -109,7 +109,7 @@ def schema(out: Path | None, force: bool) -> None:
         return
     refuse_replacing([out], force)
     write_text(out, text)
-    click.echo(f"wrote {out}", err=True)
+    click.echo(f"wrote {printable(str(out))}", err=True)
 
 
 @main.command()
@@ -140,5 +140,5 @@ def new(name: str, directory: Path, force: bool) -> None:
     target = directory / f"{stem}.yaml"
     refuse_replacing([target], force)
     write_text(target, starter_scenario(stem), make_folder=True)
-    click.echo(f"wrote {target}")
-    click.echo(f"next: pmo-sim validate {target}")
+    click.echo(f"wrote {printable(str(target))}")
+    click.echo(f"next: pmo-sim validate {printable(str(target))}")

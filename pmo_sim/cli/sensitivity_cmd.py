@@ -25,6 +25,7 @@ from pmo_sim.cli.common import (
 )
 from pmo_sim.cli.output import compact, console, emit_json, plain
 from pmo_sim.cli.run_cmds import run_options
+from pmo_sim.errors import printable
 
 _OPTIONS = {"replications": ("Replications per design point, the same worlds at every point.", 20),
             "policies": ("Policy to study (repeatable) [default: all].", None)}
@@ -94,7 +95,7 @@ def sensitivity(scenario: str, varies: tuple[str, ...], metric: str | None, meth
                             for row in table.to_dict("records")]})
         return
     _print(table)
-    click.echo(f"results: {csv}, {png}")
+    click.echo(f"results: {printable(str(csv))}, {printable(str(png))}")
 
 
 def _cell(row: dict[str, Any]) -> str:
