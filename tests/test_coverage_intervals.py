@@ -32,12 +32,11 @@ Coverages are printed (pytest -s) for the record.
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.linalg import expm
+from coverage_models import SHIFT, mean_in_system, queue, true_npv
 from strategies import FULL
 
 from pmo_sim.analysis.compare import compare, kn_state
@@ -46,55 +45,11 @@ from pmo_sim.experiment.replicate import run_replication
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.models import Scenario
 
-LAM, MU, H, V = 1.0, 1.25, 30.0, 1.0
-SHIFT = 10.0  # npv: the governance cost of `priority` and `edd` over the horizon
 NOMINAL = 0.95
 Z = 3.0
 EXPERIMENTS = 1000 if FULL else 200
 REPLICATIONS = 10  # per experiment: a small experiment, where a t interval is least forgiving
 BASE_SEED = 91_000  # experiment e uses root seed BASE_SEED + e
-
-
-def queue(shift: float = SHIFT) -> Scenario:
-    """The M/M/1 of the module docstring, with its three policies."""
-    gov = {"governance": {"cost_per_year": shift * 250.0 / H}}  # days_per_year 250, no discounting
-    return Scenario.model_validate({
-        "name": "mm1-coverage", "horizon": H, "warmup": 0.0,
-        "resources": {"staff": {"headcount": 1}},
-        "intake": {"arrivals": {"dist": "exponential", "mean": 1.0 / LAM}, "templates": [{
-            "name": "job", "value_per_day": V,
-            "priority": {"dist": "uniform", "low": 1, "high": 5},
-            "due": {"dist": "uniform", "low": 1, "high": 20},
-            "tasks": [{"name": "work", "skill": "staff",
-                       "effort": {"dist": "exponential", "mean": 1.0 / MU}}]}]},
-        "policies": {"fifo": {},
-                     "priority": {"resource_manager": {"allocation": "priority"}, **gov},
-                     "edd": {"resource_manager": {"allocation": "edd"}, **gov}},
-    })
-
-
-@cache
-def mean_in_system(lam: float = LAM, mu: float = MU, horizon: float = H, states: int = 80) -> float:
-    """E[(1/H) ∫_0^H N(t) dt] for an M/M/1 started empty: ∫ p(t) dt from the exponential of
-    the generator augmented with an integrator block (Van Loan 1978), on 0..``states``
-    customers (P(N > 80) is far below 1e-12 here)."""
-    k = states + 1
-    q = np.zeros((k, k))
-    q[np.arange(k - 1), np.arange(1, k)] = lam
-    q[np.arange(1, k), np.arange(k - 1)] = mu
-    q -= np.diag(q.sum(axis=1))
-    big = np.zeros((2 * k, 2 * k))
-    big[:k, :k] = q.T
-    big[k:, :k] = np.eye(k)
-    start = np.zeros(2 * k)
-    start[0] = 1.0
-    occupancy = (expm(big * horizon) @ start)[k:]  # ∫ P(N(t) = n) dt, n = 0..states
-    return float(np.arange(k) @ occupancy / horizon)
-
-
-def true_npv(policy: str) -> float:
-    value = V * (LAM * H * H / 2.0 - H * mean_in_system())
-    return value - (0.0 if policy == "fifo" else SHIFT)
 
 
 def experiment(scenario: Scenario, seed: int, replications: int,
@@ -160,7 +115,7 @@ def test_the_truths_are_those_of_the_engine() -> None:
 #: (skewness 1.9, excess kurtosis 4.8: long busy periods), and the t interval's coverage
 #: falls short of 95% at small n, by the central limit theorem's slowness, not by a wrong
 #: formula: 0.885 at n = 5, 0.894 at 10, 0.921 at 20, 0.934 at 40 (20,000 replications cut
-#: into blocks; docs/results.md, "How far to trust an interval"). Asserted within the same
+#: into blocks; README, "How far to trust an interval"). Asserted within the same
 #: binomial band around that level: the power against a defect is npv's.
 LEVEL = {"npv": NOMINAL, "avg_in_system": 0.894}
 
