@@ -16,8 +16,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from coverage_models import queue, true_npv
 from strategies import FULL
 
+import pmo_sim
 from pmo_sim.analysis.forecast import forecast
 from pmo_sim.analysis.roi import analyse_roi
 from pmo_sim.experiment.replicate import run_replication
@@ -187,3 +189,52 @@ def test_roi_interval_covers_the_expected_roi() -> None:
     print(f"\nE[ROI] ~ {truth:.1f}% (sd of one replication's {long.table['roi_pct'].std():.1f})")
     within("coverage of roi's 95% interval", hits / ROI_EXPERIMENTS, 0.95, ROI_EXPERIMENTS)
 
+
+
+# --------------------------------------------------------------------------- precision
+
+PRECISION_EXPERIMENTS = 1000 if FULL else 200
+REL = 0.15  # npv sd / mean is about 0.19: about 7 replications would do, 12 at -n 2
+
+
+def precision_scenario() -> Scenario:
+    """An M/M/1 started empty whose projects earn 1 a day from their finish: E[npv] is exact
+    (tests/coverage_models.py: V (LAM H²/2 − H E[avg_in_system])) and one
+    replication's npv is nearly normal, so a t interval of a fixed n covers 95%."""
+    return queue().model_copy(update={"policies": {"fifo": queue().policies["fifo"]}})
+
+
+@pytest.mark.parametrize("first", [2, 10])
+def test_a_precision_run_s_interval_covers_the_true_mean(first: int) -> None:
+    """A precision-driven run (``-n FIRST --precision 0.15 --metric npv``) stops when its own
+    interval looks narrow enough; stopping on a half-width estimated from few values favours
+    the runs whose values happen to agree, whose intervals are too narrow. Its final 95%
+    interval must still cover E[npv] in about 95% of runs. The target is judged from 10
+    replications on: from 2 (``-n 2``), judging at 2 stopped 4% of runs there with
+    intervals that mostly missed, and covered 0.897 ± 0.015 (400 runs)."""
+    sc, truth = precision_scenario(), true_npv("fifo")
+    hits, sizes = 0, []
+    for e in range(PRECISION_EXPERIMENTS):
+        res = pmo_sim.run_experiment(sc, replications=first, seed=60_000 + e, jobs=1,
+                                     precision=REL, metric="npv")
+        row = res.summary(["npv"]).iloc[0]
+        hits += bool(row["ci_low"] <= truth <= row["ci_high"])
+        sizes.append(int(row["n"]))
+    print(f"\n-n {first}: replications used {np.mean(sizes):.1f} on average, {min(sizes)} at least")
+    within(f"coverage of a precision run's 95% interval (-n {first})", hits / PRECISION_EXPERIMENTS,
+           0.95, PRECISION_EXPERIMENTS)
+
+
+def test_a_precision_target_is_judged_from_ten_replications_on() -> None:
+    """A KPI that is the same in every replication has a half-width of 0 from two replications
+    on: -n 2 met its target at 2 (before). Judged from 10 on, it stops at the first batch past
+    them, 12; capped below 10 (--max-replications 5), at the cap, met."""
+    sc = queue()
+    runs = {cap: pmo_sim.run_experiment(sc, replications=2, seed=1, jobs=1, precision=0.01,
+                                        metric="pmo_cost",
+                                        policies=["priority"], max_replications=cap)
+            for cap in (20, 5)}
+    assert runs[20].replications["replication"].nunique() == 12
+    assert runs[5].replications["replication"].nunique() == 5
+    for res in runs.values():
+        assert res.manifest["precision"]["target_met"] is True

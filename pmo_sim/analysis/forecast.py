@@ -12,6 +12,8 @@ explicit project and each intake template (its generated projects pooled):
   the empirical distribution function inverted). A percentile is therefore always a finish
   day that occurred, never an interpolation, and it is +inf exactly when fewer than
   ⌈q·n⌉ of the n replications completed: people read it as "> horizon", never as a number.
+  As a plan for a fresh future, the ⌈q·n⌉-th of n finish days holds ⌈q·n⌉/(n + 1) of
+  futures on average (P80: 0.762 at n = 20, 0.792 at 100; tests/test_coverage_forecasts.py).
 - **Due day.** ``due`` is the project's due day (the median over the replications when the
   scenario draws it at random), for the report's and the figure's due-date mark.
 - **Probabilities.** P(on time) is the share finishing by their due day (``finish <=

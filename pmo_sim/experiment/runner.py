@@ -15,11 +15,11 @@ cancels what is queued, ends the workers, leaves the manifest ``partial`` and ra
 that raises becomes :class:`pmo_sim.errors.ReplicationFailed` with its policy, replication
 and seed; the folder stays ``partial`` and no consolidated tables are written.
 
-With ``precision`` the run is sequential (Law, §9.4.1): after the first ``replications``,
-batches are added until the 95% half-width of ``metric``'s mean is within ``precision`` ×
-|mean| for every policy (or every paired difference to the first policy), up to ``max_replications``,
-in batches of half the first ``replications`` (at least 10), beyond ten times them of at least
-a fifth of the run. The decision only reads finished results, so it is reproducible too.
+With ``precision`` the run is sequential (Law, §9.4.1): after the first ``replications`` (and 10
+at least, spec.PRECISION_FIRST_JUDGED), batches are added until the 95% half-width of ``metric``'s
+mean is within ``precision`` × |mean| for every policy (or paired difference to the first policy),
+up to ``max_replications``, in batches of half the first ``replications`` (at least 10), beyond ten
+times them of at least a fifth of the run. The decision only reads finished results: reproducible.
 """
 
 from __future__ import annotations
@@ -401,13 +401,13 @@ class _Run:
             except UsageError as exc:  # a chunk file the run wrote, deleted or changed since
                 raise StoreError(f"the results folder {getattr(self.store, 'path', '')} was "
                                  f"changed during the run: {exc}") from exc
-            met = all(w <= p.rel for w in widths)  # NaN (too few values) is never within target
+            limit = int(spec["max_replications"])
+            met = p.met(widths, target, limit)  # not before 10 replications (unless capped)
             worst = _worst(widths)
             # What was reached, for the "not met" message (JSON has no NaN or infinity).
             spec["half_width_rel"] = worst if math.isfinite(worst) else None
             if p.report is not None:
                 p.report(worst, target)
-            limit = int(spec["max_replications"])
             if met or target >= limit:
                 spec.update(target_met=met, replications_needed=target)
                 return
