@@ -82,8 +82,11 @@ def report(what: str, hits: int, count: int) -> float:
     return c
 
 
-def assert_covers(what: str, hits: int, count: int, level: float = NOMINAL) -> None:
+def assert_covers(what: str, hits: int, count: int, level: float = NOMINAL,
+                  conservative: bool = False) -> None:
+    """Coverage within the binomial band around ``level`` (or, ``conservative``, not below it)."""
     low, high = band(level, count)
+    high = 1.0 if conservative else high
     c = report(what, hits, count)
     assert low <= c <= high, f"{what}: coverage {c:.3f} outside [{low:.3f}, {high:.3f}] ({hits}/{count})"
 
@@ -146,7 +149,12 @@ def test_compare_intervals_cover_the_true_difference(experiments: list[pd.DataFr
     differences are npv's scaled, −(npv + SHIFT)/(V H): the same coverage.)
 
     Both at once (the simultaneous coverage) is lower, as compare's docstring says its
-    intervals are not Bonferroni-widened: printed, not asserted."""
+    intervals are not Bonferroni-widened: printed, not asserted.
+
+    Over-coverage is allowed: the paired differences are heavy-tailed (excess kurtosis 7-9:
+    in most replications the order of service changes little, in a few it changes much),
+    and on such data a t interval is conservative: 0.972 ± 0.005 and 0.96 at n = 10
+    (PMO_SIM_FULL=1; 3,000 replications in blocks)."""
     metric, truth = "npv", -SHIFT
     hits = {"priority": 0, "edd": 0}
     both = 0
@@ -157,7 +165,8 @@ def test_compare_intervals_cover_the_true_difference(experiments: list[pd.DataFr
             hits[p] += inside[p]
         both += all(inside.values())
     for policy, h in hits.items():
-        assert_covers(f"compare CI of {metric} ({policy} - fifo)", h, len(experiments))
+        assert_covers(f"compare CI of {metric} ({policy} - fifo)", h, len(experiments),
+                      conservative=True)
     report(f"simultaneous coverage of both {metric} intervals (not Bonferroni-widened)", both,
            len(experiments))
 
@@ -205,8 +214,10 @@ def kn_until_done(sc: Scenario, sampler: Sampler, seed: int, n0: int = 10, alpha
 
 def test_kim_nelson_selects_the_best_with_probability_at_least_one_minus_alpha() -> None:
     """The slippery configuration: fifo leads both others by exactly δ on npv, the two others
-    tie. KN's guarantee is P(correct selection) >= 1 − α = 0.95 (it is conservative: expect
-    0.97-0.99). Picking the worst, or ignoring the CRN covariance in S²_il, fails here."""
+    tie. KN's guarantee is P(correct selection) >= 1 − α = 0.95; it is conservative (0.995 ±
+    0.002 of 1,000 under PMO_SIM_FULL=1). Picking the worst, or pairing the wrong rows, fails
+    here; a wrong constant does not (with α taken as 0.4, PCS still passed at this design):
+    tests/test_statistics_known.py checks KN's arithmetic against a reference."""
     sc = queue(KN_SHIFT)
     sampler = Sampler(sc)
     correct = stages = 0
