@@ -247,3 +247,25 @@ def test_a_positive_roi_always_has_a_payback_day() -> None:
         assert ((t["roi_pct"] <= 0) | t["payback_day"].notna()).all()
         paid = t["payback_day"].dropna()
         assert (paid >= 50).all()   # never before the course is paid for (day 50)
+
+
+def test_a_run_written_to_a_folder_reads_only_the_project_columns_the_roi_uses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the value curves read six columns; a long run's projects table (~25 columns, a row per
+    # project and replication) stays on disk but for those (Results.with_projects)
+    import pmo_sim.experiment.roi as roi_module
+    from pmo_sim.analysis.roi import VALUE_COLUMNS
+
+    seen: list[list[str]] = []
+
+    def spy(replications: pd.DataFrame, projects: pd.DataFrame, *rest: object) -> object:
+        seen.append(list(projects.columns))
+        return analyse_roi(replications, projects, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(roi_module, "analyse_roi", spy)
+    result = roi(TRAINING, "upskill", programme="dev-course", replications=4, seed=1, jobs=1,
+                 out=tmp_path / "o")
+    assert seen and set(seen[0]) == set(VALUE_COLUMNS)
+    full = pmo_sim.load_results(tmp_path / "o")
+    again = analyse_roi(full.replications, full.projects, result.question, full.pools)
+    pd.testing.assert_frame_equal(result.table, again.table)

@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from pmo_sim.analysis.roi import ROI_JSON, RoiQuestion, RoiResult, analyse_roi
+from pmo_sim.analysis.roi import ROI_JSON, VALUE_COLUMNS, RoiQuestion, RoiResult, analyse_roi
 from pmo_sim.errors import UsageError, unknown_policy
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
@@ -107,7 +107,9 @@ def roi(scenario: Scenario | str | os.PathLike[str], policy: str, *, programme: 
     res = run_experiment(sc, replications=replications, seed=seed, jobs=jobs, backend=backend,
                          scheduler=scheduler, policies=[policy, question.baseline], out=out,
                          force=force, progress=progress, command=command)
-    result = analyse_roi(res.replications, res.projects, question, res.pools)
+    # (only the project columns the value curves read: a long run's table stays on disk)
+    result = analyse_roi(res.replications, res.with_projects(VALUE_COLUMNS).projects, question,
+                         res.pools)
     result.document["seed"] = seed
     result.results = res
     if out is not None:
