@@ -79,9 +79,7 @@ class Watch:
             queue, now = allocation.queue, allocation.now
             self.allocations += 1
             for proj, origin in queue.bounds.items():
-                bound = origin - queue.rates[proj] * now
-                if live.floor is not None:
-                    bound = live.floor(proj, bound)
+                bound = live.floor(proj, origin - queue.rates[proj] * now)
                 assert bound <= key(proj, now), (proj.name, now)
                 self.checked += 1
             run(allocation)

@@ -159,11 +159,10 @@ class Allocation:
             drop = falls * now
             bounded = [(bounds.get(p, _NO_BOUND) - drop, p.arrival, p.index, p) for p in startable
                        if p.paused_until <= now]
-        elif live.floor is None:  # type: ignore[union-attr]  # each at its project's own rate
-            bounded = [(bounds[p] - rates[p] * now if p in bounds else _NO_BOUND, p.arrival, p.index, p)
-                       for p in startable if p.paused_until <= now]
-        else:  # a bound of what the key is made from, and the least key it allows
-            floor = live.floor  # type: ignore[union-attr]
+        else:  # each at its project's own rate: a bound of what the key is made from, and the
+            # least key it allows
+            assert live is not None
+            floor = live.floor
             bounded = [(floor(p, bounds[p] - rates[p] * now) if p in bounds else _NO_BOUND, p.arrival,
                         p.index, p) for p in startable if p.paused_until <= now]
         heapify(bounded)
@@ -188,7 +187,7 @@ class Allocation:
                     bounds[proj] = bound_origin(key, now, falls)  # type: ignore[arg-type]
                 else:  # (the rule's key, from the quantity it bounds)
                     quantity = live.quantity(proj, now)
-                    key = quantity if live.key is None else live.key(proj, quantity)
+                    key = live.key(proj, quantity)
                     rate = rates[proj] = live.falls(proj)
                     bounds[proj] = bound_origin(quantity, now, rate)
                 heappush(keyed, (key, proj.arrival, proj.index, proj))

@@ -85,8 +85,8 @@ class LiveRate(NamedTuple):
 
     falls: Callable[[Any], float]
     quantity: Callable[[Any, float], float]  # (project, now)
-    key: Callable[[Any, float], float] | None  # (project, quantity); None: the quantity is the key
-    floor: Callable[[Any, float], float] | None  # the least key once the quantity is at least this
+    key: Callable[[Any, float], float]  # (project, quantity)
+    floor: Callable[[Any, float], float]  # the least key once the quantity is at least this
 
 
 #: rule name -> its :class:`LiveRate` (per project, where :data:`LIVE_FALLS` is one for all)
@@ -158,7 +158,11 @@ def _remaining(project: RankedProject, now: float) -> float:
     return project.remaining_effort(now)
 
 
-_REMAINING_FALLS = LiveRate(_remaining_falls, _remaining, None, None)
+def _as_is(project: RankedProject, remaining: float) -> float:
+    return remaining  # srpt's key is the remaining effort, its least value the effort's least
+
+
+_REMAINING_FALLS = LiveRate(_remaining_falls, _remaining, _as_is, _as_is)
 
 
 @rule("srpt", still=True, live_rate=_REMAINING_FALLS)
