@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from pmo_sim.cli import main
-from pmo_sim.io.psplib import instance_scenario, read_sm
+from pmo_sim.io.psplib import import_instance, instance_scenario, read_sm, to_yaml
 from pmo_sim.sampling import compile_network
 from pmo_sim.scenario.loader import load_scenario, scenario_from_dict
 from pmo_sim.scenario.network import cpm
+from pmo_sim.scenario.reader import read_yaml
 
 DATA = Path(__file__).parent / "data" / "psplib"
 J30 = DATA / "j30"
@@ -55,6 +56,28 @@ def test_every_instance_imports_into_a_scenario_that_loads(path: Path, tmp_path:
     # stdout without --out is the same scenario
     code, text, _ = _invoke("import", "psplib", str(path))
     assert code == 0 and text == out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", INSTANCES, ids=lambda p: p.name)
+def test_the_written_yaml_reads_back_as_the_mapping_one_line_per_task(path: Path) -> None:
+    text, data = import_instance(path), instance_scenario(path)
+    assert read_yaml(text, "imported")[0] == data
+    tasks = [line for line in text.splitlines() if line.startswith("  - {name: ")]
+    assert tasks == [line for line in tasks if line.endswith("}")]  # each task on a line of its own
+    assert len(tasks) == sum(len(p["tasks"]) for p in data["projects"])
+
+
+@pytest.mark.parametrize("name", ["odd\u2028name: 1.sm", "odd\nname: 1.sm", "odd\x85# x.sm", "odd\rx: [.sm"])
+def test_a_source_name_with_line_breaks_stays_inside_the_header_comment(name: str) -> None:
+    # YAML ends a comment at any of \r \n \x85 \u2028 \u2029: written raw, the rest of the
+    # name would be read as the scenario's content. (Such a file's project, named after it, is
+    # refused by the scenario's checks; the header is written before them.)
+    data = instance_scenario(J30 / "j301_1.sm")
+    text = to_yaml(data, Path(name))
+    header = text.split("\nname:")[0]
+    assert all(line.startswith("# ") for line in header.split("\n"))
+    assert not any(ch in header for ch in "\r\x85\u2028\u2029")
+    assert read_yaml(text, "imported")[0] == data
 
 
 @pytest.mark.parametrize("path", INSTANCES[:5], ids=lambda p: p.name)
