@@ -109,6 +109,61 @@ projects:
     assert column(one, "cost") == {"A": 1400}
 
 
+def test_a_training_course_stands_still_in_a_closure_like_a_task() -> None:
+    # SPEC 10.4: during holidays and closures nothing progresses. The one person (productivity
+    # 1) is idle when a 5-day course starts on day 3; the closure [4, 8) stops it after 1 day,
+    # so it runs 3-4 and 8-12 (5 working days of training, not 1) and ends on day 12. Then the
+    # gain of 1.0 (no ramp) doubles their speed: A arrives on day 5, waits for them, and its
+    # tasks take 2 / 2 = 1 and 10 / 2 = 5 days: a 12-13, b 13-18. training_days counts the 5
+    # days of the course (down-time is neither work nor training). Before, the course ran
+    # through the closure and ended on day 8 with 1 training day and the full gain (a 8-9).
+    one = simulate("""
+name: t
+horizon: 40
+calendar: {closures: [{start: 4, days: 4}]}
+resources:
+  dev: {headcount: 1, day_rate: 1}
+pmo:
+  training_manager:
+    programmes:
+      - {name: course, skill: dev, trainees: 1, start: 3, duration_days: 5, productivity_gain: 1.0}
+projects:
+  - name: A
+    arrival: 5
+    tasks:
+      - {name: a, skill: dev, effort: 2}
+      - {name: b, skill: dev, effort: 10, after: [a]}
+""")
+    assert log(one) == [("A", "a", 12, 13, "dev-1"), ("A", "b", 13, 18, "dev-1")]
+    assert one.kpis["training_days"] == 5 and one.pools.training_days[0] == 5
+    # available 40 - 4 closure days = 36: busy 6, training 5, idle 25
+    assert (one.pools.busy_days[0], one.pools.idle_days[0]) == (6, 25)
+
+
+def test_a_productivity_ramp_runs_through_a_closure() -> None:
+    # README reading (SPEC is silent): ramps run on the time line, down-time included. A
+    # 1-day course on day 0 (gain 1.0 over ramp_days 10) ends on day 1; the closure [1, 6)
+    # does not hold the ramp back, so when A arrives on day 6 the ramp is (6 - 1) / 10 = half
+    # way: multiplier 1.5, and a (3) takes 3 / 1.5 = 2 days: 6-8 (3 days if the ramp had
+    # counted working days only).
+    one = simulate("""
+name: t
+horizon: 40
+calendar: {closures: [{start: 1, days: 5}]}
+resources:
+  dev: {headcount: 1}
+pmo:
+  training_manager:
+    programmes:
+      - {name: course, skill: dev, trainees: 1, start: 0, duration_days: 1, productivity_gain: 1.0,
+         ramp_days: 10}
+projects:
+  - {name: A, arrival: 6, tasks: [{name: a, skill: dev, effort: 3}]}
+""")
+    assert log(one) == [("A", "a", 6, 8, "dev-1")]
+    assert one.kpis["training_days"] == 1
+
+
 def test_a_crew_network_with_mixed_crew_sizes_is_a_list_schedule_of_e_over_k_p() -> None:
     # Three people of productivity 2 (dev-1..3). A (12, crew 2): 12 / 4 = 3 days; B (4, crew
     # 1): 2 days; C after A and B (18, crew 3): 3 days; D after B (6, crew 1): 3 days.

@@ -4,7 +4,8 @@ At a programme's ``start`` (and every ``repeat_every`` days after), ``trainees``
 pool ``skill`` are chosen — a whole number, or a fraction of the pool's headcount (the people
 it employs, contractors aside; rounded half up, at least one) — among those not enrolled in a
 programme already, those not yet through this programme first, then by slot. Each stops project work for
-``duration_days`` once their current task is done (no preemption); afterwards their
+``duration_days`` once their current task is done (no preemption; working days: a course
+stands still in calendar down-time, as a task does); afterwards their
 productivity rises by ``productivity_gain`` over ``ramp_days``, their attrition rate falls by
 ``retention_gain``, and with ``cross_skill: POOL`` they can also work in POOL. Trainees are
 paid while away; ``cost_per_trainee`` is paid at enrolment.
@@ -90,9 +91,12 @@ class TrainingManager(Role):
         return len(cohort)
 
     def _begin(self, prog: Programme, person: Person) -> None:
-        """The person (now free) spends the programme's days in training."""
+        """The person (now free) spends the programme's days in training: working days, so a
+        course stands still in calendar down-time as a task does (SPEC 10.4)."""
         self.world.send_away(person)
-        self.env.timeout(prog.duration_days).callbacks.append(lambda _e: self._end(prog, person))
+        now, down = self.env.now, self.world.down
+        days = prog.duration_days if down is None else down.advance(now, prog.duration_days) - now
+        self.env.timeout(days).callbacks.append(lambda _e: self._end(prog, person))
 
     def _end(self, prog: Programme, person: Person) -> None:
         world = self.world
