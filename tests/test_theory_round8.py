@@ -445,3 +445,25 @@ def test_successful_ideas_cut_the_waiting_task_geometrically_per_poisson_success
     check("mean_cycle_time", [r.kpis["mean_cycle_time"] for r in runs], exact)
     check("effort_done", [r.projects["effort_done"][0] for r in runs], exact)
     assert {r.projects["effort_planned"][0] for r in runs} == {90.0}
+
+
+def test_a_stage_gate_cancels_exactly_the_draws_beyond_its_overrun() -> None:
+    """40 projects of two tasks, a (fixed 10) then b ~ triangular(5, 10, 30), ample people;
+    plan = sum of modes = 20. The gate at 50% is reached when a finishes (10 of 20 done) and
+    cancels when the forecast 10 + b exceeds 1.5 x 20 = 30, i.e. b > 20: P = (30 - 20)^2 /
+    ((30 - 5)(30 - 10)) = 0.2, so cancellations ~ Binomial(40, 0.2), mean 8. With
+    ``estimate_spread_reduction: 0.5`` b moves half-way to its mode, 10 + (b - 10) / 2 <= 20:
+    never cancelled. A gate at 51% is first reached by the last task: nothing is cancelled
+    (README: work done counts finished tasks)."""
+    gate = {"stage_gate": {"at_progress": 0.5, "cancel_if_overrun": 1.5}}
+    data = one_project(10.0, people=40, count=40, policies={
+        "plain": {"governance": gate},
+        "estimates": {"governance": {**gate, "estimate_spread_reduction": 0.5}},
+        "late": {"governance": {"stage_gate": {"at_progress": 0.51, "cancel_if_overrun": 1.5}}}})
+    for project in data["projects"]:
+        project["tasks"].append({"name": "b", "skill": "dev", "after": ["t"],
+                                 "effort": {"dist": "triangular", "low": 5, "mode": 10, "high": 30}})
+    runs = replicate(data, 300, 8118)
+    check("projects_cancelled", [r.kpis["projects_cancelled"] for r in runs["plain"]], 8.0)
+    assert {r.kpis["projects_cancelled"] for r in runs["estimates"]} == {0}
+    assert {r.kpis["projects_cancelled"] for r in runs["late"]} == {0}
