@@ -286,3 +286,49 @@ policies:
     assert len(s["fifo"]) > 400
     assert s["edd"] == s["priority"] == s["fifo"]
     assert s["wsjf"] == s["srpt"] != s["fifo"]
+
+
+RICH = """
+name: rich
+horizon: 400
+days_per_year: 200
+calendar: {closures: [{start: 50, days: 7}, {start: 190, days: 3}]}
+resources:
+  dev: {headcount: 3, productivity: 1.5, fte: 0.8}
+  rig: {kind: equipment, units: 2}
+workforce: {attrition_per_year: 0.5, hiring_delay: {dist: uniform, low: 5, high: 20},
+            new_hire_productivity: 0.5, ramp_up_days: 30}
+intake:
+  arrivals: {dist: exponential, mean: 0.9}
+  templates:
+    - {name: short, due: 12, value_per_day: 5, tasks: [{name: w, HOLDS, effort: 1.0}]}
+    - {name: long, due: 12, value_per_day: 5, tasks: [{name: w, HOLDS, effort: 3.0}]}
+pmo:
+  resource_manager:
+    wip_limit: WIP
+    switch_cost_days: 0.1
+    contractors: [{pool: dev, max: 2, lead_time: 3, day_rate: 9, trigger_wait: 4, release_idle: 2}]
+  training_manager:
+    programmes: [{name: c, skill: dev, trainees: 1, start: 30, duration_days: 4, productivity_gain: 0.2,
+                  ramp_days: 10, repeat_every: 80}]
+policies:"""
+
+
+@pytest.mark.parametrize("wip", [4, 1000], ids=["wip-gate", "no-gate"])
+@pytest.mark.parametrize("needs", [False, True], ids=["one-pool", "needs"])
+def test_the_rule_identities_hold_through_the_wip_gate_calendar_contractors_and_turnover(
+        needs: bool, wip: int) -> None:
+    # The same identities as above with the WIP gate ranking the backlog (wip 4), closures,
+    # part-time people, set-up costs, contractors on demand, a repeating course and turnover
+    # with ramping new hires: none of them may tell edd, priority, lft and fifo apart, nor
+    # min_slack and lst (efforts fixed, no rework: remaining work = planned duration), nor
+    # wsjf and srpt.
+    holds = "needs: {dev: 1, rig: 1}" if needs else "skill: dev"
+    text = RICH.replace("HOLDS", holds).replace("WIP", str(wip)) + "".join(
+        f"\n  {r}: {{resource_manager: {{allocation: {r}}}}}" for r in RULES)
+    s = schedules(text, RULES)
+    assert len(s["fifo"]) > 400
+    for rule in ("edd", "priority", "lft"):
+        assert s[rule] == s["fifo"], rule
+    assert s["min_slack"] == s["lst"] != s["fifo"]
+    assert s["wsjf"] == s["srpt"] != s["fifo"]
