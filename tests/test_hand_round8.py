@@ -190,6 +190,44 @@ projects:
     assert one.kpis["utilisation"] == pytest.approx(20 / 30)
 
 
+def test_npv_discounts_a_contractors_engagement_over_the_days_it_is_paid() -> None:
+    # days_per_year 100, discount_rate 0.1: intensity d = ln(1.1) / 100 a day, and a flow of
+    # f a day over [a, b] is worth f (e^{-d a} - e^{-d b}) / d at day 0 (I(a, b) below).
+    # dev-1 works A (30) 0-30. B is ready at 0 and has waited trigger_wait 2 days on day 2: a
+    # contractor is requested, arrives after lead_time 5 on day 7, does B at productivity 2
+    # (10 / 2 = 5 days, 7-12), is idle release_idle 4 days and leaves on day 16: paid 20 a day
+    # for 9 days (contractor_cost 180). Payroll 10 x 100, two rig units 2 x 3 x 100.
+    # A earns 7 a day from 30 to 100 plus 50 on completion (value_delivered 540).
+    # npv = 7 I(30, 100) + 50 e^{-30 d} - 10 I(0, 100) - 6 I(0, 100) - 20 I(7, 16).
+    one = simulate("""
+name: t
+horizon: 100
+days_per_year: 100
+discount_rate: 0.1
+resources:
+  dev: {headcount: 1, day_rate: 10}
+  rig: {kind: equipment, units: 2, day_rate: 3}
+pmo:
+  resource_manager:
+    contractors: [{pool: dev, max: 1, lead_time: 5, day_rate: 20, productivity: 2, trigger_wait: 2,
+                   release_idle: 4}]
+projects:
+  - {name: A, value_per_day: 7, completion_value: 50, tasks: [{name: a, skill: dev, effort: 30}]}
+  - {name: B, tasks: [{name: b, skill: dev, effort: 10}]}
+""")
+    d = math.log(1.1) / 100
+
+    def flow(a: float, b: float) -> float:
+        return (math.exp(-d * a) - math.exp(-d * b)) / d
+
+    assert log(one) == [("A", "a", 0, 30, "dev-1"), ("B", "b", 7, 12, "dev-c1")]
+    k = one.kpis
+    assert (k["labour_cost"], k["equipment_cost"], k["contractor_cost"]) == (1000, 600, 180)
+    assert (k["total_cost"], k["value_delivered"]) == (1780, 540)
+    npv = 7 * flow(30, 100) + 50 * math.exp(-30 * d) - 16 * flow(0, 100) - 20 * flow(7, 16)
+    assert k["npv"] == pytest.approx(npv, rel=1e-12)
+
+
 # ------------------------------------------------------------------ sample-path identities
 
 RULES = ["fifo", "edd", "priority", "lft", "lst", "min_slack", "srpt", "wsjf"]
