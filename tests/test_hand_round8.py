@@ -228,6 +228,30 @@ projects:
     assert k["npv"] == pytest.approx(npv, rel=1e-12)
 
 
+def test_the_forecast_of_an_exponential_project_has_its_exact_quantiles_and_chances() -> None:
+    # (A statistical check, not a trace.) One person, one project of effort Exp(mean 10),
+    # due on day 10, horizon 40: the finish is Exp(10), so P(on time) = 1 - e^{-1} = 0.6321,
+    # P(unfinished at 40) = e^{-4} = 0.0183 and the q-quantile is -10 ln(1 - q). Over 2,000
+    # replications a chance has binomial SE sqrt(p (1 - p) / n), a sample quantile the
+    # asymptotic SE sqrt(q (1 - q) / n) / f(x_q) with f the Exp(10) density; within 4 SE.
+    n = 2000
+    res = ps.run_experiment(load_scenario_text("""
+name: f
+horizon: 40
+resources: {dev: {headcount: 1}}
+projects:
+  - {name: A, due: 10, tasks: [{name: a, skill: dev, effort: {dist: exponential, mean: 10}}]}
+"""), replications=n, seed=8122, jobs=1)
+    fc = res.forecast().iloc[0]
+    assert (fc["name"], fc["n"]) == ("A", n)
+    for key, p in (("p_on_time", 1 - math.exp(-1)), ("p_unfinished", math.exp(-4))):
+        assert abs(fc[key] - p) <= 4 * math.sqrt(p * (1 - p) / n), key
+    for q in (0.1, 0.5, 0.8, 0.9):
+        x = -10 * math.log(1 - q)
+        se = math.sqrt(q * (1 - q) / n) / (math.exp(-x / 10) / 10)
+        assert abs(fc[f"p{round(q * 100)}"] - x) <= 4 * se, q
+
+
 # ------------------------------------------------------------------ sample-path identities
 
 RULES = ["fifo", "edd", "priority", "lft", "lst", "min_slack", "srpt", "wsjf"]
