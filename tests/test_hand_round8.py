@@ -140,6 +140,34 @@ projects:
     assert (one.pools.busy_days[0], one.pools.idle_days[0]) == (6, 25)
 
 
+def test_gap_driven_training_waits_for_a_course_stretched_by_a_closure() -> None:
+    # Two people, sixty one-day projects at day 0 (waits far above the 1-day threshold). The
+    # review on day 20 runs the 5-day course for one person (dev-1): 20-22, then the closure
+    # [22, 38), then 38-41. The pool's run lasts until day 41, so the review on day 40 (which
+    # sees tasks started on days 20-22 and 38-40 that waited long) does not start another
+    # cohort: dev-2 keeps working (P44, 40-41). The review on day 60 runs it again: two
+    # cohorts of 100. Before, the run was taken to end at 20 + 5 = 25 and dev-2 was sent
+    # on a course on day 40 as well (three cohorts).
+    projects = "\n".join(f"  - {{name: P{i}, tasks: [{{name: t, skill: dev, effort: 1}}]}}"
+                         for i in range(60))
+    one = simulate(f"""
+name: t
+horizon: 100
+calendar: {{closures: [{{start: 22, days: 16}}]}}
+resources:
+  dev: {{headcount: 2}}
+pmo:
+  training_manager:
+    programmes:
+      - {{name: course, skill: dev, trainees: 1, start: 1000, duration_days: 5, cost_per_trainee: 100}}
+    gap_driven: {{threshold_days: 1, programme: course}}
+projects:
+{projects}
+""")
+    assert ("P44", "t", 40, 41, "dev-2") in log(one)
+    assert (one.kpis["training_cost"], one.kpis["training_days"]) == (200, 10)
+
+
 def test_a_productivity_ramp_runs_through_a_closure() -> None:
     # README reading (SPEC is silent): ramps run on the time line, down-time included. A
     # 1-day course on day 0 (gain 1.0 over ramp_days 10) ends on day 1; the closure [1, 6)

@@ -94,9 +94,13 @@ class TrainingManager(Role):
         """The person (now free) spends the programme's days in training: working days, so a
         course stands still in calendar down-time as a task does (SPEC 10.4)."""
         self.world.send_away(person)
-        now, down = self.env.now, self.world.down
-        days = prog.duration_days if down is None else down.advance(now, prog.duration_days) - now
-        self.env.timeout(days).callbacks.append(lambda _e: self._end(prog, person))
+        self.env.timeout(self._course_days(self.env.now, prog)).callbacks.append(
+            lambda _e: self._end(prog, person))
+
+    def _course_days(self, now: float, prog: Programme) -> float:
+        """How long a course begun at ``now`` lasts: ``duration_days`` working days."""
+        down = self.world.down
+        return prog.duration_days if down is None else down.advance(now, prog.duration_days) - now
 
     def _end(self, prog: Programme, person: Person) -> None:
         world = self.world
@@ -135,7 +139,7 @@ class TrainingManager(Role):
                 total, n = self.review_waits.get(pool.index, (0.0, 0))
                 if n and busy_until.get(pool.index, -INF) <= env.now and total / n > gap.threshold_days:
                     self.run_cohort(prog.model_copy(update={"skill": pool.name}), pool)
-                    busy_until[pool.index] = env.now + prog.duration_days + prog.ramp_days
+                    busy_until[pool.index] = env.now + self._course_days(env.now, prog) + prog.ramp_days
             self.review_waits.clear()
 
     def report(self, acc: Accounts) -> None:
