@@ -49,6 +49,32 @@ projects:
     assert (one.kpis["leavers"], one.kpis["hires"]) == (0, 0)  # planned changes are not turnover
 
 
+def test_base_training_tool_and_new_hire_ramp_multiply_into_one_productivity() -> None:
+    # SPEC 4.1: productivity = base x training gains x technology gains x new-hire ramp. The
+    # only person is released and replaced on day 0 (dev-2, ramping 0.5 -> 1 over 60 days);
+    # a tool lifts the pool by 20% from day 0, and dev-2 is trained on days 1-11 (gain 0.5,
+    # no ramp). A arrives on day 13: 2 x 1.5 x 1.2 x (0.5 + 0.5 x 13/60) = 2.19 a day, so
+    # its 30 person-days take 30 / 2.19 = 13.699 days (13-26.699).
+    one = simulate("""
+name: t
+horizon: 200
+resources:
+  dev: {headcount: 1, productivity: 2}
+workforce: {new_hire_productivity: 0.5, ramp_up_days: 60}
+pmo:
+  resource_manager:
+    staffing: [{day: 0, pool: dev, change: -1}, {day: 0, pool: dev, change: 1}]
+  training_manager:
+    programmes: [{name: c, skill: dev, trainees: 1, start: 1, duration_days: 10, productivity_gain: 0.5}]
+  technology_manager:
+    adoptions: [{name: tool, day: 0, skills: [dev], productivity_gain: 0.2}]
+projects:
+  - {name: A, arrival: 13, tasks: [{name: a, skill: dev, effort: 30}]}
+""")
+    rate = 2 * 1.5 * 1.2 * (0.5 + 0.5 * 13 / 60)
+    assert log(one) == [("A", "a", 13, round(13 + 30 / rate, 9), "dev-2")]
+
+
 def test_training_waits_for_the_task_in_hand_then_ramps_the_gain_into_later_tasks() -> None:
     # One person of productivity 2. a (12) runs 0-6; the course starts on day 3, so they
     # finish a first and train 6-11 (5 days). b starts at 11, the first day of the 10-day
