@@ -135,6 +135,25 @@ projects:
     assert column(one, "cost") == {"A": 1400}
 
 
+def test_each_pass_through_a_repeating_programme_compounds_its_gain() -> None:
+    # README reading (SPEC is silent): each pass multiplies productivity by 1 + gain. The only
+    # person takes the 1-day course on days 0, 5 and 10 (repeat_every 5): 1.5^3 = 3.375, so
+    # A's 30 person-days, from day 12, take 30 / 3.375 = 8.889 days.
+    one = simulate("""
+name: t
+horizon: 200
+resources:
+  dev: {headcount: 1}
+pmo:
+  training_manager:
+    programmes: [{name: c, skill: dev, trainees: 1, start: 0, duration_days: 1, productivity_gain: 0.5,
+                  repeat_every: 5}]
+projects:
+  - {name: A, arrival: 12, tasks: [{name: a, skill: dev, effort: 30}]}
+""")
+    assert log(one) == [("A", "a", 12, round(12 + 30 / 1.5**3, 9), "dev-1")]
+
+
 def test_a_training_course_stands_still_in_a_closure_like_a_task() -> None:
     # SPEC 10.4: during holidays and closures nothing progresses. The one person (productivity
     # 1) is idle when a 5-day course starts on day 3; the closure [4, 8) stops it after 1 day,
