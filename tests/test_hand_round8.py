@@ -237,6 +237,27 @@ projects:
     assert one.kpis["training_days"] == 1
 
 
+def test_a_multi_resource_tasks_wait_counts_in_every_pool_it_needs() -> None:
+    # README reading of SPEC 7.3 (ready -> crew assigned): A and B each need a person and the
+    # one rig; C a person. A (4 days) and C (1) start at 0; B waits for the rig until 4 (dev-2
+    # free since 1) and runs 4-6. Its 4-day wait counts for both pools it needs: dev's
+    # mean_wait (0 + 0 + 4) / 3, rig's (0 + 4) / 2.
+    one = simulate("""
+name: t
+horizon: 20
+resources:
+  dev: {headcount: 2}
+  rig: {kind: equipment, units: 1}
+projects:
+  - {name: A, tasks: [{name: a, needs: {dev: 1, rig: 1}, effort: 4}]}
+  - {name: B, tasks: [{name: b, needs: {dev: 1, rig: 1}, effort: 2}]}
+  - {name: C, tasks: [{name: c, skill: dev, effort: 1}]}
+""")
+    assert log(one) == [("A", "a", 0, 4, "dev-1,rig-1"), ("C", "c", 0, 1, "dev-2"),
+                        ("B", "b", 4, 6, "dev-2,rig-1")]
+    assert list(one.pools.mean_wait) == [pytest.approx(4 / 3), 2]
+
+
 def test_a_crew_network_with_mixed_crew_sizes_is_a_list_schedule_of_e_over_k_p() -> None:
     # Three people of productivity 2 (dev-1..3). A (12, crew 2): 12 / 4 = 3 days; B (4, crew
     # 1): 2 days; C after A and B (18, crew 3): 3 days; D after B (6, crew 1): 3 days.
