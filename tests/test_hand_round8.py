@@ -154,15 +154,7 @@ projects:
     assert log(one) == [("A", "a", 12, round(12 + 30 / 1.5**3, 9), "dev-1")]
 
 
-def test_a_training_course_stands_still_in_a_closure_like_a_task() -> None:
-    # SPEC 10.4: during holidays and closures nothing progresses. The one person (productivity
-    # 1) is idle when a 5-day course starts on day 3; the closure [4, 8) stops it after 1 day,
-    # so it runs 3-4 and 8-12 (5 working days of training, not 1) and ends on day 12. Then the
-    # gain of 1.0 (no ramp) doubles their speed: A arrives on day 5, waits for them, and its
-    # tasks take 2 / 2 = 1 and 10 / 2 = 5 days: a 12-13, b 13-18. training_days counts the 5
-    # days of the course (down-time is neither work nor training). Before, the course ran
-    # through the closure and ended on day 8 with 1 training day and the full gain (a 8-9).
-    one = simulate("""
+CLOSED_COURSE = """
 name: t
 horizon: 40
 calendar: {closures: [{start: 4, days: 4}]}
@@ -178,11 +170,27 @@ projects:
     tasks:
       - {name: a, skill: dev, effort: 2}
       - {name: b, skill: dev, effort: 10, after: [a]}
-""")
+"""
+
+def test_a_training_course_stands_still_in_a_closure_like_a_task() -> None:
+    # SPEC 10.4: during holidays and closures nothing progresses. The one person (productivity
+    # 1) is idle when a 5-day course starts on day 3; the closure [4, 8) stops it after 1 day,
+    # so it runs 3-4 and 8-12 (5 working days of training, not 1) and ends on day 12. Then the
+    # gain of 1.0 (no ramp) doubles their speed: A arrives on day 5, waits for them, and its
+    # tasks take 2 / 2 = 1 and 10 / 2 = 5 days: a 12-13, b 13-18. training_days counts the 5
+    # days of the course (down-time is neither work nor training). Before, the course ran
+    # through the closure and ended on day 8 with 1 training day and the full gain (a 8-9).
+    one = simulate(CLOSED_COURSE)
     assert log(one) == [("A", "a", 12, 13, "dev-1"), ("A", "b", 13, 18, "dev-1")]
     assert one.kpis["training_days"] == 5 and one.pools.training_days[0] == 5
     # available 40 - 4 closure days = 36: busy 6, training 5, idle 25
     assert (one.pools.busy_days[0], one.pools.idle_days[0]) == (6, 25)
+    # A course of 0 days on day 5, inside the closure, is over at once: the 10-day ramp of its
+    # gain of 1.0 runs from day 5, so on day 8 the multiplier is 1.3 and 13 takes 10 days.
+    one = simulate(CLOSED_COURSE.replace("start: 3, duration_days: 5", "start: 5, duration_days: 0")
+                   .replace("productivity_gain: 1.0", "productivity_gain: 1.0, ramp_days: 10")
+                   .replace("arrival: 5", "arrival: 8").replace("effort: 2}", "effort: 13}"))
+    assert log(one)[0] == ("A", "a", 8, 18, "dev-1")
 
 
 def test_gap_driven_training_waits_for_a_course_stretched_by_a_closure() -> None:

@@ -98,9 +98,12 @@ class TrainingManager(Role):
             lambda _e: self._end(prog, person))
 
     def _course_days(self, now: float, prog: Programme) -> float:
-        """How long a course begun at ``now`` lasts: ``duration_days`` working days."""
+        """How long a course begun at ``now`` lasts: ``duration_days`` working days (a course
+        of no days is over at once, even in down-time: there is nothing to hold back)."""
         down = self.world.down
-        return prog.duration_days if down is None else down.advance(now, prog.duration_days) - now
+        if down is None or prog.duration_days <= 0:
+            return prog.duration_days
+        return down.advance(now, prog.duration_days) - now
 
     def _end(self, prog: Programme, person: Person) -> None:
         world = self.world
