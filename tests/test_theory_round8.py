@@ -103,7 +103,7 @@ def test_a_wip_limit_over_one_person_keeps_mm1_and_caps_the_admitted_level() -> 
     rho, warm, n = lam, 200.0, 3000.0
     horizon = warm + n / lam + 100
     runs = replicate(queue(lam, {"staff": {"headcount": 1}}, [job(expo(1.0))], horizon, warm,
-                           {"resource_manager": {"wip_limit": k}}), 30, seed=8101)["default"]
+                           {"resource_manager": {"wip_limit": k}}), 50, seed=8101)["default"]
     check("avg_wip", [r.kpis["avg_wip"] for r in runs], rho * (1 - rho**k) / (1 - rho), WARMUP_BIAS)
     check("avg_in_system", [r.kpis["avg_in_system"] for r in runs], rho / (1 - rho), 2 * WARMUP_BIAS)
     check("Wq", [spans(r, "start", warm, horizon - 100).mean() for r in runs], rho / (1 - lam),
