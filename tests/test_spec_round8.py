@@ -1,0 +1,94 @@
+"""SPEC conformance, round 8: promises checked one by one that no other test pinned down.
+
+Section 3's families are checked statistically (seeded, many draws, means and sds within a
+few standard errors).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+from pmo_sim.scenario.dists import RandomValue
+
+N = 200_000
+_DIST: TypeAdapter = TypeAdapter(RandomValue)
+
+
+def draws(spec: object, seed: int = 8) -> np.ndarray:
+    return _DIST.validate_python(spec).sample(np.random.default_rng(seed), N)
+
+
+def close(x: np.ndarray, mean: float, sd: float | None = None) -> None:
+    """The sample mean (and sd) within 5 standard errors of the promised ones."""
+    s = float(np.std(x, ddof=1))
+    assert abs(float(np.mean(x)) - mean) < 5 * s / math.sqrt(N), (np.mean(x), mean)
+    if sd is not None:
+        # the sd's standard error, from the sample's fourth moment
+        m4 = float(np.mean((x - np.mean(x)) ** 4))
+        se_var = math.sqrt(max(m4 - s**4, 0.0) / N)
+        assert abs(s**2 - sd**2) < 5 * se_var, (s, sd)
+
+
+# --------------------------------------------------------------------------- SPEC 3
+
+
+def test_a_plain_number_and_fixed_are_always_that_value() -> None:
+    assert set(draws(7.5).tolist()) == {7.5}
+    assert set(draws({"dist": "fixed", "value": 3}).tolist()) == {3.0}
+
+
+def test_uniform_and_triangular() -> None:
+    x = draws({"dist": "uniform", "low": 2, "high": 8})
+    assert x.min() >= 2 and x.max() <= 8
+    close(x, 5.0, 6 / math.sqrt(12))
+    t = draws({"dist": "triangular", "low": 1, "mode": 2, "high": 9})
+    assert t.min() >= 1 and t.max() <= 9
+    var = (1 + 4 + 81 - 1 * 2 - 1 * 9 - 2 * 9) / 18
+    close(t, 4.0, math.sqrt(var))
+
+
+@pytest.mark.parametrize("lam", [None, 2.0, 6.0])
+def test_pert_mean_is_low_plus_lambda_mode_plus_high_over_lambda_plus_2(lam: float | None) -> None:
+    spec: dict[str, object] = {"dist": "pert", "low": 10, "mode": 15, "high": 40}
+    if lam is not None:
+        spec["lambda"] = lam
+    x = draws(spec)
+    assert x.min() >= 10 and x.max() <= 40
+    k = 4.0 if lam is None else lam  # default lambda 4
+    close(x, (10 + k * 15 + 40) / (k + 2))
+
+
+def test_normal_is_redrawn_while_negative() -> None:
+    from scipy.stats import truncnorm
+
+    x = draws({"dist": "normal", "mean": 1.0, "sd": 2.0})
+    assert x.min() >= 0  # nothing negative: redrawn, not clipped to 0 (no atom at 0)
+    assert np.mean(x == 0) == 0
+    kept = truncnorm(-1.0 / 2.0, np.inf, loc=1, scale=2)  # N(1, 2) conditioned on >= 0
+    close(x, float(kept.mean()), float(kept.std()))
+
+
+@pytest.mark.parametrize("family", ["lognormal", "gamma"])
+def test_lognormal_and_gamma_have_the_arithmetic_mean_and_sd_given(family: str) -> None:
+    close(draws({"dist": family, "mean": 0.15, "sd": 0.10}), 0.15, 0.10)
+    close(draws({"dist": family, "mean": 800, "sd": 400}), 800, 400)
+
+
+def test_exponential_has_that_mean() -> None:
+    x = draws({"dist": "exponential", "mean": 15})
+    assert x.min() >= 0
+    close(x, 15.0, 15.0)
+
+
+def test_empirical_resamples_the_values_uniformly_and_choice_by_weight() -> None:
+    x = draws({"dist": "empirical", "values": [3, 5, 5, 11]})
+    assert set(np.unique(x).tolist()) == {3.0, 5.0, 11.0}
+    assert abs(np.mean(x == 5) - 0.5) < 5 * math.sqrt(0.25 / N)  # 5 is observed twice
+    c = draws({"dist": "choice", "values": [2, 3], "weights": [1, 2]})
+    assert abs(np.mean(c == 3) - 2 / 3) < 5 * math.sqrt(2 / 9 / N)
+    u = draws({"dist": "choice", "values": [1, 2, 3, 4]})
+    assert abs(np.mean(u == 4) - 0.25) < 5 * math.sqrt(0.1875 / N)
