@@ -1,7 +1,8 @@
 """SPEC conformance, round 8: promises checked one by one that no other test pinned down.
 
 Section 3's families are checked statistically (seeded, many draws, means and sds within a
-few standard errors).
+few standard errors); section 9's "all problems at once" when a required top-level field is
+itself what is wrong.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
+from pmo_sim.errors import ScenarioError
 from pmo_sim.scenario.dists import RandomValue
+from pmo_sim.scenario.loader import load_scenario_text
 
 N = 200_000
 _DIST: TypeAdapter = TypeAdapter(RandomValue)
@@ -92,3 +95,49 @@ def test_empirical_resamples_the_values_uniformly_and_choice_by_weight() -> None
     assert abs(np.mean(c == 3) - 2 / 3) < 5 * math.sqrt(2 / 9 / N)
     u = draws({"dist": "choice", "values": [1, 2, 3, 4]})
     assert abs(np.mean(u == 4) - 0.25) < 5 * math.sqrt(0.1875 / N)
+
+
+# --------------------------------------------------------------------------- SPEC 9
+
+_CROSS = """
+resources:
+  dev: {headcount: 2}
+projects:
+  - name: A
+    tasks:
+      - {name: t1, skill: dev, people: 3, effort: 4}
+      - {name: t2, skill: qa, effort: 4}
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text, "s.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("head, first", [
+    ("horizon: 100\n", "s.yaml:1:1: name: required field missing"),
+    ("name: x\n", "s.yaml:1:1: horizon: required field missing"),
+    ("name: x\nhorizon: -5\n", "s.yaml:2:10: horizon: must be greater than 0 (got -5)"),
+    ("name: [x]\nhorizon: 100\n", "s.yaml:1:7: name: "),
+])
+def test_a_bad_name_or_horizon_does_not_hide_the_other_problems(head: str, first: str) -> None:
+    # SPEC 9: every problem at once. A missing name or a bad horizon hid every cross-reference
+    # problem: one line, and the crew and the unknown pool only after it was fixed.
+    got = problems(head + _CROSS)
+    assert got[0].startswith(first), got
+    assert any("tasks.0.people: crew is larger than pool 'dev'" in p for p in got), got
+    assert any("tasks.1.skill: unknown pool" in p for p in got), got
+    assert len(got) == 3, got
+
+
+def test_no_problem_is_judged_against_a_horizon_that_is_itself_wrong() -> None:
+    got = problems("name: x\nhorizon: -5\nwarmup: 50\n" + _CROSS + """
+workforce: {attrition_per_year: 0.1}
+pmo:
+  resource_manager:
+    staffing: [{day: 30, pool: dev, change: 1}]
+""")
+    assert not [p for p in got if "warmup" in p or "staffing" in p], got
+    assert len(got) == 3, got

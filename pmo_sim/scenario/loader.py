@@ -247,22 +247,36 @@ def _build(tree: dict[str, Any], sources: SourceMap, overrides: Overrides | None
 
 _PRUNE_ROUNDS = 6  # a rejected value can take its distribution, task and project with it
 
+#: Required top-level scalars a rejected or missing value of which is replaced by a stand-in
+#: for the cross-reference checks: the rest of the scenario does not depend on them, and
+#: without one a file missing its `name` was refused for that alone (SPEC 9: every problem at
+#: once). A problem judged against the stand-in horizon (a warm-up, a staffing day, a closure
+#: beyond it) is left out: the horizon it would be judged against is itself wrong.
+_STAND_INS: dict[str, Any] = {"name": "scenario", "horizon": 1.0}
+
 
 def _pruned_problems(tree: dict[str, Any], errors: list[Any], sources: SourceMap) -> list[Problem]:
     """Cross-reference problems of what is left once the rejected parts are cut off."""
     doomed: set[KeyPath] = set()
     current: Any = tree
     remap: dict[KeyPath, list[int]] = {}
+    stand_ins: set[str] = set()
     for _ in range(_PRUNE_ROUNDS):
         for err in errors:
             path = _original(clean_path(tuple(err["loc"]), current), remap)
             if err["type"] == "missing":
+                if len(path) == 1 and path[0] in _STAND_INS:
+                    continue  # given a stand-in below
                 path = path[:-1]
             if not path:
                 return []  # the top level itself is what is wrong
             doomed.add(path)
         remap = {}
         current = _prune(tree, (), doomed, remap)
+        for key, value in _STAND_INS.items():
+            if key not in current:
+                current[key] = value
+                stand_ins.add(key)
         try:
             scenario = Scenario.model_validate(current, strict=True)
         except ValidationError as exc:
@@ -279,6 +293,8 @@ def _pruned_problems(tree: dict[str, Any], errors: list[Any], sources: SourceMap
             # task whose invalid effort was removed "needs an effort"), is an echo of the
             # structural problem already reported: leave it out.
             if (isinstance(got, str) and got in gone) or original in above:
+                continue
+            if "horizon" in stand_ins and "horizon" in message:
                 continue
             out.append(sources.problem(original, message, got))
         return out
