@@ -2,17 +2,20 @@
 
 Section 3's families are checked statistically (seeded, many draws, means and sds within a
 few standard errors); section 9's "all problems at once" when a required top-level field is
-itself what is wrong.
+itself what is wrong; section 6's help with examples for every command.
 """
 
 from __future__ import annotations
 
 import math
 
+import click
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from pydantic import TypeAdapter
 
+from pmo_sim.cli import main
 from pmo_sim.errors import ScenarioError
 from pmo_sim.scenario.dists import RandomValue
 from pmo_sim.scenario.loader import load_scenario_text
@@ -141,3 +144,23 @@ pmo:
 """)
     assert not [p for p in got if "warmup" in p or "staffing" in p], got
     assert len(got) == 3, got
+
+
+# --------------------------------------------------------------------------- SPEC 6
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, command in sorted(group.commands.items()):
+        out.append(path + (name,))
+        if isinstance(command, click.Group):
+            out += _commands(command, path + (name,))
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(main), ids=" ".join)
+def test_every_command_has_help_with_examples(path: tuple[str, ...]) -> None:
+    # SPEC 6: every command has --help with examples (`pmo-sim import --help` had none).
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Examples:" in result.output and f"pmo-sim {' '.join(path)} " in result.output, result.output

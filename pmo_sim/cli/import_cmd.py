@@ -20,7 +20,13 @@ from pmo_sim.files import refuse_input
 
 @main.group("import")
 def import_group() -> None:
-    """Turn instance files of other tools into pmo-sim scenarios."""
+    """Turn instance files of other tools into pmo-sim scenarios.
+
+    \b
+    Examples:
+      pmo-sim import psplib j301_1.sm > j301_1.yaml
+      pmo-sim import psplib mp_j30_a2_nr2.xml --out mp.yaml
+    """
 
 
 @import_group.command("psplib")
