@@ -8,6 +8,7 @@ itself what is wrong; section 6's help with examples for every command.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
 import numpy as np
@@ -164,3 +165,29 @@ def test_every_command_has_help_with_examples(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Examples:" in result.output and f"pmo-sim {' '.join(path)} " in result.output, result.output
+
+
+_TWO = """name: two
+horizon: 100
+resources:
+  dev: {headcount: 2, day_rate: 100}
+projects:
+  - {name: P, value_per_day: 10, tasks: [{name: a, skill: dev, effort: {dist: uniform, low: 5, high: 9}}]}
+policies:
+  a_policy_with_a_long_name: {}
+  another_policy_with_a_long_name: {resource_manager: {allocation: srpt}}
+"""
+
+
+def test_a_narrow_table_names_only_formats_the_command_has(tmp_path: Path) -> None:
+    # "widen the terminal or use --format csv/json" was said by compare and fit too, which
+    # have no csv (--format table|json): the note names the command's own formats.
+    (tmp_path / "s.yaml").write_text(_TWO)
+    runner = CliRunner(env={"COLUMNS": "60"})
+    run = runner.invoke(main, ["run", str(tmp_path / "s.yaml"), "-n", "3", "-j", "1",
+                               "--out", str(tmp_path / "r")])
+    assert run.exit_code == 0 and "use --format json/csv)" in " ".join(run.output.split()), run.output
+    compare = runner.invoke(main, ["compare", str(tmp_path / "r")])
+    said = " ".join(compare.output.split())
+    assert compare.exit_code == 0 and "not shown at 60 columns" in said, compare.output
+    assert "use --format json)" in said and "csv" not in said, compare.output

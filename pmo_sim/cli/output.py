@@ -138,9 +138,20 @@ def print_table(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]
     con.print(table)
     dropped = [columns[i].header.replace("\n", " ") for i in range(len(columns)) if i not in kept]
     if dropped:
-        say(f"(not shown at {con.width} columns: {', '.join(dropped)}; widen the terminal or use "
-            "--format csv/json)", style="dim", out=con)
+        formats = _other_formats()
+        hint = f" or use --format {formats}" if formats else ""
+        say(f"(not shown at {con.width} columns: {', '.join(dropped)}; widen the terminal{hint})",
+            style="dim", out=con)
     return dropped
+
+
+def _other_formats() -> str:
+    """The running command's --format choices other than ``table`` ("json/csv"), or ""."""
+    ctx = click.get_current_context(silent=True)
+    for param in ctx.command.params if ctx is not None else ():
+        if "--format" in param.opts and isinstance(param.type, click.Choice):
+            return "/".join(str(c) for c in param.type.choices if c != "table")
+    return ""
 
 
 def _build(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]],
