@@ -2,7 +2,8 @@
 
 Section 3's families are checked statistically (seeded, many draws, means and sds within a
 few standard errors); section 9's "all problems at once" when a required top-level field is
-itself what is wrong; section 6's help with examples for every command.
+itself what is wrong; section 6's help with examples for every command; rates of leavers,
+change requests, rejections and risk strikes counted over many replications.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ def draws(spec: object, seed: int = 8) -> np.ndarray:
 
 def close(x: np.ndarray, mean: float, sd: float | None = None) -> None:
     """The sample mean (and sd) within 5 standard errors of the promised ones."""
-    s = float(np.std(x, ddof=1))
-    assert abs(float(np.mean(x)) - mean) < 5 * s / math.sqrt(N), (np.mean(x), mean)
+    n, s = len(x), float(np.std(x, ddof=1))
+    assert abs(float(np.mean(x)) - mean) < 5 * s / math.sqrt(n), (np.mean(x), mean)
     if sd is not None:
         # the sd's standard error, from the sample's fourth moment
         m4 = float(np.mean((x - np.mean(x)) ** 4))
-        se_var = math.sqrt(max(m4 - s**4, 0.0) / N)
+        se_var = math.sqrt(max(m4 - s**4, 0.0) / n)
         assert abs(s**2 - sd**2) < 5 * se_var, (s, sd)
 
 
@@ -191,3 +192,62 @@ def test_a_narrow_table_names_only_formats_the_command_has(tmp_path: Path) -> No
     said = " ".join(compare.output.split())
     assert compare.exit_code == 0 and "not shown at 60 columns" in said, compare.output
     assert "use --format json)" in said and "csv" not in said, compare.output
+
+
+# --------------------------------------------------------------------------- SPEC 4, 5, 10.3 by counting
+
+
+def test_leavers_changes_and_rejections_come_at_their_rates() -> None:
+    # SPEC 4: attrition per person per year (exponential times), replaced after hiring_delay;
+    # change requests a Poisson rate per project per year while it is open and started; SPEC 5:
+    # reject_fraction of them rejected. The one developer works on a task that never ends (a
+    # leaver finishes the task in hand first), so the 20 idle operators are the leavers.
+    import pmo_sim as ps
+
+    sc = load_scenario_text("""name: rates
+horizon: 500
+resources:
+  ops: {headcount: 20}
+  dev: {headcount: 1}
+workforce: {attrition_per_year: 0.3, hiring_delay: 0}
+projects:
+  - {name: P, tasks: [{name: a, skill: dev, effort: 1000000}]}
+changes: {per_project_per_year: 5}
+pmo: {change_manager: {reject_fraction: 0.25}}
+""")
+    r = ps.run_experiment(sc, replications=200, jobs=1, backend="serial").replications
+    years = 500 / 250
+    close(r["leavers"].to_numpy(dtype=float), 20 * 0.3 * years)  # Poisson: mean 12
+    assert (r["hires"] == r["leavers"]).all()  # replaced at once (hiring_delay 0)
+    close(r["changes"].to_numpy(dtype=float), 5 * years, math.sqrt(5 * years))
+    share = r["changes_rejected"].sum() / r["changes"].sum()
+    assert abs(share - 0.25) < 4 * math.sqrt(0.25 * 0.75 / r["changes"].sum())
+
+
+def test_a_risk_strikes_at_its_probability_and_mitigation_strikes_a_subset() -> None:
+    # SPEC 10.3: strikes when u < probability x (1 - probability_reduction), on pre-drawn
+    # uniforms, so the mitigated strikes are a subset of the unmitigated; impacts x (1 - reduction).
+    import pmo_sim as ps
+
+    sc = load_scenario_text("""name: risky
+horizon: 300
+resources:
+  dev: {headcount: 5}
+intake:
+  arrivals: 1
+  count: 100
+  templates: [{name: t, tasks: [{name: a, skill: dev, effort: 1}]}]
+risks:
+  - {name: slip, probability: 0.3, when: 0.5, impact: {cost: 100}}
+policies:
+  plain: {}
+  careful: {governance: {risk_mitigation: {slip: {probability_reduction: 0.5, impact_reduction: 0.3}}}}
+""")
+    k = ps.run_experiment(sc, replications=20, jobs=1, backend="serial").risks
+    struck = k.pivot_table(index=["replication", "project"], columns="policy", values="occurred")
+    n = len(struck)
+    for policy, p in (("plain", 0.3), ("careful", 0.15)):
+        assert abs(struck[policy].mean() - p) < 4 * math.sqrt(p * (1 - p) / n), policy
+    assert not (struck["careful"].astype(bool) & ~struck["plain"].astype(bool)).any()
+    costs = k[k["occurred"]].groupby("policy")["cost"].unique()
+    assert costs["plain"].tolist() == [100.0] and costs["careful"].tolist() == [70.0]
