@@ -251,3 +251,16 @@ policies:
     assert not (struck["careful"].astype(bool) & ~struck["plain"].astype(bool)).any()
     costs = k[k["occurred"]].groupby("policy")["cost"].unique()
     assert costs["plain"].tolist() == [100.0] and costs["careful"].tolist() == [70.0]
+
+
+def test_roi_takes_format_csv_as_run_and_sweep_do(tmp_path: Path) -> None:
+    # SPEC 6: --format table|json|csv is a common option of run, roi and sweep; roi refused
+    # csv. It prints the paired replications, the rows --out writes to roi.csv.
+    scenario = Path(__file__).parent.parent / "scenarios" / "training.yaml"
+    args = ["roi", str(scenario), "--policy", "upskill", "--programme", "dev-course", "-n", "2",
+            "--backend", "serial", "-q", "--format", "csv"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (tmp_path / "r" / "roi.csv").read_text()
+    assert result.stdout.splitlines()[0].startswith("replication,investment,benefit,net_gain,roi_pct,bcr")
+    assert len(result.stdout.splitlines()) == 3

@@ -137,6 +137,7 @@ Examples:
   pmo-sim roi scenarios/training.yaml --policy new_tool --against no_training --basis npv
   pmo-sim roi training.yaml --policy upskill --programme dev-course --out results/course
   pmo-sim roi training.yaml --policy upskill --programme dev-course --format json
+  pmo-sim roi training.yaml --policy upskill --programme dev-course --format csv > roi.csv
 """)
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--policy", required=True, metavar="P", help="The policy that spends.")
@@ -150,8 +151,9 @@ Examples:
               help="Write the paired runs as a results folder, with roi.json, roi.csv and "
                    "roi.png (then: pmo-sim report OUT).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out folder.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="json: the document; csv: one row per paired replication "
+                                      "(as roi.csv).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handles_errors
 def roi(scenario: str, policy: str, programme: str | None, against: str | None, basis: str,
@@ -182,6 +184,9 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None, 
         document = result.to_json()
         document.pop("question")
         emit_json(document)
+        return
+    if fmt == "csv":
+        click.echo(result.table.to_csv(index=False), nl=False)
         return
     _print_roi(result, sc.name)
     if out:
