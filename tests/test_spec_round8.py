@@ -264,3 +264,35 @@ def test_roi_takes_format_csv_as_run_and_sweep_do(tmp_path: Path) -> None:
     assert result.stdout == (tmp_path / "r" / "roi.csv").read_text()
     assert result.stdout.splitlines()[0].startswith("replication,investment,benefit,net_gain,roi_pct,bcr")
     assert len(result.stdout.splitlines()) == 3
+
+
+# --------------------------------------------------------------------------- SPEC 10.6, 10.7
+
+
+def test_the_workbooks_forecast_says_not_reached_as_the_table_does(tmp_path: Path) -> None:
+    # SPEC 10.6: a percentile not reached within the horizon prints as "> horizon", never as a
+    # number. export's forecast sheet (SPEC 10.7) left a blank cell, as for no due date.
+    import openpyxl
+
+    import pmo_sim as ps
+    from pmo_sim.io.excel import write_workbook
+
+    (tmp_path / "s.yaml").write_text("""name: late
+horizon: 20
+calendar: {start_date: 2027-01-04}
+resources:
+  dev: {headcount: 1}
+projects:
+  - {name: Early, due: 15, tasks: [{name: a, skill: dev, effort: {dist: uniform, low: 2, high: 4}}]}
+  - {name: Late, tasks: [{name: a, skill: dev, effort: {dist: uniform, low: 10, high: 30}}]}
+""")
+    res = ps.run_experiment(ps.load_scenario(tmp_path / "s.yaml"), replications=10, jobs=1,
+                            out=tmp_path / "r")
+    table = res.forecast().set_index("name")
+    assert table.loc["Late", "p90"] == math.inf and 0 < table.loc["Late", "p_completed"] < 1
+    sheet = openpyxl.load_workbook(write_workbook(res, tmp_path / "x.xlsx"))["forecast"]
+    rows = {r[2]: dict(zip([c.value for c in sheet[1]], r, strict=True))
+            for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["Late"]["p90"] == rows["Late"]["p90_date"] == "> horizon"
+    assert rows["Late"]["due"] is None  # no due date: empty, unlike a percentile not reached
+    assert isinstance(rows["Early"]["p90"], float) and rows["Early"]["p90_date"] is not None

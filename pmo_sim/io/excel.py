@@ -7,7 +7,8 @@ Sheets, in order:
 - ``comparison``: the verdict in words on top (paired differences of the headline KPIs vs
   the baseline, and the Kim-Nelson best policy on NPV), then every KPI's paired difference
   policy − baseline with its CI, p-values and whether it is better or worse.
-- ``forecast``: the per-project forecast, when the results offer ``forecast()``.
+- ``forecast``: the per-project forecast, when the results offer ``forecast()``; a percentile
+  not reached by the horizon reads "> horizon", as in the command's table.
 - ``risks``: the risk-driver ranking (``Results.risk_drivers()``: per policy and risk, the mean
   strikes, delay, rework, cost and value lost per replication with 95% CIs, by rank), when the
   results have a risks table (a scenario with a risk register).
@@ -31,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -299,6 +301,18 @@ def _forecast(results: Results) -> pd.DataFrame | None:
     return table if isinstance(table, pd.DataFrame) else None
 
 
+def _said_not_reached(table: pd.DataFrame) -> pd.DataFrame:
+    """The forecast with each percentile not reached by the horizon (day inf, and its date) as
+    "> horizon", as the command prints it (SPEC 10.6): a blank cell reads as "no due date"."""
+    out = table.copy()
+    for q in forecast_table.PERCENTILES:
+        missed = out[f"p{q}"] == math.inf
+        for column in (f"p{q}", f"p{q}_date"):
+            if column in out.columns and missed.any():
+                out[column] = out[column].astype(object).where(~missed, forecast_table.NOT_REACHED)
+    return out
+
+
 def _risk_drivers(results: Results) -> pd.DataFrame | None:
     # (no risks table: no sheet; one that cannot be read is refused, not left out unsaid)
     return results.risk_drivers() if results.has_table("risks") else None
@@ -385,7 +399,8 @@ def _fill(book: Workbook, results: Results, base: str, currency: str | None,
     _comparison(sheet("comparison"), results, base, currency)
     forecast = _forecast(results)
     if forecast is not None:
-        _columns_sheet(sheet("forecast"), forecast, currency, units_of=forecast_table.UNITS, freeze="D2")
+        _columns_sheet(sheet("forecast"), _said_not_reached(forecast), currency,
+                       units_of=forecast_table.UNITS, freeze="D2")
     drivers = _risk_drivers(results)
     if drivers is not None:
         _columns_sheet(sheet("risks"), drivers, currency, units_of=risk_table.UNITS, freeze="D2")
