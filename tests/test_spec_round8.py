@@ -296,3 +296,19 @@ projects:
     assert rows["Late"]["p90"] == rows["Late"]["p90_date"] == "> horizon"
     assert rows["Late"]["due"] is None  # no due date: empty, unlike a percentile not reached
     assert isinstance(rows["Early"]["p90"], float) and rows["Early"]["p90_date"] is not None
+
+
+# --------------------------------------------------------------------------- SPEC 4.2
+
+
+def test_each_replications_streams_are_spawned_from_the_root_seed() -> None:
+    # SPEC 4.2: one root seed gives one stream per replication (SeedSequence(seed).spawn(...)),
+    # and inside it one stream per source.
+    from pmo_sim.sampling.streams import Source, stream
+
+    keys = ((0, 0, Source.ARRIVALS), (7, 3, Source.CHANGES), (123, 41, Source.RISKS))
+    for seed, replication, source in keys:
+        child = np.random.SeedSequence(seed).spawn(replication + 1)[replication]
+        grandchild = child.spawn(int(source) + 1)[int(source)]
+        want = np.random.Generator(np.random.PCG64(grandchild)).random(5)
+        assert np.array_equal(stream(seed, replication, source).random(5), want)
