@@ -312,3 +312,17 @@ def test_each_replications_streams_are_spawned_from_the_root_seed() -> None:
         grandchild = child.spawn(int(source) + 1)[int(source)]
         want = np.random.Generator(np.random.PCG64(grandchild)).random(5)
         assert np.array_equal(stream(seed, replication, source).random(5), want)
+
+
+def test_the_default_jobs_are_the_cpus_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SPEC 6: -j defaults to the CPU count. On a machine of 64 CPUs where a batch system lets the
+    # run use 2 (taskset, a cgroup's cpuset), it started 64 workers on those 2.
+    import os
+
+    from pmo_sim.experiment.workers import worker_count
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3, 5}, raising=False)
+    assert worker_count(None) == 2 and worker_count(7) == 7
+    monkeypatch.delattr(os, "sched_getaffinity")  # a platform without it (macOS, Windows)
+    assert worker_count(None) == 64

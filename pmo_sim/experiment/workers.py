@@ -103,8 +103,14 @@ def server_finds_this_pmo_sim() -> bool:
 
 
 def worker_count(jobs: int | None) -> int:
-    """The workers of a run with ``-j jobs`` (None: one per CPU)."""
-    return jobs or os.cpu_count() or 1
+    """The workers of a run with ``-j jobs`` (None: one per CPU this process may run on: a
+    batch system's CPU set, or ``taskset``, leaves it fewer than the machine has)."""
+    if jobs:
+        return jobs
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity on this platform (macOS, Windows)
+        return os.cpu_count() or 1
 
 
 def runs_elsewhere(backend: str, jobs: int | None) -> bool:
