@@ -326,3 +326,39 @@ def test_the_default_jobs_are_the_cpus_this_process_may_use(monkeypatch: pytest.
     assert worker_count(None) == 2 and worker_count(7) == 7
     monkeypatch.delattr(os, "sched_getaffinity")  # a platform without it (macOS, Windows)
     assert worker_count(None) == 64
+
+
+# --------------------------------------------------------------------------- SPEC 6: schema
+
+
+def test_the_json_schema_takes_every_bundled_scenario_and_plain_numbers() -> None:
+    # SPEC 6 `pmo-sim schema`, SPEC 3: a plain number is a fixed value. The schema allowed only
+    # {dist: ...} mappings, so editors flagged `due: 200` or `effort: 5` in every scenario.
+    import json
+
+    import yaml
+
+    jsonschema = pytest.importorskip("jsonschema")
+
+    class Dates(yaml.SafeLoader):  # dates stay text, as an editor's YAML 1.2 reads them
+        yaml_implicit_resolvers = {
+            first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    result = CliRunner().invoke(main, ["schema"])
+    validator = jsonschema.Draft202012Validator(json.loads(result.stdout))
+    root = Path(__file__).parent.parent / "scenarios"
+    files = sorted(root.glob("*.yaml")) + sorted(root.glob("history/*.yaml"))
+    assert len(files) >= 10
+    for path in files:
+        errors = [f"{list(e.absolute_path)}: {e.message[:80]}"
+                  for e in validator.iter_errors(yaml.load(path.read_text(), Loader=Dates))]
+        assert not errors, (path.name, errors[:3])
+    tiny = {"name": "x", "horizon": 10, "resources": {"dev": {"headcount": 1}},
+            "projects": [{"name": "P", "due": 5, "tasks": [{"name": "a", "skill": "dev", "effort": 3}]}]}
+    assert validator.is_valid(tiny)
+    tiny["projects"][0]["tasks"][0]["effort"] = {"dist": "pert", "low": 1, "mode": 2, "high": 4}
+    assert validator.is_valid(tiny)
+    for wrong in (True, "3", {"dist": "pert", "low": 1}, {"dist": "nope"}):
+        tiny["projects"][0]["tasks"][0]["effort"] = wrong
+        assert not validator.is_valid(tiny), wrong

@@ -15,7 +15,7 @@ from pmo_sim.scenario.models import Scenario
 
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file."""
-    schema = Scenario.model_json_schema(by_alias=True, mode="validation")
+    schema = _numbers_are_fixed(Scenario.model_json_schema(by_alias=True, mode="validation"))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **schema,
@@ -28,3 +28,21 @@ def scenario_json_schema() -> dict[str, Any]:
             "only the levers it changes."
         ),
     }
+
+
+def _numbers_are_fixed(node: Any) -> Any:
+    """``node`` where every random quantity (the ``{dist: ...}`` union) also takes a plain number.
+
+    SPEC 3: a plain number means a fixed value. The models turn it into ``{dist: fixed}``
+    before validating (a ``BeforeValidator``), which pydantic's schema does not show: without
+    this, editors flagged ``due: 200`` and ``effort: 5`` in every bundled scenario.
+    """
+    if isinstance(node, list):
+        return [_numbers_are_fixed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _numbers_are_fixed(value) for key, value in node.items()}
+    if out.get("discriminator", {}).get("propertyName") == "dist" and "oneOf" in out:
+        union = {key: out.pop(key) for key in ("discriminator", "oneOf")}
+        out["anyOf"] = [{"type": "number"}, union]
+    return out
