@@ -362,3 +362,30 @@ def test_the_json_schema_takes_every_bundled_scenario_and_plain_numbers() -> Non
     for wrong in (True, "3", {"dist": "pert", "low": 1}, {"dist": "nope"}):
         tiny["projects"][0]["tasks"][0]["effort"] = wrong
         assert not validator.is_valid(tiny), wrong
+
+
+def test_the_json_schema_takes_a_policy_that_gives_only_what_it_changes() -> None:
+    # SPEC 4: each policy deep-merges over pmo (and a null policy is an empty one): the schema
+    # asked every policy for complete sections (a stage gate's at_progress) and refused null.
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json.loads(CliRunner().invoke(main, ["schema"]).stdout))
+    gate = {"at_progress": 0.5, "cancel_if_overrun": 1.5}
+    course = {"name": "c", "skill": "dev"}
+    sc: dict[str, object] = {
+        "name": "x", "horizon": 10, "resources": {"dev": {"headcount": 1}},
+        "pmo": {"governance": {"stage_gate": gate},
+                "training_manager": {"programmes": [course]}},
+        "policies": {"base": None, "strict": {"governance": {"stage_gate": {"cancel_if_overrun": 1.2}}}},
+    }
+    assert validator.is_valid(sc), [e.message for e in validator.iter_errors(sc)]
+    assert load_scenario_text(json.dumps(sc)).policies["strict"].governance.stage_gate.at_progress == 0.5
+    wrong = [{"governance": {"stage_gate": {"cancel_if_overrun": 1.2, "typo": 1}}},  # unknown key
+             {"training_manager": {"programmes": [{"skill": "dev"}]}},  # lists replace: complete
+             {"governance": {"stage_gate": {"at_progress": 2}}}]  # out of range
+    for policy in wrong:
+        sc["policies"] = {"p": policy}
+        assert not validator.is_valid(sc), policy
+        with pytest.raises(ScenarioError):
+            load_scenario_text(json.dumps(sc))

@@ -16,6 +16,7 @@ from pmo_sim.scenario.models import Scenario
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file."""
     schema = _numbers_are_fixed(Scenario.model_json_schema(by_alias=True, mode="validation"))
+    _policies_merge(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **schema,
@@ -46,3 +47,41 @@ def _numbers_are_fixed(node: Any) -> Any:
         union = {key: out.pop(key) for key in ("discriminator", "oneOf")}
         out["anyOf"] = [{"type": "number"}, union]
     return out
+
+
+def _policies_merge(schema: dict[str, Any]) -> None:
+    """Let each entry of ``policies`` be what the loader takes: null (an empty policy), or the
+    levers it changes, deep-merged over ``pmo`` (SPEC 4).
+
+    Mappings merge key by key, so below a policy no key of a mapping is required (a policy
+    may give a stage gate's ``cancel_if_overrun`` alone, the rest coming from ``pmo``); lists
+    and scalars replace ``pmo``'s whole, so a list's items (a programme, an adoption) are
+    checked as complete. Each model a policy reaches through mappings gets a copy without
+    ``required``, named ``<Model>InPolicy``.
+    """
+    defs: dict[str, Any] = schema["$defs"]
+
+    def merged(ref: str) -> str:
+        name = ref.rsplit("/", 1)[1]
+        copy = f"{name}InPolicy"
+        if copy not in defs:
+            model = defs[copy] = {key: value for key, value in defs[name].items() if key != "required"}
+            model["properties"] = {key: lenient(value) for key, value in model.get("properties", {}).items()}
+            if isinstance(model.get("additionalProperties"), dict):
+                model["additionalProperties"] = lenient(model["additionalProperties"])
+        return f"#/$defs/{copy}"
+
+    def lenient(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return {**node, "$ref": merged(node["$ref"])}
+        if "anyOf" in node:
+            return {**node, "anyOf": [lenient(option) for option in node["anyOf"]]}
+        if isinstance(node.get("additionalProperties"), dict):
+            return {**node, "additionalProperties": lenient(node["additionalProperties"])}
+        return node  # arrays and scalars replace pmo's: checked whole
+
+    policies = schema["properties"]["policies"]
+    policies["additionalProperties"] = {"anyOf": [{"$ref": merged(policies["additionalProperties"]["$ref"])},
+                                                  {"type": "null"}]}
