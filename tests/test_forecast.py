@@ -327,9 +327,9 @@ def test_excel_export_has_the_forecast_sheet(landing: Results, tmp_path: Path) -
     sheet = pd.read_excel(tmp_path / "f.xlsx", sheet_name="forecast")
     table = landing.forecast()
     assert list(sheet.columns) == list(table.columns)
-    # Percentiles not reached are blank cells (Excel has no infinity).
-    pd.testing.assert_series_equal(sheet["p80"], table["p80"].replace(math.inf, np.nan),
-                                   check_dtype=False)
+    # Percentiles not reached read "> horizon" as in the table (SPEC 10.6; Excel has no infinity).
+    expected = table["p80"].astype(object).where(table["p80"] != math.inf, "> horizon")
+    pd.testing.assert_series_equal(sheet["p80"], expected, check_dtype=False)
     ws = book["forecast"]
     formats = {h.value: c.number_format for h, c in zip(ws[1], ws[2], strict=True)}
     assert formats["p10"] == "0.0" and formats["p_on_time"] == "0.0%"
