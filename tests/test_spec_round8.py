@@ -389,3 +389,24 @@ def test_the_json_schema_takes_a_policy_that_gives_only_what_it_changes() -> Non
         assert not validator.is_valid(sc), policy
         with pytest.raises(ScenarioError):
             load_scenario_text(json.dumps(sc))
+
+
+# --------------------------------------------------------------------------- SPEC 8
+
+
+def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path: Path) -> None:
+    # SPEC 8's example as a script: its workers import it again and start the experiment again,
+    # which multiprocessing stops; the run said only "a worker process died".
+    import subprocess
+    import sys
+
+    (tmp_path / "s.yaml").write_text(_TWO)
+    script = tmp_path / "analysis.py"
+    script.write_text("import pmo_sim as ps\n"
+                      f"sc = ps.load_scenario({str(tmp_path / 's.yaml')!r})\n"
+                      "res = ps.run_experiment(sc, replications=2, seed=0, jobs=2)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "could not start" in last and 'if __name__ == "__main__":' in last, done.stderr[-2000:]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pmo_sim.errors import UsageError, WorkerLost
 from pmo_sim.experiment.heap import freeze_start_up, owned_by_program
 from pmo_sim.experiment.work import ChunkResult, ChunkTask
-from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT, mp_context, worker_count
+from pmo_sim.experiment.workers import OUT_OF_MEMORY_EXIT, mp_context, unguarded_script, worker_count
 from pmo_sim.scenario.limits import PERSON_EVENTS, estimate_size
 
 if TYPE_CHECKING:
@@ -346,6 +346,8 @@ class LocalBackend(_FutureBackend):
             codes.add(proc.exitcode)
         if OUT_OF_MEMORY_EXIT in codes:
             return OUT_OF_MEMORY
+        if 1 in codes and codes <= {1, -signal.SIGTERM}:  # ended on an error, the others stopped
+            return unguarded_script()
         if -signal.SIGKILL in codes:
             return ("a worker process died while running replications (killed by SIGKILL: the "
                     "system does that when memory runs out, or another program did)")

@@ -102,6 +102,26 @@ def server_finds_this_pmo_sim() -> bool:
     return os.path.realpath(first or cwd or os.curdir) != home
 
 
+def unguarded_script() -> str | None:
+    """Why the workers could not start, when the program is a script that runs an experiment
+    at its top level: a worker process imports the script again (a fork server or spawn does,
+    as every multiprocessing start method but a plain fork), which starts the experiment again
+    inside the worker, and multiprocessing stops it. None when that is not the case."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path or hasattr(sys, "ps1"):
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as source:
+            guarded = "__main__" in source.read(1_000_000)
+    except OSError:
+        return None
+    if guarded:
+        return None
+    return (f"the worker processes could not start: each imports {path} again, which runs the "
+            "experiment again inside it; put the calls of your script under "
+            "`if __name__ == \"__main__\":`, or run it with jobs=1")
+
+
 def worker_count(jobs: int | None) -> int:
     """The workers of a run with ``-j jobs`` (None: one per CPU this process may run on: a
     batch system's CPU set, or ``taskset``, leaves it fewer than the machine has)."""
