@@ -410,3 +410,34 @@ def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path: 
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert "could not start" in last and 'if __name__ == "__main__":' in last, done.stderr[-2000:]
+
+
+def test_a_dated_traces_gantt_chart_reads_in_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SPEC 10.4: with start_date, traces also show dates; the task log did, its chart only
+    # working days.
+    import datetime as dt
+
+    from pmo_sim.analysis import plots
+
+    text = _TWO.replace("horizon: 100\n", "horizon: 100\ncalendar: {start_date: 2027-01-04}\n")
+    (tmp_path / "s.yaml").write_text(text)
+    seen: list[object] = []
+    drawn = plots.gantt
+    monkeypatch.setattr(plots, "gantt", lambda *a, **k: seen.append(k.get("start_date")) or drawn(*a, **k))
+    result = CliRunner().invoke(main, ["trace", str(tmp_path / "s.yaml"), "--policy",
+                                       "a_policy_with_a_long_name", "--replication", "0",
+                                       "--out", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    assert seen == [dt.date(2027, 1, 4)]
+    one = ps_simulate(text)
+    ax = plots.gantt(one.tasks, projects=one.projects, start_date=dt.date(2027, 1, 4))
+    label = ax.xaxis.get_major_formatter()
+    assert (label(0, 0), label(4.5, 0), label(5, 0)) == ("2027-01-04", "2027-01-08", "2027-01-11")
+    assert "2027-01-04" in ax.get_xlabel()
+    assert plots.gantt(one.tasks, projects=one.projects).get_xlabel() == "working day"
+
+
+def ps_simulate(text: str):  # type: ignore[no-untyped-def]
+    import pmo_sim as ps
+
+    return ps.simulate(load_scenario_text(text), policy="a_policy_with_a_long_name")

@@ -8,6 +8,7 @@ no global state and is freed when dropped, so the command line never opens a win
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -206,8 +207,12 @@ def _check_log(tasks: object, projects: object) -> None:
                          f"{', '.join(missing)}; gantt draws a task log of simulate(...).tasks")
 
 
-def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | None = None) -> Axes:
+def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | None = None,
+          start_date: dt.date | None = None) -> Axes:
     """Who did what when: one row per person, a bar per task worked, with a legend.
+
+    With ``start_date`` (the scenario's ``calendar.start_date``: working day 0) the time axis
+    reads in dates, each tick the date of its working day (Monday to Friday).
 
     ``tasks`` is a task log (``simulate(...).tasks``: project, pool, start, finish, crew);
     ``projects`` (``simulate(...).projects``) names each project's template. Bars are coloured
@@ -258,6 +263,8 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | 
                     xytext=(4, 0), textcoords="offset points", va="top", fontsize=8,
                     fontweight="bold")
     ax.set_xlabel("working day")
+    if start_date is not None:
+        _dated_axis(ax, start_date)
     kind = "template" if by_template else "project"
     ax.set_title(f"Who did what when (colour: {kind}; gaps: idle, waiting or in training)")
     handles: list[Any] = [Patch(color=colour[g], label=g) for g in groups]
@@ -267,6 +274,22 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | 
         ax.legend(handles=handles, fontsize=7, title=kind, title_fontsize=7, loc="upper left",
                   bbox_to_anchor=(1.09, 1.0), frameon=False)
     return ax
+
+
+def _dated_axis(ax: Axes, start: dt.date) -> None:
+    """Ticks of working days labelled with their dates (day 0 is ``start``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    origin = np.datetime64(start, "D")
+
+    def label(day: float, _pos: Any) -> str:
+        try:
+            return str(np.busday_offset(origin, int(np.floor(day)), roll="forward")) if day >= 0 else ""
+        except (ValueError, OverflowError):  # NaN, or a date numpy cannot hold
+            return ""
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.set_xlabel(f"date (working days, Monday to Friday, from {start.isoformat()})")
 
 
 def _colours(n: int) -> list[Any]:

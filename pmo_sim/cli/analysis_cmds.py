@@ -99,8 +99,9 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
     with no_empty_folder_left(stem.parent):
         output_folder(out, default)
-        save_outputs(one.tasks, stem.with_suffix(".csv"), gantt(one.tasks, projects=one.projects),
-                     stem.with_suffix(".png"))
+        start = sc.calendar.start_date if sc.calendar is not None else None
+        save_outputs(one.tasks, stem.with_suffix(".csv"),
+                     gantt(one.tasks, projects=one.projects, start_date=start), stem.with_suffix(".png"))
     if fmt == "csv":
         click.echo(one.tasks.to_csv(index=False), nl=False)
     else:
