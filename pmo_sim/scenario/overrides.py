@@ -37,7 +37,7 @@ def parse_value(value: Any) -> Any:
     try:
         if not isinstance(value, str):
             return plain_tree(value, "--set")
-        return read_yaml(value, "--set")[0]
+        return read_yaml(str(value), "--set")[0]  # str(): numpy.str_ is read as its text
     except ScenarioError as exc:
         message = exc.problems[0].message
         syntax = message.startswith("YAML syntax error: ")

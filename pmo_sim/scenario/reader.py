@@ -31,6 +31,7 @@ the pure-Python one, which is the fallback).
 from __future__ import annotations
 
 import copy
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -469,8 +470,8 @@ def plain_tree(data: Any, source: str) -> Any:
     """A copy of Python data as plain dicts, lists and scalars, within the reading limits.
 
     For scenarios given as Python data (:func:`pmo_sim.scenario.loader.scenario_from_dict`):
-    tuples become lists, ``int``/``float``/``str`` subclasses (numpy scalars...) plain values,
-    and data nested too deep, too large or referring to itself is refused like such a file.
+    tuples become lists, scalars plain values (:func:`_plain_scalar`), and data nested too deep,
+    too large or referring to itself is refused like such a file.
     """
     box: list[Any] = [None]
     stack: list[tuple[Any, Any, Any, int]] = [(data, box, 0, 1)]
@@ -492,9 +493,18 @@ def plain_tree(data: Any, source: str) -> Any:
         elif isinstance(node, (list, tuple)):
             out = [None] * len(node)
             stack.extend((v, out, i, depth + 1) for i, v in enumerate(node))
-        elif isinstance(node, bool) or node is None:
-            out = node
         else:
-            out = next((plain(node) for plain in (int, float, str) if isinstance(node, plain)), node)
+            out = _plain_scalar(node)
         parent[key] = out
     return box[0]
+
+
+def _plain_scalar(node: Any) -> Any:
+    """A scalar as the plain value it holds: numpy's integers an ``int``, its floats a ``float``,
+    ``numpy.bool_`` a ``bool`` (refused where a number goes, not read as 1), ``str`` its text."""
+    kind = getattr(getattr(node, "dtype", None), "kind", "")
+    if isinstance(node, bool) or node is None or kind == "b":
+        return None if node is None else bool(node)
+    if isinstance(node, (numbers.Integral, float)) or kind == "f":
+        return int(node) if isinstance(node, numbers.Integral) else float(node)
+    return str(node) if isinstance(node, str) else node
