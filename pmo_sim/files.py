@@ -189,19 +189,25 @@ def _refuse_special(target: Path) -> None:
                               "pmo-sim writes only files: give another path", str(target))
 
 
+def same_name(one: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: their folders resolved, their names not followed (a
+    rename replaces a link). False for a path that cannot be resolved (a link loop): the
+    read or the write says what is wrong with it."""
+    def named(p: str | os.PathLike[str]) -> Path:
+        return Path(p).parent.resolve() / Path(p).name
+
+    try:
+        return named(one) == named(other)
+    except (OSError, RuntimeError):
+        return False
+
+
 def refuse_input(path: str | os.PathLike[str], *inputs: str | os.PathLike[str]) -> None:
     """Refuse an output at ``path`` that is one of the files the command reads (``fit H --out
     H``, ``import psplib F --out F``): with --force the input was replaced by the output, and
     without it was called a file that "exists". :class:`PermissionError` naming ``path``;
     exit code 2. Names are compared where they lead, not followed (a rename replaces a link)."""
-    def named(p: str | os.PathLike[str]) -> Path:
-        return Path(p).parent.resolve() / Path(p).name
-
-    try:
-        target = named(path)
-        same = [i for i in inputs if named(i) == target]
-    except (OSError, RuntimeError):
-        return  # not reachable: the read or the write says what is wrong
+    same = [i for i in inputs if same_name(path, i)]
     if same:
         raise PermissionError(errno.EPERM, f"is the input file {same[0]} this command reads: "
                               f"writing there would destroy it, with or without --force; give "

@@ -6,6 +6,11 @@
   horizon of 1 day (Python's ``True`` is refused), and ``numpy.str_("x")`` for a name was a
   TypeError "a string or stream input is required" from the YAML reader. Numpy integers are
   integers and numpy booleans booleans now, and a text subclass is read as its text;
+- ``fit H --out F/arrivals.png --figures F``: the fragment was written, then replaced by the
+  arrivals figure (exit 0, "fragment: F/arrivals.png", no fragment anywhere), even without
+  --force; and ``fit F/arrivals.png --figures F --force`` (a history under a figure's name)
+  replaced the history it read with a figure. Both are refused first now (exit 2), nothing
+  written;
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_hostile_round3 import invoke
 
 import pmo_sim as ps
 
@@ -42,3 +48,31 @@ def test_numpy_scalars_in_scenario_data_are_the_python_values_they_hold() -> Non
     assert (sc.name, sc.horizon, sc.resources["people"].headcount) == ("data", 100, 2)
     with pytest.raises(ps.ScenarioError, match=r"horizon: expected a number, not true/false"):
         scenario_from_dict({**data, "horizon": np.bool_(True)})
+
+
+HISTORY = Path(__file__).parent.parent / "scenarios" / "history" / "tasks.csv"
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_fit_never_writes_a_figure_over_its_fragment(tmp_path: Path, force: bool) -> None:
+    figures = tmp_path / "figures"
+    out = figures / "arrivals.png"
+    code, text = invoke("fit", str(HISTORY), "--out", str(out), "--figures", str(figures),
+                        *(["--force"] if force else []))
+    assert code == 2, text
+    assert f"{out}: is also the figure arrivals.png this command writes" in text
+    assert "Traceback" not in text
+    assert not figures.exists()
+
+
+def test_fit_never_writes_a_figure_over_the_history_it_reads(tmp_path: Path) -> None:
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    history = figures / "arrivals.png"
+    history.write_bytes(HISTORY.read_bytes())
+    code, text = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"),
+                        "--figures", str(figures), "--force")
+    assert code == 2, text
+    assert f"is the input file {history} this command reads: writing there would destroy it" in text
+    assert history.read_bytes() == HISTORY.read_bytes()
+    assert not (tmp_path / "f.yaml").exists()

@@ -46,7 +46,7 @@ from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
 from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write
-from pmo_sim.files import is_taken, refuse_input, refuse_results_file, write_atomically
+from pmo_sim.files import is_taken, refuse_input, refuse_results_file, same_name, write_atomically
 from pmo_sim.io.history import History, read_history
 
 EFFORT, RATIO, ARRIVALS = "effort", "estimate error", "arrival gaps"
@@ -248,6 +248,10 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     paths = figure_paths(fitted, folder)
     for path in paths:
         refuse_results_file(path)
+        refuse_input(path, history)  # a history under a figure's name, replaced with --force
+        if same_name(path, target):  # the fragment would be lost
+            raise UsageError(f"{target}: is also the figure {path.name} this command writes "
+                             f"(--figures {folder}); give --out another name or --figures another folder")
     existing = [p for p in paths if is_taken(p)]
     if existing and not force:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
