@@ -11,6 +11,9 @@
   --force; and ``fit F/arrivals.png --figures F --force`` (a history under a figure's name)
   replaced the history it read with a figure. Both are refused first now (exit 2), nothing
   written;
+- ``sweep F/sweep.csv --out F --force`` (and ``sensitivity`` of ``F/sensitivity.csv``,
+  ``trace`` of ``F/trace-fifo-r0.csv``, or any of their figures): the scenario the study read
+  was replaced by the study's table, exit 0. Refused first now, as ``fit H --out H`` is;
 """
 
 from __future__ import annotations
@@ -76,3 +79,25 @@ def test_fit_never_writes_a_figure_over_the_history_it_reads(tmp_path: Path) -> 
     assert f"is the input file {history} this command reads: writing there would destroy it" in text
     assert history.read_bytes() == HISTORY.read_bytes()
     assert not (tmp_path / "f.yaml").exists()
+
+
+QUEUE_LOW = ["--set", "horizon=300", "--set", "warmup=0"]
+
+
+@pytest.mark.parametrize(("command", "name", "options"), [
+    ("sweep", "sweep.csv", ["--vary", "resources.people.headcount=3,4", "-n", "1", "-j", "1", "-q"]),
+    ("sweep", "sweep.png", ["--vary", "resources.people.headcount=3,4", "-n", "1", "-j", "1", "-q"]),
+    ("sensitivity", "sensitivity.csv", ["--vary", "resources.people.headcount=3:4", "--metric", "npv",
+                                        "-n", "2", "-j", "1", "-q"]),
+    ("frontier", "frontier.png", ["--budget", "0:1e6:2", "-n", "1", "-j", "1", "-q"]),
+    ("trace", "trace-fifo-r0.csv", ["--policy", "fifo", "--replication", "0"]),
+])
+def test_a_study_never_writes_over_the_scenario_it_reads(tmp_path: Path, command: str, name: str,
+                                                         options: list[str]) -> None:
+    scenario = tmp_path / name
+    scenario.write_bytes(QUEUE.read_bytes())
+    code, text = invoke(command, str(scenario), *options, *QUEUE_LOW, "--out", str(tmp_path), "--force")
+    assert code == 2, text
+    assert f"is the input file {scenario} this command reads: writing there would destroy it" in text
+    assert scenario.read_bytes() == QUEUE.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]

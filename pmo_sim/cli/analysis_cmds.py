@@ -95,7 +95,7 @@ def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[s
     sc = load_scenario(scenario, parse_sets(sets) or None)
     default = default_folder(sc.name, "trace")
     stem = (Path(out) if out else default) / f"trace-{safe_slug(policy, 'policy')}-r{replication}"
-    refuse_replacing([stem.with_suffix(".csv"), stem.with_suffix(".png")], force)
+    refuse_replacing([stem.with_suffix(".csv"), stem.with_suffix(".png")], force, inputs=(scenario,))
     one = simulate(sc, policy=policy, seed=seed, replication=replication)
     with no_empty_folder_left(stem.parent):
         output_folder(out, default)

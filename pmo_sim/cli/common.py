@@ -19,6 +19,7 @@ from pmo_sim.files import (
     create_folder,
     is_taken,
     missing_folders,
+    refuse_input,
     refuse_results_file,
     remove_empty_folders,
     write_atomically,
@@ -159,13 +160,15 @@ force_option = click.option(
     "--force", is_flag=True, help="Replace the files an earlier command left under the same names.")
 
 
-def refuse_replacing(paths: list[Path], force: bool) -> None:
+def refuse_replacing(paths: list[Path], force: bool, inputs: tuple[str, ...] = ()) -> None:
     """Nothing already written is replaced without ``--force`` (SPEC 9): the outputs a
     command is about to write are checked before any work, so a long study is not run only
-    to be refused at the end. A results folder's own file is refused even with ``--force``
-    (:func:`~pmo_sim.files.refuse_results_file`)."""
+    to be refused at the end. A results folder's own file, or one of the ``inputs`` the
+    command reads (``sweep F/sweep.csv --out F``), is refused even with ``--force``
+    (:func:`~pmo_sim.files.refuse_results_file`, :func:`~pmo_sim.files.refuse_input`)."""
     for path in paths:
         refuse_results_file(path)
+        refuse_input(path, *inputs)
     found = [str(p) for p in paths if is_taken(p)]
     if found and not force:
         them = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
@@ -236,7 +239,7 @@ def run_study(scenario: str, sets: tuple[str, ...], out: str | None, kind: str, 
     default = default_folder(Path(scenario).stem, kind)
     target = Path(out) if out else default
     output_folder(out, default, create=False)
-    refuse_replacing(study_files(target, kind), force)
+    refuse_replacing(study_files(target, kind), force, inputs=(scenario,))
 
     def ready() -> None:
         output_folder(out, default)
