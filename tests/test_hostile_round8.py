@@ -14,6 +14,9 @@
 - ``sweep F/sweep.csv --out F --force`` (and ``sensitivity`` of ``F/sensitivity.csv``,
   ``trace`` of ``F/trace-fifo-r0.csv``, or any of their figures): the scenario the study read
   was replaced by the study's table, exit 0. Refused first now, as ``fit H --out H`` is;
+- ``roi F/summary.csv --out F --force`` (or F/manifest.json, F/roi.json...): the scenario was
+  replaced by the results folder's file, exit 0; ``run`` already refused it. Refused first
+  now, for the results folder's own files and roi's (roi.json, roi.csv, roi.png);
 """
 
 from __future__ import annotations
@@ -100,4 +103,20 @@ def test_a_study_never_writes_over_the_scenario_it_reads(tmp_path: Path, command
     assert code == 2, text
     assert f"is the input file {scenario} this command reads: writing there would destroy it" in text
     assert scenario.read_bytes() == QUEUE.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+TRAINING = Path(__file__).parent.parent / "scenarios" / "training.yaml"
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "manifest.json", "roi.json", "roi.png"])
+def test_roi_force_never_writes_over_the_scenario_it_runs(tmp_path: Path, name: str) -> None:
+    scenario = tmp_path / name
+    scenario.write_bytes(TRAINING.read_bytes())
+    code, text = invoke("roi", str(scenario), "--policy", "upskill", "--programme", "dev-course",
+                        "-n", "2", "-j", "1", "-q", "--set", "horizon=100", "--set", "warmup=0",
+                        "--out", str(tmp_path), "--force")
+    assert code == 2, text
+    assert f"--force would replace or delete the scenario file {scenario}" in text
+    assert scenario.read_bytes() == TRAINING.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]

@@ -26,6 +26,7 @@ from pmo_sim.cli.common import (
     no_empty_folder_left,
     output_folder,
     parse_sets,
+    refuse_clearing_the_scenario,
     refuse_replacing,
     run_study,
     save_outputs,
@@ -169,6 +170,8 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None, 
     (P(ROI > 0)) and the median payback day.
     """
 
+    from pmo_sim.analysis.roi import ROI_JSON
+    from pmo_sim.experiment.roi import ROI_CSV, ROI_FIGURE
     from pmo_sim.experiment.roi import roi as roi_study
     from pmo_sim.scenario.loader import load_scenario
 
@@ -176,6 +179,8 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None, 
         raise click.UsageError("give exactly one of --programme NAME and --against Q")
     log_to_stderr()
     sc = load_scenario(scenario, parse_sets(sets) or None)
+    if out is not None and force:
+        refuse_clearing_the_scenario(Path(scenario), Path(out), also=(ROI_JSON, ROI_CSV, ROI_FIGURE))
     with progress_bar(not quiet and sys.stderr.isatty()) as view:
         result = roi_study(sc, policy, programme=programme, against=against, basis=basis,
                            replications=replications, seed=seed, jobs=jobs, backend=backend,

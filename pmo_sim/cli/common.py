@@ -176,6 +176,26 @@ def refuse_replacing(paths: list[Path], force: bool, inputs: tuple[str, ...] = (
                          f"overwrite {'it' if len(found) == 1 else 'them'}")
 
 
+def refuse_clearing_the_scenario(scenario: Path, out: Path, also: tuple[str, ...] = ()) -> None:
+    """``--force`` clears pmo-sim's own files from ``--out`` (its tables, manifest,
+    ``scenario.yaml``, ``summary.csv``, ``chunks/``) and writes the command's own (``also``:
+    roi's roi.json...): never over the scenario file being run (``run``, ``roi``)."""
+    from pmo_sim.experiment.manifest import CHUNK_DIR
+    from pmo_sim.experiment.store import OWN_FILES
+
+    try:
+        source = scenario.resolve()
+        chunks = (out / CHUNK_DIR).resolve()
+        own = [name for name in (*OWN_FILES, *also)
+               if (out / name).exists() and os.path.samefile(out / name, scenario)]
+    except OSError:
+        return  # what cannot be looked at here is refused or reported by the run itself
+    if own or source.is_relative_to(chunks):
+        raise UsageError(f"--force would replace or delete the scenario file {scenario}: "
+                         f"{out} holds it as pmo-sim's own "
+                         f"{own[0] if own else CHUNK_DIR + '/'}; choose another --out")
+
+
 set_option = click.option(
     "--set", "sets", multiple=True, metavar="PATH=VALUE",
     help="Override a scenario field, e.g. --set resources.developers.headcount=15 (repeatable).",

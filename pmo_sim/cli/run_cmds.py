@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import shlex
 import sys
 import threading
@@ -29,6 +28,7 @@ from pmo_sim.cli.common import (
     handles_errors,
     max_events_option,
     parse_sets,
+    refuse_clearing_the_scenario,
     set_option,
 )
 from pmo_sim.cli.output import callback, emit_json, log_to_stderr, progress_bar, records, say
@@ -48,25 +48,6 @@ EXIT_PRECISION_NOT_MET = 3
 
 
 # --------------------------------------------------------------------------- printing
-
-
-def _refuse_clearing_the_scenario(scenario: Path, out: Path) -> None:
-    """``--force`` clears pmo-sim's own files from ``--out`` (its tables, manifest,
-    ``scenario.yaml``, ``summary.csv``, ``chunks/``): never the scenario file being run."""
-    from pmo_sim.experiment.manifest import CHUNK_DIR
-    from pmo_sim.experiment.store import OWN_FILES
-
-    try:
-        source = scenario.resolve()
-        chunks = (out / CHUNK_DIR).resolve()
-        own = [name for name in OWN_FILES
-               if (out / name).exists() and os.path.samefile(out / name, scenario)]
-    except OSError:
-        return  # what cannot be looked at here is refused or reported by the run itself
-    if own or source.is_relative_to(chunks):
-        raise UsageError(f"--force would replace or delete the scenario file {scenario}: "
-                         f"{out} holds it as pmo-sim's own "
-                         f"{own[0] if own else CHUNK_DIR + '/'}; choose another --out")
 
 
 def _print_decision(res: Results, baseline: str, metrics: list[str], delta: float | None,
@@ -268,7 +249,7 @@ def run(scenario: str, replications: int, seed: int, jobs: int | None, backend: 
             claimed = _fresh_folder(Path("results") / f"{safe_slug(sc.name)}-{datetime.now():%Y%m%d-%H%M%S}")
             out = str(claimed[0])
         if out is not None and force:
-            _refuse_clearing_the_scenario(Path(scenario), Path(out))
+            refuse_clearing_the_scenario(Path(scenario), Path(out))
         _run_and_tell(sc, claimed, early, **{**click.get_current_context().params, "out": out})
     finally:
         if early is not None:
