@@ -17,6 +17,9 @@
 - ``roi F/summary.csv --out F --force`` (or F/manifest.json, F/roi.json...): the scenario was
   replaced by the results folder's file, exit 0; ``run`` already refused it. Refused first
   now, for the results folder's own files and roi's (roi.json, roi.csv, roi.png);
+- ``run -n 2 --max-replications 5`` or ``run --paired`` without ``--precision``: the option was
+  ignored, exit 0 (the run made its -n replications, with no word that the cap or the pairing
+  meant nothing). Refused now, saying they belong to a --precision run;
 """
 
 from __future__ import annotations
@@ -120,3 +123,16 @@ def test_roi_force_never_writes_over_the_scenario_it_runs(tmp_path: Path, name: 
     assert f"--force would replace or delete the scenario file {scenario}" in text
     assert scenario.read_bytes() == TRAINING.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("options", [["--max-replications", "5"], ["--paired"]])
+def test_precision_options_without_a_precision_target_are_refused(tmp_path: Path,
+                                                                  options: list[str]) -> None:
+    out = tmp_path / "out"
+    code, text = invoke("run", str(QUEUE), "-n", "2", "-j", "1", "-q", *QUEUE_LOW, *options,
+                        "--out", str(out))
+    assert code == 2, text
+    assert f"{options[0]} applies to a --precision run only" in text
+    assert not out.exists()
+    with pytest.raises(ps.UsageError, match="--paired applies to a --precision run only"):
+        ps.run_experiment(ps.load_scenario(QUEUE), replications=2, jobs=1, paired=True)

@@ -152,6 +152,10 @@ class ExperimentSpec:
             raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
         check_types(scenario, replications=replications, max_replications=max_replications)
         _check_max(max_replications, replications)
+        if precision is None and (paired or max_replications is not None):  # else ignored
+            given = "--max-replications" if max_replications is not None else "--paired"
+            raise UsageError(f"{given} applies to a --precision run only: add --precision REL "
+                             f"(and --metric M), or leave {given} out")
         return cls(
             scenario=scenario, replications=replications, seed=seed,
             policies=tuple(policies) if policies else None, max_events=max_events,
