@@ -20,6 +20,9 @@
 - ``run -n 2 --max-replications 5`` or ``run --paired`` without ``--precision``: the option was
   ignored, exit 0 (the run made its -n replications, with no word that the cap or the pairing
   meant nothing). Refused now, saying they belong to a --precision run;
+- ``sensitivity --samples 7`` with the tornado method (the default): ignored, exit 0, a
+  tornado of two points per factor whatever the samples. Refused now: tornado takes no
+  samples;
 """
 
 from __future__ import annotations
@@ -136,3 +139,13 @@ def test_precision_options_without_a_precision_target_are_refused(tmp_path: Path
     assert not out.exists()
     with pytest.raises(ps.UsageError, match="--paired applies to a --precision run only"):
         ps.run_experiment(ps.load_scenario(QUEUE), replications=2, jobs=1, paired=True)
+
+
+def test_samples_for_a_tornado_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = invoke("sensitivity", str(QUEUE), "--vary", "resources.people.headcount=3:4",
+                        "--metric", "npv", "--samples", "7", "-n", "2", "-j", "1", "-q", *QUEUE_LOW,
+                        "--out", str(out))
+    assert code == 2, text
+    assert "--samples is for morris and sobol: a tornado runs each --vary at LOW and HIGH" in text
+    assert not out.exists()

@@ -94,6 +94,9 @@ def check_method(method: str, samples: int | None) -> int:
     """The method checked, and the number of samples it uses (its default when None)."""
     if method not in METHODS:
         raise UsageError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if method == "tornado" and samples is not None:  # else ignored without a word
+        raise UsageError(f"--samples is for morris and sobol: a tornado runs each --vary at LOW "
+                         f"and HIGH (got --samples {samples} with --method tornado)")
     n = DEFAULT_SAMPLES[method] if samples is None else int(samples)
     if method == "morris" and n < 2:
         raise UsageError(f"--samples for morris is the number of trajectories, at least 2 (got {n})")
