@@ -23,6 +23,8 @@
 - ``sensitivity --samples 7`` with the tornado method (the default): ignored, exit 0, a
   tornado of two points per factor whatever the samples. Refused now: tornado takes no
   samples;
+- ``export R --ema DIR --baseline NAME``: the baseline (only the workbook's comparison has
+  one) was ignored, even a name no policy has; exit 0. Refused now without --xlsx;
 """
 
 from __future__ import annotations
@@ -148,4 +150,12 @@ def test_samples_for_a_tornado_are_refused(tmp_path: Path) -> None:
                         "--out", str(out))
     assert code == 2, text
     assert "--samples is for morris and sobol: a tornado runs each --vary at LOW and HIGH" in text
+    assert not out.exists()
+
+
+def test_export_of_ema_tables_only_refuses_a_baseline(tiny_results: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ema"
+    code, text = invoke("export", str(tiny_results), "--ema", str(out), "--baseline", "nope")
+    assert code == 2, text
+    assert "--baseline is for the workbook's comparison (--xlsx)" in text
     assert not out.exists()

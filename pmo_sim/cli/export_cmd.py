@@ -46,6 +46,9 @@ def export(results: str, xlsx: str | None, ema: str | None, baseline: str | None
 
     if xlsx is None and ema is None:
         raise click.UsageError("give --xlsx FILE, --ema DIR, or both")
+    if baseline is not None and xlsx is None:  # else ignored, even a name no policy has
+        raise UsageError(f"--baseline is for the workbook's comparison (--xlsx); the EMA tables "
+                         f"compare nothing (got --baseline {baseline!r})")
     # Both targets are checked before either is written: no half-done export.
     if xlsx is not None:
         excel.check_target(xlsx, force)
