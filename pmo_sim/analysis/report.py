@@ -57,7 +57,14 @@ from pmo_sim.analysis.report_forecast import forecast_section
 from pmo_sim.analysis.report_page import RC, Cell, FigureBlock, HtmlTable, Section, svg_markup, when
 from pmo_sim.analysis.report_risks import risk_section
 from pmo_sim.analysis.risks import PROJECT_COLUMNS as RISK_COLUMNS
-from pmo_sim.analysis.roi import VALUE_COLUMNS, RoiResult, analyse_roi, read_question
+from pmo_sim.analysis.roi import (
+    ROI_JSON,
+    VALUE_COLUMNS,
+    RoiResult,
+    analyse_roi,
+    check_question,
+    read_question,
+)
 from pmo_sim.analysis.stats import summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
 from pmo_sim.errors import UsageError, check_results
@@ -364,9 +371,14 @@ def _context(res: Results, metrics: Sequence[str] | None, baseline: str | None) 
         sc = res.scenario
         description, currency = sc.description, sc.currency
         horizon, warmup = float(sc.horizon), float(sc.warmup)
+        facts = {"horizon": horizon, "warmup": warmup, "days_per_year": float(sc.days_per_year),
+                 "discount_rate": float(sc.discount_rate), "currency": currency,
+                 "day_rates": {name: float(pool.day_rate) for name, pool in sc.resources.items()}}
     except UsageError:
-        description, currency = "", ""
+        description, currency, facts = "", "", None
         horizon, warmup = float(np.nanmax([res.projects["finish"].max(), 1.0])), 0.0
+    if question is not None and facts is not None and res.path is not None:
+        check_question(question, res.path / ROI_JSON, facts)  # roi.json's facts are the run's
     n_done = int(res.replications.groupby("policy", sort=False)["replication"].nunique().min())
     several = len(res.policies) > 1
     comparison = res.compare(baseline=base, metrics=chosen) if several else pd.DataFrame()

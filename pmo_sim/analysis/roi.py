@@ -116,6 +116,7 @@ class RoiQuestion:
     day_rates: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         if (self.programme is None) == (self.against is None):
             raise UsageError("give exactly one of a programme and a policy to compare against")
         if self.basis not in BASES:
@@ -132,6 +133,42 @@ class RoiQuestion:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RoiQuestion:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def _check_fields(q: RoiQuestion) -> None:
+    """Each field of its type, each number finite and in range: a ``roi.json`` edited out of
+    them gave a traceback from the arithmetic (a NaN horizon, text for a day, a list of rates)."""
+    def bad(name: str, what: str) -> ValueError:
+        return ValueError(f"question.{name}: {what} (got {format_got(getattr(q, name))})")
+
+    for name in ("policy", "baseline", "basis", "currency", "programme", "against"):
+        value = getattr(q, name)
+        if not isinstance(value, str) and (value is not None or name not in ("programme", "against")):
+            raise bad(name, "must be text")
+    for name, low in (("horizon", 0.0), ("warmup", None), ("invest_day", None),
+                      ("discount_rate", -1.0), ("days_per_year", 0.0)):
+        value = getattr(q, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad(name, "must be a number")
+        if not math.isfinite(value):
+            raise bad(name, "must be a finite number")
+        if low is not None and not value > low:
+            raise bad(name, f"must be greater than {low:g}")
+    rates = q.day_rates
+    if not isinstance(rates, dict) or not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v) for k, v in rates.items()):
+        raise bad("day_rates", "must map pool names to numbers")
+
+
+def check_question(q: RoiQuestion, path: Path, scenario: dict[str, Any]) -> None:
+    """The scenario facts ``roi.json`` recorded are the results' scenario's (``scenario``: its
+    horizon, warmup, days_per_year, discount_rate, currency and day_rates); an edited one (a
+    horizon of 1e308 made an array of as many days) is a :class:`UsageError`."""
+    for name, value in scenario.items():
+        if getattr(q, name) != value:
+            raise UsageError(f"{path}: question.{name} is {format_got(getattr(q, name))}, but the "
+                             f"scenario's is {format_got(value)}: the file was edited")
 
 
 @dataclass
