@@ -25,6 +25,8 @@
   samples;
 - ``export R --ema DIR --baseline NAME``: the baseline (only the workbook's comparison has
   one) was ignored, even a name no policy has; exit 0. Refused now without --xlsx;
+- ``pmo-sim new .`` (or ``..``) wrote a hidden file ``..yaml`` (``...yaml``) of a scenario
+  named "." that ``ls`` does not show; refused now as a name that is no file name;
 """
 
 from __future__ import annotations
@@ -159,3 +161,11 @@ def test_export_of_ema_tables_only_refuses_a_baseline(tiny_results: Path, tmp_pa
     assert code == 2, text
     assert "--baseline is for the workbook's comparison (--xlsx)" in text
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", [".", "..", "...", "..yaml"])
+def test_new_refuses_a_name_of_dots(tmp_path: Path, name: str) -> None:
+    code, text = invoke("new", name, "--dir", str(tmp_path))
+    assert code == 2, text
+    assert f"NAME must be a plain file name, not dots only (got {name!r})" in text
+    assert list(tmp_path.iterdir()) == []

@@ -135,6 +135,8 @@ def new(name: str, directory: Path, force: bool) -> None:
     stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
     if not stem or "/" in stem or "\\" in stem:
         raise UsageError(f"NAME must be a plain file name, without folders (got {name!r}); use --dir")
+    if not stem.strip("."):  # "." wrote a hidden "..yaml" of a scenario named "."
+        raise UsageError(f"NAME must be a plain file name, not dots only (got {name!r})")
     if not stem.isprintable():
         raise UsageError(f"NAME must be printable, without control characters (got {name!r})")
     target = directory / f"{stem}.yaml"
