@@ -27,6 +27,11 @@
   one) was ignored, even a name no policy has; exit 0. Refused now without --xlsx;
 - ``pmo-sim new .`` (or ``..``) wrote a hidden file ``..yaml`` (``...yaml``) of a scenario
   named "." that ``ls`` does not show; refused now as a name that is no file name;
+- the Python API's metrics: ``Results.compare(metrics="npv")`` was read as the metrics n, p,
+  v ("unknown metrics 'n', 'p', 'v'"), ``verdict(metric=["npv"])`` said "unhashable type:
+  'list'", ``summary(table, 5)`` and ``render_report(res, metrics=5)`` "'int' object is not
+  iterable", and ``verdict(currency=["EUR"])`` printed amounts in "['EUR']". One name is one
+  metric now, and the others are TypeErrors naming the argument;
 """
 
 from __future__ import annotations
@@ -169,3 +174,17 @@ def test_new_refuses_a_name_of_dots(tmp_path: Path, name: str) -> None:
     assert code == 2, text
     assert f"NAME must be a plain file name, not dots only (got {name!r})" in text
     assert list(tmp_path.iterdir()) == []
+
+
+def test_metrics_and_currency_of_the_wrong_type_are_named(tiny_results: Path) -> None:
+    res = ps.load_results(tiny_results)
+    assert res.compare(metrics="npv").equals(res.compare(metrics=["npv"]))
+    with pytest.raises(TypeError, match=r"metric must be a KPI name \(text\), not list \(\['npv'\]\)"):
+        ps.verdict(res.replications, metric=["npv"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"currency must be text, not list"):
+        ps.verdict(res.replications, metric="npv", currency=["EUR"])  # type: ignore[arg-type]
+    not_names = r"metrics must be KPI names \(text\) or a list of them, not int \(5\)"
+    with pytest.raises(TypeError, match=not_names):
+        ps.summary(res.replications, 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=not_names):
+        ps.render_report(res, metrics=5)  # type: ignore[arg-type]

@@ -65,7 +65,7 @@ from pmo_sim.analysis.roi import (
     check_question,
     read_question,
 )
-from pmo_sim.analysis.stats import summary
+from pmo_sim.analysis.stats import metric_names, summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
 from pmo_sim.errors import UsageError, check_results
 from pmo_sim.files import is_taken, refuse_results_file, write_atomically
@@ -356,8 +356,7 @@ def _title(ctx: ReportContext) -> str:
 
 def _context(res: Results, metrics: Sequence[str] | None, baseline: str | None) -> ReportContext:
     # (one name is one metric, as resolve_metrics reads it: not its letters)
-    chosen = ([metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics)) if metrics
-              else list(HEADLINE_METRICS))
+    chosen = metric_names(metrics) if metrics else list(HEADLINE_METRICS)
     question = read_question(res.path) if res.path is not None else None
     if question is not None and question.baseline not in res.policies:
         question = None      # a folder whose policies no longer match its roi.json

@@ -26,7 +26,7 @@ random numbers, which is what a comparison needs to be precise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
@@ -93,6 +93,20 @@ def available_metrics(replications: pd.DataFrame) -> list[str]:
     return kpi_order(numeric)
 
 
+def metric_names(metrics: Sequence[str] | str) -> list[str]:
+    """One name (one metric, not its letters) or a list of names, each once; a
+    :class:`TypeError` naming anything else (``summary(table, 5)``: "'int' object is not
+    iterable"; ``metric=["npv"]``: "unhashable type: 'list'" from dict.fromkeys)."""
+    if not isinstance(metrics, (str, Iterable)):
+        raise TypeError(f"metrics must be KPI names (text) or a list of them, not "
+                        f"{type(metrics).__name__} ({metrics!r})")
+    wanted = [metrics] if isinstance(metrics, str) else list(metrics)
+    odd = [m for m in wanted if not isinstance(m, str)]
+    if odd:
+        raise TypeError(f"metrics must be KPI names (text), not {type(odd[0]).__name__} ({odd[0]!r})")
+    return list(dict.fromkeys(wanted))
+
+
 def resolve_metrics(replications: pd.DataFrame, metrics: Sequence[str] | str | None) -> list[str]:
     """Check requested metrics against the table; ``None`` means every KPI present.
 
@@ -101,11 +115,7 @@ def resolve_metrics(replications: pd.DataFrame, metrics: Sequence[str] | str | N
     available = available_metrics(replications)
     if metrics is None:
         return [m for m in available if m in KPI_COLUMNS] or available
-    wanted = [metrics] if isinstance(metrics, str) else list(metrics)
-    odd = [m for m in wanted if not isinstance(m, str)]
-    if odd:  # Results.compare(metric=["npv"]): "unhashable type: 'list'" from dict.fromkeys
-        raise TypeError(f"metrics must be KPI names (text), not {type(odd[0]).__name__} ({odd[0]!r})")
-    wanted = list(dict.fromkeys(wanted))
+    wanted = metric_names(metrics)
     unknown = [m for m in wanted if m not in available]
     if unknown:
         raise UsageError(

@@ -132,6 +132,9 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
     metric's unit) to :func:`~pmo_sim.analysis.compare.default_delta`. Raises
     :class:`UsageError` for a neutral metric (nothing is "better" on it).
     """
+    for name, value, what in (("metric", metric, "a KPI name (text)"), ("currency", currency, "text")):
+        if not isinstance(value, str):  # ["npv"]: "unhashable type: 'list'"; ["EUR"] printed
+            raise TypeError(f"{name} must be {what}, not {type(value).__name__} ({value!r})")
     policies = policies_of(replications)
     base = baseline if baseline is not None else (policies[0] if policies else "")
     info = metric_info(metric)

@@ -280,7 +280,7 @@ class Results:
         from pmo_sim.analysis.compare import compare
 
         base = self.resolve_baseline(baseline)
-        return compare(self.replications, base, list(metrics) if metrics else [metric])
+        return compare(self.replications, base, metrics if metrics else [metric])  # "npv": one
 
     def select_best(self, metric: str = "npv", delta: float | None = None,
                     alpha: float = 0.05) -> Selection:
