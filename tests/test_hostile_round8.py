@@ -32,6 +32,9 @@
   'list'", ``summary(table, 5)`` and ``render_report(res, metrics=5)`` "'int' object is not
   iterable", and ``verdict(currency=["EUR"])`` printed amounts in "['EUR']". One name is one
   metric now, and the others are TypeErrors naming the argument;
+- ``sensitivity(..., method="morris", samples=4.9)`` ran 4 trajectories (the samples cut to a
+  whole number without a word) and ``samples=True`` said "at least 2 (got 1)"; a TypeError
+  naming samples now, as run_experiment's replications;
 """
 
 from __future__ import annotations
@@ -188,3 +191,10 @@ def test_metrics_and_currency_of_the_wrong_type_are_named(tiny_results: Path) ->
         ps.summary(res.replications, 5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=not_names):
         ps.render_report(res, metrics=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("samples", [4.9, True, "4"])
+def test_sensitivity_samples_that_are_not_whole_numbers_are_refused(samples: Any) -> None:
+    with pytest.raises(TypeError, match=rf"samples must be an integer, not {type(samples).__name__}"):
+        ps.sensitivity(ps.load_scenario(QUEUE), {"resources.people.headcount": (3, 4)},
+                       method="morris", samples=samples, replications=1, jobs=1)

@@ -22,6 +22,7 @@ line of the ``sensitivity:`` section when the ranges come from the file.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -216,6 +217,9 @@ def sensitivity(scenario: str | os.PathLike[str] | Scenario, vary: Ranges | None
     (:func:`~pmo_sim.experiment.batch.check_size`) is refused before ``ready()`` is called and
     anything runs.
     """
+    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, numbers.Integral)):
+        # before: 4.9 ran 4 trajectories, True "at least 2 (got 1)"
+        raise TypeError(f"samples must be an integer, not {type(samples).__name__} ({samples!r})")
     n_samples = check_method(method, samples)
     base = Base.of(scenario, sets)
     ranges, origins, metric = _ranges(base, vary, metric)
