@@ -35,6 +35,9 @@
 - ``sensitivity(..., method="morris", samples=4.9)`` ran 4 trajectories (the samples cut to a
   whole number without a word) and ``samples=True`` said "at least 2 (got 1)"; a TypeError
   naming samples now, as run_experiment's replications;
+- ``run_experiment(..., out=R, force="no")`` (or ``resume="no"``, ``Results.save(R,
+  force="false")``): any text is true, so an existing results folder was overwritten. The
+  flags are True or False now (a TypeError naming the flag otherwise), nothing touched;
 """
 
 from __future__ import annotations
@@ -198,3 +201,15 @@ def test_sensitivity_samples_that_are_not_whole_numbers_are_refused(samples: Any
     with pytest.raises(TypeError, match=rf"samples must be an integer, not {type(samples).__name__}"):
         ps.sensitivity(ps.load_scenario(QUEUE), {"resources.people.headcount": (3, 4)},
                        method="morris", samples=samples, replications=1, jobs=1)
+
+
+@pytest.mark.parametrize("flag", ["force", "resume", "paired"])
+def test_run_experiment_flags_given_as_text_are_refused(tiny_results: Path, flag: str) -> None:
+    before = {p.name: p.read_bytes() for p in tiny_results.iterdir() if p.is_file()}
+    sc = ps.load_scenario(tiny_results.parent / "s.yaml")
+    with pytest.raises(TypeError, match=rf"{flag} must be True or False, not str \('no'\)"):
+        ps.run_experiment(sc, replications=3, jobs=1, out=tiny_results, **{flag: "no"})
+    with pytest.raises(TypeError, match=r"force must be True or False, not str \('false'\)"):
+        ps.load_results(tiny_results).save(tiny_results.parent / "copy", force="false")  # type: ignore[arg-type]
+    assert {p.name: p.read_bytes() for p in tiny_results.iterdir() if p.is_file()} == before
+    assert not (tiny_results.parent / "copy").exists()

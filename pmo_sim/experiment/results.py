@@ -43,6 +43,7 @@ from pmo_sim.experiment.coverage import (
     scenario_names,
 )
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
+from pmo_sim.experiment.spec import check_flags
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.summary_file import summary_csv, summary_table
 from pmo_sim.experiment.tablefile import (
@@ -335,6 +336,7 @@ class Results:
 
     def save(self, path: str | os.PathLike[str], force: bool = False) -> Path:
         """Write these results as a results folder (no chunk files); returns its path."""
+        check_flags(force=force)  # force="no" is true: it overwrote the folder
         manifest = copy.deepcopy(self.manifest)
         manifest["chunks"] = []
         if self.path is not None and (self.path / SCENARIO).is_file():

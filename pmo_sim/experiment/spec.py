@@ -151,6 +151,7 @@ class ExperimentSpec:
         if metric not in KPI_COLUMNS:
             raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
         check_types(scenario, replications=replications, max_replications=max_replications)
+        check_flags(resume=resume, force=force, paired=paired)
         _check_max(max_replications, replications)
         if precision is None and (paired or max_replications is not None):  # else ignored
             given = "--max-replications" if max_replications is not None else "--paired"
@@ -202,6 +203,14 @@ def check_types(scenario: object, **integers: object) -> None:
     for name, value in integers.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
+
+
+def check_flags(**flags: object) -> None:
+    """Each flag is True or False (or 0, 1): ``force="no"`` is true, and overwrote a results
+    folder; a :class:`TypeError` naming the flag."""
+    for name, value in flags.items():
+        if not (isinstance(value, bool) or (isinstance(value, numbers.Integral) and value in (0, 1))):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__} ({value!r})")
 
 
 def check_policy_list(policies: object) -> None:
