@@ -8,6 +8,7 @@ Bad input (a scenario, an override, an option, a results folder) is reported as 
 from __future__ import annotations
 
 import errno
+import numbers
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,14 @@ class UsageError(PmoSimError):
     """Bad option, bad results folder, refused resume: exit code 2."""
 
     exit_code = 2
+
+
+def check_flags(**flags: object) -> None:
+    """Each flag is True or False (or 0, 1): ``force="no"`` is true, and overwrote a results
+    folder; a :class:`TypeError` naming the flag."""
+    for name, value in flags.items():
+        if not (isinstance(value, bool) or (isinstance(value, numbers.Integral) and value in (0, 1))):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__} ({value!r})")
 
 
 def unknown_policy(unknown: Sequence[str], known: Sequence[str],

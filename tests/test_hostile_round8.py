@@ -36,7 +36,8 @@
   whole number without a word) and ``samples=True`` said "at least 2 (got 1)"; a TypeError
   naming samples now, as run_experiment's replications;
 - ``run_experiment(..., out=R, force="no")`` (or ``resume="no"``, ``Results.save(R,
-  force="false")``): any text is true, so an existing results folder was overwritten. The
+  force="false")``, ``write_report(res, F, force="no")``): any text is true, so an existing
+  results folder (or report) was overwritten. The
   flags are True or False now (a TypeError naming the flag otherwise), nothing touched;
 """
 
@@ -213,3 +214,8 @@ def test_run_experiment_flags_given_as_text_are_refused(tiny_results: Path, flag
         ps.load_results(tiny_results).save(tiny_results.parent / "copy", force="false")  # type: ignore[arg-type]
     assert {p.name: p.read_bytes() for p in tiny_results.iterdir() if p.is_file()} == before
     assert not (tiny_results.parent / "copy").exists()
+    page = tiny_results.parent / "page.html"
+    page.write_text("mine")
+    with pytest.raises(TypeError, match=r"force must be True or False, not str \('no'\)"):
+        ps.write_report(ps.load_results(tiny_results), page, force="no")  # type: ignore[arg-type]
+    assert page.read_text() == "mine"

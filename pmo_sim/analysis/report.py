@@ -67,7 +67,7 @@ from pmo_sim.analysis.roi import (
 )
 from pmo_sim.analysis.stats import metric_names, summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
-from pmo_sim.errors import UsageError, check_results
+from pmo_sim.errors import UsageError, check_flags, check_results
 from pmo_sim.files import is_taken, refuse_results_file, write_atomically
 
 if TYPE_CHECKING:
@@ -429,6 +429,7 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     to a temporary file next to ``path`` and renamed, so ``path`` is never half-written.
     """
     check_results(results)
+    check_flags(force=force)  # force="no" is true: it overwrote the file
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file name such as {target / 'report.html'}")

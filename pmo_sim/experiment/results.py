@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pmo_sim.errors import ScenarioError, UsageError, check_results, unknown_policy
+from pmo_sim.errors import ScenarioError, UsageError, check_flags, check_results, unknown_policy
 from pmo_sim.experiment.coverage import (
     COUNTED,
     EVEN_TABLES,
@@ -43,7 +43,6 @@ from pmo_sim.experiment.coverage import (
     scenario_names,
 )
 from pmo_sim.experiment.manifest import resume_command, scenario_sha256
-from pmo_sim.experiment.spec import check_flags
 from pmo_sim.experiment.store import SCENARIO, SUMMARY, ChunkStore, ResultsFolder
 from pmo_sim.experiment.summary_file import summary_csv, summary_table
 from pmo_sim.experiment.tablefile import (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, check_flags
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import KPI_COLUMNS
 
@@ -203,14 +203,6 @@ def check_types(scenario: object, **integers: object) -> None:
     for name, value in integers.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
-
-
-def check_flags(**flags: object) -> None:
-    """Each flag is True or False (or 0, 1): ``force="no"`` is true, and overwrote a results
-    folder; a :class:`TypeError` naming the flag."""
-    for name, value in flags.items():
-        if not (isinstance(value, bool) or (isinstance(value, numbers.Integral) and value in (0, 1))):
-            raise TypeError(f"{name} must be True or False, not {type(value).__name__} ({value!r})")
 
 
 def check_policy_list(policies: object) -> None:
