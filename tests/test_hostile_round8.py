@@ -39,6 +39,9 @@
   force="false")``, ``write_report(res, F, force="no")``): any text is true, so an existing
   results folder (or report) was overwritten. The
   flags are True or False now (a TypeError naming the flag otherwise), nothing touched;
+- ``sweep --vary horizon=100:200:1``: one step is LOW alone, so the sweep ran horizon 100 and
+  dropped the HIGH given without a word. Refused now unless LOW = HIGH (as frontier's
+  ``--budget`` already was);
 """
 
 from __future__ import annotations
@@ -219,3 +222,14 @@ def test_run_experiment_flags_given_as_text_are_refused(tiny_results: Path, flag
     with pytest.raises(TypeError, match=r"force must be True or False, not str \('no'\)"):
         ps.write_report(ps.load_results(tiny_results), page, force="no")  # type: ignore[arg-type]
     assert page.read_text() == "mine"
+
+
+def test_a_sweep_of_one_step_between_two_ends_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = invoke("sweep", str(QUEUE), "--vary", "resources.people.headcount=3:5:1",
+                        "-n", "1", "-j", "1", "-q", *QUEUE_LOW, "--out", str(out))
+    assert code == 2, text
+    assert "one step gives LOW alone: give 2 steps or more to reach HIGH" in text
+    assert not out.exists()
+    from pmo_sim.experiment.sweep import parse_vary
+    assert parse_vary("horizon=300:300:1") == ("horizon", [300])

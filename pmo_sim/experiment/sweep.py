@@ -89,6 +89,9 @@ def _evenly_spaced(spec: str, text: str) -> list[Any]:
     ends = [float(v) if abs(v) < 1e308 else math.inf for v in (low, high)]
     if not all(math.isfinite(v) for v in ends):
         raise _vary_problem("low and high must be finite numbers, of at most 1e308 in size", text)
+    if steps == 1 and ends[0] != ends[1]:  # linspace's one point is LOW: HIGH was dropped
+        raise _vary_problem("one step gives LOW alone: give 2 steps or more to reach HIGH "
+                            "(1 only when LOW = HIGH)", text)
     with np.errstate(over="ignore", invalid="ignore"):
         grid = np.linspace(ends[0], ends[1], steps)
     if not np.all(np.isfinite(grid)):  # high - low beyond the largest float
