@@ -42,6 +42,8 @@
 - ``sweep --vary horizon=100:200:1``: one step is LOW alone, so the sweep ran horizon 100 and
   dropped the HIGH given without a word. Refused now unless LOW = HIGH (as frontier's
   ``--budget`` already was);
+- ``run_experiment(sc, policies=[])`` (or a study's): an empty list, a filter that leaves no
+  policy, ran every policy. Refused now (None is all of them);
 """
 
 from __future__ import annotations
@@ -233,3 +235,11 @@ def test_a_sweep_of_one_step_between_two_ends_is_refused(tmp_path: Path) -> None
     assert not out.exists()
     from pmo_sim.experiment.sweep import parse_vary
     assert parse_vary("horizon=300:300:1") == ("horizon", [300])
+
+
+def test_an_empty_list_of_policies_is_refused() -> None:
+    sc = ps.load_scenario(QUEUE)
+    with pytest.raises(ps.UsageError, match=r"policies is an empty list: give at least one name"):
+        ps.run_experiment(sc, replications=1, jobs=1, policies=[])
+    with pytest.raises(ps.UsageError, match=r"policies is an empty list"):
+        ps.sweep(sc, {"resources.people.headcount": [3, 4]}, replications=1, jobs=1, policies=())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -212,6 +212,9 @@ def check_policy_list(policies: object) -> None:
     if isinstance(policies, str):
         raise TypeError(f"policies must be a list of policy names, not a str ({policies!r}); "
                         f"give [{policies!r}]")
+    if isinstance(policies, Collection) and not policies:  # [] or set(): ran them all
+        raise UsageError("policies is an empty list: give at least one name, or None for every "
+                         "policy of the scenario")
 
 
 def _check_precision(p: Precision, replications: int | None) -> None:
