@@ -44,6 +44,8 @@
   ``--budget`` already was);
 - ``run_experiment(sc, policies=[])`` (or a study's): an empty list, a filter that leaves no
   policy, ran every policy. Refused now (None is all of them);
+- ``compare R --delta 1e308``: the header line ("s: 2 policies x 5 replications...") was
+  printed on stdout before the error; the delta is checked first now, nothing on stdout;
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from test_hostile_round3 import invoke
 
 import pmo_sim as ps
+from pmo_sim.cli import main
 
 QUEUE = Path(__file__).parent.parent / "scenarios" / "queue_mmc.yaml"
 
@@ -243,3 +247,12 @@ def test_an_empty_list_of_policies_is_refused() -> None:
         ps.run_experiment(sc, replications=1, jobs=1, policies=[])
     with pytest.raises(ps.UsageError, match=r"policies is an empty list"):
         ps.sweep(sc, {"resources.people.headcount": [3, 4]}, replications=1, jobs=1, policies=())
+
+
+def test_compare_refuses_a_delta_out_of_range_before_printing(tmp_path: Path) -> None:
+    sc = ps.load_scenario(QUEUE, overrides={"horizon": 300, "warmup": 0})
+    ps.run_experiment(sc, replications=2, jobs=1, out=tmp_path / "r")
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "r"), "--delta", "1e308"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "the indifference zone delta must be positive, between 1e-150 and 1e+150" in result.stderr

@@ -376,6 +376,7 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     says which policy to choose, by how much, and which policies are practically tied
     (closer than --delta, default 1% of the best mean).
     """
+    from pmo_sim.analysis.compare import check_delta
     from pmo_sim.analysis.metrics import HEADLINE_METRICS
     from pmo_sim.analysis.verdict import require_directional
     from pmo_sim.cli.decision import compare_document, currency_of, print_next
@@ -391,6 +392,8 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
     base = res.resolve_baseline(baseline)
     res.summary(chosen)  # unknown metrics are refused here, before anything is printed
     require_directional(chosen[0])
+    if delta is not None:  # and a delta out of range (it was refused after the header line)
+        check_delta(delta)
     if fmt == "json":
         emit_json(compare_document(res, base, chosen, delta, currency_of(res)))
         return
