@@ -25,7 +25,8 @@ from pmo_sim.scenario import dists
 from pmo_sim.scenario.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS, estimate_size
 from pmo_sim.scenario.loader import load_scenario, load_scenario_text, scenario_from_dict
 from pmo_sim.scenario.names import SLUG_MAX_CHARS, safe_slug
-from pmo_sim.scenario.reader import dump_yaml, read_yaml
+from pmo_sim.scenario.reader import read_yaml
+from pmo_sim.scenario.writer import dump_yaml
 
 ROOT = Path(__file__).parent.parent
 BASE = """\

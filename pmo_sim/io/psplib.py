@@ -50,7 +50,7 @@ from pmo_sim.scenario.checks import MAX_HORIZON
 from pmo_sim.scenario.limits import MAX_PEOPLE, MAX_TASKS
 from pmo_sim.scenario.loader import load_scenario_text
 from pmo_sim.scenario.network import PrecedenceCycle, topological_order
-from pmo_sim.scenario.reader import Flow, dump_yaml
+from pmo_sim.scenario.writer import Flow, dump_yaml
 
 MAX_BYTES = 10_000_000
 MAX_JOBS = 100_000
@@ -421,7 +421,7 @@ def instance_scenario(path: Path) -> dict[str, Any]:
 def to_yaml(scenario: dict[str, Any], source: Path) -> str:
     """Readable YAML of an imported scenario: one line per task (and per pool and policy).
 
-    Written by libyaml (:func:`~pmo_sim.scenario.reader.dump_yaml`): ruamel.yaml's round-trip
+    Written by libyaml (:func:`~pmo_sim.scenario.writer.dump_yaml`): ruamel.yaml's round-trip
     writer took ~14 s of a 5,000-job instance's 16 s import."""
     doc = dict(scenario)
     doc["resources"] = {k: Flow(v) for k, v in scenario["resources"].items()}

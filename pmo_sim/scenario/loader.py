@@ -51,8 +51,9 @@ from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, size_pro
 from pmo_sim.scenario.messages import clean_path, translate
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import KeyPath, OverrideError, apply_override
-from pmo_sim.scenario.reader import dump_yaml, plain_tree, read_yaml
+from pmo_sim.scenario.reader import plain_tree, read_yaml
 from pmo_sim.scenario.sources import Location, SourceMap
+from pmo_sim.scenario.writer import dump_yaml
 
 Overrides = Union[Mapping[str, Any], Sequence[tuple[str, Any]]]
 """``--set`` overrides: ``{path: value}``, or ``[(path, value), ...]`` in command-line order
