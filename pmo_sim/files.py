@@ -22,12 +22,14 @@ from typing import Any
 _TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")
 
 #: A results folder (SPEC 7) is a folder holding its manifest; its own files are the manifest,
-#: the resolved scenario, the summary, its tables (``<table>.parquet``) and its chunk folder.
+#: the resolved scenario, the summary, its tables (``<table>.parquet``), its chunk folder and,
+#: in a folder of ``roi``'s paired runs, the answer ``report`` reads (``roi.json``).
 MANIFEST = "manifest.json"
 SCENARIO = "scenario.yaml"
 SUMMARY = "summary.csv"
 CHUNK_DIR = "chunks"
-_RESULTS_OWN = (MANIFEST, SCENARIO, SUMMARY, CHUNK_DIR)
+ROI_JSON = "roi.json"
+_RESULTS_OWN = (MANIFEST, SCENARIO, SUMMARY, CHUNK_DIR, ROI_JSON)
 
 
 def is_temporary(name: str) -> bool:

@@ -91,3 +91,20 @@ def test_a_question_edited_out_of_its_types_or_its_scenario_is_refused(
         assert "Traceback" not in output
     finally:
         path.write_text(original)
+
+
+def test_an_output_over_roi_json_is_refused_even_with_force(roi_folder: Path) -> None:
+    # before: `report R --out R/roi.json --force` replaced roi's answer with the report, and
+    # the next report of R said the record was unreadable
+    path = roi_folder / "roi.json"
+    original = path.read_bytes()
+    result = CliRunner().invoke(main, ["report", str(roi_folder), "--out", str(path), "--force"])
+    assert result.exit_code == 2, result.output
+    assert f"is the results folder {roi_folder}'s own roi.json" in result.output
+    assert path.read_bytes() == original
+    # roi itself rewrites it: a second roi run into the folder with --force
+    result = CliRunner().invoke(main, ["roi", str(SCENARIOS / "training.yaml"), "--policy", "upskill",
+                                       "--programme", "dev-course", "-n", "2", "-j", "1", "--out",
+                                       str(roi_folder), "--force"])
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == original  # the same runs, the same answer

@@ -64,7 +64,7 @@ import pandas as pd
 from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis.stats import check_frame, half_width
 from pmo_sim.errors import UsageError, format_got
-from pmo_sim.files import DuplicateKey, FileRefused, read_bounded, unique_keys
+from pmo_sim.files import ROI_JSON, DuplicateKey, FileRefused, read_bounded, unique_keys
 
 if TYPE_CHECKING:
     from pmo_sim.experiment import Results
@@ -92,8 +92,6 @@ BREAKDOWN = (
     ("capacity_lost_days", "memo: capacity lost to training", "person-days"),
     ("capacity_lost", "memo: its paid time", "money"),
 )
-#: The file in a results folder that records an ROI question (written by ``pmo-sim roi --out``).
-ROI_JSON = "roi.json"
 #: Relative to the spend of the policies: below this, two policies "spend the same".
 _ZERO_SPEND = 1e-9
 

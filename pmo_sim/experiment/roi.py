@@ -149,7 +149,7 @@ def write_roi_files(result: RoiResult, folder: Path) -> None:
 
     document = json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n"
     write_atomically(folder / ROI_JSON, lambda tmp: tmp.write_text(document, encoding="utf-8"),
-                     make_folder=False)
+                     make_folder=False, results_own=True)  # (what no other command may write)
     table = result.table.to_csv(index=False)
     write_atomically(folder / ROI_CSV, lambda tmp: tmp.write_text(table, encoding="utf-8"),
                      make_folder=False)
