@@ -123,3 +123,15 @@ def test_a_role_section_a_policy_lacks_is_explained() -> None:
     with pytest.raises(OverrideError, match=r"set whole: policies\.base\.resource_manager="
                                             r"\{allocation: \.\.\.\}"):
         resolve(sc, "policies.base.resource_manager.allocation")
+
+
+def test_a_bracketed_index_is_told_the_dotted_form() -> None:
+    # (a path names an item by a dot; `projects[0]` was only "no such key")
+    tree = {"projects": [{"name": "CRM upgrade", "arrival": 0}], "resources": {"devs": {"headcount": 1}}}
+    for path, hint in (("projects[0].arrival", "projects.0"),
+                       ("projects[CRM upgrade].arrival", "projects.CRM upgrade")):
+        with pytest.raises(OverrideError, match=rf"; an item of a list is named with a dot: {hint}$"):
+            resolve(tree, path)
+    with pytest.raises(OverrideError) as info:  # not a list: no such hint
+        resolve(tree, "resources[0].headcount")
+    assert "with a dot" not in str(info.value)

@@ -16,6 +16,7 @@ that contain a dot cannot be addressed by name (use the index).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,6 +71,17 @@ def _new_section_hint(segments: list[str], depth: int) -> str:
     return f" (a section the policy does not have is set whole: {here}={_skeleton(segments[depth + 1:])})"
 
 
+_BRACKETED = re.compile(r"(.+?)\[([^\]]+)\]$")
+
+
+def _index_hint(node: dict[str, Any], segment: str) -> str:
+    """``projects[0]`` for a list of the mapping: a path names an item by a dot (``projects.0``)."""
+    found = _BRACKETED.match(segment)
+    if found is None or not isinstance(node.get(found[1]), list):
+        return ""
+    return f"; an item of a list is named with a dot: {found[1]}.{found[2]}"
+
+
 def _skeleton(segments: list[str]) -> str:
     """The YAML of a value holding ``...`` at ``segments``: a mapping per key, a list per
     index (``staffing.0.day`` is ``{staffing: [{day: ...}]}``, not ``{0: ...}``)."""
@@ -95,7 +107,8 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
             if segment not in node and not last:
                 keys = listed(list(map(str, node))) if node else "none (the mapping is empty)"
                 raise OverrideError(f"no such key; expected one of: {keys}"
-                                    + _new_section_hint(segments, depth), segment)
+                                    + _new_section_hint(segments, depth) + _index_hint(node, segment),
+                                    segment)
             key: str | int = segment
         elif isinstance(node, list):
             index = _item_index(node, segment)
