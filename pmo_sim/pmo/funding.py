@@ -11,11 +11,12 @@ by governance until the board funds or rejects it. The board works like this:
   at an instant comes after everything else of that instant: the proposals arriving then are
   reviewed together, and a budget release at the same instant comes first.
 - **Ranking and greedy funding.** At a review, proposals scoring below ``min_score`` are
-  rejected; the others are ranked by the policy's rule (:mod:`pmo_sim.rules.funding`; ties:
-  arrival, then file order) and funded in that order while the funds cover their
-  ``cost_estimate``: one that does not fit is skipped and the next one tried. Funding commits
-  the estimate (the funds never go negative) and passes the project on (to the dependency gate,
-  then the backlog).
+  rejected (both to 12 decimals: a score equal to it is not below it); the others are ranked
+  by the policy's rule (:mod:`pmo_sim.rules.funding`; keys to 12 significant digits, so that
+  exact ties stay ties; ties: arrival, then file order) and funded in that order while the
+  funds cover their ``cost_estimate``: one that does not fit is skipped and the next one
+  tried. Funding commits the estimate (the funds never go negative) and passes the project on
+  (to the dependency gate, then the backlog).
 - **max_wait.** A proposal still waiting ``max_wait`` days after its arrival is rejected at that
   instant, after any review at the same instant (which may still fund it).
 - A proposal one of whose dependencies was already cancelled or rejected when it arrives is not
@@ -91,7 +92,10 @@ class FundingBoard:
         self.scenario = scenario
         self.spec = funding
         self.budget = scenario.budget
-        self.rule = FUNDING_RULES[funding.rule]
+        rule = FUNDING_RULES[funding.rule]
+        # Keys to 12 significant digits: a tie worked by hand (0.3/90 and 0.1/30) is a tie here,
+        # broken by arrival then file order, not by the last bit of a floating-point quotient.
+        self.rule = lambda proposal, now: float(f"{rule(proposal, now):.12g}")
         self.on_funded = on_funded  # e.g. charge the project's risk mitigation
         self.funds = 0.0
         # Waiting proposals in the order they came (a dict as an ordered set: O(1) to find
@@ -214,7 +218,10 @@ class FundingBoard:
         # Those come since the last review are the only ones min_score can reject (the others
         # passed it then, and a score does not change); in the order they wait.
         fresh, self.unscreened = self.unscreened, []
-        for project in [p for p in fresh if p in self.waiting and p.plan.score < self.spec.min_score]:
+        # To 12 decimals, as the rule keys: a score of exactly min_score passes (weights 1 and 2,
+        # alignment 0.3: 2/3 x 0.3 is 0.2, though 0.19999999999999998 in floating point).
+        floor = round(self.spec.min_score, 12)
+        for project in [p for p in fresh if p in self.waiting and round(p.plan.score, 12) < floor]:
             self._reject(project)
         if self.funds < self._cheapest():
             return  # nothing waiting fits the funds: a review would fund nothing
