@@ -223,7 +223,7 @@ class FundingBoard:
         floor = round(self.spec.min_score, 12)
         for project in [p for p in fresh if p in self.waiting and round(p.plan.score, 12) < floor]:
             self._reject(project)
-        if self.funds < self._cheapest():
+        if not self._covers(self._cheapest()):
             return  # nothing waiting fits the funds: a review would fund nothing
         if self.steady:
             ranked = [e[3] for e in self.ranked]  # funding changes the ranking as it goes
@@ -233,11 +233,17 @@ class FundingBoard:
         for project in ranked:
             cost = project.plan.cost_estimate
             # A funded project passed on may close others at once (a cascade): skip those.
-            if project in self.waiting and cost <= self.funds:
-                self.funds -= cost
+            if project in self.waiting and self._covers(cost):
+                self.funds = max(0.0, self.funds - cost)
                 self._fund(project, now)
-                if self.funds < self._cheapest():
+                if not self._covers(self._cheapest()):
                     break  # none of the rest fits
+
+    def _covers(self, cost: float) -> bool:
+        """Do the funds cover ``cost``? Up to rounding: 0.3 released covers 0.1 and then 0.2,
+        though 0.3 - 0.1 is 0.19999999999999998 in floating point (a part in 10^10 is well
+        under a cent of any budget)."""
+        return cost <= self.funds + 1e-10 * max(1.0, abs(self.funds))
 
     def _fund(self, project: ProjectState, now: float) -> None:
         self._leave(project)
