@@ -73,7 +73,7 @@ class Board:
     projects: list[Project]
     per_year: list[Fraction]     # the last amount repeats
     carry_over: bool
-    rule: str
+    rule: str | None             # None: no governance.funding, every project funded on arrival
     review_every: int
     min_score: Fraction
     max_wait: int | None
@@ -81,6 +81,18 @@ class Board:
     days_per_year: int
     discount_rate: float = 0.0
     warmup: int = 0
+    intake: tuple[int, int, Project] | None = None  # (fixed gap, count, template)
+
+    @property
+    def portfolio(self) -> list[Project]:
+        """Explicit projects, then the generated ones (`<template>-<n>`, arriving n x gap)."""
+        if self.intake is None:
+            return self.projects
+        gap, count, tpl = self.intake
+        return self.projects + [
+            Project(f"{tpl.name}-{n}", Fraction(n * gap), tpl.value_per_day, tpl.completion_value,
+                    tpl.alignment, tpl.tasks, tpl.cost_estimate, tpl.depends_on)
+            for n in range(1, count + 1) if n * gap < self.horizon]
 
     def yaml(self) -> str:
         def task(t: Task) -> dict[str, Any]:
@@ -119,7 +131,12 @@ class Board:
                "budget": {"per_year": per_year if len(per_year) > 1 else per_year[0],
                           "carry_over": self.carry_over},
                "projects": [proj(p) for p in self.projects],
-               "pmo": {"governance": {"funding": funding}}}
+               "pmo": {"governance": {"funding": funding}} if self.rule else {}}
+        if self.intake is not None:
+            gap, count, tpl = self.intake
+            template = proj(tpl)
+            del template["arrival"]
+            doc["intake"] = {"arrivals": gap, "count": count, "templates": [template]}
         return yaml.safe_dump(doc, sort_keys=False)
 
 
@@ -204,24 +221,29 @@ class Replay:
         if name in self.waiting:
             self.waiting.remove(name)
         o.status, o.cancel_reason, o.decided = status, reason, now
-        for q in self.board.projects:  # dependents waiting, or funded and not yet admitted
+        for q in self.board.portfolio:  # dependents waiting, or funded and not yet admitted
             if name in q.depends_on and self.out[q.name].status in ("proposal", "funded"):
                 self.close(q.name, "cancelled", now, "dependency")
 
     def run(self) -> dict[str, Outcome]:
         b = self.board
-        by_name = {p.name: p for p in b.projects}
-        self.out = {p.name: Outcome() for p in b.projects}
+        by_name = {p.name: p for p in b.portfolio}
+        self.out = {p.name: Outcome() for p in b.portfolio}
+        if b.rule is None:
+            for p in b.portfolio:
+                self.out[p.name].status, self.out[p.name].funded = "funded", p.arrival
+            self._flow(by_name)
+            return self.out
         releases = {k * b.days_per_year: b.per_year[min(k, len(b.per_year) - 1)]
                     for k in range(b.horizon) if k * b.days_per_year < b.horizon}
-        instants = set(releases) | {p.arrival for p in b.projects}
+        instants = set(releases) | {p.arrival for p in b.portfolio}
         if b.review_every:
             instants |= set(range(0, b.horizon, b.review_every))
         if b.max_wait is not None:
-            instants |= {p.arrival + b.max_wait for p in b.projects}
+            instants |= {p.arrival + b.max_wait for p in b.portfolio}
         for now in sorted(t for t in instants if t < b.horizon):
             review = bool(b.review_every) and now % b.review_every == 0
-            for p in b.projects:  # arrivals, in file order
+            for p in b.portfolio:  # arrivals, in file order
                 if p.arrival == now:
                     if any(self.out[d].status in ("rejected", "cancelled") for d in p.depends_on):
                         self.close(p.name, "cancelled", now, "dependency")
@@ -239,7 +261,7 @@ class Replay:
                     if name in self.waiting and score(b, by_name[name]) < b.min_score:
                         self.close(name, "rejected", now)
                 ranked = sorted(self.waiting, key=lambda n: (key(b, by_name[n], now), by_name[n].arrival,
-                                                             b.projects.index(by_name[n])))
+                                                             b.portfolio.index(by_name[n])))
                 for name in ranked:
                     if name in self.waiting and cost(by_name[name]) <= self.funds:
                         self.funds -= cost(by_name[name])
@@ -268,7 +290,7 @@ class Replay:
                     o.finish = done[name] if done[name] < self.board.horizon else math.nan
             return done[name]
 
-        for p in self.board.projects:
+        for p in self.board.portfolio:
             finish(p.name)
             o = self.out[p.name]
             if o.status in ("rejected", "cancelled"):
@@ -292,9 +314,10 @@ def check(board: Board) -> None:
     table = one.projects.set_index("project")
     # Sampled efforts (no dependencies then) leave only the finish unknown; a start or finish
     # at the horizon itself could read either way: neither is compared.
-    exact = not any(t.spread for p in board.projects for t in p.tasks) and not any(
+    exact = not any(t.spread for p in board.portfolio for t in p.tasks) and not any(
         abs(t - board.horizon) < 1e-6 for o in expected.values() for t in (o.admitted, o.finish))
-    for p in board.projects:
+    assert sorted(table.index) == sorted(p.name for p in board.portfolio), text
+    for p in board.portfolio:
         row, exp = table.loc[p.name], expected[p.name]
         where = f"{p.name}\n{text}"
         assert near(row["score"], float(score(board, p))), where
@@ -309,7 +332,7 @@ def check(board: Board) -> None:
         if exact or not math.isnan(exp.funded):
             assert near(row["admitted"], exp.admitted), (row["admitted"], exp.admitted, where)
     k = one.kpis
-    counted = [p for p in board.projects if p.arrival >= board.warmup]
+    counted = [p for p in board.portfolio if p.arrival >= board.warmup]
     funded = [p for p in counted if not math.isnan(expected[p.name].funded)]
     assert k["projects_funded"] == len(funded), text
     assert k["projects_rejected"] == sum(expected[p.name].status == "rejected" for p in counted), text
@@ -356,22 +379,25 @@ def boards(draw: st.DrawFn, deps: bool = True) -> Board:
     n = draw(st.integers(2, 8))
     sampled = not deps and draw(st.booleans())
     projects: list[Project] = []
-    for i in range(n):
+    for i in range(n + 1):
         alignment = {g: Fraction(draw(st.integers(0, 10)), 10) for g in goals if draw(st.booleans())}
         depends = [q.name for q in projects if deps and draw(st.integers(0, 4)) == 0]
         arrival = Fraction(draw(st.sampled_from([0, 0, 5, 10, 10, 20, 25, 30, 40, 50, 55])))
         arrival += draw(st.sampled_from([0, 0, 0, Fraction(1, 2)]))
         projects.append(Project(
-            f"P{i}", arrival, draw(st.integers(0, 50)), draw(st.sampled_from([0, 0, 100, 500])),
-            alignment, draw(tasks(sampled)),
+            "tpl" if i == n else f"P{i}", arrival, draw(st.integers(0, 50)),
+            draw(st.sampled_from([0, 0, 100, 500])), alignment, draw(tasks(sampled)),
             draw(st.one_of(st.none(), ESTIMATES, st.sampled_from([Fraction(50), Fraction(100)]))), depends))
+    template = projects.pop()  # generated projects: `arrivals` a fixed gap
+    intake = (draw(st.sampled_from([5, 10, 15, 25])), draw(st.integers(1, 3)), template) if n < 6 else None
     board = Board(goals, projects, draw(st.lists(ESTIMATES, min_size=1, max_size=3)),
-                  draw(st.booleans()), draw(st.sampled_from(RULES)),
+                  draw(st.booleans()), draw(st.sampled_from([*RULES, None])),
                   draw(st.sampled_from([0, 0, 5, 10, 25])), Fraction(0),
-                  draw(st.one_of(st.none(), st.sampled_from([5, 10, 20, 30, 50]))), horizon,
-                  draw(st.sampled_from([20, 30, 50, 250])), warmup=draw(st.sampled_from([0, 0, 0, 10])))
+                  draw(st.one_of(st.none(), st.sampled_from([1, 5, 10, 20, 30, 50]))), horizon,
+                  draw(st.sampled_from([20, 30, 50, 250])), warmup=draw(st.sampled_from([0, 0, 0, 10])),
+                  intake=intake if draw(st.booleans()) else None)
     if draw(st.booleans()):  # a min_score at one of the scores: a score equal to it passes
-        board.min_score = draw(st.sampled_from(sorted({score(board, p) for p in projects})))
+        board.min_score = draw(st.sampled_from(sorted({score(board, p) for p in board.portfolio})))
     if board.rule == "npv" and draw(st.booleans()):
         board.discount_rate = draw(st.sampled_from([0.05, 0.1]))
     return board
