@@ -52,7 +52,8 @@ class Task:
     effort: int
     people: int
     after: list[str]
-    spread: int = 0  # > 0: effort triangular (effort - spread, effort, effort + spread)
+    spread: int = 0  # > 0: effort sampled around `effort`, its central value (mode or mean)
+    dist: str = "triangular"  # triangular and pert: mode `effort`; uniform: mean `effort`
 
 
 @dataclass
@@ -99,9 +100,11 @@ class Board:
             if t.skill is None:
                 return {"name": t.name, "duration": t.effort, **({"after": t.after} if t.after else {})}
             effort: Any = t.effort
-            if t.spread:
-                effort = {"dist": "triangular", "low": t.effort - t.spread, "mode": t.effort,
-                          "high": t.effort + t.spread}
+            if t.spread and t.dist == "uniform":
+                effort = {"dist": "uniform", "low": t.effort - t.spread, "high": t.effort + t.spread}
+            elif t.spread:  # skewed: the mode, not the mean, is the central effort
+                effort = {"dist": t.dist, "low": t.effort - t.spread, "mode": t.effort,
+                          "high": t.effort + 2 * t.spread}
             out: dict[str, Any] = {"name": t.name, "skill": t.skill, "effort": effort, "people": t.people}
             if t.after:
                 out["after"] = t.after
@@ -366,7 +369,8 @@ def tasks(draw: st.DrawFn, sampled: bool) -> list[Task]:
         skill = draw(st.sampled_from(["dev", "dev", "ops", None]))
         effort = draw(st.integers(1, 12))
         spread = draw(st.integers(0, effort - 1)) if sampled and skill else 0
-        out.append(Task(f"t{i}", skill, effort, draw(st.integers(1, 3)), after, spread))
+        out.append(Task(f"t{i}", skill, effort, draw(st.integers(1, 3)), after, spread,
+                        draw(st.sampled_from(["triangular", "pert", "uniform"]))))
     return out
 
 
