@@ -2,11 +2,13 @@
 
 The oracle below reads only SPEC 10.1/10.2 (and the README's documented readings where SPEC is
 silent): it knows nothing of pmo-sim's internals. It replays the board's year by year, review
-by review, on portfolios whose outcome is deterministic: fixed efforts, people enough that
-money, not capacity, decides, and no random section. Per project it predicts the score, the
-cost estimate, the status, the day funded, admitted and finished and the cancel reason; per
-replication the funding KPIs. Hypothesis draws small portfolios (rules, reviews, budgets,
-carry-over, min_score, max_wait, dependencies) and every decision is compared.
+by review, on portfolios whose outcome is deterministic: fixed efforts (or sampled ones when
+only the finish is left unknown), people enough that money and the WIP gate, not people,
+decide, and no random section. Per project it predicts the score, the cost estimate, the
+status, the day funded, admitted and finished and the cancel reason; per replication the
+funding KPIs. Hypothesis draws small portfolios (rules, reviews, budgets in whole units or
+tenths, carry-over, min_score at one of the scores, max_wait, dependencies, an intake of fixed
+gaps, warmup, a fifo WIP limit, no funding section) and every decision is compared.
 
 Readings the oracle takes (SPEC 10.2, README "Strategy, funding and risks"):
 
@@ -17,7 +19,8 @@ Readings the oracle takes (SPEC 10.2, README "Strategy, funding and risks"):
   then the rest are funded greedily in rule order (ties: arrival, then file order).
 - A dependency rejected or cancelled cancels its waiting or funded-but-unadmitted dependents
   (``cancel_reason: dependency``); one arriving after that is cancelled on arrival, unfunded.
-- Everything at or after the horizon does not happen.
+- Everything at or after the horizon does not happen. Money, scores and ratio keys are exact
+  (fractions), as a hand calculation has them: a tie is a tie.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Board:
     discount_rate: float = 0.0
     warmup: int = 0
     intake: tuple[int, int, Project] | None = None  # (fixed gap, count, template)
+    wip: int | None = None  # resource_manager.wip_limit (fifo allocation)
 
     @property
     def portfolio(self) -> list[Project]:
@@ -135,6 +139,8 @@ class Board:
                           "carry_over": self.carry_over},
                "projects": [proj(p) for p in self.projects],
                "pmo": {"governance": {"funding": funding}} if self.rule else {}}
+        if self.wip is not None:
+            doc["pmo"]["resource_manager"] = {"allocation": "fifo", "wip_limit": self.wip}
         if self.intake is not None:
             gap, count, tpl = self.intake
             template = proj(tpl)
@@ -278,24 +284,30 @@ class Replay:
         return self.out
 
     def _flow(self, by_name: dict[str, Project]) -> None:
-        """People enough: a funded project starts when funded and its dependencies are done."""
-        done: dict[str, float] = {}
-
-        def finish(name: str) -> float:
-            if name not in done:
-                o = self.out[name]
-                ready = max([o.funded] + [finish(d) for d in by_name[name].depends_on])
-                if o.status != "funded" or not ready < self.board.horizon:
-                    done[name] = math.inf
-                else:
-                    o.admitted = ready
-                    done[name] = ready + float(critical_path(by_name[name]))
-                    o.finish = done[name] if done[name] < self.board.horizon else math.nan
-            return done[name]
-
-        for p in self.board.portfolio:
-            finish(p.name)
-            o = self.out[p.name]
+        """People enough: a funded project is ready when funded and its dependencies are done;
+        the WIP gate admits ready ones, earliest arrival then file order (fifo), while fewer
+        than ``wip`` are admitted and unfinished; each takes its critical path."""
+        b, h = self.board, self.board.horizon
+        order = {p.name: (p.arrival, i) for i, p in enumerate(b.portfolio)}
+        finish: dict[str, Fraction] = {}  # admitted projects' finish (maybe past the horizon)
+        pending = [n for n, o in self.out.items() if o.status == "funded"]
+        now = Fraction(0)
+        while True:
+            open_ = [n for n in finish if finish[n] > now]
+            ready = sorted((n for n in pending if all(d in finish and finish[d] <= now
+                                                      for d in by_name[n].depends_on)
+                            and self.out[n].funded <= now), key=order.__getitem__)
+            for n in ready[:len(ready) if b.wip is None else max(0, b.wip - len(open_))]:
+                pending.remove(n)
+                finish[n] = now + critical_path(by_name[n])
+                self.out[n].admitted = now
+            later = [t for t in [*finish.values(), *(self.out[n].funded for n in pending)] if t > now]
+            if not later or min(later) >= h:
+                break
+            now = min(later)
+        for name, o in self.out.items():
+            if name in finish and finish[name] < h:
+                o.finish = finish[name]
             if o.status in ("rejected", "cancelled"):
                 o.finish = o.decided  # the projects table's finish: the day it closed
             if o.status == "funded":
@@ -402,6 +414,11 @@ def boards(draw: st.DrawFn, deps: bool = True) -> Board:
                   intake=intake if draw(st.booleans()) else None)
     if draw(st.booleans()):  # a min_score at one of the scores: a score equal to it passes
         board.min_score = draw(st.sampled_from(sorted({score(board, p) for p in board.portfolio})))
+    if not sampled and draw(st.integers(0, 2)) == 0:  # a WIP limit, on whole-day tasks (exact times)
+        board.wip = draw(st.integers(1, 3))
+        for p in [*projects, template]:
+            for t in p.tasks:
+                t.people = 1
     if board.rule == "npv" and draw(st.booleans()):
         board.discount_rate = draw(st.sampled_from([0.05, 0.1]))
     return board
