@@ -466,3 +466,11 @@ def test_funds_that_cover_an_estimate_exactly_fund_it_whatever_the_rounding() ->
                   "arrival", 0, Fraction(0), None, 60, 250)
     board.projects[0].cost_estimate, board.projects[1].cost_estimate = Fraction(1, 10), Fraction(2, 10)
     check(board)
+
+
+def test_proposals_funded_together_reach_the_wip_gate_together() -> None:
+    # Funded at the same review on day 0 (P1 first: value_per_cost, a free one first), both
+    # then wait at the WIP gate of 1, which admits in allocation order (fifo: P0, file order).
+    board = Board({"growth": 1}, [_one("P0", {}, 10), _one("P1", {}, 0)], [10], True,
+                  "value_per_cost", 0, Fraction(0), None, 60, 250, wip=1)
+    check(board)

@@ -69,8 +69,9 @@ class FakeWorld:
         self.calls.append((self.env.now, *call))
 
     # ---- the WorldAPI methods, logged
-    def pass_on(self, project: ProjectState, holder: Role) -> None:
-        self.log("pass_on", project.name)
+    def pass_on(self, projects: list[ProjectState], holder: Role) -> None:
+        for proj in projects:
+            self.log("pass_on", proj.name)
 
     def admit(self, project: ProjectState) -> None:
         self.wip += 1

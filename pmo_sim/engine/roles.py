@@ -22,7 +22,7 @@ Like SimPy's ``BaseResource._do_put``/``_do_get``, every hook states what it mus
 ``on_arrival(project) -> bool``
     A project has just arrived (projects arriving at the same instant come one call each, in
     arrival order). Return ``True`` to let it go on towards admission, or ``False`` to hold it;
-    a role that holds a project must later call ``world.pass_on(project, self)`` (to let it go
+    a role that holds a project must later call ``world.pass_on([project], self)`` (to let it go
     on) or ``world.cancel(project, ...)``. Roles are asked in order; the first that holds wins.
 ``on_admit(project)``
     The project was admitted (status ``open``); its first tasks are ready.
@@ -89,8 +89,9 @@ class WorldAPI(Protocol):
     projects: list[ProjectState]
 
     # ---- projects
-    def pass_on(self, project: ProjectState, holder: Role) -> None:
-        """Let a project a role held on arrival go on towards admission."""
+    def pass_on(self, projects: Sequence[ProjectState], holder: Role) -> None:
+        """Let projects a role held on arrival go on towards admission, together (the WIP gate's
+        rule, not the order of the list, says who is admitted first)."""
 
     def admit(self, project: ProjectState) -> None:
         """Open a project: its first tasks become ready (the allocator's WIP gate calls this)."""

@@ -252,10 +252,10 @@ class World(Workforce, Rework):
         """Ask the roles in order whether the arriving project goes on; the first that holds wins."""
         return all(role.on_arrival(proj) for role in roles)
 
-    def pass_on(self, project: ProjectState, holder: Role) -> None:
+    def pass_on(self, projects: Sequence[ProjectState], holder: Role) -> None:
         later = self._arrival_roles[self._arrival_roles.index(holder) + 1:]
-        if self._passes(project, later):
-            self.allocator.enqueue([project])
+        if going := [p for p in projects if self._passes(p, later)]:  # together, as arrivals are
+            self.allocator.enqueue(going)
             self.request_dispatch()
 
     def admit(self, project: ProjectState) -> None:

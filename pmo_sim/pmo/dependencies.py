@@ -71,7 +71,7 @@ class Dependencies(Role):
                     pending.discard(project.index)
                     if not pending and not dependent.plan.blocked:
                         del self.waiting[d]
-                        world.pass_on(dependent, self)
+                        world.pass_on([dependent], self)
             elif pending is not None or dependent.status == "proposal":
                 # Waiting here or before the board; one yet to arrive is cancelled on arrival.
                 world.cancel(dependent, "dependency")

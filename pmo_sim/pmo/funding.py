@@ -15,8 +15,9 @@ by governance until the board funds or rejects it. The board works like this:
   by the policy's rule (:mod:`pmo_sim.rules.funding`; keys to 12 significant digits, so that
   exact ties stay ties; ties: arrival, then file order) and funded in that order while the
   funds cover their ``cost_estimate``: one that does not fit is skipped and the next one
-  tried. Funding commits the estimate (the funds never go negative) and passes the project on
-  (to the dependency gate, then the backlog).
+  tried. Funding commits the estimate (the funds never go negative); the projects a review
+  funds are passed on together (to the dependency gate, then the backlog, where the WIP gate
+  admits them in allocation order, as projects arriving together).
 - **max_wait.** A proposal still waiting ``max_wait`` days after its arrival is rejected at that
   instant, after any review at the same instant (which may still fund it).
 - A proposal one of whose dependencies was already cancelled or rejected when it arrives is not
@@ -230,14 +231,18 @@ class FundingBoard:
         else:
             rule, proposals = self.rule, self.proposals
             ranked = sorted(self.waiting, key=lambda p: (rule(proposals[p.index], now), p.arrival, p.index))
+        funded = []
         for project in ranked:
             cost = project.plan.cost_estimate
-            # A funded project passed on may close others at once (a cascade): skip those.
             if project in self.waiting and self._covers(cost):
                 self.funds = max(0.0, self.funds - cost)
                 self._fund(project, now)
+                funded.append(project)
                 if not self._covers(self._cheapest()):
                     break  # none of the rest fits
+        # Funded together, they reach the WIP gate together: its allocation rule, not the
+        # funding rule, says who is admitted first (as for projects arriving together).
+        self.world.pass_on(funded, self.holder)
 
     def _covers(self, cost: float) -> bool:
         """Do the funds cover ``cost``? Up to rounding: 0.3 released covers 0.1 and then 0.2,
@@ -250,7 +255,6 @@ class FundingBoard:
         project.funded = now
         project.status = "backlog"
         self.on_funded(project)
-        self.world.pass_on(project, self.holder)
 
     def _reject(self, project: ProjectState) -> None:
         if project in self.waiting:  # a rejection's cascade may already have closed it
