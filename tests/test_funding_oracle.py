@@ -474,3 +474,20 @@ def test_proposals_funded_together_reach_the_wip_gate_together() -> None:
     board = Board({"growth": 1}, [_one("P0", {}, 10), _one("P1", {}, 0)], [10], True,
                   "value_per_cost", 0, Fraction(0), None, 60, 250, wip=1)
     check(board)
+
+
+def test_dependents_freed_together_reach_the_wip_gate_together() -> None:
+    # P1 and P2 wait for D; D completes on day 2 and frees both (and the WIP slot of 1). The
+    # gate admits by priority: P1 (priority 1) before P2 (3), though P2 arrived first.
+    text = """
+name: freed
+horizon: 50
+resources: {dev: {headcount: 5, day_rate: 10}}
+projects:
+  - {name: D, arrival: 0, tasks: [{name: a, skill: dev, effort: 2}]}
+  - {name: P1, arrival: 0.7, priority: 1, depends_on: [D], tasks: [{name: a, skill: dev, effort: 1}]}
+  - {name: P2, arrival: 0.5, depends_on: [D], tasks: [{name: a, skill: dev, effort: 1}]}
+pmo: {resource_manager: {allocation: priority, wip_limit: 1}}
+"""
+    one = ps.simulate(load_scenario_text(text), seed=0, replication=0)
+    assert one.projects.set_index("project")["admitted"].to_dict() == {"D": 0, "P1": 2, "P2": 3}

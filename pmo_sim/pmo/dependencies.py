@@ -63,6 +63,7 @@ class Dependencies(Role):
     def on_close(self, project: ProjectState) -> None:
         self.waiting.pop(project.index, None)
         world = self.world
+        freed = []  # passed on together: the WIP gate's rule says who is admitted first
         for d in project.plan.dependents:
             dependent = world.projects[d]
             pending = self.waiting.get(d)
@@ -71,7 +72,9 @@ class Dependencies(Role):
                     pending.discard(project.index)
                     if not pending and not dependent.plan.blocked:
                         del self.waiting[d]
-                        world.pass_on([dependent], self)
+                        freed.append(dependent)
             elif pending is not None or dependent.status == "proposal":
                 # Waiting here or before the board; one yet to arrive is cancelled on arrival.
                 world.cancel(dependent, "dependency")
+        if freed:
+            world.pass_on(freed, self)
