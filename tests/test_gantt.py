@@ -43,4 +43,15 @@ def test_many_projects_are_coloured_by_template() -> None:
     assert legend.get_title().get_text() == "template"
     assert [t.get_text() for t in legend.get_texts()][:3] == ["feature", "fix", "ERP"]
     bars = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len({tuple(b.get_facecolor()[0]) for b in bars}) == 3   # one colour per template
+    assert len({tuple(f) for b in bars for f in b.get_facecolor()}) == 3   # one colour per template
+
+
+def test_every_crew_member_gets_the_tasks_bar_on_their_own_row() -> None:
+    tasks = log(["CRM", "ERP", "Web"])
+    tasks.loc[1, "crew"] = "dev-1,dev-2"            # a crew of two: the bar on both rows
+    tasks.loc[2, "finish"] = float("nan")             # still running at the horizon: not drawn
+    ax = gantt(tasks)
+    bars = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    drawn = [(float(p.vertices[0][0]), float(p.vertices[2][0]), float(p.vertices[0][1]))
+             for b in bars for p in b.get_paths()]
+    assert drawn == [(0.0, 1.0, 0.6), (1.0, 2.0, -0.4), (1.0, 2.0, 0.6), (50.0, 55.0, 1.6)]   # log order

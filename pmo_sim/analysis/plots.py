@@ -223,6 +223,7 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | 
     log records neither departure days nor training spells, so training shows only as gaps.
     Tasks still running at the horizon (no finish) are not drawn.
     """
+    from matplotlib.collections import PolyCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -240,12 +241,19 @@ def gantt(tasks: pd.DataFrame, ax: Axes | None = None, projects: pd.DataFrame | 
     colour = dict(zip(groups, _colours(len(groups)), strict=True))
     done = tasks[tasks["finish"].notna() & tasks["start"].notna()]
     last: dict[str, float] = {}
+    bars: list[list[tuple[float, float]]] = []
+    faces: list[Any] = []
     for rec in done.to_dict("records"):
         for person in filter(None, str(rec["crew"]).split(",")):
-            ax.broken_barh([(rec["start"], rec["finish"] - rec["start"])], (row[person] - 0.4, 0.8),
-                           facecolors=colour[group[str(rec["project"])]], edgecolors="white",
-                           linewidth=0.3)
+            # the rectangle broken_barh draws; all in one collection, added once: a call per
+            # bar re-scaled the view over every bar before it (quadratic in the bars)
+            x0, x1, y0 = rec["start"], rec["start"] + (rec["finish"] - rec["start"]), row[person] - 0.4
+            bars.append([(x0, y0), (x0, y0 + 0.8), (x1, y0 + 0.8), (x1, y0)])
+            faces.append(colour[group[str(rec["project"])]])
             last[person] = max(last.get(person, 0.0), float(rec["finish"]))
+    if bars:
+        verts: Any = np.array(bars)  # an (n, 4, 2) array, as broken_barh hands over
+        ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="white", linewidth=0.3))
     gone = leavers(people)
     for person in gone:
         if person in last:
