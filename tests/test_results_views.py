@@ -153,3 +153,21 @@ def test_run_json_is_the_same_document_read_narrowly(tmp_path: Path,
                         lambda self, metrics=None: summary(self.replications, metrics))
     assert narrow == run("whole")
     assert len(narrow["summary"]) and narrow["compare"]["rows"]
+
+
+def test_views_share_the_scenario_read_from_the_folder(folder: Path, monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    """scenario.yaml is read and checked once, whichever view asks first: a report read it
+    twice (its view, then the pools table's check on the folder's own results)."""
+    import pmo_sim.scenario.loader as loader
+    from pmo_sim.analysis.report import render_report
+
+    reads: list[object] = []
+    real = loader.load_scenario
+    monkeypatch.setattr(loader, "load_scenario", lambda *a, **k: reads.append(a) or real(*a, **k))
+    res = load_results(folder)
+    view = res.with_projects(["finish"])
+    assert view.scenario is res.scenario is res.with_kpis(["npv"]).scenario
+    assert len(reads) == 1
+    render_report(load_results(folder))
+    assert len(reads) == 2

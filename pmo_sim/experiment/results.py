@@ -87,7 +87,9 @@ class Results:
         self._pools = pools
         self.manifest = manifest
         self.path = Path(path) if path is not None else None
-        self._scenario = scenario
+        # One list shared by every view (copy.copy) of these results: the scenario a view
+        # loads is every view's; before, a report's view loaded scenario.yaml a second time.
+        self._scenario: list[Scenario] = [scenario] if scenario is not None else []
         self._optional: dict[str, TableSource] = dict(optional or {})
 
     @classmethod
@@ -197,7 +199,7 @@ class Results:
     @property
     def scenario(self) -> Scenario:
         """The resolved scenario (read from the folder's ``scenario.yaml`` when loaded)."""
-        if self._scenario is None:
+        if not self._scenario:
             if self.path is None:
                 raise UsageError("these results carry no scenario")
             from pmo_sim.scenario.loader import load_scenario
@@ -214,8 +216,8 @@ class Results:
                                  f"from: its fingerprint is not the manifest's scenario_sha256 (it "
                                  f"was edited or replaced since the run); put the run's file back, "
                                  f"or run the scenario again")
-            self._scenario = scenario
-        return self._scenario
+            self._scenario.append(scenario)
+        return self._scenario[0]
 
     @property
     def policies(self) -> list[str]:
