@@ -334,3 +334,18 @@ def test_risk_lead_groups_policies_and_says_when_nothing_struck() -> None:
         "In policies a and b, “x” costs most: about EUR 2k and EUR 1.5k per simulated future "
         "respectively in lost value and direct cost. In policy c, no risk of the register cost "
         "anything in the simulated futures.")
+
+
+def test_the_pools_figure_shows_each_pools_mean_per_policy() -> None:
+    """Rows of pools and policies interleaved, as a run writes them: each bar is the mean of
+    its own pool's and policy's rows."""
+    from pmo_sim.analysis.report_figures import pools
+
+    rows = [{"policy": pol, "replication": r, "pool": pool, "utilisation": u, "mean_wait": 10 * u}
+            for r in range(3) for pol in ("a", "b") for pool, u in (("dev", 0.1 * r + (pol == "b")),
+                                                                    ("qa", 0.5 + 0.01 * r))]
+    fig = pools(pd.DataFrame(rows), ["a", "b"])
+    util = fig.axes[0]
+    heights = [[round(p.get_height(), 9) for p in c] for c in util.containers if hasattr(c, "patches")]
+    assert heights == [[0.1, 0.51], [1.1, 0.51]]
+    assert [t.get_text() for t in util.get_xticklabels()] == ["dev", "qa"]

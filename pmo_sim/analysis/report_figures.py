@@ -185,11 +185,15 @@ def pools(pools_table: pd.DataFrame, policies: Sequence[str]) -> Figure:
     width = 0.8 / max(1, len(policies))
     fig = Figure(figsize=(9.6, 3.4), layout="constrained")
     util_ax, wait_ax = fig.subplots(1, 2)
+    # Each pool's rows once (in the table's order, as a filter gives them): a filter of the
+    # whole table per pool, policy and metric grew with the square of the pools.
+    by_pool = dict(iter(pools_table.groupby(pools_table["pool"].astype(str), sort=False)))
     for ax, metric, unit in ((util_ax, "utilisation", "rate"), (wait_ax, "mean_wait", "days")):
+        per_pool = {pool: summary(by_pool[pool], [metric]) for pool in names}
         for j, (policy, colour) in enumerate(colours(policies).items()):
             means, errs = [], []
             for pool in names:
-                s = summary(pools_table[pools_table["pool"].astype(str) == pool], [metric])
+                s = per_pool[pool]
                 row = s[s["policy"] == policy]
                 means.append(float(row["mean"].iloc[0]) if len(row) else np.nan)
                 errs.append(float(row["ci_high"].iloc[0] - row["mean"].iloc[0]) if len(row) else np.nan)
