@@ -12,6 +12,7 @@ either.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -68,6 +69,7 @@ def t_quantile(confidence: float, n: ArrayLike) -> NDArray[np.float64]:
 EXPANSION_FROM = 1000
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function, asked again for every CI of n values
 def student_t_quantile(p: float, dof: float) -> float:
     """The ``p`` quantile (``0.5 <= p < 1``) of Student's t with integral ``dof >= 1``.
 
