@@ -3,7 +3,8 @@
 At a programme's ``start`` (and every ``repeat_every`` days after), ``trainees`` people of the
 pool ``skill`` are chosen — a whole number, or a fraction of the pool's headcount (the people
 it employs, contractors aside; rounded half up, at least one) — among those not enrolled in a
-programme already, those not yet through this programme first, then by slot. Each stops project work for
+programme already and not serving notice (released, or resigned, and leaving when their task
+ends), those not yet through this programme first, then by slot. Each stops project work for
 ``duration_days`` once their current task is done (no preemption; working days: a course
 stands still in calendar down-time, as a task does); afterwards their
 productivity rises by ``productivity_gain`` over ``ramp_days``, their attrition rate falls by
@@ -78,7 +79,9 @@ class TrainingManager(Role):
         # elsewhere: a cohort's size does not depend on another programme running.
         size = (int(prog.trainees) if prog.trainees >= 1
                 else max(1, math.floor(prog.trainees * len(employed) + 0.5)))
-        staff = [p for p in employed if p not in self.enrolled]
+        # Not those serving notice (a staffing release or a resignation, leaving when their
+        # task ends): they would be paid for and never trained, and the cohort one short.
+        staff = [p for p in employed if p not in self.enrolled and not p.quit_pending]
         staff.sort(key=lambda p: (prog.name in self.trained.get(p, ()), p.slot, p.occupant))
         cohort = staff[:size]
         for person in cohort:
