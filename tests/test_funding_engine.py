@@ -134,6 +134,24 @@ def test_a_proposal_waiting_longer_than_max_wait_is_rejected_at_arrival_plus_max
     assert kpis["projects_rejected"] == 1 and kpis["projects_arrived"] == 2
 
 
+def test_max_wait_0_funds_a_proposal_at_its_arrival_or_rejects_it_then() -> None:
+    # "Fund it now or never": B (60) arrives on day 10 with 20 left. With review_every 0 its
+    # arrival's review cannot fund it, and it is rejected that instant; with meetings on days 0,
+    # 30, 60... it arrives between them and is rejected unreviewed on day 10. A, arriving on
+    # day 0 (a review in both cases), is funded then.
+    for every in (0, 30):
+        table, kpis = run(_two({"rule": "arrival", "review_every": every, "max_wait": 0}))
+        assert table["A"]["funded"] == 0 and table["A"]["status"] == "completed"
+        assert table["B"]["status"] == "rejected" and table["B"]["finish"] == 10
+        assert kpis["projects_rejected"] == 1
+    # With the money there on its arrival (a budget of 200), B is funded on day 10.
+    projects = [project("A", task("a", 1), cost_estimate=80),
+                project("B", task("b", 1), cost_estimate=60, arrival=10)]
+    table, _ = run(board(projects, {"rule": "arrival", "max_wait": 0}, per_year=[200], horizon=300,
+                         days_per_year=100))
+    assert table["B"]["funded"] == 10 and table["B"]["status"] == "completed"
+
+
 def test_periodic_reviews_fund_at_meetings_only_and_a_release_comes_before_a_meeting() -> None:
     # Meetings on days 0, 50, 100...: A at the day-0 meeting. B waits: 20 at day 50; at day
     # 100 the release (20 + 50 = 70) comes before the meeting of that instant, which funds B.

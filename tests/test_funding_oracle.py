@@ -409,7 +409,7 @@ def boards(draw: st.DrawFn, deps: bool = True) -> Board:
     board = Board(goals, projects, draw(st.lists(ESTIMATES, min_size=1, max_size=3)),
                   draw(st.booleans()), draw(st.sampled_from([*RULES, None])),
                   draw(st.sampled_from([0, 0, 5, 10, 25])), Fraction(0),
-                  draw(st.one_of(st.none(), st.sampled_from([1, 5, 10, 20, 30, 50]))), horizon,
+                  draw(st.one_of(st.none(), st.sampled_from([0, 1, 5, 10, 20, 30, 50]))), horizon,
                   draw(st.sampled_from([20, 30, 50, 250])), warmup=draw(st.sampled_from([0, 0, 0, 10])),
                   intake=intake if draw(st.booleans()) else None)
     if draw(st.booleans()):  # a min_score at one of the scores: a score equal to it passes

@@ -151,7 +151,7 @@ class Funding(Model):
     rule: str = "arrival"
     review_every: NonNeg = 0.0  # 0: each proposal is reviewed when it arrives
     min_score: Fraction = 0.0  # proposals scoring below are rejected at review
-    max_wait: Pos | None = None  # days a proposal may wait for funds before it is rejected
+    max_wait: NonNeg | None = None  # days a proposal may wait for funds (0: its arrival's review only)
 
     @field_validator("rule")
     @classmethod
