@@ -193,7 +193,7 @@ def test_kn_lower_is_better_and_neutral_refused() -> None:
                    metric="mean_cycle_time")
     sel = select_best(df, "mean_cycle_time", delta=5.0)
     assert sel.policy == "fast" and sel.confident and sel.survivors == ["fast"]
-    assert sel.method == "Kim-Nelson (KN), δ=5, α=0.05"
+    assert sel.method == "Kim-Nelson (KN) and a Bonferroni screen, δ=5, α=0.05"
     assert sel.as_dict() == {"metric": "mean_cycle_time", "policy": "fast",
                              "method": sel.method, "confident": True}
     with pytest.raises(UsageError, match="neutral"):
@@ -232,7 +232,8 @@ def test_kn_state_sequential_runner_matches_post_hoc() -> None:
 
     have = full[full.replication < 20]
     for _ in range(1000):
-        state = kn_state(have, "npv", delta=0.3, n0=15)
+        # (select_best runs KN at α/2 = 0.025: the other half is its Bonferroni screen's)
+        state = kn_state(have, "npv", delta=0.3, n0=15, alpha=0.025)
         if state.terminated:
             break
         assert state.more_needed >= 1 and state.max_stages >= state.stages

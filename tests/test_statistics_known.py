@@ -381,22 +381,44 @@ def kim_nelson(x: np.ndarray, delta: float, alpha: float, n0: int) -> tuple[list
         r += 1
 
 
+def bonferroni_screen(x: np.ndarray, alpha: float) -> list[int]:
+    """The Bonferroni screen (Nelson, Swann, Goldsman and Song 2001) written out, to maximise:
+    i is kept unless its mean is below another's by more than t_{1-α/(k-1), n-1} s_ij / √n."""
+    n, k = x.shape
+    t = stats.t.ppf(1 - alpha / (k - 1), n - 1)
+    mean = x.mean(axis=0)
+    return [i for i in range(k) if all(
+        mean[i] >= mean[j] - t * np.std(x[:, i] - x[:, j], ddof=1) / math.sqrt(n)
+        for j in range(k) if j != i)]
+
+
 @pytest.mark.parametrize(("metric", "sign"), [("npv", 1.0), ("mean_wait", -1.0)])
-def test_select_best_is_kim_and_nelsons_procedure(folder: Path, metric: str, sign: float) -> None:
+def test_select_best_is_kim_and_nelsons_procedure_or_the_screen(folder: Path, metric: str,
+                                                                  sign: float) -> None:
+    # select_best runs KN at α/2 and, when KN has not stopped, the Bonferroni screen at α/2:
+    # confident when one policy is kept by both.
     from pmo_sim.analysis import select_best
 
     reps = ps.load_results(folder).replications
     wide = reps.pivot(index="replication", columns="policy", values=metric)[["base", "prio", "wip1"]]
     assert wide.notna().all().all()
+    x = sign * wide.to_numpy()
+    kept = bonferroni_screen(x, 0.025)
     scale = float(wide.abs().mean().mean())
     outcomes = set()
     for delta in (scale * f for f in (1e-3, 1e-2, 0.1, 1.0, 10.0)):
         for n0 in (3, 5):
-            alive, stages = kim_nelson(sign * wide.to_numpy(), delta, 0.05, n0)
+            alive, stages = kim_nelson(x, delta, 0.025, n0)
             sel = select_best(reps, metric, delta=delta, n0=n0)
-            assert sel.survivors == [wide.columns[i] for i in alive] and sel.n_used == stages
-            assert sel.confident == (len(alive) == 1)
-            outcomes.add(len(alive))
+            both = [i for i in alive if i in kept]
+            if len(alive) > 1 and len(both) == 1:
+                assert sel.screened and sel.confident and sel.survivors == [wide.columns[both[0]]]
+                assert sel.policy == wide.columns[both[0]]
+                outcomes.add("screen")
+            else:
+                assert sel.survivors == [wide.columns[i] for i in alive] and sel.n_used == stages
+                assert sel.confident == (len(alive) == 1) and not sel.screened
+                outcomes.add(len(alive))
     assert len(outcomes) > 1  # the deltas lead KN to different answers: each checked
 
 

@@ -20,43 +20,46 @@ is usually far below that of independent samples.
     Bonferroni-widened) intervals at ``confidence``.
 
 :func:`select_best`
-    Kim & Nelson's fully sequential indifference-zone procedure KN (S.-H. Kim and B. L.
-    Nelson, "A fully sequential procedure for indifference-zone selection in simulation",
-    ACM TOMACS 11(3):251-273, 2001). Given k systems, a first stage of n0 observations
-    yields the CRN-paired variances S²_il of X_i − X_l; with
-
-        η = ½ [ (2α / (k − 1))^(−2/(n0 − 1)) − 1 ],   h² = 2 η (n0 − 1),
-
-    the procedure looks at the running means after every stage r ≥ n0 and eliminates
-    system i as soon as X̄_i(r) < X̄_l(r) − W_il(r) for some surviving l, where
-    W_il(r) = max(0, (δ / 2r)(h² S²_il / δ² − r)) is a triangular continuation region that
-    closes at r = h² S²_il / δ². It stops when one system is left, and selects the best with
-    probability ≥ 1 − α whenever the best mean exceeds every other by at least δ (the
-    indifference zone), for normal data, with or without CRN. Here it is applied to the
-    replications already simulated, in replication order: if they run out before one
-    system is left, the answer is "not confident" and says how many replications KN may
-    need. Metrics to be minimised are negated; neutral metrics are refused.
-
-    :func:`kn_state` exposes the same computation for a runner that adds replications in
-    batches until KN stops: with δ and n0 fixed once (after a pilot), re-running KN on the
-    growing table is exactly the sequential procedure, and ``KNState.more_needed`` bounds
-    the extra replications it can still need.
+    The best policy on one metric, with a probability of correct selection of at least
+    1 − α: Kim & Nelson's fully sequential procedure KN (indifference zone δ) and a Bonferroni
+    screen of the paired differences (no indifference zone), each at α/2
+    (:mod:`pmo_sim.analysis.kn`). Each keeps the best with probability ≥ 1 − α/2 (KN: or a
+    policy within δ of it), so what both keep holds it with probability ≥ 1 − α: KN's last
+    policy when it stops, else the one policy neither rules out. Otherwise the answer is "not
+    confident" and says how many replications KN may need.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from pmo_sim.analysis.format import plain_number
+from pmo_sim.analysis.kn import (  # noqa: F401  (KN's names, importable from here as before)
+    _DELTA_RANGE,
+    KNState,
+    _kn_matrix,
+    check_delta,
+    default_delta,
+    default_n0,
+    kn_constants,
+    kn_state,
+    screen,
+)
 from pmo_sim.analysis.metrics import metric_info
-from pmo_sim.analysis.stats import check_confidence, check_frame, policies_of, resolve_metrics, t_quantile
-from pmo_sim.errors import UsageError, unknown_policy
+from pmo_sim.analysis.stats import (
+    check_confidence,
+    check_frame,
+    metric_tables,
+    policies_of,
+    resolve_metrics,
+    t_quantile,
+)
+from pmo_sim.errors import unknown_policy
 
 # NOTE: the t distribution's tail from pmo_sim.intervals, not scipy (scipy.special alone adds
 # ~20 MB and ~0.2 s of imports to every process that prints a verdict).
@@ -68,26 +71,6 @@ COMPARE_COLUMNS = (
 )
 #: Relative tolerance under which a standard deviation counts as zero (floating-point noise).
 _ZERO_SD_RTOL = 1e-12
-
-
-def _wides(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The replication × policy table of each metric (policies in first-appearance order),
-    the table's keys checked and pivoted once (the verdict compares about ten KPIs)."""
-    check_frame(replications, rows=True)
-    if "replication" not in replications.columns:
-        raise UsageError("the replications table has no 'replication' column")
-    keys = replications[["policy", "replication"]].astype({"policy": str})
-    dup = keys.duplicated()
-    if dup.any():
-        p, r = keys[dup].iloc[0]
-        raise UsageError(f"replication {r} of policy {p!r} appears more than once in the table")
-    values = {f"v{i}": replications[m].astype(float) for i, m in enumerate(metrics)}
-    frame = pd.DataFrame({"policy": keys["policy"], "replication": keys["replication"], **values})
-    wide = frame.pivot(index="replication", columns="policy", values=list(values)).sort_index()
-    policies = policies_of(replications)
-    # (a top-level key of the pivot's two-level columns selects a frame: one policy a column)
-    return {m: cast(pd.DataFrame, wide[f"v{i}"]).reindex(columns=policies)
-            for i, m in enumerate(metrics)}
 
 
 def _check_policy(name: str, policies: Sequence[str], what: str = "baseline") -> None:
@@ -118,7 +101,7 @@ def compare(
     names = resolve_metrics(replications, metrics)
     others = [p for p in policies if p != baseline]
     with np.errstate(over="ignore", invalid="ignore"):  # as intervals.summary_columns
-        wides = _wides(replications, names)
+        wides = metric_tables(replications, names)
         frames = [_compare_one(wides[m], baseline, others, m, confidence, alpha) for m in names]
     if not frames or not others:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COMPARE_COLUMNS})
@@ -168,189 +151,7 @@ def _compare_one(
     }, columns=list(COMPARE_COLUMNS))
 
 
-# --------------------------------------------------------------------------- KN selection
-
-
-def kn_constants(k: int, alpha: float, n0: int) -> tuple[float, float]:
-    """KN's η and h² for k systems, error α and first-stage size n0 (Kim & Nelson 2001)."""
-    if k < 2:
-        raise ValueError("KN needs at least two systems")
-    if n0 < 2:
-        raise UsageError(f"KN needs a first stage of at least 2 replications (got n0={n0})")
-    base = 2.0 * alpha / (k - 1)
-    if not 0.0 < base < 1.0:
-        raise UsageError(f"alpha must be in (0, (k-1)/2) = (0, {(k - 1) / 2:g}) for k={k} (got {alpha})")
-    eta = 0.5 * (base ** (-2.0 / (n0 - 1)) - 1.0)
-    return eta, 2.0 * eta * (n0 - 1)
-
-
-def default_n0(n: int) -> int:
-    """Default first-stage size: 10% of the replications, at least 10 (Kim & Nelson used
-    n0 = 10), at most n, and never below 2."""
-    return max(2, min(n, max(10, n // 10)))
-
-
-@dataclass
-class KNState:
-    """Where KN stands after the replications available so far.
-
-    ``stages`` is r, the number of paired replications KN has consumed; ``max_stages`` an
-    upper bound on the r at which KN must stop with the current survivors (where every
-    surviving pair's continuation region has closed).
-    """
-
-    policies: list[str]
-    survivors: list[str]
-    terminated: bool
-    stages: int
-    available: int
-    n0: int
-    delta: float
-    alpha: float
-    h2: float
-    max_stages: int
-    eliminated_at: dict[str, int] = field(default_factory=dict)
-    means: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def more_needed(self) -> int:
-        """At most this many more replications (of the survivors) until KN stops."""
-        return 0 if self.terminated else max(1, self.max_stages - self.stages)
-
-
-def _kn_arrays(
-    x: NDArray[np.float64], delta: float, alpha: float, n0: int
-) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64], int, int, float, int]:
-    """KN on an (n × k) array to *maximise*, rows in stage order (NaN rows skipped).
-
-    Returns (alive, eliminated_at, means, stages, available, h2, max_stages).
-    """
-    n_rows, k = x.shape
-    finite = ~np.isnan(x)
-    complete = np.flatnonzero(finite.all(axis=1))
-    alive = np.ones(k, dtype=bool)
-    elim = np.full(k, -1, dtype=np.int64)
-    _, h2 = kn_constants(k, alpha, n0)
-    if complete.size < n0:
-        means = x[complete].mean(axis=0) if complete.size else np.full(k, np.nan)
-        return alive, elim, means, int(complete.size), int(complete.size), h2, n0
-
-    first = x[complete[:n0]]
-    cov = np.atleast_2d(np.cov(first, rowvar=False, ddof=1))
-    var = np.diag(cov)
-    s2 = np.maximum(var[:, None] + var[None, :] - 2.0 * cov, 0.0)   # S²_il of X_i − X_l
-    close = h2 * s2 / delta**2                                      # r where W_il closes
-    sums = first.sum(axis=0)
-    r = n0
-    rest = iter(range(int(complete[n0 - 1]) + 1, n_rows))
-    available = n0
-    while True:
-        means = sums / r
-        w = np.maximum(0.0, delta / (2.0 * r) * (close - r))
-        ok = means[:, None] >= means[None, :] - w        # ok[i, l]: i survives l
-        idx = np.flatnonzero(alive)
-        keep = ok[np.ix_(idx, idx)].all(axis=1)
-        elim[idx[~keep]] = r
-        alive[idx[~keep]] = False
-        if alive.sum() == 1:
-            break
-        row = next((j for j in rest if finite[j, alive].all()), None)
-        if row is None:
-            break
-        sums = sums + np.where(alive, x[row], 0.0)
-        r += 1
-        available += 1
-    # rows left unread (KN stopped early) still count as available
-    available += sum(1 for j in rest if finite[j, alive].all())
-    idx = np.flatnonzero(alive)
-    max_stages = int(np.ceil(close[np.ix_(idx, idx)].max())) if idx.size > 1 else r
-    return alive, elim, means, r, available, h2, max(max_stages, r)
-
-
-def _kn_matrix(replications: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, float]:
-    """replication × policy values of ``metric`` signed so that larger is better."""
-    (metric,) = resolve_metrics(replications, [metric])
-    info = metric_info(metric)
-    if info.sense == "neutral":
-        raise UsageError(
-            f"metric {metric!r} is neutral (neither higher nor lower is better): "
-            "cannot select a best policy on it")
-    sign = 1.0 if info.sense == "higher" else -1.0
-    wide = _wides(replications, [metric])[metric]
-    values = np.abs(wide.to_numpy(dtype=float))
-    if values.size and np.nanmax(values, initial=0.0) > _LARGEST:
-        raise UsageError(f"metric {metric!r} has infinite values, or values beyond ±{_LARGEST:g}, in "
-                         "the replications: their sums overflow, so no policy can be selected on it")
-    return wide * sign, sign
-
-
-#: Largest KPI magnitude KN is run on: sums of up to 1e18 such values stay finite.
-_LARGEST = 1e290
-
-
-#: The indifference zone's square must be a normal float (KN divides by it).
-_DELTA_RANGE = (1e-150, 1e150)
-
-
-def check_delta(delta: float) -> None:
-    """Refuse an indifference zone that is not a positive number whose square is a float."""
-    low, high = _DELTA_RANGE
-    if isinstance(delta, bool) or not isinstance(delta, int | float | np.integer | np.floating):
-        raise TypeError(f"delta must be a number, not {type(delta).__name__} ({delta!r})")
-    if not low <= delta <= high:
-        raise UsageError(f"the indifference zone delta must be positive, between {low:g} and "
-                         f"{high:g} (got {delta})")
-
-
-def kn_state(
-    replications: pd.DataFrame, metric: str, *, delta: float, n0: int, alpha: float = 0.05
-) -> KNState:
-    """Run KN over the replications available and report whether it has terminated.
-
-    For a runner adding replications in batches: fix ``delta`` and ``n0`` once (e.g. with
-    :func:`default_delta` and :func:`default_n0` on a pilot), then add
-    ``state.more_needed`` (or a smaller batch) replications of ``state.survivors`` until
-    ``state.terminated``. Eliminated policies need no further replications.
-    """
-    check_delta(delta)
-    wide, sign = _kn_matrix(replications, metric)
-    policies = list(wide.columns)
-    if len(policies) < 2:
-        return KNState(policies, policies, True, len(wide), len(wide), n0, delta, alpha,
-                       float("nan"), len(wide))
-    alive, elim, means, r, available, h2, max_stages = _kn_arrays(
-        wide.to_numpy(dtype=float), float(delta), float(alpha), int(n0))
-    return KNState(
-        policies=policies,
-        survivors=[p for p, a in zip(policies, alive, strict=True) if a],
-        terminated=bool(alive.sum() == 1),
-        stages=r, available=available, n0=int(n0), delta=float(delta), alpha=float(alpha),
-        h2=h2, max_stages=max_stages,
-        eliminated_at={p: int(e) for p, e in zip(policies, elim, strict=True) if e >= 0},
-        means={p: float(sign * m) for p, m, a in zip(policies, means, alive, strict=True) if a},
-    )
-
-
-def default_delta(replications: pd.DataFrame, metric: str) -> float:
-    """Default indifference zone: 1% of |mean of the best-looking policy|.
-
-    "A difference under 1% of the best value does not matter" reads naturally for NPV,
-    value, costs and times alike. When that mean is 0 it falls back to 10% of the pooled
-    within-policy sd, and to 1 when the data are constant (then any δ > 0 gives the same
-    answer). Note that a δ chosen from the data makes the KN guarantee approximate; pass an
-    explicit, decision-based δ when it matters.
-    """
-    wide, _ = _kn_matrix(replications, metric)
-    means = wide.mean()
-    if means.notna().any():
-        delta = 0.01 * abs(float(means.max()))
-        if delta > 0:
-            return delta
-        var = wide.var(ddof=1).to_numpy(dtype=float)  # all NaN with one replication each
-        pooled = float(np.sqrt(np.nanmean(var))) if not np.isnan(var).all() else np.nan
-        if np.isfinite(pooled) and pooled > 0:
-            return 0.1 * pooled
-    return 1.0
+# --------------------------------------------------------------------------- the best policy
 
 
 @dataclass
@@ -373,6 +174,8 @@ class Selection:
     max_stages: int = 0
     #: Policies without a value of the metric in any replication (more will not give one).
     valueless: tuple[str, ...] = ()
+    #: Decided with the Bonferroni screen: it ruled out every policy KN had not.
+    screened: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The ``best`` object of ``compare --format json`` (SPEC 6.1)."""
@@ -392,7 +195,9 @@ def select_best(
     alpha: float = 0.05,
     n0: int | None = None,
 ) -> Selection:
-    """Select the best policy on ``metric`` with Kim & Nelson's KN procedure.
+    """Select the best policy on ``metric``: the one Kim & Nelson's KN procedure leaves, or,
+    when KN has not stopped, the one policy that neither KN nor a Bonferroni screen rules out
+    (each at ``alpha`` / 2; see the module docstring).
 
     Parameters
     ----------
@@ -400,7 +205,8 @@ def select_best(
         Indifference zone, in the metric's unit: the smallest difference worth detecting.
         Default: :func:`default_delta` (1% of |mean of the best-looking policy|).
     alpha:
-        1 − the probability of correct selection guaranteed when the best leads by ≥ δ.
+        1 − the probability of correct selection: guaranteed when the best leads by ≥ δ,
+        and whatever the gaps when the screen decides.
     n0:
         First-stage size (replications used to estimate the paired variances). Default:
         :func:`default_n0` of the number of replications where every policy has the metric
@@ -415,7 +221,7 @@ def select_best(
         delta = min(max(default_delta(replications, metric), _DELTA_RANGE[0]), _DELTA_RANGE[1])
     else:
         check_delta(delta)
-    method = f"Kim-Nelson (KN), δ={plain_number(delta)}, α={alpha:g}"
+    method = f"Kim-Nelson (KN) and a Bonferroni screen, δ={plain_number(delta)}, α={alpha:g}"
 
     def result(policy: str | None, confident: bool, survivors: list[str], n_used: int,
                message: str, first: int = 0, max_stages: int = 0) -> Selection:
@@ -443,7 +249,8 @@ def select_best(
                       f"KN needs at least {max(2, n0)} replications where every policy has "
                       f"{metric}; these results have {complete}: run more replications", n0)
 
-    state = kn_state(replications, metric, delta=delta, n0=n0, alpha=alpha)
+    # Each procedure at α/2: whichever decides is right with probability >= 1 − α (Bonferroni).
+    state = kn_state(replications, metric, delta=delta, n0=n0, alpha=alpha / 2)
     where = f"{info.label} ({info.sense_text})"
     if state.terminated:
         best = state.survivors[0]
@@ -453,6 +260,18 @@ def select_best(
                       f"best with probability >= {1 - alpha:.0%} whenever it leads by at least "
                       f"δ={plain_number(delta)}", n0, state.max_stages)
     best = max(state.survivors, key=lambda p: state.means[p] * sign)
+    # Both keep the best with probability >= 1 − α/2 (KN: or one within δ of it), so what
+    # both keep holds it with probability >= 1 − α: when that is one policy, it is the best.
+    rows = wide[wide.notna().all(axis=1)].to_numpy(dtype=float)
+    kept = {p for p, k in zip(policies, screen(rows, alpha / 2), strict=True) if k}
+    both = [p for p in state.survivors if p in kept]
+    if len(both) == 1:
+        return replace(result(
+            both[0], True, both, complete,
+            f"'{both[0]}' is the best policy on {where}: every other policy is ruled out, by KN "
+            f"(δ={plain_number(delta)}) or by a Bonferroni screen of its paired difference over "
+            f"{complete} replications (significantly behind), so it is the best, or within δ of "
+            f"it, with probability >= {1 - alpha:.0%}", n0, state.max_stages), screened=True)
     return result(best, False, state.survivors, state.stages,
                   f"the data cannot separate {_names(state.survivors)} on {where} within "
                   f"δ={plain_number(delta)}: run more replications (KN needs more than "

@@ -27,6 +27,7 @@ random numbers, which is what a comparison needs to be precise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import pandas as pd
 
@@ -47,7 +48,7 @@ __all__ = [  # the interval functions live in pmo_sim.intervals (no pandas)
     "SUMMARY_COLUMNS", "available_metrics", "check_confidence", "check_frame", "half_width",
     "paired_half_width",
     "policies_of", "precision_reached", "relative_half_width", "relative_half_widths",
-    "resolve_metrics", "summary", "t_quantile",
+    "metric_tables", "resolve_metrics", "summary", "t_quantile",
 ]
 
 
@@ -184,3 +185,26 @@ def summary(
     by_policy = dict(iter(data.groupby(replications["policy"].astype(str), sort=False)))
     groups = [(p, m, by_policy[p][m].to_numpy()) for p in policies for m in names]
     return pd.DataFrame(summary_columns(groups, confidence), columns=list(SUMMARY_COLUMNS))
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def metric_tables(replications: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The replication × policy table of each metric (policies in first-appearance order),
+    the table's keys checked and pivoted once (the verdict compares about ten KPIs)."""
+    check_frame(replications, rows=True)
+    if "replication" not in replications.columns:
+        raise UsageError("the replications table has no 'replication' column")
+    keys = replications[["policy", "replication"]].astype({"policy": str})
+    dup = keys.duplicated()
+    if dup.any():
+        p, r = keys[dup].iloc[0]
+        raise UsageError(f"replication {r} of policy {p!r} appears more than once in the table")
+    values = {f"v{i}": replications[m].astype(float) for i, m in enumerate(metrics)}
+    frame = pd.DataFrame({"policy": keys["policy"], "replication": keys["replication"], **values})
+    wide = frame.pivot(index="replication", columns="policy", values=list(values)).sort_index()
+    policies = policies_of(replications)
+    # (a top-level key of the pivot's two-level columns selects a frame: one policy a column)
+    return {m: cast(pd.DataFrame, wide[f"v{i}"]).reindex(columns=policies)
+            for i, m in enumerate(metrics)}

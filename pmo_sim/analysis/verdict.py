@@ -5,9 +5,10 @@ A decision maker needs a sentence, not a test statistic: "focused_controlled add
 the EUR 52k that matters)". :func:`plain_verdict` writes it from the same statistics the
 tables show:
 
-- the **leader** is Kim & Nelson's pick on the decision metric (:func:`~pmo_sim.analysis.
-  compare.select_best`): the policy KN keeps, or the best mean among those it cannot yet
-  separate;
+- the **leader** is the pick of :func:`~pmo_sim.analysis.compare.select_best` on the decision
+  metric: the policy Kim & Nelson's KN keeps, or the one policy that neither KN nor a
+  Bonferroni screen of the paired differences rules out, or the best mean among those they
+  cannot yet separate;
 - its **gain** is the paired difference to the baseline with its 95% CI
   (:func:`~pmo_sim.analysis.compare.compare`); it is said to be significant when the
   comparison table says so (its Bonferroni-adjusted p-value), so a gain whose 95% interval
@@ -15,8 +16,9 @@ tables show:
 - a policy is **practically tied** with the leader when their paired mean gap is below the
   indifference zone δ, the smallest difference that matters (by default 1% of the best
   mean). KN's guarantee is about δ: it picks the best with probability ≥ 1 − α *when the best
-  leads by at least δ*; below δ either choice is as good. So "Best" is said only when KN has
-  stopped *and* no other policy is within δ of the leader;
+  leads by at least δ*; below δ either choice is as good. So "Best" is said only when the
+  selection is confident (KN stopped, or with the screen one policy is left) *and* no other
+  policy is within δ of the leader;
 - a **warning** is added when every policy's mean NPV is negative (every policy loses money).
 
 The technical detail (KN, δ, n0, α) goes to :attr:`Verdict.method`, which the command line
@@ -224,17 +226,22 @@ def _join(items: Sequence[str]) -> str:
 def _method(sel: Selection, currency: str) -> str:
     info = metric_info(sel.metric)
     delta = _amount(sel.delta, info, currency)
-    if sel.confident:
+    if sel.screened:
+        state = (f"did not stop within the {sel.available:,} replications available (up to "
+                 f"{sel.max_stages:,} with this δ), but a Bonferroni screen of the paired "
+                 f"differences rules out every policy KN still kept but {sel.policy} "
+                 "(significantly behind)")
+    elif sel.confident:
         state = (f"stopped with one policy left after {sel.n_used:,} of {sel.available:,} "
                  f"replications")
     else:
         state = (f"did not stop within the {sel.available:,} replications available "
                  f"({', '.join(sel.survivors)} remain)")
     return (f"Kim-Nelson (KN) fully sequential selection on {info.label}: {state}; first stage "
-            f"n0 = {sel.n0}, indifference zone δ = {delta}, α = {sel.alpha:g} (it picks the best "
-            f"with probability at least {1 - sel.alpha:.0%} whenever the best leads by δ or "
-            "more). Differences to the baseline are paired on common random numbers, with "
-            "Bonferroni-adjusted p-values.")
+            f"n0 = {sel.n0}, indifference zone δ = {delta}; KN and the screen at α/2 each, α = "
+            f"{sel.alpha:g} (the policy picked is the best, or within δ of it, with probability "
+            f"at least {1 - sel.alpha:.0%}). Differences to the baseline are paired on common "
+            "random numbers, with Bonferroni-adjusted p-values.")
 
 
 # --------------------------------------------------------------------------- report summary
