@@ -330,3 +330,123 @@ def test_training_roi_of_a_course_that_doubles_the_only_developer(basis: str) ->
         # tables do not say when training happened, so this is an approximation; a memo only.
         assert memo["capacity_lost"] == pytest.approx(500 * (1 - math.exp(-100 * delta)) / (100 * delta))
     assert memo["labour_difference"] == 0
+
+
+def test_a_contractor_gets_the_pools_tool_and_spends_everyones_innovation_time() -> None:
+    # SPEC 5: a tool lifts everyone in its pools, innovation takes a share of everyone's time;
+    # a contractor is full-time at its own productivity, but still someone of the pool.
+    # dev-1 (fte 0.5): 0.5 x 1.5 (tool) x 0.8 (20% innovation) = 0.6 a day: a (5), 0 -> 8.333.
+    # b waits; the contractor (0.8) is requested at 1, comes at 2: 0.8 x 1.5 x 0.8 = 0.96 a
+    # day, 2 / 0.96 = 2.0833, 2 -> 4.0833. (Without the tool 2.5 days; without innovation
+    # time 1.6667; with neither 2.5 days as well, hence the 50% gain.)
+    one = simulate("""
+name: t
+horizon: 40
+resources:
+  dev: {headcount: 1, day_rate: 100, fte: 0.5}
+pmo:
+  resource_manager:
+    contractors:
+      - {pool: dev, max: 1, lead_time: 1, day_rate: 300, productivity: 0.8, trigger_wait: 1, release_idle: 30}
+  technology_manager:
+    adoptions: [{name: tool, day: 0, skills: [dev], productivity_gain: 0.5}]
+  innovation_manager: {time_fraction: 0.2}
+projects:
+  - {name: A, tasks: [{name: a, skill: dev, effort: 5}, {name: b, skill: dev, effort: 2}]}
+""")
+    assert log(one) == [("A", "a", 0, round(5 / 0.6, 9), "dev-1"),
+                        ("A", "b", 2, round(2 + 2 / 0.96, 9), "dev-c1")]
+
+
+@pytest.mark.parametrize("carry_over", [True, False])
+def test_a_proposal_that_outgrows_one_years_budget_needs_the_carry_over(carry_over: bool) -> None:
+    # 100 a year of 10 days, released at 0, 10, 20, 30; funding on arrival by arrival order;
+    # estimates = effort x 10: A 60 (arr 0), B 60 (arr 1), C 130 (arr 2); max_wait 30.
+    #   Day 0: A funded, 40 left. B (60) and C (130) wait.
+    #   Day 10: release: 140 with carry-over, 100 without; B funded -> 80 or 40 left; C waits.
+    #   Day 20: 180 with carry-over: C funded (50 left), runs 20 -> 33 on dev-3 (the one never
+    #   used, idle longest). Without: 100 < 130, again at 30, and C is rejected at 2 + 30 = 32.
+    one = simulate(f"""
+name: t
+horizon: 35
+days_per_year: 10
+budget: {{per_year: 100, carry_over: {str(carry_over).lower()}}}
+resources:
+  dev: {{headcount: 3, day_rate: 10}}
+pmo:
+  governance:
+    funding: {{rule: arrival, review_every: 0, max_wait: 30}}
+projects:
+  - {{name: A, arrival: 0, tasks: [{{name: a, skill: dev, effort: 6}}]}}
+  - {{name: B, arrival: 1, tasks: [{{name: b, skill: dev, effort: 6}}]}}
+  - {{name: C, arrival: 2, tasks: [{{name: c, skill: dev, effort: 13}}]}}
+""")
+    c_run = [("C", "c", 20, 33, "dev-3")] if carry_over else []
+    assert log(one) == [("A", "a", 0, 6, "dev-1"), ("B", "b", 10, 16, "dev-2"), *c_run]
+    assert column(one, "status")["C"] == ("completed" if carry_over else "rejected")
+    assert column(one, "finish")["C"] == (33 if carry_over else 32)
+    k = one.kpis
+    assert (k["budget_released"], k["budget_committed"]) == (400, 250 if carry_over else 120)
+
+
+def test_costs_levels_and_waits_of_contractors_and_equipment_count_only_in_the_window() -> None:
+    # Warm-up 10, horizon 30. A (arr 0) holds dev-1 and the rig 0 -> 14; B (arr 3) waits:
+    # a contractor (rate 300) is requested at 4 and comes at 5: b 5 -> 11; C (arr 12, the only
+    # counted project) takes the idle contractor at once: 12 -> 16; released idle at 18.
+    # In the window [10, 30): contractor 10 -> 18 = 8 days x 300 = 2400; payroll 20 x 100;
+    # rig 20 x 5 = 100. Headcount (20 + 8) / 20 = 1.4. Busy: dev-1 10 -> 14 (4), contractor
+    # 10 -> 11 and 12 -> 16 (5): 9 of 28 available; rig 4 of 20. Only tasks started in the
+    # window have waits (c: 0; the rig none: NaN). Levels count the whole portfolio: A 4,
+    # B 1, C 4 project-days = 9 / 20. Project costs are whole: A 14 x (100 + 5), B 6 x 300.
+    one = simulate("""
+name: t
+horizon: 30
+warmup: 10
+resources:
+  dev: {headcount: 1, day_rate: 100}
+  rig: {kind: equipment, units: 1, day_rate: 5}
+pmo:
+  resource_manager:
+    contractors:
+      - {pool: dev, max: 1, lead_time: 1, day_rate: 300, productivity: 1, trigger_wait: 1, release_idle: 2}
+projects:
+  - {name: A, arrival: 0, tasks: [{name: a, needs: {dev: 1, rig: 1}, effort: 14}]}
+  - {name: B, arrival: 3, tasks: [{name: b, skill: dev, effort: 6}]}
+  - {name: C, arrival: 12, tasks: [{name: c, skill: dev, effort: 4}]}
+""")
+    assert log(one) == [("A", "a", 0, 14, "dev-1,rig-1"), ("B", "b", 5, 11, "dev-c1"),
+                        ("C", "c", 12, 16, "dev-c1")]
+    k = one.kpis
+    assert (k["contractor_cost"], k["labour_cost"], k["equipment_cost"]) == (2400, 2000, 100)
+    assert (k["total_cost"], k["npv"]) == (4500, -4500)
+    assert (k["projects_arrived"], k["mean_cycle_time"], k["avg_wip"]) == (1, 4, pytest.approx(0.45))
+    dev, rig = (one.pools.set_index("pool").loc[n] for n in ("dev", "rig"))
+    assert (dev.headcount_avg, dev.busy_days, dev.idle_days) == (pytest.approx(1.4), 9, 19)
+    assert (rig.busy_days, rig.idle_days, rig.utilisation) == (4, 16, 0.2)
+    assert (dev.tasks_started, dev.mean_wait, rig.tasks_started) == (1, 0, 0) and math.isnan(rig.mean_wait)
+    assert column(one, "cost") == {"A": 1470, "B": 1800, "C": 1200}
+
+
+def test_a_cross_skilled_part_timer_works_the_other_pool_at_own_speed_fte_and_rate() -> None:
+    # dev-1 (productivity 2, fte 0.5, rate 100) trains 0 -> 2 to work in qa too. A (arr 3):
+    # q1 (10) takes qa-1: 10 days, 3 -> 13; q2 (4) takes dev-1: 4 / (2 x 0.5) = 4 days, 3 -> 7,
+    # paid at dev's 100 x 0.5 a day: A costs 10 x 10 + 4 x 50 = 300. dev-1's time stays in
+    # dev's row: busy 4 x 0.5 = 2 of (40 - 2 in training) x 0.5 = 19 available -> idle 17,
+    # utilisation 2 / 20 (training time is available time, round 8).
+    one = simulate("""
+name: t
+horizon: 40
+resources:
+  dev: {headcount: 1, day_rate: 100, fte: 0.5, productivity: 2}
+  qa: {headcount: 1, day_rate: 10, productivity: 1}
+pmo:
+  training_manager:
+    programmes: [{name: x, skill: dev, trainees: 1, start: 0, duration_days: 2, cross_skill: qa}]
+projects:
+  - {name: A, arrival: 3, tasks: [{name: q1, skill: qa, effort: 10}, {name: q2, skill: qa, effort: 4}]}
+""")
+    assert log(one) == [("A", "q1", 3, 13, "qa-1"), ("A", "q2", 3, 7, "dev-1")]
+    assert column(one, "cost") == {"A": 300}
+    dev, qa = (one.pools.set_index("pool").loc[n] for n in ("dev", "qa"))
+    assert (dev.busy_days, dev.idle_days, dev.training_days, dev.utilisation) == (2, 17, 1, 0.1)
+    assert (qa.busy_days, qa.utilisation) == (10, 0.25)
