@@ -232,3 +232,33 @@ def test_a_project_waiting_for_two_others_is_admitted_at_the_later_finish() -> N
     assert stats.kstest(finish, stats.expon(scale=5).cdf).pvalue > P_FLOOR
     check("C admitted", admitted, 10 + 20 - 1 / (1 / 10 + 1 / 20))
     check("C cycle", [a + s for a, s in zip(admitted, finish, strict=True)], 28.0 + 1 / 3)
+
+
+def test_requests_accepted_and_rejected_through_one_assessor_are_independent_poissons() -> None:
+    """One project, one 100-day task; 5 change requests a project-year (250 days), adding and
+    pausing nothing, assessed one at a time for 3 days each (``managers: 1``), a quarter
+    rejected on their own uniforms. The desk only delays decisions (all are made long before
+    the horizon of 400), so requests ~ Poisson(2) thinned independently: accepted ~
+    Poisson(1.5) and rejected ~ Poisson(0.5), independent of each other (Poisson thinning).
+    Chi-square of the joint table (accepted 0..3, >= 4) x (rejected 0, 1, >= 2) against the
+    product of the two Poisson laws (14 df; smallest expected count 17.8). (Rejecting a share
+    of each replication's requests rather than each request on its own draw would make the
+    rejected count a function of the total and fail the independence.)"""
+    data = one_project(100.0, changes={"per_project_per_year": 5, "effort_added": 0, "disruption": 0},
+                       pmo={"change_manager": {"reject_fraction": 0.25, "assessment_days": 3, "managers": 1}})
+    runs = replicate(data, 3000, 9108)["default"]
+    changes = np.array([r.kpis["changes"] for r in runs], dtype=int)
+    rejected = np.array([r.kpis["changes_rejected"] for r in runs], dtype=int)
+    accepted = changes - rejected
+    check("changes", changes.tolist(), 2.0)
+    check("changes_rejected", rejected.tolist(), 0.5)
+
+    def binned(mu: float, top: int) -> np.ndarray:
+        p = stats.poisson.pmf(np.arange(top), mu)
+        return np.append(p, 1 - p.sum())
+
+    observed = np.zeros((5, 3))
+    np.add.at(observed, (np.minimum(accepted, 4), np.minimum(rejected, 2)), 1)
+    expected = np.outer(binned(1.5, 4), binned(0.5, 2)) * len(runs)
+    assert expected.min() >= 5
+    assert stats.chisquare(observed.ravel(), expected.ravel()).pvalue > P_FLOOR
