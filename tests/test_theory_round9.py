@@ -262,3 +262,38 @@ def test_requests_accepted_and_rejected_through_one_assessor_are_independent_poi
     expected = np.outer(binned(1.5, 4), binned(0.5, 2)) * len(runs)
     assert expected.min() >= 5
     assert stats.chisquare(observed.ravel(), expected.ravel()).pvalue > P_FLOOR
+
+
+def test_a_busy_leaver_finishes_the_task_in_hand_a_renewal_reward_of_tasks_and_vacancies() -> None:
+    """One person works back-to-back 20-day tasks (300 projects at day 0, more than the horizon
+    holds); attrition 5 a year (a = 0.02 a day), replaced after a fixed 10 days at full speed.
+    A leaver finishes the task in hand first, so whether the person leaves is decided per
+    task: the exponential clock rings during it with p = 1 - e^{-20a} = 0.3297 (memoryless;
+    the replacement starts a fresh clock), and they leave at its end. Each task is a renewal
+    cycle of 20 + 10 B days, B ~ Bernoulli(p), mean mu = 23.297: by renewal-reward, over H =
+    5000 days, completed tasks = H / mu = 214.6, leavers = p H / mu = 70.8, hires likewise,
+    headcount_avg = 20 / mu = 0.8585, each up to one cycle's worth at the horizon (allowance
+    1 task, p leavers, 1 / mu headcount; the cycle lengths are lattice, so no sharper edge term
+    holds). (Leaving the moment the clock rings, mid-task, Poisson at rate a: 0.4 leavers a task,
+    H / 24 = 208 tasks and 83 leavers.)"""
+    a, task, delay, horizon = 5.0 / 250, 20.0, 10.0, 5000.0
+    data = {"name": "r", "horizon": horizon, "resources": {"dev": {"headcount": 1, "day_rate": 1}},
+            "workforce": {"attrition_per_year": a * 250, "hiring_delay": delay, "new_hire_productivity": 1.0},
+            "projects": [{"name": f"P{i:03d}", "tasks": [{"name": "t", "skill": "dev", "effort": task}]}
+                         for i in range(300)]}
+    runs = replicate(data, 120, 9109)["default"]
+    p = 1 - math.exp(-a * task)
+    mu = task + p * delay
+
+    def near(label: str, values: list[float], exact: float, edge: float) -> None:
+        x = np.asarray(values, dtype=float)
+        se = float(x.std(ddof=1) / math.sqrt(len(x)))
+        assert abs(x.mean() - exact) <= 4 * se + edge, \
+            f"{label}: {x.mean():.4g} +/- {se:.2g}, exact {exact:.4g}"
+
+    near("projects_completed", [r.kpis["projects_completed"] for r in runs], horizon / mu, 1.0)
+    near("leavers", [r.kpis["leavers"] for r in runs], p * horizon / mu, p)
+    near("hires", [r.kpis["hires"] for r in runs], p * horizon / mu, 1.0)
+    near("headcount_avg", [r.pools["headcount_avg"][0] for r in runs], task / mu, 1 / mu)
+    for r in runs:
+        assert r.kpis["leavers"] - r.kpis["hires"] in (0, 1)  # at most the last one not yet replaced
