@@ -450,3 +450,28 @@ projects:
     dev, qa = (one.pools.set_index("pool").loc[n] for n in ("dev", "qa"))
     assert (dev.busy_days, dev.idle_days, dev.training_days, dev.utilisation) == (2, 17, 1, 0.1)
     assert (qa.busy_days, qa.utilisation) == (10, 0.25)
+
+
+@pytest.mark.parametrize(("fte", "funded"), [(0.5, "Q"), (1.0, "P")])
+def test_the_npv_rule_plans_a_part_time_pools_work_at_its_fte(fte: float, funded: str) -> None:
+    # Room for one of two proposals at day 0 (budget 100, each estimated at 100), rule npv,
+    # no discounting: npv = 10 x (100 - critical path) - 100. Q: 12 person-days on a
+    # full-time pool, 12 days: 780. P: 10 person-days on a pool of fte f: 10 / f days: 800
+    # at f = 1 (P first), 700 at f = 0.5 (Q first). The other waits as a proposal for good.
+    one = simulate(f"""
+name: t
+horizon: 100
+budget: {{per_year: 100}}
+resources:
+  half: {{headcount: 1, day_rate: 10, fte: {fte}}}
+  full: {{headcount: 1, day_rate: 10}}
+pmo:
+  governance:
+    funding: {{rule: npv, review_every: 0}}
+projects:
+  - {{name: P, value_per_day: 10, cost_estimate: 100, tasks: [{{name: p, skill: half, effort: 10}}]}}
+  - {{name: Q, value_per_day: 10, cost_estimate: 100, tasks: [{{name: q, skill: full, effort: 12}}]}}
+""")
+    other = "P" if funded == "Q" else "Q"
+    assert column(one, "status") == {funded: "completed", other: "proposal"}
+    assert column(one, "funded")[funded] == 0 and math.isnan(column(one, "funded")[other])
