@@ -475,3 +475,59 @@ projects:
     other = "P" if funded == "Q" else "Q"
     assert column(one, "status") == {funded: "completed", other: "proposal"}
     assert column(one, "funded")[funded] == 0 and math.isnan(column(one, "funded")[other])
+
+
+def test_a_closure_a_holiday_a_contractor_a_hire_a_course_and_a_risk_pause_in_one_trace() -> None:
+    # Day 0 = Mon 2027-01-04; closure [5, 8); holiday 2027-01-22 = day 14, [14, 15).
+    #   a (6) on dev-1: [0, 5) + [8, 9): 0 -> 9. b (2.5) waits; a contractor is requested at 1
+    #   (trigger and lead time run through anything) and comes at 3: [3, 5) + [8, 8.5): 3 -> 8.5;
+    #   idle from 8.5, let go after 2 working days, at 10.5: paid 7.5 days x 100 = 750.
+    #   Plan: 10.5 person-days; the risk's point 0.5 x 10.5 = 5.25 is passed when a ends
+    #   (2.5 + 6 = 8.5 done): at 9 it pauses A for 4 days, [9, 13), and adds 0.5 x 2 (c, not
+    #   started) = 1 to c. dev-1's course (programmed for day 6, inside the closure, while a
+    #   runs) waits for a: 9 -> 11 (2 working days). dev-2, hired on day 7 (in the closure),
+    #   idle since, takes c when the pause ends: 3 days of work, [13, 14) + [15, 17): 13 -> 17.
+    # Costs: payroll 10 x (30 + 23) = 530, course 50, contractor 750; A's cost: a held 9 days x
+    # 10 + b 5.5 x 100 + c 4 x 10 = 680. Available outside down-time: dev-1 30 - 4, dev-2 23 -
+    # 2, contractor 7.5 - 3: 51.5; busy 6 + 2.5 + 3 = 11.5; in training 2; idle 38.
+    # Headcount (30 + 23 + 7.5) / 30; waits (0 + 3 + 4) / 3.
+    one = simulate("""
+name: t
+horizon: 30
+calendar:
+  start_date: 2027-01-04
+  holidays: [2027-01-22]
+  closures: [{start: 5, days: 3}]
+resources:
+  dev: {headcount: 1, day_rate: 10}
+risks:
+  - {name: r, probability: 1, when: 0.5, impact: {delay: 4, effort: 0.5}}
+pmo:
+  resource_manager:
+    staffing: [{day: 7, pool: dev, change: 1}]
+    contractors:
+      - {pool: dev, max: 1, lead_time: 2, day_rate: 100, productivity: 1, trigger_wait: 1, release_idle: 2}
+  training_manager:
+    programmes: [{name: k, skill: dev, trainees: 1, start: 6, duration_days: 2, cost_per_trainee: 50,
+                  productivity_gain: 1.0}]
+projects:
+  - name: A
+    tasks:
+      - {name: a, skill: dev, effort: 6}
+      - {name: b, skill: dev, effort: 2.5}
+      - {name: c, skill: dev, effort: 2, after: [a]}
+""")
+    assert log(one) == [("A", "a", 0, 9, "dev-1"), ("A", "b", 3, 8.5, "dev-c1"), ("A", "c", 13, 17, "dev-2")]
+    assert one.tasks.finish_date.astype(str).tolist() == ["2027-01-14", "2027-01-14", "2027-01-26"]
+    p = one.projects.iloc[0]
+    assert (p.cost, p.effort_planned, p.effort_done) == (680, 10.5, 11.5)
+    assert (p.rework_effort, p.risk_events) == (1, 1)
+    k = one.kpis
+    assert (k["labour_cost"], k["training_cost"], k["contractor_cost"]) == (530, 50, 750)
+    assert k["total_cost"] == 1330
+    assert (k["training_days"], k["contractor_requests"], k["mean_cycle_time"]) == (2, 1, 17)
+    pool = one.pools.iloc[0]
+    assert (pool.busy_days, pool.training_days, pool.idle_days) == (11.5, 2, 38)
+    assert pool.utilisation == pytest.approx(11.5 / 51.5)
+    assert pool.headcount_avg == pytest.approx(60.5 / 30)
+    assert pool.mean_wait == pytest.approx(7 / 3)
