@@ -531,3 +531,35 @@ projects:
     assert pool.utilisation == pytest.approx(11.5 / 51.5)
     assert pool.headcount_avg == pytest.approx(60.5 / 30)
     assert pool.mean_wait == pytest.approx(7 / 3)
+
+
+def test_roi_against_a_policy_counts_a_tool_on_its_day_and_a_pmo_function_over_the_window() -> None:
+    # tooled = plain + a tool (cost 200, day 0, doubles dev) + governance at 250 a year.
+    # plain: A (arrives 1) a 1 -> 11, b 11 -> 31; tooled: a 1 -> 6, b 6 -> 16. Benefit =
+    # 50 x (31 - 16) = 750 (payroll equal); investment = 200 + 250 x 100 / 250 = 300:
+    # ROI 150%, BCR 2.5. Cash payback from day 0 (the adoption day): 50 (t - 16) >= 300 at
+    # t = 22 (plain's value only starts at 31).
+    sc = load_scenario_text("""
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 100}
+policies:
+  plain: {}
+  tooled:
+    technology_manager:
+      adoptions: [{name: tool, day: 0, skills: [dev], cost: 200, productivity_gain: 1.0}]
+    governance: {cost_per_year: 250}
+projects:
+  - name: A
+    arrival: 1
+    value_per_day: 50
+    tasks:
+      - {name: a, skill: dev, effort: 10}
+      - {name: b, skill: dev, effort: 20, after: [a]}
+""")
+    d = ps.roi(sc, "tooled", against="plain", replications=2, seed=0, jobs=1).document
+    assert (d["investment_mean"], d["benefit_mean"], d["net_gain_mean"]) == (300, 750, 450)
+    assert (d["roi_pct_mean"], d["bcr_mean"], d["payback_day_median"]) == (150, 2.5, 22)
+    parts = {row["component"]: row["mean"] for row in d["breakdown"]}
+    assert (parts["training_fees"], parts["other_costs"], parts["labour_difference"]) == (0, 300, 0)
