@@ -21,6 +21,9 @@ import numpy as np
 from scipy import stats
 from test_theory_round8 import check, col, expo, job, one_project, queue, replicate
 
+import pmo_sim as ps
+from pmo_sim.scenario.models import Scenario
+
 P_FLOOR = 1e-4
 
 
@@ -297,3 +300,108 @@ def test_a_busy_leaver_finishes_the_task_in_hand_a_renewal_reward_of_tasks_and_v
     near("headcount_avg", [r.pools["headcount_avg"][0] for r in runs], task / mu, 1 / mu)
     for r in runs:
         assert r.kpis["leavers"] - r.kpis["hires"] in (0, 1)  # at most the last one not yet replaced
+
+
+# ------------------------------------------------------------- sample-path identities
+# Exact identities between two scenarios that must give the same schedule, draw for draw
+# (common random numbers), on a portfolio that uses nearly every mechanism at once: a calendar,
+# part-time people, a multi-pool task with equipment, a fixed duration, changes, risks,
+# attrition with ramp-up, switching costs, contractors, training, a tool, innovation time and
+# a stage gate, under every allocation rule.
+
+RULES = ["fifo", "priority", "edd", "srpt", "wsjf", "min_slack", "lst", "lft"]
+
+
+def busy_world(rule: str, dev: dict[str, Any], scale: float = 1.0) -> dict[str, Any]:
+    """The portfolio, with every time (and effort) multiplied by ``scale``; days_per_year too,
+    so annual rates are per-day rates divided by ``scale``."""
+    s = scale
+
+    def d(spec: dict[str, Any]) -> dict[str, Any]:
+        return {k: (v * s if k in ("low", "mode", "high", "mean") else v) for k, v in spec.items()}
+
+    return {
+        "name": "w", "horizon": 400 * s, "days_per_year": 250 * s,
+        "calendar": {"closures": [{"start": 50 * s, "days": 7 * s}, {"start": 180 * s, "days": 3 * s}]},
+        "resources": {"dev": dev, "qa": {"headcount": 2, "day_rate": 80},
+                      "rig": {"kind": "equipment", "units": 1, "day_rate": 5}},
+        "intake": {"arrivals": d(expo(6)), "templates": [{
+            "name": "f", "due": 60 * s, "priority": {"dist": "choice", "values": [1, 2, 3]},
+            "value_per_day": {"dist": "uniform", "low": 100, "high": 900},
+            "tasks": [{"name": "a", "skill": "dev",
+                       "effort": d({"dist": "triangular", "low": 2, "mode": 5, "high": 12})},
+                      {"name": "b", "needs": {"dev": 1, "qa": 1, "rig": 1}, "effort": d(expo(4)),
+                       "after": ["a"]},
+                      {"name": "v", "duration": d({"dist": "uniform", "low": 1, "high": 6})},
+                      {"name": "c", "skill": "qa", "effort": 3 * s, "after": ["b", "v"]}]}]},
+        "changes": {"per_project_per_year": 4, "effort_added": {"dist": "uniform", "low": 0, "high": 0.3},
+                    "disruption": d(expo(2))},
+        "risks": [{"name": "r", "probability": 0.3, "when": {"dist": "uniform", "low": 0, "high": 1},
+                   "impact": {"delay": 3 * s, "effort": 0.2, "cost": 100}}],
+        "workforce": {"attrition_per_year": 0.5, "hiring_delay": 10 * s, "new_hire_productivity": 0.5,
+                      "ramp_up_days": 30 * s},
+        "pmo": {"resource_manager": {
+                    "allocation": rule, "switch_cost_days": 0.5 * s,
+                    "contractors": [{"pool": "dev", "max": 2, "lead_time": 3 * s, "day_rate": 300,
+                                     "productivity": 0.9, "trigger_wait": 4 * s, "release_idle": 3 * s}]},
+                "training_manager": {"programmes": [{
+                    "name": "k", "skill": "dev", "trainees": 1, "start": 30 * s, "duration_days": 5 * s,
+                    "productivity_gain": 0.3, "ramp_days": 10 * s}]},
+                "technology_manager": {"adoptions": [{
+                    "name": "t", "day": 100 * s, "skills": ["dev"], "productivity_gain": 0.2, "dip": 0.1,
+                    "dip_days": 20 * s}]},
+                "innovation_manager": {"time_fraction": 0.1},
+                "governance": {"stage_gate": {"at_progress": 0.5, "cancel_if_overrun": 1.5}}},
+    }
+
+
+def schedule(data: dict[str, Any], replication: int) -> tuple[Any, dict[str, float], Any]:
+    one = ps.simulate(Scenario.model_validate(data), seed=9110, replication=replication)
+    return one.tasks[["project", "task", "start", "finish", "crew"]], one.kpis, one.pools.set_index("pool")
+
+
+def test_part_time_people_are_full_time_people_of_productivity_times_fte() -> None:
+    """SPEC 10.4: fte scales productivity. A pool of fte 0.5 and productivity 1.6 must run the
+    very schedule of a full-time pool of productivity 0.8, whatever else happens (training,
+    tools, ramps, rework and pauses, contractors, rules that plan with planned durations),
+    with the same counts and the same qa and rig pools. What differs is accounting at fte: the
+    developers' time in training, and their busy and available time (the full-time contractors
+    in the pool are not scaled, so dev's utilisation is not invariant, and is not compared)."""
+    for rule in RULES:
+        for rep in range(2):
+            half, k_half, p_half = schedule(busy_world(rule, {"headcount": 3, "day_rate": 100, "fte": 0.5,
+                                                              "productivity": 1.6}), rep)
+            full, k_full, p_full = schedule(busy_world(rule, {"headcount": 3, "day_rate": 100,
+                                                              "productivity": 0.8}), rep)
+            assert half.round(9).equals(full.round(9)), f"{rule}, replication {rep}"
+            for name in ("projects_completed", "projects_cancelled", "changes", "risk_events", "leavers",
+                         "contractor_requests", "rework_effort", "value_delivered"):
+                assert math.isclose(k_half[name], k_full[name], rel_tol=1e-9), (rule, rep, name)
+            assert math.isclose(k_half["training_days"] * 2, k_full["training_days"])
+            cols = ["utilisation", "busy_days", "mean_wait"]
+            for pool in ("qa", "rig"):
+                a, b = (p.loc[pool, cols].to_numpy(float) for p in (p_half, p_full))
+                assert np.allclose(a, b, rtol=1e-9, equal_nan=True), (rule, rep, pool)
+
+
+def test_doubling_every_time_doubles_the_schedule() -> None:
+    """Every time parameter (horizon, closures, gaps, efforts, durations, dues, pauses, delays,
+    ramps, set-ups, contractor times, programme and tool days) times 2, and days_per_year times
+    2 so that annual rates halve per day: the model has no clock of its own, so each task must
+    start and finish at exactly twice its time, by the same crew, with the same counts (every
+    draw is a scaled copy: doubling is exact in binary floating point). A constant in days
+    hidden in the engine, or a rate read per day instead of per year, would show up here."""
+    for rule in RULES:
+        for rep in range(2):
+            dev = {"headcount": 3, "day_rate": 100, "fte": 0.5}
+            one, k1, _ = schedule(busy_world(rule, dev), rep)
+            two, k2, _ = schedule(busy_world(rule, dev, scale=2), rep)
+            who = ["project", "task", "crew"]
+            assert len(one) == len(two) and (one[who].to_numpy() == two[who].to_numpy()).all(), (rule, rep)
+            times = one[["start", "finish"]].to_numpy(float) * 2
+            assert np.allclose(times, two[["start", "finish"]].to_numpy(float), rtol=1e-12, atol=1e-9,
+                               equal_nan=True), (rule, rep)
+            for name in ("projects_completed", "projects_cancelled", "changes", "risk_events", "leavers",
+                         "hires", "contractor_requests", "utilisation"):
+                assert math.isclose(k1[name], k2[name], rel_tol=1e-9), (rule, rep, name)
+            assert math.isclose(2 * k1["rework_effort"], k2["rework_effort"], rel_tol=1e-9)
