@@ -14,6 +14,7 @@ standard errors.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -405,3 +406,68 @@ def test_doubling_every_time_doubles_the_schedule() -> None:
                          "hires", "contractor_requests", "utilisation"):
                 assert math.isclose(k1[name], k2[name], rel_tol=1e-9), (rule, rep, name)
             assert math.isclose(2 * k1["rework_effort"], k2["rework_effort"], rel_tol=1e-9)
+
+
+def test_a_holiday_is_a_one_day_closure_through_everything() -> None:
+    """SPEC 10.4 treats holidays and closures alike ("during holidays and closures nothing
+    progresses"): holidays on the dates of working days n must give the schedule and KPIs of
+    one-day closures starting on those days (day 0 = Monday 2027-01-04)."""
+    days = {13: "2027-01-21", 14: "2027-01-22", 77: "2027-04-21", 201: "2027-10-12", 202: "2027-10-13"}
+    assert all(str(np.busday_offset("2027-01-04", n)) == date for n, date in days.items())
+    for rule in ("fifo", "srpt", "lft"):
+        for rep in range(2):
+            world = busy_world(rule, {"headcount": 3, "day_rate": 100, "fte": 0.5})
+            world["calendar"]["start_date"] = "2027-01-04"
+            holidays = {**world, "calendar": {**world["calendar"], "holidays": list(days.values())}}
+            closures = {**world, "calendar": {**world["calendar"], "closures": [
+                *world["calendar"]["closures"], *({"start": n, "days": 1} for n in days)]}}
+            t1, k1, p1 = schedule(holidays, rep)
+            t2, k2, p2 = schedule(closures, rep)
+            assert t1.round(9).equals(t2.round(9)), (rule, rep)
+            for name in ("utilisation", "training_days", "contractor_cost", "total_cost", "npv", "avg_wip"):
+                assert math.isclose(k1[name], k2[name], rel_tol=1e-9), (rule, rep, name)
+
+
+def test_multiplying_every_amount_of_money_multiplies_every_cost_and_decides_nothing_else() -> None:
+    """Day rates, values, risk costs, mitigation, fees, tool and PMO costs and the budget times
+    3: with funding by each rule (reviews, min_score, max_wait, binding budget), every cost,
+    value, npv and commitment triples and every decision (funding, schedule) stays: a money
+    constant hidden in a rule would show up here."""
+    def money(data: dict[str, Any], m: float) -> dict[str, Any]:
+        d = copy.deepcopy(data)
+        for pool in d["resources"].values():
+            pool["day_rate"] *= m
+        tpl = d["intake"]["templates"][0]
+        tpl["value_per_day"] = {k: v * m if k in ("low", "high") else v
+                                for k, v in tpl["value_per_day"].items()}
+        d["risks"][0]["impact"]["cost"] *= m
+        rm, gov = d["pmo"]["resource_manager"], d["pmo"]["governance"]
+        rm["contractors"][0]["day_rate"] *= m
+        d["budget"]["per_year"] *= m
+        gov["risk_mitigation"]["r"]["cost"] *= m
+        gov["cost_per_year"] *= m
+        d["pmo"]["training_manager"]["programmes"][0]["cost_per_trainee"] *= m
+        d["pmo"]["technology_manager"]["adoptions"][0]["cost"] *= m
+        return d
+
+    for frule in ("value_per_cost", "npv", "score_per_cost", "wsjf"):
+        world = busy_world("wsjf", {"headcount": 3, "day_rate": 100, "fte": 0.5})
+        world |= {"discount_rate": 0.1, "budget": {"per_year": 15000, "carry_over": True},
+                  "strategy": {"goals": {"g": {"weight": 1}}}}
+        world["intake"]["templates"][0]["alignment"] = {"g": {"dist": "uniform", "low": 0, "high": 1}}
+        gov = world["pmo"]["governance"]
+        gov |= {"funding": {"rule": frule, "review_every": 10, "max_wait": 60, "min_score": 0.1},
+                "risk_mitigation": {"r": {"cost": 20, "probability_reduction": 0.5, "impact_reduction": 0.2}},
+                "cost_per_year": 1000}
+        world["pmo"]["training_manager"]["programmes"][0]["cost_per_trainee"] = 300
+        world["pmo"]["technology_manager"]["adoptions"][0]["cost"] = 500
+        t1, k1, _ = schedule(world, 0)
+        t3, k3, _ = schedule(money(world, 3.0), 0)
+        assert t1.round(9).equals(t3.round(9)), frule
+        assert k1["projects_rejected"] > 0 and k1["projects_funded"] < k1["projects_arrived"]  # binding
+        for name in ("projects_funded", "projects_rejected", "projects_completed", "projects_cancelled"):
+            assert k1[name] == k3[name], (frule, name)
+        for name in ("npv", "total_cost", "value_delivered", "labour_cost", "contractor_cost", "risk_cost",
+                     "mitigation_cost", "training_cost", "technology_cost", "pmo_cost", "equipment_cost",
+                     "budget_committed", "strategic_value"):
+            assert math.isclose(3 * k1[name], k3[name], rel_tol=1e-9, abs_tol=1e-6), (frule, name)
