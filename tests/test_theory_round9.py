@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from test_theory_round8 import check, col, expo, job, one_project, queue, replicate
+from test_theory_round8 import WARMUP_BIAS, check, col, expo, job, one_project, queue, replicate
 
 import pmo_sim as ps
 from pmo_sim.scenario.models import Scenario
@@ -89,6 +89,22 @@ def test_a_closure_calendar_is_a_time_change_of_a_clearing_queue() -> None:
         assert math.isclose(r.kpis["utilisation"], r.pools["busy_days"][0] / (80 * 0.5))  # busy at fte
     check("utilisation", [r.kpis["utilisation"] for r in runs], n / 80)
 
+
+def test_work_conservation_through_periodic_closures_sets_the_utilisation() -> None:
+    """Poisson projects (lam 0.4 a day, arriving in closures too) of Exp(mean 1.5) person-days
+    on one person working 2 x 0.5 (productivity x fte) = 1 a day; a 2-day closure every 10
+    days, so work can be done 80% of the time. Stable (0.6 < 0.8), the person must work off
+    everything that arrives: busy time = lam E[S] a day, available time = 0.8 a day, so
+    utilisation = 0.6 / 0.8 = 0.75 (SPEC 10.4: both counted outside down-time), and the
+    completions keep up with arrivals: throughput = lam x 250 a year. (Counting closures as
+    available time would give 0.6; counting busy time at full rather than fte, 1.5.)"""
+    lam, horizon, warmup = 0.4, 5100.0, 100.0
+    data = queue(lam, {"staff": {"headcount": 1, "fte": 0.5, "productivity": 2}}, [job(expo(1.5))],
+                 horizon, warmup)
+    data["calendar"] = {"closures": [{"start": 10 * k + 7, "days": 2} for k in range(510)]}
+    runs = replicate(data, 20, 9111)["default"]
+    check("utilisation", [r.kpis["utilisation"] for r in runs], lam * 1.5 / 0.8, bias=WARMUP_BIAS)
+    check("throughput_per_year", [r.kpis["throughput_per_year"] for r in runs], lam * 250, bias=WARMUP_BIAS)
 
 def test_value_and_npv_of_an_exponential_project_have_their_closed_forms() -> None:
     """One project, one task of effort T ~ Exp(mean m = 50) on one person (rate 100), value
