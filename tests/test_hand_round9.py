@@ -563,3 +563,39 @@ projects:
     assert (d["roi_pct_mean"], d["bcr_mean"], d["payback_day_median"]) == (150, 2.5, 22)
     parts = {row["component"]: row["mean"] for row in d["breakdown"]}
     assert (parts["training_fees"], parts["other_costs"], parts["labour_difference"]) == (0, 300, 0)
+
+
+def test_work_ending_as_a_closure_begins_and_a_contractors_idle_time_across_a_holiday() -> None:
+    # Closure [5, 8); holiday 2027-01-15 = day 9, [9, 10). One half-time developer.
+    #   a (2.5 at 0.5 a day) ends exactly at 5.0, as the closure begins (not at 8).
+    #   c (0.25) waits from 0; a contractor is requested at 2 and arrives at 5, in the closure.
+    #   At 8 b (ready at 5) and c (ready at 0) start: c first (readier), on dev-1 (the tie of
+    #   who has been idle since 5 goes to the employee), 0.25 / 0.5 = 0.5 day, 8 -> 8.5; b on
+    #   the contractor, 0.5 / 1, 8 -> 8.5. Idle from 8.5, the contractor is let go after one
+    #   working day: [8.5, 9) + [10, 10.5), at 10.5: paid 5.5 days x 100 = 550.
+    # Busy: dev-1 (5 + 0.5) x 0.5 + contractor 0.5 = 3.25.
+    one = simulate("""
+name: t
+horizon: 40
+calendar:
+  start_date: 2027-01-04
+  holidays: [2027-01-15]
+  closures: [{start: 5, days: 3}]
+resources:
+  dev: {headcount: 1, day_rate: 10, fte: 0.5}
+pmo:
+  resource_manager:
+    contractors:
+      - {pool: dev, max: 1, lead_time: 3, day_rate: 100, productivity: 1, trigger_wait: 2, release_idle: 1}
+projects:
+  - name: A
+    tasks:
+      - {name: a, skill: dev, effort: 2.5}
+      - {name: b, skill: dev, effort: 0.5, after: [a]}
+      - {name: c, skill: dev, effort: 0.25}
+""")
+    rows = {r[1]: r for r in log(one)}
+    assert rows["a"] == ("A", "a", 0, 5, "dev-1")
+    assert rows["b"][2:4] == (8, 8.5) and rows["c"][2:4] == (8, 8.5)
+    assert {rows["b"][4], rows["c"][4]} == {"dev-1", "dev-c1"}
+    assert one.kpis["contractor_cost"] == 550 and one.pools.busy_days[0] == 3.25
