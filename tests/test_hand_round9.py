@@ -569,9 +569,9 @@ def test_work_ending_as_a_closure_begins_and_a_contractors_idle_time_across_a_ho
     # Closure [5, 8); holiday 2027-01-15 = day 9, [9, 10). One half-time developer.
     #   a (2.5 at 0.5 a day) ends exactly at 5.0, as the closure begins (not at 8).
     #   c (0.25) waits from 0; a contractor is requested at 2 and arrives at 5, in the closure.
-    #   At 8 b (ready at 5) and c (ready at 0) start: c first (readier), on dev-1 (the tie of
-    #   who has been idle since 5 goes to the employee), 0.25 / 0.5 = 0.5 day, 8 -> 8.5; b on
-    #   the contractor, 0.5 / 1, 8 -> 8.5. Idle from 8.5, the contractor is let go after one
+    #   At 8 b (ready at 5) and c (ready at 0) start, one on each (both idle since 5: a tie SPEC
+    #   does not order; pmo-sim gives c, the readier, dev-1): c 0.25 / 0.5 = 0.5 day and b
+    #   0.5 / 1, both 8 -> 8.5 either way. Idle from 8.5, the contractor is let go after one
     #   working day: [8.5, 9) + [10, 10.5), at 10.5: paid 5.5 days x 100 = 550.
     # Busy: dev-1 (5 + 0.5) x 0.5 + contractor 0.5 = 3.25.
     one = simulate("""
