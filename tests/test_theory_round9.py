@@ -487,3 +487,33 @@ def test_multiplying_every_amount_of_money_multiplies_every_cost_and_decides_not
                      "mitigation_cost", "training_cost", "technology_cost", "pmo_cost", "equipment_cost",
                      "budget_committed", "strategic_value"):
             assert math.isclose(3 * k1[name], k3[name], rel_tol=1e-9, abs_tol=1e-6), (frule, name)
+
+
+def test_a_dependent_funded_at_a_later_review_starts_at_its_funding_or_its_predecessors_finish() -> None:
+    """As above, with funding reviews every 7 days and ample budget: A and B arrive on day 0
+    and are funded by the review there; C arrives on day 1, so it is funded at the review of
+    day 7, and admitted at max(7, T_A, T_B). P(admitted at 7) = F(7) = (1 - e^{-0.7})(1 -
+    e^{-0.35}) = 0.1468 (exact binomial test), E[admitted] = 7 + integral_7^inf (1 - F) =
+    23.727, and admitted = max(7, T_A, T_B) exactly in every replication. (A gate that let C
+    in at its predecessors' finish before funding would give 23.333 and no atom at 7.)"""
+    data = {"name": "d", "horizon": 500, "resources": {p: {"headcount": 1, "day_rate": 1} for p in "abc"},
+            "budget": {"per_year": 1e9},
+            "pmo": {"governance": {"funding": {"rule": "arrival", "review_every": 7}}},
+            "projects": [{"name": "A", "tasks": [{"name": "t", "skill": "a", "effort": expo(10)}]},
+                         {"name": "B", "tasks": [{"name": "t", "skill": "b", "effort": expo(20)}]},
+                         {"name": "C", "arrival": 1, "depends_on": ["A", "B"],
+                          "tasks": [{"name": "t", "skill": "c", "effort": expo(5)}]}]}
+    runs = replicate(data, 400, 9112)["default"]
+    admitted = []
+    for r in runs:
+        f = dict(zip(col(r, "project"), col(r, "finish"), strict=True))
+        assert list(col(r, "funded")) == [0, 0, 7]
+        adm = float(col(r, "admitted")[2])
+        assert adm == max(7.0, f["A"], f["B"])
+        admitted.append(adm)
+    at_review = (1 - math.exp(-0.7)) * (1 - math.exp(-0.35))
+    assert stats.binomtest(sum(a == 7.0 for a in admitted), len(admitted), at_review).pvalue > P_FLOOR
+    # E[max(7, M)] = 7 + integral_7^inf P(M > t) dt, P(M > t) = e^{-t/10} + e^{-t/20} - e^{-3t/20}.
+    mean = 7 + 10 * math.exp(-0.7) + 20 * math.exp(-0.35) - 20 / 3 * math.exp(-1.05)
+    assert math.isclose(mean, 23.727, abs_tol=1e-3)
+    check("C admitted", admitted, mean)
