@@ -91,6 +91,8 @@ def _speed(held: tuple[tuple[int, int], ...], scenario: Scenario) -> float:
 
 # --------------------------------------------------------------------------- the plan
 
+EXTRA_BLOCK = 4  # occupants of a slot drawn together once its pre-drawn ones run out
+
 # Shared, read-only empty arrays: most projects have no change requests or risks, and making a
 # new empty array for each of them was a tenth of the time it takes to draw a plan.
 _EMPTY = np.empty(0)
@@ -152,28 +154,33 @@ class Plan:
     projects: list[ProjectPlan]
     leave_budget: list[np.ndarray]  # per pool: [headcount, K] unit exponentials
     hiring_delay: list[np.ndarray]  # per pool: [headcount, K] days
-    _extra: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # Extra occupants' draws by (pool, slot, block): see occupant_draws.
+    _extra: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def occupant_draws(self, scenario: Scenario, pool: int, slot: int, k: int) -> tuple[float, float]:
         """(hazard budget, hiring delay) of the k-th person to hold a pool's slot.
 
         Slots beyond the pool's headcount (people hired by a staffing plan) have nothing
-        pre-drawn: all their draws come from the slot's own stream, like the rare extra
-        turnover of a pre-drawn slot.
+        pre-drawn: all their draws come from the slot's own streams, like the rare extra
+        turnover of a pre-drawn slot. Those come in blocks of ``EXTRA_BLOCK`` occupants, block
+        b from its own stream keyed by (pool, slot, b), so a draw depends only on (seed,
+        replication, pool, slot, k): never on how far an earlier policy sharing this Plan took
+        the slot (redrawing a longer block from a new stream once did, and two policies then
+        saw different leavers).
         """
         budgets, delays = self.leave_budget[pool], self.hiring_delay[pool]
         drawn = budgets.shape[1] if slot < budgets.shape[0] else 0
         if k < drawn:
             return float(budgets[slot, k]), float(delays[slot, k])
-        # Extend from the slot's own stream so the draw still depends only on
-        # (seed, replication, pool, slot, k).
-        key = (pool, slot)
-        j = k - drawn
-        if key not in self._extra or j >= len(self._extra[key][0]):
-            n = 4 * (j + 1)
-            rng = stream(self.seed, self.replication, Source.WORKFORCE, pool, slot + 1, n)
+        block, i = divmod(k - drawn, EXTRA_BLOCK)
+        key = (pool, slot, block)
+        if key not in self._extra:
+            # Block 0 keeps the key (..., slot + 1, 4) that the first extension always had.
+            rng = stream(self.seed, self.replication, Source.WORKFORCE, pool, slot + 1, EXTRA_BLOCK,
+                         *((block,) if block else ()))
             wf = scenario.workforce
             assert wf is not None
-            self._extra[key] = (rng.standard_exponential(n), wf.hiring_delay.sample(rng, n))
+            self._extra[key] = (rng.standard_exponential(EXTRA_BLOCK),
+                                wf.hiring_delay.sample(rng, EXTRA_BLOCK))
         extra_b, extra_d = self._extra[key]
-        return float(extra_b[j]), float(extra_d[j])
+        return float(extra_b[i]), float(extra_d[i])
