@@ -23,7 +23,7 @@ from scipy import stats
 from test_theory_round8 import WARMUP_BIAS, check, col, expo, job, one_project, queue, replicate
 
 import pmo_sim as ps
-from pmo_sim.scenario.models import Scenario
+from pmo_sim.scenario.loader import scenario_from_dict
 
 P_FLOOR = 1e-4
 
@@ -373,7 +373,7 @@ def busy_world(rule: str, dev: dict[str, Any], scale: float = 1.0) -> dict[str, 
 
 
 def schedule(data: dict[str, Any], replication: int) -> tuple[Any, dict[str, float], Any]:
-    one = ps.simulate(Scenario.model_validate(data), seed=9110, replication=replication)
+    one = ps.simulate(scenario_from_dict(data), seed=9110, replication=replication)
     return one.tasks[["project", "task", "start", "finish", "crew"]], one.kpis, one.pools.set_index("pool")
 
 
@@ -517,3 +517,38 @@ def test_a_dependent_funded_at_a_later_review_starts_at_its_funding_or_its_prede
     mean = 7 + 10 * math.exp(-0.7) + 20 * math.exp(-0.35) - 20 / 3 * math.exp(-1.05)
     assert math.isclose(mean, 23.727, abs_tol=1e-3)
     check("C admitted", admitted, mean)
+
+
+def test_a_policy_gives_the_same_replication_under_another_name_and_alone() -> None:
+    """SPEC 4.2: every policy of a replication sees the same world, and results depend only on
+    (scenario, seed, replications). Two names for one policy (a, b), run after each other on
+    the replication's shared Plan, and b run alone, must agree on every KPI, with everything
+    that draws or consumes randomness switched on: heavy turnover (slots re-filled many times,
+    hired slots included), a staffing plan, ideas, estimate spread, gap-driven training,
+    funding by npv with reviews, mitigated risks, changes and contractors."""
+    from pmo_sim.experiment.replicate import run_replication
+
+    for rule in ("wsjf", "lft"):
+        d = busy_world(rule, {"headcount": 3, "day_rate": 100, "fte": 0.5})
+        d["workforce"]["attrition_per_year"] = 6
+        d["budget"] = {"per_year": 20000}
+        pmo = d["pmo"]
+        pmo["innovation_manager"] = {"time_fraction": 0.1, "ideas_per_year": 20, "success_probability": 0.5,
+                                     "effort_reduction": 0.1}
+        pmo["governance"] |= {"estimate_spread_reduction": 0.5, "funding": {"rule": "npv", "review_every": 5},
+                              "risk_mitigation": {"r": {"cost": 5, "probability_reduction": 0.3,
+                                                        "impact_reduction": 0.3}}}
+        pmo["resource_manager"]["staffing"] = [{"day": 10, "pool": "dev", "change": 2},
+                                               {"day": 200, "pool": "dev", "change": -1}]
+        pmo["training_manager"]["gap_driven"] = {"threshold_days": 2, "programme": "k"}
+        d["policies"] = {"a": {}, "b": {}}
+        sc = scenario_from_dict(d)  # the loader deep-merges each policy over pmo (SPEC 4)
+        assert sc.policies["a"] == sc.policies["b"] == sc.pmo
+        for rep in range(2):
+            a, b = run_replication(sc, rep, 9113)
+            alone = run_replication(sc, rep, 9113, policies=["b"])[0]
+            assert a.kpis["leavers"] > 5  # the turnover that once gave a and b different leavers
+            for name, value in a.kpis.items():
+                for other in (b, alone):
+                    same = value == other.kpis[name] or (math.isnan(value) and math.isnan(other.kpis[name]))
+                    assert same, (rule, rep, name)
