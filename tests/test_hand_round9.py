@@ -631,3 +631,38 @@ def test_identical_policies_see_the_same_leavers_however_often_a_hired_slot_turn
         for name in ("leavers", "hires", "labour_cost"):
             assert a.kpis[name] == b.kpis[name] == alone.kpis[name], (r, name)
         assert a.pools["headcount_avg"] == b.pools["headcount_avg"] == alone.pools["headcount_avg"]
+
+
+GAP_ROI = """
+name: t
+horizon: 60
+resources:
+  dev: {headcount: 1, day_rate: 10}
+  qa: {headcount: 1, day_rate: 10}
+policies:
+  gap:
+    training_manager:
+      programmes: [{name: g, skill: dev, trainees: 1, start: 100, duration_days: 2, cost_per_trainee: 5,
+                    productivity_gain: 1.0}]
+      gap_driven: {threshold_days: 3, programme: g}
+projects:
+  - {name: A, tasks: [{name: a, skill: qa, effort: 10}]}
+  - {name: B, tasks: [{name: b, skill: qa, effort: 8}]}
+  - {name: C, arrival: 21, value_per_day: 100, tasks: [{name: c, skill: qa, effort: 4}]}
+  - {name: D, arrival: 41, tasks: [{name: d, skill: dev, effort: 4}]}
+"""
+
+
+def test_a_gap_driven_programme_that_pays_for_itself_has_a_payback_day() -> None:
+    # The scenario of test_section5_hand's gap-driven test, with a value on C: the programme's
+    # own start (100) is past the horizon, so only the gap review of day 20 runs it (qa's
+    # tasks waited 5 days on average > 3): qa-1 trains 20 -> 22 for 5 and then works at 2,
+    # so C (4, arrives 21) runs 22 -> 24 instead of 21 -> 25 without the programme: benefit
+    # 100 x (25 - 24) = 100 for 5 invested, ROI 1900%. C's value accrues evenly from its
+    # finish: the difference climbs 100 a day over [24, 25], covering the 5 invested at 24.05:
+    # payback day 25. The investment is counted as paid at the first day the programme can
+    # run (the first gap review, day 20), not at its own start past the horizon, which left
+    # every replication "not paid back within the horizon" although each paid for itself.
+    d = ps.roi(load_scenario_text(GAP_ROI), "gap", programme="g", replications=2, seed=0, jobs=1).document
+    assert (d["investment_mean"], d["benefit_mean"], d["roi_pct_mean"], d["p_positive"]) == (5, 100, 1900, 1)
+    assert d["payback_day_median"] == 25

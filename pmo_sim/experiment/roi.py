@@ -20,8 +20,10 @@ from pmo_sim.errors import UsageError, unknown_policy
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.files import write_atomically
+from pmo_sim.pmo.training_manager import REVIEW_EVERY_DAYS
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import PMO, Scenario
+from pmo_sim.scenario.policy import Programme
 
 #: The files ``roi(..., out=DIR)`` writes beside the results folder's own.
 ROI_CSV, ROI_FIGURE = "roi.csv", "roi.png"
@@ -70,14 +72,22 @@ def policy_of(scenario: Scenario, policy: str) -> PMO:
 def investment_day(pmo: PMO, programme: str | None = None) -> float:
     """The day the investment is counted as paid (see the module docstring on payback).
 
-    The named programme's start day, or else the earliest start of the policy's programmes
-    and adoption day of its tools; 0 when it has neither (PMO functions are paid from day 0).
+    The named programme's first possible run, or else the earliest of the policy's
+    programmes' and the adoption day of its tools; 0 when it has neither (PMO functions are
+    paid from day 0). A programme runs at its start and, when the gap-driven rule names it,
+    at any gap review too: the first review comes ``REVIEW_EVERY_DAYS`` in, possibly before
+    its start (a start past the horizon once made every payback "not within the horizon").
     """
     tm, tech = pmo.training_manager, pmo.technology_manager
     programmes = tm.programmes if tm is not None else []
+    gap = tm.gap_driven if tm is not None else None
+
+    def first_run(p: Programme) -> float:
+        return min(p.start, REVIEW_EVERY_DAYS) if gap is not None and gap.programme == p.name else p.start
+
     if programme is not None:
-        return min(p.start for p in programmes if p.name == programme)
-    days = [p.start for p in programmes] + [a.day for a in (tech.adoptions if tech else [])]
+        return min(first_run(p) for p in programmes if p.name == programme)
+    days = [first_run(p) for p in programmes] + [a.day for a in (tech.adoptions if tech else [])]
     return min(days, default=0.0)
 
 
