@@ -666,3 +666,32 @@ def test_a_gap_driven_programme_that_pays_for_itself_has_a_payback_day() -> None
     d = ps.roi(load_scenario_text(GAP_ROI), "gap", programme="g", replications=2, seed=0, jobs=1).document
     assert (d["investment_mean"], d["benefit_mean"], d["roi_pct_mean"], d["p_positive"]) == (5, 100, 1900, 1)
     assert d["payback_day_median"] == 25
+
+
+def test_roi_against_a_policy_whose_only_programme_starts_past_the_horizon_still_pays_back() -> None:
+    # smart = plain + srpt + governance at 250 a year + a course that would start on day 500
+    # (after the horizon: it never runs and costs nothing). plain: Big 0 -> 30, Small 30 -> 35;
+    # smart: Small 0 -> 5, Big 5 -> 35. Benefit 10 x (95 + 65) - 10 x (70 + 65) = 250; investment
+    # the PMO function, 250 x 100 / 250 = 100: ROI 150%. Each value accrues 10 a day from its
+    # finish, so the difference climbs 10 a day from day 5 and covers 100 on day 15. The
+    # investment day was the course's start, 500, past the horizon: payback "never" although
+    # every replication paid for itself.
+    sc = load_scenario_text("""
+name: t
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 100}
+policies:
+  plain: {}
+  smart:
+    resource_manager: {allocation: srpt}
+    governance: {cost_per_year: 250}
+    training_manager:
+      programmes: [{name: later, skill: dev, trainees: 1, start: 500, duration_days: 5, cost_per_trainee: 10}]
+projects:
+  - {name: Big, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 30}]}
+  - {name: Small, value_per_day: 10, tasks: [{name: b, skill: dev, effort: 5}]}
+""")
+    d = ps.roi(sc, "smart", against="plain", replications=2, seed=0, jobs=1).document
+    assert (d["investment_mean"], d["benefit_mean"], d["roi_pct_mean"], d["p_positive"]) == (100, 250, 150, 1)
+    assert d["payback_day_median"] == 15

@@ -41,7 +41,7 @@ to the horizon (all at once if it finishes on the horizon). The labour differenc
 evenly over the measurement window (warm-up to horizon), and the whole investment is counted
 as paid on ``invest_day`` (a programme's first possible run: its start, or the first gap
 review if the gap-driven rule runs it and that comes earlier; for a whole policy, the first
-of these and the adoption days of its tools, else day 0). On the npv basis each amount is
+of these and the adoption days of its tools before the horizon, else day 0). On the npv basis each amount is
 discounted from when it accrues, and whatever the end of the curve differs from the exact
 ΔNPV is spread evenly over the window. The cumulative benefit then ends at the benefit, and
 the payback day is the first day from ``invest_day`` on when cumulative benefit ≥ investment

@@ -12,6 +12,7 @@ against investment over time).
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -69,14 +70,16 @@ def policy_of(scenario: Scenario, policy: str) -> PMO:
     return scenario.policies[policy]
 
 
-def investment_day(pmo: PMO, programme: str | None = None) -> float:
+def investment_day(pmo: PMO, programme: str | None = None, horizon: float = math.inf) -> float:
     """The day the investment is counted as paid (see the module docstring on payback).
 
     The named programme's first possible run, or else the earliest of the policy's
-    programmes' and the adoption day of its tools; 0 when it has neither (PMO functions are
-    paid from day 0). A programme runs at its start and, when the gap-driven rule names it,
-    at any gap review too: the first review comes ``REVIEW_EVERY_DAYS`` in, possibly before
-    its start (a start past the horizon once made every payback "not within the horizon").
+    programmes' and the adoption day of its tools before the horizon (later ones never
+    happen, and pay nothing); 0 when there is none (PMO functions are paid from day 0). A
+    programme runs at its start and, when the gap-driven rule names it, at any gap review
+    too: the first review comes ``REVIEW_EVERY_DAYS`` in, possibly before its start. (A day
+    past the horizon once made every payback "not within the horizon", even where the
+    investment paid for itself.)
     """
     tm, tech = pmo.training_manager, pmo.technology_manager
     programmes = tm.programmes if tm is not None else []
@@ -88,7 +91,7 @@ def investment_day(pmo: PMO, programme: str | None = None) -> float:
     if programme is not None:
         return min(first_run(p) for p in programmes if p.name == programme)
     days = [first_run(p) for p in programmes] + [a.day for a in (tech.adoptions if tech else [])]
-    return min(days, default=0.0)
+    return min((d for d in days if d < horizon), default=0.0)
 
 
 # --------------------------------------------------------------------------- experiment
@@ -138,7 +141,7 @@ def build_question(scenario: Scenario, policy: str, *, programme: str | None = N
         policy_of(scenario, against)
         if against == policy:
             raise UsageError(f"--against names the policy itself ({policy!r}): nothing to compare")
-        baseline, day = against, investment_day(pmo)
+        baseline, day = against, investment_day(pmo, horizon=scenario.horizon)
     else:
         assert programme is not None
         scenario, baseline = without_programme(scenario, policy, programme)
