@@ -163,8 +163,8 @@ def test_views_share_the_scenario_read_from_the_folder(folder: Path, monkeypatch
     from pmo_sim.analysis.report import render_report
 
     reads: list[object] = []
-    real = loader.load_scenario
-    monkeypatch.setattr(loader, "load_scenario", lambda *a, **k: reads.append(a) or real(*a, **k))
+    real = loader.load_written_scenario
+    monkeypatch.setattr(loader, "load_written_scenario", lambda *a, **k: reads.append(a) or real(*a, **k))
     res = load_results(folder)
     view = res.with_projects(["finish"])
     assert view.scenario is res.scenario is res.with_kpis(["npv"]).scenario

@@ -202,10 +202,10 @@ class Results:
         if not self._scenario:
             if self.path is None:
                 raise UsageError("these results carry no scenario")
-            from pmo_sim.scenario.loader import load_scenario
+            from pmo_sim.scenario.loader import load_written_scenario
 
             try:
-                scenario = load_scenario(self.path / SCENARIO, None, max_events=None)
+                scenario = load_written_scenario(self.path / SCENARIO)
             except ScenarioError as exc:
                 raise UsageError(f"{self.path / SCENARIO} no longer loads: {exc}") from exc
             # The forecast, the report and the workbook read projects, due dates and money
