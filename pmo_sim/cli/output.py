@@ -123,19 +123,11 @@ def print_table(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]
     Columns are dropped from the highest priority number down until the table's natural
     width fits; if it still does not, cells are cut with an ellipsis rather than wrapped.
     """
-    from rich.measure import Measurement
-
     con = out or console()
-    kept = list(range(len(columns)))
-    wide = con.options.update_width(10_000)
-    while True:
-        table = _build(title, [columns[i] for i in kept], [[r[i] for i in kept] for r in rows], caption)
-        fits = Measurement.get(con, wide, table).maximum <= con.width
-        droppable = [i for i in kept if columns[i].priority > 0]
-        if fits or not droppable:
-            break
-        kept.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
-    con.print(table)
+    header, cells = _texts(columns, rows)
+    kept = _kept(columns, _natural_widths(header, cells), con.width)
+    con.print(_build(title, [columns[i] for i in kept], [header[i] for i in kept],
+                     [[r[i] for i in kept] for r in cells], caption))
     dropped = [columns[i].header.replace("\n", " ") for i in range(len(columns)) if i not in kept]
     if dropped:
         formats = _other_formats()
@@ -143,6 +135,49 @@ def print_table(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]
         say(f"(not shown at {con.width} columns: {', '.join(dropped)}; widen the terminal{hint})",
             style="dim", out=con)
     return dropped
+
+
+def _texts(columns: Sequence[Col], rows: Sequence[Sequence[str]]) -> tuple[list[Any], list[list[Any]]]:
+    """The headers and cells as rich texts. Cells hold names read from files (a results
+    folder's project and template names, which an edit can fill with escape sequences or
+    bidirectional overrides): shown escaped, as in problems, so that none acts on the terminal
+    or reorders the table."""
+    from rich.text import Text
+
+    return ([Text(col.header) for col in columns],
+            [[Text(printable(cell)) for cell in row] for row in rows])
+
+
+def _natural_widths(header: Sequence[Any], cells: Sequence[Sequence[Any]]) -> list[int]:
+    """Each column's natural width, padding aside: its widest line, header included (what
+    rich measures a text as: the cells of its longest line)."""
+    from rich.cells import cell_len
+
+    widths = []
+    for j, head in enumerate(header):
+        texts = [head.plain, *(row[j].plain for row in cells)]
+        widths.append(max((cell_len(line) for text in texts for line in text.splitlines()), default=0))
+    return widths
+
+
+def _kept(columns: Sequence[Col], widths: Sequence[int], width: int) -> list[int]:
+    """The columns kept at ``width``: from the highest priority number down, columns are
+    dropped until the table's natural width fits.
+
+    The table's natural width is computed from the columns' (measured once), as rich measures
+    :func:`_build`'s table: each column's widest line, one space of padding each side but at
+    the table's edges (``pad_edge=False``), one between columns and one at each edge. Before,
+    the whole table was built and measured again for each column dropped: at 2,000 projects
+    and two policies in 80 columns, three measurements of 4,000 rows before printing it.
+    """
+    kept = list(range(len(columns)))
+    while True:
+        n = len(kept)
+        natural = sum(widths[i] for i in kept) + max(0, 2 * n - 2) + (n + 1 if n else 0)
+        droppable = [i for i in kept if columns[i].priority > 0]
+        if natural <= width or not droppable:
+            return kept
+        kept.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
 
 
 def _other_formats() -> str:
@@ -154,24 +189,21 @@ def _other_formats() -> str:
     return ""
 
 
-def _build(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str]],
+def _build(title: str, columns: Sequence[Col], header: Sequence[Any], cells: Sequence[Sequence[Any]],
            caption: str | None) -> Any:
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     # No vertical rules: two columns more fit in 80 characters.
-    # Cells and titles hold names read from files (a results folder's project and template
-    # names, which an edit can fill with escape sequences or bidirectional overrides): shown
-    # escaped, as in problems, so that none acts on the terminal or reorders the table.
     table = Table(title=Text(printable(title), style="bold"), caption=caption,
                   caption_justify="left", title_justify="left", pad_edge=False,
                   box=box.SIMPLE_HEAD)
-    for col in columns:
-        table.add_column(Text(col.header), justify=col.justify,  # type: ignore[arg-type]
+    for col, head in zip(columns, header, strict=True):
+        table.add_column(head, justify=col.justify,  # type: ignore[arg-type]
                          no_wrap=True, overflow="ellipsis")
-    for row in rows:
-        table.add_row(*[Text(printable(cell)) for cell in row])
+    for row in cells:
+        table.add_row(*row)
     return table
 
 
