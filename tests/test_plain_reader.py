@@ -96,3 +96,19 @@ def test_a_plain_edit_that_loads_is_caught_by_the_fingerprint(tiny_results: Path
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "fingerprint" in result.output
     assert load_results(tiny_results).manifest["scenario_sha256"]
+
+
+def test_the_ascii_shortcut_of_name_problem_judges_as_the_character_walk() -> None:
+    """name_problem passes printable ASCII names without looking at each character (0.45 s of
+    a 2,000-project scenario's 74,000 names): the same verdicts as the walk on every ASCII
+    character, alone and within a name."""
+    import unicodedata
+
+    from pmo_sim.scenario import names
+
+    for code in range(128):
+        ch = chr(code)
+        walk = unicodedata.category(ch) in names._CONTROL or ch in names._BIDI
+        assert (names.name_problem(ch) is not None) == walk
+        assert (names.name_problem(f"P{ch}1") is not None) == walk
+    assert names.name_problem("P\u202e1") is not None and names.name_problem("Projekt ü") is None

@@ -35,6 +35,8 @@ def name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid name, or None."""
     if len(name) > MAX_NAME_CHARS:
         return f"a name may have at most {MAX_NAME_CHARS} characters, this one has {len(name):,}"
+    if name.isascii() and name.isprintable():  # most names: no control, no bidirectional one
+        return None
     for i, ch in enumerate(name):
         if unicodedata.category(ch) in _CONTROL:
             return (f"a name must not contain control characters; character {i + 1} is "
