@@ -1,13 +1,15 @@
-"""print_table decides which columns fit from widths measured once; this checks it against the
-way it decided before (the whole table built and measured by rich again for each column
-dropped): the same columns kept and the same bytes printed, at several widths, for tables of
-wide characters, multi-line headers, empty and escaped cells, with and without colour."""
+"""print_table decides which columns fit from widths measured once, and writes a long plain
+table's body lines itself; this checks both against what it did before (the whole table built
+and measured by rich again for each column dropped, then printed by rich): the same columns
+kept and the same bytes printed, at several widths, for tables of wide characters, multi-line
+headers, empty and escaped cells, with and without colour."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -76,7 +78,23 @@ def test_the_columns_kept_are_the_ones_measuring_kept(table: tuple[list[Col], li
         _old_kept(columns, rows, con)
 
 
-def test_a_forecast_sized_table_prints_as_before_at_several_widths() -> None:
+@settings(max_examples=200, deadline=None)
+@given(table=_tables(), width=st.integers(8, 90))
+def test_body_lines_written_directly_are_rich_s(table: tuple[list[Col], list[list[str]]],
+                                                width: int) -> None:
+    columns, rows = table
+    con = Console(file=io.StringIO(), width=width, soft_wrap=False, highlight=False)
+    kept = _old_kept(columns, rows, con)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(output, "LONG_TABLE", 1)
+        assert _printed(columns, rows, width, False) == _reference_print(columns, rows, kept, width, False)
+
+
+def test_a_forecast_sized_table_prints_as_before_at_several_widths(monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    direct: list[int] = []
+    lines = output._Lines
+    monkeypatch.setattr(output, "_Lines", lambda body: direct.append(len(body)) or lines(body))
     columns = [Col("policy", "left"), Col("project", "left"), Col("P50 (day)", priority=2),
                Col("P80 (day)"), Col("P90 (day)", priority=3), Col("due", priority=5),
                Col("on time", priority=1), Col("unfinished", priority=4), Col("n", priority=7)]
@@ -89,6 +107,7 @@ def test_a_forecast_sized_table_prints_as_before_at_several_widths() -> None:
             printed = _printed(columns, rows, width, colour)
             assert (f"not shown at {width} columns" in printed) == (len(kept) < len(columns))
             assert printed == _reference_print(columns, rows, kept, width, colour)
+    assert len(direct) == 7   # without colour, at every width (at 40 the kept columns fit)
 
 
 def _reference_print(columns: Sequence[Col], rows: Sequence[Sequence[str]], kept: list[int],
