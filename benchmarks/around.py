@@ -5,6 +5,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/around.py            # projects 500-2000, pools 200-2000, risks 100-1600
     .venv/bin/python benchmarks/around.py --quick    # small sizes, 4 stages, projects and risks; ~45 s
     .venv/bin/python benchmarks/around.py --families pools --stages run,report
+    .venv/bin/python benchmarks/around.py --families projects --stages compare,forecast \
+        --against /tmp/base --rounds 3
 
 Generates seeded scenarios as YAML files (in a temporary folder) of three kinds: ``projects``
 (N explicit projects of 5-20 tasks over 4 pools, the pools' headcounts growing with N),
@@ -12,10 +14,15 @@ Generates seeded scenarios as YAML files (in a temporary folder) of three kinds:
 projects, a register of N risks each applying to 5 projects, N/20 strategy goals, a policy
 mitigating half the risks). Per size, in fresh processes (``pmo-sim`` of this checkout):
 ``validate``, ``run -n 4 -j 1`` (into a results folder), then on that folder ``compare``,
-``report``, ``export --xlsx``, ``forecast`` (every project, then ``--project P3``) and
-``trace`` of one replication. Prints wall seconds, the process's peak RSS (``wait4``'s
-rusage: the command's own process, not a worker pool's) and each stage's log-log slope of
-wall time over the size; a slope above 1.15 grows faster than the portfolio.
+``report``, ``export --xlsx``, ``forecast`` (every project, in 100 columns, then in 80, where
+it leaves columns out, then ``--project P3``) and ``trace`` of one replication. Prints wall
+seconds, the process's peak RSS (``wait4``'s rusage: the command's own process, not a worker
+pool's) and each stage's log-log slope of wall time over the size; a slope above 1.15 grows
+faster than the portfolio. ``--against CHECKOUT`` also times the commands on a results folder
+(``compare`` to ``forecast1``) with another checkout's pmo-sim (``git worktree add /tmp/base
+<commit>``; run from its root, this interpreter), on the same folder, the two alternated, and
+prints its rows and the ratios now / then. ``--rounds R`` runs each of those commands R
+times (each side), the median wall time and the largest peak RSS reported.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +42,9 @@ from common import source_commit
 from scaling import loglog_slope
 
 PROGRAM = [sys.executable, "-m", "pmo_sim"]
-STAGES = ("validate", "run", "compare", "report", "xlsx", "forecast", "forecast1", "trace")
+STAGES = ("validate", "run", "compare", "report", "xlsx", "forecast", "forecast80", "forecast1",
+          "trace")
+ON_RESULTS = STAGES[2:8]
 SIZES = {"projects": [500, 1000, 2000], "pools": [200, 800, 2000], "risks": [100, 400, 1600]}
 QUICK = {"projects": [40, 80, 160], "pools": [25, 50, 100], "risks": [25, 50, 100]}
 QUICK_STAGES = {"projects": ("run", "report", "forecast", "trace"), "pools": ("report",),
@@ -97,17 +107,19 @@ def command(stage: str, yaml: Path, folder: Path, scratch: Path) -> list[str]:
         "report": ["report", str(folder), "--out", str(scratch / "report.html"), "--force"],
         "xlsx": ["export", str(folder), "--xlsx", str(scratch / "book.xlsx"), "--force"],
         "forecast": ["forecast", str(folder)],
+        "forecast80": ["forecast", str(folder)],
         "forecast1": ["forecast", str(folder), "--project", "P3"],
         "trace": ["trace", str(yaml), "--policy", "fifo", "--replication", "0", "--out",
                   str(scratch / "trace"), "--force"],
     }[stage]
 
 
-def timed(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, its output discarded."""
+def timed(args: list[str], columns: int = 100, checkout: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command (of ``checkout``'s pmo-sim if given), its
+    output discarded."""
     start = time.perf_counter()
     proc = subprocess.Popen([*PROGRAM, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "COLUMNS": "100"})
+                            env={**os.environ, "COLUMNS": str(columns)}, cwd=checkout)
     assert proc.stderr is not None
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -123,8 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--families", default=None, help="comma-separated, of projects,pools,risks "
                     "[default: all three; --quick: projects,risks]")
     ap.add_argument("--stages", default=None, help=f"comma-separated, of {','.join(STAGES)}")
+    ap.add_argument("--rounds", type=int, default=1, help="times each command on a results folder "
+                    "is run (with --against: each side); its median wall time, its largest RSS")
+    ap.add_argument("--against", type=Path, default=None, metavar="CHECKOUT",
+                    help=f"also time {', '.join(ON_RESULTS)} with this checkout's pmo-sim, alternated")
     args = ap.parse_args(argv)
-    print(f"pmo-sim around the engine — pmo-sim {source_commit()}; wall s / peak RSS MB per command")
+    against = args.against.resolve() if args.against else None
+    print(f"pmo-sim around the engine — pmo-sim {source_commit()}; wall s / peak RSS MB per command"
+          + (f"; against {source_commit(against)} ({against})" if against else ""))
     with tempfile.TemporaryDirectory(prefix="pmo-around-") as tmp:
         scratch = Path(tmp)
         families = args.families or ("projects,risks" if args.quick else "projects,pools,risks")
@@ -132,22 +150,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             sizes = (QUICK if args.quick else SIZES)[kind]
             stages = (args.stages.split(",") if args.stages else
                       QUICK_STAGES[kind] if args.quick else STAGES)
-            walls: dict[str, list[float]] = {s: [] for s in stages}
+            compared = [s for s in stages if against and s in ON_RESULTS]
+            labels = [*stages, *(f"{s} then" for s in compared)]
+            walls: dict[str, list[float]] = {s: [] for s in labels}
             print(f"\n{kind}: sizes {', '.join(map(str, sizes))}")
-            print(f"{'stage':<10}" + "".join(f"{n:>16}" for n in sizes) + f"{'slope':>8}")
-            rows: dict[str, list[str]] = {s: [] for s in stages}
-            for n in sizes:
+            print(f"{'stage':<20}" + "".join(f"{n:>16}" for n in sizes) + f"{'slope':>8}")
+            rows: dict[str, list[str]] = {s: [] for s in labels}
+            for k, n in enumerate(sizes):
                 yaml, folder = scratch / f"{kind}-{n}.yaml", scratch / f"{kind}-{n}"
                 yaml.write_text(scenario(kind, n))
-                if "run" not in stages and any(s in stages for s in STAGES[2:7]):
+                if "run" not in stages and any(s in stages for s in ON_RESULTS):
                     timed(command("run", yaml, folder, scratch))
                 for stage in stages:
-                    wall, rss = timed(command(stage, yaml, folder, scratch))
-                    walls[stage].append(wall)
-                    rows[stage].append(f"{wall:7.2f}s {rss:5.0f}MB")
-            for stage in stages:
-                slope = loglog_slope(sizes, walls[stage])
-                print(f"{stage:<10}" + "".join(f"{c:>16}" for c in rows[stage]) + f"{slope:8.2f}")
+                    sides = [(stage, None), (f"{stage} then", against)] if stage in compared else \
+                        [(stage, None)]
+                    got: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in sides}
+                    for r in range(args.rounds if stage in ON_RESULTS else 1):
+                        for label, checkout in sides[::-1] if (k + r) % 2 else sides:
+                            got[label].append(timed(command(stage, yaml, folder, scratch),
+                                                    80 if stage == "forecast80" else 100, checkout))
+                    for label, runs in got.items():
+                        wall, rss = statistics.median(w for w, _ in runs), max(m for _, m in runs)
+                        walls[label].append(wall)
+                        rows[label].append(f"{wall:7.2f}s {rss:5.0f}MB")
+            for label in labels:
+                slope = loglog_slope(sizes, walls[label])
+                print(f"{label:<20}" + "".join(f"{c:>16}" for c in rows[label]) + f"{slope:8.2f}")
+            for stage in compared:
+                ratios = [now / then for now, then in zip(walls[stage], walls[f"{stage} then"],
+                                                          strict=True)]
+                print(f"{stage + ' now/then':<20}" + "".join(f"{r:>16.2f}" for r in ratios))
     return 0
 
 
