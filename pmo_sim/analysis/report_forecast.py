@@ -168,6 +168,8 @@ def finish_ranges(table: pd.DataFrame, keys: Sequence[tuple[str, str]], policies
     fig = Figure(figsize=(9.6, height), layout="constrained")
     ax = fig.add_subplot()
     palette = colours(policies)
+    shown_keys = set(keys)   # the rows drawn (at most MAX_ROWS projects): only theirs are read
+    table = table[[key in shown_keys for key in zip(table["kind"], table["name"], strict=True)]]
     by_key = {(str(r["policy"]), str(r["kind"]), str(r["name"])): r for _, r in table.iterrows()}
     thick = 0.14 * 72 * 0.7   # points: 70% of a bar's share of the height
     for i, (kind, name) in enumerate(keys):
@@ -193,7 +195,6 @@ def finish_ranges(table: pd.DataFrame, keys: Sequence[tuple[str, str]], policies
     ax.set_yticks(range(len(keys)), [_label(k, nm) for k, nm in keys])
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    shown_keys = set(keys)
     lows = [r["p10"] for r in by_key.values() if (r["kind"], r["name"]) in shown_keys and r["p10"] < math.inf]
     left = max(0.0, min(lows, default=0.0) - 0.05 * horizon)
     ax.set_xlim(left, horizon * 1.02)
