@@ -208,6 +208,46 @@ def _stats(days: np.ndarray, status: np.ndarray, due: np.ndarray, by: float | No
     return row
 
 
+def _stats_alike(at: Sequence[np.ndarray], days: np.ndarray, status: np.ndarray, due: np.ndarray,
+                 by: float | None, horizon: float) -> list[dict[str, float]]:
+    """:func:`_stats` of several groups of one size (rows ``at``), computed together.
+
+    The same numbers as :func:`_stats` group by group (the percentiles are order statistics,
+    the chances counts over the group's size, a due day the median of the group's, read
+    from a sorted row only when they differ): ~0.14 ms a row of numpy calls (0.55 s of the
+    4,000 rows of a 2,000-project, 2-policy run) became array operations over every group.
+    """
+    if len(at) == 1:
+        return [_stats(days[at[0]], status[at[0]], due[at[0]], by, horizon)]
+    rows = np.stack(at)
+    d, st, u = days[rows], status[rows], due[rows]
+    n = rows.shape[1]
+    quantiles = np.quantile(d, [q / 100 for q in PERCENTILES], axis=1, method="inverted_cdf")
+    done, cancelled, rejected = st == _DONE, st == _CANCELLED, st == _REJECTED
+    open_ = ~(done | cancelled | rejected)
+    has_due = ~np.isnan(u)
+    unsettled = (has_due & open_ & (u > horizon)).any(axis=1)
+    judged = np.where(unsettled[:, None], has_due & (u <= horizon), has_due)
+    judged_n, on_time = judged.sum(axis=1), (judged & (d <= u)).sum(axis=1)
+    out = []
+    for g in range(len(at)):
+        row: dict[str, float] = {"n": n}
+        row.update({f"p{q}": float(quantiles[k, g]) for k, q in enumerate(PERCENTILES)})
+        dues = u[g][has_due[g]]
+        row["due"] = (math.nan if not len(dues) else float(dues[0]) if dues.min() == dues.max()
+                      else float(np.median(dues)))
+        row["p_on_time"] = float(on_time[g] / judged_n[g]) if judged_n[g] else math.nan
+        if by is not None:
+            row["by"] = by
+            row["p_by"] = float(np.count_nonzero(d[g] <= by) / n)
+        row["p_completed"] = float(np.count_nonzero(done[g]) / n)
+        row["p_cancelled"] = float(np.count_nonzero(cancelled[g]) / n)
+        row["p_rejected"] = float(np.count_nonzero(rejected[g]) / n)
+        row["p_unfinished"] = float(np.count_nonzero(open_[g]) / n)
+        out.append(row)
+    return out
+
+
 def _add_dates(table: pd.DataFrame, start: dt.date, holidays: Collection[dt.date]) -> pd.DataFrame:
     """The date columns beside the day columns they date."""
     after_p90 = list(table.columns).index("p90") + 1
@@ -289,14 +329,18 @@ def forecast(table: pd.DataFrame, /, *, horizon: float, policy: str | None = Non
     status = table["status"].astype(str).to_numpy(dtype=object)
     days = np.where(status == _DONE, table["finish"].to_numpy(float), np.inf)
     due = table["due_date"].to_numpy(float)
-    rows = []
-    for p in [policy] if policy is not None else policies:
-        for kind, names in chosen.items():
-            for name in names:
-                at = positions.get((p, kind, name))
-                if at is not None:
-                    rows.append({"policy": p, "kind": kind, "name": name,
-                                 **_stats(days[at], status[at], due[at], limit, horizon)})
+    keys = [(p, kind, name) for p in ([policy] if policy is not None else policies)
+            for kind, names in chosen.items() for name in names if (p, kind, name) in positions]
+    alike: dict[int, list[int]] = {}   # the groups of each size, computed together
+    for i, key in enumerate(keys):
+        alike.setdefault(len(positions[key]), []).append(i)
+    stats: list[dict[str, float]] = [{} for _ in keys]
+    for group in alike.values():
+        for i, row in zip(group, _stats_alike([positions[keys[i]] for i in group], days, status,
+                                              due, limit, horizon), strict=True):
+            stats[i] = row
+    rows = [{"policy": p, "kind": kind, "name": name, **row}
+            for (p, kind, name), row in zip(keys, stats, strict=True)]
     columns = [c for c in UNITS if UNITS[c] != "date" and (limit is not None or c not in ("by", "p_by"))]
     out = pd.DataFrame(rows, columns=columns).astype({"n": "int64"})
     # A template's due days follow its projects' arrivals: there is no one due day to show.
