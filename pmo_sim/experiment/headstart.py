@@ -29,7 +29,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pmo_sim.errors import UsageError
-from pmo_sim.experiment.backends import LocalBackend, in_flight, missing_ranges, work_split
+from pmo_sim.experiment.backends import (
+    LocalBackend,
+    check_backend,
+    in_flight,
+    missing_ranges,
+    work_split,
+)
 from pmo_sim.experiment.work import ChunkTask, chosen_policies
 from pmo_sim.experiment.workers import runs_elsewhere, worker_count
 
@@ -128,6 +134,13 @@ def head_start(scenario: Scenario, *, replications: int, seed: int, policies: Se
     local pool, or names a policy the scenario does not have (the run refuses it)."""
     if backend != "local" or not runs_elsewhere(backend, jobs):
         return None
+    try:
+        # The run checks --jobs only once its head start is out: -j 40 started some twenty
+        # worker processes here before "--jobs 40 is more than this machine can use" (the
+        # very thing the limit prevents), and -j 2**62 or more was a traceback from islice.
+        check_backend(backend, jobs)
+    except UsageError:
+        return None  # the run refuses them, and says why
     try:
         chosen = tuple(chosen_policies(scenario, policies))  # as the run chooses them
     except UsageError:
