@@ -6,6 +6,10 @@
   the limit is there to prevent); ``-j 2**62`` or more was a traceback (ValueError from
   itertools.islice). The head start checks the backend's options first now, and leaves the
   refusal to the run;
+- ``fit H --out F --figures X`` where X is a named pipe, a folder under a file, or a symbolic
+  link to nothing: the fragment was written, then the first figure failed (exit 2, "cannot
+  write X/effort-dev.png"), leaving the fragment behind, so the same command, corrected, was
+  then refused without --force. The figures' folder is checked before anything is written;
 """
 
 from __future__ import annotations
@@ -50,3 +54,29 @@ def test_too_many_jobs_start_no_worker_before_the_refusal(tiny_file: Path, tmp_p
     assert code == 2, text
     assert f"--jobs {jobs} is more than this machine can use" in text
     assert not out.exists()
+
+
+HISTORY = Path(__file__).parent.parent / "scenarios" / "history" / "tasks.csv"
+
+
+@pytest.mark.parametrize("kind", ["under_a_file", "fifo", "dangling_link"])
+def test_fit_refuses_a_figures_folder_it_cannot_make_before_writing_the_fragment(
+        tmp_path: Path, kind: str) -> None:
+    import os
+
+    blocker = tmp_path / "blocker"
+    if kind == "fifo":
+        os.mkfifo(blocker)
+        figures = blocker
+    elif kind == "dangling_link":
+        blocker.symlink_to(tmp_path / "nowhere")
+        figures = blocker
+    else:
+        blocker.write_text("mine")
+        figures = blocker / "sub"
+    fragment = tmp_path / "out" / "f.yaml"
+    code, text = invoke("fit", str(HISTORY), "--out", str(fragment), "--figures", str(figures), "-q")
+    assert code == 2, text
+    assert f"cannot write {figures}/" in text
+    assert not fragment.exists()
+    assert not fragment.parent.exists()

@@ -46,7 +46,14 @@ from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
 from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write
-from pmo_sim.files import is_taken, refuse_input, refuse_results_file, same_name, write_atomically
+from pmo_sim.files import (
+    check_no_file_in_the_way,
+    is_taken,
+    refuse_input,
+    refuse_results_file,
+    same_name,
+    write_atomically,
+)
 from pmo_sim.io.history import History, read_history
 
 EFFORT, RATIO, ARRIVALS = "effort", "estimate error", "arrival gaps"
@@ -256,6 +263,14 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     if existing and not force:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise UsageError(f"{existing[0]} exists{more}; use --force to overwrite, or --figures DIR")
+    if paths:
+        # The figures' folder is checked before the fragment is written: --figures naming a
+        # file (or a folder under one) wrote the fragment, then failed at the first figure
+        # (exit 2, the fragment left behind, and the next fit refused without --force).
+        try:
+            check_no_file_in_the_way(folder)
+        except OSError as exc:
+            raise cannot_write(paths[0], exc) from None
     text = fragment_yaml(fitted)
     _write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     for done, (path, (skill, quantity, fit, sample)) in enumerate(zip(paths, fitted.fits(), strict=True)):
