@@ -10,6 +10,10 @@
   link to nothing: the fragment was written, then the first figure failed (exit 2, "cannot
   write X/effort-dev.png"), leaving the fragment behind, so the same command, corrected, was
   then refused without --force. The figures' folder is checked before anything is written;
+- ``export R --xlsx W --ema X`` where X (or W's folder) is under a file or a symbolic link to
+  nothing: the workbook was written, then the EMA tables failed (exit 2, "workbook: W" on
+  stdout and the workbook left), though export "checks both targets before either is
+  written". Each target's check now includes its folder;
 """
 
 from __future__ import annotations
@@ -80,3 +84,23 @@ def test_fit_refuses_a_figures_folder_it_cannot_make_before_writing_the_fragment
     assert f"cannot write {figures}/" in text
     assert not fragment.exists()
     assert not fragment.parent.exists()
+
+
+@pytest.mark.parametrize("blocked", ["ema", "xlsx"])
+@pytest.mark.parametrize("kind", ["under_a_file", "dangling_link"])
+def test_export_refuses_a_blocked_target_before_writing_the_other(
+        tiny_results: Path, tmp_path: Path, blocked: str, kind: str) -> None:
+    blocker = tmp_path / "blocker"
+    if kind == "dangling_link":
+        blocker.symlink_to(tmp_path / "nowhere")
+    else:
+        blocker.write_text("mine")
+    good = tmp_path / "out"
+    xlsx, ema = (good / "book.xlsx", blocker / "ema") if blocked == "ema" else \
+        (blocker / "book.xlsx", good / "ema")
+    code, text = invoke("export", str(tiny_results), "--xlsx", str(xlsx), "--ema", str(ema))
+    assert code == 2, text
+    assert f"cannot write {ema if blocked == 'ema' else xlsx}: {blocker} is " in text
+    assert "workbook:" not in text
+    assert not good.exists()
+    assert kind == "dangling_link" or blocker.read_text() == "mine"

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, cannot_write
 from pmo_sim.files import (
+    check_no_file_in_the_way,
     missing_folders,
     refuse_results_file,
     remove_empty_folders,
@@ -81,6 +82,12 @@ def check_target(folder: str | os.PathLike[str], force: bool = False) -> Path:
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is a file; --ema needs a folder")
+    try:
+        # A file in the way of the folder (or a link to nothing) is refused here, with the
+        # other checks: export --xlsx W --ema F/sub wrote the workbook, then failed on F.
+        check_no_file_in_the_way(target)
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
     for name in FILES:
         refuse_results_file(target / name)
     clash = [name for name in FILES if (target / name).exists()]

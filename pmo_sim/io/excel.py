@@ -47,8 +47,14 @@ from pmo_sim.analysis import risks as risk_table
 from pmo_sim.analysis.compare import compare, select_best, verdict_text
 from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.stats import summary
-from pmo_sim.errors import PmoSimError, UsageError
-from pmo_sim.files import create_folder, is_taken, refuse_results_file, write_atomically
+from pmo_sim.errors import PmoSimError, UsageError, cannot_write
+from pmo_sim.files import (
+    check_no_file_in_the_way,
+    create_folder,
+    is_taken,
+    refuse_results_file,
+    write_atomically,
+)
 from pmo_sim.schema import ALL_TABLES, KPI_COLUMNS, PROJECTS
 
 if TYPE_CHECKING:
@@ -346,6 +352,12 @@ def check_target(path: str | os.PathLike[str], force: bool = False) -> Path:
     refuse_results_file(target)
     if is_taken(target) and not force:
         raise UsageError(f"{target} already exists; use --force to overwrite it")
+    try:
+        # A file in the way of its folder (or a link to nothing) is refused here, with the
+        # other checks, so that export refuses it before writing its EMA tables.
+        check_no_file_in_the_way(target.parent)
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
     return target
 
 
