@@ -14,6 +14,9 @@
   nothing: the workbook was written, then the EMA tables failed (exit 2, "workbook: W" on
   stdout and the workbook left), though export "checks both targets before either is
   written". Each target's check now includes its folder;
+- ``sensitivity S --vary intake.arrivals=1:2`` (a distribution, not a number): the message
+  suggested "vary one of its parameters, e.g. intake.arrivals.mean_", a path that does not
+  exist (the model's Python name of ``mean``); the scenario is read by the names a file uses;
 """
 
 from __future__ import annotations
@@ -104,3 +107,18 @@ def test_export_refuses_a_blocked_target_before_writing_the_other(
     assert "workbook:" not in text
     assert not good.exists()
     assert kind == "dangling_link" or blocker.read_text() == "mine"
+
+
+QUEUE = Path(__file__).parent.parent / "scenarios" / "queue_mmc.yaml"
+
+
+def test_sensitivity_of_a_distribution_suggests_a_path_that_exists(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = invoke("sensitivity", str(QUEUE), "--vary", "intake.arrivals=1:2", "--metric", "npv",
+                        "-n", "2", "-j", "1", "-q", "--out", str(out))
+    assert code == 2, text
+    assert "holds a distribution; vary one of its parameters, e.g. intake.arrivals.mean " in text
+    assert "mean_" not in text
+    assert not out.exists()
+    code, text = invoke("validate", str(QUEUE), "--set", "intake.arrivals.mean=3")
+    assert code == 0, text  # the suggested path is one --set and --vary take

@@ -144,7 +144,11 @@ class Base:
     def _dumped(self) -> dict[str, Any]:
         """The resolved scenario as plain data, read (never changed) by :meth:`current`: dumped once,
         not twice per path (200 ranges of a 200-project scenario took ``validate`` 36 s)."""
-        return self.scenario.model_dump()
+        # by_alias: the names a scenario file and a path use. Without it a distribution's
+        # mean read as "mean_" (its Python name), so sensitivity told a user to vary
+        # intake.arrivals.mean_, a path that does not exist, and a path ending in .mean
+        # held no value here.
+        return self.scenario.model_dump(by_alias=True)
 
     def integer_field(self, path: str) -> bool:
         """Whether PATH holds a whole number (a headcount, a crew size) rather than a float or a flag.
