@@ -17,6 +17,11 @@
 - ``sensitivity S --vary intake.arrivals=1:2`` (a distribution, not a number): the message
   suggested "vary one of its parameters, e.g. intake.arrivals.mean_", a path that does not
   exist (the model's Python name of ``mean``); the scenario is read by the names a file uses;
+- a pool, policy or list item whose name has a dot in it (a pool ``dev.team``, a policy
+  ``v1.2``): ``--set resources.dev.team.headcount=3`` said "no such key; expected one of:
+  dev.team (got 'dev')", so no ``--set``, ``--vary`` or sensitivity range could reach any
+  field under such a name (a list item had its index; a mapping entry had nothing). A
+  dotted name is matched whole now, the longest match winning;
 """
 
 from __future__ import annotations
@@ -122,3 +127,35 @@ def test_sensitivity_of_a_distribution_suggests_a_path_that_exists(tmp_path: Pat
     assert not out.exists()
     code, text = invoke("validate", str(QUEUE), "--set", "intake.arrivals.mean=3")
     assert code == 0, text  # the suggested path is one --set and --vary take
+
+
+DOTTED = """name: dotted
+horizon: 100
+resources:
+  dev: {headcount: 1, day_rate: 100}
+  dev.team: {headcount: 2, day_rate: 100}
+projects:
+  - {name: CRM 2.0, value_per_day: 10, tasks: [{name: a, skill: dev.team, effort: 5}]}
+policies:
+  v1.2: {resource_manager: {wip_limit: 3}}
+"""
+
+
+def test_names_with_dots_are_reached_by_set_and_vary(tmp_path: Path) -> None:
+    path = tmp_path / "dotted.yaml"
+    path.write_text(DOTTED)
+    sc = ps.load_scenario(path, overrides={"resources.dev.team.headcount": 5,
+                                           "resources.dev.headcount": 3,
+                                           "projects.CRM 2.0.value_per_day": 20,
+                                           "policies.v1.2.resource_manager.wip_limit": 4})
+    assert (sc.resources["dev.team"].headcount, sc.resources["dev"].headcount) == (5, 3)
+    assert sc.projects[0].value_per_day.mean() == 20
+    assert sc.policies["v1.2"].resource_manager.wip_limit == 4
+    code, text = invoke("validate", str(path), "--set", "resources.dev.team.headcount=0")
+    assert code == 2, text
+    assert "--set:1:1: resources.dev.team.headcount: must be at least 1 (got 0)" in text
+    out = tmp_path / "out"
+    code, text = invoke("sweep", str(path), "--vary", "resources.dev.team.headcount=2,3", "-n", "1",
+                        "-j", "1", "-q", "--out", str(out))
+    assert code == 0, text
+    assert (out / "sweep.csv").read_text().startswith("resources.dev.team.headcount,")

@@ -10,8 +10,10 @@ over an index when both could match. Every segment but the last must exist; the 
 a new key of an existing mapping. An index is written in ASCII digits only (``²`` or ``٣`` are
 names, not numbers). VALUE, when it is a string (the command line), is read as a YAML flow
 value by the same bounded reader as scenario files (:mod:`pmo_sim.scenario.reader`): ``15`` is a
-number, ``[1, 2]`` a list, ``{dist: fixed, value: 3}`` a mapping and ``wsjf`` a string. Names
-that contain a dot cannot be addressed by name (use the index).
+number, ``[1, 2]`` a list, ``{dist: fixed, value: 3}`` a mapping and ``wsjf`` a string. A key
+or item name that contains dots is matched whole, over as many segments as it has
+(``resources.dev.team.headcount`` for a pool ``dev.team``); when it and a key of one segment
+both match, the longer wins.
 """
 
 from __future__ import annotations
@@ -91,6 +93,22 @@ def _skeleton(segments: list[str]) -> str:
     return f"[{inner}]" if segments[0].isdecimal() else f"{{{segments[0]}: {inner}}}"
 
 
+def _dotted_width(node: Any, segments: list[str], depth: int) -> int:
+    """How many segments from ``depth`` on spell the longest key of ``node`` (a mapping) or
+    name of one of its items (a list) that contains a dot; 0 when none does. Only the names
+    with a dot are compared, so a long path costs no more than the names it meets."""
+    if isinstance(node, dict):
+        candidates: list[Any] = list(node)
+    elif isinstance(node, list):
+        candidates = [item.get("name") for item in node if isinstance(item, Mapping)]
+    else:
+        return 0
+    names = [n for n in candidates if isinstance(n, str) and "." in n]
+    widths = [len(parts) for parts in (n.split(".") for n in names)
+              if segments[depth:depth + len(parts)] == parts]
+    return max(widths, default=0)
+
+
 def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
     """Where PATH points: ``(key path, parent container, last key)``.
 
@@ -101,7 +119,17 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
         raise OverrideError("empty segment in the path", dotted)
     node: Any = tree
     path: KeyPath = ()
-    for depth, segment in enumerate(segments):
+    depth = -1
+    while depth + 1 < len(segments):
+        depth += 1
+        segment = segments[depth]
+        # A key or name with dots in it (a pool "dev.team", a policy "v1.2") spans several
+        # segments: before, it could not be reached at all ("no such key; expected one of:
+        # dev.team (got 'dev')"), so no --set, --vary or sensitivity range could change it.
+        width = _dotted_width(node, segments, depth)
+        if width > 1:
+            segment = ".".join(segments[depth:depth + width])
+            depth += width - 1
         last = depth == len(segments) - 1
         if isinstance(node, dict):
             if segment not in node and not last:
