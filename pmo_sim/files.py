@@ -13,9 +13,10 @@ import errno
 import os
 import re
 import select
+import shutil
 import stat
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,32 @@ def check_no_file_in_the_way(path: str | os.PathLike[str]) -> None:
         raise FileExistsError(errno.EEXIST, f"{dangling} is a symbolic link to "
                               f"{os.readlink(dangling)}, {where}, remove the link, or give "
                               f"another path", str(folder))
+
+
+def remove_run_files(root: Path, files: Sequence[str], folder: str) -> None:
+    """Delete a run's ``files`` and its ``folder`` of chunks in ``root`` (``--force``): a
+    symbolic link goes, never what it points to.
+
+    One of the ``files`` that is a folder, or a ``folder`` that is not one, is refused first
+    (an :class:`OSError` naming it): clearing stopped half-way at it, the manifest and the
+    scenario (or every table) deleted and the rest kept, saying only "Is a directory" (or
+    "Not a directory").
+    """
+    odd = [root / name for name in files if (root / name).is_dir() and not (root / name).is_symlink()]
+    chunks = root / folder
+    if not chunks.is_symlink() and chunks.exists() and not chunks.is_dir():
+        odd.append(chunks)
+    if odd:
+        raise OSError(errno.ENOTDIR if odd[0] == chunks else errno.EISDIR,
+                      f"{odd[0]} is {'not a folder' if odd[0] == chunks else 'a folder'}, where "
+                      f"pmo-sim writes {'its chunks' if odd[0] == chunks else 'a file'}; move it "
+                      f"away, or give another --out")
+    for name in files:
+        (root / name).unlink(missing_ok=True)
+    if chunks.is_symlink():
+        chunks.unlink()
+    elif chunks.exists():
+        shutil.rmtree(chunks)
 
 
 def lock_folder(path: str | os.PathLike[str]) -> int | None:

@@ -22,6 +22,12 @@
   dev.team (got 'dev')", so no ``--set``, ``--vary`` or sensitivity range could reach any
   field under such a name (a list item had its index; a mapping entry had nothing). A
   dotted name is matched whole now, the longest match winning;
+- ``run --out R --force`` where one of R's own file names is a folder (``summary.csv/``, a
+  ``projects.parquet/``) or ``chunks`` is a file: --force deleted the manifest and the
+  scenario (or every table), then stopped with "--force cannot clear R: Is a directory" (or
+  "Not a directory"), exit 2, the old results half gone and nothing said of where. Every
+  name is checked before anything is deleted now, and the one in the way is named;
+- ``manifest.json`` that is a folder or a named pipe was "missing"; it is "not a file" now;
 """
 
 from __future__ import annotations
@@ -159,3 +165,35 @@ def test_names_with_dots_are_reached_by_set_and_vary(tmp_path: Path) -> None:
                         "-j", "1", "-q", "--out", str(out))
     assert code == 0, text
     assert (out / "sweep.csv").read_text().startswith("resources.dev.team.headcount,")
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "projects.parquet", "chunks", "manifest.json"])
+def test_force_checks_every_name_before_clearing_anything(tiny_results: Path, name: str) -> None:
+    target = tiny_results / name
+    if name == "chunks":
+        target.write_text("mine")
+    else:
+        target.unlink()
+        target.mkdir()
+        (target / "mine.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in tiny_results.iterdir() if p.is_file()}
+    code, text = invoke("run", str(tiny_results.parent / "s.yaml"), "-n", "2", "-j", "1", "-q",
+                        "--out", str(tiny_results), "--force")
+    assert code == 2, text
+    shown = "not a folder, where pmo-sim writes its chunks" if name == "chunks" else \
+        "a folder, where pmo-sim writes a file"
+    assert f"--force cannot clear {tiny_results}: {target} is {shown}" in text
+    assert {p.name: p.read_bytes() for p in tiny_results.iterdir() if p.is_file()} == before
+    assert name == "chunks" or (target / "mine.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_manifest_that_is_no_file_is_named_so(tiny_results: Path, kind: str) -> None:
+    import os
+
+    manifest = tiny_results / "manifest.json"
+    manifest.unlink()
+    manifest.mkdir() if kind == "folder" else os.mkfifo(manifest)
+    code, text = invoke("compare", str(tiny_results))
+    assert code == 2, text
+    assert f"{tiny_results} is not a results folder: manifest.json is not a file" in text

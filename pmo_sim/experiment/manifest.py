@@ -216,8 +216,11 @@ def read_manifest(root: Path) -> dict[str, Any]:
     """``root/manifest.json``, parsed and checked; a :class:`UsageError` saying why not."""
     path = root / MANIFEST
     if path.is_symlink() or not path.is_file():
-        raise UsageError(f"{root} is not a results folder: {MANIFEST} is missing"
-                         + (" (it is a symbolic link)" if path.is_symlink() else ""))
+        # Something else in its place is named, as a table's is: a folder or a named pipe
+        # called manifest.json was said to be "missing", and the user looked for no file.
+        what = ("is missing (it is a symbolic link)" if path.is_symlink() else
+                "is not a file (a folder, pipe or device)" if path.exists() else "is missing")
+        raise UsageError(f"{root} is not a results folder: {MANIFEST} {what}")
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             raise UsageError(f"{path}: larger than {MAX_MANIFEST_BYTES // 2**20} MB; not a manifest "

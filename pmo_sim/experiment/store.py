@@ -38,7 +38,6 @@ import hashlib
 import io
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -70,6 +69,7 @@ from pmo_sim.files import (
     missing_folders,
     refuse_results_file,
     remove_empty_folders,
+    remove_run_files,
     write_atomically,
     write_synced,
 )
@@ -258,13 +258,7 @@ class ResultsFolder(ChunkStore):
     @staticmethod
     def _remove_own_files(root: Path) -> None:
         try:
-            for name in OWN_FILES:
-                (root / name).unlink(missing_ok=True)
-            chunk_dir = root / CHUNK_DIR
-            if chunk_dir.is_symlink():
-                chunk_dir.unlink()  # the link goes, never what it points to
-            elif chunk_dir.exists():
-                shutil.rmtree(chunk_dir)
+            remove_run_files(root, OWN_FILES, CHUNK_DIR)
         except OSError as exc:
             raise UsageError(f"--force cannot clear {root}: {exc.strerror or exc}") from exc
 
