@@ -28,6 +28,11 @@
   "Not a directory"), exit 2, the old results half gone and nothing said of where. Every
   name is checked before anything is deleted now, and the one in the way is named;
 - ``manifest.json`` that is a folder or a named pipe was "missing"; it is "not a file" now;
+- ``sweep ... --out F --force`` with a folder ``F/sweep.png`` (likewise ``trace``'s figure,
+  ``roi``'s roi.png): the whole study ran, its table was written, then the figure failed
+  ("F/sweep.png: Is a directory", exit 2), the table left without its figure (roi: the
+  results folder, roi.json and roi.csv without roi.png). A folder where a command writes a
+  file is refused before any work now, --force or not;
 """
 
 from __future__ import annotations
@@ -197,3 +202,33 @@ def test_a_manifest_that_is_no_file_is_named_so(tiny_results: Path, kind: str) -
     code, text = invoke("compare", str(tiny_results))
     assert code == 2, text
     assert f"{tiny_results} is not a results folder: manifest.json is not a file" in text
+
+
+@pytest.mark.parametrize(("command", "name", "options"), [
+    ("sweep", "sweep.png", ["--vary", "resources.dev.headcount=2,3", "-n", "1", "-j", "1", "-q"]),
+    ("trace", "trace-default-r0.png", ["--policy", "default", "--replication", "0"]),
+    ("sensitivity", "sensitivity.png", ["--vary", "resources.dev.headcount=2:3", "--metric", "npv",
+                                        "-n", "2", "-j", "1", "-q"]),
+])
+def test_a_folder_where_a_study_writes_a_file_is_refused_before_the_study(
+        tiny_file: Path, tmp_path: Path, command: str, name: str, options: list[str]) -> None:
+    out = tmp_path / "out"
+    (out / name).mkdir(parents=True)
+    code, text = invoke(command, str(tiny_file), *options, "--out", str(out), "--force")
+    assert code == 2, text
+    assert f"{out / name} is a folder, where this command writes a file of that name" in text
+    assert [p.name for p in out.iterdir()] == [name]
+
+
+def test_roi_refuses_a_folder_where_it_writes_a_file_before_the_runs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "roi.png").mkdir(parents=True)
+    code, text = invoke("roi", str(TRAINING), "--policy", "upskill", "--programme", "dev-course",
+                        "-n", "2", "-j", "1", "-q", "--set", "horizon=100", "--set", "warmup=0",
+                        "--out", str(out), "--force")
+    assert code == 2, text
+    assert f"{out / 'roi.png'} is a folder, where roi writes a file of that name" in text
+    assert [p.name for p in out.iterdir()] == ["roi.png"]
+
+
+TRAINING = Path(__file__).parent.parent / "scenarios" / "training.yaml"
