@@ -220,6 +220,19 @@ def test_a_folder_where_a_study_writes_a_file_is_refused_before_the_study(
     assert [p.name for p in out.iterdir()] == [name]
 
 
+@pytest.mark.parametrize("figure", ["effort-analysts.png", "ratio-testers.png"])
+def test_fit_refuses_a_folder_where_a_figure_goes_before_writing(tmp_path: Path, figure: str) -> None:
+    figures = tmp_path / "figures"
+    (figures / figure).mkdir(parents=True)
+    fragment = tmp_path / "f.yaml"
+    code, text = invoke("fit", str(HISTORY), "--out", str(fragment), "--figures", str(figures),
+                        "--force", "-q")
+    assert code == 2, text
+    assert f"{figures / figure} is a folder, where this command writes a file of that name" in text
+    assert not fragment.exists()
+    assert [p.name for p in figures.iterdir()] == [figure]
+
+
 def test_roi_refuses_a_folder_where_it_writes_a_file_before_the_runs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "roi.png").mkdir(parents=True)

@@ -256,6 +256,9 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     for path in paths:
         refuse_results_file(path)
         refuse_input(path, history)  # a history under a figure's name, replaced with --force
+        if path.is_dir() and not path.is_symlink():  # met after the fragment, else
+            raise UsageError(f"{path} is a folder, where this command writes a file of that name; "
+                             f"move it away, or write elsewhere")
         if same_name(path, target):  # the fragment would be lost
             raise UsageError(f"{target}: is also the figure {path.name} this command writes "
                              f"(--figures {folder}); give --out another name or --figures another folder")
