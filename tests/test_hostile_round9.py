@@ -245,3 +245,16 @@ def test_roi_refuses_a_folder_where_it_writes_a_file_before_the_runs(tmp_path: P
 
 
 TRAINING = Path(__file__).parent.parent / "scenarios" / "training.yaml"
+
+
+@pytest.mark.parametrize("name", ["experiments.csv", "outcomes.csv"])
+def test_export_refuses_a_folder_where_an_ema_table_goes_before_the_workbook(
+        tiny_results: Path, tmp_path: Path, name: str) -> None:
+    ema = tmp_path / "ema"
+    (ema / name).mkdir(parents=True)
+    book = tmp_path / "book.xlsx"
+    code, text = invoke("export", str(tiny_results), "--xlsx", str(book), "--ema", str(ema), "--force")
+    assert code == 2, text
+    assert f"{ema / name} is a folder, where this command writes a file of that name" in text
+    assert not book.exists()
+    assert [p.name for p in ema.iterdir()] == [name]

@@ -90,6 +90,9 @@ def check_target(folder: str | os.PathLike[str], force: bool = False) -> Path:
         raise cannot_write(target, exc) from None
     for name in FILES:
         refuse_results_file(target / name)
+        if (target / name).is_dir() and not (target / name).is_symlink():  # else met after the workbook
+            raise UsageError(f"{target / name} is a folder, where this command writes a file of "
+                             f"that name; move it away, or write elsewhere")
     clash = [name for name in FILES if (target / name).exists()]
     if clash and not force:
         raise UsageError(f"{target} already has {', '.join(clash)}; use --force to overwrite")
