@@ -33,6 +33,11 @@
   ("F/sweep.png: Is a directory", exit 2), the table left without its figure (roi: the
   results folder, roi.json and roi.csv without roi.png). A folder where a command writes a
   file is refused before any work now, --force or not;
+- ``trace`` of a task with a crew of 5,000 (a large organisation; a pool may hold 100,000):
+  the Gantt chart had a row per person, 0.28 in each, so the PNG was 1440 x 168,000 pixels
+  (240 megapixels, a minute to draw, refused by image viewers as a decompression bomb), and
+  at a pool's limit tens of gigabytes of pixels before anything was said. Above 400 people
+  the chart keeps its height and names no row (the task log names them all);
 """
 
 from __future__ import annotations
@@ -258,3 +263,20 @@ def test_export_refuses_a_folder_where_an_ema_table_goes_before_the_workbook(
     assert f"{ema / name} is a folder, where this command writes a file of that name" in text
     assert not book.exists()
     assert [p.name for p in ema.iterdir()] == [name]
+
+
+def test_a_gantt_chart_of_thousands_of_people_keeps_its_size() -> None:
+    import pandas as pd
+
+    from pmo_sim.analysis.plots import gantt  # where it was before it had a module of its own
+
+    crew = ",".join(f"dev-{i}" for i in range(5000))
+    tasks = pd.DataFrame({"project": ["P"], "pool": ["dev"], "start": [0.0], "finish": [1.0],
+                          "crew": [crew]})
+    ax = gantt(tasks)
+    width, height = ax.figure.get_size_inches()
+    assert height <= 1.6 + 0.28 * 400 + 1e-9  # pmo_sim.analysis.gantt.MAX_LABELLED_PEOPLE
+    assert list(ax.get_yticks()) == []
+    assert "5,000 people, a row each" in ax.get_ylabel()
+    small = gantt(tasks.assign(crew="dev-0,dev-1"))
+    assert [t.get_text() for t in small.get_yticklabels()] == ["dev-0", "dev-1"]
