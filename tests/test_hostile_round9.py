@@ -38,6 +38,10 @@
   (240 megapixels, a minute to draw, refused by image viewers as a decompression bomb), and
   at a pool's limit tens of gigabytes of pixels before anything was said. Above 400 people
   the chart keeps its height and names no row (the task log names them all);
+- ``sweep`` of three paths with many values of the third: a row of heat maps (3 in) per
+  combination of the later paths, so 2,500 of them made a figure 900,000 pixels high
+  (gigabytes, many minutes) after the sweep had run. The first 30 rows are drawn, and the
+  title says how many there are (sweep.csv has every one);
 """
 
 from __future__ import annotations
@@ -280,3 +284,18 @@ def test_a_gantt_chart_of_thousands_of_people_keeps_its_size() -> None:
     assert "5,000 people, a row each" in ax.get_ylabel()
     small = gantt(tasks.assign(crew="dev-0,dev-1"))
     assert [t.get_text() for t in small.get_yticklabels()] == ["dev-0", "dev-1"]
+
+
+def test_a_sweep_of_three_paths_draws_a_bounded_figure() -> None:
+    import itertools
+
+    import pandas as pd
+
+    from pmo_sim.analysis.plots import sweep_figure
+
+    rows = [{"a": a, "b": b, "c": c, "policy": "p", "metric": "npv", "mean": float(a * b + c),
+             "ci_low": 0.0, "ci_high": 1.0, "n": 2}
+            for a, b, c in itertools.product([1, 2], [1, 2], range(40))]
+    fig = sweep_figure(pd.DataFrame(rows))
+    assert fig.get_size_inches()[1] <= 0.6 + 3.0 * 30 + 1e-9
+    assert "(the first 30 of 40 combinations of c; the table has every one)" in fig.get_suptitle()

@@ -246,6 +246,12 @@ def sweep_plot(table: pd.DataFrame, ax: Axes | None = None, currency: str = "EUR
     return ax
 
 
+#: The most rows of small multiples a sweep of three or more paths draws: a row each (3 in)
+#: for 2,500 combinations of its later paths made a figure of 900,000 pixels high, gigabytes
+#: and many minutes to draw after the sweep had run. The sweep's table has every row.
+MAX_HEATMAP_ROWS = 30
+
+
 def sweep_heatmaps(table: pd.DataFrame, currency: str = "EUR") -> Figure:
     """A sweep of two or more paths as heat maps of the metric's mean.
 
@@ -253,7 +259,7 @@ def sweep_heatmaps(table: pd.DataFrame, currency: str = "EUR") -> Figure:
     small multiples, one row per combination of the third and later paths and one column
     per policy. Every panel shares one colour scale (green is better for a KPI with a
     sense, viridis for a neutral one) and, when it is small enough to read, prints each
-    cell's mean.
+    cell's mean. At most ``MAX_HEATMAP_ROWS`` rows are drawn (the title says so).
     """
     from matplotlib.figure import Figure
 
@@ -265,6 +271,7 @@ def sweep_heatmaps(table: pd.DataFrame, currency: str = "EUR") -> Figure:
     info = metric_info(_only(table["metric"]))
     policies = list(dict.fromkeys(table["policy"]))
     rows_of = list(table.groupby(params[2:], sort=False)) if len(params) > 2 else [((), table)]
+    combinations, rows_of = len(rows_of), rows_of[:MAX_HEATMAP_ROWS]
     ncols = len(policies) if len(params) > 2 else min(3, len(policies))
     nrows = len(rows_of) if len(params) > 2 else -(-len(policies) // ncols)
     fig = Figure(figsize=(1.0 + 3.6 * ncols, 0.6 + 3.0 * nrows), layout="constrained")
@@ -301,7 +308,9 @@ def sweep_heatmaps(table: pd.DataFrame, currency: str = "EUR") -> Figure:
         bar = fig.colorbar(image, ax=axes, shrink=0.8)
         bar.set_label(f"{info.label}{unit_text(info.unit, currency)} (mean)")
         format_axis(bar.ax.yaxis, info.unit, currency)
-    fig.suptitle(f"{info.label}: mean over replications at every grid point")
+    fig.suptitle(f"{info.label}: mean over replications at every grid point" + (
+        f" (the first {len(rows_of)} of {combinations:,} combinations of {', '.join(params[2:])}; "
+        f"the table has every one)" if combinations > len(rows_of) else ""))
     return fig
 
 
