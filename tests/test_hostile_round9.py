@@ -42,6 +42,10 @@
   combination of the later paths, so 2,500 of them made a figure 900,000 pixels high
   (gigabytes, many minutes) after the sweep had run. The first 30 rows are drawn, and the
   title says how many there are (sweep.csv has every one);
+- ``report`` of a scenario with 100 policies: the legend above the trade-off, distribution,
+  pools and value figures (4 columns, 25 rows) left their axes no height, so matplotlib
+  printed "constrained_layout not applied because axes sizes collapsed to zero" on stderr
+  for each and drew the legend over the plot. The figure grows by the legend's rows;
 """
 
 from __future__ import annotations
@@ -299,3 +303,21 @@ def test_a_sweep_of_three_paths_draws_a_bounded_figure() -> None:
     fig = sweep_figure(pd.DataFrame(rows))
     assert fig.get_size_inches()[1] <= 0.6 + 3.0 * 30 + 1e-9
     assert "(the first 30 of 40 combinations of c; the table has every one)" in fig.get_suptitle()
+
+
+def test_a_figure_of_a_hundred_policies_makes_room_for_its_legend() -> None:
+    import io
+    import warnings
+
+    import pandas as pd
+
+    from pmo_sim.analysis import report_figures
+
+    policies = [f"p{i:03d}" for i in range(100)]
+    table = pd.DataFrame([{"policy": p, "metric": m, "mean": 10.0 + i, "ci_high": 11.0 + i}
+                          for i, p in enumerate(policies) for m in ("mean_cycle_time", "on_time_rate")])
+    fig = report_figures.tradeoff(table, policies)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(io.BytesIO(), format="svg")
+    assert fig.get_size_inches()[1] > 3.8 + 0.2 * 20

@@ -47,6 +47,14 @@ def _legend_above(ax: Axes, n: int) -> None:
         return  # nothing labelled was drawn (no data): no empty legend, and no warning of one
     ax.legend(fontsize=8, ncols=min(4, n), loc="lower center", bbox_to_anchor=(0.5, 1.0),
               frameon=False)
+    # The figure grows by the legend's rows beyond three: a legend of 100 policies (25 rows)
+    # above a figure of 3.8 in left its axes no height ("constrained_layout not applied because
+    # axes sizes collapsed to zero", a warning per figure on stderr, the legend over the plot).
+    rows = -(-n // min(4, n))
+    if rows > 3:
+        fig = ax.get_figure(root=True)
+        assert fig is not None
+        fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] + 0.2 * (rows - 3))
 
 
 def _no_data(ax: Axes, text: str, ticks: bool = False) -> None:
