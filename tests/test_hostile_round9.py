@@ -45,7 +45,8 @@
 - ``report`` of a scenario with 100 policies: the legend above the trade-off, distribution,
   pools and value figures (4 columns, 25 rows) left their axes no height, so matplotlib
   printed "constrained_layout not applied because axes sizes collapsed to zero" on stderr
-  for each and drew the legend over the plot. The figure grows by the legend's rows;
+  for each and drew the legend over the plot. The figure grows by the legend's rows; so do
+  sweep's and frontier's, whose legend inside the axes was taller than the figure;
 """
 
 from __future__ import annotations
@@ -321,3 +322,19 @@ def test_a_figure_of_a_hundred_policies_makes_room_for_its_legend() -> None:
         warnings.simplefilter("error")
         fig.savefig(io.BytesIO(), format="svg")
     assert fig.get_size_inches()[1] > 3.8 + 0.2 * 20
+
+
+def test_a_sweep_figure_of_a_hundred_policies_warns_of_nothing() -> None:
+    import io
+    import warnings
+
+    import pandas as pd
+
+    from pmo_sim.analysis.plots import sweep_figure
+
+    rows = [{"a": a, "policy": f"p{i:03d}", "metric": "npv", "mean": float(a + i),
+             "ci_low": a + i - 1.0, "ci_high": a + i + 1.0, "n": 2} for i in range(100) for a in (1, 2)]
+    fig = sweep_figure(pd.DataFrame(rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(io.BytesIO(), format="png", dpi=30)

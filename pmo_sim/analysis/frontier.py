@@ -16,7 +16,7 @@ import pandas as pd
 
 from pmo_sim.analysis.format import unit_label
 from pmo_sim.analysis.metrics import metric_info
-from pmo_sim.analysis.plots import new_axes, readable_ticks
+from pmo_sim.analysis.plots import legend, new_axes, readable_ticks
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -51,7 +51,8 @@ def frontier_figure(table: pd.DataFrame, currency: str = "EUR") -> Figure:
     unit = unit_label(info.unit, currency)
     ax.set_ylabel(f"{info.label}{f' ({unit})' if unit else ''}: mean and 95% CI")
     ax.set_title(f"{info.label} against the yearly budget")
-    ax.legend(title="policy (funding rule)", fontsize=8, title_fontsize=8, loc="best")
+    legend(ax, table["policy"].nunique(), title="policy (funding rule)", fontsize=8,
+           title_fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     figure = ax.get_figure(root=True)
     assert figure is not None

@@ -57,6 +57,26 @@ def save(drawing: Axes | Figure, path: str | os.PathLike[str], dpi: int = 120) -
 # --------------------------------------------------------------------------- readable ticks
 
 
+#: A legend of more entries than this goes above the axes, four to a row, the figure growing
+#: by its rows: inside the axes, a legend of 100 policies was taller than the figure
+#: (matplotlib's "constrained_layout not applied because axes sizes collapsed to zero" on
+#: stderr, and the legend over the plot).
+MAX_INSIDE_LEGEND = 12
+
+
+def legend(ax: Axes, n: int, **options: Any) -> None:
+    """``ax.legend(**options)`` for ``n`` entries; above the axes when they are many."""
+    if n <= MAX_INSIDE_LEGEND:
+        ax.legend(**options)
+        return
+    ax.legend(**{**options, "ncols": 4, "loc": "lower center", "bbox_to_anchor": (0.5, 1.0),
+                 "frameon": False})
+    figure = ax.get_figure(root=True)
+    assert figure is not None
+    width, height = figure.get_size_inches()
+    figure.set_size_inches(width, height + 0.2 * -(-n // 4))
+
+
 def readable_ticks(axis: Any, unit: str) -> None:
     """Tick labels from :func:`pmo_sim.analysis.format.tick_labels` on ``axis`` (an ``ax.xaxis``
     or ``ax.yaxis``): one scale suffix, enough decimals to tell ticks apart, no offset, no
@@ -241,7 +261,7 @@ def sweep_plot(table: pd.DataFrame, ax: Axes | None = None, currency: str = "EUR
     ax.set_xlabel(parameter)
     ax.set_ylabel(f"{info.label}{unit_text(info.unit, currency)}: mean, 95% CI")
     ax.set_title(f"{info.label} against {parameter}")
-    ax.legend(title="policy", fontsize=8)
+    legend(ax, len(groups), title="policy", fontsize=8)
     ax.grid(alpha=0.3)
     return ax
 
