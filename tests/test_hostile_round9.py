@@ -47,6 +47,9 @@
   printed "constrained_layout not applied because axes sizes collapsed to zero" on stderr
   for each and drew the legend over the plot. The figure grows by the legend's rows; so do
   sweep's and frontier's, whose legend inside the axes was taller than the figure;
+- ``run --chunk-size 10**24``: the run succeeded (exit 0) and recorded the chunk size in its
+  manifest, whose reader bounds it at 10,000,000: compare, report, forecast and --resume then
+  refused the folder as edited. Refused before the run now;
 """
 
 from __future__ import annotations
@@ -338,3 +341,14 @@ def test_a_sweep_figure_of_a_hundred_policies_warns_of_nothing() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig.savefig(io.BytesIO(), format="png", dpi=30)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_chunk_size_no_manifest_may_record_is_refused_first(tiny_file: Path, tmp_path: Path,
+                                                             jobs: str) -> None:
+    out = tmp_path / "out"
+    code, text = invoke("run", str(tiny_file), "-n", "2", "-j", jobs, "-q", "--chunk-size",
+                        str(10**24), "--out", str(out))
+    assert code == 2, text
+    assert "--chunk-size must be at most 10,000,000" in text
+    assert not out.exists()

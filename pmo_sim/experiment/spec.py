@@ -186,6 +186,10 @@ class ExperimentSpec:
         size = self.execution.chunk_size
         if size is not None and size < 1:
             raise UsageError(f"chunk size must be at least 1 (got {size})")
+        if size is not None and size > MAX_REPLICATIONS:  # the manifest's own bound: a larger
+            # one was recorded, and every later reader refused the folder as edited (exit 0 first)
+            raise UsageError(f"--chunk-size must be at most {MAX_REPLICATIONS:,}, the most "
+                             f"replications a run may have (got {size})")
 
 
 def check_types(scenario: object, **integers: object) -> None:
