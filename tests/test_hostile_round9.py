@@ -57,17 +57,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import TINY_RUN as TINY
 from test_hostile_round3 import invoke
 
 import pmo_sim as ps
-
-TINY = """name: tiny
-horizon: 100
-resources:
-  dev: {headcount: 2, day_rate: 100}
-projects:
-  - {name: P, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 5}]}
-"""
 
 
 @pytest.fixture
