@@ -163,6 +163,15 @@ def machine_failed(exc: OSError) -> bool:
     return exc.errno in MACHINE_ERRNOS
 
 
+def refuse_folder_for_file(path: os.PathLike[str], writer: str = "this command") -> None:
+    """Refuse ``path`` when it is a folder (not a link to one) where ``writer`` writes a file,
+    ``--force`` or not: it cannot be replaced, and met only when the file is written, it
+    failed after the work, outputs half written ("Is a directory", exit 2)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise UsageError(f"{os.fspath(path)} is a folder, where {writer} writes a file of that "
+                         "name; move it away, or write elsewhere")
+
+
 def cannot_write(what: object, exc: OSError) -> PmoSimError:
     """The error to raise for ``exc``, met writing ``what``: ``cannot write WHAT: REASON``, a
     :class:`WriteFailed` (exit 1) when the machine failed, else a :class:`UsageError` (exit 2)."""

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pmo_sim.errors import PmoSimError, ScenarioError, UsageError, cannot_write, machine_failed
+from pmo_sim.errors import (
+    PmoSimError,
+    ScenarioError,
+    UsageError,
+    cannot_write,
+    machine_failed,
+    refuse_folder_for_file,
+)
 from pmo_sim.files import (
     check_no_file_in_the_way,
     create_folder,
@@ -169,12 +176,8 @@ def refuse_replacing(paths: list[Path], force: bool, inputs: tuple[str, ...] = (
     for path in paths:
         refuse_results_file(path)
         refuse_input(path, *inputs)
-        # A folder where a file goes cannot be replaced, --force or not: sweep and trace ran
-        # the whole study, wrote their table, then failed at the figure ("F/sweep.png: Is a
-        # directory", exit 2), the table left without its figure.
-        if path.is_dir() and not path.is_symlink():
-            raise UsageError(f"{path} is a folder, where this command writes a file of that name; "
-                             f"move it away, or write elsewhere")
+        # (sweep and trace ran the whole study, wrote their table, then failed at the figure)
+        refuse_folder_for_file(path)
     found = [str(p) for p in paths if is_taken(p)]
     if found and not force:
         them = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]

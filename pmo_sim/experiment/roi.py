@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from pmo_sim.analysis.roi import ROI_JSON, VALUE_COLUMNS, RoiQuestion, RoiResult, analyse_roi
-from pmo_sim.errors import UsageError, unknown_policy
+from pmo_sim.errors import UsageError, refuse_folder_for_file, unknown_policy
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.files import write_atomically
@@ -117,13 +117,10 @@ def roi(scenario: Scenario | str | os.PathLike[str], policy: str, *, programme: 
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, None)
     question, sc = build_question(sc, policy, programme=programme, against=against, basis=basis)
-    # A folder under one of roi's file names is refused before the runs, --force or not: the
-    # runs, roi.json and roi.csv were written, then roi.png failed ("Is a directory", exit 2).
-    odd = [] if out is None else [p for p in (Path(out) / n for n in (ROI_JSON, ROI_CSV, ROI_FIGURE))
-                                  if p.is_dir() and not p.is_symlink()]
-    if odd:
-        raise UsageError(f"{odd[0]} is a folder, where roi writes a file of that name; move it "
-                         f"away, or write elsewhere")
+    # Before the runs: roi.json and roi.csv were written, then roi.png failed on a folder.
+    if out is not None:
+        for name in (ROI_JSON, ROI_CSV, ROI_FIGURE):
+            refuse_folder_for_file(Path(out) / name, "roi")
     res = run_experiment(sc, replications=replications, seed=seed, jobs=jobs, backend=backend,
                          scheduler=scheduler, policies=[policy, question.baseline], out=out,
                          force=force, progress=progress, command=command)

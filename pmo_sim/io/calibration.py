@@ -45,7 +45,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from pmo_sim.analysis.fit_plots import fit_figure
 from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
-from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write
+from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write, refuse_folder_for_file
 from pmo_sim.files import (
     check_no_file_in_the_way,
     is_taken,
@@ -256,9 +256,7 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
     for path in paths:
         refuse_results_file(path)
         refuse_input(path, history)  # a history under a figure's name, replaced with --force
-        if path.is_dir() and not path.is_symlink():  # met after the fragment, else
-            raise UsageError(f"{path} is a folder, where this command writes a file of that name; "
-                             f"move it away, or write elsewhere")
+        refuse_folder_for_file(path)  # met after the fragment, else
         if same_name(path, target):  # the fragment would be lost
             raise UsageError(f"{target}: is also the figure {path.name} this command writes "
                              f"(--figures {folder}); give --out another name or --figures another folder")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pmo_sim.errors import UsageError, cannot_write
+from pmo_sim.errors import UsageError, cannot_write, refuse_folder_for_file
 from pmo_sim.files import (
     check_no_file_in_the_way,
     missing_folders,
@@ -90,9 +90,7 @@ def check_target(folder: str | os.PathLike[str], force: bool = False) -> Path:
         raise cannot_write(target, exc) from None
     for name in FILES:
         refuse_results_file(target / name)
-        if (target / name).is_dir() and not (target / name).is_symlink():  # else met after the workbook
-            raise UsageError(f"{target / name} is a folder, where this command writes a file of "
-                             f"that name; move it away, or write elsewhere")
+        refuse_folder_for_file(target / name)  # else met after the workbook
     clash = [name for name in FILES if (target / name).exists()]
     if clash and not force:
         raise UsageError(f"{target} already has {', '.join(clash)}; use --force to overwrite")
