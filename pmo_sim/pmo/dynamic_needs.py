@@ -103,10 +103,12 @@ class DynamicNeedsQueue:
         self.resting: dict[int, None] = {}
         # during an allocation, the kinds with ready tasks that may still start (Allocation.alive)
         self.open: set[int] = set()
-        # per pool (by index): the pool and the kinds whose first need it is; with backfill a
-        # kind can start only if its first pool has someone free, so an allocation of an
-        # overloaded portfolio (most pools busy) checks the kinds of the few pools with any
-        self.first_pools: dict[int, tuple[PoolState, list[int]]] = {}
+        # per pool (by index) that is the first need of a kind with ready tasks: the pool and
+        # those kinds; with backfill a kind can start only if its first pool has someone free,
+        # so an allocation of an overloaded portfolio (most pools busy) checks the waiting kinds
+        # of the few pools with any (all of a pool's kinds, waiting or not, were looked at: in
+        # a portfolio of many pools and mixes, five in six of them had no ready task)
+        self.first_pools: dict[int, tuple[PoolState, dict[int, None]]] = {}
 
     # ------------------------------------------------------------------ what the manager tells it
 
@@ -116,9 +118,15 @@ class DynamicNeedsQueue:
         if kind == len(self.heaps):
             self.heaps.append([])
             self.live_of_kind.append(set())
+        waiting_of_kind = self.present.get(kind, 0)
+        self.present[kind] = waiting_of_kind + 1
+        if not waiting_of_kind:
             first = task.needs[0][0]
-            self.first_pools.setdefault(first.index, (first, []))[1].append(kind)
-        self.present[kind] = self.present.get(kind, 0) + 1
+            of_pool = self.first_pools.get(first.index)
+            if of_pool is None:
+                self.first_pools[first.index] = (first, {kind: None})
+            else:
+                of_pool[1][kind] = None
         proj = task.project
         waiting = self.projects.get(proj)
         if waiting is None:
@@ -203,6 +211,11 @@ class DynamicNeedsQueue:
         else:
             del self.present[kind]
             self.open.discard(kind)  # none of its tasks is left to start
+            first = task.needs[0][0].index
+            of_pool = self.first_pools[first][1]
+            del of_pool[kind]
+            if not of_pool:
+                del self.first_pools[first]
         return kind
 
     def _forget(self, proj: ProjectState) -> None:
@@ -260,12 +273,11 @@ class DynamicNeedsQueue:
             for pool, kinds in self.first_pools.values():
                 if pool.idle:
                     for kind in kinds:
-                        if kind in present:
-                            for need, units in needs[kind]:
-                                if len(need.idle) < units:
-                                    break
-                            else:
-                                alive.add(kind)
+                        for need, units in needs[kind]:
+                            if len(need.idle) < units:
+                                break
+                        else:
+                            alive.add(kind)
             if not alive:
                 return  # no kind waiting has what it needs free: nothing can start
         else:
