@@ -274,8 +274,18 @@ class Allocation:
             ok.clear()  # what is free (or held back) may change: every kind is looked at again
             if self.start(task):
                 started = True
-                for other in list(alive):
-                    can_start(other)
+                if self.backfill:  # NOTE: can_start written out (each open kind, at every start)
+                    needs = self.queue.kinds.needs
+                    for other in list(alive):
+                        for pool, units in needs[other]:
+                            if len(pool.idle) < units:
+                                alive.discard(other)
+                                break
+                        else:
+                            ok.add(other)
+                else:
+                    for other in list(alive):
+                        can_start(other)
                 if not alive:
                     break  # no kind can start any more: the allocation is over
             elif not self.backfill:
