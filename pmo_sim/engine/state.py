@@ -390,8 +390,20 @@ class ProjectState:
             after = self._after
             best = 0.0
             if self.running and self.down is not None:
-                for t, r in zip(self.running, self._left_in_calendar(now), strict=True):
-                    x = r / t.speed + after[t.index]
+                # NOTE: _left_in_calendar inlined (the same operations in the same order, so the
+                # same numbers; no list per key: min_slack keys a live project by this at most
+                # allocations of a portfolio with a calendar); tests/test_live_keys.py.
+                down = self.down
+                held = down.open_between(now, self.paused_until) if self.paused_until > now else 0.0
+                down_now = down.down_until(now)
+                total = self.pause_total
+                for t in self.running:
+                    ws = t.work_start
+                    since = (now - ws) - (down_now - down.down_until(ws)) if now > ws else 0.0
+                    worked = since - ((total - t.pause_mark) - held)
+                    worked = worked if worked > 0.0 else 0.0
+                    r = t.effort - (worked if t.is_duration else t.rate * worked)
+                    x = (r if r > 0.0 else 0.0) / t.speed + after[t.index]
                     if x > best:
                         best = x
             elif self.running:
