@@ -1,0 +1,197 @@
+"""Round 10 of the checks against exact answers: a WIP limit below the headcount (M/M/K inside
+M/M/c), the variance reduction of common random numbers with its covariance computed by
+quadrature, standardised estimates through a stage gate (triangular closed forms), and a
+capped intake thinned by the funding board's ``min_score`` (mixed binomial-Poisson moments).
+Cases the earlier rounds (tests/test_theory_round8.py, tests/test_theory_round9.py,
+tests/validation) do not cover.
+
+As before: seeded replications (reproducible, not flaky), one number per replication, and
+the mean over replications compared with the exact value within ``Z`` = 4 standard errors
+(``check`` of round 8; a two-sided test at about 6e-5 per check), plus a stated allowance for
+a queue's warm-up. Distributional checks use a chi-square p-value floor of 1e-4 (round 9's
+``P_FLOOR``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import integrate, stats
+from test_theory_round8 import WARMUP_BIAS, Z, check, col, erlang_c, expo, job, queue, replicate, spans
+from test_theory_round9 import P_FLOOR
+
+from pmo_sim.engine.records import ReplicationRecords
+from pmo_sim.experiment.replicate import run_replication
+from pmo_sim.scenario.loader import scenario_from_dict
+
+
+def replicate_loaded(data: dict[str, Any], replications: int,
+                     seed: int) -> dict[str, list[ReplicationRecords]]:
+    """round 8's ``replicate`` through the loader, which deep-merges each policy over ``pmo``
+    (SPEC 5); ``Scenario.model_validate`` takes a policy as given."""
+    sc = scenario_from_dict(data)
+    out: dict[str, list[ReplicationRecords]] = {}
+    for r in range(replications):
+        for rec in run_replication(sc, r, seed, None):
+            out.setdefault(rec.policy, []).append(rec)
+    return out
+
+
+def test_a_wip_limit_below_the_headcount_makes_the_pool_an_mmk_queue() -> None:
+    """Poisson one-task projects (lam 1.4, Exp(1) effort) on 4 people with ``wip_limit: 2``:
+    an admitted project finds a free person at once, so the WIP gate, not the pool, is the
+    queue: M/M/2 with a = lam / mu = 1.4 (rho 0.7), the other two people never busy at once
+    with them. Erlang C(2, 1.4) = 0.5765; Wq = C / (2 mu - lam) = 0.9608 (start - arrival, all
+    of it in the backlog); L = lam Wq + a = 2.745 (avg_in_system); avg_wip = the mean number in
+    service = a = 1.4 (not E[min(N, 2)] of an M/M/4, 1.35); utilisation = a / 4 = 0.35.
+    Warm-up 200 days (relaxation time of an M/M/2 at rho 0.7 is ~ 1 / (mu (1 - sqrt rho))^2 / 2,
+    about 20 days)."""
+    lam, k, people = 1.4, 2, 4
+    a = lam
+    pw = erlang_c(a, k)
+    wq = pw / (k - lam)
+    warm, margin = 200.0, 60.0
+    horizon = warm + 2500 / lam + margin
+    runs = replicate(queue(lam, {"staff": {"headcount": people}}, [job(expo(1.0))], horizon, warm,
+                           {"resource_manager": {"wip_limit": k}}), 30, seed=10101)["default"]
+    t1 = horizon - margin
+    check("P(wait)", [float((spans(r, "start", warm, t1) > 1e-9).mean()) for r in runs], pw, WARMUP_BIAS)
+    check("Wq", [spans(r, "start", warm, t1).mean() for r in runs], wq, 2 * WARMUP_BIAS)
+    for r in runs:  # an admitted project starts at once: nobody waits for a person
+        started = ~np.isnan(col(r, "start"))
+        assert (col(r, "start")[started] == col(r, "admitted")[started]).all()
+    check("avg_in_system", [r.kpis["avg_in_system"] for r in runs], lam * wq + a, 2 * WARMUP_BIAS)
+    check("avg_wip", [r.kpis["avg_wip"] for r in runs], a, WARMUP_BIAS)
+    check("utilisation", [r.kpis["utilisation"] for r in runs], a / people, WARMUP_BIAS)
+
+
+def crn_moments() -> dict[str, float]:
+    """E, Var of A = max(X, Y), B = max(X / 2, Y) and Cov(A, B), X, Y iid Exp(1).
+
+    E A = 3/2, Var A = 5/4; E B = 1/2 + 1 - 1/3 = 7/6 (E max = E U + E V - E min, min of rates
+    2 and 1 has mean 1/3), E B^2 = 2/4 + 2 - 2/9; E[A B] by quadrature over the quarter plane
+    (split on the diagonal and on y = x / 2, where the integrand has kinks)."""
+    def joint(y: float, x: float) -> float:
+        return max(x, y) * max(x / 2, y) * math.exp(-x - y)
+
+    eab = 0.0
+    for lo, hi in ((lambda x: 0.0, lambda x: x / 2), (lambda x: x / 2, lambda x: x),
+                   (lambda x: x, lambda x: 60.0)):
+        part, err = integrate.dblquad(joint, 0, 60, lo, hi, epsabs=1e-12, epsrel=1e-12)
+        assert err < 1e-9
+        eab += part
+    ea, eb = 1.5, 7 / 6
+    var_b = 2 / 4 + 2 - 2 / 9 - eb**2
+    return {"ea": ea, "eb": eb, "var_a": 1.25, "var_b": var_b, "cov": eab - ea * eb}
+
+
+def test_common_random_numbers_cut_the_variance_of_a_difference_by_twice_the_covariance() -> None:
+    """One project of two parallel Exp(1) tasks on two one-person pools; policy ``tool`` doubles
+    the first pool from day 0. In replication r both policies see the same efforts X, Y
+    (SPEC 4.2), so the cycle times are A = max(X, Y) and B = max(X / 2, Y) of the same draws:
+    Var(A - B) = Var A + Var B - 2 Cov(A, B) = 5/18, against Var A + Var B = 13/6 for
+    independent runs (Cov = 17/18 by quadrature, ``crn_moments``). Checked: the means, the
+    covariance and the paired variance, each within 4 SE (the SE of a sample variance or
+    covariance is estimated from its own squared deviations, the delta method), and the
+    paired and unpaired variances differing by 2 Cov. Policies drawing their own efforts
+    would make the covariance 0 and the paired variance 2.17: many SE away."""
+    m = crn_moments()
+    data: dict[str, Any] = {
+        "name": "crn", "horizon": 100,
+        "resources": {"p1": {"headcount": 1}, "p2": {"headcount": 1}},
+        "policies": {"plain": {}, "tool": {"technology_manager": {"adoptions": [
+            {"name": "t", "day": 0, "skills": ["p1"], "productivity_gain": 1.0}]}}},
+        "projects": [{"name": "A", "tasks": [
+            {"name": "x", "skill": "p1", "effort": expo(1.0)},
+            {"name": "y", "skill": "p2", "effort": expo(1.0)}]}]}
+    n = 3000
+    runs = replicate_loaded(data, n, seed=10102)
+    a = np.array([r.kpis["mean_cycle_time"] for r in runs["plain"]])
+    b = np.array([r.kpis["mean_cycle_time"] for r in runs["tool"]])
+    check("E A", a.tolist(), m["ea"])
+    check("E B", b.tolist(), m["eb"])
+    # Sample (co)variances as means of per-replication products about the exact means.
+    check("Cov(A, B)", ((a - m["ea"]) * (b - m["eb"])).tolist(), m["cov"])
+    d = a - b
+    paired = m["var_a"] + m["var_b"] - 2 * m["cov"]
+    check("Var(A - B)", ((d - (m["ea"] - m["eb"])) ** 2).tolist(), paired)
+    unpaired = m["var_a"] + m["var_b"]
+    assert paired < unpaired / 7  # the point of CRN here: a variance 7.8 times smaller
+    sample_gap = float(a.var(ddof=1) + b.var(ddof=1) - d.var(ddof=1))
+    se_gap = 2 * float(np.std((a - a.mean()) * (b - b.mean()), ddof=1)) / math.sqrt(n)
+    assert abs(sample_gap - 2 * m["cov"]) <= Z * se_gap, (sample_gap, 2 * m["cov"], se_gap)
+
+
+def test_standard_estimates_shrink_the_triangular_spread_and_the_stage_gates_cancellations() -> None:
+    """a ~ triangular(5, 10, 30) then b = 10; stage gate at 0.25 of the plan 20 (a's finish),
+    cancelling above 1.2 x 20 = 24. With ``estimate_spread_reduction`` s the effort of a is
+    10 + (1 - s)(e - 10), so effort_planned has mean 20 + (1 - s) 5 and variance
+    (1 - s)^2 x 525 / 18 (triangular: (a^2 + b^2 + c^2 - ab - ac - bc) / 18), and A is cancelled
+    iff e > 10 + 4 / (1 - s): P = (30 - x)^2 / ((30 - 5)(30 - 10)) for x >= the mode: 0.512,
+    0.288, 0.032 at s = 0, 0.5, 0.75. The draw keeps its rank (common random numbers), so the
+    replications a larger s cancels are a subset of those a smaller one cancels. 2,000
+    replications: binomial SE <= 0.011."""
+    shrink = {"s0": 0.0, "s50": 0.5, "s75": 0.75}
+    data: dict[str, Any] = {
+        "name": "gate", "horizon": 100, "resources": {"dev": {"headcount": 1}},
+        "pmo": {"governance": {"stage_gate": {"at_progress": 0.25, "cancel_if_overrun": 1.2}}},
+        "policies": {name: {"governance": {"estimate_spread_reduction": s}} for name, s in shrink.items()},
+        "projects": [{"name": "A", "tasks": [
+            {"name": "a", "skill": "dev", "effort": {"dist": "triangular", "low": 5, "mode": 10, "high": 30}},
+            {"name": "b", "skill": "dev", "effort": 10, "after": ["a"]}]}]}
+    runs = replicate_loaded(data, 2000, seed=10103)
+    cancelled = {}
+    for name, s in shrink.items():
+        planned = np.array([col(r, "effort_planned")[0] for r in runs[name]])
+        check(f"{name} mean", planned.tolist(), 20 + (1 - s) * 5)
+        check(f"{name} var", ((planned - 20 - (1 - s) * 5) ** 2).tolist(), (1 - s) ** 2 * 525 / 18)
+        cancelled[name] = np.array([r.kpis["projects_cancelled"] for r in runs[name]], dtype=bool)
+        x = 10 + 4 / (1 - s)
+        check(f"{name} P(cancel)", cancelled[name].astype(float).tolist(), (30 - x) ** 2 / 500)
+        # The gate's rule itself, replication by replication: cancelled iff a > 14.
+        a_effort = planned - 10
+        assert (cancelled[name] == (a_effort > 14)).all()
+    assert not (cancelled["s50"] & ~cancelled["s0"]).any()
+    assert not (cancelled["s75"] & ~cancelled["s50"]).any()
+
+
+def test_a_capped_intake_thinned_by_min_score_has_mixed_binomial_poisson_moments() -> None:
+    """Poisson proposals (mean gap 5 days) over a horizon of 200, at most ``count`` = 40 of
+    them (SPEC 4: the first one gap after day 0), each with a score ~ U(0, 1) (one goal, its
+    alignment drawn per project), funded on arrival (a budget no proposal exhausts) unless its
+    score is below ``min_score`` = 0.3. The arrivals M = min(40, N), N ~ Poisson(40); each is
+    rejected independently with p = 0.3, so E[rejected] = p E M and Var[rejected] =
+    p (1 - p) E M + p^2 Var M, and funded + rejected = M. E M = sum_{k<40} k P(N = k) +
+    40 P(N >= 40) = 37.48; Var M likewise. The distribution of M against its pmf by a
+    chi-square test."""
+    lam, horizon, cap, p = 0.2, 200.0, 40, 0.3
+    data: dict[str, Any] = {
+        "name": "thin", "horizon": horizon,
+        "resources": {"dev": {"headcount": 50, "day_rate": 0}},
+        "strategy": {"goals": {"g": {"weight": 1}}},
+        "budget": {"per_year": 1e9},
+        "intake": {"arrivals": expo(1 / lam), "count": cap, "templates": [
+            {"name": "t", "cost_estimate": 1, "alignment": {"g": {"dist": "uniform", "low": 0, "high": 1}},
+             "tasks": [{"name": "w", "duration": 1}]}]},
+        "pmo": {"governance": {"funding": {"rule": "arrival", "review_every": 0, "min_score": p}}}}
+    runs = replicate(data, 2000, seed=10104)["default"]
+    arrived = np.array([r.kpis["projects_arrived"] for r in runs], dtype=int)
+    rejected = np.array([r.kpis["projects_rejected"] for r in runs], dtype=float)
+    funded = np.array([r.kpis["projects_funded"] for r in runs], dtype=int)
+    assert (funded + rejected == arrived).all() and arrived.max() <= cap
+    ks = np.arange(cap + 1)
+    pmf = stats.poisson.pmf(ks, lam * horizon)
+    pmf[cap] = stats.poisson.sf(cap - 1, lam * horizon)  # P(N >= cap), all at cap
+    em = float(ks @ pmf)
+    vm = float(ks**2 @ pmf) - em**2
+    check("E arrived", arrived.tolist(), em)
+    check("E rejected", rejected.tolist(), p * em)
+    check("Var rejected", ((rejected - p * em) ** 2).tolist(), p * (1 - p) * em + p**2 * vm)
+    # Chi-square of M in bins of expected count >= 5: <= 27, 28 .. 39, 40.
+    probs = np.array([pmf[:28].sum(), *pmf[28:cap], pmf[cap]])
+    observed = np.array([(arrived <= 27).sum(), *[(arrived == j).sum() for j in range(28, cap)],
+                         (arrived == cap).sum()])
+    assert observed.sum() == len(arrived) and (probs * len(arrived) >= 5).all()
+    assert stats.chisquare(observed, probs * len(arrived)).pvalue > P_FLOOR
