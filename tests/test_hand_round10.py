@@ -314,3 +314,68 @@ projects:
                              ("A", "b", round(shrunk, 9), round(shrunk + 10, 9), "dev-1")]
     assert column(standard, "status") == {"A": "completed"}
     assert column(standard, "effort_planned")["A"] == pytest.approx(shrunk + 10)
+
+
+def test_a_pause_that_runs_into_a_closure_stands_work_still_once_not_twice() -> None:
+    # Closure [5, 8). A: a (4) on dev-1, 0 -> 4; v (10 days, needs nothing) from 0; b (6) after
+    # a. Plan 4 + 10 + 6 = 20; the risk's point 0.2 x 20 = 4 is reached when a ends: it pauses A
+    # 3 days, [4, 7), which overlap the closure in [5, 7). Pause and closure are both time in
+    # which nothing of A progresses, so v stands still over their union [4, 8): 4 days, and
+    # ends at 10 + 4 = 14 (not 10 + 3 + 3 = 16, the two added). b, ready at 4, may not start
+    # in the pause nor in the closure: 8 -> 14. dev-1 waited for b 4 days: pool wait (0 + 4) / 2.
+    # Utilisation: busy 4 + 6 of 40 - 3 closed days.
+    one = simulate("""
+name: t
+horizon: 40
+calendar:
+  closures: [{start: 5, days: 3}]
+resources:
+  dev: {headcount: 1, day_rate: 10}
+risks:
+  - {name: r, probability: 1, when: 0.2, impact: {delay: 3}}
+projects:
+  - name: A
+    tasks:
+      - {name: a, skill: dev, effort: 4}
+      - {name: v, duration: 10}
+      - {name: b, skill: dev, effort: 6, after: [a]}
+""")
+    assert log(one) == [("A", "a", 0, 4, "dev-1"), ("A", "v", 0, 14, ""), ("A", "b", 8, 14, "dev-1")]
+    assert (column(one, "finish"), column(one, "risk_events")) == ({"A": 14}, {"A": 1})
+    pool = one.pools.iloc[0]
+    assert (pool.mean_wait, pool.busy_days) == (2, 10) and pool.utilisation == pytest.approx(10 / 37)
+
+
+def test_the_forecast_of_a_project_the_stage_gate_always_cancels(tmp_path) -> None:
+    # The first test's scenario without discounting, dated from Monday 2027-01-04, run 3 times:
+    # every replication is the same. A is cancelled on day 9 in each: it never finishes, so
+    # its percentiles are "not reached" (inf), its chances of finishing by its due day or by
+    # --by are 0 and P(cancelled) is 1. B finishes at 12, the end of working day 11 (days 0-4
+    # are Mon 01-04 .. Fri 01-08, day 11 is Tue 01-19); due 20 ends day 19, Fri 01-29.
+    text = """
+name: t
+horizon: 30
+calendar:
+  start_date: 2027-01-04
+  closures: [{start: 2, days: 3}]
+resources:
+  dev: {headcount: 1, day_rate: 100}
+risks:
+  - {name: r, applies_to: {projects: [A]}, probability: 1, when: 0, impact: {effort: 0.5, cost: 500}}
+pmo:
+  governance:
+    stage_gate: {at_progress: 0.5, cancel_if_overrun: 1.2}
+projects:
+  - {name: A, due: 10, value_per_day: 50, tasks: [{name: a, skill: dev, effort: 4},
+                                                  {name: b, skill: dev, effort: 4, after: [a]}]}
+  - {name: B, due: 20, value_per_day: 10, tasks: [{name: c, skill: dev, effort: 3}]}
+"""
+    ps.run_experiment(load_scenario_text(text), replications=3, seed=0, jobs=1, out=tmp_path / "r")
+    f = ps.load_results(tmp_path / "r").forecast(by=12).set_index("name")
+    for q in ("p10", "p50", "p80", "p90"):
+        assert f[q].to_dict() == {"A": math.inf, "B": 12}
+        assert f[f"{q}_date"]["A"] is None and f[f"{q}_date"]["B"].isoformat() == "2027-01-19"
+    assert f.due_on["B"].isoformat() == "2027-01-29"
+    assert f.p_cancelled.to_dict() == {"A": 1, "B": 0} and f.p_completed.to_dict() == {"A": 0, "B": 1}
+    assert f.p_on_time.to_dict() == {"A": 0, "B": 1} and f.p_by.to_dict() == {"A": 0, "B": 1}
+    assert f.p_unfinished.to_dict() == {"A": 0, "B": 0} and f.n.tolist() == [3, 3]
