@@ -195,3 +195,36 @@ def test_a_capped_intake_thinned_by_min_score_has_mixed_binomial_poisson_moments
                          (arrived == cap).sum()])
     assert observed.sum() == len(arrived) and (probs * len(arrived) >= 5).all()
     assert stats.chisquare(observed, probs * len(arrived)).pvalue > P_FLOOR
+
+
+def test_proposals_waiting_for_periodic_reviews_with_a_max_wait_are_uniform_on_the_review_grid() -> None:
+    """Poisson proposals (lam 0.5 a day), reviewed every N = 10 days with ``max_wait`` w = 4, a
+    budget none exhausts, one-day tasks that need nobody. A Poisson arrival falls uniformly
+    in its review period, so the time U to the next review is U(0, N): the proposal is funded
+    at that review if U <= w, else rejected at arrival + w (SPEC 10.2). So P(rejected) = (N - w)
+    / N = 0.6, a funded proposal waited U(0, w) (mean 2; Kolmogorov-Smirnov on the pooled
+    waits), and every funding day is a multiple of N. A proposal stays min(U, w), mean
+    w - w^2 / (2N) = 3.2 days, so the level of proposals, avg_in_system - avg_wip (a funded
+    project is admitted at once: no WIP limit), is lam x 3.2 = 1.6 (Little). The window starts
+    at the warm-up 20, after the first reviews, so the level is stationary throughout."""
+    lam, n_days, w, horizon, warm = 0.5, 10.0, 4.0, 1500.0, 20.0
+    data: dict[str, Any] = {
+        "name": "grid", "horizon": horizon, "warmup": warm,
+        "resources": {"dev": {"headcount": 1, "day_rate": 0}},
+        "budget": {"per_year": 1e9},
+        "intake": {"arrivals": expo(1 / lam), "templates": [
+            {"name": "t", "cost_estimate": 1, "tasks": [{"name": "w", "duration": 1}]}]},
+        "pmo": {"governance": {"funding": {"rule": "arrival", "review_every": n_days, "max_wait": w}}}}
+    runs = replicate_loaded(data, 40, seed=10105)["default"]
+    waits = []
+    for r in runs:
+        funded, arrival = col(r, "funded"), col(r, "arrival")
+        ok = ~np.isnan(funded)
+        assert np.allclose(funded[ok] / n_days, np.round(funded[ok] / n_days))
+        waits.append(funded[ok & (arrival >= warm)] - arrival[ok & (arrival >= warm)])
+    check("P(rejected)", [r.kpis["projects_rejected"] / r.kpis["projects_arrived"] for r in runs],
+          (n_days - w) / n_days)
+    check("funded wait", [float(x.mean()) for x in waits], w / 2)
+    assert stats.kstest(np.concatenate(waits), stats.uniform(0, w).cdf).pvalue > P_FLOOR
+    check("proposals level", [r.kpis["avg_in_system"] - r.kpis["avg_wip"] for r in runs],
+          lam * (w - w**2 / (2 * n_days)))
