@@ -379,3 +379,37 @@ projects:
     assert f.p_cancelled.to_dict() == {"A": 1, "B": 0} and f.p_completed.to_dict() == {"A": 0, "B": 1}
     assert f.p_on_time.to_dict() == {"A": 0, "B": 1} and f.p_by.to_dict() == {"A": 0, "B": 1}
     assert f.p_unfinished.to_dict() == {"A": 0, "B": 0} and f.n.tolist() == [3, 3]
+
+
+def test_a_tool_in_its_dip_innovation_time_and_daily_ideas_on_one_task_projects() -> None:
+    # One developer (rate 10). A tool adopted on day 0 (cost 300) for every pool: productivity
+    # falls by 0.5 and climbs linearly to 1.5 at day 4; 20% of everyone's time goes to
+    # improvement work (500 a year of 250 days); an idea a day on average, every one a
+    # success cutting 50% of the work not yet started.
+    #   A (arrives 1, one task of 6): at day 1 the J-curve is at 0.5 + (1.5 - 0.5) x 1/4 = 0.75,
+    #   times 0.8 of the time: 0.6 a day, fixed at the start: 10 days, 1 -> 11.
+    #   B (arrives 30, 6): 1.5 x 0.8 = 1.2 a day: 5 days, 30 -> 35.
+    # Each task starts on its project's arrival, so no idea ever finds work not started: the
+    # ~50 ideas cut nothing (running tasks keep their duration) and efforts stay 6.
+    # Costs: payroll 500, tool 300, innovation 500 x 50 / 250 = 100: 900; A's value 10 x 39.
+    # Busy 10 + 5 (innovation time is spent inside the tasks): utilisation 15 / 50.
+    one = simulate("""
+name: t
+horizon: 50
+resources:
+  dev: {headcount: 1, day_rate: 10}
+pmo:
+  technology_manager:
+    adoptions: [{name: tool, day: 0, cost: 300, productivity_gain: 0.5, dip: 0.5, dip_days: 4}]
+  innovation_manager: {time_fraction: 0.2, ideas_per_year: 250, success_probability: 1,
+                       effort_reduction: 0.5, cost_per_year: 500}
+projects:
+  - {name: A, arrival: 1, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 6}]}
+  - {name: B, arrival: 30, tasks: [{name: b, skill: dev, effort: 6}]}
+""")
+    assert log(one) == [("A", "a", 1, 11, "dev-1"), ("B", "b", 30, 35, "dev-1")]
+    assert column(one, "effort_done") == {"A": 6, "B": 6}
+    k = one.kpis
+    assert (k["labour_cost"], k["technology_cost"], k["pmo_cost"], k["total_cost"]) == (500, 300, 100, 900)
+    assert (k["value_delivered"], k["npv"]) == (390, -510)
+    assert k["mean_cycle_time"] == pytest.approx(7.5) and k["utilisation"] == pytest.approx(0.3)
