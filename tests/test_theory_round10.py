@@ -228,3 +228,35 @@ def test_proposals_waiting_for_periodic_reviews_with_a_max_wait_are_uniform_on_t
     assert stats.kstest(np.concatenate(waits), stats.uniform(0, w).cdf).pvalue > P_FLOOR
     check("proposals level", [r.kpis["avg_in_system"] - r.kpis["avg_wip"] for r in runs],
           lam * (w - w**2 / (2 * n_days)))
+
+
+def test_rework_on_a_task_waiting_for_its_person_compounds_geometrically_per_poisson_request() -> None:
+    """A starts at 0 with a zero-duration milestone, so it is started and open from day 0; its
+    task b (10 person-days) waits for the only developer, held by H's task until the horizon
+    (200). Change requests reach A as a Poisson process at lam = 2 a year of 250 days, and
+    while b waits A's remaining effort is b alone, so each request multiplies b by 1 + f_i,
+    f_i ~ lognormal (mean 0.1, sd 0.05), no pause. With N ~ Poisson(lam T), T = 200:
+    E[(1 + f)^N] = exp(lam T E f) and E[(1 + f)^{2N}] = exp(lam T (E(1 + f)^2 - 1)) (the
+    Poisson probability generating function), so A's rework 10 ((1 + f)^N - 1) has mean
+    10 (e^{0.16} - 1) = 1.735 and a closed-form variance; A's ``changes`` count is N, mean 1.6."""
+    lam, horizon, e = 2 / 250, 200.0, 10.0
+    mean_f, sd_f = 0.1, 0.05
+    data: dict[str, Any] = {
+        "name": "compound", "horizon": horizon,
+        "resources": {"dev": {"headcount": 1}},
+        "changes": {"per_project_per_year": 2, "disruption": 0,
+                    "effort_added": {"dist": "lognormal", "mean": mean_f, "sd": sd_f}},
+        "projects": [
+            {"name": "H", "tasks": [{"name": "h", "skill": "dev", "effort": 1000}]},
+            {"name": "A", "tasks": [{"name": "m", "duration": 0},
+                                    {"name": "b", "skill": "dev", "effort": e, "after": ["m"]}]}]}
+    runs = replicate_loaded(data, 3000, seed=10106)["default"]
+    rework = np.array([col(r, "rework_effort")[col(r, "project") == "A"][0] for r in runs])
+    changes = np.array([col(r, "changes")[col(r, "project") == "A"][0] for r in runs], dtype=float)
+    mu = lam * horizon
+    m1 = math.exp(mu * mean_f)
+    m2 = math.exp(mu * (2 * mean_f + sd_f**2 + mean_f**2))  # E(1 + f)^2 - 1 = 2 Ef + Ef^2
+    check("E changes", changes.tolist(), mu)
+    check("E rework", rework.tolist(), e * (m1 - 1))
+    check("Var rework", ((rework - e * (m1 - 1)) ** 2).tolist(), e**2 * (m2 - m1**2))
+    assert ((changes == 0) == (rework == 0)).all()
