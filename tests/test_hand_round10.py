@@ -142,6 +142,13 @@ def test_a_change_request_to_a_task_waiting_for_equipment_reworks_it_and_may_cos
     assert (p2.changes, p2.rework_effort, p2.effort_planned, p2.effort_done) == (1, 2, 7, 9)
     assert p2.cost == pytest.approx(96)
     assert one.kpis["changes"] == 1
+    # Pools: x waited from 1 in both (SPEC 7.3: ready -> crew assigned), z from its arrival 2.
+    # The utilisation KPI is of people: 9 busy of 80 person-days; the rig 10 + 6 + 1 of 40.
+    dev, rig = (one.pools.set_index("pool").loc[n] for n in ("dev", "rig"))
+    assert dev.mean_wait == pytest.approx((x0 - 1) / 3)
+    assert rig.mean_wait == pytest.approx((x0 - 1 + z0 - 2) / 3)
+    assert (dev.busy_days, rig.busy_days, rig.utilisation) == (9, 17, 17 / 40)
+    assert one.kpis["utilisation"] == pytest.approx(9 / 80)
 
 
 def test_a_risk_reached_by_the_original_work_strikes_the_rework_task_of_a_change_request() -> None:
