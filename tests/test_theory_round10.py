@@ -314,3 +314,29 @@ def test_two_one_person_pools_cross_skilled_both_ways_are_one_mm2_queue() -> Non
     check("Wq", [spans(r, "start", warm, t1).mean() for r in runs], wq, 2 * WARMUP_BIAS)
     check("P(wait)", [float((spans(r, "start", warm, t1) > 1e-9).mean()) for r in runs], pw, WARMUP_BIAS)
     check("utilisation", [r.kpis["utilisation"] for r in runs], lam / c, WARMUP_BIAS)
+
+
+def test_slots_opened_by_a_staffing_plan_turn_over_as_the_pre_drawn_ones_do() -> None:
+    """A pool of 1 person grown by a staffing plan to 4 on day 0; nobody works; attrition 12.5
+    a year (r = 0.05 a day), Exp(mean 10) hiring delays (s = 0.1 a day). Every slot, the three
+    opened by the plan included (their occupants' draws come in blocks of 4 from streams of
+    their own, several blocks per slot here: some 13 leave each), is a two-state Markov chain
+    started occupied: P(occupied at t) = s / (r + s) + r / (r + s) e^{-(r + s) t}, so over [0, 400]
+    up = 400 s / (r + s) + r (1 - e^{-(r + s) 400}) / (r + s)^2 = 266.9 per slot:
+    headcount_avg = 4 up / 400, leavers = 4 r up (a planned hire who leaves is a leaver, the
+    plan's own hires are not hires), hires = 4 s (400 - up). The pool that never grew (1
+    slot) is the same chain: its headcount_avg is up / 400. Draws that were reused or
+    correlated across blocks would show in the counts' means."""
+    r, s, h = 0.05, 0.1, 400.0
+    data: dict[str, Any] = {
+        "name": "slots", "horizon": h, "days_per_year": 250,
+        "resources": {"grown": {"headcount": 1, "day_rate": 1}, "plain": {"headcount": 1, "day_rate": 1}},
+        "workforce": {"attrition_per_year": r * 250, "hiring_delay": expo(1 / s)},
+        "pmo": {"resource_manager": {"staffing": [{"day": 0, "pool": "grown", "change": 3}]}}}
+    runs = replicate_loaded(data, 300, seed=10109)["default"]
+    up = h * s / (r + s) + r * (1 - math.exp(-(r + s) * h)) / (r + s) ** 2
+    heads = [dict(zip(rec.pools["pool"], rec.pools["headcount_avg"], strict=True)) for rec in runs]
+    check("grown headcount_avg", [x["grown"] for x in heads], 4 * up / h)
+    check("plain headcount_avg", [x["plain"] for x in heads], up / h)
+    check("leavers", [rec.kpis["leavers"] for rec in runs], 5 * r * up)
+    check("hires", [rec.kpis["hires"] for rec in runs], 5 * s * (h - up))
