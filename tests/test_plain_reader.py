@@ -109,6 +109,6 @@ def test_the_ascii_shortcut_of_name_problem_judges_as_the_character_walk() -> No
     for code in range(128):
         ch = chr(code)
         walk = unicodedata.category(ch) in names._CONTROL or ch in names._BIDI
-        assert (names.name_problem(ch) is not None) == walk
+        assert (names.name_problem(ch) is not None) == (walk or ch.isspace())  # blank: refused
         assert (names.name_problem(f"P{ch}1") is not None) == walk
     assert names.name_problem("P\u202e1") is not None and names.name_problem("Projekt ü") is None

@@ -227,7 +227,7 @@ def _typed(frame: pd.DataFrame, lines: np.ndarray,
     # must be a valid name, checked once per distinct skill.
     skills = frame["skill"].str.strip()
     for skill in skills.unique():
-        problem = name_problem(skill)
+        problem = name_problem(skill) if skill else None  # (an empty one is flagged above)
         if problem is not None:
             flag("skill", skills == skill, f"is not a valid pool name: {problem}")
     numbers = {c: _numbers(frame[c], c, flag) for c in ("estimate", "actual")}

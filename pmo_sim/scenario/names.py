@@ -3,7 +3,7 @@
 Every name a scenario gives (the scenario, pools, projects, templates, tasks, policies,
 programmes, adoptions) is text of 1 to :data:`~pmo_sim.scenario.limits.MAX_NAME_CHARS`
 characters without control characters (NUL, tabs, line breaks, escape sequences, bidirectional
-overrides...): names are
+overrides...), neither blank nor beginning or ending with spaces: names are
 printed in tables, written in results and used in file names, where such characters corrupt
 output or are refused by the file system.
 
@@ -35,15 +35,20 @@ def name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid name, or None."""
     if len(name) > MAX_NAME_CHARS:
         return f"a name may have at most {MAX_NAME_CHARS} characters, this one has {len(name):,}"
-    if name.isascii() and name.isprintable():  # most names: no control, no bidirectional one
-        return None
-    for i, ch in enumerate(name):
-        if unicodedata.category(ch) in _CONTROL:
-            return (f"a name must not contain control characters; character {i + 1} is "
-                    f"U+{ord(ch):04X}")
-        if ch in _BIDI:
-            return (f"a name must not contain bidirectional text controls (they change how the "
-                    f"text around them is shown); character {i + 1} is U+{ord(ch):04X}")
+    if not (name.isascii() and name.isprintable()):  # most names: no control, no bidirectional one
+        for i, ch in enumerate(name):
+            if unicodedata.category(ch) in _CONTROL:
+                return (f"a name must not contain control characters; character {i + 1} is "
+                        f"U+{ord(ch):04X}")
+            if ch in _BIDI:
+                return (f"a name must not contain bidirectional text controls (they change how "
+                        f"the text around them is shown); character {i + 1} is U+{ord(ch):04X}")
+    # A blank name shows as nothing in every table; " dev" and "dev" look alike but are two
+    # names (a task's `skill: dev` then names no pool, a --policy "dev" no policy).
+    if not name.strip():
+        return "a name must not be blank (only spaces)"
+    if name != name.strip():
+        return "a name must not begin or end with spaces"
     return None
 
 
