@@ -152,6 +152,9 @@ class ExperimentSpec:
             raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_COLUMNS)}")
         check_types(scenario, replications=replications, max_replications=max_replications)
         check_flags(resume=resume, force=force, paired=paired)
+        if resume and force:  # one of them was ignored without a word (--force, by the resume)
+            raise UsageError("--resume and --force cannot be used together: --resume continues "
+                             "the run in --out, --force replaces it; give one of them")
         _check_max(max_replications, replications)
         if precision is None and (paired or max_replications is not None):  # else ignored
             given = "--max-replications" if max_replications is not None else "--paired"
