@@ -5,6 +5,11 @@
   ``" dev"`` looks like ``dev`` but is another name. Both are refused now, located;
 - ``run --out R --resume --force`` (and ``run_experiment(resume=True, force=True)``): the run
   resumed, --force ignored without a word. The two are a usage error now (exit 2), R untouched;
+- a staffing plan releasing people so that, from an explicit project's arrival to the horizon,
+  a pool has fewer people than a task of that project needs at once: valid, and the task
+  waited to the horizon, its project "open", without a word. Refused now at the release (a
+  crew larger than its pool, as SPEC 4.1 refuses one without a plan); where it is not
+  certain (an earlier arrival, a later hire, contractors, cross-skilling) it is accepted;
 """
 
 from __future__ import annotations
@@ -56,3 +61,51 @@ def test_resume_with_force_is_a_usage_error(tiny_results: Path) -> None:
     with pytest.raises(ps.UsageError, match="cannot be used together"):
         ps.run_experiment(ps.load_scenario(tiny_results.parent / "s.yaml"), replications=2,
                           out=tiny_results, resume=True, force=True)
+
+
+RELEASED = """name: released
+horizon: 200
+resources:
+  dev: {headcount: 3, day_rate: 100}
+projects:
+  - {name: A, value_per_day: 10, tasks: [{name: a, skill: dev, effort: 5, people: 3}]}
+  - {name: B, arrival: 50, value_per_day: 10, tasks: [{name: b, skill: dev, effort: 6, people: 3}]}
+pmo:
+  resource_manager:
+    staffing:
+      - {day: 10, pool: dev, change: -1}
+"""
+
+
+def test_a_release_that_strands_a_later_project_s_crew_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(RELEASED)
+    code, out = invoke("validate", str(path))
+    assert code == 2, out
+    assert (f"{path}:11:38: pmo.resource_manager.staffing.0.change: leaves pool 'dev' 2 people "
+            "from day 10, and fewer than 3 to the horizon: task 'b' of project 'B' (arriving on "
+            "day 50) needs 3 at once, so it could never start (got -1)") in out, out
+
+
+@pytest.mark.parametrize("edit", [
+    ("arrival: 50", "arrival: 5"),                     # B arrives before the release
+    ("      - {day: 10, pool: dev, change: -1}",       # a hire brings the pool back
+     "      - {day: 10, pool: dev, change: -1}\n      - {day: 40, pool: dev, change: 1}"),
+    ("    staffing:", "    contractors: [{pool: dev, max: 1, lead_time: 1, day_rate: 1,"
+                      " trigger_wait: 1, release_idle: 1}]\n    staffing:"),
+    ("  dev: {headcount: 3, day_rate: 100}",
+     "  dev: {headcount: 3, day_rate: 100}\n  ops: {headcount: 2, day_rate: 100}\n"
+     "pmo_training: x"),
+])
+def test_a_release_that_leaves_a_way_to_start_is_accepted(tmp_path: Path,
+                                                          edit: tuple[str, str]) -> None:
+    text = RELEASED.replace(*edit)
+    if "pmo_training" in text:  # training cross-skills ops people into dev: not judged
+        text = text.replace("pmo_training: x\n", "").replace(
+            "  resource_manager:\n", "  training_manager:\n    programmes:\n      - {name: x, "
+            "skill: ops, trainees: 1, start: 0, duration_days: 1, cross_skill: dev}\n"
+            "  resource_manager:\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    code, out = invoke("validate", str(path))
+    assert code == 0, out

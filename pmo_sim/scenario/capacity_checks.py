@@ -12,11 +12,17 @@ the key it is about:
   ``start_date``; the start date is itself a working day; closures start before the horizon;
 * staffing changes and contractors name people pools, staffing days fall in ``[0, horizon)``
   and releases never take a pool below zero people (changes apply in day order, file order
-  within a day); one contractors entry per pool.
+  within a day); one contractors entry per pool;
+* a staffing plan never leaves a pool, from an explicit project's arrival to the horizon,
+  with fewer people (or units) than a task of that project needs at once, counting the
+  pool's contractors: such a task could never start, and its project stayed open to the
+  horizon without a word. (A pool that training cross-skills people into is not judged, nor
+  are generated projects, whose arrivals are drawn.)
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any, Union
 
 from pmo_sim.errors import listed
@@ -24,7 +30,7 @@ from pmo_sim.scenario.calendar import date_of, day_index, fits_calendar, is_work
 from pmo_sim.scenario.capacity import EquipmentPool, Pool
 from pmo_sim.scenario.limits import MAX_PEOPLE
 from pmo_sim.scenario.models import Scenario, TaskSpec
-from pmo_sim.scenario.policy import ResourceManager
+from pmo_sim.scenario.policy import PMO, ResourceManager
 
 KeyPath = tuple[Union[str, int], ...]
 SemanticProblem = tuple[KeyPath, str, Any]
@@ -133,6 +139,11 @@ def calendar_problems(out: list[SemanticProblem], scenario: Scenario) -> None:
 # --------------------------------------------------------------------------- resource manager
 
 
+def _in_day_order(rm: ResourceManager) -> list[int]:
+    """The staffing changes' indices in the order they apply: by day, file order within one."""
+    return sorted(range(len(rm.staffing)), key=lambda i: (rm.staffing[i].day, i))
+
+
 def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: ResourceManager,
                               scenario: Scenario) -> None:
     """Staffing plans and contractors of one policy (``base`` is its path)."""
@@ -144,7 +155,7 @@ def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: Res
         if change.day >= scenario.horizon:
             out.append((path + (i, "day"), f"must be before the horizon ({scenario.horizon:g})", change.day))
     headcount = {name: pool.capacity for name, pool in pools.items()}
-    for i in sorted(range(len(rm.staffing)), key=lambda i: (rm.staffing[i].day, i)):
+    for i in _in_day_order(rm):
         change = rm.staffing[i]
         if change.pool not in headcount:
             continue
@@ -167,3 +178,66 @@ def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: Res
             out.append((path + (i, "pool"), f"pool {contractor.pool!r} already has contractors at "
                         f"{'.'.join(map(str, path + (first[contractor.pool],)))}", contractor.pool))
         first.setdefault(contractor.pool, i)
+
+
+def stranded_crew_problems(out: list[SemanticProblem], base: KeyPath, policy: PMO,
+                           scenario: Scenario) -> None:
+    """Explicit projects' tasks that ``policy``'s staffing plan leaves too few people to start
+    (see the module docstring), reported at the release that took the pool below the crew."""
+    rm, pools = policy.resource_manager, scenario.resources
+    if not any(c.change < 0 for c in rm.staffing):
+        return
+    cross = {p.cross_skill for p in (policy.training_manager.programmes
+                                     if policy.training_manager is not None else [])}
+    extra = {c.pool: c.max for c in rm.contractors}
+    # per pool: the changes in day order, as (day, index, before, after)
+    steps: dict[str, list[tuple[float, int, int, int]]] = {}
+    level = {name: pool.capacity for name, pool in pools.items()}
+    for i in _in_day_order(rm):
+        change = rm.staffing[i]
+        if change.pool in level and change.pool not in cross:
+            before = level[change.pool]
+            level[change.pool] = before + change.change
+            steps.setdefault(change.pool, []).append((change.day, i, before, level[change.pool]))
+    for name in [n for n, st in steps.items() if min(s[3] for s in st) < 0]:
+        del steps[name]  # below zero: reported by resource_manager_problems
+    # most people the pool has from each change on (a suffix maximum)
+    most: dict[str, list[int]] = {}
+    for name, st in steps.items():
+        most[name] = [s[3] for s in st]
+        for k in range(len(st) - 2, -1, -1):
+            most[name][k] = max(most[name][k], most[name][k + 1])
+    days = {name: [s[0] for s in st] for name, st in steps.items()}
+    found: dict[int, list[Any]] = {}  # culprit change -> [message parts, how many tasks]
+    for project in scenario.projects:
+        if project.arrival >= scenario.horizon:
+            continue
+        for task in project.tasks:
+            for name, need in task.units().items():
+                got = steps.get(name)
+                if got is None:
+                    continue
+                st = got
+                k = bisect_left(days[name], project.arrival)  # changes on or after arrival
+                reach = max(st[k - 1][3] if k else pools[name].capacity,
+                            most[name][k] if k < len(st) else -1) + extra.get(name, 0)
+                if reach >= need:
+                    continue
+                culprit = next((j for j in range(k - 1, -1, -1)
+                                if st[j][2] + extra.get(name, 0) >= need), None)
+                if culprit is None:
+                    continue  # never enough, plan or not: a crew larger than its pool (above)
+                day, i, _, left = st[culprit]
+                if i in found:
+                    found[i][1] += 1
+                    continue
+                what = "people" if pools[name].kind == "people" else "units"
+                hired = f" with its {extra[name]} contractors" if name in extra else ""
+                found[i] = [f"leaves pool {name!r} {left} {what} from day {day:g}, and fewer than "
+                            f"{need}{hired} to the horizon: task {task.name!r} of project "
+                            f"{project.name!r} (arriving on day {project.arrival:g}) needs {need} "
+                            "at once, so it could never start", 1]
+    for i, (text, n) in sorted(found.items()):
+        more = f" (and {n - 1} more task{'s' if n > 2 else ''})" if n > 1 else ""
+        out.append((base + ("resource_manager", "staffing", i, "change"), text + more,
+                    rm.staffing[i].change))

@@ -26,6 +26,7 @@ from pmo_sim.scenario.capacity_checks import (
     calendar_problems,
     people_pool_problem,
     resource_manager_problems,
+    stranded_crew_problems,
     task_problems,
 )
 from pmo_sim.scenario.checks_strategy import strategy_problems
@@ -220,6 +221,7 @@ def _check_estimate_error(out: list[SemanticProblem], scenario: Scenario) -> Non
 def _check_policy(out: list[SemanticProblem], base: KeyPath, policy: PMO, scenario: Scenario) -> None:
     pools = dict(scenario.resources)
     resource_manager_problems(out, base, policy.resource_manager, scenario)
+    stranded_crew_problems(out, base, policy, scenario)
     training = policy.training_manager
     if training is not None:
         path = base + ("training_manager", "programmes")
