@@ -10,6 +10,9 @@
   waited to the horizon, its project "open", without a word. Refused now at the release (a
   crew larger than its pool, as SPEC 4.1 refuses one without a plan); where it is not
   certain (an earlier arrival, a later hire, contractors, cross-skilling) it is accepted;
+- ``pmo-sim new " x"`` (or ``" "``, ``"x "``): wrote `` x.yaml``, a starter scenario named
+  " x" that ``validate`` refuses. The name is checked as the scenario's now (exit 2), nothing
+  written;
 """
 
 from __future__ import annotations
@@ -109,3 +112,10 @@ def test_a_release_that_leaves_a_way_to_start_is_accepted(tmp_path: Path,
     path.write_text(text)
     code, out = invoke("validate", str(path))
     assert code == 0, out
+
+
+@pytest.mark.parametrize("name", [" ", " x", "x ", "x .yaml"])
+def test_new_refuses_a_name_its_scenario_could_not_have(tmp_path: Path, name: str) -> None:
+    code, out = invoke("new", name, "--dir", str(tmp_path))
+    assert code == 2 and "NAME is the scenario's name: a name must not" in out, out
+    assert list(tmp_path.iterdir()) == []

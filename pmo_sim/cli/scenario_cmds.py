@@ -27,6 +27,7 @@ from pmo_sim.cli.common import (
 from pmo_sim.errors import ScenarioError, UsageError, printable
 from pmo_sim.scenario.loader import load_scenario
 from pmo_sim.scenario.models import Scenario
+from pmo_sim.scenario.names import name_problem
 
 
 def _summary(scenario: Scenario) -> str:
@@ -139,6 +140,8 @@ def new(name: str, directory: Path, force: bool) -> None:
         raise UsageError(f"NAME must be a plain file name, not dots only (got {name!r})")
     if not stem.isprintable():
         raise UsageError(f"NAME must be printable, without control characters (got {name!r})")
+    if (why := name_problem(stem)) is not None:  # the scenario it names: " x" wrote one validate refused
+        raise UsageError(f"NAME is the scenario's name: {why} (got {name!r})")
     target = directory / f"{stem}.yaml"
     refuse_replacing([target], force)
     write_text(target, starter_scenario(stem), make_folder=True)
