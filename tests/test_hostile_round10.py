@@ -13,6 +13,8 @@
 - ``pmo-sim new " x"`` (or ``" "``, ``"x "``): wrote `` x.yaml``, a starter scenario named
   " x" that ``validate`` refuses. The name is checked as the scenario's now (exit 2), nothing
   written;
+- (with the first) ``import psplib "x .sm"``: the project and scenario are named after the
+  file's stem without its spaces ("x"; a blank one "instance"), not refused;
 """
 
 from __future__ import annotations
@@ -119,3 +121,16 @@ def test_new_refuses_a_name_its_scenario_could_not_have(tmp_path: Path, name: st
     code, out = invoke("new", name, "--dir", str(tmp_path))
     assert code == 2 and "NAME is the scenario's name: a name must not" in out, out
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("stem", "named"), [("x ", "x"), (" ", "instance")])
+def test_import_names_a_padded_or_blank_file_stem_validly(tmp_path: Path, stem: str,
+                                                          named: str) -> None:
+    import pmo_sim as ps
+
+    source = tmp_path / f"{stem}.sm"
+    source.write_bytes((Path(__file__).parent / "data/psplib/j30/j3046_4.sm").read_bytes())
+    code, out = invoke("import", "psplib", str(source), "--out", str(tmp_path / "i.yaml"))
+    assert code == 0, out
+    sc = ps.load_scenario(tmp_path / "i.yaml")
+    assert sc.name == named and [p.name for p in sc.projects] == [named]

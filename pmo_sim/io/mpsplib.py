@@ -45,6 +45,12 @@ MAX_PROJECTS = 1_000
 MAX_DIGITS = 15
 
 
+def stem_name(path: Path) -> str:
+    """The name an instance's file gives (a project's, a scenario's): its stem without the
+    spaces around it (a name may not begin or end with one), or "instance" when blank."""
+    return path.stem.strip() or "instance"
+
+
 def whole_number(text: str) -> int | None:
     """``text`` as a whole number, 0 or more, in at most :data:`MAX_DIGITS` ASCII digits; None
     if it is not one. (``str.isdigit`` alone also takes "²", which int() then refused with a
@@ -177,7 +183,7 @@ def read_portfolio(path: Path, data: bytes) -> Portfolio:
     if mp is None:
         raise _fail(path, "no <mp> element: not an MPSPLIB portfolio (<mp-list><mp>...</mp></mp-list>)", 1, 1)
     names = mp.all("name")
-    name = names[0].text.strip() if names and names[0].text.strip() else path.stem
+    name = names[0].text.strip() if names and names[0].text.strip() else stem_name(path)
     elements = _one(path, mp, "project-list").all("project")
     if not elements:
         raise _fail(path, "the <project-list> has no <project>", mp.line, mp.column)

@@ -45,7 +45,7 @@ from typing import Any
 
 from pmo_sim.errors import Problem, ScenarioError, printable
 from pmo_sim.files import FileRefused, read_bounded
-from pmo_sim.io.mpsplib import Portfolio, read_portfolio, too_long, whole_number
+from pmo_sim.io.mpsplib import Portfolio, read_portfolio, stem_name, too_long, whole_number
 from pmo_sim.scenario.checks import MAX_HORIZON
 from pmo_sim.scenario.limits import MAX_PEOPLE, MAX_TASKS
 from pmo_sim.scenario.loader import load_scenario_text
@@ -320,13 +320,13 @@ def single_scenario(inst: Instance) -> dict[str, Any]:
     """The scenario (plain data) of a single ``.sm`` instance."""
     pools = [f"R{k + 1}" for k in range(len(inst.capacities))]
     resources = {p: c for p, c in zip(pools, inst.capacities, strict=True) if c > 0}
-    project = _project(inst, inst.file.stem, inst.release, pools, list(inst.capacities))
+    project = _project(inst, stem_name(inst.file), inst.release, pools, list(inst.capacities))
     horizon = _horizon([inst], inst.release, lambda work: Problem(
         f"the release date: the horizon (this release date, then every job's duration, {work:,} "
         f"days in all, plus one) must be at most {MAX_HORIZON:,} days", file=str(inst.file),
         line=inst.release_at[0], column=inst.release_at[1], got=inst.release, has_got=True))
-    return _scenario(inst.file.stem, inst.file, f"PSPLIB single-mode instance {inst.file.name}", horizon,
-                     resources, [project])
+    return _scenario(stem_name(inst.file), inst.file, f"PSPLIB single-mode instance {inst.file.name}",
+                     horizon, resources, [project])
 
 
 def portfolio_scenario(portfolio: Portfolio, path: Path) -> dict[str, Any]:
@@ -337,7 +337,7 @@ def portfolio_scenario(portfolio: Portfolio, path: Path) -> dict[str, Any]:
         if sum(len(inst.jobs) for inst in instances) > MAX_JOBS:
             raise ScenarioError([Problem(f"the portfolio has more than {MAX_JOBS} jobs in all",
                                          file=str(path), line=entry.line)])
-    names = _names([p.file.stem for p in portfolio.projects])
+    names = _names([stem_name(p.file) for p in portfolio.projects])
     width = len(portfolio.capacities)
     resources = {f"R{k + 1}": c for k, c in enumerate(portfolio.capacities) if c > 0}
     projects = []
