@@ -17,6 +17,7 @@ import sys
 
 
 def main() -> None:
+    _standard_streams()
     from pmo_sim.interrupts import interrupt, interrupted_by
 
     for signum in (signal.SIGINT, signal.SIGTERM):  # as the command line does (pmo_sim.cli.entry)
@@ -40,6 +41,25 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     entry()
+
+
+def _standard_streams() -> None:
+    """Open the null device on any of file descriptors 0-2 the program was started without
+    (``pmo-sim run S >&-``, ``2>&-``, as cron or a daemon may start it), and give Python a
+    stream on it. Before, sys.stdout (or stderr) was None: ``run``'s ``sys.stderr.isatty()``
+    and the exit's flush were AttributeError tracebacks, exit 1 after the work was done, and
+    the first file opened took the free descriptor, where a worker's output would have gone."""
+    import os
+
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 (the process's own)
 
 
 if __name__ == "__main__":

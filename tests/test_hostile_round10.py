@@ -15,6 +15,10 @@
   written;
 - (with the first) ``import psplib "x .sm"``: the project and scenario are named after the
   file's stem without its spaces ("x"; a blank one "instance"), not refused;
+- ``pmo-sim run S --out R >&-`` (or ``2>&-``: started without a standard output or error, as
+  cron may): the run was done, then an AttributeError traceback ('NoneType' object has no
+  attribute 'isatty', or 'flush' at the exit) and exit 1, whatever the command's code. The
+  null device stands in for a missing stream now, so the command's own code is returned;
 """
 
 from __future__ import annotations
@@ -134,3 +138,24 @@ def test_import_names_a_padded_or_blank_file_stem_validly(tmp_path: Path, stem: 
     assert code == 0, out
     sc = ps.load_scenario(tmp_path / "i.yaml")
     assert sc.name == named and [p.name for p in sc.projects] == [named]
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&- <&-"])
+def test_a_missing_standard_stream_is_no_traceback(tiny_file: Path, tmp_path: Path,
+                                                   closed: str) -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    program = shlex.quote(str(Path(sys.executable).parent / "pmo-sim"))
+    out = tmp_path / "r"
+
+    def shell(args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", "-c", f"{program} {args} {closed}"], capture_output=True,
+                              text=True, timeout=120)
+
+    done = shell(f"run {shlex.quote(str(tiny_file))} -n 2 -j 1 --out {shlex.quote(str(out))}")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (out / "summary.csv").is_file()
+    done = shell(f"validate {shlex.quote(str(tmp_path / 'missing.yaml'))}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
