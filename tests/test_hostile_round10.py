@@ -19,6 +19,12 @@
   cron may): the run was done, then an AttributeError traceback ('NoneType' object has no
   attribute 'isatty', or 'flush' at the exit) and exit 1, whatever the command's code. The
   null device stands in for a missing stream now, so the command's own code is returned;
+- a results folder (or a history) whose name holds a byte that is not UTF-8 (``bad\\xff``, as
+  a Latin-1 system names files): ``run`` wrote its chunks, then failed at the end with a
+  UnicodeEncodeError traceback from pyarrow (exit 1), and ``compare``, ``report``,
+  ``forecast`` and ``export`` of such a folder did the same; ``report`` and ``fit`` failed
+  writing the path into the page or the fragment. Parquet files are opened by their file
+  system bytes now, and such a path is written as its escape (``\\udcff``);
 """
 
 from __future__ import annotations
@@ -159,3 +165,27 @@ def test_a_missing_standard_stream_is_no_traceback(tiny_file: Path, tmp_path: Pa
     assert (out / "summary.csv").is_file()
     done = shell(f"validate {shlex.quote(str(tmp_path / 'missing.yaml'))}")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_folder_whose_name_is_not_utf8_is_read_and_written(tmp_path: Path) -> None:
+    import os
+
+    odd = os.fsdecode(b"bad\xff")
+    try:
+        (tmp_path / odd).mkdir()
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    scenario = tmp_path / odd / "s.yaml"
+    scenario.write_text(TINY)
+    out = tmp_path / odd / "r"
+    code, text = invoke("run", str(scenario), "-n", "2", "-j", "1", "--out", str(out))
+    assert code == 0 and (out / "replications.parquet").is_file(), text
+    for args in (["compare", str(out)], ["forecast", str(out)], ["report", str(out)],
+                 ["export", str(out), "--xlsx", str(tmp_path / odd / "w.xlsx")]):
+        code, text = invoke(*args)
+        assert code == 0, (args, text)
+    assert "bad\\udcff" in (out / "report.html").read_text(encoding="utf-8")
+    history = tmp_path / odd / f"h{odd}.csv"
+    history.write_bytes((Path(__file__).parents[1] / "scenarios/history/tasks.csv").read_bytes())
+    code, text = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
+    assert code == 0 and "bad\\udcff" in (tmp_path / "f.yaml").read_text(encoding="utf-8"), text

@@ -437,4 +437,7 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     if is_taken(target) and not force:
         raise UsageError(f"{target} already exists; use --force to overwrite it")
     html = render_report(results, metrics=metrics, baseline=baseline)
-    return write_atomically(target, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    # (a path of the manifest's command may hold a byte that is not UTF-8, read as a lone
+    # surrogate, which UTF-8 cannot encode: written as its escape, "\udcff")
+    return write_atomically(target, lambda tmp: tmp.write_text(html, encoding="utf-8",
+                                                                errors="backslashreplace"))

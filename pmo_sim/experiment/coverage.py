@@ -60,10 +60,12 @@ def check_rows(file: Path, manifest: dict[str, Any], table: str = "replications"
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from pmo_sim.experiment.tablefile import native_file
     from pmo_sim.scenario.limits import MAX_INTAKE_COUNT, MAX_PROJECTS
 
     try:
-        rows = pq.read_metadata(file).num_rows
+        with native_file(file) as source:
+            rows = pq.read_metadata(source).num_rows
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"{file} is unreadable: {exc}") from exc
     n, policies = int(manifest["replications"]), len(manifest["policies"])

@@ -385,7 +385,8 @@ class ResultsFolder(ChunkStore):
         parts = self.assemble(table, policies, first, hold=0.0 < size <= tablefile.ROW_GROUP_BYTES)
 
         def stream(tmp: Path) -> None:
-            with pq.ParquetWriter(tmp, SCHEMAS[table], **writer_options(table)) as writer:
+            with tablefile.native_file(tmp, "wb") as sink, \
+                    pq.ParquetWriter(sink, SCHEMAS[table], **writer_options(table)) as writer:
                 # Buffer small chunk slices into row groups of a useful size.
                 buffered: list[pa.Table] = []
                 size = 0

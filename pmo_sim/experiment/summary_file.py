@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmo_sim.experiment.store import SUMMARY, ResultsFolder
-from pmo_sim.experiment.tablefile import read_checked
+from pmo_sim.experiment.tablefile import native_file, read_checked
 from pmo_sim.schema import KPI_COLUMNS
 
 
@@ -44,7 +44,8 @@ def summary_table(folder: ResultsFolder, cells: int = 250_000) -> dict[str, NDAr
     from pmo_sim.intervals import SUMMARY_COLUMNS, summary_columns
 
     path = folder.inside("replications.parquet")
-    rows = pq.read_metadata(path).num_rows
+    with native_file(path) as source:
+        rows = pq.read_metadata(source).num_rows
     step = max(1, cells // max(1, rows))
     policies, codes = arrays.codes(read_checked(path, "replications", ["policy"]).column("policy"))
     # Rows of a policy together, in file order: they already are in a file pmo-sim wrote.

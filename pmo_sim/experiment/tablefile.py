@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,14 @@ SCHEMAS: dict[str, pa.Schema] = {
     name: pa.schema([(c.name, _ARROW[c.dtype]) for c in table.all_columns])
     for name, table in STORED_TABLES.items()
 }
+
+def native_file(path: str | os.PathLike[str], mode: str = "rb") -> pa.NativeFile:
+    """``path`` opened for pyarrow by its file-system bytes. Given a path as text, pyarrow
+    encodes it as strict UTF-8: a folder whose name holds a byte that is not UTF-8 (``bad\\xff``,
+    which Python reads as a lone surrogate) was a UnicodeEncodeError traceback in every
+    reader, and at the end of a run, after its chunks were written."""
+    return pa.OSFile(os.fsencode(path), mode)
+
 
 #: The columns written with dictionary encoding: text and integers, whose values repeat
 #: (policies, projects, replications, statuses); Parquet has no dictionary for flags. Not the
@@ -113,7 +122,7 @@ def read_checked(path: Path, table: str, columns: Sequence[str] | None = None,
         # of about the size of what they read (a 100,000-replication run grew by ~100 MB
         # consolidating and summarising); this way the parent's memory stays flat over any
         # number of reads.
-        with pq.ParquetFile(path, pre_buffer=False) as file:
+        with native_file(path) as source, pq.ParquetFile(source, pre_buffer=False) as file:
             _check_columns(path, table, file.schema_arrow)
             data = (file.read(columns=names, use_threads=False) if replications is None
                     else _rows_of(file, names, replications))
@@ -209,7 +218,7 @@ def check_rest(path: Path, table: str, read: Sequence[str]) -> None:
     if not rest:
         return
     try:
-        with pq.ParquetFile(path, pre_buffer=False) as file:
+        with native_file(path) as source, pq.ParquetFile(source, pre_buffer=False) as file:
             for batch in file.iter_batches(columns=rest, use_threads=False):
                 data = pa.Table.from_batches([batch]).cast(pa.schema([SCHEMAS[table].field(n) for n in rest]))
                 _check_days(path, table, data)

@@ -273,7 +273,8 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
         except OSError as exc:
             raise cannot_write(paths[0], exc) from None
     text = fragment_yaml(fitted)
-    _write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    # (the history's path, in the header, may hold a byte that is not UTF-8: see write_report)
+    _write(target, lambda tmp: tmp.write_text(text, encoding="utf-8", errors="backslashreplace"))
     for done, (path, (skill, quantity, fit, sample)) in enumerate(zip(paths, fitted.fits(), strict=True)):
         if progress is not None:
             progress(done, len(paths))
