@@ -172,6 +172,21 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     return target
 
 
+def check_can_write_in(folder: str | os.PathLike[str]) -> None:
+    """Raise the :class:`OSError` a file created in ``folder``, if it is one, meets (a read-only
+    file system, no permission), naming ``folder`` and leaving nothing behind. Met only when
+    the file was written, it failed after the work: a whole study ("sweep.csv: Read-only file
+    system"), a report rendered, a workbook written before its EMA tables."""
+    if not os.path.isdir(folder):
+        return  # made by the writer, which reports what stands in its way
+    probe = Path(folder) / f".pmo-sim-probe.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, os.fspath(folder)) from exc
+    probe.unlink()
+
+
 def write_synced(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write ``data`` to ``path`` whole or not at all (:func:`write_atomically`, into a folder
     that exists), synced to disk: a results folder's checkpoint must survive a crash of the

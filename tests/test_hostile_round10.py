@@ -25,6 +25,11 @@
   ``forecast`` and ``export`` of such a folder did the same; ``report`` and ``fit`` failed
   writing the path into the page or the fragment. Parquet files are opened by their file
   system bytes now, and such a path is written as its escape (``\\udcff``);
+- an existing output folder that cannot be written (a read-only file system; no permission):
+  ``sweep``/``sensitivity``/``frontier --out F`` ran the whole study, then failed at its table
+  ("F/sweep.csv: Read-only file system"); ``report`` rendered the page first; ``export --xlsx
+  W --ema F`` wrote the workbook, then failed at the EMA tables. Each is refused before the
+  work now (a file is created and removed in the folder to find out);
 """
 
 from __future__ import annotations
@@ -189,3 +194,25 @@ def test_a_folder_whose_name_is_not_utf8_is_read_and_written(tmp_path: Path) -> 
     history.write_bytes((Path(__file__).parents[1] / "scenarios/history/tasks.csv").read_bytes())
     code, text = invoke("fit", str(history), "--out", str(tmp_path / "f.yaml"))
     assert code == 0 and "bad\\udcff" in (tmp_path / "f.yaml").read_text(encoding="utf-8"), text
+
+
+def test_a_read_only_output_folder_is_refused_before_the_work(tiny_disk: Path, tiny_file: Path,
+                                                              tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    import pmo_sim as ps
+
+    ps.run_experiment(ps.load_scenario(tiny_file), replications=2, jobs=1, out=tmp_path / "r")
+    shutil.copytree(tmp_path / "r", tiny_disk / "r")
+    (tiny_disk / "f").mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    code, out = invoke("sweep", str(tiny_file), "--vary", "horizon=50,100", "-n", "2", "-j", "1",
+                       "--out", str(tiny_disk / "f"), "--quiet")
+    assert code == 2 and f"cannot write the results folder {tiny_disk / 'f'}: Read-only" in out, out
+    code, out = invoke("report", str(tiny_disk / "r"))
+    assert code == 2 and f"cannot write {tiny_disk / 'r' / 'report.html'}: Read-only" in out, out
+    code, out = invoke("export", str(tmp_path / "r"), "--xlsx", str(tmp_path / "w.xlsx"),
+                       "--ema", str(tiny_disk / "f"))
+    assert code == 2 and f"cannot write {tiny_disk / 'f'}: Read-only" in out, out
+    assert not (tmp_path / "w.xlsx").exists()

@@ -67,8 +67,8 @@ from pmo_sim.analysis.roi import (
 )
 from pmo_sim.analysis.stats import metric_names, summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
-from pmo_sim.errors import UsageError, check_flags, check_results
-from pmo_sim.files import is_taken, refuse_results_file, write_atomically
+from pmo_sim.errors import UsageError, cannot_write, check_flags, check_results
+from pmo_sim.files import check_can_write_in, is_taken, refuse_results_file, write_atomically
 
 if TYPE_CHECKING:
     from pmo_sim.experiment import Results
@@ -436,6 +436,10 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     refuse_results_file(target)
     if is_taken(target) and not force:
         raise UsageError(f"{target} already exists; use --force to overwrite it")
+    try:
+        check_can_write_in(target.parent)  # before the page is rendered
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
     html = render_report(results, metrics=metrics, baseline=baseline)
     # (a path of the manifest's command may hold a byte that is not UTF-8, read as a lone
     # surrogate, which UTF-8 cannot encode: written as its escape, "\udcff")

@@ -22,6 +22,7 @@ from pmo_sim.errors import (
     refuse_folder_for_file,
 )
 from pmo_sim.files import (
+    check_can_write_in,
     check_no_file_in_the_way,
     create_folder,
     is_taken,
@@ -227,6 +228,7 @@ def output_folder(out: str | None, default: Path, create: bool = True) -> Path:
     try:
         if create:
             create_folder(folder)
+            check_can_write_in(folder)
         else:
             check_no_file_in_the_way(folder)
     except OSError as exc:

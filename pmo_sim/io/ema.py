@@ -33,6 +33,7 @@ import pandas as pd
 
 from pmo_sim.errors import UsageError, cannot_write, refuse_folder_for_file
 from pmo_sim.files import (
+    check_can_write_in,
     check_no_file_in_the_way,
     missing_folders,
     refuse_results_file,
@@ -86,6 +87,7 @@ def check_target(folder: str | os.PathLike[str], force: bool = False) -> Path:
         # A file in the way of the folder (or a link to nothing) is refused here, with the
         # other checks: export --xlsx W --ema F/sub wrote the workbook, then failed on F.
         check_no_file_in_the_way(target)
+        check_can_write_in(target)
     except OSError as exc:
         raise cannot_write(target, exc) from None
     for name in FILES:

@@ -49,6 +49,7 @@ from pmo_sim.analysis.metrics import HEADLINE_METRICS, metric_info
 from pmo_sim.analysis.stats import summary
 from pmo_sim.errors import PmoSimError, UsageError, cannot_write
 from pmo_sim.files import (
+    check_can_write_in,
     check_no_file_in_the_way,
     create_folder,
     is_taken,
@@ -356,6 +357,7 @@ def check_target(path: str | os.PathLike[str], force: bool = False) -> Path:
         # A file in the way of its folder (or a link to nothing) is refused here, with the
         # other checks, so that export refuses it before writing its EMA tables.
         check_no_file_in_the_way(target.parent)
+        check_can_write_in(target.parent)
     except OSError as exc:
         raise cannot_write(target, exc) from None
     return target
