@@ -28,8 +28,10 @@
 - an existing output folder that cannot be written (a read-only file system; no permission):
   ``sweep``/``sensitivity``/``frontier --out F`` ran the whole study, then failed at its table
   ("F/sweep.csv: Read-only file system"); ``report`` rendered the page first; ``export --xlsx
-  W --ema F`` wrote the workbook, then failed at the EMA tables. Each is refused before the
-  work now (a file is created and removed in the folder to find out);
+  W --ema F`` wrote the workbook, then failed at the EMA tables; ``fit H --out G --figures F``
+  wrote the fragment, then failed at the first figure (the next fit then refused without
+  --force). Each is refused before the work now (a file is created and removed in the
+  folder to find out);
 """
 
 from __future__ import annotations
@@ -216,3 +218,7 @@ def test_a_read_only_output_folder_is_refused_before_the_work(tiny_disk: Path, t
                        "--ema", str(tiny_disk / "f"))
     assert code == 2 and f"cannot write {tiny_disk / 'f'}: Read-only" in out, out
     assert not (tmp_path / "w.xlsx").exists()
+    history = Path(__file__).parents[1] / "scenarios/history/tasks.csv"
+    code, out = invoke("fit", str(history), "--out", str(tmp_path / "g.yaml"),
+                       "--figures", str(tiny_disk / "f"))
+    assert code == 2 and "Read-only" in out and not (tmp_path / "g.yaml").exists(), out

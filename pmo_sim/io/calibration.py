@@ -47,6 +47,7 @@ from pmo_sim.analysis.fitting import Fit, fit_arrival_days, fit_effort
 from pmo_sim.analysis.plots import save
 from pmo_sim.errors import Problem, ScenarioError, UsageError, cannot_write, refuse_folder_for_file
 from pmo_sim.files import (
+    check_can_write_in,
     check_no_file_in_the_way,
     is_taken,
     refuse_input,
@@ -270,6 +271,7 @@ def calibrate(history: str | os.PathLike[str], out: str | os.PathLike[str],
         # (exit 2, the fragment left behind, and the next fit refused without --force).
         try:
             check_no_file_in_the_way(folder)
+            check_can_write_in(folder)  # (a read-only one: likewise)
         except OSError as exc:
             raise cannot_write(paths[0], exc) from None
     text = fragment_yaml(fitted)
