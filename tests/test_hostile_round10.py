@@ -2,7 +2,8 @@
 
 - a pool, project, task, policy or the scenario named ``" "`` (only spaces), or ``" dev"``
   with spaces around it: accepted. A blank name shows as nothing in every table, and
-  ``" dev"`` looks like ``dev`` but is another name. Both are refused now, located;
+  ``" dev"`` looks like ``dev`` but is another name. Both are refused now, located, and so
+  are invisible format characters (a zero-width space, U+200B) at a name's ends;
 - ``run --out R --resume --force`` (and ``run_experiment(resume=True, force=True)``): the run
   resumed, --force ignored without a word. The two are a usage error now (exit 2), R untouched;
 - a staffing plan releasing people so that, from an explicit project's arrival to the horizon,
@@ -56,6 +57,8 @@ def tiny_file(tmp_path: Path) -> Path:
     ("name: P,", 'name: "\u3000",', "projects.0.name:", "blank"),
     ("name: P,", 'name: "P ",', "projects.0.name:", "begin or end with spaces"),
     ("name: a,", 'name: " a",', "projects.0.tasks.0.name:", "begin or end with spaces"),
+    ("name: P,", 'name: "P\u200b",', "projects.0.name:", "or invisible characters"),
+    ("name: P,", 'name: "\ufeff\u200b",', "projects.0.name:", "blank"),
 ])
 def test_blank_or_padded_names_are_refused_located(tiny_file: Path, old: str, new: str,
                                                    where: str, why: str) -> None:
@@ -140,7 +143,7 @@ def test_new_refuses_a_name_its_scenario_could_not_have(tmp_path: Path, name: st
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("stem", "named"), [("x ", "x"), (" ", "instance")])
+@pytest.mark.parametrize(("stem", "named"), [("x ", "x"), (" ", "instance"), ("x\u200b", "x")])
 def test_import_names_a_padded_or_blank_file_stem_validly(tmp_path: Path, stem: str,
                                                           named: str) -> None:
     import pmo_sim as ps

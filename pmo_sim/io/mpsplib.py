@@ -38,6 +38,7 @@ from pmo_sim.errors import Problem, ScenarioError
 from pmo_sim.files import real_path
 from pmo_sim.scenario.checks import MAX_HORIZON
 from pmo_sim.scenario.limits import MAX_PEOPLE
+from pmo_sim.scenario.names import trim_name
 
 MAX_PROJECTS = 1_000
 #: The most digits a whole number of an instance may have: PSPLIB's have a few, and Python's
@@ -47,8 +48,9 @@ MAX_DIGITS = 15
 
 def stem_name(path: Path) -> str:
     """The name an instance's file gives (a project's, a scenario's): its stem without the
-    spaces around it (a name may not begin or end with one), or "instance" when blank."""
-    return path.stem.strip() or "instance"
+    spaces and invisible characters around it (a name may not begin or end with one), or
+    "instance" when blank."""
+    return trim_name(path.stem) or "instance"
 
 
 def whole_number(text: str) -> int | None:

@@ -44,12 +44,32 @@ def name_problem(name: str) -> str | None:
                 return (f"a name must not contain bidirectional text controls (they change how "
                         f"the text around them is shown); character {i + 1} is U+{ord(ch):04X}")
     # A blank name shows as nothing in every table; " dev" and "dev" look alike but are two
-    # names (a task's `skill: dev` then names no pool, a --policy "dev" no policy).
-    if not name.strip():
-        return "a name must not be blank (only spaces)"
-    if name != name.strip():
-        return "a name must not begin or end with spaces"
+    # names (a task's `skill: dev` then names no pool, a --policy "dev" no policy), and so do
+    # "dev" and "dev" with a zero-width space (U+200B, a format character) after it.
+    core = name.strip() if name.isascii() else trim_name(name)
+    if not core:
+        return "a name must not be blank (only spaces or invisible characters)"
+    if core != name:
+        return "a name must not begin or end with spaces or invisible characters"
     return None
+
+
+#: Characters that show as nothing and join nothing: zero-width space, word joiner, byte-order
+#: mark, soft hyphen, Mongolian vowel separator. Not the joiners (U+200C, U+200D) nor tag
+#: characters, which emoji and scripts use, at a name's end too (a flag ends with a tag).
+_INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad\u180e")
+
+
+def trim_name(name: str) -> str:
+    """``name`` without the spaces and invisible characters (:data:`_INVISIBLE`) at its ends."""
+    def invisible(ch: str) -> bool:
+        return ch.isspace() or ch in _INVISIBLE
+    start, end = 0, len(name)
+    while start < end and invisible(name[start]):
+        start += 1
+    while end > start and invisible(name[end - 1]):
+        end -= 1
+    return name[start:end]
 
 
 def check_name(name: str) -> str:
