@@ -33,6 +33,10 @@
   wrote the fragment, then failed at the first figure (the next fit then refused without
   --force). Each is refused before the work now (a file is created and removed in the
   folder to find out);
+- ``sweep S --vary resources.dev.headcount=1,3`` where 1 leaves a task's crew larger than the
+  pool: "projects.1.tasks.0.people: crew is larger than pool 'dev' (headcount 1)", without
+  the value that made it (a combination of several paths said "[at ...]"). A value's
+  problem elsewhere than its own field now ends "[at PATH=VALUE]" too;
 """
 
 from __future__ import annotations
@@ -225,3 +229,13 @@ def test_a_read_only_output_folder_is_refused_before_the_work(tiny_disk: Path, t
     code, out = invoke("fit", str(history), "--out", str(tmp_path / "g.yaml"),
                        "--figures", str(tiny_disk / "f"))
     assert code == 2 and "Read-only" in out and not (tmp_path / "g.yaml").exists(), out
+
+
+def test_a_swept_value_s_problem_elsewhere_names_the_value(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(RELEASED.replace("people: 3", "people: 2"))
+    code, out = invoke("sweep", str(path), "--vary", "resources.dev.headcount=2,4", "-n", "2",
+                       "-j", "1", "--out", str(tmp_path / "f"))
+    assert code == 2, out
+    assert "could never start [at resources.dev.headcount=2] (got -1)" in out, out
+    assert "headcount=4" not in out, out

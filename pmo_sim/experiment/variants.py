@@ -232,7 +232,12 @@ def validate_axes(base: Base, axes: Mapping[str, Sequence[Any]],
             try:
                 base.variant({path: value}, origins)
             except ScenarioError as exc:
-                problems += exc.problems
+                # A problem elsewhere than the varied field (a crew larger than the pool a
+                # headcount leaves) did not say which value made it: "[at PATH=VALUE]", as a
+                # combination's problems do.
+                problems += [p if p.path == path else
+                             dataclasses.replace(p, message=f"{p.message} [at {path}={value}]")
+                             for p in exc.problems]
     if problems:
         raise ScenarioError(list({str(p): p for p in problems}.values()))
 
