@@ -6,6 +6,10 @@
   are invisible format characters (a zero-width space, U+200B) at a name's ends;
 - ``run --out R --resume --force`` (and ``run_experiment(resume=True, force=True)``): the run
   resumed, --force ignored without a word. The two are a usage error now (exit 2), R untouched;
+- an option of one value given twice (``run --out A --out B``, ``-n 2 -n 3``, ``frontier
+  --budget X --budget Y``, ``import psplib F --out A --out B``): the last was taken, the
+  other dropped without a word. A usage error now (exit 2) naming the option; repeatable
+  options (--set, --vary, --policy) and flags are unchanged;
 - a staffing plan releasing people so that, from an explicit project's arrival to the horizon,
   a pool has fewer people than a task of that project needs at once: valid, and the task
   waited to the horizon, its project "open", without a word. Refused now at the release (a
@@ -239,3 +243,24 @@ def test_a_swept_value_s_problem_elsewhere_names_the_value(tmp_path: Path) -> No
     assert code == 2, out
     assert "could never start [at resources.dev.headcount=2] (got -1)" in out, out
     assert "headcount=4" not in out, out
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "{s}", "-n", "2", "--replications", "3", "--out", "{d}/r"],
+    ["run", "{s}", "--out", "{d}/a", "--out", "{d}/b"],
+    ["sweep", "{s}", "--vary", "horizon=5,10", "--format", "json", "--format", "csv"],
+    ["trace", "{s}", "--policy", "default", "--policy", "default"],
+    ["new", "x", "--dir", "{d}/a", "--dir", "{d}/b"],
+])
+def test_an_option_of_one_value_given_twice_is_a_usage_error(tiny_file: Path, tmp_path: Path,
+                                                              args: list[str]) -> None:
+    code, out = invoke(*[a.format(s=tiny_file, d=tmp_path) for a in args])
+    assert code == 2 and "is given more than once; give it once" in out, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]  # nothing written
+
+
+def test_repeatable_options_and_flags_may_still_repeat(tiny_file: Path, tmp_path: Path) -> None:
+    code, out = invoke("run", str(tiny_file), "-n", "2", "-j", "1", "--out", str(tmp_path / "r"),
+                       "--set", "horizon=50", "--set", "horizon=60", "--policy", "default",
+                       "--policy", "default", "--quiet", "--quiet")
+    assert code == 0, out

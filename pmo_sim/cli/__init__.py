@@ -19,7 +19,39 @@ from pmo_sim import __version__
 from pmo_sim.interrupts import interrupt
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OnceCommand(click.Command):
+    """A command whose options of one value are given at most once each.
+
+    Click keeps the last of ``--out A --out B``, and A was dropped without a word (likewise
+    ``-n``, ``--format``, ``frontier --budget``...): which one the user meant is not for the
+    program to guess. Repeatable options (``--set``, ``--vary``, ``--policy``) and flags may
+    be repeated as before.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:  # the order options came in, once per occurrence (parsing has no side effect)
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:
+            order = []  # reported as Click reports it, below
+        seen: set[str | None] = set()
+        for param in order:
+            if isinstance(param, click.Option) and not (param.multiple or param.count or param.is_flag):
+                if param.name in seen:
+                    raise click.UsageError(f"{' / '.join(param.opts)} is given more than once; "
+                                           "give it once", ctx)
+                seen.add(param.name)
+        return super().parse_args(ctx, args)
+
+
+class PmoGroup(click.Group):
+    """The ``pmo-sim`` group: its commands are :class:`OnceCommand`, its groups its own kind."""
+
+    command_class = OnceCommand
+    group_class = type
+
+
+@click.group(cls=PmoGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pmo-sim")
 def main() -> None:
     """Simulate how a portfolio of projects gets delivered under PMO policies.
