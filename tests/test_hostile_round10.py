@@ -264,3 +264,24 @@ def test_repeatable_options_and_flags_may_still_repeat(tiny_file: Path, tmp_path
                        "--set", "horizon=50", "--set", "horizon=60", "--policy", "default",
                        "--policy", "default", "--quiet", "--quiet")
     assert code == 0, out
+
+
+def test_a_policy_s_retirement_of_equipment_that_strands_a_task_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("""name: eq
+horizon: 200
+resources:
+  dev: {headcount: 3, day_rate: 100}
+  rig: {kind: equipment, units: 2}
+projects:
+  - {name: B, arrival: 50, tasks: [{name: b, needs: {dev: 1, rig: 2}, effort: 6}]}
+policies:
+  keep: {}
+  lean:
+    resource_manager:
+      staffing: [{day: 10, pool: rig, change: -1}, {day: 20, pool: dev, change: -1}]
+""")
+    code, out = invoke("validate", str(path))
+    assert code == 2 and out.count("could never start") == 1, out
+    assert ("12:47: policies.lean.resource_manager.staffing.0.change: leaves pool 'rig' 1 unit "
+            "from day 10, and fewer than 2 to the horizon") in out, out

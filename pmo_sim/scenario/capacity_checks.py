@@ -231,7 +231,8 @@ def stranded_crew_problems(out: list[SemanticProblem], base: KeyPath, policy: PM
                 if i in found:
                     found[i][1] += 1
                     continue
-                what = "people" if pools[name].kind == "people" else "units"
+                people = pools[name].kind == "people"
+                what = ("person" if people else "unit") if left == 1 else ("people" if people else "units")
                 hired = f" with its {extra[name]} contractors" if name in extra else ""
                 found[i] = [f"leaves pool {name!r} {left} {what} from day {day:g}, and fewer than "
                             f"{need}{hired} to the horizon: task {task.name!r} of project "
