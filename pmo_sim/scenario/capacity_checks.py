@@ -22,7 +22,8 @@ the key it is about:
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from typing import Any, Union
 
 from pmo_sim.errors import listed
@@ -180,10 +181,35 @@ def resource_manager_problems(out: list[SemanticProblem], base: KeyPath, rm: Res
         first.setdefault(contractor.pool, i)
 
 
+#: Per pool, the explicit projects' tasks that need it, by arrival (file order within one):
+#: their arrivals, the most units a task arriving at or after each needs, and the rows
+#: (arrival, units, project, task). Built once per scenario, for every policy.
+Demand = dict[str, tuple[list[float], list[int], list[tuple[float, int, str, str]]]]
+
+
+def crew_demand(scenario: Scenario) -> Demand:
+    """The :data:`Demand` of ``scenario``'s explicit projects arriving before the horizon."""
+    rows: dict[str, list[tuple[float, int, str, str]]] = {}
+    for project in scenario.projects:
+        if project.arrival < scenario.horizon:
+            for task in project.tasks:
+                for name, need in task.units().items():
+                    rows.setdefault(name, []).append((project.arrival, need, project.name, task.name))
+    demand: Demand = {}
+    for name, pool_rows in rows.items():
+        pool_rows.sort(key=lambda row: row[0])
+        most = [row[1] for row in pool_rows]
+        for k in range(len(most) - 2, -1, -1):
+            most[k] = max(most[k], most[k + 1])
+        demand[name] = ([row[0] for row in pool_rows], most, pool_rows)
+    return demand
+
+
 def stranded_crew_problems(out: list[SemanticProblem], base: KeyPath, policy: PMO,
-                           scenario: Scenario) -> None:
+                           scenario: Scenario, demand: Callable[[], Demand]) -> None:
     """Explicit projects' tasks that ``policy``'s staffing plan leaves too few people to start
-    (see the module docstring), reported at the release that took the pool below the crew."""
+    (see the module docstring), reported at the release that took the pool below the crew.
+    ``demand`` gives the scenario's :func:`crew_demand` (made once, when first needed)."""
     rm, pools = policy.resource_manager, scenario.resources
     if not any(c.change < 0 for c in rm.staffing):
         return
@@ -199,45 +225,43 @@ def stranded_crew_problems(out: list[SemanticProblem], base: KeyPath, policy: PM
             before = level[change.pool]
             level[change.pool] = before + change.change
             steps.setdefault(change.pool, []).append((change.day, i, before, level[change.pool]))
-    for name in [n for n, st in steps.items() if min(s[3] for s in st) < 0]:
-        del steps[name]  # below zero: reported by resource_manager_problems
-    # most people the pool has from each change on (a suffix maximum)
-    most: dict[str, list[int]] = {}
+    found: dict[int, list[Any]] = {}  # culprit change -> [message, how many tasks]
     for name, st in steps.items():
-        most[name] = [s[3] for s in st]
-        for k in range(len(st) - 2, -1, -1):
-            most[name][k] = max(most[name][k], most[name][k + 1])
-    days = {name: [s[0] for s in st] for name, st in steps.items()}
-    found: dict[int, list[Any]] = {}  # culprit change -> [message parts, how many tasks]
-    for project in scenario.projects:
-        if project.arrival >= scenario.horizon:
+        if name not in demand() or min(s[3] for s in st) < 0:  # (below zero: reported above)
             continue
-        for task in project.tasks:
-            for name, need in task.units().items():
-                got = steps.get(name)
-                if got is None:
-                    continue
-                st = got
-                k = bisect_left(days[name], project.arrival)  # changes on or after arrival
-                reach = max(st[k - 1][3] if k else pools[name].capacity,
-                            most[name][k] if k < len(st) else -1) + extra.get(name, 0)
-                if reach >= need:
-                    continue
-                culprit = next((j for j in range(k - 1, -1, -1)
-                                if st[j][2] + extra.get(name, 0) >= need), None)
-                if culprit is None:
-                    continue  # never enough, plan or not: a crew larger than its pool (above)
-                day, i, _, left = st[culprit]
-                if i in found:
-                    found[i][1] += 1
-                    continue
-                people = pools[name].kind == "people"
-                what = ("person" if people else "unit") if left == 1 else ("people" if people else "units")
-                hired = f" with its {extra[name]} contractors" if name in extra else ""
-                found[i] = [f"leaves pool {name!r} {left} {what} from day {day:g}, and fewer than "
-                            f"{need}{hired} to the horizon: task {task.name!r} of project "
-                            f"{project.name!r} (arriving on day {project.arrival:g}) needs {need} "
-                            "at once, so it could never start", 1]
+        arrivals, needs, rows = demand()[name]
+        add = extra.get(name, 0)
+        most = [s[3] for s in st]  # the most the pool has from each change on
+        for k in range(len(st) - 2, -1, -1):
+            most[k] = max(most[k], most[k + 1])
+
+        # A task arriving after change k - 1's day, up to change k's, gets at most reach[k],
+        # which only falls as k grows: one that needs more is stranded for sure. The rows
+        # are looked at one by one only then, to name them.
+        reach = [max(st[k - 1][3] if k else pools[name].capacity,
+                     most[k] if k < len(st) else -1) + add for k in range(len(st) + 1)]
+        if not any((j := bisect_right(arrivals, st[k - 1][0]) if k else 0) < len(rows)
+                   and needs[j] > reach[k] for k in range(len(st) + 1)):
+            continue
+        days = [s[0] for s in st]
+        for arrival, need, project, task in rows:
+            k = bisect_left(days, arrival)  # changes on or after arrival
+            if reach[k] >= need:
+                continue
+            culprit = next((j for j in range(k - 1, -1, -1) if st[j][2] + add >= need), None)
+            if culprit is None:
+                continue  # never enough, plan or not: a crew larger than its pool (above)
+            day, i, _, left = st[culprit]
+            if i in found:
+                found[i][1] += 1
+                continue
+            people = pools[name].kind == "people"
+            what = ("person" if people else "unit") if left == 1 else ("people" if people else "units")
+            hired = f" with its {extra[name]} contractors" if name in extra else ""
+            found[i] = [f"leaves pool {name!r} {left} {what} from day {day:g}, and fewer than "
+                        f"{need}{hired} to the horizon: task {task!r} of project {project!r} "
+                        f"(arriving on day {arrival:g}) needs {need} at once, so it could never "
+                        "start", 1]
     for i, (text, n) in sorted(found.items()):
         more = f" (and {n - 1} more task{'s' if n > 2 else ''})" if n > 1 else ""
         out.append((base + ("resource_manager", "staffing", i, "change"), text + more,

@@ -16,14 +16,17 @@ from). The loader reports a problem a policy inherits from ``pmo`` once, under `
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from pmo_sim.errors import listed
 from pmo_sim.scenario.capacity import Pool
 from pmo_sim.scenario.capacity_checks import (
+    Demand,
     calendar_problems,
+    crew_demand,
     people_pool_problem,
     resource_manager_problems,
     stranded_crew_problems,
@@ -64,10 +67,11 @@ def semantic_problems(scenario: Scenario) -> list[SemanticProblem]:
     _check_random_values(out, scenario)
     _check_estimate_error(out, scenario)
     calendar_problems(out, scenario)
-    _check_policy(out, ("pmo",), scenario.pmo, scenario)
+    demand = functools.cache(lambda: crew_demand(scenario))
+    _check_policy(out, ("pmo",), scenario.pmo, scenario, demand)
     for name, policy in scenario.policies.items():
         if policy is not scenario.pmo:  # the implicit `default` policy *is* pmo
-            _check_policy(out, ("policies", name), policy, scenario)
+            _check_policy(out, ("policies", name), policy, scenario, demand)
     out += strategy_problems(scenario)
     crowded = people_problem(scenario)
     if crowded is not None:
@@ -218,10 +222,11 @@ def _check_estimate_error(out: list[SemanticProblem], scenario: Scenario) -> Non
 # --------------------------------------------------------------------------- policies
 
 
-def _check_policy(out: list[SemanticProblem], base: KeyPath, policy: PMO, scenario: Scenario) -> None:
+def _check_policy(out: list[SemanticProblem], base: KeyPath, policy: PMO, scenario: Scenario,
+                  demand: Callable[[], Demand]) -> None:
     pools = dict(scenario.resources)
     resource_manager_problems(out, base, policy.resource_manager, scenario)
-    stranded_crew_problems(out, base, policy, scenario)
+    stranded_crew_problems(out, base, policy, scenario, demand)
     training = policy.training_manager
     if training is not None:
         path = base + ("training_manager", "programmes")
