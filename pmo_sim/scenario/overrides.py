@@ -66,11 +66,13 @@ def _describe_list(items: list[Any]) -> str:
 
 
 def _new_section_hint(segments: list[str], depth: int) -> str:
-    """A policy lists only the role sections it changes: say how to add one."""
-    if segments[0] not in ("pmo", "policies"):
+    """A policy lists only the role sections it changes, and a scenario only the optional
+    sections it uses (``changes``, ``workforce``, ``budget``...): say how to add one."""
+    whose = "policy" if segments[0] in ("pmo", "policies") else "scenario"
+    if whose == "scenario" and (depth != 0 or not _is_section(segments[0])):
         return ""
     here = ".".join(segments[:depth + 1])
-    return f" (a section the policy does not have is set whole: {here}={_skeleton(segments[depth + 1:])})"
+    return f" (a section the {whose} does not have is set whole: {here}={_skeleton(segments[depth + 1:])})"
 
 
 _BRACKETED = re.compile(r"(.+?)\[([^\]]+)\]$")
@@ -82,6 +84,14 @@ def _index_hint(node: dict[str, Any], segment: str) -> str:
     if found is None or not isinstance(node.get(found[1]), list):
         return ""
     return f"; an item of a list is named with a dot: {found[1]}.{found[2]}"
+
+
+def _is_section(key: str) -> bool:
+    """Whether ``key`` is a top-level section of the scenario format (SPEC 4, 10)."""
+    from pmo_sim.scenario.models import Scenario  # here: the models need no override
+
+    field = Scenario.model_fields.get(key)
+    return field is not None and not field.is_required()
 
 
 def _skeleton(segments: list[str]) -> str:
@@ -148,6 +158,9 @@ def resolve(tree: Any, dotted: str) -> tuple[KeyPath, Any, str | int]:
             raise OverrideError(f"{where} holds a single value, so it has no entry {segment!r}", segment)
         if last:
             return path + (key,), node, key
+        if isinstance(node, dict) and node[key] is None:  # a resolved scenario's absent section
+            raise OverrideError(f"{'.'.join(segments[:depth + 1])} is not set, so it has no entry "
+                                f"{segments[depth + 1]!r}" + _new_section_hint(segments, depth), segment)
         node, path = node[key], path + (key,)
     raise AssertionError("unreachable: the loop returns on the last segment")
 
