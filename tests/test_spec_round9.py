@@ -63,3 +63,32 @@ def test_a_vary_into_an_unset_section_is_not_called_a_single_value(tmp_path: Pat
             "'attrition_per_year' (a section the scenario does not have is set whole: "
             "workforce={attrition_per_year: ...})") in said, said
     assert "Traceback" not in said
+
+
+# --------------------------------------------------------------------------- SPEC 2, 7.2: priority
+
+
+def test_a_priority_the_file_spells_out_is_a_whole_number() -> None:
+    # SPEC 2 (priority 1 is the most urgent, larger numbers less) and 7.2 (a whole-number
+    # `priority` column): `priority: 2.5` was accepted and silently ranked and reported as 2
+    # (numpy's round half to even; 3.5 became 4), and so was a choice of [1, 2.5]. Both are
+    # refused now, located; a continuous distribution's draws are still rounded.
+    text = _PLAIN.replace("value_per_day: 10,", "value_per_day: 10, priority: 2.5,") + """intake:
+  arrivals: 10
+  count: 3
+  templates:
+    - {name: u, priority: {dist: choice, values: [1, 2.5]}, tasks: [{name: a, skill: dev, effort: 1}]}
+    - {name: w, priority: {dist: uniform, low: 1, high: 3}, tasks: [{name: a, skill: dev, effort: 1}]}
+"""
+    got = problems(text)
+    assert got == [
+        "s.yaml:6:44: projects.0.priority: must be a whole number (1 is the most urgent; larger "
+        "numbers are less urgent) (got 2.5)",
+        "s.yaml:11:27: intake.templates.0.priority: must be a whole number (1 is the most urgent; "
+        "larger numbers are less urgent) (got {'dist': 'choice', 'values': [1.0, 2.5], 'weights': None})",
+    ], got
+    assert problems(_PLAIN, {"projects.0.priority": "3.5"}) == [
+        "--set:1:1: projects.0.priority: must be a whole number (1 is the most urgent; larger numbers "
+        "are less urgent) (got 3.5)"]
+    fine = text.replace("priority: 2.5,", "priority: 2.0,").replace("values: [1, 2.5]", "values: [1, 2]")
+    assert load_scenario_text(fine, "s.yaml").projects[0].priority.value == 2

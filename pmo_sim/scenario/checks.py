@@ -34,6 +34,8 @@ from pmo_sim.scenario.capacity_checks import (
 )
 from pmo_sim.scenario.checks_strategy import strategy_problems
 from pmo_sim.scenario.dists import (
+    Choice,
+    Empirical,
     Exponential,
     Fixed,
     Gamma,
@@ -178,6 +180,20 @@ def _at_least(out: list[SemanticProblem], path: KeyPath, dist: _Dist | None, flo
                     dist.model_dump(by_alias=True)))
 
 
+def _whole_priority(out: list[SemanticProblem], path: KeyPath, dist: _Dist) -> None:
+    """A priority is a rank, a whole number in the results (SPEC 2, 7.2): a value the file
+    spells out (fixed, or one of a choice's or an empirical's values) must be whole, as 2.5
+    was silently read as 2 (and 3.5 as 4). A continuous distribution's draws are rounded to
+    the nearest whole number, which is what drawing a rank from one means."""
+    if dist.support()[0] < 1:
+        return  # below 1: said once, by the check of the lowest priority
+    listed_values = [dist.value] if isinstance(dist, Fixed) else (
+        list(dist.values) if isinstance(dist, (Choice, Empirical)) else [])
+    if any(v != int(v) for v in listed_values):
+        out.append((path, "must be a whole number (1 is the most urgent; larger numbers are less urgent)",
+                    dist.value if isinstance(dist, Fixed) else dist.model_dump(by_alias=True)))
+
+
 def _check_random_values(out: list[SemanticProblem], scenario: Scenario) -> None:
     kinds: list[tuple[KeyPath, Any]] = [(("projects", i), p) for i, p in enumerate(scenario.projects)]
     if scenario.intake is not None:
@@ -190,6 +206,7 @@ def _check_random_values(out: list[SemanticProblem], scenario: Scenario) -> None
         _at_least(out, base + ("due",), project.due, 0, "must not be negative")
         _at_least(out, base + ("budget",), project.budget, 0, "must not be negative")
         _at_least(out, base + ("priority",), project.priority, 1, "must be at least 1 (1 is the most urgent)")
+        _whole_priority(out, base + ("priority",), project.priority)
         for j, task in enumerate(project.tasks):
             _at_least(out, base + ("tasks", j, "effort"), task.effort, 0, "must not be negative")
             _at_least(out, base + ("tasks", j, "duration"), task.duration, 0, "must not be negative")
