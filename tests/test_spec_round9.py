@@ -92,3 +92,24 @@ def test_a_priority_the_file_spells_out_is_a_whole_number() -> None:
         "are less urgent) (got 3.5)"]
     fine = text.replace("priority: 2.5,", "priority: 2.0,").replace("values: [1, 2.5]", "values: [1, 2]")
     assert load_scenario_text(fine, "s.yaml").projects[0].priority.value == 2
+
+
+# --------------------------------------------------------------------------- SPEC 6: compare
+
+
+def test_compare_of_one_policy_says_there_is_nothing_to_compare(tmp_path: Path) -> None:
+    # SPEC 6: `compare` gives a paired comparison against a baseline and a best-policy verdict.
+    # Of a run of one policy, the table printed the header and "next: pmo-sim compare R
+    # --verbose" (to run itself again) and no verdict at all, where --format json, the report
+    # and the workbook say that there is nothing to compare.
+    (tmp_path / "s.yaml").write_text(_PLAIN)
+    run = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "-n", "2", "--backend", "serial",
+                                    "-q", "--out", str(tmp_path / "r"), "--format", "csv"])
+    assert run.exit_code == 0, run.output
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "One policy: default Only one policy was run: there is nothing to compare it with." in said, said
+    assert "--verbose" not in said, said
+    document = CliRunner().invoke(main, ["compare", str(tmp_path / "r"), "--format", "json"])
+    assert '"verdict": "Only one policy was run: there is nothing to compare it with."' in document.output

@@ -71,6 +71,8 @@ def _print_decision(res: Results, baseline: str, metrics: list[str], delta: floa
     if len(res.policies) > 1:
         comparison, verdict = decide(res, baseline, metrics, delta, currency)
         print_verdict(verdict, verbose)
+    elif not summary:  # compare of one policy: say so, as its --format json and the report do
+        print_verdict(decide(res, baseline, metrics, delta, currency)[1], verbose)
     if summary:
         print_summary(res, metrics, currency)
     if len(res.policies) > 1:
@@ -398,7 +400,7 @@ def compare(results: str, baseline: str | None, metrics: tuple[str, ...], delta:
         emit_json(compare_document(res, base, chosen, delta, currency_of(res)))
         return
     _print_decision(res, base, chosen, delta, verbose, summary=False)
-    print_next(res.path, verbose)
+    print_next(res.path, verbose or len(res.policies) < 2)  # one policy: no comparison detail
 
 
 def run_options(*names: str, changes: Mapping[str, tuple[str, Any]] | None = None
