@@ -113,3 +113,26 @@ def test_compare_of_one_policy_says_there_is_nothing_to_compare(tmp_path: Path) 
     assert "--verbose" not in said, said
     document = CliRunner().invoke(main, ["compare", str(tmp_path / "r"), "--format", "json"])
     assert '"verdict": "Only one policy was run: there is nothing to compare it with."' in document.output
+
+
+# --------------------------------------------------------------------------- SPEC 3: gamma
+
+
+def test_a_gamma_of_sd_0_is_its_mean_as_a_normal_and_a_lognormal_are() -> None:
+    # SPEC 3: invalid parameters are "sd < 0"; the three mean-and-sd families take sd 0 as the
+    # point mass at the mean. The normal and the lognormal did, the gamma was refused ("sd must
+    # be greater than 0 for a gamma"), so `--vary ...effort.sd=0:5` failed at its low end.
+    import numpy as np
+    from pydantic import TypeAdapter
+
+    from pmo_sim.scenario.dists import RandomValue
+
+    rng = np.random.default_rng(9)
+    for family in ("normal", "lognormal", "gamma"):
+        dist = TypeAdapter(RandomValue).validate_python({"dist": family, "mean": 4.5, "sd": 0})
+        assert np.allclose(dist.sample(rng, 5), 4.5) and dist.mean() == 4.5, family
+    uniform = "{dist: uniform, low: 5, high: 9}"
+    sc = load_scenario_text(_PLAIN.replace(uniform, "{dist: gamma, mean: 6, sd: 0}"))
+    assert sc.projects[0].tasks[0].effort.sample(rng, 3).tolist() == [6.0, 6.0, 6.0]
+    tiny = problems(_PLAIN.replace(uniform, "{dist: gamma, mean: 6, sd: 1.0e-9}"))
+    assert len(tiny) == 1 and "sd must be at least 1e-06 times the mean for a gamma" in tiny[0], tiny

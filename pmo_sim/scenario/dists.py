@@ -245,14 +245,16 @@ class Gamma(_MeanSd):
 
     @model_validator(mode="after")
     def _check_sd(self) -> Gamma:
-        if self.sd <= 0:
-            raise ValueError(f"sd must be greater than 0 for a gamma (got {self.sd:g})")
-        if self.sd < MIN_GAMMA_CV * self.mean_:
+        # sd 0 is the point mass at the mean, as for the normal and the lognormal (SPEC 3
+        # refuses sd < 0 only); a positive sd too small for numpy's gamma is refused.
+        if 0 < self.sd < MIN_GAMMA_CV * self.mean_:
             raise ValueError(f"sd must be at least {MIN_GAMMA_CV:g} times the mean for a gamma "
                              f"(got sd {self.sd:g}, mean {self.mean_:g}); use a fixed value")
         return self
 
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        if self.sd == 0:
+            return np.full(size, self.mean_, dtype=float)
         shape = (self.mean_ / self.sd) ** 2
         return rng.gamma(shape, self.sd**2 / self.mean_, size)
 
