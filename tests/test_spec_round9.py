@@ -136,3 +136,34 @@ def test_a_gamma_of_sd_0_is_its_mean_as_a_normal_and_a_lognormal_are() -> None:
     assert sc.projects[0].tasks[0].effort.sample(rng, 3).tolist() == [6.0, 6.0, 6.0]
     tiny = problems(_PLAIN.replace(uniform, "{dist: gamma, mean: 6, sd: 1.0e-9}"))
     assert len(tiny) == 1 and "sd must be at least 1e-06 times the mean for a gamma" in tiny[0], tiny
+
+
+# --------------------------------------------------------------------------- SPEC 5, 10.4: stage gate
+
+
+_GATE = """name: gate
+horizon: 300
+resources: {dev: {headcount: 1}}
+projects:
+  - name: P
+    tasks:
+      - {name: build, skill: dev, effort: 20}
+      - {name: vendor, duration: 30, after: [build]}
+      - {name: finish, skill: dev, effort: 20, after: [vendor]}
+pmo: {governance: {stage_gate: {at_progress: 0.5, cancel_if_overrun: 1.5}}}
+"""
+
+
+def test_the_stage_gate_does_not_count_a_fixed_duration_as_effort() -> None:
+    # SPEC 5: a project past at_progress of its planned effort is cancelled if its forecast
+    # effort exceeds plan x cancel_if_overrun; SPEC 10.4: a `duration` task takes that long and
+    # needs nothing. The plan left the vendor's 30 days out, the forecast counted them as
+    # effort (20 + 30 + 20 = 70 > 1.5 x 40): a project exactly on plan was cancelled.
+    import pmo_sim as ps
+
+    on_plan = ps.simulate(load_scenario_text(_GATE)).projects.iloc[0]
+    assert on_plan["status"] == "completed" and on_plan["cancel_reason"] == "", on_plan
+    assert on_plan["finish"] == 70.0
+    # a real overrun is still stopped: every effort twice its estimate
+    overrun = ps.simulate(load_scenario_text(_GATE + "estimate_error: {dev: 2}\n")).projects.iloc[0]
+    assert overrun["status"] == "cancelled" and overrun["cancel_reason"] == "stage_gate", overrun
