@@ -167,3 +167,31 @@ def test_the_stage_gate_does_not_count_a_fixed_duration_as_effort() -> None:
     # a real overrun is still stopped: every effort twice its estimate
     overrun = ps.simulate(load_scenario_text(_GATE + "estimate_error: {dev: 2}\n")).projects.iloc[0]
     assert overrun["status"] == "cancelled" and overrun["cancel_reason"] == "stage_gate", overrun
+
+
+# --------------------------------------------------------------------------- SPEC 5, 10.4: ideas
+
+
+def test_an_idea_cuts_effort_not_a_fixed_duration() -> None:
+    # SPEC 5: a successful idea reduces the remaining effort of open projects' tasks; SPEC 10.4:
+    # a `duration` task takes that long whatever the crew (a vendor's delivery: no effort).
+    # Ideas shortened the vendor's 30 days (and a waiting project's 10-day delivery) as if
+    # they were person-days of work; now they cut only the effort tasks.
+    import pmo_sim as ps
+
+    text = """name: ideas
+horizon: 400
+resources: {dev: {headcount: 1}}
+projects:
+  - name: P
+    tasks:
+      - {name: build, skill: dev, effort: 20}
+      - {name: vendor, duration: 30, after: [build]}
+      - {name: finish, skill: dev, effort: 20, after: [vendor]}
+  - {name: Q, depends_on: [P], tasks: [{name: ship, duration: 10}]}
+pmo: {innovation_manager: {ideas_per_year: 200, success_probability: 1, effort_reduction: 0.01}}
+"""
+    tasks = ps.simulate(load_scenario_text(text)).tasks.set_index("task")
+    assert tasks.loc["vendor", "finish"] - tasks.loc["vendor", "start"] == pytest.approx(30.0, abs=1e-9)
+    assert tasks.loc["ship", "finish"] - tasks.loc["ship", "start"] == pytest.approx(10.0, abs=1e-9)
+    assert tasks.loc["finish", "effort"] < 20.0  # the effort task is cut

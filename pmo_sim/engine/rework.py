@@ -39,20 +39,25 @@ class Rework:
         raise NotImplementedError
 
     def scale_pending_effort(self, project: ProjectState, factor: float) -> None:
+        """Scale the effort of the tasks not yet started; a fixed-``duration`` task has no
+        effort (SPEC 10.4: it takes that long whatever the crew) and keeps its days."""
         project.efforts_changed()
         if project.admitted is None:
             # Not admitted yet (backlog, dependency gate): no task states; the efforts its
             # tasks will be built with are scaled, and the backlog ranks it again.
             efforts = project.efforts
+            fixed = project.plan.network.is_duration
             for i, effort in enumerate(efforts):
-                efforts[i] = effort * factor
+                if not fixed[i]:
+                    efforts[i] = effort * factor
             project.pending_effort = sum(efforts)
             self.allocator.project_changed(project)
             return
         pending = 0.0
         for task in project.tasks:
             if task.start is None:
-                task.effort *= factor
+                if not task.is_duration:
+                    task.effort *= factor
                 pending += task.effort
         if project.tasks:
             project.pending_effort = pending
