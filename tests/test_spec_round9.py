@@ -195,3 +195,20 @@ pmo: {innovation_manager: {ideas_per_year: 200, success_probability: 1, effort_r
     assert tasks.loc["vendor", "finish"] - tasks.loc["vendor", "start"] == pytest.approx(30.0, abs=1e-9)
     assert tasks.loc["ship", "finish"] - tasks.loc["ship", "start"] == pytest.approx(10.0, abs=1e-9)
     assert tasks.loc["finish", "effort"] < 20.0  # the effort task is cut
+
+
+# --------------------------------------------------------------------------- SPEC 6.1: validate
+
+
+def test_validate_json_of_a_folder_is_the_document(tmp_path: Path) -> None:
+    # SPEC 6.1: `validate --format json` prints {"ok", "errors": [...]} on stdout. A missing
+    # file got that document, a folder only Click's usage error on stderr and an empty stdout.
+    import json
+
+    result = CliRunner().invoke(main, ["validate", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and len(document["errors"]) == 1, document
+    assert document["errors"][0]["message"] == "is a directory, not a scenario file", document
+    table = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert table.exit_code == 2 and f"{tmp_path}: is a directory, not a scenario file" in table.output

@@ -47,7 +47,7 @@ def _summary(scenario: Scenario) -> str:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=click.Path(path_type=Path))  # a folder: the loader says so
 @set_option
 @max_events_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
