@@ -12,9 +12,9 @@
   three-point estimates). When the effort finished on a project first reaches ``at_progress``
   × estimate, the gate looks at the forecast — the project's current total effort, sampled
   effort plus rework — and cancels the project (``cancel_reason: stage_gate``) if the forecast
-  exceeds estimate × ``cancel_if_overrun``. The estimate is of effort (person-days), so the
-  finished and forecast effort leave out fixed-``duration`` tasks too, whose days are not
-  effort (SPEC 10.4). A gate first reached by the project's last task
+  exceeds estimate × ``cancel_if_overrun``. A fixed-``duration`` task counts its days in the
+  estimate as in the finished and forecast effort (as in ``effort_planned``; README, "Capacity
+  and calendars"). A gate first reached by the project's last task
   finds it completed, and lets it be. A cancelled project starts no more tasks; tasks
   already running finish (no preemption) and earn nothing. When a task's completion both
   triggers a risk and reaches the gate, the risk strikes first and the gate sees its rework.
@@ -112,12 +112,11 @@ class Governance(Role):
         # A project whose last task just finished is completed (SPEC 4.1): nothing left to stop.
         if gate is None or proj.index in self.passed or proj.closed or proj.unfinished == 0:
             return
-        # Effort only, as the estimate: a fixed-duration task's days are no person-days.
-        done = sum(t.effort for t in proj.tasks if t.finish is not None and not t.is_duration)
+        done = sum(t.effort for t in proj.tasks if t.finish is not None)
         if done < gate.at_progress * proj.effort_estimate:
             return
         self.passed.add(proj.index)
-        forecast = sum(t.effort for t in proj.tasks if not t.is_duration)
+        forecast = sum(t.effort for t in proj.tasks)
         if forecast > gate.cancel_if_overrun * proj.effort_estimate:
             self.world.cancel(proj, "stage_gate")
 

@@ -6,9 +6,8 @@ same for every policy. A policy's ``governance.risk_mitigation`` changes what th
 
 - **Whether it strikes.** When ``u < probability × (1 − probability_reduction)``; so a mitigated
   risk strikes in a subset of the replications where the unmitigated one does.
-- **When.** Once the project's done effort (the effort of its finished tasks, rework included;
-  a fixed-duration task counts its days, as in ``effort_planned``, where the stage gate counts
-  effort tasks only) first reaches ``when`` × its planned effort. This is checked
+- **When.** Once the project's done effort (the effort of its finished tasks, rework included,
+  as the stage gate counts it) first reaches ``when`` × its planned effort. This is checked
   when the project is admitted (a risk with ``when: 0`` strikes then) and each time one of its
   tasks finishes; when its last task finishes, every striking risk not yet triggered strikes
   (its work is all done). So a risk strikes at a task boundary, never in the middle of a task,

@@ -35,7 +35,8 @@ class Network:
     npreds: tuple[int, ...]
     order: tuple[int, ...]  # file indices in topological order (file order among ties)
     central: np.ndarray  # central values of what is drawn per task (the estimate per task)
-    estimate: float  # the project's estimated effort: central efforts summed (person-days)
+    estimate: float  # the project's estimated effort: central values summed (person-days; a
+    # fixed duration's days, as effort_planned and the stage gate's progress count them)
     needs: tuple[tuple[tuple[int, int], ...], ...]
     is_duration: tuple[bool, ...]
     planned: tuple[float, ...]
@@ -69,7 +70,7 @@ def compile_network(spec: ProjectSpec | Template, scenario: Scenario) -> Network
         npreds=tuple(len(p) for p in preds),
         order=topological_order(preds),
         central=central,
-        estimate=float(central[~np.array(is_duration, dtype=bool)].sum()),
+        estimate=float(central.sum()),
         needs=needs,
         is_duration=is_duration,
         planned=planned_durations(spec.tasks, scenario.resources),
