@@ -111,7 +111,7 @@ def test_compiled_network_has_needs_fixed_durations_and_planned_durations() -> N
     # spec 6 / (1 x 1 x 0.5); build 20 / 2; test 5 / 1; vendor's mode; the milestone
     assert net.planned == pytest.approx((12.0, 10.0, 5.0, 30.0, 0.0))
     assert net.central.tolist() == [6.0, 20.0, 5.0, 30.0, 0.0]
-    assert net.estimate == 31.0  # person-days of the effort tasks only
+    assert net.estimate == 61.0  # central values: 31 person-days and the vendor's 30 days (the gate's plan)
     assert net.order == (0, 1, 2, 3, 4)
     # The CPM behind lst/lft, from the project's due date (60): spec-build-test-go-live is 27
     # days long, vendor-go-live 30: the critical path.

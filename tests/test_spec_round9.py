@@ -157,8 +157,9 @@ pmo: {governance: {stage_gate: {at_progress: 0.5, cancel_if_overrun: 1.5}}}
 def test_the_stage_gate_does_not_count_a_fixed_duration_as_effort() -> None:
     # SPEC 5: a project past at_progress of its planned effort is cancelled if its forecast
     # effort exceeds plan x cancel_if_overrun; SPEC 10.4: a `duration` task takes that long and
-    # needs nothing. The plan left the vendor's 30 days out, the forecast counted them as
-    # effort (20 + 30 + 20 = 70 > 1.5 x 40): a project exactly on plan was cancelled.
+    # needs nothing. The plan left the vendor's 30 days out, the forecast counted them (as
+    # README reads SPEC: a duration's days count in effort_planned and stage-gate progress):
+    # 20 + 30 + 20 = 70 > 1.5 x 40, so a project exactly on plan was cancelled.
     import pmo_sim as ps
 
     on_plan = ps.simulate(load_scenario_text(_GATE)).projects.iloc[0]
@@ -167,6 +168,10 @@ def test_the_stage_gate_does_not_count_a_fixed_duration_as_effort() -> None:
     # a real overrun is still stopped: every effort twice its estimate
     overrun = ps.simulate(load_scenario_text(_GATE + "estimate_error: {dev: 2}\n")).projects.iloc[0]
     assert overrun["status"] == "cancelled" and overrun["cancel_reason"] == "stage_gate", overrun
+    # a project of fixed durations only (an imported PSPLIB one) planned nothing, so its first
+    # finished task "overran" a plan of 0; the plan counts the days, as its progress does
+    only_durations = _GATE.replace("skill: dev, effort: 20", "duration: 20")
+    assert ps.simulate(load_scenario_text(only_durations)).projects.iloc[0]["status"] == "completed"
 
 
 # --------------------------------------------------------------------------- SPEC 5, 10.4: ideas
