@@ -182,7 +182,9 @@ def test_a_free_programme_has_nothing_to_return_on(courses: Path) -> None:
     (("--policy", "upskill", "--programme", "nope"), "its programmes: dev-course"),
     (("--policy", "no_training", "--programme", "dev-course"), "its programmes: (none)"),
     (("--policy", "nope", "--against", "upskill"), "policies: no_training, upskill"),
-    (("--policy", "upskill"), "exactly one of --programme"),
+    (("--policy", "no_training"), "has no training programme: give --programme NAME or --against"),
+    (("--policy", "upskill", "--programme", "dev-course", "--against", "no_training"),
+     "exactly one of --programme"),
     (("--policy", "no_training", "--against", "new_tool"), "swap the two"),
     (("--policy", "upskill", "--against", "no_training", "--basis", "irr"), "'irr' is not one of"),
 ])

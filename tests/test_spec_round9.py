@@ -217,3 +217,24 @@ def test_validate_json_of_a_folder_is_the_document(tmp_path: Path) -> None:
     assert document["errors"][0]["message"] == "is a directory, not a scenario file", document
     table = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert table.exit_code == 2 and f"{tmp_path}: is a directory, not a scenario file" in table.output
+
+
+# --------------------------------------------------------------------------- SPEC 6: roi
+
+
+def test_roi_without_programme_or_against_prices_the_policys_only_programme() -> None:
+    # SPEC 6: `pmo-sim roi SCENARIO --policy P [--programme NAME | --against Q]`: the brackets
+    # make both optional, but roi refused to run without one ("give exactly one of").
+    import json
+
+    scenario = str(Path(__file__).parent.parent / "scenarios" / "training.yaml")
+    common = ["-n", "2", "--backend", "serial", "-q", "--format", "json"]
+    bare = CliRunner().invoke(main, ["roi", scenario, "--policy", "upskill", *common])
+    assert bare.exit_code == 0, bare.output
+    named = CliRunner().invoke(main, ["roi", scenario, "--policy", "upskill", "--programme", "dev-course",
+                                      *common])
+    assert json.loads(bare.stdout) == json.loads(named.stdout)
+    two = "has 2 training programmes (dev-course, testers-build)"
+    for policy, said in (("no_training", "has no training programme"), ("upskill_and_cross_skill", two)):
+        refused = CliRunner().invoke(main, ["roi", scenario, "--policy", policy, *common])
+        assert refused.exit_code == 2 and said in refused.output, refused.output

@@ -144,7 +144,7 @@ Examples:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--policy", required=True, metavar="P", help="The policy that spends.")
 @click.option("--programme", metavar="NAME", help="Price this training programme of P "
-              "(P as is against P without it).")
+              "(P as is against P without it) [default, without --against: P's only programme].")
 @click.option("--against", metavar="Q", help="Price P's extra spend over policy Q.")
 @click.option("--basis", type=click.Choice(["cash", "npv"]), default="cash", show_default=True,
               help="cash: undiscounted over the horizon; npv: present values at day 0.")
@@ -175,7 +175,7 @@ def roi(scenario: str, policy: str, programme: str | None, against: str | None, 
     from pmo_sim.experiment.roi import roi as roi_study
     from pmo_sim.scenario.loader import load_scenario
 
-    if (programme is None) == (against is None):
+    if programme is not None and against is not None:  # neither: P's only programme
         raise click.UsageError("give exactly one of --programme NAME and --against Q")
     log_to_stderr()
     sc = load_scenario(scenario, parse_sets(sets) or None)

@@ -139,8 +139,17 @@ def build_question(scenario: Scenario, policy: str, *, programme: str | None = N
     """The question (with the scenario facts the arithmetic needs) and the scenario to run
     (with the derived baseline policy for ``programme``)."""
     pmo = policy_of(scenario, policy)
-    if (programme is None) == (against is None):
+    if programme is not None and against is not None:
         raise UsageError("give exactly one of --programme NAME and --against POLICY")
+    if programme is None and against is None:
+        # SPEC 6's `roi --policy P [--programme NAME | --against Q]`: without either, the
+        # programme of P when it has just one, else the question is P's to say.
+        names = programme_names(pmo)
+        if len(names) != 1:
+            has = (f"has {len(names)} training programmes ({', '.join(names)})" if names
+                   else "has no training programme")
+            raise UsageError(f"policy {policy!r} {has}: give --programme NAME or --against POLICY")
+        programme = names[0]
     if against is not None:
         policy_of(scenario, against)
         if against == policy:
