@@ -34,7 +34,7 @@ _OPTIONS = {"replications": ("Replications per design point, the same worlds at 
 @main.command(epilog="""\b
 Examples:
   pmo-sim sensitivity scenarios/baseline.yaml --vary resources.developers.headcount=5:9 \\
-      --vary resources.testers.headcount=1:3 --vary changes.per_project_per_year=1:5 --policy baseline
+      --vary resources.testers.headcount=2:4 --vary changes.per_project_per_year=1:5 --policy baseline
   pmo-sim sensitivity baseline.yaml --vary ... --method morris --samples 10 -n 10
   pmo-sim sensitivity baseline.yaml --vary ... --method sobol --samples 64 -n 5 --format json
   pmo-sim sensitivity my-portfolio.yaml -n 30        # ranges and metric from its sensitivity: section

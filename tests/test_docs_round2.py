@@ -1,0 +1,52 @@
+"""Examples that README.md and the ``--help`` texts show work as written (round 2 of reading them).
+
+A reader copies a documented command verbatim: a ``sensitivity`` range whose low end makes an
+invalid scenario (``resources.testers.headcount=1:3`` on a portfolio whose test tasks need two
+testers) or a help example that relies on a scenario section the starter does not have stops
+them before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pmo_sim.cli import main
+from pmo_sim.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+VARY = re.compile(r"--vary\s+([\w.]+)=([-\d.e]+):([-\d.e]+)(?=\s|\\|$)")
+
+
+def _sensitivity_examples(text: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Each ``pmo-sim sensitivity scenarios/...`` example (continued lines joined) with its ranges."""
+    joined = re.sub(r"\\\s*\n\s*", " ", text)
+    examples = []
+    for line in joined.splitlines():
+        match = re.search(r"pmo-sim sensitivity (scenarios/\S+\.yaml)(.*)", line)
+        if match and "..." not in match.group(2):
+            examples.append((match.group(1), VARY.findall(match.group(2))))
+    return examples
+
+
+def _help(*command: str) -> str:
+    result = CliRunner().invoke(main, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("source", ["README.md", "sensitivity --help"])
+def test_every_documented_sensitivity_range_gives_a_valid_scenario_at_both_ends(source: str) -> None:
+    text = (ROOT / source).read_text(encoding="utf-8") if source.endswith(".md") else _help("sensitivity")
+    examples = _sensitivity_examples(text)
+    assert examples and all(ranges for _, ranges in examples), examples
+    for scenario, ranges in examples:
+        for path, low, high in ranges:
+            for value in (low, high):
+                number = float(value)
+                setting = int(number) if number.is_integer() else number
+                load_scenario(ROOT / scenario, overrides={path: setting})
+
