@@ -50,3 +50,15 @@ def test_every_documented_sensitivity_range_gives_a_valid_scenario_at_both_ends(
                 setting = int(number) if number.is_integer() else number
                 load_scenario(ROOT / scenario, overrides={path: setting})
 
+
+def test_the_starter_has_the_sensitivity_section_the_help_example_uses(tmp_path: Path) -> None:
+    assert "pmo-sim sensitivity my-portfolio.yaml -n 30" in _help("sensitivity")
+    runner = CliRunner()
+    made = runner.invoke(main, ["new", "my-portfolio", "--dir", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    scenario = tmp_path / "my-portfolio.yaml"
+    assert load_scenario(scenario).sensitivity is not None
+    ran = runner.invoke(main, ["sensitivity", str(scenario), "-n", "2", "-j", "1", "--policy", "baseline",
+                               "--out", str(tmp_path / "study"), "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    assert {"resources.developers.headcount", "changes.per_project_per_year"} <= set(ran.stdout.split('"'))

@@ -114,6 +114,14 @@ pmo:
     rework_reduction: 0.2          # assessed changes add 20% less effort
     cost_per_year: 20000
 
+# What `pmo-sim sensitivity {file}` varies when no --vary is given (optional): each
+# field (any --set path holding a number) from low to high, and the KPI it moves.
+sensitivity:
+  metric: npv
+  ranges:
+    resources.developers.headcount: [4, 8]
+    changes.per_project_per_year: [1, 4]
+
 # What is compared: each policy is deep-merged over `pmo` (give only what changes).
 policies:
   baseline: {{}}
