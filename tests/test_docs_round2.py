@@ -62,3 +62,17 @@ def test_the_starter_has_the_sensitivity_section_the_help_example_uses(tmp_path:
                                "--out", str(tmp_path / "study"), "--format", "json"])
     assert ran.exit_code == 0, ran.output
     assert {"resources.developers.headcount", "changes.per_project_per_year"} <= set(ran.stdout.split('"'))
+
+
+def test_one_replication_is_written_in_the_singular(tmp_path: Path) -> None:
+    """The README's PSPLIB example runs ``-n 1``: its header read '1 policy x 1 replications'."""
+    imported = tmp_path / "j301_1.yaml"
+    made = CliRunner().invoke(main, ["import", "psplib", str(ROOT / "tests/data/psplib/j30/j301_1.sm"),
+                                     "--out", str(imported)])
+    assert made.exit_code == 0, made.output
+    ran = CliRunner().invoke(main, ["run", str(imported), "-n", "1", "--policy", "lft", "-j", "1", "-q",
+                                    "--out", str(tmp_path / "r")], env={"COLUMNS": "100"})
+    assert ran.exit_code == 0, ran.output
+    assert "1 policy x 1 replication, seed 0" in ran.output
+    assert "(1 replication each)" in ran.output
+    assert "1 replications" not in ran.output

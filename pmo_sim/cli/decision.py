@@ -83,7 +83,7 @@ def print_summary(res: Results, metrics: Sequence[str], currency: str) -> None:
             half = float(r["ci_high"]) - float(r["mean"])
             cells.append(f"{fmt.bare(r['mean'], unit)} ±{fmt.bare(half, unit, sig=2)}")
         rows.append([str(policy), *cells])
-    print_table(f"Mean per policy ± 95% CI ({n} replications each)", columns, rows)
+    print_table(f"Mean per policy ± 95% CI ({n} replication{'s' if n != 1 else ''} each)", columns, rows)
 
 
 def print_differences(comparison: Any, baseline: str, metrics: Sequence[str], currency: str) -> None:

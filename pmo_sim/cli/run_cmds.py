@@ -66,7 +66,7 @@ def _print_decision(res: Results, baseline: str, metrics: list[str], delta: floa
     currency = currency_of(res)
     n = res.replications["replication"].nunique() if len(res.replications) else 0
     say(f"{res.manifest.get('scenario')}: {len(res.policies)} "
-        f"polic{'ies' if len(res.policies) != 1 else 'y'} x {n} replications, seed "
+        f"polic{'ies' if len(res.policies) != 1 else 'y'} x {n} replication{'s' if n != 1 else ''}, seed "
         f"{res.manifest.get('seed')}" + (f", money in {currency}" if currency else ""), style="dim")
     if len(res.policies) > 1:
         comparison, verdict = decide(res, baseline, metrics, delta, currency)
