@@ -76,3 +76,20 @@ def test_one_replication_is_written_in_the_singular(tmp_path: Path) -> None:
     assert "1 policy x 1 replication, seed 0" in ran.output
     assert "(1 replication each)" in ran.output
     assert "1 replications" not in ran.output
+
+
+@pytest.mark.parametrize("command", [
+    ["sensitivity", "--vary", "resources.testers.headcount=1:3"],
+    ["sweep", "--vary", "resources.testers.headcount=1,2"],
+])
+def test_a_varied_value_that_breaks_another_field_is_named(command: list[str], tmp_path: Path) -> None:
+    """README: bad ranges are 'located at --vary'. The old sensitivity example (testers 1:3) was
+    refused at four task lines about 'headcount 1', without saying which --vary made it."""
+    args = [command[0], str(ROOT / "scenarios/baseline.yaml"), *command[1:], "--policy", "baseline",
+            "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if "crew is larger than pool 'testers'" in line]
+    assert len(lines) == 4, result.stderr
+    assert all("[at resources.testers.headcount=1]" in line for line in lines), lines
+    assert not (tmp_path / "out").exists()
