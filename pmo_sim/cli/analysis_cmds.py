@@ -239,7 +239,7 @@ Examples:
               help="A field to vary (any --set path) and its values: a list, or `steps` evenly "
                    "spaced values from low to high (integers for integer fields). Repeat for a "
                    "full grid of several fields.")
-@click.option("--metric", default="npv", show_default=True, help="KPI to summarise.")
+@click.option("--metric", default="npv", show_default=True, metavar="M", help="KPI to summarise.")
 @set_option
 @click.option("--out", type=OutPath(file_okay=False), default=None,
               help="Folder for sweep.csv and sweep.png [default: results/<scenario file stem>-sweep].")

@@ -203,7 +203,8 @@ Examples:
               help="Results folder [default: results/<scenario>-<timestamp>].")
 @click.option("--precision", type=Finite(min=0, min_open=True), default=None, metavar="REL",
               help="Add replications until the 95% CI half-width of --metric is <= REL x |mean|.")
-@click.option("--metric", default="npv", show_default=True, help="KPI for --precision and the verdict.")
+@click.option("--metric", default="npv", show_default=True, metavar="M",
+              help="KPI for --precision and the verdict.")
 @click.option("--max-replications", type=Whole(min=1), default=None,
               help="Cap for --precision [default: 10 x --replications, at most 10,000,000].")
 @click.option("--paired", is_flag=True, help="--precision on paired differences to the first policy.")
