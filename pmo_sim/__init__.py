@@ -8,12 +8,14 @@ The public API (SPEC section 8)::
     res.summary(); res.compare(baseline="baseline", metric="npv")
     ps.verdict(res.replications, metric="npv", currency=sc.currency).text
     ps.write_report(res, "report.html")
-    course = ps.roi(sc, "upskill", programme="dev-course", replications=100)
+    course = ps.roi("scenarios/training.yaml", "upskill", programme="dev-course", replications=100)
     one = ps.simulate(sc, policy="baseline", seed=0, replication=3)
     ps.gantt(one.tasks, projects=one.projects)
     ps.forecast(res, by=300)      # when each project lands: P10..P90, P(on time), P(by day 300)
-    ps.risk_drivers(res)          # which risks cost the most (a scenario with a risk register)
-    ps.frontier(sc, budgets=[1e6, 2e6], metric="strategic_value")   # value against budget
+    board = ps.run_experiment(ps.load_scenario("scenarios/strategy.yaml"), replications=100)
+    ps.risk_drivers(board)        # which risks cost the most (needs a risk register)
+    ps.frontier("scenarios/strategy.yaml", budgets=[1e6, 2e6], metric="strategic_value")
+                                  # value against budget (needs policies with governance.funding)
     ps.sensitivity(sc, {"resources.developers.headcount": (6, 10)}, metric="npv")
 
 Names are imported lazily (on first use) so that ``pmo-sim --help`` starts fast;
