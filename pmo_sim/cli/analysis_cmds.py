@@ -77,7 +77,8 @@ Examples:
               help="Folder for the task log and the chart [default: results/<scenario>-trace].")
 @force_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
-              show_default=True, help="table: the KPIs; csv: the task log on stdout.")
+              show_default=True,
+              help="table: the KPIs; csv: the task log on stdout (the files are written either way).")
 @handles_errors
 def trace(scenario: str, policy: str, replication: int, seed: int, sets: tuple[str, ...],
           out: str | None, force: bool, fmt: str) -> None:
