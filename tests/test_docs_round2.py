@@ -126,3 +126,25 @@ def test_the_api_example_in_the_package_docstring_runs(tmp_path: Path,
     monkeypatch.chdir(ROOT)
     exec(compile(code, "pmo_sim.__doc__", "exec"), {"ps": _Small()})  # noqa: S102 - the package's own example
     assert (tmp_path / "r.html").is_file()
+
+
+def test_the_json_schema_lists_the_rules_editors_should_offer() -> None:
+    """schema --help: editors use the schema 'to complete and check scenario files as you type';
+    the allocation and funding rules were plain strings there, so an editor offered none and
+    accepted any word."""
+    import jsonschema
+
+    from pmo_sim.rules.allocation import ALLOCATION_RULES
+    from pmo_sim.rules.funding import FUNDING_RULES
+    from pmo_sim.scenario.schema import scenario_json_schema
+
+    schema = scenario_json_schema()
+    defs = schema["$defs"]
+    assert defs["ResourceManager"]["properties"]["allocation"]["enum"] == list(ALLOCATION_RULES)
+    funding = [d for d in defs.values() if "rule" in d.get("properties", {})]
+    assert funding and all(d["properties"]["rule"]["enum"] == list(FUNDING_RULES) for d in funding)
+    validator = jsonschema.Draft202012Validator(schema)
+    bad = {"name": "x", "horizon": 10, "resources": {"dev": {"headcount": 1, "day_rate": 1}},
+           "pmo": {"resource_manager": {"allocation": "fastest"}}}
+    assert any("fastest" in e.message for e in validator.iter_errors(bad))
+    assert not list(validator.iter_errors({**bad, "pmo": {"resource_manager": {"allocation": "lft"}}}))

@@ -60,7 +60,7 @@ class Contractor(Model):
 
 
 class ResourceManager(Model):
-    allocation: str = "fifo"
+    allocation: str = Field("fifo", json_schema_extra={"enum": list(ALLOCATION_RULES)})  # editors complete it
     wip_limit: int | None = Field(None, ge=1, le=MAX_COUNT)
     backfill: bool = True
     switch_cost_days: NonNeg = 0.0
@@ -148,7 +148,7 @@ class StageGate(Model):
 class Funding(Model):
     """How proposals are funded against the budget (SPEC 10.2); absent, every project is funded."""
 
-    rule: str = "arrival"
+    rule: str = Field("arrival", json_schema_extra={"enum": list(FUNDING_RULES)})
     review_every: NonNeg = 0.0  # 0: each proposal is reviewed when it arrives
     min_score: Fraction = 0.0  # proposals scoring below are rejected at review
     max_wait: NonNeg | None = None  # days a proposal may wait for funds (0: its arrival's review only)
