@@ -351,3 +351,22 @@ def test_the_pools_figure_shows_each_pools_mean_per_policy() -> None:
     heights = [[round(p.get_height(), 9) for p in c] for c in util.containers if hasattr(c, "patches")]
     assert heights == [[0.1, 0.51], [1.1, 0.51]]
     assert [t.get_text() for t in util.get_xticklabels()] == ["dev", "qa"]
+
+
+def test_a_report_of_many_policies_draws_the_baseline_and_the_best_over_time(html: str) -> None:
+    """Value and cost over time: one panel per policy up to 12; of 15, the baseline and the 11
+    best by the first metric (lowest mean total cost here), and the title says so."""
+    policies = "\n".join(f"  p{i:02d}:\n    resource_manager: {{wip_limit: {1 + i % 5}}}"
+                         for i in range(15))
+    text = SCENARIO_YAML.split("policies:")[0] + "policies:\n" + policies + "\n"
+    res = pmo_sim.run_experiment(load_scenario_text(text), replications=3, seed=2, jobs=1)
+    many = render_report(res, metrics=["total_cost"], baseline="p07")
+    svg = many[many.index('aria-label="Value and cost over time"'):]
+    svg = svg[:svg.index("</svg>")]
+    drawn = set(re.findall(r">(p\d\d)</text>", svg))
+    means = res.replications.groupby("policy")["total_cost"].mean().drop("p07")
+    assert drawn == {"p07", *means.sort_values(kind="stable").index[:11]}
+    assert "12 of 15 policies: p07 and the best 11 by mean" in svg
+    few = html[html.index('aria-label="Value and cost over time"'):]  # two policies: both drawn
+    assert " of 2 policies" not in few[:few.index("</svg>")]
+    assert "every policy&#39;s figures are in the tables" not in html

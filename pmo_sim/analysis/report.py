@@ -242,18 +242,48 @@ def distributions_section(ctx: ReportContext) -> Section:
         figures.distributions, ctx.res.replications, ctx.res.policies, metric, ctx.currency)])
 
 
+#: Policies given a panel of their own in "Value and cost over time": a report of a hundred
+#: policies drew a panel each, a figure 130 inches high that took a minute to lay out
+#: (matplotlib's shared axes cost grows with the square of the panels).
+MAX_PANELS = 12
+
+
+def panel_policies(ctx: ReportContext) -> tuple[list[str], str]:
+    """The policies drawn one panel each (in the results' order), and what the title says of
+    a choice: every policy up to :data:`MAX_PANELS`; beyond, the baseline and the best by the
+    first metric (the verdict's; in the results' order if it is neutral)."""
+    policies = [str(p) for p in ctx.res.policies]
+    if len(policies) <= MAX_PANELS:
+        return policies, ""
+    metric = ctx.metrics[0]
+    info = metric_info(metric)
+    ranked = policies
+    if info.sense != "neutral" and metric in ctx.res.replications:
+        means = ctx.res.replications.groupby("policy", sort=False)[metric].mean()
+        means.index = means.index.astype(str)
+        ranked = list(means.sort_values(ascending=info.sense == "lower", kind="stable").index)
+        how = f"the best {MAX_PANELS - 1} by mean {info.label}"
+    else:
+        how = f"the first {MAX_PANELS - 1}"
+    keep = {ctx.baseline, *[p for p in ranked if p != ctx.baseline][:MAX_PANELS - 1]}
+    return ([p for p in policies if p in keep],
+            f"{MAX_PANELS} of {len(policies)} policies: {ctx.baseline} and {how}")
+
+
 def over_time_section(ctx: ReportContext) -> Section:
     res = ctx.res
     blocks = []
     if "total_cost" in res.replications:
+        shown, choice = panel_policies(ctx)
         blocks.append(ctx.figure(
             "overtime", "Value and cost over time",
             "Cumulative value realised and cost paid, mean (line) and the middle 80% of simulated "
             "futures (band). A project's value accrues evenly from its finish to the horizon; "
             "cost accrues evenly over the window (payroll is paid whether people are busy or "
-            "not), ending at the replication's total cost.",
-            figures.value_and_cost, res.projects, res.replications, res.policies, ctx.horizon,
-            ctx.warmup, ctx.currency))
+            "not), ending at the replication's total cost."
+            + (f" Shown: {choice}; every policy's figures are in the tables." if choice else ""),
+            figures.value_and_cost, res.projects, res.replications, shown, ctx.horizon,
+            ctx.warmup, ctx.currency, choice))
     blocks.append(ctx.figure("done", "Projects completed over time",
                              "Mean over replications of the number of counted projects finished "
                              "by each day.", figures.completions, res.projects, res.replications,

@@ -219,9 +219,10 @@ def pools(pools_table: pd.DataFrame, policies: Sequence[str]) -> Figure:
 
 
 def value_and_cost(projects: pd.DataFrame, replications: pd.DataFrame, policies: Sequence[str],
-                   horizon: float, warmup: float, currency: str) -> Figure:
+                   horizon: float, warmup: float, currency: str, choice: str = "") -> Figure:
     """Cumulative value and cost over time per policy: mean and 80% band (see the module
-    docstring for how each replication's curves are built)."""
+    docstring for how each replication's curves are built); ``choice`` says, in the title,
+    which policies these are when not all."""
     grid = np.linspace(0.0, horizon, 151)
     share = np.clip((grid - warmup) / (horizon - warmup), 0.0, 1.0) if horizon > warmup \
         else np.ones_like(grid)
@@ -251,7 +252,8 @@ def value_and_cost(projects: pd.DataFrame, replications: pd.DataFrame, policies:
         ax.set_xlabel("working day")
         ax.set_ylabel(f"cumulative {currency or 'money'}")
     axes[0].legend(fontsize=8, frameon=False, loc="upper left")
-    fig.suptitle("shaded: the middle 80% of simulated futures (P10 to P90)", fontsize=9)
+    fig.suptitle("shaded: the middle 80% of simulated futures (P10 to P90)"
+                 + (f"\n{choice}" if choice else ""), fontsize=9)
     return fig
 
 
