@@ -272,6 +272,14 @@ def select_best(
             f"(δ={plain_number(delta)}) or by a Bonferroni screen of its paired difference over "
             f"{complete} replications (significantly behind), so it is the best, or within δ of "
             f"it, with probability >= {1 - alpha:.0%}", n0, state.max_stages), screened=True)
+    same = [policies.index(p) for p in both]
+    if len(same) > 1 and (rows[:, same] == rows[:, same[:1]]).all():
+        # zero paired variance: KN's continuation region is closed and equal means never part
+        return result(both[0], False, both, complete,
+                      f"the data cannot separate {_names(both)} on {where}: they are identical in "
+                      f"every one of the {complete} replications, so there is no difference to "
+                      "select on, and more replications would not change that", n0,
+                      state.max_stages)
     return result(best, False, state.survivors, state.stages,
                   f"the data cannot separate {_names(state.survivors)} on {where} within "
                   f"δ={plain_number(delta)}: run more replications (KN needs more than "

@@ -1,0 +1,319 @@
+"""Round 2 of the statistics checks: pmo-sim's intervals and selections against exact truths.
+
+Every check feeds the pure analysis functions synthetic per-replication tables drawn from known
+distributions (fixed seeds), recomputes what they print with scipy/numpy written out here, and
+measures coverage or the probability of correct selection where the truth is exact. What the
+earlier files already check (summary.csv = scipy on an engine table, KN = the paper on one
+table, engine-driven coverage) is not repeated. Coverage tolerances are binomial: with m
+independent intervals of true level c the hit share has sd √(c(1−c)/m); a check fails only
+beyond 3.5 sd below the nominal level (a false alarm about 1 in 4,000).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from pmo_sim.analysis.compare import compare, select_best, verdict_text
+from pmo_sim.analysis.roi import RoiQuestion, analyse_roi
+from pmo_sim.analysis.sensitivity import tornado_effects
+from pmo_sim.analysis.stats import summary
+from pmo_sim.errors import UsageError
+
+
+def table(columns: dict[str, Any], metric: str = "npv") -> pd.DataFrame:
+    """A replications table: one row per (policy, replication), replication r of every
+    policy the same row of the arrays (common random numbers)."""
+    frames = [pd.DataFrame({"policy": p, "replication": np.arange(len(v)),
+                            metric: np.asarray(v, dtype=float)}) for p, v in columns.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def paired_t(d: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean, CI and two-sided p of the paired t test, from the textbook formulas via scipy."""
+    n = d.size
+    mean, se = d.mean(), d.std(ddof=1) / math.sqrt(n)
+    hw = stats.t.ppf((1 + confidence) / 2, n - 1) * se
+    return mean, mean - hw, mean + hw, float(2 * stats.t.sf(abs(mean / se), n - 1))
+
+
+def lower_band(level: float, m: int, z: float = 3.5) -> float:
+    return level - z * math.sqrt(level * (1 - level) / m)
+
+
+# --------------------------------------------------------------------------- compare
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 30])
+@pytest.mark.parametrize("kind", ["normal", "lognormal", "ties"])
+def test_compare_is_the_textbook_paired_t_with_bonferroni(n: int, kind: str) -> None:
+    """Truth: D̄ ± t_{0.975,n−1} s_D/√n, p of scipy's t, p_adj = min(1, 3p) for three
+    policies against one baseline. Tolerance 1e-9 relative (the product computes its own t
+    quantile and tail; 1e-11 is its documented accuracy, with rounding on top)."""
+    rng = np.random.default_rng(100 + n)
+    shared = rng.normal(0, 3, n)
+    draw = {"normal": lambda: shared + rng.normal(0.5, 1, n),
+            "lognormal": lambda: shared + rng.lognormal(0, 1.2, n),
+            "ties": lambda: np.round(shared) + rng.integers(0, 3, n)}[kind]
+    cols = {"base": np.round(shared) if kind == "ties" else shared, "a": draw(), "b": draw(),
+            "c": draw()}
+    out = compare(table(cols), "base").set_index("policy")
+    for p in ("a", "b", "c"):
+        d = cols[p] - cols["base"]
+        row = out.loc[p]
+        if d.std() == 0:  # a constant difference: the degenerate rule (p 1 if 0, else 0)
+            assert (row["ci_low"], row["ci_high"], row["p_value"]) == (d[0], d[0], float(d[0] == 0))
+            continue
+        mean, lo, hi, pv = paired_t(d)
+        assert (row["diff_mean"], row["ci_low"], row["ci_high"]) == pytest.approx((mean, lo, hi), rel=1e-9)
+        assert row["p_value"] == pytest.approx(pv, rel=1e-8, abs=1e-300)
+        assert row["p_adjusted"] == pytest.approx(min(1.0, 3 * pv), rel=1e-8, abs=1e-300)
+        assert row["n"] == n and row["diff_sd"] == pytest.approx(d.std(ddof=1), rel=1e-12)
+        # scipy's own paired test agrees
+        assert row["p_value"] == pytest.approx(stats.ttest_rel(cols[p], cols["base"]).pvalue, rel=1e-8)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_paired_intervals_cover_the_true_difference_at_small_n(n: int) -> None:
+    """Truth: for normal paired differences the t interval is exact at any n ≥ 2, so each
+    per-comparison 95% CI covers the true difference (here 0.7) with probability 0.95. 3,000
+    intervals (15 tables of 200 policies against one baseline, correlated by a shared term
+    that must cancel); fail below 0.95 − 3.5 sd = 0.936, or above 0.95 + 3.5 sd (the
+    intervals must not be needlessly wide either)."""
+    rng = np.random.default_rng(7 + n)
+    hits = total = 0
+    for _ in range(15):
+        shared = rng.normal(0, 10, n)
+        cols = {"base": shared + rng.normal(0, 1, n)}
+        cols |= {f"p{i}": shared + rng.normal(0.7, 2, n) for i in range(200)}
+        out = compare(table(cols), "base")
+        hits += int(((out["ci_low"] <= 0.7) & (out["ci_high"] >= 0.7)).sum())
+        total += len(out)
+    sd = math.sqrt(0.95 * 0.05 / total)
+    print(f"n={n}: paired CI coverage {hits / total:.4f} ± {sd:.4f} over {total}")
+    assert lower_band(0.95, total) <= hits / total <= 0.95 + 3.5 * sd
+
+
+def test_summary_intervals_cover_the_mean_of_normal_and_lognormal_kpis() -> None:
+    """Truth: the t interval of the mean is exact for normal data at n = 2 (t with one degree
+    of freedom, quantile 12.706) and n = 5; for a lognormal(0, 0.5) KPI at n = 30 the true mean
+    is e^{1/8} and the t interval is only asymptotically valid (skewness 1.75): its true
+    coverage there is 0.9344 (400,000 samples with numpy and scipy's t, by hand), so the
+    product's is held to that. 2,000 intervals each: within ±3.5 sd of the level."""
+    rng = np.random.default_rng(11)
+    cases = [(2, lambda n: rng.normal(3, 2, n), 3.0, 0.95),
+             (5, lambda n: rng.normal(-1, 0.1, n), -1.0, 0.95),
+             (30, lambda n: rng.lognormal(0, 0.5, n), math.exp(0.125), 0.9344)]
+    for n, draw, truth, level in cases:
+        cols = {f"p{i}": draw(n) for i in range(2000)}
+        out = summary(table(cols), ["npv"])
+        share = float(((out["ci_low"] <= truth) & (truth <= out["ci_high"])).mean())
+        print(f"n={n}: summary CI coverage {share:.4f}")
+        assert abs(share - level) <= 3.5 * math.sqrt(level * (1 - level) / 2000)
+        assert (out["n"] == n).all()
+
+
+def test_the_family_wise_error_of_adjusted_tests_is_at_most_alpha_with_no_difference() -> None:
+    """Truth: with k = 4 policies equal to the baseline (normal, correlated through CRN),
+    Bonferroni keeps P(any p_adj < 0.05) ≤ 0.05. 600 tables of n = 8: fail above
+    0.05 + 3.5 sd (0.081); also each unadjusted test alone rejects 0.05 of the time
+    (exact for normal data) within 3.5 sd."""
+    rng = np.random.default_rng(5)
+    any_rejected = single = 0
+    m = 600
+    for _ in range(m):
+        shared = rng.normal(0, 5, 8)
+        out = compare(table({p: shared + rng.normal(0, 1, 8) for p in ["base", "a", "b", "c", "d"]}), "base")
+        any_rejected += bool((out["p_adjusted"] < 0.05).any())
+        single += int(out["p_value"].iloc[0] < 0.05)
+    band = 3.5 * math.sqrt(0.05 * 0.95 / m)
+    print(f"FWER {any_rejected / m:.4f}, single test {single / m:.4f}")
+    assert any_rejected / m <= 0.05 + band
+    assert abs(single / m - 0.05) <= band
+
+
+# --------------------------------------------------------------------------- degenerate tables
+
+
+def test_identical_policies_give_zero_width_intervals_and_no_difference() -> None:
+    """Truth: policies equal in every replication have difference 0 with sd 0: the interval
+    is [0, 0], p = 1, nothing is better; the summary's interval is the value itself. No NaN,
+    no division warning (turned into errors here)."""
+    cols = {"a": np.full(6, 5.0), "b": np.full(6, 5.0)}
+    with np.errstate(all="raise"):
+        s = summary(table(cols))
+        c = compare(table(cols), "a")
+    assert (s["sd"] == 0).all() and (s["ci_low"] == 5).all() and (s["ci_high"] == 5).all()
+    row = c.iloc[0]
+    assert (row["diff_mean"], row["ci_low"], row["ci_high"], row["p_value"]) == (0, 0, 0, 1)
+    assert row["better"] is None
+    assert "no significant difference" in verdict_text(c)
+
+
+def test_select_best_on_identical_policies_says_they_are_identical() -> None:
+    """Truth: policies whose values agree in every replication cannot be told apart by any
+    number of replications (their paired differences are all exactly 0). The selection is
+    not confident, and its message says they are identical, not "run more replications" (KN's
+    continuation region is closed at zero variance, so before this its message read "KN
+    needs more than n=5, at most 5")."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(100, 5, 20)
+    sel = select_best(table({"a": x, "b": x.copy(), "c": x - 50}), "npv")
+    assert not sel.confident and set(sel.survivors) == {"a", "b"}
+    assert "identical" in sel.message and "run more replications" not in sel.message
+    assert "more replications would not" in sel.message
+
+
+def test_a_constant_paired_difference_is_exact() -> None:
+    """Truth: b = a + 0.1 in every replication (0.1 not representable: the differences carry
+    rounding noise of ~1e-16): the interval is exactly [0.1, 0.1] in value, p = 0, b better,
+    and KN selects b at once (S² = 0 closes its continuation region)."""
+    a = np.array([0.1, 0.7, 1.3, 2.9, 5.3, 8.8, 13.1, 21.7, 34.4, 55.2])
+    cols = {"a": a, "b": a + 0.1}
+    row = compare(table(cols), "a").iloc[0]
+    assert row["ci_low"] == pytest.approx(0.1, abs=1e-12) and row["ci_high"] == pytest.approx(0.1, abs=1e-12)
+    assert row["p_value"] == 0 and row["better"] is True and row["diff_sd"] == 0
+    sel = select_best(table(cols), "npv")
+    assert sel.confident and sel.policy == "b"
+
+
+def test_undefined_kpis_are_left_out_and_counted_never_read_as_zero() -> None:
+    """Truth: mean_cycle_time NaN in a replication (nothing completed) is left out: the
+    summary is the t interval of the defined values with n their count, and the paired
+    difference uses the replications where both are defined. Reading NaN as 0 would give a
+    mean of 2.0 for a, not 8/3."""
+    a = np.array([1.0, np.nan, 3.0, 4.0, 2.0])
+    b = np.array([2.0, 3.0, np.nan, 5.0, 4.0])
+    reps = table({"a": a, "b": b}, "mean_cycle_time")
+    s = summary(reps, ["mean_cycle_time"]).set_index("policy")
+    x = a[~np.isnan(a)]
+    hw = stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    assert s.loc["a", "n"] == 4 and s.loc["a", "mean"] == pytest.approx(2.5)
+    assert (s.loc["a", "ci_low"], s.loc["a", "ci_high"]) == pytest.approx((2.5 - hw, 2.5 + hw))
+    row = compare(reps, "a", ["mean_cycle_time"]).iloc[0]
+    both = ~np.isnan(a) & ~np.isnan(b)
+    mean, lo, hi, _ = paired_t(b[both] - a[both])
+    assert row["n"] == 3
+    assert (row["diff_mean"], row["ci_low"], row["ci_high"]) == pytest.approx((mean, lo, hi))
+
+
+def test_one_replication_has_no_interval() -> None:
+    """Truth: with n = 1 there is no spread to estimate: sd, CI and p are NaN (said so), the
+    mean and the difference are the values, and nothing is called better."""
+    reps = table({"a": np.array([1.0]), "b": np.array([2.0])})
+    s = summary(reps)
+    assert s["sd"].isna().all() and s["ci_low"].isna().all() and (s["n"] == 1).all()
+    row = compare(reps, "a").iloc[0]
+    assert row["diff_mean"] == 1 and math.isnan(row["ci_low"]) and math.isnan(row["p_value"])
+    assert row["better"] is None
+    sel = select_best(reps, "npv")
+    assert not sel.confident and "run more replications" in sel.message
+
+
+# --------------------------------------------------------------------------- the best policy
+
+
+def test_select_best_is_right_at_least_one_minus_alpha_in_the_slippage_configuration() -> None:
+    """Truth: k = 4 normal policies with unequal variances and CRN correlation, the best
+    ahead of the three others by exactly δ = 1 (the least favourable configuration): a
+    confident selection must name it with probability ≥ 1 − α = 0.95 (KN's guarantee; the
+    screen's is stronger). 300 experiments of 150 replications; fail below 0.95 − 3.5 sd
+    (0.906). Among confident answers, a wrong one is ≤ α as well."""
+    rng = np.random.default_rng(2024)
+    m, n, right, confident = 300, 150, 0, 0
+    sds = np.array([1.5, 2.0, 2.5, 3.0])
+    for _ in range(m):
+        shared = rng.normal(0, 4, (n, 1))
+        x = shared + rng.normal(0, 1, (n, 4)) * sds + np.array([1.0, 0.0, 0.0, 0.0])
+        sel = select_best(table({f"p{i}": x[:, i] for i in range(4)}), "npv", delta=1.0)
+        confident += sel.confident
+        right += sel.confident and sel.policy == "p0"
+    print(f"slippage: confident {confident}/{m}, right {right}/{m}")
+    assert right / m >= lower_band(0.95, m)
+    assert confident - right <= 0.05 * m + 3.5 * math.sqrt(0.05 * 0.95 * m)
+
+
+def test_select_best_on_equal_policies_rarely_rules_one_out_as_significantly_behind() -> None:
+    """Truth: four equal normal policies. Any pick is within δ (KN may stop), but the
+    screen's answer says every other policy is "significantly behind", which is false here:
+    it must happen at most α/2 = 0.025 of the time (the screen runs at α/2). 300 experiments
+    of 40 replications with δ = 0.05 (KN far from stopping); fail above 0.025 + 3.5 sd."""
+    rng = np.random.default_rng(77)
+    m, screened = 300, 0
+    for _ in range(m):
+        x = rng.normal(0, 4, (40, 1)) + rng.normal(0, 1, (40, 4))
+        sel = select_best(table({f"p{i}": x[:, i] for i in range(4)}), "npv", delta=0.05)
+        screened += sel.screened
+    print(f"equal: screened {screened}/{m}")
+    assert screened / m <= 0.025 + 3.5 * math.sqrt(0.025 * 0.975 / m)
+
+
+# --------------------------------------------------------------------------- ROI and tornado
+
+
+def roi_tables(spend: np.ndarray, gain: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    kpis = {"technology_cost": 0.0, "pmo_cost": 0.0, "labour_cost": 0.0, "npv": 0.0}
+    n = spend.size
+    reps = pd.DataFrame(
+        [{"policy": "a", "replication": r, **kpis, "training_cost": 1000.0 + spend[r],
+          "value_delivered": 5000.0 + gain[r]} for r in range(n)]
+        + [{"policy": "b", "replication": r, **kpis, "training_cost": 1000.0,
+            "value_delivered": 5000.0} for r in range(n)])
+    projects = pd.DataFrame({"policy": ["a"], "replication": [0], "status": ["completed"],
+                             "finish": [10.0], "value_delivered": [1.0], "counted": [True]})
+    return reps, projects
+
+
+def test_roi_of_a_programme_that_pays_nothing_is_minus_100_percent_exactly() -> None:
+    """Truth (SPEC ROI = 100 (benefit − investment)/investment, BCR = benefit/investment):
+    an extra spend with no gain has ROI −100% and BCR 0 in every replication, so their
+    intervals have zero width, P(positive) is 0 and there is no payback."""
+    reps, projects = roi_tables(np.full(6, 800.0), np.zeros(6))
+    doc = analyse_roi(reps, projects, RoiQuestion(policy="a", baseline="b", against="b",
+                                                  horizon=100.0)).document
+    assert (doc["roi_pct_mean"], doc["roi_pct_ci_low"], doc["roi_pct_ci_high"]) == (-100, -100, -100)
+    assert (doc["bcr_mean"], doc["bcr_ci_low"], doc["bcr_ci_high"]) == (0, 0, 0)
+    assert doc["p_positive"] == 0 and math.isnan(doc["payback_day_median"])
+
+
+def test_roi_interval_is_the_t_interval_of_per_replication_ratios_and_no_spend_is_refused() -> None:
+    """Truth: ROI's interval is the t interval of the per-replication ROIs (a mean of ratios,
+    as SPEC says), computed here with scipy; and a programme that costs nothing has no ROI
+    (refused with a usage error, not a division by zero)."""
+    rng = np.random.default_rng(3)
+    spend, gain = rng.uniform(500, 1500, 12), rng.normal(2000, 800, 12)
+    reps, projects = roi_tables(spend, gain)
+    doc = analyse_roi(reps, projects, RoiQuestion(policy="a", baseline="b", against="b",
+                                                  horizon=100.0)).document
+    roi = 100 * (gain - spend) / spend
+    hw = stats.t.ppf(0.975, 11) * roi.std(ddof=1) / math.sqrt(12)
+    assert (doc["roi_pct_mean"], doc["roi_pct_ci_low"], doc["roi_pct_ci_high"]) == pytest.approx(
+        (roi.mean(), roi.mean() - hw, roi.mean() + hw), rel=1e-9)
+    assert doc["p_positive"] == pytest.approx(np.mean(gain > spend))
+    reps, projects = roi_tables(np.zeros(4), np.full(4, 100.0))
+    with pytest.raises(UsageError, match="spend the same"):
+        analyse_roi(reps, projects, RoiQuestion(policy="a", baseline="b", against="b", horizon=100.0))
+
+
+def test_tornado_effect_is_the_paired_t_interval_and_an_inert_factor_is_exactly_zero() -> None:
+    """Truth: the tornado effect is the paired t interval of Y(high) − Y(low) over the
+    replications where both are defined (scipy here); an inert factor (same Y) has effect
+    and interval exactly 0; a pair with a NaN is left out and counted out of n."""
+    rng = np.random.default_rng(9)
+    low = rng.normal(10, 3, 8)
+    high = low + rng.normal(2, 1, 8)
+    high[3] = np.nan
+    frame = lambda v: pd.DataFrame({"replication": np.arange(8), "npv": v})  # noqa: E731
+    rows = tornado_effects("f", frame(low), frame(high), "npv").set_index("statistic")
+    ok = ~np.isnan(high)
+    mean, lo, hi, _ = paired_t(high[ok] - low[ok])
+    assert rows.loc["effect", "n"] == 7
+    assert (rows.loc["effect", "value"], rows.loc["effect", "ci_low"], rows.loc["effect", "ci_high"]) \
+        == pytest.approx((mean, lo, hi), rel=1e-9)
+    inert = tornado_effects("g", frame(low), frame(low.copy()), "npv").set_index("statistic")
+    assert tuple(inert.loc["effect", ["value", "ci_low", "ci_high"]]) == (0, 0, 0)
