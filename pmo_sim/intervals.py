@@ -321,7 +321,12 @@ def describe(values: ArrayLike) -> tuple[int, float, float, float, float, float]
     if x.size == 0:
         return 0, nan, nan, nan, nan, nan
     sd = float(x.std(ddof=1)) if x.size >= 2 else nan
-    p10, p50, p90 = (float(q) for q in np.quantile(x, PERCENTILES))
+    q = np.quantile(x, PERCENTILES)
+    if np.isnan(q).any():  # an infinite value: numpy's interpolation gave inf − inf
+        # between a and b = ±inf (weight > 0) the percentile is that infinity
+        q = np.where(np.isnan(q), np.quantile(x, PERCENTILES, method="lower")
+                     + np.quantile(x, PERCENTILES, method="higher"), q)
+    p10, p50, p90 = (float(v) for v in q)
     return x.size, float(x.mean()), sd, p10, p50, p90
 
 

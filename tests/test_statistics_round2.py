@@ -317,3 +317,57 @@ def test_tornado_effect_is_the_paired_t_interval_and_an_inert_factor_is_exactly_
         == pytest.approx((mean, lo, hi), rel=1e-9)
     inert = tornado_effects("g", frame(low), frame(low.copy()), "npv").set_index("statistic")
     assert tuple(inert.loc["effect", ["value", "ci_low", "ci_high"]]) == (0, 0, 0)
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def test_forecast_percentiles_are_censored_order_statistics_on_constructed_tables() -> None:
+    """Truth (SPEC/README: Hyndman–Fan definition 1 with unfinished futures at +inf): Pq is
+    the ⌈q·n⌉-th smallest finish day (⌈⌉ in exact rational arithmetic) when at least ⌈q·n⌉
+    of the n futures completed, else "> horizon". A cancelled row keeps its finish day in the
+    table but did not land: it must count as not reached, never as a number. Constructed
+    for n = 1, 2, 3, 5, 10, 30 with ties (whole days) and 0..n completions, several projects
+    of each size so that the grouped (same-size) path is exercised too. Exact equality."""
+    from fractions import Fraction
+
+    from pmo_sim.analysis.forecast import NOT_REACHED, forecast, shown
+
+    rng = np.random.default_rng(21)
+    frames, truth = [], {}
+    for n in (1, 2, 3, 5, 10, 30):
+        for j in range(4):
+            name = f"n{n}_{j}"
+            status = rng.choice(["completed", "completed", "cancelled", "open"], n)
+            finish = rng.integers(5, 15, n).astype(float)   # ties on purpose
+            finish[status == "open"] = np.nan
+            frames.append(pd.DataFrame({"policy": "p", "project": name, "template": None,
+                                        "status": status, "finish": finish, "due_date": 12.0}))
+            done = np.sort(finish[status == "completed"])
+            expect = {}
+            for q in (10, 50, 80, 90):
+                k = math.ceil(Fraction(q, 100) * n)
+                expect[q] = float(done[k - 1]) if k <= done.size else math.inf
+            truth[name] = (expect, float(np.mean((status == "completed") & (finish <= 10))))
+    out = forecast(pd.concat(frames, ignore_index=True), horizon=20.0, by=10).set_index("name")
+    for name, (expect, p_by) in truth.items():
+        for q, v in expect.items():
+            assert out.loc[name, f"p{q}"] == v, (name, q)
+            assert (shown(out.loc[name, f"p{q}"]) == NOT_REACHED) == (v == math.inf)
+        assert out.loc[name, "p_by"] == pytest.approx(p_by)
+
+
+def test_an_infinite_kpi_has_infinite_percentiles_not_undefined_ones() -> None:
+    """Truth: the linear-interpolation percentile (numpy's default, SPEC's p10/p50/p90)
+    between a finite value and +inf with positive weight is +inf (and −inf below); numpy's
+    own interpolation computes inf − inf there and gave NaN: p90 of [2, 3, 5, inf] read as
+    undefined. Percentiles not touching the infinity stay as numpy computes them. The mean is
+    inf and the interval is NaN (no finite spread): not a number pretending to be one."""
+    reps = table({"a": np.array([2.0, 3.0, 5.0, np.inf]), "b": np.array([-np.inf, 1.0, 2.0, 3.0])})
+    with np.errstate(all="ignore"):
+        s = summary(reps).set_index("policy")
+    assert (s.loc["a", "p10"], s.loc["a", "p50"], s.loc["a", "p90"]) == (
+        pytest.approx(2.3), pytest.approx(4.0), math.inf)
+    assert (s.loc["b", "p10"], s.loc["b", "p50"], s.loc["b", "p90"]) == (
+        -math.inf, pytest.approx(1.5), pytest.approx(2.7))
+    assert s.loc["a", "mean"] == math.inf and math.isnan(s.loc["a", "ci_low"])
