@@ -414,3 +414,54 @@ def test_select_best_minimising_a_kpi_picks_the_smallest_with_probability_one_mi
         right += sel.confident and sel.policy == "p0"
     print(f"minimise: right {right}/{m}")
     assert right / m >= lower_band(0.95, m)
+
+
+def test_morris_mu_star_and_its_interval_against_a_known_model() -> None:
+    """Truth: KPI = 0.1·a + noise, factor b inert, both on [0, 10], the noise N(0, σ²) with
+    σ = 1/(1.5√2) per design point. Each elementary effect (change over the step as a share of
+    the range, the step 2/3 of it) is then N(1, 1) for a and N(0, 1) for b, independent across
+    trajectories, so μ* = E|EE| is the folded-normal mean: √(2/π) e^{−1/2} + 1 − 2Φ(−1) =
+    1.1666 for a, √(2/π) = 0.7979 for b. Checks (1) μ*, μ, σ equal the effects recomputed by
+    hand from the design (moved factor = the one whose sampled value changed), exactly, and
+    the interval of μ* is mean|EE| ± t_{0.975, r−1} sd(|EE|)/√r; (2) at r = 10 trajectories
+    (the default) that interval covers the truth at the level the t interval of |EE| has
+    there (measured by hand on 100,000 samples: 0.93–0.94) within 3.5 binomial sd of 600
+    intervals. SALib's normal bootstrap, used before, covered 0.89 here (z and the plug-in sd:
+    its interval is about 0.85 of the t interval's width at r = 10)."""
+    from pmo_sim.analysis.sensitivity import Factor, design, morris_indices
+
+    factors = [Factor("a", 0.0, 10.0), Factor("b", 0.0, 10.0)]
+    r, m = 10, 300
+    matrix = design("morris", factors, r, seed=4)
+    sigma = 1 / (1.5 * math.sqrt(2))
+    truth = {"a": math.sqrt(2 / math.pi) * math.exp(-0.5) + 1 - 2 * stats.norm.cdf(-1),
+             "b": math.sqrt(2 / math.pi)}
+    rng = np.random.default_rng(12)
+    hits = {"a": 0, "b": 0}
+    for i in range(m):
+        y = 0.1 * matrix[:, 0] + rng.normal(0, sigma, len(matrix))
+        out = morris_indices(factors, matrix, y, "npv", seed=i).set_index(["parameter", "statistic"])
+        if i == 0:  # (1) the effects by hand
+            steps = np.diff(matrix.reshape(r, 3, 2), axis=1)            # (r, 2 steps, 2 factors)
+            rise = np.diff(y.reshape(r, 3), axis=1)
+            for j, f in enumerate("ab"):
+                moved = steps[:, :, j] != 0
+                ee = (rise[moved] * 10 / steps[:, :, j][moved])
+                assert out.loc[(f, "mu_star"), "value"] == pytest.approx(np.abs(ee).mean(), rel=1e-12)
+                assert out.loc[(f, "mu"), "value"] == pytest.approx(ee.mean(), rel=1e-9, abs=1e-12)
+                assert out.loc[(f, "sigma"), "value"] == pytest.approx(ee.std(ddof=1), rel=1e-9)
+                assert out.loc[(f, "mu_star"), "n"] == r
+                hw = stats.t.ppf(0.975, r - 1) * np.abs(ee).std(ddof=1) / math.sqrt(r)
+                assert out.loc[(f, "mu_star"), "ci_high"] == pytest.approx(np.abs(ee).mean() + hw, rel=1e-9)
+        for f in "ab":
+            hits[f] += out.loc[(f, "mu_star"), "ci_low"] <= truth[f] <= out.loc[(f, "mu_star"), "ci_high"]
+    ref = np.random.default_rng(0)
+    total = 0.0
+    for f, centre in (("a", 1.0), ("b", 0.0)):
+        ee = np.abs(ref.normal(centre, 1, (100_000, r)))
+        hw = stats.t.ppf(0.975, r - 1) * ee.std(axis=1, ddof=1) / math.sqrt(r)
+        total += float(np.mean(np.abs(ee.mean(axis=1) - truth[f]) <= hw)) / 2
+    share = (hits["a"] + hits["b"]) / (2 * m)
+    print(f"Morris mu* CI coverage a {hits['a'] / m:.3f}, b {hits['b'] / m:.3f}; t interval {total:.4f}")
+    assert total > 0.925
+    assert abs(share - total) <= 3.5 * math.sqrt(total * (1 - total) / (2 * m))

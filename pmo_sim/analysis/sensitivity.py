@@ -18,8 +18,11 @@ ranked by |D̄|. The rows also give the mean KPI at the low and at the high valu
 r trajectories (``samples``, SALib's design) on a 4-level grid of the unit hypercube; along a
 trajectory each factor moves once by Δ = 2/3 of its range, and its elementary effect is the
 change of the KPI divided by the change of the factor as a share of its range, i.e. in KPI
-units per full range. μ* (mean |EE|) measures influence, with a bootstrap 95% interval (as
-SALib's: 1000 resamples of the effects, ± z₀.₉₇₅ × their sd); σ (sd of EE) measures
+units per full range. μ* (mean |EE|) measures influence, with the 95% t interval of the mean
+of the |EE| (independent across trajectories); SALib's normal bootstrap (± z₀.₉₇₅ × the sd of
+1000 resampled means) covered E|EE| 0.89 of the time at the default 10 trajectories and 0.92
+at 20, the t interval 0.93–0.94 (tests/test_statistics_round2.py), and with one effect it gave
+a zero-width interval where the t interval gives none. σ (sd of EE) measures
 non-linearity or interaction; μ (mean EE) gives the direction. Factors are ranked by μ*.
 The effects are computed here from the values each point *ran*, not by SALib's analysis,
 which divides by the sampled step: for a whole-number field (below) a sampled step of 2/3
@@ -46,7 +49,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -199,10 +201,9 @@ def elementary_effects(factors: Sequence[Factor], matrix: NDArray[np.float64],
 
 def morris_indices(factors: Sequence[Factor], matrix: NDArray[np.float64],
                    outputs: NDArray[np.float64], metric: str, seed: int = 0) -> pd.DataFrame:
-    """Rows ``mu_star`` (with its bootstrap CI), ``mu`` and ``sigma`` per factor."""
+    """Rows ``mu_star`` (with its t CI), ``mu`` and ``sigma`` per factor. ``seed`` is kept
+    for callers; the interval resamples nothing (see the module docstring)."""
     _check_outputs(outputs, metric)
-    rng = np.random.default_rng(_seed(seed, 2))
-    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
     rows = []
     for f, ee in zip(factors, elementary_effects(factors, matrix, outputs), strict=True):
         n = int(ee.size)
@@ -211,9 +212,8 @@ def morris_indices(factors: Sequence[Factor], matrix: NDArray[np.float64],
         else:
             mu_star, mu = float(np.mean(np.abs(ee))), float(np.mean(ee))
             sigma = float(np.std(ee, ddof=1)) if n > 1 else math.nan
-            resampled = np.abs(ee[rng.integers(n, size=(1000, n))]).mean(axis=1)
-            conf = z * float(resampled.std(ddof=1))
-        low = max(0.0, mu_star - conf) if n else math.nan
+            conf = half_width(np.abs(ee), CONFIDENCE)  # NaN with one effect: no spread known
+        low = max(0.0, mu_star - conf) if not math.isnan(conf) else math.nan
         rows += [_row(f.path, "mu_star", mu_star, low, mu_star + conf, n),
                  _row(f.path, "mu", mu, math.nan, math.nan, n),
                  _row(f.path, "sigma", sigma, math.nan, math.nan, n)]

@@ -5,7 +5,7 @@
   a KPI with a sense, red where it worsens it, grey for a neutral KPI.
 - **morris**: the μ*–σ plane. Far right = influential; high up = non-linear or interacting
   (above the dashed σ = μ* line the factor's effect depends strongly on where the others
-  are). Horizontal whiskers are μ*'s bootstrap CI.
+  are). Horizontal whiskers are μ*'s 95% t CI.
 - **sobol**: S1 and ST side by side per factor with their bootstrap CIs; ST well above S1
   means interactions.
 
