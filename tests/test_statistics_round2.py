@@ -465,3 +465,26 @@ def test_morris_mu_star_and_its_interval_against_a_known_model() -> None:
     print(f"Morris mu* CI coverage a {hits['a'] / m:.3f}, b {hits['b'] / m:.3f}; t interval {total:.4f}")
     assert total > 0.925
     assert abs(share - total) <= 3.5 * math.sqrt(total * (1 - total) / (2 * m))
+
+
+def test_sobol_intervals_cover_the_ishigami_indices() -> None:
+    """Truth: the Ishigami function sin a + 7 sin² b + 0.1 c⁴ sin a on [−π, π]³ has exact
+    indices S1 = (0.3139, 0.4424, 0) and ST = (0.5576, 0.4424, 0.2437) (Ishigami and Homma
+    1990; Saltelli et al. 2008, §4.7). At the default N = 64 each of the six 95% intervals
+    (SALib's bootstrap, through pmo-sim) must cover its index in at least 0.95 − 3.5 sd of
+    200 designs with other seeds (0.896); measured 0.93–0.98."""
+    from pmo_sim.analysis.sensitivity import Factor, design, sobol_indices
+
+    factors = [Factor(n, -math.pi, math.pi) for n in "abc"]
+    truth = {("a", "S1"): 0.3139, ("b", "S1"): 0.4424, ("c", "S1"): 0.0,
+             ("a", "ST"): 0.5576, ("b", "ST"): 0.4424, ("c", "ST"): 0.2437}
+    m, hits = 200, dict.fromkeys(truth, 0)
+    for i in range(m):
+        x = design("sobol", factors, 64, seed=i)
+        y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+        out = sobol_indices(factors, y, "npv", seed=i)
+        for p, s, low, high in zip(out["parameter"], out["statistic"], out["ci_low"].to_numpy(float),
+                                   out["ci_high"].to_numpy(float), strict=True):
+            hits[(p, s)] += bool(low <= truth[(p, s)] <= high)
+    print("Sobol coverage", {f"{p} {s}": v / m for (p, s), v in hits.items()})
+    assert min(hits.values()) / m >= lower_band(0.95, m)
