@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pmo_sim.analysis import format as fmt
-from pmo_sim.analysis.verdict import executive_summary, plain_verdict
+from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
 
 
 def table(effects: dict[str, float], n: int = 60, noise: float = 0.001, seed: int = 1,
@@ -40,7 +40,7 @@ def test_a_lead_below_the_indifference_zone_is_a_tie_never_best() -> None:
     assert "Best" not in v.headline and "practically tied" in v.headline
     other = ({"a", "b"} - {v.leader}).pop()
     assert f"practically tied with {other} (gap EUR " in v.text
-    assert "below the EUR 50 that matters)" in v.text
+    assert "within the EUR 50 that matters either way)" in v.text
     # The same data with an indifference zone below the gap: a winner.
     assert plain_verdict(df, "npv", delta=2.0, currency="EUR").best == "a"
 
@@ -124,3 +124,31 @@ def test_ticks_are_distinct_and_never_scientific(start: float, step: float, unit
     assert all("e+" not in s and "e-" not in s for s in labels)
     if step / max(1.0, max(abs(t) for t in ticks)) > 1e-5:
         assert len(set(labels)) == 5, (ticks, labels)
+
+
+def test_a_small_mean_gap_with_a_wide_interval_is_close_not_tied() -> None:
+    """'Practically tied' needs the gap's 95% CI inside ±δ (an equivalence test), not its mean
+    below δ. b trails a by exactly 20 on average, δ = 30, the paired gap alternating 20 ± 60
+    over 100 replications: sd 60.3, 95% CI 20 ± 1.984 x 6.03 = (8.0, 32.0), past δ, so b is
+    not tied: KN picks a (best), and b is named close with what KN guarantees. Halve the swing and the
+    interval (14.0, 26.0) is inside ±30: tied. From one replication (no interval) nothing is
+    tied, however large δ."""
+    n = 100
+    world = np.linspace(0.0, 1000.0, n)
+    swing = np.where(np.arange(n) % 2 == 0, 60.0, -60.0)
+
+    def verdict(swing: np.ndarray, rows: int = n, delta: float = 30.0) -> Verdict:
+        df = pd.DataFrame([{"policy": p, "replication": r, "npv": x[r]}
+                           for p, x in (("base", world), ("a", world + 500.0),
+                                        ("b", world + 480.0 + swing)) for r in range(rows)])
+        return plain_verdict(df, "npv", delta=delta, currency="EUR")
+
+    wide = verdict(swing)
+    assert wide.leader == "a" and not wide.tied
+    assert wide.confident and wide.best == "a"  # KN picks a: the guarantee is said, b named
+    assert ("b (gap EUR 20, 95% CI 8.03–32) is close: a is the best, or less than the EUR 30 "
+            "that matters behind it, with probability at least 95%") in wide.text
+    narrow = verdict(swing / 2)
+    assert narrow.tied == ["b"] and narrow.best is None
+    assert "practically tied with b (gap EUR 20, 95% CI 14" in narrow.text
+    assert not verdict(swing, rows=1, delta=1e9).tied

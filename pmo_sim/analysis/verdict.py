@@ -1,8 +1,9 @@
 """The answer in plain words: which policy to choose, by how much, and how sure we are.
 
 A decision maker needs a sentence, not a test statistic: "focused_controlled adds EUR 476k NPV
-(95% CI 350k–602k) over baseline; it is practically tied with controlled (gap EUR 41k, below
-the EUR 52k that matters)". :func:`plain_verdict` writes it from the same statistics the
+(95% CI 350k–602k) over baseline; controlled (gap EUR 41.1k, 95% CI -26.6k to 109k) is close:
+focused_controlled is the best, or less than the EUR 51.6k that matters behind it, with
+probability at least 95%". :func:`plain_verdict` writes it from the same statistics the
 tables show:
 
 - the **leader** is the pick of :func:`~pmo_sim.analysis.compare.select_best` on the decision
@@ -13,12 +14,14 @@ tables show:
   (:func:`~pmo_sim.analysis.compare.compare`); it is said to be significant when the
   comparison table says so (its Bonferroni-adjusted p-value), so a gain whose 95% interval
   excludes zero may still be not significant once adjusted for the policies compared;
-- a policy is **practically tied** with the leader when their paired mean gap is below the
-  indifference zone δ, the smallest difference that matters (by default 1% of the best
-  mean). KN's guarantee is about δ: it picks the best with probability ≥ 1 − α *when the best
-  leads by at least δ*; below δ either choice is as good. So "Best" is said only when the
-  selection is confident (KN stopped, or with the screen one policy is left) *and* no other
-  policy is within δ of the leader;
+- a policy is **practically tied** with the leader when the 95% CI of their paired gap lies
+  within ±δ, the indifference zone: the smallest difference that matters (by default 1% of
+  the best mean). KN's guarantee is about δ: it picks the best with probability ≥ 1 − α *when
+  the best leads by at least δ*; below δ either choice is as good. So "Best" is said only when
+  the selection is confident (KN stopped, or with the screen one policy is left) *and* no
+  other policy is shown to be within δ of the leader. A gap whose mean is below δ but whose
+  interval reaches past it is not a tie: the policy stays "in contention" while the selection
+  keeps it (run more replications);
 - a **warning** is added when every policy's mean NPV is negative (every policy loses money).
 
 The technical detail (KN, δ, n0, α) goes to :attr:`Verdict.method`, which the command line
@@ -77,6 +80,15 @@ def _amount(x: float, info: MetricInfo, currency: str) -> str:
     if info.unit == "rate":
         return fmt.rate(abs(x), signed=True).lstrip("+")
     return fmt.value(abs(x), info.unit, currency)
+
+
+def _within(row: Row, delta: float) -> bool:
+    """Is the paired gap's 95% CI inside (-δ, δ)? An equivalence test (two one-sided tests
+    at 2.5%): "practically tied" is said only when the data show the gap is below what matters,
+    not when its mean happens to be (from 5 replications a policy 3δ behind had a mean gap
+    below δ in one verdict in six; from one replication, every time its gap was small)."""
+    lo, hi = float(row["ci_low"]), float(row["ci_high"])
+    return -delta < lo and hi < delta  # (NaN, from one replication: never)
 
 
 def _ci(row: Row, info: MetricInfo, currency: str, sign: float = 1.0) -> str:
@@ -156,16 +168,27 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
                        sel.delta, warnings=warnings, selection=sel)
     gaps = compare(replications, leader, [metric])
     gap_rows: dict[str, Row] = {str(r["policy"]): r for r in gaps.to_dict("records")}
-    tied = [p for p, r in gap_rows.items() if abs(float(r["diff_mean"])) < sel.delta]
+    tied = [p for p, r in gap_rows.items() if _within(r, sel.delta)]
     unresolved = [p for p in sel.survivors if p != leader and p not in tied]
     sentences = [_lead_sentence(replications, leader, base, metric, info, currency, gap_rows,
                                 bool(tied))]
+    behind = -1.0 if info.sense != "lower" else 1.0  # intervals of the leader's lead
     if tied:
-        gaps_text = [f"{p} (gap {_amount(float(gap_rows[p]['diff_mean']), info, currency)}" for p in tied]
-        limit = f"below the {_amount(sel.delta, info, currency)} that matters"
+        gaps_text = [f"{p} (gap {_amount(float(gap_rows[p]['diff_mean']), info, currency)}, 95% CI "
+                     f"{_ci(gap_rows[p], info, currency, behind)}" for p in tied]
+        limit = f"within the {_amount(sel.delta, info, currency)} that matters either way"
         sentences.append(f"it is practically tied with {gaps_text[0]}, {limit})" if len(tied) == 1
                          else f"it is practically tied with {_join([g + ')' for g in gaps_text])}, "
                               f"each {limit}")
+    close = [p for p in gap_rows if p not in tied and abs(float(gap_rows[p]["diff_mean"])) < sel.delta]
+    if close and sel.confident:
+        # KN (or the screen) has picked the leader, but a policy's mean gap is below δ without
+        # the data showing it is: the guarantee is "the best, or within δ of it", said so.
+        items = [f"{p} (gap {_amount(float(gap_rows[p]['diff_mean']), info, currency)}, 95% CI "
+                 f"{_ci(gap_rows[p], info, currency, behind)})" for p in close]
+        sentences.append(f"{_join(items)} {'is' if len(close) == 1 else 'are'} close: {leader} is "
+                         f"the best, or less than the {_amount(sel.delta, info, currency)} that "
+                         f"matters behind it, with probability at least {1 - sel.alpha:.0%}")
     if unresolved and not sel.confident:
         items = [f"{p} (gap {_amount(float(gap_rows[p]['diff_mean']), info, currency)})"
                  for p in unresolved]
