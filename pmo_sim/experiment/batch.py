@@ -59,7 +59,7 @@ class _Shifted:
 def check_options(scenario: Scenario, replications: int, seed: int, policies: Sequence[str] | None,
                   backend: str, jobs: int | None, scheduler: str | None) -> list[str]:
     """Refuse bad options before anything runs; returns the policies to run, in scenario order."""
-    check_types(scenario, replications=replications, seed=seed, jobs=jobs)
+    check_types(scenario, ("replications", "seed"), replications=replications, seed=seed, jobs=jobs)
     check_policy_list(policies)
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise UsageError(f"--replications must be between 1 and {MAX_REPLICATIONS:,} (got {replications})")

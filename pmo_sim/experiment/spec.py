@@ -195,12 +195,14 @@ class ExperimentSpec:
                              f"replications a run may have (got {size})")
 
 
-def check_types(scenario: object, **integers: object) -> None:
+def check_types(scenario: object, required: Collection[str] = ("seed", "replication"),
+                **integers: object) -> None:
     """Refuse a Python caller's arguments of the wrong type with a :class:`TypeError` naming
     them, before anything runs: ``scenario`` must be a loaded Scenario, each of ``integers`` an
-    integer or None. Before, a path for the scenario failed deep inside ("'str' object has no
-    attribute 'policy_names'"), ``replications=2.5`` or ``True`` ran, and ``seed=1.5`` failed
-    in every replication."""
+    integer, or None unless its name is ``required`` (``seed=None`` failed on "'<' not
+    supported between instances of 'NoneType' and 'int'"). Before, a path for the scenario
+    failed deep inside ("'str' object has no attribute 'policy_names'"), ``replications=2.5``
+    or ``True`` ran, and ``seed=1.5`` failed in every replication."""
     from pmo_sim.scenario.models import Scenario
 
     if not isinstance(scenario, Scenario):
@@ -208,7 +210,8 @@ def check_types(scenario: object, **integers: object) -> None:
                 if isinstance(scenario, str | os.PathLike) else "")
         raise TypeError(f"scenario must be a Scenario{hint}, not {type(scenario).__name__}")
     for name, value in integers.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        if (value is not None or name in required) and (
+                isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
 
 
