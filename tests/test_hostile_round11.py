@@ -5,10 +5,15 @@
   inside ("'<' not supported between instances of 'NoneType' and 'int'"). A TypeError naming
   the argument now, before anything runs (``run_experiment(replications=None)`` still means
   the default);
+- ``Results.with_projects(columns=["zzz"])`` (or ``columns="finish"``): pyarrow's KeyError
+  ("Column zzz does not exist in schema"; "Column f ..."); ``replications="1"`` or ``[True]``:
+  "projects.parquet is unreadable", as if the file were damaged; ``[1.5]`` read replication 1.
+  A TypeError naming the argument, or a UsageError listing the columns, now;
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,3 +43,18 @@ def tiny(tmp_path: Path) -> Any:
 def test_none_for_a_seed_or_a_count_is_named(tiny: Any, call: Callable[[Any], Any], name: str) -> None:
     with pytest.raises(TypeError, match=f"^{name} must be an integer, not NoneType"):
         call(tiny)
+
+
+@pytest.mark.parametrize(("options", "error", "says"), [
+    ({"columns": ["zzz"]}, ps.UsageError, "unknown projects column 'zzz'; it has: policy, "),
+    ({"columns": "finish"}, TypeError, "columns must be a list of names, not str"),
+    ({"replications": "1"}, TypeError, "replications must be a list of integers, not str"),
+    ({"replications": [True]}, TypeError, "replications must hold integers, not bool"),
+    ({"replications": [1.5]}, TypeError, "replications must hold integers, not float"),
+])
+def test_a_view_of_projects_names_what_it_cannot_select(tiny_results: Path, options: dict[str, Any],
+                                                         error: type[Exception], says: str) -> None:
+    res = ps.load_results(tiny_results)
+    with pytest.raises(error, match=f"^{re.escape(says)}"):
+        res.with_projects(**options).projects  # noqa: B018 (reading it is the test)
+    assert len(res.with_projects(["finish"], replications=[1]).projects) == 1

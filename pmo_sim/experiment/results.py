@@ -48,6 +48,7 @@ from pmo_sim.experiment.summary_file import summary_csv, summary_table
 from pmo_sim.experiment.tablefile import (
     SCHEMAS,
     check_rest,
+    check_selection,
     parquet_bytes,
     read_checked,
 )
@@ -184,6 +185,7 @@ class Results:
         ~25 columns in memory; the table is still checked as a whole one is. Results in
         memory give all their columns. The other tables are shared with these results.
         """
+        check_selection("projects", columns, replications)
         view = copy.copy(self)
         source = self._projects
         if isinstance(source, FileTable):

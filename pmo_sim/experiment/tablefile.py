@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pmo_sim.errors import UsageError
+from pmo_sim.errors import UsageError, listed
 from pmo_sim.experiment.arrays import to_arrow_array, to_float
 from pmo_sim.experiment.columns import packed
 from pmo_sim.schema import NUMBER_KPIS, STORED_TABLES, Dtype
@@ -104,6 +105,29 @@ _KINDS: dict[Dtype, Callable[[pa.DataType], bool]] = {
     "float": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
     "bool": pa.types.is_boolean,
 }
+
+
+def check_selection(table: str, columns: object, replications: object) -> None:
+    """Refuse a Python caller's ``columns`` (a list of ``table``'s column names, or None) and
+    ``replications`` (integers, or None) before a read: an unknown column failed with pyarrow's
+    KeyError, one name its letters' ("Column f does not exist"), and a replication of text or
+    True was "projects.parquet is unreadable", as if the file were damaged."""
+    for name, value, kind in (("columns", columns, str),
+                              ("replications", replications, numbers.Integral)):
+        if value is None:
+            continue
+        if isinstance(value, str) or not isinstance(value, Collection):
+            raise TypeError(f"{name} must be a list of {'names' if kind is str else 'integers'}, "
+                            f"not {type(value).__name__} ({value!r})")
+        odd = [v for v in value if isinstance(v, bool) or not isinstance(v, kind)]
+        if odd:
+            raise TypeError(f"{name} must hold {'names' if kind is str else 'integers'}, not "
+                            f"{type(odd[0]).__name__} ({odd[0]!r})")
+    known = STORED_TABLES[table].column_names
+    unknown = [c for c in columns if c not in known] if isinstance(columns, Collection) else []
+    if unknown:
+        raise UsageError(f"unknown {table} column {', '.join(map(repr, unknown))}; it has: "
+                         f"{listed(list(known))}")
 
 
 def read_checked(path: Path, table: str, columns: Sequence[str] | None = None,
