@@ -9,6 +9,11 @@
   ("Column zzz does not exist in schema"; "Column f ..."); ``replications="1"`` or ``[True]``:
   "projects.parquet is unreadable", as if the file were damaged; ``[1.5]`` read replication 1.
   A TypeError naming the argument, or a UsageError listing the columns, now;
+- ``load_scenario(path, "resources.dev.headcount=3")`` (the overrides as one --set text): taken
+  for a list of its letters, "--set:1:1: r: unknown key" and 24 more; ``overrides=5``: "'int'
+  object is not iterable"; ``["resources.dev.headcount=3"]``: "unknown key ... (got
+  'headcount=3')". A TypeError naming the argument, and for an item of --set text the pair to
+  give, now;
 """
 
 from __future__ import annotations
@@ -58,3 +63,18 @@ def test_a_view_of_projects_names_what_it_cannot_select(tiny_results: Path, opti
     with pytest.raises(error, match=f"^{re.escape(says)}"):
         res.with_projects(**options).projects  # noqa: B018 (reading it is the test)
     assert len(res.with_projects(["finish"], replications=[1]).projects) == 1
+
+
+def test_overrides_as_set_text_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(TINY)
+    for given in ("resources.dev.headcount=3", 5):
+        with pytest.raises(TypeError, match=r"^overrides must be a mapping \{PATH: VALUE\} or a "
+                                            r"list of \(PATH, VALUE\) pairs, not (str|int)"):
+            ps.load_scenario(path, given)
+    with pytest.raises(ps.ScenarioError) as caught:
+        ps.load_scenario(path, ["resources.dev.headcount=3"])
+    assert str(caught.value) == (
+        "--set:1:1: resources.dev.headcount=3: an override is a (PATH, VALUE) pair, not the text "
+        "of a --set: give ('resources.dev.headcount', VALUE) (got 'resources.dev.headcount=3')")
+    assert ps.load_scenario(path, [("resources.dev.headcount", 3)]).resources["dev"].headcount == 3

@@ -38,12 +38,12 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
 from pydantic import ValidationError
 
-from pmo_sim.errors import Problem, ScenarioError, UsageError
+from pmo_sim.errors import Problem, ScenarioError, UsageError, format_got
 from pmo_sim.files import FileRefused, FileTooLarge, read_bounded
 from pmo_sim.scenario.base import build_validator
 from pmo_sim.scenario.checks import semantic_problems
@@ -218,13 +218,23 @@ def _kind(value: Any) -> str:
 # --------------------------------------------------------------------------- build
 
 
+_NOT_A_PAIR = object()
+
+
 def _pairs(overrides: Overrides | None) -> list[tuple[Any, Any]]:
+    """``overrides`` as (path, value) pairs; an item that is no pair has the value
+    :data:`_NOT_A_PAIR`. One text (``"a.b=3"``, as ``--set`` takes it) was taken for a list of
+    its letters, each an unknown key, and an item ``"a.b=3"`` for the path ``a.b=3``; a number
+    failed on "'int' object is not iterable"."""
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
         return list(overrides.items())
-    return [tuple(pair) if isinstance(pair, (tuple, list)) and len(pair) == 2 else (pair, None)
-            for pair in overrides]
+    if isinstance(overrides, str | bytes) or not isinstance(overrides, Iterable):
+        raise TypeError(f"overrides must be a mapping {{PATH: VALUE}} or a list of (PATH, VALUE) "
+                        f"pairs, not {type(overrides).__name__} ({format_got(overrides)})")
+    return [tuple(pair) if isinstance(pair, (tuple, list)) and len(pair) == 2
+            else (pair, _NOT_A_PAIR) for pair in overrides]
 
 
 def _check_budget(max_events: object) -> None:
@@ -247,7 +257,11 @@ def _build(tree: dict[str, Any], sources: SourceMap, overrides: Overrides | None
     problems: list[Problem] = []
     for n, (path, value) in enumerate(_pairs(overrides), start=1):
         try:
-            if not isinstance(path, str):
+            if value is _NOT_A_PAIR and isinstance(path, str) and "=" in path:
+                head = path.partition("=")[0].strip()
+                raise OverrideError(f"an override is a (PATH, VALUE) pair, not the text of a "
+                                    f"--set: give ({head!r}, VALUE)", path)
+            if value is _NOT_A_PAIR or not isinstance(path, str):
                 raise OverrideError("an override is a (PATH, VALUE) pair with a dotted text PATH", path)
             sources.override(apply_override(tree, path, value), Location("--set", n, 1))
         except OverrideError as exc:
