@@ -106,6 +106,16 @@ def check_results(results: object) -> None:
         raise TypeError(f"results must be a Results{hint}, not {type(results).__name__}")
 
 
+def check_pathlike(value: object, what: str, alternative: str = "") -> None:
+    """A :class:`TypeError` naming ``what`` unless ``value`` is a path (text or os.PathLike;
+    ``alternative``: what else it may be, such as "or a Scenario"). ``load_scenario({})``,
+    ``write_report(res, None)``, ``out=5``... failed on Python's own "expected str, bytes or
+    os.PathLike object, not dict", naming no argument."""
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{what} must be a path (str or os.PathLike){alternative}, not "
+                        f"{type(value).__name__}")
+
+
 class PmoSimError(Exception):
     """Base of the errors pmo-sim raises on purpose."""
 

@@ -14,6 +14,11 @@
   object is not iterable"; ``["resources.dev.headcount=3"]``: "unknown key ... (got
   'headcount=3')". A TypeError naming the argument, and for an item of --set text the pair to
   give, now;
+- a path argument of the wrong type (``load_scenario({})``, ``write_report(res, None)``,
+  ``Results.save(5)``, ``run_experiment(out=5)``, ``roi``/``frontier``/``sweep`` of a dict):
+  Python's "expected str, bytes or os.PathLike object, not dict", naming no argument (and
+  ``load_scenario(b"s.yaml")`` said "b's.yaml': file not found"). A TypeError naming the
+  argument now, as ``load_results`` already gave;
 """
 
 from __future__ import annotations
@@ -78,3 +83,22 @@ def test_overrides_as_set_text_are_named(tmp_path: Path) -> None:
         "--set:1:1: resources.dev.headcount=3: an override is a (PATH, VALUE) pair, not the text "
         "of a --set: give ('resources.dev.headcount', VALUE) (got 'resources.dev.headcount=3')")
     assert ps.load_scenario(path, [("resources.dev.headcount", 3)]).resources["dev"].headcount == 3
+
+
+A_PATH = "must be a path (str or os.PathLike)"
+
+
+@pytest.mark.parametrize(("call", "says"), [
+    (lambda sc, res: ps.load_scenario({}), f"the scenario file {A_PATH}, not dict"),
+    (lambda sc, res: ps.load_scenario(b"s.yaml"), f"the scenario file {A_PATH}, not bytes"),
+    (lambda sc, res: ps.write_report(res, None), f"the report's path {A_PATH}, not NoneType"),
+    (lambda sc, res: res.save(5), f"the results folder {A_PATH}, not int"),
+    (lambda sc, res: ps.run_experiment(sc, replications=1, jobs=1, out=5), f"out {A_PATH}, not int"),
+    (lambda sc, res: ps.roi({}, "default", against="default"), f"scenario {A_PATH} or a Scenario, not dict"),
+    (lambda sc, res: ps.frontier({}, budgets=[1.0]), f"scenario {A_PATH} or a Scenario, not dict"),
+    (lambda sc, res: ps.sweep({}, "horizon", [10, 20]), f"scenario {A_PATH} or a Scenario, not dict"),
+])
+def test_a_path_of_the_wrong_type_is_named(tiny: Any, tiny_results: Path, call: Callable[[Any, Any], Any],
+                                           says: str) -> None:
+    with pytest.raises(TypeError, match=f"^{re.escape(says)}"):
+        call(tiny, ps.load_results(tiny_results))

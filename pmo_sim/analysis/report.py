@@ -67,7 +67,7 @@ from pmo_sim.analysis.roi import (
 )
 from pmo_sim.analysis.stats import metric_names, summary
 from pmo_sim.analysis.verdict import Verdict, executive_summary, plain_verdict
-from pmo_sim.errors import UsageError, cannot_write, check_flags, check_results
+from pmo_sim.errors import UsageError, cannot_write, check_flags, check_pathlike, check_results
 from pmo_sim.files import check_can_write_in, is_taken, refuse_results_file, write_atomically
 
 if TYPE_CHECKING:
@@ -460,6 +460,7 @@ def write_report(results: Results, path: str | os.PathLike[str], force: bool = F
     """
     check_results(results)
     check_flags(force=force)  # force="no" is true: it overwrote the file
+    check_pathlike(path, "the report's path")
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file name such as {target / 'report.html'}")

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pmo_sim.errors import ScenarioError, UsageError, check_flags, check_results, unknown_policy
+from pmo_sim.errors import (
+    ScenarioError,
+    UsageError,
+    check_flags,
+    check_pathlike,
+    check_results,
+    unknown_policy,
+)
 from pmo_sim.experiment.coverage import (
     COUNTED,
     EVEN_TABLES,
@@ -339,6 +346,7 @@ class Results:
 
     def save(self, path: str | os.PathLike[str], force: bool = False) -> Path:
         """Write these results as a results folder (no chunk files); returns its path."""
+        check_pathlike(path, "the results folder")
         check_flags(force=force)  # force="no" is true: it overwrote the folder
         manifest = copy.deepcopy(self.manifest)
         manifest["chunks"] = []
@@ -371,8 +379,7 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     :mod:`pmo_sim.experiment.manifest` and :func:`~pmo_sim.experiment.tablefile.read_checked`):
     an edited folder is refused with the reason, never half-read.
     """
-    if not isinstance(path, str | os.PathLike):  # Path(3): "expected str, bytes or os.PathLike"
-        raise TypeError(f"the results folder must be a path (str or os.PathLike), not {type(path).__name__}")
+    check_pathlike(path, "the results folder")
     if Path(path).exists() and not Path(path).is_dir():  # before: "no such folder" (it is there)
         raise UsageError(f"{path} is not a results folder: it is a file; give the folder that holds it, "
                          f"{Path(path).parent}")

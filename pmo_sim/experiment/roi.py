@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from pmo_sim.analysis.roi import ROI_JSON, VALUE_COLUMNS, RoiQuestion, RoiResult, analyse_roi
-from pmo_sim.errors import UsageError, refuse_folder_for_file, unknown_policy
+from pmo_sim.errors import UsageError, check_pathlike, refuse_folder_for_file, unknown_policy
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.files import write_atomically
@@ -115,6 +115,10 @@ def roi(scenario: Scenario | str | os.PathLike[str], policy: str, *, programme: 
     paired runs). With ``out`` the runs are written there as a results folder, with
     ``roi.json``, ``roi.csv`` and ``roi.png`` beside them (``force`` overwrites a folder).
     """
+    if not isinstance(scenario, Scenario):
+        check_pathlike(scenario, "scenario", " or a Scenario")
+    if out is not None:
+        check_pathlike(out, "out")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, None)
     question, sc = build_question(sc, policy, programme=programme, against=against, basis=basis)
     # Before the runs: roi.json and roi.csv were written, then roi.png failed on a folder.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pmo_sim.errors import UsageError, check_flags
+from pmo_sim.errors import UsageError, check_flags, check_pathlike
 from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
 from pmo_sim.schema import KPI_COLUMNS
 
@@ -156,6 +156,8 @@ class ExperimentSpec:
             raise UsageError("--resume and --force cannot be used together: --resume continues "
                              "the run in --out, --force replaces it; give one of them")
         _check_max(max_replications, replications)
+        if out is not None:
+            check_pathlike(out, "out")
         if precision is None and (paired or max_replications is not None):  # else ignored
             given = "--max-replications" if max_replications is not None else "--paired"
             raise UsageError(f"{given} applies to a --precision run only: add --precision REL "

@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 
-from pmo_sim.errors import Problem, ScenarioError, UsageError
+from pmo_sim.errors import Problem, ScenarioError, UsageError, check_pathlike
 from pmo_sim.scenario.loader import dump_scenario, load_scenario, scenario_from_dict
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import OverrideError, resolve
@@ -101,6 +101,7 @@ class Base:
             tree = raw_tree(scenario)
             base = scenario_from_dict(tree, "<scenario>", sets or None) if sets else scenario
             return cls(base, tree, "<scenario>", sets)
+        check_pathlike(scenario, "scenario", " or a Scenario")
         file = Path(scenario)
         base = loaded if loaded is not None else load_scenario(file, sets or None)  # problems located
         tree = _safe_yaml(file.read_text(encoding="utf-8-sig"))

@@ -43,7 +43,7 @@ from typing import Any, Union
 
 from pydantic import ValidationError
 
-from pmo_sim.errors import Problem, ScenarioError, UsageError, format_got
+from pmo_sim.errors import Problem, ScenarioError, UsageError, check_pathlike, format_got
 from pmo_sim.files import FileRefused, FileTooLarge, read_bounded
 from pmo_sim.scenario.base import build_validator
 from pmo_sim.scenario.checks import semantic_problems
@@ -70,6 +70,7 @@ def load_scenario(path: str | os.PathLike[str], overrides: Overrides | None = No
     ``max_events`` is the budget of expected simulation events per replication and policy
     (:func:`pmo_sim.scenario.limits.size_problems`); None disables the check.
     """
+    check_pathlike(path, "the scenario file")
     name = os.fspath(path)
     return load_scenario_text(_read_text(name), name, overrides, max_events=max_events)
 
