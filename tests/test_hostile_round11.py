@@ -19,11 +19,16 @@
   Python's "expected str, bytes or os.PathLike object, not dict", naming no argument (and
   ``load_scenario(b"s.yaml")`` said "b's.yaml': file not found"). A TypeError naming the
   argument now, as ``load_results`` already gave;
+- ``Results.summary_text()`` of results whose folder was deleted (or its replications table
+  replaced by a file that is no Parquet): pyarrow's FileNotFoundError (or ArrowInvalid) from
+  reading the file's metadata, where every other method says "R/replications.parquet is
+  unreadable: ..." (a UsageError). The same UsageError now;
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,3 +107,15 @@ def test_a_path_of_the_wrong_type_is_named(tiny: Any, tiny_results: Path, call: 
                                            says: str) -> None:
     with pytest.raises(TypeError, match=f"^{re.escape(says)}"):
         call(tiny, ps.load_results(tiny_results))
+
+
+@pytest.mark.parametrize("damage", ["delete", "garble"])
+def test_the_summary_text_of_a_damaged_folder_is_a_usage_error(tiny_results: Path, damage: str) -> None:
+    res = ps.load_results(tiny_results)
+    table = tiny_results / "replications.parquet"
+    if damage == "delete":
+        shutil.rmtree(tiny_results)
+    else:
+        table.write_bytes(b"not parquet")
+    with pytest.raises(ps.UsageError, match=r"replications\.parquet is unreadable: "):
+        res.summary_text()

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmo_sim.experiment.store import SUMMARY, ResultsFolder
-from pmo_sim.experiment.tablefile import native_file, read_checked
+from pmo_sim.experiment.tablefile import read_checked
 from pmo_sim.schema import KPI_COLUMNS
 
 
@@ -38,16 +38,14 @@ def summary_table(folder: ResultsFolder, cells: int = 250_000) -> dict[str, NDAr
     KPI): a run of any length never holds the whole table in memory to summarise it, and its
     parent process summarises with pyarrow and numpy, never pandas (whose import alone is
     about 40 MB of the parent's memory)."""
-    import pyarrow.parquet as pq
-
     from pmo_sim.experiment import arrays
     from pmo_sim.intervals import SUMMARY_COLUMNS, summary_columns
 
     path = folder.inside("replications.parquet")
-    with native_file(path) as source:
-        rows = pq.read_metadata(source).num_rows
-    step = max(1, cells // max(1, rows))
+    # The file read (and checked) first: its metadata read alone raised pyarrow's own error
+    # (a FileNotFoundError from Results.summary_text() once the folder was deleted).
     policies, codes = arrays.codes(read_checked(path, "replications", ["policy"]).column("policy"))
+    step = max(1, cells // max(1, len(codes)))
     # Rows of a policy together, in file order: they already are in a file pmo-sim wrote.
     order = None if bool(np.all(codes[1:] >= codes[:-1])) else np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes if order is None else codes[order], np.arange(len(policies) + 1))
