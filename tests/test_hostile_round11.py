@@ -23,6 +23,10 @@
   replaced by a file that is no Parquet): pyarrow's FileNotFoundError (or ArrowInvalid) from
   reading the file's metadata, where every other method says "R/replications.parquet is
   unreadable: ..." (a UsageError). The same UsageError now;
+- ``run_experiment(sc, max_events=-1)`` (or ``0``, ``"1e6"``, NaN): checked by
+  ``load_scenario`` but not by the run, so every replication was stopped as a runaway ("ran
+  past -2 simulation events") or failed on "invalid literal for int()". Refused up front now
+  with load_scenario's own message;
 """
 
 from __future__ import annotations
@@ -119,3 +123,12 @@ def test_the_summary_text_of_a_damaged_folder_is_a_usage_error(tiny_results: Pat
         table.write_bytes(b"not parquet")
     with pytest.raises(ps.UsageError, match=r"replications\.parquet is unreadable: "):
         res.summary_text()
+
+
+@pytest.mark.parametrize(("budget", "error"), [(-1, ps.UsageError), (0, ps.UsageError),
+                                               (float("nan"), ps.UsageError), ("1e6", TypeError)])
+def test_a_run_s_event_budget_is_checked_as_the_loader_checks_it(tiny: Any, tmp_path: Path, budget: Any,
+                                                                   error: type[Exception]) -> None:
+    with pytest.raises(error, match="^max_events must be a "):
+        ps.run_experiment(tiny, replications=1, jobs=1, max_events=budget, out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pmo_sim.errors import UsageError, check_flags, check_pathlike
-from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, check_budget
 from pmo_sim.schema import KPI_COLUMNS
 
 if TYPE_CHECKING:
@@ -186,6 +186,7 @@ class ExperimentSpec:
             raise UsageError(f"--replications must be between 1 and {MAX_REPLICATIONS:,} (got {n})")
         if self.seed < 0:
             raise UsageError(f"--seed must be a non-negative integer (got {self.seed})")
+        check_budget(self.max_events)
         if p is not None:
             _check_precision(p, n)
         size = self.execution.chunk_size

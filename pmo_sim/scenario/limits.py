@@ -13,8 +13,11 @@ and the magnitude of every number.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from pmo_sim.errors import UsageError
 
 if TYPE_CHECKING:  # the models read the limits below; the estimate only reads a Scenario
     from pmo_sim.scenario.models import PMO, Scenario
@@ -360,3 +363,18 @@ def size_problems(scenario: Scenario, max_events: float | None) -> list[tuple[tu
 
 def _count(x: float) -> str:
     return f"{x:,.0f}" if x < 1e15 else f"{x:.2g}"
+
+
+def check_budget(max_events: object) -> None:
+    """A Python caller's ``max_events``: a finite number of at least 1, or None (no check), as
+    ``--max-events`` is; before, NaN silently disabled the check and -1 refused every scenario
+    as "above the budget of -1" (and ``run_experiment(max_events=-1)`` stopped every
+    replication as a runaway, ``"1e6"`` failed each on "invalid literal for int()")."""
+    if max_events is None:
+        return
+    if isinstance(max_events, bool) or not isinstance(max_events, numbers.Real):
+        raise TypeError(f"max_events must be a number or None, not {type(max_events).__name__} "
+                        f"({max_events!r})")
+    if not (math.isfinite(max_events) and float(max_events) >= 1):
+        raise UsageError(f"max_events must be a finite number of at least 1, or None for no "
+                         f"budget (got {max_events})")

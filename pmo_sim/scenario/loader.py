@@ -35,19 +35,17 @@ pool whose headcount is wrong is not also "an unknown pool".
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
 from pydantic import ValidationError
 
-from pmo_sim.errors import Problem, ScenarioError, UsageError, check_pathlike, format_got
+from pmo_sim.errors import Problem, ScenarioError, check_pathlike, format_got
 from pmo_sim.files import FileRefused, FileTooLarge, read_bounded
 from pmo_sim.scenario.base import build_validator
 from pmo_sim.scenario.checks import semantic_problems
-from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, size_problems
+from pmo_sim.scenario.limits import DEFAULT_MAX_EVENTS, MAX_FILE_BYTES, check_budget, size_problems
 from pmo_sim.scenario.messages import clean_path, translate
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import KeyPath, OverrideError, apply_override
@@ -238,23 +236,9 @@ def _pairs(overrides: Overrides | None) -> list[tuple[Any, Any]]:
             else (pair, _NOT_A_PAIR) for pair in overrides]
 
 
-def _check_budget(max_events: object) -> None:
-    """A Python caller's ``max_events``: a finite number of at least 1, or None (no check), as
-    ``--max-events`` is; before, NaN silently disabled the check and -1 refused every scenario
-    as "above the budget of -1"."""
-    if max_events is None:
-        return
-    if isinstance(max_events, bool) or not isinstance(max_events, numbers.Real):
-        raise TypeError(f"max_events must be a number or None, not {type(max_events).__name__} "
-                        f"({max_events!r})")
-    if not (math.isfinite(max_events) and float(max_events) >= 1):
-        raise UsageError(f"max_events must be a finite number of at least 1, or None for no "
-                         f"budget (got {max_events})")
-
-
 def _build(tree: dict[str, Any], sources: SourceMap, overrides: Overrides | None,
            max_events: float | None) -> Scenario:
-    _check_budget(max_events)
+    check_budget(max_events)
     problems: list[Problem] = []
     for n, (path, value) in enumerate(_pairs(overrides), start=1):
         try:
