@@ -27,6 +27,10 @@
   ``load_scenario`` but not by the run, so every replication was stopped as a runaway ("ran
   past -2 simulation events") or failed on "invalid literal for int()". Refused up front now
   with load_scenario's own message;
+- ``run_experiment(sc, out=R, command=5)``: the run recorded 5 as its command, and every
+  later reader refused R ("manifest.json: command: Input should be a valid string");
+  ``progress=5`` (or ``meanwhile=5``) failed once R was made ("'int' object is not
+  callable"), leaving it partial. A TypeError naming the argument now, before R is made;
 """
 
 from __future__ import annotations
@@ -131,4 +135,13 @@ def test_a_run_s_event_budget_is_checked_as_the_loader_checks_it(tiny: Any, tmp_
                                                                    error: type[Exception]) -> None:
     with pytest.raises(error, match="^max_events must be a "):
         ps.run_experiment(tiny, replications=1, jobs=1, max_events=budget, out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("options", [{"command": 5}, {"progress": 5}, {"meanwhile": "now"}])
+def test_a_run_s_command_and_hooks_of_the_wrong_type_are_named(tiny: Any, tmp_path: Path,
+                                                                options: dict[str, Any]) -> None:
+    (name, value), = options.items()
+    with pytest.raises(TypeError, match=f"^{name} must be (text|a function or None), not "):
+        ps.run_experiment(tiny, replications=1, jobs=1, out=tmp_path / "r", **options)
     assert not (tmp_path / "r").exists()

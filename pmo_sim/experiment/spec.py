@@ -158,6 +158,7 @@ class ExperimentSpec:
         _check_max(max_replications, replications)
         if out is not None:
             check_pathlike(out, "out")
+        _check_hooks(command=command, progress=progress, meanwhile=meanwhile)
         if precision is None and (paired or max_replications is not None):  # else ignored
             given = "--max-replications" if max_replications is not None else "--paired"
             raise UsageError(f"{given} applies to a --precision run only: add --precision REL "
@@ -216,6 +217,19 @@ def check_types(scenario: object, required: Collection[str] = ("seed", "replicat
         if (value is not None or name in required) and (
                 isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
+
+
+def _check_hooks(command: object, **functions: object) -> None:
+    """``command`` is text and each of ``functions`` callable, or None: ``command=5`` was
+    recorded in the manifest, and every later reader refused the folder ("command: Input
+    should be a valid string"); ``progress=5`` failed once the folder was made ("'int' object
+    is not callable"), leaving it partial."""
+    if command is not None and not isinstance(command, str):
+        raise TypeError(f"command must be text, not {type(command).__name__} ({command!r})")
+    for name, value in functions.items():
+        if value is not None and not callable(value):
+            raise TypeError(f"{name} must be a function or None, not {type(value).__name__} "
+                            f"({value!r})")
 
 
 def check_policy_list(policies: object) -> None:
