@@ -31,6 +31,10 @@
   later reader refused R ("manifest.json: command: Input should be a valid string");
   ``progress=5`` (or ``meanwhile=5``) failed once R was made ("'int' object is not
   callable"), leaving it partial. A TypeError naming the argument now, before R is made;
+- ``sweep(sc, "resources.dev.headcount", "23")``: the text taken for the values "2" and "3",
+  and the sweep ran them without a word (the mapping form already refused text); ``vary=5``
+  or ``["resources.dev.headcount"]``: Python's "'int' object is not iterable" / "too many
+  values to unpack". A TypeError naming what to give now;
 """
 
 from __future__ import annotations
@@ -145,3 +149,14 @@ def test_a_run_s_command_and_hooks_of_the_wrong_type_are_named(tiny: Any, tmp_pa
     with pytest.raises(TypeError, match=f"^{name} must be (text|a function or None), not "):
         ps.run_experiment(tiny, replications=1, jobs=1, out=tmp_path / "r", **options)
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("vary", "values", "says"), [
+    ("resources.dev.headcount", "23", "the values of 'resources.dev.headcount' must be a list, not str"),
+    (5, None, "vary must be a path, a mapping {path: values} or (path, values) pairs, not int"),
+    (["resources.dev.headcount"], None, "vary must be a path, a mapping {path: values} or (path, "
+                                        "values) pairs, not a list holding 'resources.dev.headcount'"),
+])
+def test_a_sweep_s_values_of_the_wrong_shape_are_named(tiny: Any, vary: Any, values: Any, says: str) -> None:
+    with pytest.raises(TypeError, match=f"^{re.escape(says)}"):
+        ps.sweep(tiny, vary, values, replications=1, jobs=1)

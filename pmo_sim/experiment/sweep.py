@@ -127,12 +127,22 @@ def axes_of(vary: str | Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequen
     if isinstance(vary, str):
         if values is None:
             raise UsageError(f"no values given for {vary!r}")
-        return {vary: list(values)}
-    if values is not None:
+        pairs: list[Any] = [(vary, values)]  # checked as a pair is: "23" ran 2 and 3
+    elif values is not None:
         raise UsageError("give values only with a single path; with several, pass {path: values}")
-    pairs = list(vary.items()) if isinstance(vary, Mapping) else list(vary)
+    elif isinstance(vary, Mapping):
+        pairs = list(vary.items())
+    elif isinstance(vary, Iterable):
+        pairs = list(vary)
+    else:
+        raise TypeError(f"vary must be a path, a mapping {{path: values}} or (path, values) "
+                        f"pairs, not {type(vary).__name__} ({vary!r})")
     seen: dict[str, list[Any]] = {}
-    for path, vals in pairs:
+    for pair in pairs:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise TypeError(f"vary must be a path, a mapping {{path: values}} or (path, values) "
+                            f"pairs, not a list holding {pair!r}")
+        path, vals = pair
         check_path(path)
         if isinstance(vals, str | bytes) or not isinstance(vals, Iterable):  # list("100"): 1, 0, 0
             raise TypeError(f"the values of {path!r} must be a list, not {type(vals).__name__} "
