@@ -35,6 +35,9 @@
   and the sweep ran them without a word (the mapping form already refused text); ``vary=5``
   or ``["resources.dev.headcount"]``: Python's "'int' object is not iterable" / "too many
   values to unpack". A TypeError naming what to give now;
+- ``sensitivity(sc, [("resources.dev.headcount", (2, 3))])`` (pairs, as ``sweep`` takes them)
+  or ``sensitivity(sc, "resources.dev.headcount")``: "'list' object has no attribute
+  'items'". A TypeError saying a mapping {path: (low, high)} is wanted now;
 """
 
 from __future__ import annotations
@@ -160,3 +163,9 @@ def test_a_run_s_command_and_hooks_of_the_wrong_type_are_named(tiny: Any, tmp_pa
 def test_a_sweep_s_values_of_the_wrong_shape_are_named(tiny: Any, vary: Any, values: Any, says: str) -> None:
     with pytest.raises(TypeError, match=f"^{re.escape(says)}"):
         ps.sweep(tiny, vary, values, replications=1, jobs=1)
+
+
+@pytest.mark.parametrize("vary", [[("resources.dev.headcount", (2, 3))], "resources.dev.headcount"])
+def test_a_sensitivity_of_ranges_not_in_a_mapping_says_so(tiny: Any, vary: Any) -> None:
+    with pytest.raises(TypeError, match=r"^vary must be a mapping \{path: \(low, high\)\}, not (list|str)"):
+        ps.sensitivity(tiny, vary, replications=1, jobs=1)

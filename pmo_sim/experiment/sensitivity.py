@@ -40,7 +40,7 @@ from pmo_sim.analysis.sensitivity import (
     tidy,
     tornado_effects,
 )
-from pmo_sim.errors import Problem, ScenarioError, UsageError
+from pmo_sim.errors import Problem, ScenarioError, UsageError, format_got
 from pmo_sim.experiment.batch import Study, check_options, run_variants
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.experiment.variants import VARY, Base, Origin, check_path, validate_axes, variants
@@ -78,6 +78,9 @@ def _ranges(base: Base, vary: Ranges | None, metric: str | None
             ) -> tuple[dict[str, tuple[float, float]], dict[str, Origin], str]:
     """The ranges, where each was declared, and the metric (command line over the section)."""
     section = base.scenario.sensitivity
+    if vary is not None and not isinstance(vary, Mapping):  # ("'list' object has no attribute 'items'")
+        raise TypeError(f"vary must be a mapping {{path: (low, high)}}, not {type(vary).__name__} "
+                        f"({format_got(vary)})")
     if vary:
         for path, bounds in vary.items():
             check_path(path)
