@@ -38,6 +38,10 @@
 - ``sensitivity(sc, [("resources.dev.headcount", (2, 3))])`` (pairs, as ``sweep`` takes them)
   or ``sensitivity(sc, "resources.dev.headcount")``: "'list' object has no attribute
   'items'". A TypeError saying a mapping {path: (low, high)} is wanted now;
+- a study's ``sets`` as one --set text (``sweep``/``sensitivity``/``frontier(...,
+  sets="horizon=10")``): "dictionary update sequence element #0 has length 1; 2 is
+  required"; ``sets=5``: "argument of type 'int' is not iterable". Read as load_scenario reads
+  its overrides now: a TypeError naming ``sets``;
 """
 
 from __future__ import annotations
@@ -169,3 +173,15 @@ def test_a_sweep_s_values_of_the_wrong_shape_are_named(tiny: Any, vary: Any, val
 def test_a_sensitivity_of_ranges_not_in_a_mapping_says_so(tiny: Any, vary: Any) -> None:
     with pytest.raises(TypeError, match=r"^vary must be a mapping \{path: \(low, high\)\}, not (list|str)"):
         ps.sensitivity(tiny, vary, replications=1, jobs=1)
+
+
+@pytest.mark.parametrize("sets", ["horizon=10", 5])
+@pytest.mark.parametrize("study", [
+    lambda sc, sets: ps.sweep(sc, "resources.dev.headcount", [2, 3], replications=1, jobs=1, sets=sets),
+    lambda sc, sets: ps.sensitivity(sc, {"resources.dev.headcount": (2, 3)}, replications=1, jobs=1,
+                                    sets=sets),
+])
+def test_a_study_s_sets_of_the_wrong_type_are_named(tiny: Any, study: Callable[[Any, Any], Any],
+                                                    sets: Any) -> None:
+    with pytest.raises(TypeError, match=r"^sets must be a mapping \{PATH: VALUE\} or a list of "):
+        study(tiny, sets)

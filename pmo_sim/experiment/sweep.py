@@ -36,6 +36,7 @@ from pmo_sim.errors import Problem, ScenarioError, UsageError
 from pmo_sim.experiment.batch import Study, run_variants
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.experiment.variants import Base, check_path, round_for, validate_axes, variants
+from pmo_sim.scenario.loader import override_pairs
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import OverrideError, parse_value
 from pmo_sim.schema import KPI_COLUMNS
@@ -182,6 +183,7 @@ def sweep(scenario: str | os.PathLike[str] | Scenario,
     if metric not in KPI_COLUMNS:
         raise UsageError(f"unknown metric {metric!r}; available: {', '.join(KPI_COLUMNS)}")
     axes = axes_of(vary, values)
+    override_pairs(sets, "sets")  # its type, before check_axes looks paths up in it
     check_axes(axes, sets)
     base = Base.of(scenario, sets)
     axes = {path: round_for(base, path, vals) for path, vals in axes.items()}

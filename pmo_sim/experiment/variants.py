@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from pmo_sim.errors import Problem, ScenarioError, UsageError, check_pathlike
-from pmo_sim.scenario.loader import dump_scenario, load_scenario, scenario_from_dict
+from pmo_sim.scenario.loader import dump_scenario, load_scenario, override_pairs, scenario_from_dict
 from pmo_sim.scenario.models import Scenario
 from pmo_sim.scenario.overrides import OverrideError, resolve
 
@@ -96,7 +96,7 @@ class Base:
            sets: Mapping[str, Any] | None = None, loaded: Scenario | None = None) -> Base:
         """Load and validate the base; a bad file or ``--set`` raises a located :class:`ScenarioError`.
         ``loaded``: the file already loaded with ``sets`` (not loaded again)."""
-        sets = dict(sets or {})
+        sets = dict(override_pairs(sets, "sets")) if sets else {}  # "a=1": "dictionary update ..."
         if isinstance(scenario, Scenario):
             tree = raw_tree(scenario)
             base = scenario_from_dict(tree, "<scenario>", sets or None) if sets else scenario

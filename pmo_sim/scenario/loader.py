@@ -220,17 +220,18 @@ def _kind(value: Any) -> str:
 _NOT_A_PAIR = object()
 
 
-def _pairs(overrides: Overrides | None) -> list[tuple[Any, Any]]:
+def override_pairs(overrides: Overrides | None, name: str = "overrides") -> list[tuple[Any, Any]]:
     """``overrides`` as (path, value) pairs; an item that is no pair has the value
-    :data:`_NOT_A_PAIR`. One text (``"a.b=3"``, as ``--set`` takes it) was taken for a list of
-    its letters, each an unknown key, and an item ``"a.b=3"`` for the path ``a.b=3``; a number
-    failed on "'int' object is not iterable"."""
+    :data:`_NOT_A_PAIR` (reported at its ``--set``); a study's ``sets`` are read so too. One
+    text (``"a.b=3"``, as ``--set`` takes it) was taken for a list of its letters, each an
+    unknown key, and an item ``"a.b=3"`` for the path ``a.b=3``; a number failed on "'int'
+    object is not iterable" (a study's ``sets="a.b=3"`` on "dictionary update sequence")."""
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
         return list(overrides.items())
     if isinstance(overrides, str | bytes) or not isinstance(overrides, Iterable):
-        raise TypeError(f"overrides must be a mapping {{PATH: VALUE}} or a list of (PATH, VALUE) "
+        raise TypeError(f"{name} must be a mapping {{PATH: VALUE}} or a list of (PATH, VALUE) "
                         f"pairs, not {type(overrides).__name__} ({format_got(overrides)})")
     return [tuple(pair) if isinstance(pair, (tuple, list)) and len(pair) == 2
             else (pair, _NOT_A_PAIR) for pair in overrides]
@@ -240,7 +241,7 @@ def _build(tree: dict[str, Any], sources: SourceMap, overrides: Overrides | None
            max_events: float | None) -> Scenario:
     check_budget(max_events)
     problems: list[Problem] = []
-    for n, (path, value) in enumerate(_pairs(overrides), start=1):
+    for n, (path, value) in enumerate(override_pairs(overrides), start=1):
         try:
             if value is _NOT_A_PAIR and isinstance(path, str) and "=" in path:
                 head = path.partition("=")[0].strip()
