@@ -42,6 +42,9 @@
   sets="horizon=10")``): "dictionary update sequence element #0 has length 1; 2 is
   required"; ``sets=5``: "argument of type 'int' is not iterable". Read as load_scenario reads
   its overrides now: a TypeError naming ``sets``;
+- a study's ``progress=5`` (``sweep``, ``sensitivity``, ``frontier``): Python's "'int' object
+  is not callable", naming nothing (after the study's ``ready``). The run's own check names
+  it now, before ``ready``;
 """
 
 from __future__ import annotations
@@ -185,3 +188,12 @@ def test_a_study_s_sets_of_the_wrong_type_are_named(tiny: Any, study: Callable[[
                                                     sets: Any) -> None:
     with pytest.raises(TypeError, match=r"^sets must be a mapping \{PATH: VALUE\} or a list of "):
         study(tiny, sets)
+
+
+@pytest.mark.parametrize("study", [
+    lambda sc: ps.sweep(sc, "resources.dev.headcount", [2, 3], replications=1, jobs=1, progress=5),
+    lambda sc: ps.sensitivity(sc, {"resources.dev.headcount": (2, 3)}, replications=1, jobs=1, progress=5),
+])
+def test_a_study_s_progress_that_is_no_function_is_named(tiny: Any, study: Callable[[Any], Any]) -> None:
+    with pytest.raises(TypeError, match=r"^progress must be a function or None, not int \(5\)"):
+        study(tiny)

@@ -24,7 +24,13 @@ from pmo_sim.errors import ReplicationFailed, UsageError, unknown_policy
 from pmo_sim.experiment.backends import auto_chunk_size, check_backend, load_of, make_backend
 from pmo_sim.experiment.columns import Text
 from pmo_sim.experiment.replicate import run_replication
-from pmo_sim.experiment.spec import MAX_REPLICATIONS, Progress, check_policy_list, check_types
+from pmo_sim.experiment.spec import (
+    MAX_REPLICATIONS,
+    Progress,
+    check_hooks,
+    check_policy_list,
+    check_types,
+)
 from pmo_sim.experiment.work import ChunkTask
 from pmo_sim.sampling import Sampler
 from pmo_sim.scenario.limits import MAX_STUDY_EVENTS
@@ -127,6 +133,7 @@ def run_variants(scenarios: Sequence[Scenario], *, replications: int, seed: int 
         return []
     chosen = check_options(scenarios[0], replications, seed, policies, backend, jobs, scheduler)
     check_size(scenarios, replications, len(chosen), study)
+    check_hooks(progress=progress, ready=study.ready)
     if study.ready is not None:
         study.ready()
     n, total = replications, replications * len(scenarios)

@@ -158,7 +158,7 @@ class ExperimentSpec:
         _check_max(max_replications, replications)
         if out is not None:
             check_pathlike(out, "out")
-        _check_hooks(command=command, progress=progress, meanwhile=meanwhile)
+        check_hooks(command=command, progress=progress, meanwhile=meanwhile)
         if precision is None and (paired or max_replications is not None):  # else ignored
             given = "--max-replications" if max_replications is not None else "--paired"
             raise UsageError(f"{given} applies to a --precision run only: add --precision REL "
@@ -219,11 +219,11 @@ def check_types(scenario: object, required: Collection[str] = ("seed", "replicat
             raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
 
 
-def _check_hooks(command: object, **functions: object) -> None:
+def check_hooks(command: object = None, **functions: object) -> None:
     """``command`` is text and each of ``functions`` callable, or None: ``command=5`` was
     recorded in the manifest, and every later reader refused the folder ("command: Input
     should be a valid string"); ``progress=5`` failed once the folder was made ("'int' object
-    is not callable"), leaving it partial."""
+    is not callable"), leaving it partial (a study's, after its ``ready``)."""
     if command is not None and not isinstance(command, str):
         raise TypeError(f"command must be text, not {type(command).__name__} ({command!r})")
     for name, value in functions.items():
@@ -261,5 +261,5 @@ def _check_max(m: int | None, replications: int | None) -> None:
         raise UsageError(f"--max-replications ({m}) is below --replications ({replications})")
 
 
-__all__ = ["check_policy_list", "check_types", "Execution", "ExperimentSpec", "Output", "Precision",
-           "PrecisionReport", "Progress", "Replicate", "Seams"]
+__all__ = ["check_hooks", "check_policy_list", "check_types", "Execution", "ExperimentSpec", "Output",
+           "Precision", "PrecisionReport", "Progress", "Replicate", "Seams"]
