@@ -182,6 +182,15 @@ def refuse_folder_for_file(path: os.PathLike[str], writer: str = "this command")
                          "name; move it away, or write elsewhere")
 
 
+def folder_not_empty(root: os.PathLike[str], resumable: bool = True) -> UsageError:
+    """The error for a results folder ``root`` that is not empty, without ``--force``; its
+    hint names ``--resume`` only where the writer can resume (``roi --out R`` and
+    ``Results.save(R)`` said "use --resume to continue the run in it": neither can)."""
+    resume = "use --resume to continue the run in it, " if resumable else "use "
+    return UsageError(f"results folder {os.fspath(root)} already exists and is not empty; "
+                      f"{resume}--force to overwrite it, or another --out")
+
+
 def cannot_write(what: object, exc: OSError) -> PmoSimError:
     """The error to raise for ``exc``, met writing ``what``: ``cannot write WHAT: REASON``, a
     :class:`WriteFailed` (exit 1) when the machine failed, else a :class:`UsageError` (exit 2)."""

@@ -45,6 +45,9 @@
 - a study's ``progress=5`` (``sweep``, ``sensitivity``, ``frontier``): Python's "'int' object
   is not callable", naming nothing (after the study's ``ready``). The run's own check names
   it now, before ``ready``;
+- ``pmo-sim roi ... --out R`` into a non-empty R (as an interrupted roi leaves it), and
+  ``Results.save(R)``: "use --resume to continue the run in it", an option roi does not have
+  (and ``save`` no run to continue). The hint names --force and another --out only now;
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from typing import Any
 
 import pytest
 from conftest import TINY_RUN as TINY
+from test_hostile_round3 import invoke
 
 import pmo_sim as ps
 
@@ -197,3 +201,24 @@ def test_a_study_s_sets_of_the_wrong_type_are_named(tiny: Any, study: Callable[[
 def test_a_study_s_progress_that_is_no_function_is_named(tiny: Any, study: Callable[[Any], Any]) -> None:
     with pytest.raises(TypeError, match=r"^progress must be a function or None, not int \(5\)"):
         study(tiny)
+
+
+def test_a_refusal_to_write_over_a_folder_names_resume_only_where_it_exists(tiny_results: Path,
+                                                                            tmp_path: Path) -> None:
+    res = ps.load_results(tiny_results)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(ps.UsageError, match="^results folder .* already exists and is not empty; "
+                                            "use --force to overwrite it, or another --out$"):
+        res.save(other)
+    two = tmp_path / "two.yaml"
+    two.write_text(TINY + "policies:\n  a: {}\n  b: {resource_manager: {wip_limit: 1}}\n")
+    code, output = invoke("roi", str(two), "--policy", "a", "--against", "b", "-n", "1", "-j", "1",
+                          "--out", str(other))
+    assert code == 2
+    assert "already exists and is not empty; use --force to overwrite it" in output, output
+    assert "--resume" not in output
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+    code, output = invoke("run", str(tmp_path / "s.yaml"), "-n", "1", "-j", "1", "--out", str(other))
+    assert code == 2 and "use --resume to continue the run in it, --force" in output, output

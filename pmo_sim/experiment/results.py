@@ -359,7 +359,7 @@ class Results:
         if self.path is not None and Path(path).resolve() == self.path.resolve():  # (force cleared it)
             raise UsageError(f"{path} is the folder these results are read from: saving them there "
                              f"would delete them first; give another path")
-        folder = ResultsFolder.create(path, manifest, scenario_yaml, force=force)
+        folder = ResultsFolder.create(path, manifest, scenario_yaml, force=force, resumable=False)
         try:
             for name in table_names(manifest):
                 df = self._table(name) if name not in CORE else getattr(self, name)

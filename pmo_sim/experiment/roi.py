@@ -17,7 +17,13 @@ import os
 from pathlib import Path
 
 from pmo_sim.analysis.roi import ROI_JSON, VALUE_COLUMNS, RoiQuestion, RoiResult, analyse_roi
-from pmo_sim.errors import UsageError, check_pathlike, refuse_folder_for_file, unknown_policy
+from pmo_sim.errors import (
+    UsageError,
+    check_pathlike,
+    folder_not_empty,
+    refuse_folder_for_file,
+    unknown_policy,
+)
 from pmo_sim.experiment.runner import run_experiment
 from pmo_sim.experiment.spec import Progress
 from pmo_sim.files import write_atomically
@@ -125,6 +131,8 @@ def roi(scenario: Scenario | str | os.PathLike[str], policy: str, *, programme: 
     if out is not None:
         for name in (ROI_JSON, ROI_CSV, ROI_FIGURE):
             refuse_folder_for_file(Path(out) / name, "roi")
+        if not force and Path(out).is_dir() and any(Path(out).iterdir()):  # roi cannot resume
+            raise folder_not_empty(Path(out), resumable=False)
     res = run_experiment(sc, replications=replications, seed=seed, jobs=jobs, backend=backend,
                          scheduler=scheduler, policies=[policy, question.baseline], out=out,
                          force=force, progress=progress, command=command)

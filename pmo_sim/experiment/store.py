@@ -47,7 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pmo_sim.errors import PmoSimError, UsageError, cannot_write
+from pmo_sim.errors import PmoSimError, UsageError, cannot_write, folder_not_empty
 from pmo_sim.experiment import tablefile
 from pmo_sim.experiment.arrays import equal_mask, to_float
 from pmo_sim.experiment.manifest import (
@@ -190,7 +190,7 @@ class ResultsFolder(ChunkStore):
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], manifest: dict[str, Any], scenario_yaml: str,
-               force: bool = False) -> ResultsFolder:
+               force: bool = False, resumable: bool = True) -> ResultsFolder:
         """A new folder; refuses a non-empty one unless ``force`` (then pmo-sim's files go), and one another
         run holds (:func:`claim`; held until :meth:`release`). Made if missing, claimed, and only then
         checked and written: of two runs making the same ``--out`` at once, the one that claims it writes
@@ -214,7 +214,7 @@ class ResultsFolder(ChunkStore):
             remove_empty_folders(missing)
             raise cannot_write(f"the results folder {root}", exc) from exc
         # made by this run or another at the same instant: claimed first
-        return claimed(root, lambda: cls._create(root, manifest, scenario_yaml, force, missing))
+        return claimed(root, lambda: cls._create(root, manifest, scenario_yaml, force, missing, resumable))
 
     def release(self) -> None:
         """Let another run use the folder (the chunks' tables kept in memory go: the files may
@@ -226,14 +226,12 @@ class ResultsFolder(ChunkStore):
 
     @classmethod
     def _create(cls, root: Path, manifest: dict[str, Any], scenario_yaml: str,
-                force: bool, missing: list[Path]) -> ResultsFolder:
+                force: bool, missing: list[Path], resumable: bool = True) -> ResultsFolder:
         """The folder ``root`` (made, and claimed) checked and written; ``missing``: the
         folders :meth:`create` made, removed again if nothing can be written."""
         if not is_empty_dir(root):
             if not force:
-                raise UsageError(
-                    f"results folder {root} already exists and is not empty; use --resume to "
-                    f"continue the run in it, --force to overwrite it, or another --out")
+                raise folder_not_empty(root, resumable)
             cls._remove_own_files(root)
         try:
             (root / CHUNK_DIR).mkdir(exist_ok=True)
