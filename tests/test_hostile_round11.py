@@ -48,6 +48,10 @@
 - ``pmo-sim roi ... --out R`` into a non-empty R (as an interrupted roi leaves it), and
   ``Results.save(R)``: "use --resume to continue the run in it", an option roi does not have
   (and ``save`` no run to continue). The hint names --force and another --out only now;
+- ``verdict(table, metric="npv")`` of a table whose ``npv`` column is text (read from a CSV
+  with a stray word, ``astype(str)``): pandas' "agg function failed [how->mean,dtype->object]";
+  ``summary``/``compare``/``select_best`` said "unknown metric 'npv'; available: ..." of a
+  column that is there. Each says the column is not numeric now, and its type;
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from conftest import TINY_RUN as TINY
 from test_hostile_round3 import invoke
@@ -222,3 +227,17 @@ def test_a_refusal_to_write_over_a_folder_names_resume_only_where_it_exists(tiny
     assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
     code, output = invoke("run", str(tmp_path / "s.yaml"), "-n", "1", "-j", "1", "--out", str(other))
     assert code == 2 and "use --resume to continue the run in it, --force" in output, output
+
+
+@pytest.mark.parametrize("call", [
+    lambda table: ps.verdict(table, metric="npv"),
+    lambda table: ps.summary(table, ["npv"]),
+    lambda table: ps.compare(table, "default", ["npv"]),
+    lambda table: ps.select_best(table, metric="npv"),
+])
+def test_a_metric_column_of_text_is_named_as_such(tiny_results: Path, call: Callable[[Any], Any]) -> None:
+    table = ps.load_results(tiny_results).replications
+    table = pd.concat([table, table.assign(policy="other")], ignore_index=True)
+    table["npv"] = table["npv"].astype(str)
+    with pytest.raises(ps.UsageError, match=r"^metric 'npv' is not a numeric column of the table \(its "):
+        call(table)

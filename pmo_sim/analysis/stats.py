@@ -118,6 +118,10 @@ def resolve_metrics(replications: pd.DataFrame, metrics: Sequence[str] | str | N
         return [m for m in available if m in KPI_COLUMNS] or available
     wanted = metric_names(metrics)
     unknown = [m for m in wanted if m not in available]
+    odd = [m for m in unknown if m in replications.columns]  # there, but text: not "unknown"
+    if odd:
+        raise UsageError(f"metric {odd[0]!r} is not a numeric column of the table (its type is "
+                         f"{replications[odd[0]].dtype}); give a column of numbers")
     if unknown:
         raise UsageError(
             f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "

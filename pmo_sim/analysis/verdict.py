@@ -43,7 +43,7 @@ import pandas as pd
 from pmo_sim.analysis import format as fmt
 from pmo_sim.analysis.compare import Selection, compare, select_best
 from pmo_sim.analysis.metrics import MetricInfo, metric_info
-from pmo_sim.analysis.stats import policies_of
+from pmo_sim.analysis.stats import available_metrics, policies_of, resolve_metrics
 from pmo_sim.errors import UsageError
 
 #: A row of a comparison table (``DataFrame.to_dict("records")``).
@@ -127,7 +127,7 @@ def _more_or_less(info: MetricInfo, diff: float) -> str:
 
 def money_loss_warning(replications: pd.DataFrame, currency: str = "") -> str | None:
     """A warning when every policy's mean NPV is negative, else None."""
-    if "npv" not in replications.columns or replications.empty:
+    if replications.empty or "npv" not in available_metrics(replications):  # (text: no mean)
         return None
     with np.errstate(over="ignore", invalid="ignore"):  # an edited table: inf or nan means
         means = replications.groupby(replications["policy"].astype(str), sort=False)["npv"].mean()
@@ -149,6 +149,7 @@ def plain_verdict(replications: pd.DataFrame, metric: str = "npv", baseline: str
     for name, value, what in (("metric", metric, "a KPI name (text)"), ("currency", currency, "text")):
         if not isinstance(value, str):  # ["npv"]: "unhashable type: 'list'"; ["EUR"] printed
             raise TypeError(f"{name} must be {what}, not {type(value).__name__} ({value!r})")
+    resolve_metrics(replications, metric)  # a column of text: pandas' "agg function failed"
     policies = policies_of(replications)
     base = baseline if baseline is not None else (policies[0] if policies else "")
     info = metric_info(metric)
