@@ -52,6 +52,10 @@
   with a stray word, ``astype(str)``): pandas' "agg function failed [how->mean,dtype->object]";
   ``summary``/``compare``/``select_best`` said "unknown metric 'npv'; available: ..." of a
   column that is there. Each says the column is not numeric now, and its type;
+- ``Results.save(P)`` of a partial run (interrupted, 390 of 2000 replications finished): P was
+  written with the finished tables but a partial manifest with no chunks, so every reader saw
+  no finished replication ("nothing to compare") and ``run --resume`` into P ran every
+  replication again. Refused now, naming the command that finishes the run;
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from conftest import TINY_RUN as TINY
 from test_hostile_round3 import invoke
 
 import pmo_sim as ps
+from pmo_sim.experiment.spec import Seams
 
 
 @pytest.fixture
@@ -241,3 +246,16 @@ def test_a_metric_column_of_text_is_named_as_such(tiny_results: Path, call: Call
     table["npv"] = table["npv"].astype(str)
     with pytest.raises(ps.UsageError, match=r"^metric 'npv' is not a numeric column of the table \(its "):
         call(table)
+
+
+def test_saving_a_partial_run_is_refused_with_the_command_that_finishes_it(tiny: Any, tmp_path: Path) -> None:
+    out = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        ps.run_experiment(tiny, replications=6, jobs=1, chunk_size=2, out=out, command=f"pmo-sim run s.yaml "
+                          f"-n 6 --out {out}", seams=Seams(stop_after_chunks=2))
+    res = ps.load_results(out)
+    assert len(res.replications) == 4
+    with pytest.raises(ps.UsageError, match=r"^these results are of a partial run: .* finish the run first: "
+                                            r"pmo-sim run s\.yaml -n 6 --out .*partial --resume$"):
+        res.save(tmp_path / "saved")
+    assert not (tmp_path / "saved").exists()

@@ -348,6 +348,10 @@ class Results:
         """Write these results as a results folder (no chunk files); returns its path."""
         check_pathlike(path, "the results folder")
         check_flags(force=force)  # force="no" is true: it overwrote the folder
+        if not self.complete:  # its tables went where no reader of a partial folder looks (chunks)
+            hint = f": {self.resume_command}" if self.resume_command else ""
+            raise UsageError(f"these results are of a partial run: saved, they would read as a run "
+                             f"with no finished replication; finish the run first{hint}")
         manifest = copy.deepcopy(self.manifest)
         manifest["chunks"] = []
         if self.path is not None and (self.path / SCENARIO).is_file():
