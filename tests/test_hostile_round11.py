@@ -30,7 +30,8 @@
 - ``run_experiment(sc, out=R, command=5)``: the run recorded 5 as its command, and every
   later reader refused R ("manifest.json: command: Input should be a valid string");
   ``progress=5`` (or ``meanwhile=5``) failed once R was made ("'int' object is not
-  callable"), leaving it partial. A TypeError naming the argument now, before R is made;
+  callable"), leaving it partial; ``head_start=5``: "'int' object has no attribute
+  'discard'". A TypeError naming the argument now, before R is made;
 - ``sweep(sc, "resources.dev.headcount", "23")``: the text taken for the values "2" and "3",
   and the sweep ran them without a word (the mapping form already refused text); ``vary=5``
   or ``["resources.dev.headcount"]``: Python's "'int' object is not iterable" / "too many
@@ -166,11 +167,12 @@ def test_a_run_s_event_budget_is_checked_as_the_loader_checks_it(tiny: Any, tmp_
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("options", [{"command": 5}, {"progress": 5}, {"meanwhile": "now"}])
+@pytest.mark.parametrize("options", [{"command": 5}, {"progress": 5}, {"meanwhile": "now"},
+                                     {"head_start": 5}])
 def test_a_run_s_command_and_hooks_of_the_wrong_type_are_named(tiny: Any, tmp_path: Path,
                                                                 options: dict[str, Any]) -> None:
     (name, value), = options.items()
-    with pytest.raises(TypeError, match=f"^{name} must be (text|a function or None), not "):
+    with pytest.raises(TypeError, match=f"^{name} must be (text|a function or None|a HeadStart or None), "):
         ps.run_experiment(tiny, replications=1, jobs=1, out=tmp_path / "r", **options)
     assert not (tmp_path / "r").exists()
 

@@ -159,6 +159,12 @@ class ExperimentSpec:
         if out is not None:
             check_pathlike(out, "out")
         check_hooks(command=command, progress=progress, meanwhile=meanwhile)
+        if head_start is not None:  # 5: "'int' object has no attribute 'discard'"
+            from pmo_sim.experiment.headstart import HeadStart
+
+            if not isinstance(head_start, HeadStart):
+                raise TypeError(f"head_start must be a HeadStart or None, not "
+                                f"{type(head_start).__name__} ({head_start!r})")
         if precision is None and (paired or max_replications is not None):  # else ignored
             given = "--max-replications" if max_replications is not None else "--paired"
             raise UsageError(f"{given} applies to a --precision run only: add --precision REL "
